@@ -1,0 +1,51 @@
+/**
+ * Random-access byte sources: the one interface every format reader pulls bytes through, so a reader
+ * never needs to hold a whole multi-GB file in memory. This file is browser-safe (in-memory sources only);
+ * the file-backed source lives in byte-source.node.ts. It does not cache or prefetch.
+ */
+
+import { PeelError } from "../util/errors.js";
+
+export interface ByteSource {
+  /** Total size in bytes. */
+  readonly size: number;
+  /** Reads exactly `length` bytes at `offset`; throws PeelError FORMAT "truncated" past the end. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+  /** Used in error messages: a file path or "in-memory bytes". */
+  readonly description: string;
+}
+
+/** Throws the standard "truncated" error when [offset, offset+length) is not inside a source of `size` bytes. */
+export function checkRange(description: string, size: number, offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new PeelError("INVALID_ARGUMENT", `${description}: bad read range offset=${offset} length=${length}`);
+  }
+  if (offset + length > size) {
+    const available = Math.max(0, size - offset);
+    throw new PeelError(
+      "FORMAT",
+      `${description}: truncated: wanted ${length} bytes at offset ${offset}, but only ${available} are available ` +
+        `(size ${size}); the file is incomplete or corrupt`,
+    );
+  }
+}
+
+/** A source over bytes already in memory; `read` returns views (no copies). */
+export function bytesSource(bytes: Uint8Array, description = "in-memory bytes"): ByteSource {
+  return {
+    size: bytes.length,
+    description,
+    read(offset: number, length: number): Promise<Uint8Array> {
+      try {
+        checkRange(description, bytes.length, offset, length);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return Promise.resolve(bytes.subarray(offset, offset + length));
+    },
+    close(): Promise<void> {
+      return Promise.resolve();
+    },
+  };
+}

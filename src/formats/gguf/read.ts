@@ -1,0 +1,79 @@
+/**
+ * Loads GGUF files through a ByteSource: the header from a prefix that doubles until it suffices, then each
+ * tensor into its own buffer (chunked reads for giant tensors), never the whole file at once.
+ * It does not dequantize (dequant/) or interpret metadata (metadata.ts).
+ */
+
+import type { Tensor } from "../../tensor/tensor.js";
+import { PeelError } from "../../util/errors.js";
+import type { ByteSource } from "../byte-source.js";
+import { NeedMoreBytes } from "./cursor.js";
+import { parseGgufHeader } from "./header.js";
+import type { GgufHeader, GgufTensorInfo } from "./types.js";
+
+export { parseGgufHeader } from "./header.js";
+
+const FIRST_PREFIX = 1 << 20;
+const MAX_CHUNK = 256 * 1024 * 1024;
+
+export interface ReadGgufOptions {
+  onProgress?(doneBytes: number, totalBytes: number): void;
+  signal?: AbortSignal;
+  /** Load only the tensors this returns true for (default: all). */
+  filter?(info: GgufTensorInfo): boolean;
+}
+
+export async function readGgufHeader(source: ByteSource): Promise<GgufHeader> {
+  let want = Math.min(source.size, FIRST_PREFIX);
+  for (;;) {
+    const prefix = await source.read(0, want);
+    try {
+      return parseGgufHeader(prefix, source.size, source.description);
+    } catch (e) {
+      if (!(e instanceof NeedMoreBytes) || want >= source.size) throw e;
+      want = Math.min(source.size, Math.max(want * 2, e.needed));
+    }
+  }
+}
+
+function checkAbort(signal: AbortSignal | undefined, description: string): void {
+  if (signal?.aborted === true) throw new PeelError("ABORTED", `${description}: loading was aborted`);
+}
+
+async function readTensorBytes(source: ByteSource, at: number, size: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  if (size <= MAX_CHUNK) return source.read(at, size);
+  const out = new Uint8Array(size);
+  for (let done = 0; done < size; done += MAX_CHUNK) {
+    checkAbort(signal, source.description);
+    out.set(await source.read(at + done, Math.min(MAX_CHUNK, size - done)), done);
+  }
+  return out;
+}
+
+/** Reads every tensor (or those `opts.filter` keeps), each into its own Uint8Array, keyed by name. */
+export async function readGgufTensors(source: ByteSource, header: GgufHeader, opts: ReadGgufOptions = {}): Promise<Map<string, Tensor>> {
+  const infos = opts.filter === undefined ? header.tensorInfos : header.tensorInfos.filter(opts.filter);
+  const total = infos.reduce((s, t) => s + t.byteSize, 0);
+  const tensors = new Map<string, Tensor>();
+  let done = 0;
+  opts.onProgress?.(0, total);
+  for (const info of infos) {
+    checkAbort(opts.signal, source.description);
+    const data = await readTensorBytes(source, header.dataOffset + info.offset, info.byteSize, opts.signal);
+    tensors.set(info.name, { name: info.name, dtype: info.dtype, shape: info.shape, data });
+    done += info.byteSize;
+    opts.onProgress?.(done, total);
+  }
+  return tensors;
+}
+
+export interface GgufFile {
+  readonly header: GgufHeader;
+  readonly tensors: Map<string, Tensor>;
+}
+
+export async function loadGguf(source: ByteSource, opts: ReadGgufOptions = {}): Promise<GgufFile> {
+  const header = await readGgufHeader(source);
+  const tensors = await readGgufTensors(source, header, opts);
+  return { header, tensors };
+}

@@ -1,0 +1,103 @@
+/**
+ * Text generation: tokenize the prompt, prefill it in batches, then decode one token per step with the
+ * KV cache, sampling each next token, until end-of-generation, the token budget, the context end or an
+ * abort. Returned as an async iterable of tokens (with the newly completed text of each), so callers can
+ * stream; the event loop runs between steps, so an AbortSignal stops generation promptly.
+ */
+
+import type { Model } from "../model/model.js";
+import { createSampler, validateSampling, type SamplingOptions } from "../sample/sampler.js";
+import { PeelError } from "../util/errors.js";
+import { yieldToEventLoop } from "../util/yield.js";
+import { createSession, type Session, type SessionOptions } from "./session.js";
+
+export interface GenerateOptions extends SamplingOptions, SessionOptions {
+  /** Most tokens to generate (default 128). */
+  readonly maxTokens?: number;
+  /** Add the model's BOS/EOS around a text prompt as its tokenizer says (default true). Ignored for id prompts. */
+  readonly addSpecial?: boolean;
+  /** Stop at the model's end-of-generation tokens (default true). */
+  readonly stopAtEog?: boolean;
+  readonly signal?: AbortSignal;
+  /** Continue in an existing session instead of a fresh one (its tokens stay in front of the prompt). */
+  readonly session?: Session;
+}
+
+export interface GeneratedToken {
+  readonly id: number;
+  /** Text completed by this token (may be "" while a multi-byte character is incomplete). */
+  readonly text: string;
+}
+
+export type FinishReason = "stop" | "length" | "context" | "aborted";
+
+export interface GenerationTimings {
+  prefillTokens: number;
+  prefillMs: number;
+  decodeTokens: number;
+  decodeMs: number;
+}
+
+export interface Generation extends AsyncIterable<GeneratedToken> {
+  readonly promptTokens: readonly number[];
+  /** Ids generated so far (end-of-generation token excluded). */
+  readonly tokens: readonly number[];
+  readonly finishReason: FinishReason | undefined;
+  readonly timings: Readonly<GenerationTimings>;
+}
+
+const now = () => performance.now();
+
+export function generate(model: Model, prompt: string | readonly number[], opts: GenerateOptions = {}): Generation {
+  const maxTokens = opts.maxTokens ?? 128;
+  if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new PeelError("INVALID_ARGUMENT", `generate: maxTokens must be an integer ≥ 0, got ${maxTokens}`);
+  validateSampling(opts);
+  const promptTokens = typeof prompt === "string" ? model.tokenize(prompt, { addSpecial: opts.addSpecial ?? true }) : [...prompt];
+  if (promptTokens.length === 0) throw new PeelError("INVALID_ARGUMENT", "generate: the prompt is empty (no tokens); give some text or set addSpecial to add BOS");
+  const session = opts.session ?? createSession(model, opts);
+  const room = session.contextLength - session.tokens.length;
+  if (promptTokens.length > room) {
+    throw new PeelError("CONTEXT_OVERFLOW", `the prompt has ${promptTokens.length} tokens but the context has room for ${room} (context length ${session.contextLength}); shorten the prompt or use a larger context`);
+  }
+  const sampler = createSampler(model.config.vocabSize, opts);
+  const tokens: number[] = [];
+  const timings: GenerationTimings = { prefillTokens: 0, prefillMs: 0, decodeTokens: 0, decodeMs: 0 };
+  let finishReason: FinishReason | undefined;
+
+  async function* run(): AsyncGenerator<GeneratedToken> {
+    const decoder = model.tokenizer.createDecodeStream();
+    const checkAbort = () => {
+      if (opts.signal?.aborted) { finishReason = "aborted"; throw new PeelError("ABORTED", "generation aborted by the caller's AbortSignal"); }
+    };
+    checkAbort();
+    let t0 = now();
+    let logits = session.evaluate(promptTokens);
+    timings.prefillTokens = promptTokens.length;
+    timings.prefillMs = now() - t0;
+    while (tokens.length < maxTokens) {
+      const id = sampler.sample(logits);
+      if ((opts.stopAtEog ?? true) && model.tokenizer.isEndOfGeneration(id)) { finishReason = "stop"; break; }
+      tokens.push(id);
+      yield { id, text: decoder.push(id) };
+      await yieldToEventLoop();
+      checkAbort();
+      if (tokens.length >= maxTokens) break;
+      if (session.tokens.length >= session.contextLength) { finishReason = "context"; break; }
+      t0 = now();
+      logits = session.evaluate([id]);
+      timings.decodeMs += now() - t0;
+      timings.decodeTokens++;
+    }
+    finishReason ??= "length";
+    const rest = decoder.flush();
+    if (rest !== "") yield { id: -1, text: rest };
+  }
+
+  return {
+    promptTokens,
+    get tokens() { return tokens; },
+    get finishReason() { return finishReason; },
+    timings,
+    [Symbol.asyncIterator]: () => run(),
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * A session: one conversation's KV cache and run state over a loaded model, and the tokens already in it.
+ * `evaluate` appends tokens (splitting long inputs into batch-sized chunks: batched prefill) and returns
+ * the logits of the last one, or of every one for scoring. Reusing a session continues the same context.
+ */
+
+import type { KvDType } from "../kernels/kernels.js";
+import type { Model } from "../model/model.js";
+import { forward } from "../model/forward.js";
+import { createKvCache, type KvCache } from "../model/kv-cache.js";
+import { createRunState, type RunState } from "../model/run-state.js";
+import type { Trace } from "../model/trace.js";
+import { PeelError } from "../util/errors.js";
+
+export interface SessionOptions {
+  /** Context window of this session (default and maximum: the model's trained context length). */
+  readonly contextLength?: number;
+  /** KV cache storage: "F16" (default, as llama.cpp) or "F32". */
+  readonly kvType?: KvDType;
+  /** Tokens per forward call during prefill (default 64). */
+  readonly batchSize?: number;
+}
+
+export interface Session {
+  readonly model: Model;
+  readonly contextLength: number;
+  /** Tokens evaluated so far, in order. */
+  readonly tokens: readonly number[];
+  /**
+   * Appends tokens to the context and returns logits: (vocabSize) for the last token as a view that the
+   * next call overwrites, or with allLogits a new (tokens.length, vocabSize) array.
+   */
+  evaluate(tokens: readonly number[], opts?: { allLogits?: boolean; trace?: Trace }): Float32Array;
+  /** Forgets every token (the cache is reused, not reallocated). */
+  reset(): void;
+}
+
+export function createSession(model: Model, opts: SessionOptions = {}): Session {
+  const c = model.config;
+  const contextLength = opts.contextLength ?? c.contextLength;
+  if (!Number.isInteger(contextLength) || contextLength < 1 || contextLength > c.contextLength) {
+    throw new PeelError("INVALID_ARGUMENT", `session: contextLength must be an integer in 1..${c.contextLength} (the model's context), got ${contextLength}`);
+  }
+  const batch = opts.batchSize ?? 64;
+  if (!Number.isInteger(batch) || batch < 1 || batch > 4096) {
+    throw new PeelError("INVALID_ARGUMENT", `session: batchSize must be an integer in 1..4096, got ${batch}`);
+  }
+  const k = model.transformer.kernels;
+  const cache: KvCache = createKvCache(k, c, contextLength, opts.kvType ?? "F16");
+  const state: RunState = createRunState(k, c, batch, contextLength);
+  const tokens: number[] = [];
+
+  return {
+    model,
+    contextLength,
+    tokens,
+    evaluate(input, evalOpts = {}) {
+      if (input.length === 0) throw new PeelError("INVALID_ARGUMENT", "session: evaluate needs at least one token");
+      if (tokens.length + input.length > contextLength) {
+        throw new PeelError("CONTEXT_OVERFLOW",
+          `the context holds ${contextLength} tokens; ${tokens.length} are used and ${input.length} more were given (${tokens.length + input.length} > ${contextLength}). Shorten the prompt or lower the token budget.`);
+      }
+      const all = evalOpts.allLogits === true;
+      const out = all ? new Float32Array(input.length * c.vocabSize) : undefined;
+      let last = state.logits;
+      for (let start = 0; start < input.length; start += batch) {
+        const chunk = input.length <= batch ? input : input.slice(start, start + batch);
+        const isLast = start + batch >= input.length;
+        const logits = forward(model.transformer, state, cache, chunk, tokens.length,
+          { logits: all ? "all" : isLast ? "last" : "none", trace: evalOpts.trace });
+        if (out !== undefined) out.set(logits, start * c.vocabSize);
+        else last = logits;
+        for (const id of chunk) tokens.push(id);
+      }
+      return out ?? last;
+    },
+    reset() {
+      tokens.length = 0;
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The Kernels interface: every piece of math the model does, as plain functions over typed arrays.
+ * Backends (the readable TypeScript reference in ts/, later WebAssembly in wasm/) implement it; model/ only
+ * calls it. Buffers come from the backend (`allocF32`, `prepareWeight`, `allocKv`) so a backend that
+ * computes in its own memory (wasm) can own weights, activations and the KV cache.
+ * Conventions: output first, sizes explicit, shapes in comments (outermost-first), no allocation per call.
+ * Knows nothing of models: no layer, head or tensor names here beyond generic shape words.
+ */
+
+import type { DType } from "../tensor/dtype.js";
+
+/** A 2-D weight matrix kept in its storage type: `rows` output units, each `cols` contiguous elements. */
+export interface WeightMatrix {
+  readonly dtype: DType;
+  readonly rows: number;
+  readonly cols: number;
+  /** (rows, cols) in `dtype` blocks; rows are whole numbers of blocks. */
+  readonly data: Uint8Array;
+}
+
+/** Storage of the KV cache: F16 halves memory and matches llama.cpp's default; F32 is exact. */
+export type KvDType = "F32" | "F16";
+
+/** One layer's keys or values: (seqLen, kvDim) in `dtype`. */
+export interface KvBuffer {
+  readonly dtype: KvDType;
+  readonly data: Float32Array | Uint16Array;
+  readonly seqLen: number;
+  readonly kvDim: number;
+}
+
+export type RopeStyle = "normal" | "neox";
+
+/** Everything RoPE needs besides the data: per-pair inverse frequencies already include scaling. */
+export interface RopeSpec {
+  readonly style: RopeStyle;
+  /** Rotated dims per head (≤ headDim); the rest pass through. */
+  readonly nRot: number;
+  /** (nRot / 2): angle of pair i at position p is p · invFreq[i]. */
+  readonly invFreq: Float32Array;
+}
+
+export interface AttentionShape {
+  readonly nHeads: number;
+  readonly nKvHeads: number;
+  readonly headDim: number;
+  /** Multiplier on q·k before softmax (1/sqrt(headDim) for Llama). */
+  readonly scale: number;
+}
+
+export interface Kernels {
+  readonly name: string;
+
+  /** A zeroed activation buffer of `n` floats that this backend can compute in. */
+  allocF32(n: number): Float32Array;
+  /** Adopts a weight matrix; may copy its bytes into backend memory. Throws UNSUPPORTED for types it lacks. */
+  prepareWeight(dtype: DType, rows: number, cols: number, data: Uint8Array): WeightMatrix;
+  /** A zeroed KV buffer of (seqLen, kvDim). */
+  allocKv(dtype: KvDType, seqLen: number, kvDim: number): KvBuffer;
+
+  /** out (nTokens, w.rows) = x (nTokens, w.cols) · wᵀ, with activations rounded as llama.cpp's CPU dot products do. */
+  matmul(out: Float32Array, w: WeightMatrix, x: Float32Array, nTokens: number): void;
+  /** out (nTokens, table.cols) = rows `ids` of `table`, dequantized. */
+  embedRows(out: Float32Array, table: WeightMatrix, ids: ArrayLike<number>, nTokens: number): void;
+  /** out (nTokens, dim) = x / rms(x) · weight, per row. */
+  rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, eps: number, nTokens: number, dim: number): void;
+  /** Rotates x (nTokens, nHeads, headDim) in place by position. */
+  rope(x: Float32Array, positions: Int32Array, nTokens: number, nHeads: number, headDim: number, spec: RopeSpec): void;
+  /** Writes src (nTokens, kvDim) into rows startPos.. of dst, converting to its storage type. */
+  storeKv(dst: KvBuffer, src: Float32Array, startPos: number, nTokens: number): void;
+  /**
+   * Causal attention for tokens at positions startPos..startPos+nTokens-1 over cache rows 0..pos.
+   * out, q: (nTokens, nHeads, headDim). scratch: ≥ startPos + nTokens floats.
+   * probs (optional tap): (nTokens, nHeads, startPos + nTokens) softmax weights, zero above the diagonal.
+   */
+  attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: KvBuffer, startPos: number, nTokens: number,
+    shape: AttentionShape, scratch: Float32Array, probs?: Float32Array): void;
+  /** out (n) = silu(gate) · up. */
+  swiglu(out: Float32Array, gate: Float32Array, up: Float32Array, n: number): void;
+  /** acc (n) += x. */
+  addInPlace(acc: Float32Array, x: Float32Array, n: number): void;
+  /** x (n) ← softmax(x) in place. */
+  softmax(x: Float32Array, n: number): void;
+}

@@ -1,0 +1,77 @@
+/**
+ * Causal multi-head attention over a KV cache (MHA, GQA and MQA: query head h reads kv head
+ * h / (nHeads / nKvHeads)). Scores, softmax and the weighted sum of values, one query row at a time.
+ * With an F16 cache it rounds q and the softmax weights to f16 before the dot products, as llama.cpp's
+ * CPU path does when it multiplies f32 activations by f16 cache rows. It keeps one score row in scratch
+ * (startPos + nTokens floats), never the full (nTokens × seqLen) matrix unless the caller taps it.
+ */
+
+import type { AttentionShape, KvBuffer } from "../kernels.js";
+import { f16ToF32, f32ToF16, roundToF16 } from "../../tensor/f16.js";
+
+/** Reads element i of a KV buffer as f32. */
+function kvAt(buf: KvBuffer, i: number): number {
+  const v = buf.data[i] as number;
+  return buf.dtype === "F16" ? f16ToF32(v) : v;
+}
+
+/** dst rows startPos.. ← src (nTokens, kvDim), converted to the cache's storage type. */
+export function storeKv(dst: KvBuffer, src: Float32Array, startPos: number, nTokens: number): void {
+  const n = nTokens * dst.kvDim;
+  const off = startPos * dst.kvDim;
+  if (dst.dtype === "F32") {
+    (dst.data as Float32Array).set(src.subarray(0, n), off);
+    return;
+  }
+  const data = dst.data as Uint16Array;
+  for (let i = 0; i < n; i++) data[off + i] = f32ToF16(src[i] as number);
+}
+
+export function attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: KvBuffer, startPos: number, nTokens: number,
+  shape: AttentionShape, scratch: Float32Array, probs?: Float32Array): void {
+  const { nHeads, nKvHeads, headDim, scale } = shape;
+  const kvDim = nKvHeads * headDim;
+  const group = nHeads / nKvHeads;
+  const roundQ = k.dtype === "F16";
+  const roundP = v.dtype === "F16";
+  const total = startPos + nTokens;
+  for (let t = 0; t < nTokens; t++) {
+    const nCtx = startPos + t + 1; // causal: this token sees cache rows 0..its own position
+    for (let h = 0; h < nHeads; h++) {
+      const qBase = (t * nHeads + h) * headDim;
+      const kvOff = Math.floor(h / group) * headDim;
+      let max = -Infinity;
+      for (let j = 0; j < nCtx; j++) {
+        let dot = 0;
+        const kBase = j * kvDim + kvOff;
+        for (let d = 0; d < headDim; d++) {
+          const qv = q[qBase + d] as number;
+          dot += (roundQ ? roundToF16(qv) : qv) * kvAt(k, kBase + d);
+        }
+        const s = Math.fround(Math.fround(dot) * scale);
+        scratch[j] = s;
+        if (s > max) max = s;
+      }
+      let sum = 0;
+      for (let j = 0; j < nCtx; j++) {
+        const e = Math.fround(Math.exp((scratch[j] as number) - max));
+        scratch[j] = e;
+        sum += e;
+      }
+      const inv = 1 / sum;
+      for (let j = 0; j < nCtx; j++) scratch[j] = Math.fround((scratch[j] as number) * inv);
+      if (probs) {
+        const pBase = (t * nHeads + h) * total;
+        for (let j = 0; j < total; j++) probs[pBase + j] = j < nCtx ? (scratch[j] as number) : 0;
+      }
+      for (let d = 0; d < headDim; d++) {
+        let acc = 0;
+        for (let j = 0; j < nCtx; j++) {
+          const p = scratch[j] as number;
+          acc += (roundP ? roundToF16(p) : p) * kvAt(v, j * kvDim + kvOff + d);
+        }
+        out[qBase + d] = acc;
+      }
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Stage 2a, self-attention of one block: x += Wo · attention(rope(Wq·n), rope(Wk·n), Wv·n), n = RMSNorm(x).
+ * New keys and values go into the KV cache first, so every token attends to all earlier positions
+ * (and itself) through the cache.
+ */
+
+import type { KvCache } from "./kv-cache.js";
+import type { RunState } from "./run-state.js";
+import type { Trace } from "./trace.js";
+import type { Transformer } from "./transformer.js";
+
+export function attentionBlock(m: Transformer, s: RunState, cache: KvCache, layer: number, startPos: number, nTokens: number,
+  trace: Trace | undefined): void {
+  const { config: c, kernels: k } = m;
+  const w = m.weights.layers[layer]!;
+  const kv = cache.layers[layer]!;
+  k.rmsNorm(s.xb, s.x, w.attnNorm, c.normEps, nTokens, c.dim);
+  if (trace?.wants("attn_norm")) trace.record("attn_norm", layer, startPos, [nTokens, c.dim], s.xb);
+
+  k.matmul(s.q, w.wq, s.xb, nTokens); // (nTokens, nHeads·headDim)
+  k.matmul(s.k, w.wk, s.xb, nTokens); // (nTokens, kvDim)
+  k.matmul(s.v, w.wv, s.xb, nTokens); // (nTokens, kvDim)
+  k.rope(s.q, s.positions, nTokens, c.nHeads, c.headDim, m.rope);
+  k.rope(s.k, s.positions, nTokens, c.nKvHeads, c.headDim, m.rope);
+  if (trace?.wants("q")) trace.record("q", layer, startPos, [nTokens, c.nHeads, c.headDim], s.q);
+  if (trace?.wants("k")) trace.record("k", layer, startPos, [nTokens, c.nKvHeads, c.headDim], s.k);
+  if (trace?.wants("v")) trace.record("v", layer, startPos, [nTokens, c.nKvHeads, c.headDim], s.v);
+
+  k.storeKv(kv.k, s.k, startPos, nTokens);
+  k.storeKv(kv.v, s.v, startPos, nTokens);
+  const shape = { nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim, scale: 1 / Math.sqrt(c.headDim) };
+  if (trace?.wants("attn_weights")) {
+    // only a traced pass pays for the full (nTokens, nHeads, nCtx) weight matrix
+    const probs = new Float32Array(nTokens * c.nHeads * (startPos + nTokens));
+    k.attention(s.att, s.q, kv.k, kv.v, startPos, nTokens, shape, s.scores, probs);
+    trace.record("attn_weights", layer, startPos, [nTokens, c.nHeads, startPos + nTokens], probs);
+  } else {
+    k.attention(s.att, s.q, kv.k, kv.v, startPos, nTokens, shape, s.scores);
+  }
+
+  k.matmul(s.proj, w.wo, s.att, nTokens); // (nTokens, dim)
+  if (trace?.wants("attn_out")) trace.record("attn_out", layer, startPos, [nTokens, c.dim], s.proj);
+  k.addInPlace(s.x, s.proj, nTokens * c.dim);
+}

@@ -1,0 +1,46 @@
+/**
+ * The forward pass, read top to bottom: ids → embeddings → N blocks → final norm → logits.
+ * Processes up to `state.batch` tokens at positions startPos.. in one call (a prefill chunk or one decode
+ * step), appending their keys and values to the KV cache. No allocation unless a trace asks for copies.
+ */
+
+import { PeelError } from "../util/errors.js";
+import { transformerBlock } from "./block.js";
+import { embedTokens } from "./embed.js";
+import type { KvCache } from "./kv-cache.js";
+import { computeLogits } from "./logits.js";
+import type { RunState } from "./run-state.js";
+import type { Trace } from "./trace.js";
+import type { Transformer } from "./transformer.js";
+
+export interface ForwardOptions {
+  /** Logits for every token, only the last (default), or none (inner prefill chunks). */
+  readonly logits?: "all" | "last" | "none";
+  readonly trace?: Trace | undefined;
+}
+
+/** Returns a view of logits (nTokens | 1 | 0, vocabSize) as `opts.logits` asks, valid until the next call. */
+export function forward(m: Transformer, s: RunState, cache: KvCache, tokens: ArrayLike<number>, startPos: number,
+  opts: ForwardOptions = {}): Float32Array {
+  const nTokens = tokens.length;
+  const c = m.config;
+  if (nTokens < 1 || nTokens > s.batch) throw new PeelError("INVALID_ARGUMENT", `forward: 1..${s.batch} tokens per call, got ${nTokens}`);
+  if (startPos + nTokens > cache.seqLen) {
+    throw new PeelError("CONTEXT_OVERFLOW", `forward: positions ${startPos}..${startPos + nTokens - 1} exceed the context of ${cache.seqLen} tokens`);
+  }
+  for (let t = 0; t < nTokens; t++) {
+    const id = tokens[t] as number;
+    if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) {
+      throw new PeelError("INVALID_ARGUMENT", `forward: token id ${id} is outside the vocabulary (0..${c.vocabSize - 1})`);
+    }
+    s.ids[t] = id;
+    s.positions[t] = startPos + t;
+  }
+  const trace = opts.trace;
+  embedTokens(m, s, nTokens);
+  if (trace?.wants("embed")) trace.record("embed", -1, startPos, [nTokens, c.dim], s.x);
+  for (let layer = 0; layer < c.nLayers; layer++) transformerBlock(m, s, cache, layer, startPos, nTokens, trace);
+  const mode = opts.logits ?? "last";
+  if (mode === "none") return s.logits.subarray(0, 0);
+  return computeLogits(m, s, startPos, nTokens, mode === "all" ? nTokens : 1, trace);
+}

@@ -1,0 +1,21 @@
+/**
+ * Stage 3: final RMSNorm and the LM head. Only the rows the caller needs are projected: the last token
+ * during generation, every token when scoring a sequence (the vocabulary projection is the biggest matmul).
+ */
+
+import type { RunState } from "./run-state.js";
+import type { Trace } from "./trace.js";
+import type { Transformer } from "./transformer.js";
+
+/** Returns logits (nOut, vocabSize) for the last `nOut` of the `nTokens` rows of the residual stream. */
+export function computeLogits(m: Transformer, s: RunState, startPos: number, nTokens: number, nOut: number, trace: Trace | undefined): Float32Array {
+  const { config: c, kernels: k } = m;
+  const first = nTokens - nOut;
+  const x = s.x.subarray(first * c.dim, nTokens * c.dim);
+  k.rmsNorm(s.xb, x, m.weights.outputNorm, c.normEps, nOut, c.dim);
+  if (trace?.wants("output_norm")) trace.record("output_norm", -1, startPos + first, [nOut, c.dim], s.xb);
+  k.matmul(s.logits, m.weights.output, s.xb, nOut);
+  const logits = s.logits.subarray(0, nOut * c.vocabSize);
+  if (trace?.wants("logits")) trace.record("logits", -1, startPos + first, [nOut, c.vocabSize], logits);
+  return logits;
+}

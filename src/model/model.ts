@@ -1,0 +1,72 @@
+/**
+ * A loaded model: its config, weights bound to a kernels backend, its tokenizer, and a description of the
+ * file it came from (for `peel info` and the inspector). Built from parts by `createModel`; the file
+ * loaders in load.ts produce the parts. Holds no per-conversation state: that lives in a Session.
+ */
+
+import type { Kernels } from "../kernels/kernels.js";
+import type { DType } from "../tensor/dtype.js";
+import type { Tensor } from "../tensor/tensor.js";
+import type { Tokenizer, EncodeOptions } from "../tokenizer/types.js";
+import type { LlamaConfig } from "./config.js";
+import { ropeSpec } from "./rope.js";
+import type { Transformer } from "./transformer.js";
+import { bindLlamaWeights } from "./weights.js";
+import { PeelError } from "../util/errors.js";
+
+export interface TensorSummary {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly bytes: number;
+}
+
+export interface ModelInfo {
+  readonly format: "gguf" | "llama2c";
+  /** Where the model came from (a path or a description of the bytes). */
+  readonly source: string;
+  /** Model name from the file's metadata, if any. */
+  readonly name: string | undefined;
+  /** File-format details worth showing (GGUF version, llama2.c version, file type). */
+  readonly details: Readonly<Record<string, string | number | boolean>>;
+  readonly tensors: readonly TensorSummary[];
+}
+
+export interface Model {
+  readonly config: LlamaConfig;
+  readonly tokenizer: Tokenizer;
+  readonly info: ModelInfo;
+  readonly transformer: Transformer;
+  /** Text → ids; BOS/EOS as the model's tokenizer says unless `addSpecial` is false. */
+  tokenize(text: string, opts?: EncodeOptions): number[];
+  /** Ids → text. */
+  detokenize(ids: ArrayLike<number>): string;
+}
+
+export interface ModelParts {
+  readonly config: LlamaConfig;
+  readonly tensors: ReadonlyMap<string, Tensor>;
+  readonly tokenizer: Tokenizer;
+  readonly info: ModelInfo;
+  readonly kernels: Kernels;
+}
+
+export function createModel(p: ModelParts): Model {
+  if (p.tokenizer.vocabSize > p.config.vocabSize) {
+    throw new PeelError("CONFIG", `model: the tokenizer has ${p.tokenizer.vocabSize} tokens but the embedding table only ${p.config.vocabSize} rows`);
+  }
+  const weights = bindLlamaWeights(p.config, p.tensors, p.kernels);
+  const transformer: Transformer = { config: p.config, weights, rope: ropeSpec(p.config, weights.ropeFreqs), kernels: p.kernels };
+  return {
+    config: p.config,
+    tokenizer: p.tokenizer,
+    info: p.info,
+    transformer,
+    tokenize: (text, opts) => p.tokenizer.encode(text, opts),
+    detokenize: (ids) => p.tokenizer.decode(ids),
+  };
+}
+
+export function summarizeTensors(tensors: ReadonlyMap<string, Tensor>): TensorSummary[] {
+  return [...tensors.values()].map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype, bytes: t.data.length }));
+}

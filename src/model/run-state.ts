@@ -1,0 +1,47 @@
+/**
+ * The run state: every activation buffer a forward pass writes, allocated once for up to `batch` tokens
+ * per call, so a forward step allocates nothing. Shapes are per call: (nTokens ≤ batch, width).
+ */
+
+import type { Kernels } from "../kernels/kernels.js";
+import type { LlamaConfig } from "./config.js";
+
+export interface RunState {
+  /** Most tokens one forward call may process (prefill is split into chunks of this size). */
+  readonly batch: number;
+  readonly ids: Int32Array; // (batch)
+  readonly positions: Int32Array; // (batch)
+  readonly x: Float32Array; // (batch, dim) residual stream
+  readonly xb: Float32Array; // (batch, dim) normed input of a sub-block
+  readonly q: Float32Array; // (batch, nHeads·headDim)
+  readonly k: Float32Array; // (batch, kvDim)
+  readonly v: Float32Array; // (batch, kvDim)
+  readonly att: Float32Array; // (batch, nHeads·headDim) attention mix before the output projection
+  readonly proj: Float32Array; // (batch, dim) output of attn_output / ffn_down
+  readonly gate: Float32Array; // (batch, hiddenDim)
+  readonly up: Float32Array; // (batch, hiddenDim)
+  readonly hidden: Float32Array; // (batch, hiddenDim) silu(gate)·up
+  readonly scores: Float32Array; // (contextLength) one attention score row
+  readonly logits: Float32Array; // (batch, vocabSize)
+}
+
+export function createRunState(k: Kernels, c: LlamaConfig, batch: number, contextLength: number): RunState {
+  const qDim = c.nHeads * c.headDim;
+  return {
+    batch,
+    ids: new Int32Array(batch),
+    positions: new Int32Array(batch),
+    x: k.allocF32(batch * c.dim),
+    xb: k.allocF32(batch * c.dim),
+    q: k.allocF32(batch * qDim),
+    k: k.allocF32(batch * c.kvDim),
+    v: k.allocF32(batch * c.kvDim),
+    att: k.allocF32(batch * qDim),
+    proj: k.allocF32(batch * c.dim),
+    gate: k.allocF32(batch * c.hiddenDim),
+    up: k.allocF32(batch * c.hiddenDim),
+    hidden: k.allocF32(batch * c.hiddenDim),
+    scores: k.allocF32(contextLength),
+    logits: k.allocF32(batch * c.vocabSize),
+  };
+}

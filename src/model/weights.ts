@@ -1,0 +1,82 @@
+/**
+ * The weights record: views over the loaded tensors, kept in their storage type and handed to the kernels
+ * backend once (`prepareWeight`). Every tensor's presence and shape is checked against the config here, so
+ * a wrong or truncated file fails at load with the tensor's name, not deep inside a forward pass.
+ */
+
+import type { Kernels, WeightMatrix } from "../kernels/kernels.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { dequantize } from "../formats/gguf/dequant/index.js";
+import { PeelError } from "../util/errors.js";
+import { LLAMA_TENSORS, llamaLayerTensors } from "./architectures/llama.js";
+import type { LlamaConfig } from "./config.js";
+
+export interface LayerWeights {
+  readonly attnNorm: Float32Array; // (dim)
+  readonly wq: WeightMatrix; // (nHeads·headDim, dim)
+  readonly wk: WeightMatrix; // (kvDim, dim)
+  readonly wv: WeightMatrix; // (kvDim, dim)
+  readonly wo: WeightMatrix; // (dim, nHeads·headDim)
+  readonly ffnNorm: Float32Array; // (dim)
+  readonly wGate: WeightMatrix; // (hiddenDim, dim)
+  readonly wUp: WeightMatrix; // (hiddenDim, dim)
+  readonly wDown: WeightMatrix; // (dim, hiddenDim)
+}
+
+export interface LlamaWeights {
+  readonly tokenEmbd: WeightMatrix; // (vocabSize, dim)
+  readonly layers: readonly LayerWeights[];
+  readonly outputNorm: Float32Array; // (dim)
+  readonly output: WeightMatrix; // (vocabSize, dim); the same matrix as tokenEmbd when tied
+  /** Optional per-pair RoPE frequency divisors (nRot/2), as llama.cpp's `rope_freqs` tensor. */
+  readonly ropeFreqs: Float32Array | undefined;
+}
+
+function get(tensors: ReadonlyMap<string, Tensor>, name: string, shape: readonly number[]): Tensor {
+  const t = tensors.get(name);
+  if (t === undefined) throw new PeelError("CONFIG", `model: missing required tensor "${name}" (expected shape [${shape.join(", ")}])`);
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new PeelError("CONFIG", `model: tensor "${name}" has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}] from the model's hyperparameters`);
+  }
+  return t;
+}
+
+function matrix(k: Kernels, tensors: ReadonlyMap<string, Tensor>, name: string, rows: number, cols: number): WeightMatrix {
+  const t = get(tensors, name, [rows, cols]);
+  return k.prepareWeight(t.dtype, rows, cols, t.data);
+}
+
+/** 1-D tensors (norm gains, rope factors) are tiny: dequantize them to f32 once. */
+function vector(tensors: ReadonlyMap<string, Tensor>, name: string, n: number): Float32Array {
+  const t = get(tensors, name, [n]);
+  const out = new Float32Array(n);
+  dequantize(t.dtype, t.data, out, n);
+  return out;
+}
+
+export function bindLlamaWeights(c: LlamaConfig, tensors: ReadonlyMap<string, Tensor>, k: Kernels): LlamaWeights {
+  const qDim = c.nHeads * c.headDim;
+  const tokenEmbd = matrix(k, tensors, LLAMA_TENSORS.tokenEmbd, c.vocabSize, c.dim);
+  const layers: LayerWeights[] = [];
+  for (let i = 0; i < c.nLayers; i++) {
+    const n = llamaLayerTensors(i);
+    layers.push({
+      attnNorm: vector(tensors, n.attnNorm, c.dim),
+      wq: matrix(k, tensors, n.wq, qDim, c.dim),
+      wk: matrix(k, tensors, n.wk, c.kvDim, c.dim),
+      wv: matrix(k, tensors, n.wv, c.kvDim, c.dim),
+      wo: matrix(k, tensors, n.wo, c.dim, qDim),
+      ffnNorm: vector(tensors, n.ffnNorm, c.dim),
+      wGate: matrix(k, tensors, n.wGate, c.hiddenDim, c.dim),
+      wUp: matrix(k, tensors, n.wUp, c.hiddenDim, c.dim),
+      wDown: matrix(k, tensors, n.wDown, c.dim, c.hiddenDim),
+    });
+  }
+  return {
+    tokenEmbd,
+    layers,
+    outputNorm: vector(tensors, LLAMA_TENSORS.outputNorm, c.dim),
+    output: c.tiedOutput ? tokenEmbd : matrix(k, tensors, LLAMA_TENSORS.output, c.vocabSize, c.dim),
+    ropeFreqs: tensors.has(LLAMA_TENSORS.ropeFreqs) ? vector(tensors, LLAMA_TENSORS.ropeFreqs, c.rope.nRot / 2) : undefined,
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * The candidates record every sampler stage works on: token ids with their logits and probabilities,
+ * how many are still in play (`size`) and whether they are sorted by logit, descending. Allocated once
+ * per vocabulary size and refilled from each step's logits.
+ */
+
+export interface Candidates {
+  readonly ids: Int32Array;
+  readonly logits: Float32Array;
+  readonly probs: Float32Array;
+  size: number;
+  sorted: boolean;
+  /** Scratch for sorting, so a sampling step allocates nothing. */
+  readonly order: Uint32Array;
+  readonly tmpIds: Int32Array;
+  readonly tmpLogits: Float32Array;
+}
+
+export function createCandidates(vocabSize: number): Candidates {
+  return {
+    ids: new Int32Array(vocabSize), logits: new Float32Array(vocabSize), probs: new Float32Array(vocabSize), size: 0, sorted: false,
+    order: new Uint32Array(vocabSize), tmpIds: new Int32Array(vocabSize), tmpLogits: new Float32Array(vocabSize),
+  };
+}
+
+/** Loads a step's logits (vocabSize) into the record, all tokens in play, unsorted. */
+export function fillCandidates(c: Candidates, logits: Float32Array): void {
+  const n = c.ids.length;
+  for (let i = 0; i < n; i++) {
+    c.ids[i] = i;
+    c.logits[i] = logits[i] as number;
+  }
+  c.size = n;
+  c.sorted = false;
+}
+
+/** Sorts the first `size` candidates by logit, descending (ties: lower id first), keeping ids aligned. */
+export function sortCandidates(c: Candidates): void {
+  if (c.sorted) return;
+  const n = c.size;
+  const order = c.order.subarray(0, n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const { ids, logits } = c;
+  order.sort((a, b) => (logits[b] as number) - (logits[a] as number) || (ids[a] as number) - (ids[b] as number));
+  const tmpIds = c.tmpIds, tmpLogits = c.tmpLogits;
+  for (let i = 0; i < n; i++) {
+    const j = order[i] as number;
+    tmpIds[i] = ids[j] as number;
+    tmpLogits[i] = logits[j] as number;
+  }
+  ids.set(tmpIds.subarray(0, n));
+  logits.set(tmpLogits.subarray(0, n));
+  c.sorted = true;
+}
+
+/** probs ← softmax(logits) over the candidates in play. */
+export function softmaxCandidates(c: Candidates): void {
+  let max = -Infinity;
+  for (let i = 0; i < c.size; i++) max = Math.max(max, c.logits[i] as number);
+  let sum = 0;
+  for (let i = 0; i < c.size; i++) {
+    const e = Math.exp((c.logits[i] as number) - max);
+    c.probs[i] = e;
+    sum += e;
+  }
+  for (let i = 0; i < c.size; i++) c.probs[i] = (c.probs[i] as number) / sum;
+}
