@@ -15,7 +15,7 @@ export class NeedMoreBytes extends Error {
   }
 }
 
-const utf8 = new TextDecoder("utf-8"); // non-fatal: invalid sequences become U+FFFD rather than failing a load
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true }); // keep a leading U+FEFF (a real LLaMA piece); non-fatal: invalid sequences become U+FFFD rather than failing a load
 
 export class GgufCursor {
   pos = 0;
@@ -102,7 +102,8 @@ export class GgufCursor {
   /** Copies `n` bytes out into a fresh, aligned buffer. */
   copy(n: number, what: string): Uint8Array {
     this.need(n, what);
-    const out = this.bytes.slice(this.pos, this.pos + n);
+    // Uint8Array slice even when bytes is a Node Buffer (whose slice is a view): callers need an aligned copy
+    const out = Uint8Array.prototype.slice.call(this.bytes, this.pos, this.pos + n);
     this.pos += n;
     return out;
   }

@@ -49,7 +49,7 @@ export function quantizeInto(dtype: DType, out: Uint8Array, x: Float32Array, n: 
 /** The encoding of all of src as `dtype`, in a new buffer. */
 export function quantize(dtype: DType, src: Float32Array): Uint8Array {
   const info = DTYPES[dtype];
-  const out = new Uint8Array((src.length / info.blockElems) * info.blockBytes || 0);
+  const out = new Uint8Array(Math.floor(src.length / info.blockElems) * info.blockBytes);
   quantizeInto(dtype, out, src, src.length);
   return out;
 }

@@ -1,0 +1,121 @@
+/**
+ * `peel generate`: loads a model and streams the continuation of a prompt to stdout as it is produced, or,
+ * with --json, prints one JSON object with the prompt ids, generated ids, text and speeds. Sampling flags
+ * are checked here (exit 2 naming the flag) before any model is read. It does not sample or tokenize itself.
+ */
+
+import type { GenerateOptions } from "../../generate/generate.js";
+import type { Model } from "../../model/model.js";
+import { flagOpt, idListOpt, intOpt, numberOpt, stringOpt, UsageError, type ParsedArgs } from "../args.js";
+import type { Command, CommandContext } from "../command.js";
+import { EXIT } from "../exit-codes.js";
+import { tokensPerSecond } from "../format.js";
+import { loadModelForCommand, MODEL_OPTIONS } from "../model-file.js";
+
+const MAX_TOKENS_LIMIT = 1_000_000;
+
+interface GenerateRequest {
+  readonly prompt: string | number[];
+  readonly options: GenerateOptions;
+  readonly json: boolean;
+}
+
+/** Every flag checked and converted; throws UsageError naming the flag. Exported for tests. */
+export function parseGenerateArgs(args: ParsedArgs): GenerateRequest {
+  const text = stringOpt(args, "prompt");
+  const ids = idListOpt(args, "prompt-ids");
+  if (text !== undefined && ids !== undefined) throw new UsageError("--prompt and --prompt-ids cannot be used together", args.command);
+  intOpt(args, "threads", 1, 256); // validated only: the reference backend is single-threaded
+  const maxTokens = intOpt(args, "max-tokens", 0, MAX_TOKENS_LIMIT);
+  const temperature = numberOpt(args, "temperature", 0, 100);
+  const topK = intOpt(args, "top-k", 0, 0x7fffffff);
+  const topP = numberOpt(args, "top-p", 0, 1, true);
+  const seed = intOpt(args, "seed", 0, 0xffffffff);
+  const options: GenerateOptions = {
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
+    ...(temperature !== undefined ? { temperature } : {}),
+    ...(topK !== undefined ? { topK } : {}),
+    ...(topP !== undefined ? { topP } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+  };
+  return { prompt: ids ?? text ?? "", options, json: flagOpt(args, "json") };
+}
+
+function checkPromptIds(model: Model, prompt: string | number[], command: string): void {
+  if (typeof prompt === "string") return;
+  const bad = prompt.find((id) => id >= model.config.vocabSize);
+  if (bad !== undefined) {
+    throw new UsageError(`--prompt-ids: token id ${bad} is outside the vocabulary (0..${model.config.vocabSize - 1})`, command);
+  }
+}
+
+async function run({ args, io, signal }: CommandContext): Promise<number> {
+  const request = parseGenerateArgs(args);
+  const model = await loadModelForCommand(args, io, signal);
+  checkPromptIds(model, request.prompt, args.command);
+  const { generate } = await import("../../generate/generate.js");
+  const generation = generate(model, request.prompt, { ...request.options, signal });
+  let text = "";
+  try {
+    for await (const token of generation) {
+      text += token.text;
+      if (!request.json && token.text !== "") io.stdout.write(token.text);
+    }
+  } finally {
+    if (!request.json && text !== "") io.stdout.write("\n");
+  }
+  const t = generation.timings;
+  const prefillTokS = tokensPerSecond(t.prefillTokens, t.prefillMs);
+  const decodeTokS = tokensPerSecond(t.decodeTokens, t.decodeMs);
+  if (request.json) {
+    io.stdout.write(`${JSON.stringify({
+      prompt_tokens: generation.promptTokens,
+      tokens: generation.tokens,
+      text,
+      finish_reason: generation.finishReason ?? null,
+      timings: {
+        prefill_tokens: t.prefillTokens, prefill_ms: round(t.prefillMs), prefill_tok_s: prefillTokS,
+        decode_tokens: t.decodeTokens, decode_ms: round(t.decodeMs), decode_tok_s: decodeTokS,
+      },
+    })}\n`);
+  } else if (io.stderr.isTTY === true) {
+    io.stderr.write(`[prompt: ${t.prefillTokens} tokens, ${prefillTokS ?? "-"} tok/s · generated: ${generation.tokens.length} tokens, ` +
+      `${decodeTokS ?? "-"} tok/s · stopped: ${generation.finishReason ?? "?"}]\n`);
+  }
+  return EXIT.ok;
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+export const generateCommand: Command = {
+  name: "generate",
+  summary: "Generate text from a prompt, streaming it to stdout",
+  usage: "peel generate [--model FILE] [--prompt TEXT | --prompt-ids 1,2,3] [options]",
+  options: {
+    ...MODEL_OPTIONS,
+    prompt: { type: "string", short: "p", valueName: "TEXT", help: "Prompt text (default: empty, so generation starts from BOS alone)" },
+    "prompt-ids": { type: "string", valueName: "IDS", help: "Prompt as comma-separated token ids, e.g. 1,450,4996 (no BOS is added)" },
+    "max-tokens": { type: "string", short: "n", valueName: "N", help: `Most tokens to generate, 0..${MAX_TOKENS_LIMIT} (default 128)` },
+    temperature: { type: "string", short: "t", valueName: "T", help: "Sampling temperature, 0..100; 0 = greedy (default 0)" },
+    "top-k": { type: "string", valueName: "K", help: "Keep the K most likely tokens when sampling; 0 = off (default 40)" },
+    "top-p": { type: "string", valueName: "P", help: "Nucleus sampling mass in (0, 1]; 1 = off (default 0.95)" },
+    seed: { type: "string", short: "s", valueName: "S", help: "Seed for sampling, 0..4294967295 (default 0); same seed, same text" },
+    threads: { type: "string", valueName: "N", help: "Worker threads, 1..256; accepted but ignored for now: the TypeScript reference backend is single-threaded" },
+    json: { type: "boolean", help: "Print one JSON object at the end instead of streaming text" },
+  },
+  details: [
+    "Text streams to stdout as tokens are generated, followed by a newline. On a terminal, a loading bar and a\n" +
+      "speed summary go to stderr. Ctrl-C stops generation (exit status 130).",
+    "With --json, stdout is exactly one line of JSON:\n" +
+      '  {"prompt_tokens":[...],"tokens":[...],"text":"...","finish_reason":"stop|length|context",\n' +
+      '   "timings":{"prefill_tokens":N,"prefill_ms":MS,"prefill_tok_s":X,"decode_tokens":N,"decode_ms":MS,"decode_tok_s":X}}',
+    "Sampling: temperature 0 picks the most likely token each step; otherwise top-k, then top-p, then\n" +
+      "temperature, then a seeded draw. A fixed seed gives byte-identical output.",
+    "Without --model, the .gguf file in peel's models/ folder is used when there is one.",
+    "Examples:\n" +
+      '  peel generate --model model.gguf --prompt "Once upon a time" --max-tokens 64\n' +
+      "  peel generate --model stories15M.bin --tokenizer tokenizer.bin --temperature 0.8 --seed 7\n" +
+      "  peel generate --model model.gguf --prompt-ids 1,9038,2501 --json",
+  ],
+  run,
+};

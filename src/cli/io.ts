@@ -1,0 +1,24 @@
+/**
+ * What a command may touch of the outside world: stdout for results, stderr for progress and errors, the
+ * environment and working directory. Commands take a CliIo instead of reaching for `process`, so tests can
+ * capture output. It does not format anything.
+ */
+
+export interface OutStream {
+  write(text: string): unknown;
+  /** True when the stream is a terminal (progress bars and colours only then). */
+  readonly isTTY?: boolean;
+  /** Terminal width, when known. */
+  readonly columns?: number;
+}
+
+export interface CliIo {
+  readonly stdout: OutStream;
+  readonly stderr: OutStream;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}

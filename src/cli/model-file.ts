@@ -1,0 +1,87 @@
+/**
+ * Getting from `--model` / `--tokenizer` to a loaded Model for a command: the default model under models/
+ * when --model is omitted, a quick look at the file's first bytes (so a zip or JSON file gets a FORMAT
+ * error with a hint, not a confusing llama2.c one), and loading with a progress bar on stderr.
+ * The library is imported lazily so `--help` stays fast and works even when a model module fails to load.
+ */
+
+import { readdirSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Model } from "../model/model.js";
+import { PeelError } from "../util/errors.js";
+import { stringOpt, UsageError, type OptionSpecs, type ParsedArgs } from "./args.js";
+import type { CliIo } from "./io.js";
+import { createProgressBar } from "./progress.js";
+
+export const MODEL_OPTIONS: OptionSpecs = {
+  model: { type: "string", short: "m", valueName: "FILE", help: "Model file: GGUF, or a llama2.c .bin checkpoint (with --tokenizer)" },
+  tokenizer: { type: "string", valueName: "FILE", help: "llama2.c tokenizer.bin to pair with a llama2.c .bin checkpoint" },
+};
+
+/** Where the model that ships with peel lives (the package's models/ folder). */
+export const MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
+
+/** The .gguf files in models/, sorted; empty when the folder is absent. */
+export function defaultModels(dir = MODELS_DIR): string[] {
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith(".gguf")).sort().map((f) => join(dir, f));
+  } catch {
+    return [];
+  }
+}
+
+/** The --model path, or the shipped default; a UsageError when neither exists. */
+export function resolveModelPath(args: ParsedArgs, io: CliIo): string {
+  const given = stringOpt(args, "model");
+  if (given !== undefined) {
+    if (given === "") throw new UsageError("--model needs a file path, got an empty string", args.command);
+    return given;
+  }
+  const found = defaultModels()[0];
+  if (found === undefined) {
+    throw new UsageError(`--model FILE is required (no default model: ${relative(io.cwd, MODELS_DIR) || "."}/ has no .gguf file)`, args.command);
+  }
+  io.stderr.write(`peel: no --model given; using ${relative(io.cwd, found)}\n`);
+  return found;
+}
+
+const GGUF_MAGIC = "GGUF";
+
+/** Fails early, with a hint, when a file without --tokenizer is not GGUF (the loader would try llama2.c). */
+async function checkLooksLoadable(path: string, tokenizerPath: string | undefined): Promise<void> {
+  const { openFileSource } = await import("../formats/byte-source.node.js");
+  const source = await openFileSource(path);
+  let head: Uint8Array;
+  try {
+    head = await source.read(0, Math.min(32, source.size));
+  } finally {
+    await source.close();
+  }
+  if (head.length === 0) throw new PeelError("FORMAT", `${path}: the file is empty; expected a GGUF model`);
+  const magic = String.fromCharCode(...head.subarray(0, 4));
+  if (magic === GGUF_MAGIC || tokenizerPath !== undefined) return;
+  const { showMagic, sniffHint } = await import("../formats/gguf/sniff.js");
+  const hint = sniffHint(head);
+  throw new PeelError("FORMAT",
+    `${path}: not a GGUF file (expected magic "GGUF", got "${showMagic(head)}"); ${hint}${/[.?]$/.test(hint) ? "" : "."} ` +
+    "For a llama2.c .bin checkpoint, also pass its --tokenizer FILE.");
+}
+
+/** Loads the model named by the command's options, showing progress on a terminal stderr. */
+export async function loadModelForCommand(args: ParsedArgs, io: CliIo, signal: AbortSignal): Promise<Model> {
+  const path = resolveModelPath(args, io);
+  const tokenizerPath = stringOpt(args, "tokenizer");
+  await checkLooksLoadable(path, tokenizerPath);
+  const { loadModel } = await import("../model/load.node.js");
+  const bar = createProgressBar(io.stderr, `loading ${basename(path)}`);
+  try {
+    return await loadModel(path, {
+      ...(tokenizerPath !== undefined ? { tokenizerPath } : {}),
+      onProgress: (p) => bar.update(p.loadedBytes, p.totalBytes),
+      signal,
+    });
+  } finally {
+    bar.done();
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Builds a `Tokenizer` from a `Vocabulary`: picks the algorithm for the vocabulary's model (SPM by
+ * scores, byte-level BPE by merges, WordPiece), splits input on special tokens first, adds BOS/EOS/SEP
+ * as the model says, and decodes the llama.cpp way (decode.ts). Loaders (load-gguf.ts, ...) produce the
+ * Vocabulary; this file reads no files.
+ */
+
+import { createBpeEncoder, parseMerges } from "./bpe.js";
+import { checkId, createDecodeStream, detokenize, renderPiece, type DecodeSettings, type PieceStyle } from "./decode.js";
+import { preTokenizerFor } from "./pretokenize.js";
+import { byteTokenTable, spmEncode } from "./spm.js";
+import type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerKind, Vocabulary } from "./types.js";
+import { toWellFormed } from "./utf8.js";
+import { buildVocabIndex, splitOnSpecial, type VocabIndex } from "./vocab-index.js";
+import { createWordPieceEncoder } from "./wordpiece.js";
+import { PeelError } from "../util/errors.js";
+
+/** The per-algorithm part of a tokenizer. */
+export interface TokenizerCore {
+  readonly kind: TokenizerKind;
+  readonly index: VocabIndex;
+  readonly style: PieceStyle;
+  readonly addBos: boolean;
+  readonly addEos: boolean;
+  readonly addSep: boolean;
+  readonly addSpacePrefix: boolean;
+  readonly cleanSpaces: boolean;
+  /** Appends the ids of one stretch of text that holds no special token. */
+  encodeFragment(text: string, out: number[], afterSpecial: boolean): void;
+}
+
+export function createTokenizer(vocab: Vocabulary): Tokenizer {
+  const index = buildVocabIndex(vocab);
+  switch (vocab.model) {
+    case "llama": return fromCore(spmCore(index));
+    case "gpt2": return fromCore(bpeCore(index));
+    case "bert": return fromCore(wordPieceCore(index));
+  }
+}
+
+function requireSpecial(id: number | undefined, flag: boolean, what: string): void {
+  if (flag && id === undefined) throw new PeelError("TOKENIZER", `tokenizer: the model asks to add ${what}, but names no ${what} token`);
+}
+
+function spmCore(index: VocabIndex): TokenizerCore {
+  const v = index.vocab;
+  const byteIds = byteTokenTable(index);
+  return {
+    kind: "llama", index, style: "sentencepiece",
+    addBos: v.addBos, addEos: v.addEos, addSep: false, addSpacePrefix: v.addSpacePrefix, cleanSpaces: false,
+    encodeFragment(text, out, afterSpecial) {
+      const prefixed = v.addSpacePrefix && afterSpecial ? " " + text : text;
+      spmEncode(index, v.scores, byteIds, prefixed.replaceAll(" ", "\u2581"), out);
+    },
+  };
+}
+
+function bpeCore(index: VocabIndex): TokenizerCore {
+  const v = index.vocab;
+  if (!v.merges) throw new PeelError("TOKENIZER", "tokenizer: a byte-level BPE vocabulary needs merges, and this one has none");
+  const pre = preTokenizerFor(v.pre);
+  const encoder = createBpeEncoder(index, parseMerges(index, v.merges), pre);
+  return {
+    kind: "gpt2", index, style: "byte-level",
+    addBos: v.addBos, addEos: v.addEos, addSep: false, addSpacePrefix: false, cleanSpaces: pre.cleanSpaces,
+    encodeFragment(text, out) { encoder.encode(text, out); },
+  };
+}
+
+function wordPieceCore(index: VocabIndex): TokenizerCore {
+  const v = index.vocab;
+  const encoder = createWordPieceEncoder(index);
+  return {
+    kind: "bert", index, style: "sentencepiece",
+    addBos: true, addEos: false, addSep: v.addSep, addSpacePrefix: false, cleanSpaces: true,
+    encodeFragment(text, out) { encoder.encode(text, out); },
+  };
+}
+
+/** Wraps an algorithm core with special-token splitting, BOS/EOS and decoding. */
+export function fromCore(core: TokenizerCore): Tokenizer {
+  const { index } = core;
+  const v = index.vocab;
+  requireSpecial(v.bosId, core.addBos, "BOS");
+  requireSpecial(v.eosId, core.addEos, "EOS");
+  requireSpecial(v.sepId, core.addSep, "SEP");
+  const cache: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(index.size);
+  const pieceBytes = (id: number): Uint8Array => (cache[id] ??= renderPiece(index, core.style, id));
+  const settings: DecodeSettings = {
+    index, style: core.style, addSpacePrefix: core.addSpacePrefix, cleanSpaces: core.cleanSpaces, addBos: core.addBos, addEos: core.addEos,
+  };
+  return {
+    kind: core.kind,
+    vocabSize: index.size,
+    bosId: v.bosId,
+    eosId: v.eosId,
+    encode(text: string, opts: EncodeOptions = {}): number[] {
+      const addSpecial = opts.addSpecial ?? true;
+      const out: number[] = [];
+      if (addSpecial && core.addBos) out.push(v.bosId as number);
+      let afterSpecial = true;
+      for (const f of splitOnSpecial(index, toWellFormed(text), opts.parseSpecial ?? false)) {
+        if ("id" in f) out.push(f.id);
+        else core.encodeFragment(f.text, out, afterSpecial);
+        afterSpecial = "id" in f;
+      }
+      if (addSpecial && core.addEos) out.push(v.eosId as number);
+      if (addSpecial && core.addSep) out.push(v.sepId as number);
+      return out;
+    },
+    decode(ids: ArrayLike<number>, opts: DecodeOptions = {}): string {
+      return detokenize(settings, pieceBytes, ids, opts);
+    },
+    tokenBytes(id: number): Uint8Array {
+      checkId(index, id);
+      return pieceBytes(id).slice();
+    },
+    piece(id: number): string {
+      checkId(index, id);
+      return v.pieces[id] as string;
+    },
+    isEndOfGeneration(id: number): boolean {
+      return index.eogIds.has(id);
+    },
+    createDecodeStream(opts = {}) {
+      return createDecodeStream(index, pieceBytes, opts.skipSpecial ?? true);
+    },
+  };
+}
