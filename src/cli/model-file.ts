@@ -49,7 +49,7 @@ export function resolveModelPath(args: ParsedArgs, io: CliIo): string {
 const GGUF_MAGIC = "GGUF";
 
 /** Fails early, with a hint, when a file without --tokenizer is not GGUF (the loader would try llama2.c). */
-async function checkLooksLoadable(path: string, tokenizerPath: string | undefined): Promise<void> {
+async function checkLooksLoadable(path: string, tokenizerPath: string | undefined, command: string): Promise<void> {
   const { openFileSource } = await import("../formats/byte-source.node.js");
   const source = await openFileSource(path);
   let head: Uint8Array;
@@ -60,6 +60,9 @@ async function checkLooksLoadable(path: string, tokenizerPath: string | undefine
   }
   if (head.length === 0) throw new PeelError("FORMAT", `${path}: the file is empty; expected a GGUF model`);
   const magic = String.fromCharCode(...head.subarray(0, 4));
+  if (magic === GGUF_MAGIC && tokenizerPath !== undefined) {
+    throw new UsageError(`--tokenizer is only for llama2.c checkpoints; ${path} is a GGUF file, which carries its own vocabulary`, command);
+  }
   if (magic === GGUF_MAGIC || tokenizerPath !== undefined) return;
   const { showMagic, sniffHint } = await import("../formats/gguf/sniff.js");
   const hint = sniffHint(head);
@@ -72,7 +75,7 @@ async function checkLooksLoadable(path: string, tokenizerPath: string | undefine
 export async function loadModelForCommand(args: ParsedArgs, io: CliIo, signal: AbortSignal): Promise<Model> {
   const path = resolveModelPath(args, io);
   const tokenizerPath = stringOpt(args, "tokenizer");
-  await checkLooksLoadable(path, tokenizerPath);
+  await checkLooksLoadable(path, tokenizerPath, args.command);
   const { loadModel } = await import("../model/load.node.js");
   const bar = createProgressBar(io.stderr, `loading ${basename(path)}`);
   try {

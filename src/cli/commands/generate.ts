@@ -100,7 +100,7 @@ export const generateCommand: Command = {
     "top-k": { type: "string", valueName: "K", help: "Keep the K most likely tokens when sampling; 0 = off (default 40)" },
     "top-p": { type: "string", valueName: "P", help: "Nucleus sampling mass in (0, 1]; 1 = off (default 0.95)" },
     seed: { type: "string", short: "s", valueName: "S", help: "Seed for sampling, 0..4294967295 (default 0); same seed, same text" },
-    threads: { type: "string", valueName: "N", help: "Worker threads, 1..256; accepted but ignored for now: the TypeScript reference backend is single-threaded" },
+    threads: { type: "string", valueName: "N", help: "Threads, 1..256: checked, then ignored (the TypeScript reference backend is single-threaded)" },
     json: { type: "boolean", help: "Print one JSON object at the end instead of streaming text" },
   },
   details: [

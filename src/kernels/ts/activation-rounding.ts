@@ -32,14 +32,25 @@ function roundEven(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** Q8_0 / Q8_1 rounding of one 32-block: d = amax/127 stored as f16, q = round(x·127/amax). */
-function roundQ8Block32(out: Float32Array, x: Float32Array, start: number): void {
+/**
+ * Q8_0 / Q8_1 rounding of one 32-block: d = amax/127 stored as f16, q = round(x·127/amax).
+ * Returns the Q8_1 "s" correction: llama.cpp multiplies a Q4_1/Q5_1 block minimum by s = f16(d·Σq)
+ * rather than by the sum of the rounded values (f16(d)·Σq); the difference is returned so the matmul can
+ * add min · (s − f16(d)·Σq) per block.
+ */
+function roundQ8Block32(out: Float32Array, x: Float32Array, start: number): number {
   let amax = 0;
   for (let i = start; i < start + 32; i++) amax = Math.max(amax, Math.abs(x[i] as number));
   const d = Math.fround(amax / 127);
   const id = amax !== 0 ? Math.fround(127 / amax) : 0;
   const dh = roundToF16(d);
-  for (let i = start; i < start + 32; i++) out[i] = dh * roundEven(Math.fround((x[i] as number) * id));
+  let sum = 0;
+  for (let i = start; i < start + 32; i++) {
+    const q = roundEven(Math.fround((x[i] as number) * id));
+    sum += q;
+    out[i] = dh * q;
+  }
+  return roundToF16(Math.fround(d * sum)) - dh * sum;
 }
 
 /** Q8_K rounding of one 256-block: iscale = −127/max (max signed), q = min(127, round(iscale·x)), d = 1/iscale in f32. */
@@ -59,13 +70,21 @@ function roundQ8KBlock(out: Float32Array, x: Float32Array, start: number): void 
   }
 }
 
-/** out (n) = x (n) as llama.cpp sees it after converting to the vec_dot type. n is a multiple of the block. */
-export function roundActivations(mode: ActivationRounding, out: Float32Array, x: Float32Array, n: number): void {
+/**
+ * out (n) = x (n) as llama.cpp sees it after converting to the vec_dot type. n is a multiple of the block.
+ * For "q8_1", sCorr (n/32) receives each block's s correction (see roundQ8Block32).
+ */
+export function roundActivations(mode: ActivationRounding, out: Float32Array, x: Float32Array, n: number, sCorr?: Float32Array): void {
   switch (mode) {
     case "none": out.set(x.subarray(0, n)); return;
     case "f16": for (let i = 0; i < n; i++) out[i] = roundToF16(x[i] as number); return;
     case "bf16": for (let i = 0; i < n; i++) out[i] = bf16ToF32(f32ToBf16(x[i] as number)); return;
-    case "q8_0": case "q8_1": for (let b = 0; b < n; b += 32) roundQ8Block32(out, x, b); return;
+    case "q8_0": for (let b = 0; b < n; b += 32) roundQ8Block32(out, x, b); return;
+    case "q8_1": for (let b = 0; b < n; b += 32) {
+      const c = roundQ8Block32(out, x, b);
+      if (sCorr) sCorr[b / 32] = c;
+    }
+      return;
     case "q8_k": for (let b = 0; b < n; b += 256) roundQ8KBlock(out, x, b); return;
   }
 }

@@ -18,7 +18,7 @@ export const TS_WEIGHT_TYPES: readonly DType[] = ["F32", "F16", "BF16", "Q4_0", 
   "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"];
 
 export function createTsKernels(): Kernels {
-  const scratch: MatmulScratch = { row: new Float32Array(0), x: new Float32Array(0) };
+  const scratch: MatmulScratch = { row: new Float32Array(0), x: new Float32Array(0), sCorr: new Float32Array(0) };
   return {
     name: "ts",
     allocF32: (n) => new Float32Array(n),

@@ -6,6 +6,7 @@
 
 import type { WeightMatrix } from "../kernels.js";
 import { DTYPES } from "../../tensor/dtype.js";
+import { f16ToF32 } from "../../tensor/f16.js";
 import { dequantizeRow } from "../../formats/gguf/dequant/index.js";
 import { activationRoundingFor, roundActivations } from "./activation-rounding.js";
 
@@ -13,6 +14,8 @@ import { activationRoundingFor, roundActivations } from "./activation-rounding.j
 export interface MatmulScratch {
   row: Float32Array;
   x: Float32Array;
+  /** (nTokens, cols/32) Q8_1 s corrections, for weights with a block minimum (Q4_1, Q5_1). */
+  sCorr: Float32Array;
 }
 
 function ensure(buf: Float32Array, n: number): Float32Array {
@@ -27,19 +30,35 @@ export function matmul(scratch: MatmulScratch, out: Float32Array, w: WeightMatri
   const row = scratch.row;
   const xr = scratch.x;
   const mode = activationRoundingFor(dtype);
+  const nBlocks = cols / 32;
+  const withMin = mode === "q8_1";
+  if (withMin) scratch.sCorr = ensure(scratch.sCorr, nTokens * nBlocks);
   for (let t = 0; t < nTokens; t++) {
-    roundActivations(mode, xr.subarray(t * cols, (t + 1) * cols), x.subarray(t * cols, (t + 1) * cols), cols);
+    roundActivations(mode, xr.subarray(t * cols, (t + 1) * cols), x.subarray(t * cols, (t + 1) * cols), cols,
+      withMin ? scratch.sCorr.subarray(t * nBlocks, (t + 1) * nBlocks) : undefined);
   }
-  const rowBytes = (cols / DTYPES[dtype].blockElems) * DTYPES[dtype].blockBytes;
+  const info = DTYPES[dtype];
+  const rowBytes = (cols / info.blockElems) * info.blockBytes;
   for (let r = 0; r < rows; r++) {
     dequantizeRow(dtype, w.data, r * rowBytes, row, 0, cols);
     for (let t = 0; t < nTokens; t++) {
       const base = t * cols;
       let sum = 0;
       for (let i = 0; i < cols; i++) sum += (row[i] as number) * (xr[base + i] as number);
+      if (withMin) sum += minCorrection(w.data, r * rowBytes, info.blockBytes, scratch.sCorr, t * nBlocks, nBlocks);
       out[t * rows + r] = sum;
     }
   }
+}
+
+/** Σ over blocks of (block minimum m, the f16 at bytes 2-3 of a Q4_1/Q5_1 block) × the block's s correction. */
+function minCorrection(data: Uint8Array, rowOffset: number, blockBytes: number, sCorr: Float32Array, corrOffset: number, nBlocks: number): number {
+  let sum = 0;
+  for (let b = 0; b < nBlocks; b++) {
+    const o = rowOffset + b * blockBytes;
+    sum += f16ToF32((data[o + 2] as number) | ((data[o + 3] as number) << 8)) * (sCorr[corrOffset + b] as number);
+  }
+  return sum;
 }
 
 /** out (nTokens, cols) = the rows of `table` named by ids, dequantized exactly (like ggml get_rows). */
