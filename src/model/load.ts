@@ -7,7 +7,8 @@
 import type { ByteSource } from "../formats/byte-source.js";
 import { readGgufHeader, readGgufTensors } from "../formats/gguf/read.js";
 import { getNumber, getString } from "../formats/gguf/metadata.js";
-import { readLlama2cCheckpoint } from "../formats/llama2c/checkpoint.js";
+import { parseLlama2cHeader, readLlama2cCheckpoint } from "../formats/llama2c/checkpoint.js";
+import { showMagic, sniffHint } from "../formats/gguf/sniff.js";
 import { readLlama2cTokenizer } from "../formats/llama2c/tokenizer-bin.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { createTsKernels } from "../kernels/ts/index.js";
@@ -65,9 +66,22 @@ async function loadGgufModel(source: ByteSource, opts: LoadOptions): Promise<Mod
   });
 }
 
+/** Neither GGUF nor llama2.c: say what the bytes look like instead of a llama2.c size complaint. */
+async function checkLlama2cHeader(source: ByteSource): Promise<void> {
+  const head = await source.read(0, Math.min(256, source.size));
+  try {
+    parseLlama2cHeader(head, source.size, source.description);
+  } catch (e) {
+    if (!(e instanceof PeelError) || e.code !== "FORMAT") throw e;
+    throw new PeelError("FORMAT", `${source.description}: not a model file Peel can read: it does not start with the GGUF magic ` +
+      `(found "${showMagic(head)}") and is not a llama2.c checkpoint either (${e.message}). Hint: ${sniffHint(head)}`);
+  }
+}
+
 async function loadLlama2cModel(source: ByteSource, opts: LoadOptions): Promise<Model> {
+  await checkLlama2cHeader(source);
   if (opts.tokenizerSource === undefined) {
-    throw new PeelError("INVALID_ARGUMENT", `${source.description}: not a GGUF file, so it was read as a llama2.c checkpoint, which carries no vocabulary; pass its tokenizer.bin (--tokenizer FILE)`);
+    throw new PeelError("INVALID_ARGUMENT", `${source.description}: this is a llama2.c checkpoint, which carries no vocabulary; pass its tokenizer.bin (--tokenizer FILE)`);
   }
   const checkpoint = await readLlama2cCheckpoint(source);
   opts.onProgress?.({ loadedBytes: source.size, totalBytes: source.size });
