@@ -24,6 +24,10 @@ export interface GenerateOptions extends SamplingOptions, SessionOptions {
 }
 
 export interface GeneratedToken {
+  /**
+   * The token id; -1 for the one trailing item that carries only text: bytes of an incomplete UTF-8
+   * character still buffered when generation ended, flushed as U+FFFD.
+   */
   readonly id: number;
   /** Text completed by this token (may be "" while a multi-byte character is incomplete). */
   readonly text: string;
@@ -74,10 +78,12 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
     let logits = session.evaluate(promptTokens);
     timings.prefillTokens = promptTokens.length;
     timings.prefillMs = now() - t0;
+    let pending: number | undefined; // the last sampled token while it is not yet in the session
     while (tokens.length < maxTokens) {
       const id = sampler.sample(logits);
       if ((opts.stopAtEog ?? true) && model.tokenizer.isEndOfGeneration(id)) { finishReason = "stop"; break; }
       tokens.push(id);
+      pending = id;
       yield { id, text: decoder.push(id) };
       await yieldToEventLoop();
       checkAbort();
@@ -85,10 +91,19 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
       if (session.tokens.length >= session.contextLength) { finishReason = "context"; break; }
       t0 = now();
       logits = session.evaluate([id]);
+      pending = undefined;
       timings.decodeMs += now() - t0;
       timings.decodeTokens++;
     }
     finishReason ??= "length";
+    // A caller's session must hold the whole reply so that a later generate() continues after it: the last
+    // sampled token was never fed back, so feed it now (its logits are not needed).
+    if (opts.session !== undefined && finishReason === "length" && pending !== undefined && session.tokens.length < session.contextLength) {
+      t0 = now();
+      session.evaluate([pending]);
+      timings.decodeMs += now() - t0;
+      timings.decodeTokens++;
+    }
     const rest = decoder.flush();
     if (rest !== "") yield { id: -1, text: rest };
   }

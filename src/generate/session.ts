@@ -56,6 +56,12 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
     tokens,
     evaluate(input, evalOpts = {}) {
       if (input.length === 0) throw new PeelError("INVALID_ARGUMENT", "session: evaluate needs at least one token");
+      // check every id before the first chunk runs, so a bad id late in a long input leaves the session unchanged
+      for (const id of input) {
+        if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) {
+          throw new PeelError("INVALID_ARGUMENT", `session: token id ${id} is outside the vocabulary (0..${c.vocabSize - 1})`);
+        }
+      }
       if (tokens.length + input.length > contextLength) {
         throw new PeelError("CONTEXT_OVERFLOW",
           `the context holds ${contextLength} tokens; ${tokens.length} are used and ${input.length} more were given (${tokens.length + input.length} > ${contextLength}). Shorten the prompt or lower the token budget.`);

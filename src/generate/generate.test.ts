@@ -1,0 +1,132 @@
+// generate() over a small random Llama model built in memory: determinism (greedy and seeded), the token
+// budget, context overflow, aborts (mid-stream and before the first token), and continuing a session.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { randomLlamaGguf } from "../../test/fixtures/random-llama.js";
+import { bytesSource } from "../formats/byte-source.js";
+import { loadModelFromSource } from "../model/load.js";
+import { PeelError } from "../util/errors.js";
+import { generate, type GenerateOptions, type Generation } from "./generate.js";
+import { createSession } from "./session.js";
+
+const model = await loadModelFromSource(bytesSource(randomLlamaGguf({
+  dim: 32, hiddenDim: 64, nLayers: 2, nHeads: 4, nKvHeads: 2, weightType: "F32", tied: false, seed: 11, contextLength: 48,
+})));
+const PROMPT = [1, 450, 4996, 17354, 1701, 432];
+
+async function collect(g: Generation): Promise<number[]> {
+  const ids: number[] = [];
+  for await (const t of g) if (t.id >= 0) ids.push(t.id);
+  return ids;
+}
+
+const run = (opts: GenerateOptions, prompt: readonly number[] = PROMPT) => collect(generate(model, prompt, { stopAtEog: false, ...opts }));
+
+test("greedy generation is deterministic and starts with the argmax of the prompt's logits", async () => {
+  const a = await run({ maxTokens: 8 });
+  assert.deepEqual(await run({ maxTokens: 8 }), a);
+  const logits = createSession(model).evaluate(PROMPT);
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if ((logits[i] as number) > (logits[best] as number)) best = i;
+  assert.equal(a[0], best);
+});
+
+test("seeded sampling: the same seed gives the same tokens, another seed others", async () => {
+  const opts = { maxTokens: 12, temperature: 3, topK: 0, topP: 1 };
+  const a = await run({ ...opts, seed: 5 });
+  assert.deepEqual(await run({ ...opts, seed: 5 }), a);
+  assert.notDeepEqual(await run({ ...opts, seed: 6 }), a);
+});
+
+test("maxTokens is respected and reported as finishReason length", async () => {
+  for (const maxTokens of [0, 1, 5]) {
+    const g = generate(model, PROMPT, { maxTokens, stopAtEog: false });
+    const ids = await collect(g);
+    assert.equal(ids.length, maxTokens);
+    assert.deepEqual(g.tokens, ids);
+    assert.equal(g.finishReason, "length");
+  }
+  const g = generate(model, PROMPT, { maxTokens: 3, stopAtEog: false });
+  await collect(g);
+  assert.equal(g.timings.prefillTokens, PROMPT.length);
+  assert.equal(g.timings.decodeTokens, 2, "the last token is not evaluated");
+});
+
+test("generation stops at the context end with finishReason context", async () => {
+  const g = generate(model, PROMPT, { maxTokens: 100, stopAtEog: false, contextLength: 10 });
+  const ids = await collect(g);
+  assert.equal(ids.length, 10 - PROMPT.length + 1, "the last sampled token needs no room");
+  assert.equal(g.finishReason, "context");
+});
+
+test("a prompt longer than the context: generate() itself throws CONTEXT_OVERFLOW giving both numbers", () => {
+  const long = Array.from({ length: 50 }, (_, i) => 100 + i);
+  assert.throws(() => generate(model, long), (e: unknown) => e instanceof PeelError && e.code === "CONTEXT_OVERFLOW" && e.message.includes("50") && e.message.includes("48"));
+  assert.throws(() => generate(model, PROMPT, { contextLength: 4 }), (e: unknown) => e instanceof PeelError && e.code === "CONTEXT_OVERFLOW" && e.message.includes("6") && e.message.includes("4"));
+});
+
+test("an AbortSignal fired after the 3rd token ends iteration with ABORTED", async () => {
+  const ac = new AbortController();
+  const g = generate(model, PROMPT, { maxTokens: 40, stopAtEog: false, signal: ac.signal });
+  const seen: number[] = [];
+  await assert.rejects(async () => {
+    for await (const t of g) {
+      seen.push(t.id);
+      if (seen.length === 3) ac.abort();
+    }
+  }, (e: unknown) => e instanceof PeelError && e.code === "ABORTED");
+  assert.equal(seen.length, 3);
+  assert.equal(g.finishReason, "aborted");
+});
+
+test("an abort from a timer during generation stops it (the event loop runs between steps)", async () => {
+  const ac = new AbortController();
+  const g = generate(model, PROMPT, { maxTokens: 40, stopAtEog: false, signal: ac.signal });
+  const seen: number[] = [];
+  await assert.rejects(async () => {
+    for await (const t of g) {
+      seen.push(t.id);
+      if (seen.length === 2) setImmediate(() => ac.abort());
+    }
+  }, (e: unknown) => e instanceof PeelError && e.code === "ABORTED");
+  assert.ok(seen.length >= 2 && seen.length < 40, `${seen.length} tokens`);
+});
+
+test("an already-aborted signal throws ABORTED before any token and leaves the session empty", async () => {
+  const session = createSession(model);
+  const g = generate(model, PROMPT, { signal: AbortSignal.abort(), session });
+  const seen: number[] = [];
+  await assert.rejects(async () => { for await (const t of g) seen.push(t.id); },
+    (e: unknown) => e instanceof PeelError && e.code === "ABORTED");
+  assert.equal(seen.length, 0);
+  assert.equal(session.tokens.length, 0);
+});
+
+test("a session continues across two generate calls, with the second prompt after the first reply", async () => {
+  const session = createSession(model, { kvType: "F32" });
+  const p2 = [920, 338, 445];
+  const g1 = generate(model, PROMPT, { session, maxTokens: 4, stopAtEog: false });
+  const r1 = await collect(g1);
+  const g2 = generate(model, p2, { session, maxTokens: 4, stopAtEog: false });
+  const r2 = await collect(g2);
+  assert.deepEqual(session.tokens.slice(0, PROMPT.length + r1.length + p2.length), [...PROMPT, ...r1, ...p2]);
+  // the continuation equals a fresh generation from the whole history
+  const fresh = await run({ maxTokens: 4, kvType: "F32" }, [...PROMPT, ...r1, ...p2]);
+  assert.deepEqual(r2, fresh);
+});
+
+test("bad options are INVALID_ARGUMENT from generate() itself", () => {
+  const isInvalid = (e: unknown) => e instanceof PeelError && e.code === "INVALID_ARGUMENT";
+  assert.throws(() => generate(model, PROMPT, { maxTokens: -1 }), isInvalid);
+  assert.throws(() => generate(model, PROMPT, { temperature: -1 }), isInvalid);
+  assert.throws(() => generate(model, []), isInvalid);
+});
+
+test("a text prompt is tokenized with BOS and streams text pieces", async () => {
+  const g = generate(model, "Hello world", { maxTokens: 3, stopAtEog: false });
+  assert.equal(g.promptTokens[0], 1);
+  let text = "";
+  for await (const t of g) text += t.text;
+  assert.equal(text, model.detokenize(g.tokens));
+});

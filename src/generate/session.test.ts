@@ -1,0 +1,80 @@
+// Sessions over a small random Llama model built in memory (random weights, LLaMA's vocabulary, written as
+// GGUF by Peel's writer and loaded from the bytes): batched prefill equals token-by-token evaluation,
+// continuation across calls, and argument errors that leave the session as it was.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { randomLlamaGguf } from "../../test/fixtures/random-llama.js";
+import { bytesSource } from "../formats/byte-source.js";
+import { loadModelFromSource } from "../model/load.js";
+import { PeelError } from "../util/errors.js";
+import { createSession } from "./session.js";
+
+const model = await loadModelFromSource(bytesSource(randomLlamaGguf({
+  dim: 32, hiddenDim: 64, nLayers: 2, nHeads: 4, nKvHeads: 2, weightType: "F32", tied: false, seed: 11, contextLength: 32,
+})));
+const V = model.config.vocabSize;
+const PROMPT = [1, 450, 4996, 17354, 1701, 432, 17204, 975, 278, 17366, 11203];
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+}
+
+for (const kvType of ["F32", "F16"] as const) {
+  test(`prefill in batches of 1, 3, 4 and 64 gives the same logits (${kvType} cache)`, () => {
+    const ref = createSession(model, { batchSize: 64, kvType }).evaluate(PROMPT, { allLogits: true });
+    assert.equal(ref.length, PROMPT.length * V);
+    for (const batchSize of [1, 3, 4]) {
+      const s = createSession(model, { batchSize, kvType });
+      const all = s.evaluate(PROMPT, { allLogits: true });
+      assert.ok(maxDiff(all, ref) <= 1e-5, `batch ${batchSize}: ${maxDiff(all, ref)}`);
+      assert.deepEqual(s.tokens, PROMPT);
+    }
+    // one token per evaluate call, taking the last-token logits each time
+    const s1 = createSession(model, { batchSize: 1, kvType });
+    for (let i = 0; i < PROMPT.length; i++) {
+      const last = s1.evaluate([PROMPT[i] as number]);
+      assert.equal(last.length, V);
+      assert.ok(maxDiff(last, ref.subarray(i * V, (i + 1) * V)) <= 1e-5, `token ${i}`);
+    }
+  });
+}
+
+test("evaluate returns the last token's logits; later calls continue the context", () => {
+  const whole = createSession(model, { batchSize: 4 }).evaluate(PROMPT).slice();
+  const s = createSession(model, { batchSize: 4 });
+  s.evaluate(PROMPT.slice(0, 6));
+  const cont = s.evaluate(PROMPT.slice(6));
+  assert.ok(maxDiff(cont, whole) <= 1e-5);
+  assert.equal(s.tokens.length, PROMPT.length);
+  s.reset();
+  assert.equal(s.tokens.length, 0);
+  assert.ok(maxDiff(s.evaluate(PROMPT), whole) <= 1e-5, "after reset the cache is reused from position 0");
+});
+
+test("evaluate([]) and out-of-vocabulary ids are INVALID_ARGUMENT and leave the session unchanged", () => {
+  const s = createSession(model, { batchSize: 2 });
+  s.evaluate([1, 2]);
+  const isInvalid = (e: unknown) => e instanceof PeelError && e.code === "INVALID_ARGUMENT";
+  assert.throws(() => s.evaluate([]), isInvalid);
+  assert.throws(() => s.evaluate([V]), (e: unknown) => isInvalid(e) && String((e as Error).message).includes(String(V)));
+  assert.throws(() => s.evaluate([-1]), isInvalid);
+  assert.throws(() => s.evaluate([1.5]), isInvalid);
+  // a bad id in a later batch-sized chunk must not leave the earlier chunks in the context
+  assert.throws(() => s.evaluate([5, 6, 7, V + 10]), isInvalid);
+  assert.deepEqual(s.tokens, [1, 2]);
+});
+
+test("evaluate past the context is CONTEXT_OVERFLOW with both numbers; bad options are INVALID_ARGUMENT", () => {
+  const s = createSession(model, { contextLength: 8 });
+  s.evaluate([1, 2, 3, 4, 5]);
+  assert.throws(() => s.evaluate([1, 2, 3, 4]), (e: unknown) => e instanceof PeelError && e.code === "CONTEXT_OVERFLOW" && /9/.test(e.message) && /8/.test(e.message));
+  assert.equal(s.tokens.length, 5);
+  const isInvalid = (e: unknown) => e instanceof PeelError && e.code === "INVALID_ARGUMENT";
+  assert.throws(() => createSession(model, { contextLength: 33 }), isInvalid);
+  assert.throws(() => createSession(model, { contextLength: 0 }), isInvalid);
+  assert.throws(() => createSession(model, { batchSize: 0 }), isInvalid);
+});
