@@ -8,7 +8,7 @@
 import { readdirSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Model } from "../model/model.js";
+import type { Model, ModelDescription } from "../model/model.js";
 import { PeelError } from "../util/errors.js";
 import { stringOpt, UsageError, type OptionSpecs, type ParsedArgs } from "./args.js";
 import type { CliIo } from "./io.js";
@@ -87,4 +87,13 @@ export async function loadModelForCommand(args: ParsedArgs, io: CliIo, signal: A
   } finally {
     bar.done();
   }
+}
+
+/** Reads only what `info` and `tokenize` need (config, tokenizer, tensor table): instant even for large files. */
+export async function describeModelForCommand(args: ParsedArgs, io: CliIo): Promise<ModelDescription> {
+  const path = resolveModelPath(args, io);
+  const tokenizerPath = stringOpt(args, "tokenizer");
+  await checkLooksLoadable(path, tokenizerPath, args.command);
+  const { describeModel } = await import("../model/load.node.js");
+  return describeModel(path, tokenizerPath !== undefined ? { tokenizerPath } : {});
 }

@@ -9,7 +9,7 @@ import type { Model } from "../model/model.js";
 import { createSampler, validateSampling, type SamplingOptions } from "../sample/sampler.js";
 import { PeelError } from "../util/errors.js";
 import { yieldToEventLoop } from "../util/yield.js";
-import { createSession, type Session, type SessionOptions } from "./session.js";
+import { checkTokenIds, createSession, type Session, type SessionOptions } from "./session.js";
 
 export interface GenerateOptions extends SamplingOptions, SessionOptions {
   /** Most tokens to generate (default 128). */
@@ -58,6 +58,7 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
   validateSampling(opts);
   const promptTokens = typeof prompt === "string" ? model.tokenize(prompt, { addSpecial: opts.addSpecial ?? true }) : [...prompt];
   if (promptTokens.length === 0) throw new PeelError("INVALID_ARGUMENT", "generate: the prompt is empty (no tokens); give some text or set addSpecial to add BOS");
+  checkTokenIds(promptTokens, model.config.vocabSize);
   const session = opts.session ?? createSession(model, opts);
   const room = session.contextLength - session.tokens.length;
   if (promptTokens.length > room) {
@@ -74,10 +75,16 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
       if (opts.signal?.aborted) { finishReason = "aborted"; throw new PeelError("ABORTED", "generation aborted by the caller's AbortSignal"); }
     };
     checkAbort();
-    let t0 = now();
-    let logits = session.evaluate(promptTokens);
+    // prefill chunk by chunk, letting the event loop run in between so an abort lands during a long prompt
+    let logits: Float32Array = new Float32Array(0);
+    for (let start = 0; start < promptTokens.length; start += session.batchSize) {
+      if (start > 0) { await yieldToEventLoop(); checkAbort(); }
+      const t0 = now();
+      logits = session.evaluate(promptTokens.slice(start, start + session.batchSize));
+      timings.prefillMs += now() - t0;
+    }
     timings.prefillTokens = promptTokens.length;
-    timings.prefillMs = now() - t0;
+    let t0 = now();
     let pending: number | undefined; // the last sampled token while it is not yet in the session
     while (tokens.length < maxTokens) {
       const id = sampler.sample(logits);
@@ -108,11 +115,17 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
     if (rest !== "") yield { id: -1, text: rest };
   }
 
+  let started = false;
   return {
     promptTokens,
     get tokens() { return tokens; },
     get finishReason() { return finishReason; },
     timings,
-    [Symbol.asyncIterator]: () => run(),
+    [Symbol.asyncIterator]: () => {
+      // a second pass would evaluate the prompt into the same session again
+      if (started) throw new PeelError("INVALID_ARGUMENT", "a Generation can be iterated only once; call generate() again");
+      started = true;
+      return run();
+    },
   };
 }

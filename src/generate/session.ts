@@ -24,6 +24,8 @@ export interface SessionOptions {
 export interface Session {
   readonly model: Model;
   readonly contextLength: number;
+  /** Most tokens one forward call processes; longer inputs are split into chunks of this size. */
+  readonly batchSize: number;
   /** Tokens evaluated so far, in order. */
   readonly tokens: readonly number[];
   /**
@@ -53,15 +55,12 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
   return {
     model,
     contextLength,
+    batchSize: batch,
     tokens,
     evaluate(input, evalOpts = {}) {
       if (input.length === 0) throw new PeelError("INVALID_ARGUMENT", "session: evaluate needs at least one token");
       // check every id before the first chunk runs, so a bad id late in a long input leaves the session unchanged
-      for (const id of input) {
-        if (!Number.isInteger(id) || id < 0 || id >= c.vocabSize) {
-          throw new PeelError("INVALID_ARGUMENT", `session: token id ${id} is outside the vocabulary (0..${c.vocabSize - 1})`);
-        }
-      }
+      checkTokenIds(input, c.vocabSize);
       if (tokens.length + input.length > contextLength) {
         throw new PeelError("CONTEXT_OVERFLOW",
           `the context holds ${contextLength} tokens; ${tokens.length} are used and ${input.length} more were given (${tokens.length + input.length} > ${contextLength}). Shorten the prompt or lower the token budget.`);
@@ -84,4 +83,13 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
       tokens.length = 0;
     },
   };
+}
+
+/** Throws INVALID_ARGUMENT naming the first id that is not an integer in 0..vocabSize-1. */
+export function checkTokenIds(ids: readonly number[], vocabSize: number): void {
+  for (const id of ids) {
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
+      throw new PeelError("INVALID_ARGUMENT", `token id ${id} is outside the vocabulary (0..${vocabSize - 1})`);
+    }
+  }
 }

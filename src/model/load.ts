@@ -1,76 +1,94 @@
 /**
- * From bytes to a runnable Model: recognises the file format, reads hyperparameters and tensors, builds the
- * tokenizer, binds the weights to a kernels backend. Browser-safe (works on any ByteSource); the Node entry
- * that opens paths is load.node.ts.
+ * From bytes to a runnable Model: recognises the file format, reads hyperparameters and the tokenizer from
+ * the header (`describeModelSource`, cheap even for multi-GB files), then reads the tensors and binds them to a
+ * kernels backend (`loadModelFromSource`). Browser-safe (works on any ByteSource); the Node entry that opens
+ * paths is load.node.ts.
  */
 
 import type { ByteSource } from "../formats/byte-source.js";
 import { readGgufHeader, readGgufTensors } from "../formats/gguf/read.js";
+import type { GgufHeader } from "../formats/gguf/types.js";
 import { getNumber, getString } from "../formats/gguf/metadata.js";
-import { parseLlama2cHeader, readLlama2cCheckpoint } from "../formats/llama2c/checkpoint.js";
 import { showMagic, sniffHint } from "../formats/gguf/sniff.js";
+import { llama2cLayout, parseLlama2cHeader, readLlama2cCheckpoint, type Llama2cConfig } from "../formats/llama2c/checkpoint.js";
 import { readLlama2cTokenizer } from "../formats/llama2c/tokenizer-bin.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { createTsKernels } from "../kernels/ts/index.js";
+import type { Tensor } from "../tensor/tensor.js";
 import { tokenizerFromGguf } from "../tokenizer/load-gguf.js";
 import { createLlama2cTokenizer } from "../tokenizer/llama2c.js";
 import { PeelError } from "../util/errors.js";
 import { configFromGguf } from "./config-from-gguf.js";
 import { configFromLlama2c } from "./config-from-llama2c.js";
-import { createModel, summarizeTensors, type Model } from "./model.js";
+import { createModel, type Model, type ModelDescription } from "./model.js";
 
 export interface LoadProgress {
   readonly loadedBytes: number;
   readonly totalBytes: number;
 }
 
-export interface LoadOptions {
-  /** Compute backend (default: the TypeScript reference kernels). */
-  readonly kernels?: Kernels;
+export interface DescribeOptions {
   /** llama2.c checkpoints carry no vocabulary: their tokenizer.bin. */
   readonly tokenizerSource?: ByteSource;
+}
+
+export interface LoadOptions extends DescribeOptions {
+  /** Compute backend (default: the TypeScript reference kernels). */
+  readonly kernels?: Kernels;
   readonly onProgress?: (p: LoadProgress) => void;
   readonly signal?: AbortSignal;
 }
 
 const GGUF_MAGIC = [0x47, 0x47, 0x55, 0x46];
 
-export async function loadModelFromSource(source: ByteSource, opts: LoadOptions = {}): Promise<Model> {
+async function isGguf(source: ByteSource): Promise<boolean> {
   const head = await source.read(0, Math.min(4, source.size));
-  const isGguf = head.length === 4 && GGUF_MAGIC.every((b, i) => head[i] === b);
-  return isGguf ? loadGgufModel(source, opts) : loadLlama2cModel(source, opts);
+  return head.length === 4 && GGUF_MAGIC.every((b, i) => head[i] === b);
 }
 
-async function loadGgufModel(source: ByteSource, opts: LoadOptions): Promise<Model> {
-  const header = await readGgufHeader(source);
+/** Config, tokenizer and tensor table from the file's header, without reading the weights. */
+export async function describeModelSource(source: ByteSource, opts: DescribeOptions = {}): Promise<ModelDescription> {
+  return (await isGguf(source)) ? describeGguf(source, await readGgufHeader(source)) : (await describeLlama2c(source, opts)).description;
+}
+
+/** Reads the whole model and binds its weights to the kernels backend. */
+export async function loadModelFromSource(source: ByteSource, opts: LoadOptions = {}): Promise<Model> {
+  const progress = (loadedBytes: number, totalBytes: number) => opts.onProgress?.({ loadedBytes, totalBytes });
+  const readOpts = { onProgress: progress, ...(opts.signal ? { signal: opts.signal } : {}) };
+  let description: ModelDescription;
+  let tensors: ReadonlyMap<string, Tensor>;
+  if (await isGguf(source)) {
+    const header = await readGgufHeader(source);
+    description = describeGguf(source, header); // fails on bad metadata before reading gigabytes
+    tensors = await readGgufTensors(source, header, readOpts);
+  } else {
+    description = (await describeLlama2c(source, opts)).description;
+    tensors = (await readLlama2cCheckpoint(source, readOpts)).tensors;
+  }
+  return createModel({ ...description, tensors, kernels: opts.kernels ?? createTsKernels() });
+}
+
+function describeGguf(source: ByteSource, header: GgufHeader): ModelDescription {
   const shapes = new Map(header.tensorInfos.map((t) => [t.name, t.shape]));
-  const config = configFromGguf(header.metadata, shapes); // fail on bad metadata before reading gigabytes
-  const tokenizer = tokenizerFromGguf(header.metadata);
-  const tensors = await readGgufTensors(source, header, {
-    onProgress: (loadedBytes, totalBytes) => opts.onProgress?.({ loadedBytes, totalBytes }),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
   const fileType = getNumber(header.metadata, "general.file_type");
-  return createModel({
-    config,
-    tensors,
-    tokenizer,
-    kernels: opts.kernels ?? createTsKernels(),
+  return {
+    config: configFromGguf(header.metadata, shapes),
+    tokenizer: tokenizerFromGguf(header.metadata),
     info: {
       format: "gguf",
       source: source.description,
       name: getString(header.metadata, "general.name"),
       details: { ggufVersion: header.version, alignment: header.alignment, ...(fileType !== undefined ? { fileType } : {}) },
-      tensors: summarizeTensors(tensors),
+      tensors: header.tensorInfos.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype, bytes: t.byteSize })),
     },
-  });
+  };
 }
 
-/** Neither GGUF nor llama2.c: say what the bytes look like instead of a llama2.c size complaint. */
-async function checkLlama2cHeader(source: ByteSource): Promise<void> {
+/** The llama2.c header, or — for bytes that are neither GGUF nor llama2.c — a FORMAT error saying what they look like. */
+async function llama2cHeader(source: ByteSource): Promise<Llama2cConfig> {
   const head = await source.read(0, Math.min(256, source.size));
   try {
-    parseLlama2cHeader(head, source.size, source.description);
+    return parseLlama2cHeader(head, source.size, source.description);
   } catch (e) {
     if (!(e instanceof PeelError) || e.code !== "FORMAT") throw e;
     throw new PeelError("FORMAT", `${source.description}: not a model file Peel can read: it does not start with the GGUF magic ` +
@@ -78,27 +96,22 @@ async function checkLlama2cHeader(source: ByteSource): Promise<void> {
   }
 }
 
-async function loadLlama2cModel(source: ByteSource, opts: LoadOptions): Promise<Model> {
-  await checkLlama2cHeader(source);
+async function describeLlama2c(source: ByteSource, opts: DescribeOptions): Promise<{ description: ModelDescription; header: Llama2cConfig }> {
+  const header = await llama2cHeader(source);
   if (opts.tokenizerSource === undefined) {
     throw new PeelError("INVALID_ARGUMENT", `${source.description}: this is a llama2.c checkpoint, which carries no vocabulary; pass its tokenizer.bin (--tokenizer FILE)`);
   }
-  const checkpoint = await readLlama2cCheckpoint(source);
-  opts.onProgress?.({ loadedBytes: source.size, totalBytes: source.size });
   const tokBytes = await opts.tokenizerSource.read(0, opts.tokenizerSource.size);
-  const tokenizer = createLlama2cTokenizer(readLlama2cTokenizer(tokBytes, checkpoint.config.vocabSize));
-  const config = configFromLlama2c(checkpoint.config);
-  return createModel({
-    config,
-    tensors: checkpoint.tensors,
-    tokenizer,
-    kernels: opts.kernels ?? createTsKernels(),
+  const description: ModelDescription = {
+    config: configFromLlama2c(header),
+    tokenizer: createLlama2cTokenizer(readLlama2cTokenizer(tokBytes, header.vocabSize, opts.tokenizerSource.description)),
     info: {
       format: "llama2c",
       source: source.description,
       name: undefined,
-      details: { llama2cVersion: checkpoint.config.version, sharedClassifier: checkpoint.config.sharedClassifier },
-      tensors: summarizeTensors(checkpoint.tensors),
+      details: { llama2cVersion: header.version, sharedClassifier: header.sharedClassifier },
+      tensors: llama2cLayout(header).flatMap((e) => (e.name === null ? [] : [{ name: e.name, shape: e.shape, dtype: "F32" as const, bytes: e.byteSize }])),
     },
-  });
+  };
+  return { description, header };
 }

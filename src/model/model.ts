@@ -32,10 +32,14 @@ export interface ModelInfo {
   readonly tensors: readonly TensorSummary[];
 }
 
-export interface Model {
+/** What a model file says about itself without its weights: enough for `peel info` and tokenizing. */
+export interface ModelDescription {
   readonly config: LlamaConfig;
   readonly tokenizer: Tokenizer;
   readonly info: ModelInfo;
+}
+
+export interface Model extends ModelDescription {
   readonly transformer: Transformer;
   /** Text → ids; BOS/EOS as the model's tokenizer says unless `addSpecial` is false. */
   tokenize(text: string, opts?: EncodeOptions): number[];
@@ -67,6 +71,3 @@ export function createModel(p: ModelParts): Model {
   };
 }
 
-export function summarizeTensors(tensors: ReadonlyMap<string, Tensor>): TensorSummary[] {
-  return [...tensors.values()].map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype, bytes: t.data.length }));
-}

@@ -1,7 +1,8 @@
 /**
  * The run-time index built once from a `Vocabulary`: piece -> id, per-token attribute bits (as llama.cpp
- * derives them from token types, plus its by-text fixes for end-of-turn tokens and Phi-3's strip flags),
- * the end-of-generation set, and the special tokens that split input text before the algorithm runs.
+ * derives them from token types, plus its by-text fixes for end-of-turn and fill-in-the-middle tokens and
+ * Phi-3's strip flags), the end-of-generation set, and the special tokens that split input text before
+ * the algorithm runs.
  * It does not tokenize; spm.ts, bpe.ts and wordpiece.ts do.
  */
 
@@ -48,6 +49,18 @@ function attrOfType(type: number): number {
 // Texts that mark an end of turn; such tokens are end-of-generation and forced to control type.
 const EOT_TEXTS = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>", "<end_of_utterance>"];
 const EOG_TEXTS = new Set([...EOT_TEXTS, "<|eom_id|>", "<|return|>", "<|call|>", "[EOS]", "</s>", "<eos>"]);
+// Fill-in-the-middle texts by role (first present wins): all are forced to control type, and the pad,
+// repo and file-separator ones also end generation, as llama.cpp decides by text.
+const FIM_TEXTS: readonly (readonly string[])[] = [
+  ["<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>", "<|code_prefix|>"],
+  ["<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>", "<|code_suffix|>"],
+  ["<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>", "▁<MID>", "<|code_middle|>"],
+];
+const FIM_EOG_TEXTS: readonly (readonly string[])[] = [
+  ["<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>"],
+  ["<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"],
+  ["<|file_sep|>"],
+];
 
 export function buildVocabIndex(vocab: Vocabulary): VocabIndex {
   const size = vocab.pieces.length;
@@ -75,6 +88,12 @@ export function buildVocabIndex(vocab: Vocabulary): VocabIndex {
     if (id === undefined) continue;
     eog.add(id);
     forceControl(id);
+  }
+  for (const texts of [...FIM_TEXTS, ...FIM_EOG_TEXTS]) {
+    const id = texts.map((t) => idOf.get(t)).find((x) => x !== undefined);
+    if (id === undefined) continue;
+    forceControl(id);
+    if (FIM_EOG_TEXTS.includes(texts)) eog.add(id);
   }
   for (const id of [vocab.eosId, eotId, eomId]) if (id !== undefined) eog.add(id);
 

@@ -1,15 +1,15 @@
 /**
  * `peel info`: describes a model file: architecture, every hyperparameter of its config, the tokenizer,
  * file-format details and the tensor table (name, shape, type, bytes) with totals, as text or JSON.
- * It reads only what the loaded Model exposes; it does not parse files itself.
+ * It reads only what a ModelDescription (the file header) exposes; it does not parse files itself.
  */
 
-import type { Model } from "../../model/model.js";
+import type { ModelDescription } from "../../model/model.js";
 import { flagOpt } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { EXIT } from "../exit-codes.js";
 import { flatten, groupDigits, shortCount, table } from "../format.js";
-import { loadModelForCommand, MODEL_OPTIONS } from "../model-file.js";
+import { describeModelForCommand, MODEL_OPTIONS } from "../model-file.js";
 import { formatBytes } from "../progress.js";
 
 interface Totals {
@@ -18,7 +18,7 @@ interface Totals {
   readonly bytes: number;
 }
 
-export function modelTotals(model: Model): Totals {
+export function modelTotals(model: ModelDescription): Totals {
   let params = 0;
   let bytes = 0;
   for (const t of model.info.tensors) {
@@ -29,7 +29,7 @@ export function modelTotals(model: Model): Totals {
 }
 
 /** The JSON shape of `peel info --json`. CLI keys are snake_case; config fields keep their glossary names. */
-export function infoJson(model: Model): unknown {
+export function infoJson(model: ModelDescription): unknown {
   const tok = model.tokenizer;
   return {
     format: model.info.format,
@@ -44,7 +44,7 @@ export function infoJson(model: Model): unknown {
   };
 }
 
-export function infoText(model: Model): string {
+export function infoText(model: ModelDescription): string {
   const { info, config, tokenizer } = model;
   const totals = modelTotals(model);
   const details = Object.entries(info.details).map(([k, v]) => [k, String(v)] as const);
@@ -82,8 +82,8 @@ export function infoText(model: Model): string {
   return `${lines.join("\n")}\n`;
 }
 
-async function run({ args, io, signal }: CommandContext): Promise<number> {
-  const model = await loadModelForCommand(args, io, signal);
+async function run({ args, io }: CommandContext): Promise<number> {
+  const model = await describeModelForCommand(args, io);
   io.stdout.write(flagOpt(args, "json") ? `${JSON.stringify(infoJson(model))}\n` : infoText(model));
   return EXIT.ok;
 }
@@ -99,7 +99,7 @@ export const infoCommand: Command = {
   details: [
     "Shows every hyperparameter of the model's config (names from the glossary in src/README.md), the\n" +
       "tokenizer kind and vocabulary size, file-format details, and each tensor's name, shape, storage type\n" +
-      "and size, with totals. The whole model is loaded, so this takes as long as loading it.",
+      "and size, with totals. Only the file's header is read, so this is quick even for large models.",
     "Examples:\n  peel info --model model.gguf\n  peel info --model model.gguf --json",
   ],
   run,

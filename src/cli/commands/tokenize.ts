@@ -8,16 +8,16 @@ import { flagOpt, type ParsedArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { EXIT } from "../exit-codes.js";
 import { escapePiece } from "../format.js";
-import { loadModelForCommand, MODEL_OPTIONS } from "../model-file.js";
+import { describeModelForCommand, MODEL_OPTIONS } from "../model-file.js";
 
 function textArg(args: ParsedArgs): string {
   return args.positionals[0] ?? "";
 }
 
-async function run({ args, io, signal }: CommandContext): Promise<number> {
+async function run({ args, io }: CommandContext): Promise<number> {
   const text = textArg(args);
-  const model = await loadModelForCommand(args, io, signal);
-  const ids = model.tokenize(text, { addSpecial: !flagOpt(args, "no-bos") });
+  const model = await describeModelForCommand(args, io);
+  const ids = model.tokenizer.encode(text, { addSpecial: !flagOpt(args, "no-bos") });
   const pieces = ids.map((id) => model.tokenizer.piece(id));
   if (flagOpt(args, "json")) {
     io.stdout.write(`${JSON.stringify({ ids, pieces })}\n`);

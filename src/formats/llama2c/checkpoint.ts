@@ -60,16 +60,24 @@ function aligned(data: Uint8Array): Uint8Array {
   return data.byteOffset % 4 === 0 ? data : Uint8Array.prototype.slice.call(data);
 }
 
+export interface ReadLlama2cOptions {
+  /** Called after each tensor with the bytes read so far and the file size. */
+  readonly onProgress?: (doneBytes: number, totalBytes: number) => void;
+  readonly signal?: AbortSignal;
+}
+
 /** Reads a checkpoint through a ByteSource (one read per tensor), or from bytes already in memory. */
-export async function readLlama2cCheckpoint(input: ByteSource | Uint8Array): Promise<Llama2cCheckpoint> {
+export async function readLlama2cCheckpoint(input: ByteSource | Uint8Array, opts: ReadLlama2cOptions = {}): Promise<Llama2cCheckpoint> {
   const source = input instanceof Uint8Array ? bytesSource(input, "llama2.c checkpoint") : input;
   const head = await source.read(0, Math.min(source.size, V1_HEADER_BYTES));
   const config = parseLlama2cHeader(head, source.size, source.description);
   const tensors = new Map<string, Tensor>();
   for (const e of llama2cLayout(config)) {
+    if (opts.signal?.aborted) throw new PeelError("ABORTED", `${source.description}: loading aborted`);
     if (e.name === null) continue;
     const data = aligned(await source.read(e.offset, e.byteSize));
     tensors.set(e.name, { name: e.name, dtype: "F32", shape: e.shape, data });
+    opts.onProgress?.(e.offset + e.byteSize, source.size);
   }
   return { config, tensors };
 }
