@@ -15,7 +15,8 @@ import { fileURLToPath } from "node:url";
 import { writeLlama2cCheckpoint } from "../src/formats/llama2c/checkpoint.js";
 import { writeLlama2cTokenizer } from "../src/formats/llama2c/tokenizer-bin.js";
 import { llamaSpmVocab } from "./fixtures/llama-vocab.js";
-import { randomLlamaTensors, writeRandomLlamaGguf } from "./fixtures/random-llama.js";
+import { randomLlamaMetadata, randomLlamaTensors, writeRandomLlamaGguf, type RandomLlamaSpec } from "./fixtures/random-llama.js";
+import { writeGguf } from "../src/formats/gguf/write.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const MAIN = join(ROOT, "src", "cli", "main.ts");
@@ -183,6 +184,30 @@ describe("file errors", () => {
     writeFileSync(cut, readFileSync(model).subarray(0, 5000));
     const r = await peel(["info", "--model", cut]);
     assertCleanError(r, 65, /truncated|ended|expected/);
+  });
+
+  test("each kind of bad model file: its own message, non-zero exit, no stack", async () => {
+    const spec: RandomLlamaSpec = { dim: 32, hiddenDim: 64, nLayers: 1, nHeads: 4, nKvHeads: 2, weightType: "F32", tied: true, seed: 2, contextLength: 64 };
+    const meta = randomLlamaMetadata(spec);
+    const tensors = randomLlamaTensors(spec);
+    const good = writeGguf({ metadata: meta, tensors });
+    const file = (name: string, bytes: Uint8Array) => { const p = join(dir, name); writeFileSync(p, bytes); return p; };
+    // the tensor-info record of output_norm.weight: name, u32 n_dims (1), u64 ne[0], u32 type, u64 offset
+    const nameAt = Buffer.from(good).indexOf(Buffer.from("output_norm.weight")) + "output_norm.weight".length;
+    const unknownVersion = good.slice(); unknownVersion[4] = 9;
+    const unknownType = good.slice(); new DataView(unknownType.buffer).setUint32(nameAt + 4 + 8, 16, true); // IQ2_XXS
+    const pastEnd = good.slice(); new DataView(pastEnd.buffer).setBigUint64(nameAt + 4 + 8 + 4, 1n << 30n, true);
+    const cases: Array<[string, Uint8Array, number, RegExp]> = [
+      ["version.gguf", unknownVersion, 69, /version 9/],
+      ["type.gguf", unknownType, 69, /output_norm\.weight.*IQ2_XXS|IQ2_XXS.*output_norm\.weight/],
+      ["past-end.gguf", pastEnd, 65, /output_norm\.weight/],
+      ["cut-data.gguf", good.subarray(0, good.length - 64), 65, /past the end|truncated|beyond/],
+      ["no-blocks.gguf", writeGguf({ metadata: meta.filter(([k]) => k !== "llama.block_count"), tensors }), 65, /missing required metadata key "llama\.block_count"/],
+      ["shape.gguf", writeGguf({ metadata: meta, tensors: tensors.map((t) => (t.name === "blk.0.attn_k.weight" ? { ...t, shape: [32, 32], data: new Uint8Array(32 * 32 * 4) } : t)) }),
+        65, /"blk\.0\.attn_k\.weight" has shape \[32, 32\], expected \[16, 32\]/],
+    ];
+    const results = await Promise.all(cases.map(([name, bytes]) => peel(["info", "--model", file(name, bytes)])));
+    cases.forEach(([name, , code, pattern], i) => assertCleanError(results[i] ?? assert.fail(name), code, pattern));
   });
 
   test("PEEL_DEBUG=1 adds the stack trace", async () => {

@@ -21,6 +21,7 @@ import { PeelError } from "../util/errors.js";
 import { configFromGguf } from "./config-from-gguf.js";
 import { configFromLlama2c } from "./config-from-llama2c.js";
 import { createModel, type Model, type ModelDescription } from "./model.js";
+import { checkLlamaTensorShapes } from "./weights.js";
 
 export interface LoadProgress {
   readonly loadedBytes: number;
@@ -71,8 +72,10 @@ export async function loadModelFromSource(source: ByteSource, opts: LoadOptions 
 function describeGguf(source: ByteSource, header: GgufHeader): ModelDescription {
   const shapes = new Map(header.tensorInfos.map((t) => [t.name, t.shape]));
   const fileType = getNumber(header.metadata, "general.file_type");
+  const config = configFromGguf(header.metadata, shapes);
+  checkLlamaTensorShapes(config, shapes);
   return {
-    config: configFromGguf(header.metadata, shapes),
+    config,
     tokenizer: tokenizerFromGguf(header.metadata),
     info: {
       format: "gguf",

@@ -1,7 +1,8 @@
 /**
  * The weights record: views over the loaded tensors, kept in their storage type and handed to the kernels
- * backend once (`prepareWeight`). Every tensor's presence and shape is checked against the config here, so
- * a wrong or truncated file fails at load with the tensor's name, not deep inside a forward pass.
+ * backend once (`prepareWeight`). Every tensor's presence and shape is checked against the config (from the
+ * header alone, by `checkLlamaTensorShapes`), so a wrong file fails at load with the tensor's name, not deep
+ * inside a forward pass.
  */
 
 import type { Kernels, WeightMatrix } from "../kernels/kernels.js";
@@ -32,29 +33,58 @@ export interface LlamaWeights {
   readonly ropeFreqs: Float32Array | undefined;
 }
 
-function get(tensors: ReadonlyMap<string, Tensor>, name: string, shape: readonly number[]): Tensor {
-  const t = tensors.get(name);
-  if (t === undefined) throw new PeelError("CONFIG", `model: missing required tensor "${name}" (expected shape [${shape.join(", ")}])`);
-  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new PeelError("CONFIG", `model: tensor "${name}" has shape [${t.shape.join(", ")}], expected [${shape.join(", ")}] from the model's hyperparameters`);
+/** Every tensor a Llama model needs, with the shape its config implies (outermost-first). */
+export function expectedLlamaShapes(c: LlamaConfig): Map<string, readonly number[]> {
+  const qDim = c.nHeads * c.headDim;
+  const shapes = new Map<string, readonly number[]>([[LLAMA_TENSORS.tokenEmbd, [c.vocabSize, c.dim]]]);
+  for (let i = 0; i < c.nLayers; i++) {
+    const n = llamaLayerTensors(i);
+    shapes.set(n.attnNorm, [c.dim]).set(n.wq, [qDim, c.dim]).set(n.wk, [c.kvDim, c.dim]).set(n.wv, [c.kvDim, c.dim])
+      .set(n.wo, [c.dim, qDim]).set(n.ffnNorm, [c.dim]).set(n.wGate, [c.hiddenDim, c.dim]).set(n.wUp, [c.hiddenDim, c.dim])
+      .set(n.wDown, [c.dim, c.hiddenDim]);
   }
+  shapes.set(LLAMA_TENSORS.outputNorm, [c.dim]);
+  if (!c.tiedOutput) shapes.set(LLAMA_TENSORS.output, [c.vocabSize, c.dim]);
+  return shapes;
+}
+
+/**
+ * Checks a file's tensor table against the config: every required tensor present with the implied shape,
+ * and the optional rope_freqs with nRot/2 entries. Runs on header data alone, before any weight is read.
+ */
+export function checkLlamaTensorShapes(c: LlamaConfig, shapes: ReadonlyMap<string, readonly number[]>): void {
+  const expected = expectedLlamaShapes(c);
+  if (shapes.has(LLAMA_TENSORS.ropeFreqs)) expected.set(LLAMA_TENSORS.ropeFreqs, [c.rope.nRot / 2]);
+  for (const [name, want] of expected) {
+    const got = shapes.get(name);
+    if (got === undefined) throw new PeelError("CONFIG", `model: missing required tensor "${name}" (expected shape [${want.join(", ")}])`);
+    if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
+      throw new PeelError("CONFIG", `model: tensor "${name}" has shape [${got.join(", ")}], expected [${want.join(", ")}] from the model's hyperparameters`);
+    }
+  }
+}
+
+function get(tensors: ReadonlyMap<string, Tensor>, name: string): Tensor {
+  const t = tensors.get(name);
+  if (t === undefined) throw new PeelError("CONFIG", `model: missing required tensor "${name}"`);
   return t;
 }
 
 function matrix(k: Kernels, tensors: ReadonlyMap<string, Tensor>, name: string, rows: number, cols: number): WeightMatrix {
-  const t = get(tensors, name, [rows, cols]);
+  const t = get(tensors, name);
   return k.prepareWeight(t.dtype, rows, cols, t.data);
 }
 
 /** 1-D tensors (norm gains, rope factors) are tiny: dequantize them to f32 once. */
 function vector(tensors: ReadonlyMap<string, Tensor>, name: string, n: number): Float32Array {
-  const t = get(tensors, name, [n]);
+  const t = get(tensors, name);
   const out = new Float32Array(n);
   dequantize(t.dtype, t.data, out, n);
   return out;
 }
 
 export function bindLlamaWeights(c: LlamaConfig, tensors: ReadonlyMap<string, Tensor>, k: Kernels): LlamaWeights {
+  checkLlamaTensorShapes(c, new Map([...tensors].map(([name, t]) => [name, t.shape])));
   const qDim = c.nHeads * c.headDim;
   const tokenEmbd = matrix(k, tensors, LLAMA_TENSORS.tokenEmbd, c.vocabSize, c.dim);
   const layers: LayerWeights[] = [];
