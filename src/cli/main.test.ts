@@ -48,7 +48,7 @@ test("no arguments: usage on stdout, status 0 (while no model ships in models/)"
 });
 
 const USAGE_ERRORS: Array<[string[], RegExp]> = [
-  [["frobnicate"], /unknown command "frobnicate"; commands: generate, info, tokenize, help/],
+  [["frobnicate"], /unknown command "frobnicate"; commands: generate, info, tokenize, tokenizer, help/],
   [["--frobnicate"], /unknown option --frobnicate/],
   [["help", "frobnicate"], /unknown command "frobnicate"/],
   [["help", "info", "generate"], /'peel help' takes one command name/],

@@ -13,13 +13,14 @@ import type { Command } from "./command.js";
 import { generateCommand } from "./commands/generate.js";
 import { infoCommand } from "./commands/info.js";
 import { tokenizeCommand } from "./commands/tokenize.js";
+import { tokenizerCommand } from "./commands/tokenizer.js";
 import { EXIT, reportError } from "./exit-codes.js";
 import { commandHelp, generalHelp } from "./help.js";
 import { processIo, type CliIo, type OutStream } from "./io.js";
 import { defaultModels } from "./model-file.js";
 import { peelVersion } from "./version.js";
 
-export const COMMANDS: readonly Command[] = [generateCommand, infoCommand, tokenizeCommand];
+export const COMMANDS: readonly Command[] = [generateCommand, infoCommand, tokenizeCommand, tokenizerCommand];
 
 /** What `peel` with no arguments generates from, once a default model ships in models/. */
 const DEFAULT_PROMPT = "Once upon a time";

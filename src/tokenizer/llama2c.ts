@@ -8,6 +8,7 @@
 
 import { PeelError } from "../util/errors.js";
 import { createHeap } from "./heap.js";
+import { withDerivedMethods } from "./offsets.js";
 import type { DecodeOptions, DecodeStream, EncodeOptions, Tokenizer } from "./types.js";
 import { concatBytes, createUtf8StreamDecoder, toWellFormed, utf8Decode, utf8Encode } from "./utf8.js";
 
@@ -52,7 +53,7 @@ export function createLlama2cTokenizer(vocab: Llama2cTokenizerData): Tokenizer {
     }
     return mergeByScore(ids, vocab, idOf);
   };
-  return {
+  return withDerivedMethods({
     kind: "llama2c",
     vocabSize: n,
     bosId: BOS,
@@ -92,7 +93,7 @@ export function createLlama2cTokenizer(vocab: Llama2cTokenizerData): Tokenizer {
         flush: (): string => decoder.decode(),
       };
     },
-  };
+  });
 }
 
 /** run.c's merge loop, with a heap instead of its quadratic rescans (same result: best score, leftmost). */

@@ -7,6 +7,7 @@
 
 import { createBpeEncoder, parseMerges } from "./bpe.js";
 import { checkId, createDecodeStream, detokenize, renderPiece, type DecodeSettings, type PieceStyle } from "./decode.js";
+import { withDerivedMethods } from "./offsets.js";
 import { preTokenizerFor } from "./pretokenize.js";
 import { byteTokenTable, spmEncode } from "./spm.js";
 import type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerKind, Vocabulary } from "./types.js";
@@ -89,7 +90,7 @@ export function fromCore(core: TokenizerCore): Tokenizer {
   const settings: DecodeSettings = {
     index, style: core.style, addSpacePrefix: core.addSpacePrefix, cleanSpaces: core.cleanSpaces, addBos: core.addBos, addEos: core.addEos,
   };
-  return {
+  return withDerivedMethods({
     kind: core.kind,
     vocabSize: index.size,
     bosId: v.bosId,
@@ -125,5 +126,5 @@ export function fromCore(core: TokenizerCore): Tokenizer {
     createDecodeStream(opts = {}) {
       return createDecodeStream(index, pieceBytes, opts.skipSpecial ?? true);
     },
-  };
+  });
 }

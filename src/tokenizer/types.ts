@@ -20,7 +20,8 @@ export type TokenTypeValue = (typeof TokenType)[keyof typeof TokenType];
 export type VocabModel = "llama" | "gpt2" | "bert";
 
 /** The closed set of tokenizer kinds Peel implements. */
-export type TokenizerKind = "llama" | "gpt2" | "bert" | "llama2c";
+/** "hf": a Hugging Face tokenizer.json pipeline; "tiktoken": a tiktoken rank file. */
+export type TokenizerKind = "llama" | "gpt2" | "bert" | "llama2c" | "hf" | "tiktoken";
 
 /** Everything a tokenizer needs, in foreign-name-free form. Ids are indices into `pieces`. */
 export interface Vocabulary {
@@ -68,6 +69,13 @@ export interface DecodeOptions {
   readonly removeSpecial?: boolean;
 }
 
+/** Ids with the span of the input each came from: [start, end) in UTF-16 code units of the original text. */
+export interface EncodingWithOffsets {
+  readonly ids: number[];
+  /** Added special tokens (BOS/EOS) that stand for no text get [0, 0], as Hugging Face reports them. */
+  readonly offsets: Array<[number, number]>;
+}
+
 /** Incremental decoding for streaming: emits only complete UTF-8 sequences. */
 export interface DecodeStream {
   push(id: number): string;
@@ -81,6 +89,10 @@ export interface Tokenizer {
   readonly bosId: number | undefined;
   readonly eosId: number | undefined;
   encode(text: string, opts?: EncodeOptions): number[];
+  /** Ids and, for each, the span of `text` it covers (UTF-16 code units; characters, not bytes). */
+  encodeWithOffsets(text: string, opts?: EncodeOptions): EncodingWithOffsets;
+  encodeBatch(texts: readonly string[], opts?: EncodeOptions): number[][];
+  countTokens(text: string, opts?: EncodeOptions): number;
   decode(ids: ArrayLike<number>, opts?: DecodeOptions): string;
   /** The bytes this token stands for when decoded, control tokens included (their text). */
   tokenBytes(id: number): Uint8Array;

@@ -28,6 +28,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DType } from "../../src/tensor/dtype.js";
+import type { Kernels } from "../../src/kernels/kernels.js";
+import { createTsKernels } from "../../src/kernels/ts/index.js";
+import { createWasmKernels } from "../../src/kernels/wasm/index.js";
 import { loadModel } from "../../src/model/load.node.js";
 import { createSession } from "../../src/generate/session.js";
 import { generate } from "../../src/generate/generate.js";
@@ -48,7 +51,7 @@ const h128gqa = { dim: 512, hiddenDim: 512, nLayers: 2, nHeads: 4, nKvHeads: 2 }
 
 const base = { layerScale: 0.5, outputGain: 6 } as const;
 const tiedBase = { layerScale: 1, outputGain: 6 } as const; // see the fixture: tied heads need the blocks to outweigh the embedding
-const CASES: Case[] = [
+const ALL: Case[] = [
   { label: "F32 MHA tied", spec: { ...mha, ...tiedBase, weightType: "F32", tied: true, seed: 11 } },
   { label: "F32 GQA 8/2 separate", spec: { ...gqa, ...base, weightType: "F32", tied: false, seed: 12 } },
   { label: "F32 MQA separate", spec: { ...mqa, ...base, weightType: "F32", tied: false, seed: 13 } },
@@ -67,6 +70,7 @@ const CASES: Case[] = [
   { label: "Q5_K head 128", spec: { ...h128, ...base, weightType: "Q5_K", tied: false, seed: 31 } },
   { label: "Q6_K MHA, Q8_0 embeddings", spec: { ...mha, ...base, weightType: "Q6_K", embdType: "Q8_0", tied: false, seed: 32 } },
 ];
+const CASES: Case[] = process.env.PEEL_PARITY_ONLY ? ALL.filter((c) => c.label.startsWith(process.env.PEEL_PARITY_ONLY!)) : ALL; // a label prefix, for debugging one case
 
 function tolerance(t: DType): { max: number; first: number } {
   return t === "F32" || t === "F16" ? { max: 2e-3, first: 2e-3 } : { max: 0.08, first: 0.02 };
@@ -88,52 +92,69 @@ function argmax(p: ArrayLike<number>): number {
   return best;
 }
 
+/** Backends to check, from PEEL_PARITY_BACKENDS (comma-separated; default: every backend). */
+const BACKENDS: Record<string, () => Promise<Kernels>> = { ts: async () => createTsKernels(), wasm: () => createWasmKernels() };
+const backendNames = (process.env.PEEL_PARITY_BACKENDS ?? Object.keys(BACKENDS).join(",")).split(",").map((s) => s.trim()).filter((s) => s !== "");
+for (const name of backendNames) if (!(name in BACKENDS)) throw new Error(`PEEL_PARITY_BACKENDS: unknown backend "${name}"; known: ${Object.keys(BACKENDS).join(", ")}`);
+
 const dir = mkdtempSync(join(tmpdir(), "peel-parity-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
+type Reference = Awaited<ReturnType<typeof referenceRun>>;
+type PeelModel = Awaited<ReturnType<typeof loadModel>>;
+
+/** Forced decoding and a free greedy run of one Peel backend against llama.cpp's run; returns a summary line. */
+async function checkAgainstReference(model: PeelModel, prompt: number[], ref: Reference, weightType: DType): Promise<string> {
+  // forced decoding: prefill the prompt, then feed llama.cpp's tokens one step at a time
+  const session = createSession(model, { contextLength: 256 });
+  const diffs: number[] = [];
+  for (let i = 0; i < ref.dists.length; i++) {
+    const logits = i === 0 ? session.evaluate(prompt) : session.evaluate([ref.greedy[i - 1] as number]);
+    const p = softmax(logits);
+    const top = [...ref.dists[i]!.entries()].slice(0, 5);
+    const gap = (top[0]?.[1] ?? 0) - (top[1]?.[1] ?? 0);
+    if (gap > NEAR_TIE) assert.equal(argmax(p), top[0]![0], `position ${prompt.length + i}: top-1 differs (llama.cpp gap ${gap.toFixed(4)})`);
+    diffs.push(Math.max(...top.map(([id, pr]) => Math.abs((p[id] as number) - pr))));
+  }
+  // a saturated fixture (top-1 probability ≈ 1 everywhere) would pass whatever Peel computed
+  const meanTop1 = ref.dists.reduce((a, d) => a + (d.values().next().value ?? 0), 0) / ref.dists.length;
+  assert.ok(meanTop1 < 0.97, `fixture too peaked to test anything: mean top-1 probability ${meanTop1.toFixed(3)}`);
+  const sorted = [...diffs].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)] as number;
+  const worst = sorted[sorted.length - 1] as number;
+  const tol = tolerance(weightType);
+  assert.ok(worst <= tol.max, `worst top-5 probability difference ${worst.toExponential(2)} > ${tol.max} (per position: ${diffs.map((d) => d.toFixed(4)).join(" ")})`);
+  assert.ok((diffs[0] as number) <= tol.first, `top-5 probability difference after the prompt ${(diffs[0] as number).toExponential(2)} > ${tol.first}`);
+
+  // free greedy run: equal up to the first near-tie of llama.cpp's distribution
+  const gen = generate(model, prompt, { maxTokens: ref.greedy.length, contextLength: 256 });
+  for await (const _ of gen) { /* drain */ }
+  for (let i = 0; i < ref.greedy.length; i++) {
+    const top = [...ref.dists[i]!.values()];
+    if ((top[0] ?? 0) - (top[1] ?? 0) < NEAR_TIE) break;
+    assert.equal(gen.tokens[i], ref.greedy[i], `greedy token ${i} differs`);
+  }
+  return `${ref.greedy.length} steps, mean top-1 p ${meanTop1.toFixed(2)}, top-5 |Δp| median ${median.toExponential(1)}, worst ${worst.toExponential(1)}`;
+}
+
 for (const { label, spec } of CASES) {
-  test(`parity with llama.cpp: ${label}`, async () => {
+  test(`parity with llama.cpp: ${label}`, async (t) => {
     const path = join(dir, `${label.replace(/[^A-Za-z0-9]+/g, "-")}.gguf`);
     writeRandomLlamaGguf(path, spec);
     const refModel = await loadReferenceModel(path);
-    const model = await loadModel(path);
     try {
-      assert.deepEqual(model.tokenize(PROMPT, { addSpecial: false }), refModel.tokenize(PROMPT), "prompt tokenization differs from llama.cpp");
-      const prompt = model.tokenize(PROMPT);
-      assert.equal(prompt[0], refModel.tokens.bos, "BOS");
-      const ref = await referenceRun(refModel, prompt, N_GEN);
-      assert.ok(ref.greedy.length >= 8, `llama.cpp generated only ${ref.greedy.length} tokens`);
-
-      // forced decoding: prefill the prompt, then feed llama.cpp's tokens one step at a time
-      const session = createSession(model, { contextLength: 256 });
-      const diffs: number[] = [];
-      for (let i = 0; i < ref.dists.length; i++) {
-        const logits = i === 0 ? session.evaluate(prompt) : session.evaluate([ref.greedy[i - 1] as number]);
-        const p = softmax(logits);
-        const top = [...ref.dists[i]!.entries()].slice(0, 5);
-        const gap = (top[0]?.[1] ?? 0) - (top[1]?.[1] ?? 0);
-        if (gap > NEAR_TIE) assert.equal(argmax(p), top[0]![0], `position ${prompt.length + i}: top-1 differs (llama.cpp gap ${gap.toFixed(4)})`);
-        diffs.push(Math.max(...top.map(([id, pr]) => Math.abs((p[id] as number) - pr))));
+      let ref: Reference | undefined;
+      for (const backend of backendNames) {
+        await t.test(backend, async () => {
+          const model = await loadModel(path, { kernels: await BACKENDS[backend]!() });
+          assert.deepEqual(model.tokenize(PROMPT, { addSpecial: false }), refModel.tokenize(PROMPT), "prompt tokenization differs from llama.cpp");
+          const prompt = model.tokenize(PROMPT);
+          assert.equal(prompt[0], refModel.tokens.bos, "BOS");
+          ref ??= await referenceRun(refModel, prompt, N_GEN);
+          assert.ok(ref.greedy.length >= 8, `llama.cpp generated only ${ref.greedy.length} tokens`);
+          console.log(`# ${label} [${backend}]: ${await checkAgainstReference(model, prompt, ref, spec.weightType)}`);
+        });
       }
-      // a saturated fixture (top-1 probability ≈ 1 everywhere) would pass whatever Peel computed
-      const meanTop1 = ref.dists.reduce((a, d) => a + (d.values().next().value ?? 0), 0) / ref.dists.length;
-      assert.ok(meanTop1 < 0.97, `fixture too peaked to test anything: mean top-1 probability ${meanTop1.toFixed(3)}`);
-      const sorted = [...diffs].sort((a, b) => a - b);
-      const median = sorted[Math.floor(sorted.length / 2)] as number;
-      const worst = sorted[sorted.length - 1] as number;
-      const tol = tolerance(spec.weightType);
-      assert.ok(worst <= tol.max, `worst top-5 probability difference ${worst.toExponential(2)} > ${tol.max} (per position: ${diffs.map((d) => d.toFixed(4)).join(" ")})`);
-      assert.ok((diffs[0] as number) <= tol.first, `top-5 probability difference after the prompt ${(diffs[0] as number).toExponential(2)} > ${tol.first}`);
-
-      // free greedy run: equal up to the first near-tie of llama.cpp's distribution
-      const gen = generate(model, prompt, { maxTokens: ref.greedy.length, contextLength: 256 });
-      for await (const _ of gen) { /* drain */ }
-      for (let i = 0; i < ref.greedy.length; i++) {
-        const top = [...ref.dists[i]!.values()];
-        if ((top[0] ?? 0) - (top[1] ?? 0) < NEAR_TIE) break;
-        assert.equal(gen.tokens[i], ref.greedy[i], `greedy token ${i} differs`);
-      }
-      console.log(`# ${label}: ${ref.greedy.length} steps, mean top-1 p ${meanTop1.toFixed(2)}, top-5 |Δp| median ${median.toExponential(1)}, worst ${worst.toExponential(1)}`);
     } finally {
       await refModel.dispose();
     }

@@ -1,0 +1,54 @@
+/**
+ * Matrix-product microbenchmark of the wasm backend, one thread: GFLOP/s (2·rows·cols·nTokens per product)
+ * per weight type, for one token (decode: a matrix-vector product, bound by reading the weights) and for a
+ * tile of tokens (prefill). Shapes are those of the "110M" model's feed-forward (2048×768 and 768×2048).
+ * Best of several timed repeats after a warm-up. Not a test: prints a table.
+ * Run: npx tsx bench/matmul.ts [TYPE ...]  (env PEEL_BENCH_TOKENS, default 128)
+ */
+
+import { createWasmKernels } from "../src/kernels/wasm/index.js";
+import type { DType } from "../src/tensor/dtype.js";
+import { DTYPES } from "../src/tensor/dtype.js";
+import { createRng, randomF32, randomWeights } from "../test/conformance/backends.js";
+
+const ALL: DType[] = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"];
+const types = process.argv.slice(2).length > 0 ? (process.argv.slice(2) as DType[]) : ALL;
+const prefillTokens = Number(process.env.PEEL_BENCH_TOKENS ?? 128);
+const SHAPES: ReadonlyArray<readonly [number, number]> = [[2048, 768], [768, 2048]];
+
+const k = await createWasmKernels();
+
+function timeIt(fn: () => void, minMs: number): number {
+  fn(); // warm-up
+  let best = Infinity;
+  for (let rep = 0; rep < 3; rep++) {
+    let n = 0;
+    const t0 = performance.now();
+    let t = t0;
+    do { fn(); n++; t = performance.now(); } while (t - t0 < minMs);
+    best = Math.min(best, (t - t0) / n);
+  }
+  return best; // ms per call
+}
+
+console.log(`wasm matmul, 1 thread, shapes ${SHAPES.map(([r, c]) => `${r}x${c}`).join(" + ")}; GFLOP/s (GB/s of weights at 1 token)`);
+console.log(["type", "1 token", `${prefillTokens} tokens`].join("\t"));
+for (const dtype of types) {
+  const rng = createRng(1);
+  const cells: string[] = [];
+  for (const nTokens of [1, prefillTokens]) {
+    let ms = 0, flop = 0, bytes = 0;
+    for (const [rows, cols] of SHAPES) {
+      const w = k.prepareWeight(dtype, rows, cols, randomWeights(rng, dtype, rows, cols));
+      const x = k.allocF32(nTokens * cols);
+      x.set(randomF32(rng, nTokens * cols));
+      const out = k.allocF32(nTokens * rows);
+      ms += timeIt(() => k.matmul(out, w, x, nTokens), nTokens === 1 ? 100 : 300);
+      flop += 2 * rows * cols * nTokens;
+      bytes += rows * (cols / DTYPES[dtype].blockElems) * DTYPES[dtype].blockBytes;
+    }
+    const gflops = flop / (ms * 1e6);
+    cells.push(nTokens === 1 ? `${gflops.toFixed(2)} (${(bytes / (ms * 1e6)).toFixed(1)} GB/s)` : gflops.toFixed(2));
+  }
+  console.log([dtype, ...cells].join("\t"));
+}

@@ -1,0 +1,193 @@
+/**
+ * The WebAssembly SIMD backend: the Kernels interface over one shared WebAssembly.Memory. Activations, the KV
+ * cache and weights live in that memory (`allocF32`, `allocKv` and `prepareWeight` return views into it, and
+ * a weight's bytes are copied in once, so the loader's copy can be dropped). Kernels take byte offsets; arrays
+ * that live elsewhere (norm gains, test inputs) are staged through scratch blocks, outputs copied back.
+ * Single-threaded here; every matmul already runs over a row range so a pool can split it.
+ * Embedding rows are dequantized by the shared TS dequantizers (one row per token, exact like get_rows).
+ */
+
+import type { Kernels, KvBuffer, KvDType, WeightMatrix } from "../kernels.js";
+import type { DType } from "../../tensor/dtype.js";
+import { DTYPES } from "../../tensor/dtype.js";
+import { PeelError } from "../../util/errors.js";
+import { dequantizeRow } from "../../formats/gguf/dequant/index.js";
+import { attention as referenceAttention } from "../ts/attention.js";
+import { createScratchSlots, createWasmHeap, formatBytes, MAX_PAGES, PAGE_BYTES, type WasmHeap } from "./heap.js";
+import { createSharedMemory, instantiateKernels, type WasmExports } from "./module.js";
+import { prepareMatmul, runMatmulRows, WASM_WEIGHT_TYPES } from "./matmul.js";
+
+export { WASM_WEIGHT_TYPES } from "./matmul.js";
+
+export interface WasmKernelsOptions {
+  /** Upper bound of the backend's memory in bytes (default and most: 4 GiB); tests use small limits. */
+  readonly maxMemoryBytes?: number;
+}
+
+/** The backend's memory and allocator, for diagnostics and the thread pool. */
+export interface WasmKernels extends Kernels {
+  readonly heap: WasmHeap;
+  readonly exports: WasmExports;
+}
+
+export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<WasmKernels> {
+  const maxBytes = opts.maxMemoryBytes ?? MAX_PAGES * PAGE_BYTES;
+  if (!(maxBytes > 0 && maxBytes <= MAX_PAGES * PAGE_BYTES)) {
+    throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): maxMemoryBytes must be in 1..${MAX_PAGES * PAGE_BYTES}, got ${maxBytes}`);
+  }
+  const maxPages = Math.max(2, Math.floor(maxBytes / PAGE_BYTES));
+  const memory = createSharedMemory(1, maxPages);
+  const ex = await instantiateKernels(memory);
+  const heap = createWasmHeap(memory, ex.heapBase(), maxPages);
+  return bindKernels(ex, heap);
+}
+
+function bindKernels(ex: WasmExports, heap: WasmHeap): WasmKernels {
+  const scratch = createScratchSlots(heap);
+  let weightBytes = 0;
+
+  /** Offset of `a` (n floats) in wasm memory, staging a copy in `slot` if it lives elsewhere. */
+  function input(a: Float32Array, n: number, slot: string): number {
+    need(a, n, slot);
+    const off = heap.offsetOf(a);
+    if (off >= 0) return off;
+    const p = scratch.get(slot, n * 4);
+    heap.f32(p, n).set(a.subarray(0, n));
+    return p;
+  }
+  /** Runs fn on an output offset; a foreign output is computed in scratch and copied back. */
+  function output(a: Float32Array, n: number, slot: string, copyIn: boolean, fn: (ptr: number) => void): void {
+    need(a, n, slot);
+    const off = heap.offsetOf(a);
+    if (off >= 0) { fn(off); return; }
+    const p = scratch.get(slot, n * 4);
+    if (copyIn) heap.f32(p, n).set(a.subarray(0, n));
+    fn(p);
+    a.set(heap.f32(p, n));
+  }
+  function weightPtr(w: WeightMatrix): number {
+    const off = heap.offsetOf(w.data);
+    if (off < 0) throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): a ${w.dtype} ${w.rows}x${w.cols} weight was not prepared by this backend (prepareWeight)`);
+    return off;
+  }
+  function kvPtr(b: KvBuffer): number {
+    const off = heap.offsetOf(b.data);
+    if (off < 0) throw new PeelError("INVALID_ARGUMENT", "kernels(wasm): a KV buffer was not allocated by this backend (allocKv)");
+    return off;
+  }
+
+  return {
+    name: "wasm",
+    heap,
+    exports: ex,
+    allocF32(n) {
+      const p = heap.alloc(n * 4, `an activation buffer of ${n} floats`);
+      return heap.f32(p, n).fill(0);
+    },
+    prepareWeight(dtype, rows, cols, data): WeightMatrix {
+      checkWeight(dtype, rows, cols, data);
+      const bytes = rows * (cols / DTYPES[dtype].blockElems) * DTYPES[dtype].blockBytes;
+      if (heap.offsetOf(data) >= 0) return { dtype, rows, cols, data: data.subarray(0, bytes) };
+      let p: number;
+      try {
+        p = heap.alloc(bytes, `a ${dtype} ${rows}x${cols} weight matrix`);
+      } catch (e) {
+        if (!(e instanceof PeelError) || e.code !== "UNSUPPORTED") throw e;
+        throw new PeelError("UNSUPPORTED", `kernels(wasm): the model does not fit in WebAssembly memory: its weights need at least ` +
+          `${formatBytes(weightBytes + bytes)} (${formatBytes(weightBytes)} loaded, plus a ${dtype} ${rows}x${cols} matrix of ${formatBytes(bytes)}, ` +
+          `more to come) and the limit is ${formatBytes(heap.limitBytes)} (32-bit WebAssembly addresses at most 4 GiB). ` +
+          `Use a smaller quantization (e.g. Q4_0) or the ts backend.`, { cause: e });
+      }
+      weightBytes += bytes;
+      const view = heap.u8(p, bytes);
+      view.set(data.subarray(0, bytes));
+      return { dtype, rows, cols, data: view };
+    },
+    allocKv(dtype: KvDType, seqLen: number, kvDim: number): KvBuffer {
+      const n = seqLen * kvDim;
+      const p = heap.alloc(n * (dtype === "F16" ? 2 : 4), `a KV cache buffer of ${seqLen}x${kvDim} ${dtype}`);
+      const data = dtype === "F16" ? heap.u16(p, n).fill(0) : heap.f32(p, n).fill(0);
+      return { dtype, data, seqLen, kvDim };
+    },
+    matmul(out, w, x, nTokens) {
+      const wp = weightPtr(w);
+      const xp = input(x, nTokens * w.cols, "in-x");
+      output(out, nTokens * w.rows, "out", false, (op) => {
+        const call = prepareMatmul(ex, scratch, w.dtype, op, wp, xp, w.rows, w.cols, nTokens);
+        runMatmulRows(ex, call, 0, w.rows);
+      });
+    },
+    embedRows(out, table, ids, nTokens) {
+      const rowBytes = (table.cols / DTYPES[table.dtype].blockElems) * DTYPES[table.dtype].blockBytes;
+      for (let t = 0; t < nTokens; t++) {
+        const id = ids[t] as number;
+        if (!(id >= 0 && id < table.rows)) throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): embedding row ${id} outside 0..${table.rows - 1}`);
+        dequantizeRow(table.dtype, table.data, id * rowBytes, out, t * table.cols, table.cols);
+      }
+    },
+    rmsNorm(out, x, weight, eps, nTokens, dim) {
+      const xp = input(x, nTokens * dim, "in-x");
+      const wp = input(weight, dim, "in-w");
+      output(out, nTokens * dim, "out", false, (op) => ex.rmsNorm(op, xp, wp, eps, dim, 0, nTokens));
+    },
+    rope(x, positions, nTokens, nHeads, headDim, spec) {
+      const half = spec.nRot / 2;
+      const csPtr = scratch.get("rope", nTokens * half * 8);
+      const cs = heap.f32(csPtr, nTokens * half * 2);
+      for (let t = 0; t < nTokens; t++) {
+        const pos = positions[t] as number;
+        for (let i = 0; i < half; i++) {
+          const theta = pos * (spec.invFreq[i] as number);
+          cs[2 * (t * half + i)] = Math.cos(theta);
+          cs[2 * (t * half + i) + 1] = Math.sin(theta);
+        }
+      }
+      output(x, nTokens * nHeads * headDim, "io-x", true, (xp) =>
+        ex.rope(xp, csPtr, nTokens, nHeads, headDim, spec.nRot, spec.style === "neox" ? 1 : 0));
+    },
+    storeKv(dst, src, startPos, nTokens) {
+      const n = nTokens * dst.kvDim;
+      const off = startPos * dst.kvDim;
+      if (off + n > dst.data.length) throw new PeelError("CONTEXT_OVERFLOW", `kernels(wasm): KV rows ${startPos}..${startPos + nTokens - 1} exceed the cache of ${dst.seqLen}`);
+      if (dst.dtype === "F32") { (dst.data as Float32Array).set(src.subarray(0, n), off); return; }
+      ex.storeF16(kvPtr(dst) + off * 2, input(src, n, "in-x"), n);
+    },
+    attention(out, q, k, v, startPos, nTokens, shape, scratchRow, probs) {
+      const { nHeads, nKvHeads, headDim, scale } = shape;
+      const n = nTokens * nHeads * headDim;
+      const qp = input(q, n, "in-q");
+      const sp = scratch.get("attention", ex.attentionScratchFloats(headDim) * 4 + 16);
+      const flags = (k.dtype === "F16" ? 1 : 0) | (v.dtype === "F16" ? 2 : 0);
+      output(out, n, "out", false, (op) =>
+        ex.attention(op, qp, kvPtr(k), kvPtr(v), flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads));
+      if (probs) referenceAttention(new Float32Array(n), q, k, v, startPos, nTokens, shape, scratchRow, probs); // the tap's slow path
+    },
+    swiglu(out, gate, up, n) {
+      const gp = input(gate, n, "in-x");
+      const upp = input(up, n, "in-w");
+      output(out, n, "out", false, (op) => ex.swiglu(op, gp, upp, n));
+    },
+    addInPlace(acc, x, n) {
+      const xp = input(x, n, "in-x");
+      output(acc, n, "io-x2", true, (ap) => ex.addInPlace(ap, xp, n));
+    },
+    softmax(x, n) {
+      output(x, n, "io-x", true, (xp) => ex.softmax(xp, n));
+    },
+  };
+}
+
+function need(a: ArrayLike<number>, n: number, what: string): void {
+  if (a.length < n) throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): ${what} has ${a.length} elements, need ${n}`);
+}
+
+function checkWeight(dtype: DType, rows: number, cols: number, data: Uint8Array): void {
+  if (!WASM_WEIGHT_TYPES.includes(dtype)) {
+    throw new PeelError("UNSUPPORTED", `kernels(wasm): no matrix product for weight type ${dtype}; supported: ${WASM_WEIGHT_TYPES.join(", ")}`);
+  }
+  const info = DTYPES[dtype];
+  const need = rows * (cols / info.blockElems) * info.blockBytes;
+  if (cols % info.blockElems !== 0 || data.length < need) {
+    throw new PeelError("CONFIG", `kernels(wasm): a ${rows}x${cols} ${dtype} matrix needs ${need} bytes with cols a multiple of ${info.blockElems}; got ${data.length} bytes`);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The JS half of the wasm matrix products: picks the activation rounding llama.cpp pairs with the weight type
+ * (activation-rounding.ts of the reference), runs the wasm quantizer once per call, then the wasm kernel over
+ * a range of weight rows. Split in two (prepare, then rows) so a thread pool can hand row ranges to workers
+ * after the activations are quantized once.
+ */
+
+import type { DType } from "../../tensor/dtype.js";
+import { DTYPES } from "../../tensor/dtype.js";
+import { activationRoundingFor } from "../ts/activation-rounding.js";
+import type { ScratchSlots } from "./heap.js";
+import type { WasmExports } from "./module.js";
+
+/** Weight types the wasm backend multiplies. */
+export const WASM_WEIGHT_TYPES: readonly DType[] = ["F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0",
+  "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"];
+
+/** One product, ready to run over any row range: pointers into wasm memory and the shape. */
+export interface MatmulCall {
+  readonly dtype: DType;
+  readonly out: number;
+  readonly w: number;
+  /** Activations as the kernel reads them (rounded or packed 8-bit rows). */
+  readonly x: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly nTokens: number;
+  /** Q2_K/Q3_K: one dequantized weight row of scratch (cols floats); a thread pool gives each worker its own. */
+  readonly rowScratch: number;
+}
+
+/** Types multiplied by the reference's arithmetic (wasm/matmul-kquants-exact.ts explains why). */
+const EXACT_TYPES: readonly DType[] = ["Q2_K", "Q3_K"];
+
+/** Rounds or quantizes x (nTokens, cols) at xPtr as llama.cpp would for `dtype` weights, into scratch. */
+export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DType, out: number, w: number, xPtr: number,
+  rows: number, cols: number, nTokens: number): MatmulCall {
+  const mode = activationRoundingFor(dtype);
+  let x = xPtr;
+  let rowScratch = 0;
+  switch (mode) {
+    case "none": break;
+    case "f16": case "bf16":
+      x = scratch.get("x-rounded", nTokens * cols * 4);
+      (mode === "f16" ? ex.roundRowsF16 : ex.roundRowsBF16)(xPtr, x, nTokens * cols);
+      break;
+    case "q8_0": case "q8_1": {
+      const withSum = mode === "q8_1" ? 1 : 0;
+      x = scratch.get("x-q8", nTokens * ex.q8RowBytes(cols, withSum));
+      ex.quantizeQ8(xPtr, x, cols, nTokens, withSum);
+      break;
+    }
+    case "q8_k":
+      x = scratch.get("x-q8k", nTokens * ex.q8kRowBytes(cols));
+      ex.quantizeQ8K(xPtr, x, cols, nTokens);
+      if (EXACT_TYPES.includes(dtype)) { // these take f32(d·q) rows, and one dequantized weight row of scratch
+        const q = x;
+        x = scratch.get("x-rounded", nTokens * cols * 4);
+        ex.q8kToF32(q, x, cols, nTokens);
+        rowScratch = scratch.get("w-row", cols * 4);
+      }
+      break;
+  }
+  return { dtype, out, w, x, rows, cols, nTokens, rowScratch };
+}
+
+/** Runs the product for weight rows rowStart..rowEnd (all tokens). */
+export function runMatmulRows(ex: WasmExports, c: MatmulCall, rowStart: number, rowEnd: number): void {
+  switch (c.dtype) {
+    case "F32": ex.matmulF32(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd); return;
+    case "F16": ex.matmulF16(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd); return;
+    case "BF16": ex.matmulBF16(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd); return;
+    case "Q4_0": case "Q4_1": case "Q5_0": case "Q5_1": case "Q8_0":
+      ex.matmulLegacy(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd);
+      return;
+    case "Q2_K": case "Q3_K":
+      ex.matmulKQuantExact(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.rowScratch);
+      return;
+    case "Q4_K": case "Q5_K": case "Q6_K":
+      ex.matmulKQuant(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd);
+      return;
+    case "Q8_1": case "Q8_K":
+      throw new Error(`unreachable: ${c.dtype} weights are rejected by prepareWeight`);
+  }
+}

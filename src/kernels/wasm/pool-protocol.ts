@@ -1,0 +1,110 @@
+/**
+ * What the main thread and the pool's workers agree on: the layout of the control block (a small
+ * SharedArrayBuffer beside the wasm memory), the job codes, how a job's range is split between threads, and
+ * the one function that runs a thread's share of a job. Both sides call `runShare`, so a row (or head) is
+ * computed by the same code whichever thread gets it: results do not depend on the number of threads.
+ * It does not start workers (pool.ts, worker.ts) or choose which jobs are worth splitting (index.ts).
+ */
+
+import type { DType } from "../../tensor/dtype.js";
+import { runMatmulRows, WASM_WEIGHT_TYPES, type MatmulCall } from "./matmul.js";
+import type { WasmExports } from "./module.js";
+
+/** Int32 slots of the control block. */
+export const CTRL = {
+  /** Bumped by the main thread for every job; workers wait on it. */
+  epoch: 0,
+  /** Workers still running the current job; the last one to finish notifies it. */
+  pending: 1,
+  op: 2,
+  /** Threads sharing the current job (main thread included). */
+  parts: 3,
+  /** Set to 1 by a worker whose share threw; the main thread reports it after the job. */
+  failed: 4,
+  /** Items of the job (rows, heads, tokens) and the split granule. */
+  total: 5,
+  granule: 6,
+} as const;
+const CTRL_INTS = 16;
+/** Float64 job arguments follow the ints (pointers, sizes, scales). */
+export const MAX_ARGS = 16;
+export const CONTROL_BYTES = CTRL_INTS * 4 + MAX_ARGS * 8;
+
+export const OP = { quit: 0, matmul: 1, attention: 2, rmsNorm: 3 } as const;
+export type OpCode = (typeof OP)[keyof typeof OP];
+
+export interface ControlBlock {
+  readonly ints: Int32Array;
+  readonly args: Float64Array;
+}
+
+export function controlBlock(buffer: SharedArrayBuffer): ControlBlock {
+  return { ints: new Int32Array(buffer, 0, CTRL_INTS), args: new Float64Array(buffer, CTRL_INTS * 4, MAX_ARGS) };
+}
+
+/** Items [start, end) of part `index` of `parts`: contiguous, boundaries on multiples of `granule`. */
+export function shareOf(total: number, parts: number, index: number, granule: number): [number, number] {
+  const chunk = Math.ceil(Math.ceil(total / granule) / parts) * granule;
+  const start = Math.min(total, index * chunk);
+  return [start, Math.min(total, start + chunk)];
+}
+
+type MutableCall = { -readonly [K in keyof MatmulCall]: MatmulCall[K] };
+
+/** Argument order of OP.matmul: the MatmulCall, with the Q2_K/Q3_K row scratch given per thread. */
+export function matmulArgs(args: Float64Array, c: MatmulCall, rowScratchBase: number, rowScratchStride: number): void {
+  args[0] = WASM_WEIGHT_TYPES.indexOf(c.dtype); args[1] = c.out; args[2] = c.w; args[3] = c.x;
+  args[4] = c.rows; args[5] = c.cols; args[6] = c.nTokens; args[7] = rowScratchBase; args[8] = rowScratchStride;
+}
+
+/** Runs one thread's share of the job described in `ctrl`; `call` is that thread's reusable record. */
+export function runShare(ex: WasmExports, ctrl: ControlBlock, index: number, call: MutableCall): void {
+  const { ints, args: a } = ctrl;
+  const [start, end] = shareOf(ints[CTRL.total] as number, ints[CTRL.parts] as number, index, ints[CTRL.granule] as number);
+  if (start >= end) return;
+  const n = (i: number) => a[i] as number;
+  switch (ints[CTRL.op]) {
+    case OP.matmul:
+      call.dtype = WASM_WEIGHT_TYPES[n(0)] as DType;
+      call.out = n(1); call.w = n(2); call.x = n(3); call.rows = n(4); call.cols = n(5); call.nTokens = n(6);
+      call.rowScratch = n(7) === 0 ? 0 : n(7) + index * n(8);
+      runMatmulRows(ex, call, start, end);
+      return;
+    case OP.attention: // out, q, k, v, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, scratch, stride
+      ex.attention(n(0), n(1), n(2), n(3), n(4), n(5), n(6), n(7), n(8), n(9), n(10), n(11) + index * n(12), start, end);
+      return;
+    case OP.rmsNorm: // out, x, weight, eps, dim
+      ex.rmsNorm(n(0), n(1), n(2), n(3), n(4), start, end);
+      return;
+    default:
+      throw new Error(`thread pool: unknown job code ${ints[CTRL.op]}`);
+  }
+}
+
+export function newCallRecord(): MutableCall {
+  return { dtype: "F32", out: 0, w: 0, x: 0, rows: 0, cols: 0, nTokens: 0, rowScratch: 0 };
+}
+
+/** The first message a worker gets: everything it needs to run jobs. */
+export interface WorkerInit {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  readonly control: SharedArrayBuffer;
+  /** This worker's part index (1..threads-1; the main thread is 0). */
+  readonly index: number;
+  /** Microseconds a worker polls for the next job before it sleeps in Atomics.wait. */
+  readonly spinMicros: number;
+}
+
+/** Checks the shape of a message received as WorkerInit (it crosses a thread boundary as `unknown`). */
+export function parseWorkerInit(m: unknown): WorkerInit {
+  const o = m as Partial<Record<keyof WorkerInit, unknown>> | null;
+  if (o === null || typeof o !== "object" || !(o.module instanceof WebAssembly.Module) || !(o.memory instanceof WebAssembly.Memory) ||
+    !(o.control instanceof SharedArrayBuffer) || typeof o.index !== "number" || typeof o.spinMicros !== "number") {
+    throw new Error("thread pool: a worker got a malformed init message");
+  }
+  return { module: o.module, memory: o.memory, control: o.control, index: o.index, spinMicros: o.spinMicros };
+}
+
+/** Messages from a worker to the main thread (only during start-up and on failure). */
+export type WorkerReport = { readonly type: "ready" } | { readonly type: "error"; readonly message: string };

@@ -1,0 +1,67 @@
+// What only the wasm backend has: its memory. Views stay valid when the memory grows; a model larger than
+// the memory limit fails with UNSUPPORTED naming the sizes and the limit; matmuls split by row ranges give
+// the same result as one call (what the thread pool will rely on). The kernels themselves are covered by
+// test/conformance/kernels.test.ts.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { PeelError } from "../../util/errors.js";
+import { quantize } from "../../formats/gguf/quant/index.js";
+import { bytesSource } from "../../formats/byte-source.js";
+import { loadModelFromSource } from "../../model/load.js";
+import { randomLlamaGguf } from "../../../test/fixtures/random-llama.js";
+import { createRng, randomWeights } from "../../../test/conformance/backends.js";
+import { createWasmKernels } from "./index.js";
+import { prepareMatmul, runMatmulRows } from "./matmul.js";
+import { createScratchSlots } from "./heap.js";
+
+test("views from allocF32 stay valid after the memory grows", async () => {
+  const k = await createWasmKernels();
+  const a = k.allocF32(8).fill(1.5);
+  const before = k.heap.memory.buffer.byteLength;
+  const big = k.allocF32(16 << 20); // 64 MiB forces a grow
+  assert.ok(k.heap.memory.buffer.byteLength > before);
+  big[big.length - 1] = 3;
+  assert.deepEqual([...a], new Array(8).fill(1.5));
+  k.addInPlace(a, k.allocF32(8).fill(1), 8);
+  assert.deepEqual([...a], new Array(8).fill(2.5));
+});
+
+test("a weight beyond the memory limit is UNSUPPORTED, naming the sizes and the limit", async () => {
+  const k = await createWasmKernels({ maxMemoryBytes: 8 << 20 });
+  const small = new Uint8Array(1024 * 1024 * 4);
+  k.prepareWeight("F32", 1024, 1024, small); // 4 MiB fits
+  assert.throws(() => k.prepareWeight("F32", 1024, 1024, small), (e: unknown) => e instanceof PeelError && e.code === "UNSUPPORTED" &&
+    /does not fit in WebAssembly memory/.test(e.message) && /8\.0 MiB/.test(e.message) && /4 GiB/.test(e.message));
+});
+
+test("loading a model larger than the memory limit fails with the clear error", async () => {
+  const gguf = randomLlamaGguf({ dim: 64, hiddenDim: 128, nLayers: 1, nHeads: 4, nKvHeads: 4, vocabSize: 32000, weightType: "F32", tied: false, seed: 1 });
+  const kernels = await createWasmKernels({ maxMemoryBytes: 12 << 20 }); // the two 32000×64 F32 tables need 15.6 MiB
+  await assert.rejects(loadModelFromSource(bytesSource(gguf), { kernels }),
+    (e: unknown) => e instanceof PeelError && e.code === "UNSUPPORTED" && /does not fit/.test(e.message));
+});
+
+test("bad memory limits are INVALID_ARGUMENT", async () => {
+  await assert.rejects(createWasmKernels({ maxMemoryBytes: 0 }), (e: unknown) => e instanceof PeelError && e.code === "INVALID_ARGUMENT");
+  await assert.rejects(createWasmKernels({ maxMemoryBytes: 2 ** 33 }), (e: unknown) => e instanceof PeelError && e.code === "INVALID_ARGUMENT");
+});
+
+test("a matmul split into row ranges equals the whole product (Q4_0, Q3_K, F16)", async () => {
+  const k = await createWasmKernels();
+  const scratch = createScratchSlots(k.heap);
+  for (const dtype of ["Q4_0", "Q3_K", "F16"] as const) {
+    const rows = 21, cols = 256, nTokens = 3;
+    const wf = new Float32Array(rows * cols).map((_, i) => Math.sin(i * 0.37));
+    const bytes = dtype === "Q3_K" ? randomWeights(createRng(3), dtype, rows, cols) : quantize(dtype, wf);
+    const w = k.prepareWeight(dtype, rows, cols, bytes);
+    const x = k.allocF32(nTokens * cols);
+    for (let i = 0; i < x.length; i++) x[i] = Math.cos(i * 0.11);
+    const whole = k.allocF32(nTokens * rows), parts = k.allocF32(nTokens * rows);
+    k.matmul(whole, w, x, nTokens);
+    const off = (a: Float32Array) => k.heap.offsetOf(a);
+    const call = prepareMatmul(k.exports, scratch, dtype, off(parts), k.heap.offsetOf(w.data), off(x), rows, cols, nTokens);
+    for (const [a, b] of [[0, 5], [5, 6], [6, 21]] as const) runMatmulRows(k.exports, call, a, b);
+    assert.deepEqual([...parts], [...whole], dtype);
+  }
+});

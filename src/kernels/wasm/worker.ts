@@ -1,0 +1,54 @@
+/**
+ * The body of a pool worker, the same in a Node worker thread and a browser Web Worker: instantiate the
+ * kernels module on the shared memory, say "ready", then loop: poll the control block's epoch for a while
+ * (a decode step issues jobs microseconds apart), sleep in Atomics.wait when idle, run this thread's share
+ * of each job, and count itself done. A share that throws still counts as done (and sets the failed flag),
+ * so the main thread never waits forever. The quit job ends the loop. Entry files (worker.node.ts,
+ * worker.web.ts) only wire the first message to `serveJobs`.
+ */
+
+import { instantiateModule } from "./module.js";
+import { controlBlock, CTRL, newCallRecord, OP, runShare, type WorkerInit, type WorkerReport } from "./pool-protocol.js";
+
+/** Waits for the epoch to move past `seen`: polls for `spinMicros`, then sleeps. Returns the new epoch. */
+function nextEpoch(ints: Int32Array, seen: number, spinMicros: number): number {
+  let e = Atomics.load(ints, CTRL.epoch);
+  if (e !== seen) return e;
+  const until = performance.now() + spinMicros / 1000;
+  for (let i = 1; ; i++) {
+    e = Atomics.load(ints, CTRL.epoch);
+    if (e !== seen) return e;
+    if ((i & 255) === 0 && performance.now() > until) break;
+  }
+  for (;;) {
+    Atomics.wait(ints, CTRL.epoch, seen);
+    e = Atomics.load(ints, CTRL.epoch);
+    if (e !== seen) return e;
+  }
+}
+
+export async function serveJobs(init: WorkerInit, report: (r: WorkerReport) => void): Promise<void> {
+  let ex;
+  try {
+    ex = await instantiateModule(init.module, init.memory);
+  } catch (e) {
+    report({ type: "error", message: String(e) });
+    return;
+  }
+  const ctrl = controlBlock(init.control);
+  const { ints } = ctrl;
+  const call = newCallRecord();
+  let seen = Atomics.load(ints, CTRL.epoch);
+  report({ type: "ready" });
+  for (;;) {
+    seen = nextEpoch(ints, seen, init.spinMicros);
+    if (Atomics.load(ints, CTRL.op) === OP.quit) return;
+    try {
+      if (init.index < (ints[CTRL.parts] as number)) runShare(ex, ctrl, init.index, call);
+    } catch {
+      Atomics.store(ints, CTRL.failed, 1);
+    } finally {
+      if (Atomics.sub(ints, CTRL.pending, 1) === 1) Atomics.notify(ints, CTRL.pending);
+    }
+  }
+}

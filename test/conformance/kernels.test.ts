@@ -1,0 +1,183 @@
+// Kernel conformance: the same cases on every backend (ts, wasm), each result compared with the plain-TS
+// reference kernels run on ordinary arrays. Random data is seeded; buffers come from the backend (allocF32,
+// allocKv, prepareWeight) as the model uses them, plus one case with plain arrays for every kernel.
+// Tolerances, per kernel:
+//  - matmul, every weight type: |Δ| ≤ 1e-6 · Σ|w·x| per output (both backends round activations the same way,
+//    so only the f32 summation order differs; measured worst 1.2e-7 with 2048 columns);
+//  - embedRows, storeKv, addInPlace, rope: exact (same arithmetic);
+//  - rmsNorm, softmax, swiglu: 1e-6 relative (exp is a polynomial in wasm);
+//  - attention (values ~N(0,1), |v| < 4): F32 cache 4e-5 absolute (f32 vs double sums, polynomial exp; measured
+//    1e-5); F16 cache 2e-3 absolute: both round the normalized weights to f16, and a weight whose f32 value
+//    differs in the last bit can round to the neighbouring f16 (one f16 ulp of p ≤ 2^-11, times |v| < 4;
+//    measured 7e-4); the probs tap equals the reference exactly.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { AttentionShape, Kernels, KvDType, RopeSpec } from "../../src/kernels/kernels.js";
+import { createTsKernels } from "../../src/kernels/ts/index.js";
+import type { DType } from "../../src/tensor/dtype.js";
+import { dequantize } from "../../src/formats/gguf/dequant/index.js";
+import { PeelError } from "../../src/util/errors.js";
+import { BACKENDS, createRng, onBackend, randomF32, randomWeights, worstError } from "./backends.js";
+
+const ref = createTsKernels();
+const WEIGHT_TYPES: DType[] = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"];
+
+function massOf(wf: Float32Array, rows: number, cols: number, x: Float32Array, nTokens: number): Float64Array {
+  const m = new Float64Array(nTokens * rows);
+  for (let t = 0; t < nTokens; t++) {
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      for (let i = 0; i < cols; i++) s += Math.abs((wf[r * cols + i] as number) * (x[t * cols + i] as number));
+      m[t * rows + r] = s;
+    }
+  }
+  return m;
+}
+
+function assertWithin(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string, scale?: ArrayLike<number>): void {
+  const { err, at } = worstError(got, want, scale);
+  assert.ok(err <= tol, `${what}: error ${err.toExponential(2)} > ${tol} at [${at}] (got ${got[at]}, want ${want[at]})`);
+}
+
+for (const backend of BACKENDS) {
+  const kernels: Promise<Kernels> = backend.create();
+  const b = backend.name;
+
+  for (const dtype of WEIGHT_TYPES) {
+    test(`${b}: matmul ${dtype} matches the reference within 1e-6 of Σ|w·x|`, async () => {
+      const k = await kernels;
+      const rng = createRng(100 + WEIGHT_TYPES.indexOf(dtype));
+      const cols = dtype.endsWith("_K") ? 512 : dtype.startsWith("Q") ? 96 : 100;
+      const rows = 37;
+      const bytes = randomWeights(rng, dtype, rows, cols);
+      const wf = new Float32Array(rows * cols);
+      dequantize(dtype, bytes, wf, rows * cols);
+      for (const nTokens of [1, 4]) {
+        const x = randomF32(rng, nTokens * cols);
+        x.fill(0, 0, 32); // an all-zero block (amax = 0) must quantize to zeros, not NaN
+        const want = new Float32Array(nTokens * rows);
+        ref.matmul(want, ref.prepareWeight(dtype, rows, cols, bytes), x, nTokens);
+        const w = k.prepareWeight(dtype, rows, cols, bytes);
+        const out = k.allocF32(nTokens * rows);
+        k.matmul(out, w, onBackend(k, x), nTokens);
+        assertWithin(out, want, 1e-6, `${dtype} x${nTokens}`, massOf(wf, rows, cols, x, nTokens));
+        const plain = new Float32Array(nTokens * rows); // inputs and output outside the backend's memory
+        k.matmul(plain, w, x, nTokens);
+        assertWithin(plain, out, 0, `${dtype} plain arrays`);
+      }
+    });
+
+    test(`${b}: embedRows ${dtype} equals the dequantized rows`, async () => {
+      const k = await kernels;
+      const rows = 9, cols = dtype.endsWith("_K") ? 256 : 64;
+      const bytes = randomWeights(createRng(7), dtype, rows, cols);
+      const ids = [3, 0, 8, 3];
+      const want = new Float32Array(ids.length * cols);
+      ref.embedRows(want, ref.prepareWeight(dtype, rows, cols, bytes), ids, ids.length);
+      const out = k.allocF32(ids.length * cols);
+      k.embedRows(out, k.prepareWeight(dtype, rows, cols, bytes), ids, ids.length);
+      assert.deepEqual([...out], [...want]);
+    });
+  }
+
+  test(`${b}: rmsNorm within 1e-6`, async () => {
+    const k = await kernels;
+    const rng = createRng(1);
+    const dim = 67, nTokens = 3;
+    const x = randomF32(rng, nTokens * dim, 3), w = randomF32(rng, dim);
+    const want = new Float32Array(nTokens * dim);
+    ref.rmsNorm(want, x, w, 1e-5, nTokens, dim);
+    const out = k.allocF32(nTokens * dim);
+    k.rmsNorm(out, onBackend(k, x), w, 1e-5, nTokens, dim);
+    assertWithin(out, want, 1e-6, "rmsNorm", want.map((v) => Math.max(Math.abs(v), 1e-3)));
+  });
+
+  for (const style of ["normal", "neox"] as const) {
+    test(`${b}: rope ${style} (partial rotation) equals the reference`, async () => {
+      const k = await kernels;
+      const nHeads = 3, headDim = 16, nTokens = 4;
+      const spec: RopeSpec = { style, nRot: 12, invFreq: new Float32Array(6).map((_, i) => Math.pow(10000, -2 * i / 12)) };
+      const positions = new Int32Array([0, 5, 6, 300]);
+      const x = randomF32(createRng(2), nTokens * nHeads * headDim);
+      const want = x.slice();
+      ref.rope(want, positions, nTokens, nHeads, headDim, spec);
+      const got = onBackend(k, x);
+      k.rope(got, positions, nTokens, nHeads, headDim, spec);
+      assertWithin(got, want, 0, `rope ${style}`);
+      const plain = x.slice();
+      k.rope(plain, positions, nTokens, nHeads, headDim, spec);
+      assertWithin(plain, want, 0, `rope ${style} plain`);
+    });
+  }
+
+  test(`${b}: softmax, swiglu within 1e-6 relative; addInPlace exact`, async () => {
+    const k = await kernels;
+    const rng = createRng(3);
+    const n = 103;
+    const x = randomF32(rng, n, 4), y = randomF32(rng, n, 2);
+    const sm = x.slice();
+    ref.softmax(sm, n);
+    const smGot = onBackend(k, x);
+    k.softmax(smGot, n);
+    assertWithin(smGot, sm, 1e-6, "softmax", sm.map((v) => Math.max(v, 1e-6)));
+    const sw = new Float32Array(n);
+    ref.swiglu(sw, x, y, n);
+    const swGot = k.allocF32(n);
+    k.swiglu(swGot, onBackend(k, x), onBackend(k, y), n);
+    assertWithin(swGot, sw, 1e-6, "swiglu", sw.map((v) => Math.max(Math.abs(v), 1e-3)));
+    const acc = x.slice();
+    ref.addInPlace(acc, y, n);
+    const accGot = onBackend(k, x);
+    k.addInPlace(accGot, onBackend(k, y), n);
+    assertWithin(accGot, acc, 0, "addInPlace");
+  });
+
+  for (const kvType of ["F32", "F16"] as const) {
+    test(`${b}: storeKv ${kvType} exact, attention within the ${kvType} tolerance (MHA, GQA, MQA; prefill and decode)`, async () => {
+      const k = await kernels;
+      await attentionCases(k, kvType);
+    });
+  }
+
+  test(`${b}: prepareWeight rejects unsupported weight types with UNSUPPORTED listing the supported ones`, async () => {
+    const k = await kernels;
+    assert.throws(() => k.prepareWeight("Q8_K", 1, 256, new Uint8Array(292)),
+      (e: unknown) => e instanceof PeelError && e.code === "UNSUPPORTED" && /Q8_K/.test(e.message) && /Q4_0/.test(e.message));
+    assert.throws(() => k.prepareWeight("Q8_0", 2, 32, new Uint8Array(34)), (e: unknown) => e instanceof PeelError && e.code === "CONFIG");
+  });
+}
+
+async function attentionCases(k: Kernels, kvType: KvDType): Promise<void> {
+  const rng = createRng(kvType === "F16" ? 5 : 4);
+  const headDim = 32, seqLen = 160;
+  const tol = kvType === "F16" ? 2e-3 : 4e-5;
+  for (const [nHeads, nKvHeads] of [[4, 4], [4, 2], [4, 1]] as const) {
+    const kvDim = nKvHeads * headDim;
+    const kr = ref.allocKv(kvType, seqLen, kvDim), vr = ref.allocKv(kvType, seqLen, kvDim);
+    const kb = k.allocKv(kvType, seqLen, kvDim), vb = k.allocKv(kvType, seqLen, kvDim);
+    // a prefill of 70 positions (more than one 64-position chunk), then decode steps and a 2-token chunk
+    for (const [startPos, nTokens] of [[0, 70], [70, 1], [71, 2], [73, 80]] as const) {
+      const kn = randomF32(rng, nTokens * kvDim), vn = randomF32(rng, nTokens * kvDim);
+      ref.storeKv(kr, kn, startPos, nTokens); ref.storeKv(vr, vn, startPos, nTokens);
+      k.storeKv(kb, onBackend(k, kn), startPos, nTokens); k.storeKv(vb, vn, startPos, nTokens);
+      assert.deepEqual([...kb.data.subarray(0, (startPos + nTokens) * kvDim)], [...kr.data.subarray(0, (startPos + nTokens) * kvDim)], "storeKv");
+      const shape: AttentionShape = { nHeads, nKvHeads, headDim, scale: 1 / Math.sqrt(headDim) };
+      const q = randomF32(rng, nTokens * nHeads * headDim, 2);
+      const want = new Float32Array(q.length);
+      ref.attention(want, q, kr, vr, startPos, nTokens, shape, new Float32Array(seqLen));
+      const out = k.allocF32(q.length);
+      k.attention(out, onBackend(k, q), kb, vb, startPos, nTokens, shape, k.allocF32(seqLen));
+      assertWithin(out, want, tol, `attention ${kvType} ${nHeads}/${nKvHeads} at ${startPos}+${nTokens}`);
+      if (startPos === 70) { // the probability tap
+        const probsWant = new Float32Array(nTokens * nHeads * (startPos + nTokens));
+        ref.attention(new Float32Array(q.length), q, kr, vr, startPos, nTokens, shape, new Float32Array(seqLen), probsWant);
+        const probs = new Float32Array(probsWant.length);
+        const out2 = new Float32Array(q.length);
+        k.attention(out2, q, kb, vb, startPos, nTokens, shape, k.allocF32(seqLen), probs);
+        assertWithin(probs, probsWant, 0, "attention probs tap");
+        assertWithin(out2, out, 0, "a tapped pass gives the same output");
+      }
+    }
+  }
+}

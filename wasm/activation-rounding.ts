@@ -1,0 +1,115 @@
+/**
+ * Activation quantizers: what llama.cpp's CPU backend turns an f32 activation row into before a dot product
+ * with a weight row (see src/kernels/ts/activation-rounding.ts for the rules; the arithmetic here is the same
+ * f32 arithmetic, so both backends produce identical 8-bit values and scales).
+ * Packed layouts, one per token row of n values (n a multiple of the block):
+ *   q8_0: qs i8[n], d f32[n/32]                    (d already rounded through f16)
+ *   q8_1: qs i8[n], d f32[n/32], s f32[n/32]       (s = f16(d·Σq), the block-minimum multiplier)
+ *   q8_k: qs i8[n], d f32[n/256], bsums i32[n/16]  (sums of each 16 quants)
+ *   f16 / bf16: f32[n] holding the rounded values
+ * It does not compute dot products (matmul-*.ts do).
+ */
+
+import { roundF16 } from "./simd";
+
+export function q8RowBytes(n: i32, withSum: bool): i32 {
+  return n + (n >> 5) * (withSum ? 8 : 4);
+}
+
+export function q8kRowBytes(n: i32): i32 {
+  return n + (n >> 8) * 4 + (n >> 4) * 4;
+}
+
+/** One 32-block: amax → d = amax/127 (stored as f16), q = nearest(x·127/amax); sOut ≠ 0 also gets f16(d·Σq). */
+@inline function quantizeBlock32(x: usize, qs: usize, dOut: usize, sOut: usize): void {
+  let m = f32x4.splat(0);
+  for (let i = 0; i < 8; i++) m = f32x4.max(m, f32x4.abs(v128.load(x + (<usize>i << 4))));
+  const amax = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  const d: f32 = amax / 127;
+  const id = f32x4.splat(amax != 0 ? <f32>127 / amax : 0);
+  let sum = i32x4.splat(0);
+  for (let i = 0; i < 2; i++) {
+    const p = x + (<usize>i << 6);
+    const a = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p), id)));
+    const b = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), id)));
+    const c = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), id)));
+    const e = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), id)));
+    sum = i32x4.add(sum, i32x4.add(i32x4.add(a, b), i32x4.add(c, e)));
+    v128.store(qs + (<usize>i << 4), i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(c, e)));
+  }
+  store<f32>(dOut, roundF16(d));
+  if (sOut != 0) {
+    const total = i32x4.extract_lane(sum, 0) + i32x4.extract_lane(sum, 1) + i32x4.extract_lane(sum, 2) + i32x4.extract_lane(sum, 3);
+    store<f32>(sOut, roundF16(d * <f32>total));
+  }
+}
+
+/** x (nTokens, n) f32 → q8_0 rows (withSum = 0) or q8_1 rows (withSum = 1), packed as the header says. */
+export function quantizeQ8(x: usize, out: usize, n: i32, nTokens: i32, withSum: i32): void {
+  const nb = n >> 5;
+  const rowBytes = <usize>q8RowBytes(n, withSum != 0);
+  for (let t = 0; t < nTokens; t++) {
+    const xr = x + <usize>t * <usize>n * 4;
+    const qs = out + <usize>t * rowBytes;
+    const ds = qs + <usize>n;
+    const ss = ds + (<usize>nb << 2);
+    for (let b = 0; b < nb; b++) {
+      quantizeBlock32(xr + (<usize>b << 7), qs + (<usize>b << 5), ds + (<usize>b << 2), withSum != 0 ? ss + (<usize>b << 2) : 0);
+    }
+  }
+}
+
+/** x (nTokens, n) f32 → q8_k rows: iscale = −127/max (max the signed value of largest magnitude). */
+export function quantizeQ8K(x: usize, out: usize, n: i32, nTokens: i32): void {
+  const nb = n >> 8;
+  const rowBytes = <usize>q8kRowBytes(n);
+  for (let t = 0; t < nTokens; t++) {
+    const xr = x + <usize>t * <usize>n * 4;
+    const qs = out + <usize>t * rowBytes;
+    const ds = qs + <usize>n;
+    const bs = ds + (<usize>nb << 2);
+    for (let b = 0; b < nb; b++) {
+      const xb = xr + (<usize>b << 10);
+      const qb = qs + (<usize>b << 8);
+      let vmax: f32 = 0, amax: f32 = 0;
+      for (let i = 0; i < 256; i++) {
+        const v = load<f32>(xb + (<usize>i << 2));
+        if (abs(v) > amax) { amax = abs(v); vmax = v; }
+      }
+      if (amax == 0) {
+        memory.fill(qb, 0, 256);
+        store<f32>(ds + (<usize>b << 2), 0);
+        for (let g = 0; g < 16; g++) store<i32>(bs + (<usize>(b * 16 + g) << 2), 0);
+        continue;
+      }
+      const iscale: f32 = <f32>-127 / vmax;
+      const is = f32x4.splat(iscale);
+      const lim = i32x4.splat(127);
+      for (let g = 0; g < 16; g++) {
+        const p = xb + (<usize>g << 6);
+        const a = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p), is))), lim);
+        const c = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), is))), lim);
+        const e = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), is))), lim);
+        const f = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), is))), lim);
+        v128.store(qb + (<usize>g << 4), i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a, c), i16x8.narrow_i32x4_s(e, f)));
+        const s = i32x4.add(i32x4.add(a, c), i32x4.add(e, f));
+        store<i32>(bs + (<usize>(b * 16 + g) << 2), i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3));
+      }
+      store<f32>(ds + (<usize>b << 2), <f32>1 / iscale);
+    }
+  }
+}
+
+/** x (count) → each value rounded through f16 (F16 weights take f16 activations). */
+export function roundRowsF16(x: usize, out: usize, count: i32): void {
+  for (let i = 0; i < count; i++) store<f32>(out + (<usize>i << 2), roundF16(load<f32>(x + (<usize>i << 2))));
+}
+
+/** x (count) → each value rounded through bfloat16 (nearest even; NaN stays a quiet NaN). */
+export function roundRowsBF16(x: usize, out: usize, count: i32): void {
+  for (let i = 0; i < count; i++) {
+    const b = load<u32>(x + (<usize>i << 2));
+    const r = (b & 0x7fffffff) > 0x7f800000 ? (b | 0x400000) & 0xffff0000 : (b + 0x7fff + ((b >> 16) & 1)) & 0xffff0000;
+    store<u32>(out + (<usize>i << 2), r);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Element-wise kernels: SwiGLU, residual add, softmax (sum in f64 like ggml), and the KV-cache store with
+ * f32 → f16 conversion. Four lanes at a time; exp is simd.ts's exp4, within a few ulp of Math.exp.
+ */
+
+import { exp4, expF32, f32ToF16, hmaxF32 } from "./simd";
+
+/** out (n) = silu(gate) · up */
+export function swiglu(out: usize, gate: usize, up: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const g = v128.load(gate + o);
+    const silu = f32x4.div(g, f32x4.add(f32x4.splat(1), exp4(f32x4.neg(g))));
+    v128.store(out + o, f32x4.mul(silu, v128.load(up + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const g = load<f32>(gate + o);
+    store<f32>(out + o, g / (1 + expF32(-g)) * load<f32>(up + o));
+  }
+}
+
+/** acc (n) += x */
+export function addInPlace(acc: usize, x: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(acc + o, f32x4.add(v128.load(acc + o), v128.load(x + o)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(acc + o, load<f32>(acc + o) + load<f32>(x + o));
+  }
+}
+
+/** x (n) ← softmax(x), max subtracted; the sum of exponentials is taken in f64. */
+export function softmax(x: usize, n: i32): void {
+  let m = f32x4.splat(-Infinity);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) m = f32x4.max(m, v128.load(x + (<usize>i << 2)));
+  let mx = hmaxF32(m);
+  for (; i < n; i++) mx = max(mx, load<f32>(x + (<usize>i << 2)));
+  const mv = f32x4.splat(mx);
+  let sum: f64 = 0;
+  i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const e = exp4(f32x4.sub(v128.load(x + o), mv));
+    v128.store(x + o, e);
+    sum += <f64>f32x4.extract_lane(e, 0) + <f64>f32x4.extract_lane(e, 1) + <f64>f32x4.extract_lane(e, 2) + <f64>f32x4.extract_lane(e, 3);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const e = expF32(load<f32>(x + o) - mx);
+    store<f32>(x + o, e);
+    sum += <f64>e;
+  }
+  const inv = 1.0 / sum;
+  for (i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(x + o, <f32>(<f64>load<f32>(x + o) * inv));
+  }
+}
+
+/** dst (n) f16 bits ← src (n) f32, round to nearest even. */
+export function storeF16(dst: usize, src: usize, n: i32): void {
+  for (let i = 0; i < n; i++) store<u16>(dst + (<usize>i << 1), <u16>f32ToF16(load<f32>(src + (<usize>i << 2))));
+}

@@ -1,0 +1,20 @@
+/**
+ * Entry of Peel's WebAssembly kernels (compiled by scripts/build-wasm.mjs with AssemblyScript, SIMD on,
+ * no GC runtime, memory imported and shared so worker threads can run the same module on the same memory).
+ * Every buffer is a byte offset into that memory; the JS side (src/kernels/wasm/) allocates them.
+ */
+
+export { quantizeQ8, quantizeQ8K, roundRowsF16, roundRowsBF16, q8RowBytes, q8kRowBytes } from "./activation-rounding";
+export { matmulF32, matmulF16, matmulBF16 } from "./matmul-float";
+export { matmulLegacy } from "./matmul-legacy";
+export { matmulKQuant } from "./matmul-kquants";
+export { rmsNorm } from "./norm";
+export { rope } from "./rope";
+export { swiglu, addInPlace, softmax, storeF16 } from "./elementwise";
+export { attention, attentionScratchFloats } from "./attention";
+
+/** First byte past the module's static data: the JS allocator starts above it. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+export { matmulKQuantExact, q8kToF32 } from "./matmul-kquants-exact";

@@ -1,0 +1,105 @@
+/**
+ * Q2_K and Q3_K products by the reference's own arithmetic, not by integer dot products: each weight row is
+ * dequantized to f32 exactly as formats/gguf/dequant does, the activations are f32(d·q) of their q8_k rows,
+ * and products are summed in f64, so results equal the ts backend's to the last bit (up to f64 summation
+ * order). Why: with these low-bit types a last-bit difference in a product flips f16/8-bit roundings later in
+ * the network (see the parity test's notes) far more often than with other types, and the fast integer path
+ * (matmul-kquants.ts, which stays correct to 1e-8 of Σ|w·x|) loses parity with llama.cpp on some fixtures.
+ * These are the "at least correct" types; about 4× slower than the integer path.
+ */
+
+import { f16ToF32 } from "./simd";
+import { q8kRowBytes } from "./activation-rounding";
+
+/** q8_k rows (nTokens, n) → f32 rows of d·q, the values the reference multiplies. */
+export function q8kToF32(xq: usize, out: usize, n: i32, nTokens: i32): void {
+  const xRow = <usize>q8kRowBytes(n);
+  for (let t = 0; t < nTokens; t++) {
+    const qs = xq + <usize>t * xRow;
+    const ds = qs + <usize>n;
+    const o = out + ((<usize>t * <usize>n) << 2);
+    for (let i = 0; i < n; i++) {
+      store<f32>(o + (<usize>i << 2), load<f32>(ds + (<usize>(i >> 8) << 2)) * <f32>load<i8>(qs + <usize>i));
+    }
+  }
+}
+
+function dequantQ2_K(w: usize, out: usize, nb: i32): void {
+  for (let b = 0; b < nb; b++) {
+    const o = w + <usize>b * 84;
+    const p = out + (<usize>b << 10);
+    const d = f16ToF32(load<u16>(o, 80)), dmin = f16ToF32(load<u16>(o, 82));
+    for (let half = 0; half < 2; half++) {
+      const qs = o + 16 + (<usize>half << 5);
+      for (let j = 0; j < 4; j++) {
+        for (let g = 0; g < 2; g++) {
+          const sc = <i32>load<u8>(o + <usize>(8 * half + 2 * j + g));
+          const dl = d * <f32>(sc & 15), ml = dmin * <f32>(sc >> 4);
+          const base = p + (<usize>(128 * half + 32 * j + 16 * g) << 2);
+          for (let l = 0; l < 16; l++) {
+            const q = (<i32>load<u8>(qs + <usize>(16 * g + l)) >> (2 * j)) & 3;
+            store<f32>(base + (<usize>l << 2), dl * <f32>q - ml);
+          }
+        }
+      }
+    }
+  }
+}
+
+@inline function q3Scale(p: usize, s: i32): i32 {
+  const low4 = s < 8 ? <i32>load<u8>(p + <usize>s) & 15 : <i32>load<u8>(p + <usize>(s - 8)) >> 4;
+  const high2 = (<i32>load<u8>(p + 8 + <usize>(s & 3)) >> (2 * (s >> 2))) & 3;
+  return (low4 | (high2 << 4)) - 32;
+}
+
+function dequantQ3_K(w: usize, out: usize, nb: i32): void {
+  for (let b = 0; b < nb; b++) {
+    const o = w + <usize>b * 110;
+    const p = out + (<usize>b << 10);
+    const d = f16ToF32(load<u16>(o, 108));
+    for (let half = 0; half < 2; half++) {
+      const qs = o + 32 + (<usize>half << 5);
+      for (let j = 0; j < 4; j++) {
+        const hbit = 4 * half + j;
+        for (let l = 0; l < 32; l++) {
+          const dl = d * <f32>q3Scale(o + 96, 8 * half + 2 * j + (l >> 4));
+          const q = (<i32>load<u8>(qs + <usize>l) >> (2 * j)) & 3;
+          const hb = (<i32>load<u8>(o + <usize>l) >> hbit) & 1;
+          store<f32>(p + (<usize>(128 * half + 32 * j + l) << 2), dl * <f32>(q - (hb == 1 ? 0 : 4)));
+        }
+      }
+    }
+  }
+}
+
+/** Σ w[i]·x[i] with f32 inputs, products and sums in f64. */
+function dotF64(w: usize, x: usize, n: i32): f64 {
+  let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
+  for (let i = 0; i < n; i += 4) {
+    const wv = v128.load(w + (<usize>i << 2)), xv = v128.load(x + (<usize>i << 2));
+    a0 = f64x2.add(a0, f64x2.mul(f64x2.promote_low_f32x4(wv), f64x2.promote_low_f32x4(xv)));
+    a1 = f64x2.add(a1, f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(wv, wv, 2, 3, 0, 1)), f64x2.promote_low_f32x4(i32x4.shuffle(xv, xv, 2, 3, 0, 1))));
+  }
+  const s = f64x2.add(a0, a1);
+  return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+}
+
+const Q2_K: i32 = 10;
+
+/**
+ * out (nTokens, rows) = x · wᵀ for rows rowStart..rowEnd of a Q2_K (type 10) or Q3_K (11) matrix; x holds the
+ * f32 rows from q8kToF32; rowScratch has room for one dequantized row (cols floats, per thread).
+ */
+export function matmulKQuantExact(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32,
+  rowStart: i32, rowEnd: i32, rowScratch: usize): void {
+  const nb = cols >> 8;
+  const rowBytes = <usize>nb * (type == Q2_K ? 84 : 110);
+  for (let r = rowStart; r < rowEnd; r++) {
+    if (type == Q2_K) dequantQ2_K(w + <usize>r * rowBytes, rowScratch, nb);
+    else dequantQ3_K(w + <usize>r * rowBytes, rowScratch, nb);
+    for (let t = 0; t < nTokens; t++) {
+      const v = dotF64(rowScratch, x + ((<usize>t * <usize>cols) << 2), cols);
+      store<f32>(out + ((<usize>t * <usize>rows + <usize>r) << 2), <f32>v);
+    }
+  }
+}

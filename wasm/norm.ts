@@ -1,0 +1,36 @@
+/**
+ * RMSNorm with the reference's arithmetic: squares in f32, summed in f64, scale = 1/sqrt(mean + eps) rounded to
+ * f32, then x·scale·gain in f32. Rows tokenStart..tokenEnd only, so threads could split a batch.
+ */
+
+export function rmsNorm(out: usize, x: usize, weight: usize, eps: f64, dim: i32, tokenStart: i32, tokenEnd: i32): void {
+  for (let t = tokenStart; t < tokenEnd; t++) {
+    const xr = x + ((<usize>t * <usize>dim) << 2);
+    const or = out + ((<usize>t * <usize>dim) << 2);
+    let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
+    let i = 0;
+    for (; i + 4 <= dim; i += 4) {
+      const v = v128.load(xr + (<usize>i << 2));
+      const sq = f32x4.mul(v, v);
+      s0 = f64x2.add(s0, f64x2.promote_low_f32x4(sq));
+      s1 = f64x2.add(s1, f64x2.promote_low_f32x4(v128.shuffle<f32>(sq, sq, 2, 3, 0, 1)));
+    }
+    const both = f64x2.add(s0, s1);
+    let sum = f64x2.extract_lane(both, 0) + f64x2.extract_lane(both, 1);
+    for (; i < dim; i++) {
+      const v = load<f32>(xr + (<usize>i << 2));
+      sum += <f64>(v * v);
+    }
+    const scale = <f32>(1.0 / Math.sqrt(<f64><f32>(sum / <f64>dim + eps)));
+    const sv = f32x4.splat(scale);
+    i = 0;
+    for (; i + 4 <= dim; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(or + o, f32x4.mul(f32x4.mul(v128.load(xr + o), sv), v128.load(weight + o)));
+    }
+    for (; i < dim; i++) {
+      const o = <usize>i << 2;
+      store<f32>(or + o, load<f32>(xr + o) * scale * load<f32>(weight + o));
+    }
+  }
+}

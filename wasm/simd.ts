@@ -1,0 +1,91 @@
+/**
+ * Shared helpers for the WebAssembly kernels: f16 ⇄ f32 conversions (scalar and four lanes at a time),
+ * horizontal sums, the signed 8-bit dot product of sixteen lanes, and a four-lane exp.
+ * Pure register math: nothing here touches memory except through the pointers it is given.
+ */
+
+/** f16 bits → f32, exact for every pattern (subnormals by a 2^112 rescale, inf/NaN kept). */
+@inline export function f16ToF32(h: u32): f32 {
+  const mag = (h & 0x7fff) << 13;
+  let f = reinterpret<f32>(mag) * reinterpret<f32>(0x77800000); // · 2^112 re-biases the exponent
+  if ((h & 0x7c00) == 0x7c00) f = reinterpret<f32>(mag | 0x7f800000);
+  return reinterpret<f32>(reinterpret<u32>(f) | ((h & 0x8000) << 16));
+}
+
+/** f32 → f16 bits, round to nearest even (the same rule as tensor/f16.ts). */
+export function f32ToF16(v: f32): u32 {
+  const x = reinterpret<u32>(v);
+  const sign = (x >> 16) & 0x8000;
+  const a = x & 0x7fffffff;
+  if (a >= 0x7f800000) return sign | (a > 0x7f800000 ? 0x7e00 : 0x7c00);
+  if (a >= 0x477ff000) return sign | 0x7c00; // ≥ 65520 rounds to infinity
+  if (a < 0x38800000) { // below 2^-14: an f16 subnormal, i.e. a multiple of 2^-24
+    return sign | <u32>nearest<f32>(reinterpret<f32>(a) * 16777216.0);
+  }
+  const b = a - 0x38000000; // re-bias 127 → 15
+  return sign | ((b + 0x0fff + ((b >> 13) & 1)) >> 13);
+}
+
+@inline export function roundF16(v: f32): f32 {
+  return f16ToF32(f32ToF16(v));
+}
+
+/**
+ * Four f16 lanes (i32x4, each holding the 16 bits sign-extended or not) → f32x4 in four operations, exact for
+ * finite values (subnormals included); infinities and NaNs are NOT preserved (they come out as ±2^16·(1+m)),
+ * which is acceptable for weights and cached keys/values, never for arbitrary data.
+ */
+@inline export function f16x4ToF32Fast(h: v128): v128 {
+  // bit 15 (sign) lands on bit 28 after the shift; sign-extension fills 28..31, the mask keeps 31 only
+  const bits = v128.and(i32x4.shl(i32x4.shr_s(i32x4.shl(h, 16), 16), 13), i32x4.splat(0x8fffe000));
+  return f32x4.mul(bits, f32x4.splat(reinterpret<f32>(0x77800000)));
+}
+
+/** Eight f16 lanes (u16x8) → the low / high four as f32x4 (finite values; see f16x4ToF32Fast). */
+@inline export function f16Lo(h8: v128): v128 {
+  return f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(h8), 13), i32x4.splat(0x8fffe000)), f32x4.splat(reinterpret<f32>(0x77800000)));
+}
+@inline export function f16Hi(h8: v128): v128 {
+  return f32x4.mul(v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(h8), 13), i32x4.splat(0x8fffe000)), f32x4.splat(reinterpret<f32>(0x77800000)));
+}
+
+@inline export function hsumF32(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+@inline export function hsumI32(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+}
+
+@inline export function hmaxF32(v: v128): f32 {
+  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+/**
+ * Σ w·x over sixteen signed bytes, as four i32 partial sums. Each i16 lane adds two products, so it needs
+ * |w·x| ≤ 16383 per product: true for every weight type (|w| ≤ 128) against 8-bit activations (|x| ≤ 127).
+ */
+@inline export function dot16(w: v128, x: v128): v128 {
+  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(i16x8.extmul_low_i8x16_s(w, x), i16x8.extmul_high_i8x16_s(w, x)));
+}
+
+/** e^x on four lanes (Cephes-style: 2^n · polynomial(r), |r| ≤ ln2/2), within ~2 ulp; underflows to ~1e-38, not 0. */
+@inline export function exp4(x: v128): v128 {
+  const xc = f32x4.max(f32x4.min(x, f32x4.splat(88.0)), f32x4.splat(-87.33654));
+  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504)));
+  let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let y = f32x4.splat(1.9875691500e-4);
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.3981999507e-3));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(8.3334519073e-3));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(4.1665795894e-2));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
+  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
+  y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(y, r), r), r), f32x4.splat(1));
+  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(y, pow2n);
+}
+
+@inline export function expF32(x: f32): f32 {
+  return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
+}
