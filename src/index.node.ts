@@ -3,3 +3,6 @@
 export * from "./index.js";
 export { loadModel, type LoadFileOptions } from "./model/load.node.js";
 export { openFileSource } from "./formats/byte-source.node.js";
+export { loadTokenizerFile, type LoadTokenizerFileOptions } from "./tokenizer/load-file.node.js";
+export { loadTiktokenFile, type LoadTiktokenOptions } from "./tokenizer/tiktoken/load.node.js";
+export { trainBpeFiles, readTrainingFiles } from "./tokenizer/train/files.node.js";

@@ -18,7 +18,7 @@ export type { Model, ModelInfo, TensorSummary } from "./model/model.js";
 export { loadModelFromSource, type LoadOptions, type LoadProgress } from "./model/load.js";
 export { createTrace, type Trace, type TapName, type TapRecord } from "./model/trace.js";
 
-export type { Tokenizer, EncodeOptions, DecodeOptions, DecodeStream } from "./tokenizer/types.js";
+export * from "./tokenizer/index.js";
 
 export { createSampler, type Sampler, type SamplingOptions } from "./sample/sampler.js";
 export { createSession, type Session, type SessionOptions } from "./generate/session.js";

@@ -2,10 +2,12 @@
  * Activation quantizers: what llama.cpp's CPU backend turns an f32 activation row into before a dot product
  * with a weight row (see src/kernels/ts/activation-rounding.ts for the rules; the arithmetic here is the same
  * f32 arithmetic, so both backends produce identical 8-bit values and scales).
- * Packed layouts, one per token row of n values (n a multiple of the block):
- *   q8_0: qs i8[n], d f32[n/32]                    (d already rounded through f16)
- *   q8_1: qs i8[n], d f32[n/32], s f32[n/32]       (s = f16(d·Σq), the block-minimum multiplier)
- *   q8_k: qs i8[n], d f32[n/256], bsums i32[n/16]  (sums of each 16 quants)
+ * Packed layouts, one per token row of n values (n a multiple of the block). The 8-bit quants are stored
+ * widened to i16 so the products can use i32x4.dot_i16x8_s directly (the widening is paid once per row
+ * rather than once per weight row it meets):
+ *   q8_0: qs i16[n], d f32[n/32]                    (d already rounded through f16)
+ *   q8_1: qs i16[n], d f32[n/32], s f32[n/32]       (s = f16(d·Σq), the block-minimum multiplier)
+ *   q8_k: qs i16[n], d f32[n/256], bsums i16[n/16]  (sums of each 16 quants, |Σ| ≤ 2032)
  *   f16 / bf16: f32[n] holding the rounded values
  * It does not compute dot products (matmul-*.ts do).
  */
@@ -13,11 +15,11 @@
 import { roundF16 } from "./simd";
 
 export function q8RowBytes(n: i32, withSum: bool): i32 {
-  return n + (n >> 5) * (withSum ? 8 : 4);
+  return 2 * n + (n >> 5) * (withSum ? 8 : 4);
 }
 
 export function q8kRowBytes(n: i32): i32 {
-  return n + (n >> 8) * 4 + (n >> 4) * 4;
+  return 2 * n + (n >> 8) * 4 + (n >> 4) * 2;
 }
 
 /** One 32-block: amax → d = amax/127 (stored as f16), q = nearest(x·127/amax); sOut ≠ 0 also gets f16(d·Σq). */
@@ -35,7 +37,8 @@ export function q8kRowBytes(n: i32): i32 {
     const c = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), id)));
     const e = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), id)));
     sum = i32x4.add(sum, i32x4.add(i32x4.add(a, b), i32x4.add(c, e)));
-    v128.store(qs + (<usize>i << 4), i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(c, e)));
+    v128.store(qs + (<usize>i << 5), i16x8.narrow_i32x4_s(a, b));
+    v128.store(qs + (<usize>i << 5), i16x8.narrow_i32x4_s(c, e), 16);
   }
   store<f32>(dOut, roundF16(d));
   if (sOut != 0) {
@@ -51,10 +54,10 @@ export function quantizeQ8(x: usize, out: usize, n: i32, nTokens: i32, withSum: 
   for (let t = 0; t < nTokens; t++) {
     const xr = x + <usize>t * <usize>n * 4;
     const qs = out + <usize>t * rowBytes;
-    const ds = qs + <usize>n;
+    const ds = qs + (<usize>n << 1);
     const ss = ds + (<usize>nb << 2);
     for (let b = 0; b < nb; b++) {
-      quantizeBlock32(xr + (<usize>b << 7), qs + (<usize>b << 5), ds + (<usize>b << 2), withSum != 0 ? ss + (<usize>b << 2) : 0);
+      quantizeBlock32(xr + (<usize>b << 7), qs + (<usize>b << 6), ds + (<usize>b << 2), withSum != 0 ? ss + (<usize>b << 2) : 0);
     }
   }
 }
@@ -66,20 +69,20 @@ export function quantizeQ8K(x: usize, out: usize, n: i32, nTokens: i32): void {
   for (let t = 0; t < nTokens; t++) {
     const xr = x + <usize>t * <usize>n * 4;
     const qs = out + <usize>t * rowBytes;
-    const ds = qs + <usize>n;
+    const ds = qs + (<usize>n << 1);
     const bs = ds + (<usize>nb << 2);
     for (let b = 0; b < nb; b++) {
       const xb = xr + (<usize>b << 10);
-      const qb = qs + (<usize>b << 8);
+      const qb = qs + (<usize>b << 9);
       let vmax: f32 = 0, amax: f32 = 0;
       for (let i = 0; i < 256; i++) {
         const v = load<f32>(xb + (<usize>i << 2));
         if (abs(v) > amax) { amax = abs(v); vmax = v; }
       }
       if (amax == 0) {
-        memory.fill(qb, 0, 256);
+        memory.fill(qb, 0, 512);
         store<f32>(ds + (<usize>b << 2), 0);
-        for (let g = 0; g < 16; g++) store<i32>(bs + (<usize>(b * 16 + g) << 2), 0);
+        memory.fill(bs + (<usize>b << 5), 0, 32);
         continue;
       }
       const iscale: f32 = <f32>-127 / vmax;
@@ -91,9 +94,10 @@ export function quantizeQ8K(x: usize, out: usize, n: i32, nTokens: i32): void {
         const c = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), is))), lim);
         const e = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), is))), lim);
         const f = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), is))), lim);
-        v128.store(qb + (<usize>g << 4), i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a, c), i16x8.narrow_i32x4_s(e, f)));
+        v128.store(qb + (<usize>g << 5), i16x8.narrow_i32x4_s(a, c));
+        v128.store(qb + (<usize>g << 5), i16x8.narrow_i32x4_s(e, f), 16);
         const s = i32x4.add(i32x4.add(a, c), i32x4.add(e, f));
-        store<i32>(bs + (<usize>(b * 16 + g) << 2), i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3));
+        store<i16>(bs + (<usize>(b * 16 + g) << 1), <i16>(i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3)));
       }
       store<f32>(ds + (<usize>b << 2), <f32>1 / iscale);
     }

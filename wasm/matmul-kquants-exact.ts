@@ -16,10 +16,10 @@ export function q8kToF32(xq: usize, out: usize, n: i32, nTokens: i32): void {
   const xRow = <usize>q8kRowBytes(n);
   for (let t = 0; t < nTokens; t++) {
     const qs = xq + <usize>t * xRow;
-    const ds = qs + <usize>n;
+    const ds = qs + (<usize>n << 1);
     const o = out + ((<usize>t * <usize>n) << 2);
     for (let i = 0; i < n; i++) {
-      store<f32>(o + (<usize>i << 2), load<f32>(ds + (<usize>(i >> 8) << 2)) * <f32>load<i8>(qs + <usize>i));
+      store<f32>(o + (<usize>i << 2), load<f32>(ds + (<usize>(i >> 8) << 2)) * <f32>load<i16>(qs + (<usize>i << 1)));
     }
   }
 }

@@ -81,4 +81,7 @@ export interface Kernels {
   addInPlace(acc: Float32Array, x: Float32Array, n: number): void;
   /** x (n) ← softmax(x) in place. */
   softmax(x: Float32Array, n: number): void;
+
+  /** Releases what the backend holds beyond memory (the wasm backend's worker threads); optional. */
+  dispose?(): Promise<void>;
 }

@@ -1,17 +1,22 @@
 /**
- * Node helper: loads a tokenizer from a file, choosing the loader by content — a GGUF file (its
- * `tokenizer.ggml.*` metadata; tensors are not read) or a Hugging Face tokenizer.json (with the
- * tokenizer_config.json beside it when there is one). Other kinds (.tiktoken rank files, llama2.c
- * tokenizer.bin) are added by their own loaders. Browser code uses the loaders directly.
+ * Node helper: loads a tokenizer from a file, choosing the loader by content and name — a GGUF file (its
+ * `tokenizer.ggml.*` metadata; tensors are not read), a Hugging Face tokenizer.json (with the
+ * tokenizer_config.json beside it when there is one), a tiktoken rank file (`.tiktoken`; the encoding's
+ * pattern and special tokens come from its name, e.g. cl100k_base.tiktoken, or from `encoding`), or a llama2.c
+ * tokenizer.bin (`.bin`). Browser code uses the loaders directly.
  */
 
 import { readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { openFileSource } from "../formats/byte-source.node.js";
 import { readGgufHeader } from "../formats/gguf/read.js";
 import { PeelError } from "../util/errors.js";
 import { tokenizerFromHfJson } from "./hf/load-tokenizer-json.js";
 import { tokenizerFromGguf } from "./load-gguf.js";
+import { readLlama2cTokenizer } from "../formats/llama2c/tokenizer-bin.js";
+import { createLlama2cTokenizer } from "./llama2c.js";
+import { loadTiktokenFile } from "./tiktoken/load.node.js";
+import { TIKTOKEN_ENCODING_NAMES } from "./tiktoken/encodings.js";
 import type { Tokenizer } from "./types.js";
 
 async function readBytes(path: string): Promise<Uint8Array> {
@@ -40,8 +45,29 @@ async function siblingConfig(path: string): Promise<unknown> {
   }
 }
 
-/** Loads a tokenizer.json (HF) or a .gguf file's vocabulary. */
-export async function loadTokenizerFile(path: string): Promise<Tokenizer> {
+export interface LoadTokenizerFileOptions {
+  /** For .tiktoken rank files: the encoding whose pattern and special tokens apply (default: from the file name). */
+  readonly encoding?: string;
+}
+
+/** The tiktoken encoding a rank file belongs to, from the option or the file name. */
+function tiktokenEncoding(path: string, given: string | undefined): string {
+  if (given !== undefined) return given;
+  const base = basename(path).replace(/\.tiktoken$/, "");
+  const known = TIKTOKEN_ENCODING_NAMES.find((n) => base === n || base.endsWith(`${n}`));
+  if (known === undefined) {
+    throw new PeelError("INVALID_ARGUMENT", `${path}: a tiktoken rank file does not say which split pattern it uses; name the encoding (one of ${TIKTOKEN_ENCODING_NAMES.join(", ")}), e.g. --encoding cl100k_base`);
+  }
+  return known;
+}
+
+/** Loads a tokenizer.json (HF), a .gguf file's vocabulary, a .tiktoken rank file or a llama2.c tokenizer.bin. */
+export async function loadTokenizerFile(path: string, opts: LoadTokenizerFileOptions = {}): Promise<Tokenizer> {
+  if (path.endsWith(".tiktoken") || opts.encoding !== undefined) return loadTiktokenFile(path, { encodingName: tiktokenEncoding(path, opts.encoding) });
+  if (path.endsWith(".bin")) {
+    const bytes = await readBytes(path);
+    return createLlama2cTokenizer(readLlama2cTokenizer(bytes, undefined, path));
+  }
   const source = await openFileSource(path);
   try {
     const head = source.size >= 4 ? await source.read(0, 4) : new Uint8Array(0);
@@ -51,5 +77,5 @@ export async function loadTokenizerFile(path: string): Promise<Tokenizer> {
   }
   const text = new TextDecoder().decode(await readBytes(path)).trimStart();
   if (text.startsWith("{")) return tokenizerFromHfJson(parseJson(text, path), await siblingConfig(path));
-  throw new PeelError("UNSUPPORTED", `${path}: not a tokenizer file Peel knows (expected a GGUF file or a Hugging Face tokenizer.json)`);
+  throw new PeelError("UNSUPPORTED", `${path}: not a tokenizer file Peel knows; expected a GGUF file, a Hugging Face tokenizer.json, a .tiktoken rank file or a llama2.c tokenizer.bin`);
 }

@@ -28,13 +28,23 @@ export function physicalCores(): number {
   return cores.size > 0 ? Math.min(cores.size, logical) : logical;
 }
 
-const ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./worker.node.ts" : "./worker.node.js", import.meta.url);
+/**
+ * Built code starts worker.node.js directly. From sources (tests, `node --import tsx`), Node 20 does not
+ * carry the tsx loader into worker threads, so a two-line bootstrap registers it first and then imports
+ * worker.node.ts (tsx is a development dependency; only a source checkout takes this path).
+ */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./worker.node.js", import.meta.url));
+  const entry = new URL("./worker.node.ts", import.meta.url).href;
+  const tsx = import.meta.resolve("tsx/esm/api");
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, { eval: true });
+}
 
 export const nodeWorkerHost: WorkerHost = {
   name: "worker_threads",
   defaultThreads: () => Math.max(1, Math.min(256, physicalCores())),
   spawn(): WorkerHandle {
-    const w = new Worker(ENTRY);
+    const w = startWorker();
     return {
       postMessage: (m) => w.postMessage(m),
       listen(onMessage, onError) {

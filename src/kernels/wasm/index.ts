@@ -3,8 +3,11 @@
  * cache and weights live in that memory (`allocF32`, `allocKv` and `prepareWeight` return views into it, and
  * a weight's bytes are copied in once, so the loader's copy can be dropped). Kernels take byte offsets; arrays
  * that live elsewhere (norm gains, test inputs) are staged through scratch blocks, outputs copied back.
- * Single-threaded here; every matmul already runs over a row range so a pool can split it.
- * Embedding rows are dequantized by the shared TS dequantizers (one row per token, exact like get_rows).
+ * With `threads` > 1 a pool of workers (pool.ts) shares the memory: big matmuls are split by rows, attention
+ * by heads and batched RMSNorm by tokens, each row computed by exactly one thread with the same code, so
+ * results are bitwise the same for any thread count. Small jobs run on the calling thread alone (waking
+ * workers costs more than they save). Embedding rows are dequantized by the shared TS dequantizers (one row
+ * per token, exact like get_rows). Browser-safe: in Node, index.node.ts supplies the worker_threads host.
  */
 
 import type { Kernels, KvBuffer, KvDType, WeightMatrix } from "../kernels.js";
@@ -14,20 +17,48 @@ import { PeelError } from "../../util/errors.js";
 import { dequantizeRow } from "../../formats/gguf/dequant/index.js";
 import { attention as referenceAttention } from "../ts/attention.js";
 import { createScratchSlots, createWasmHeap, formatBytes, MAX_PAGES, PAGE_BYTES, type WasmHeap } from "./heap.js";
-import { createSharedMemory, instantiateKernels, type WasmExports } from "./module.js";
-import { prepareMatmul, runMatmulRows, WASM_WEIGHT_TYPES } from "./matmul.js";
+import { createSharedMemory, instantiateKernels, kernelsModule, type WasmExports } from "./module.js";
+import { prepareMatmul, runMatmulRows, WASM_WEIGHT_TYPES, type MatmulCall } from "./matmul.js";
+import { createThreadPool, type ThreadPool, type WorkerHost } from "./pool.js";
+import { matmulArgs, OP } from "./pool-protocol.js";
+import { hasWebWorkers, webWorkerHost } from "./host.web.js";
 
 export { WASM_WEIGHT_TYPES } from "./matmul.js";
 
 export interface WasmKernelsOptions {
   /** Upper bound of the backend's memory in bytes (default and most: 4 GiB); tests use small limits. */
   readonly maxMemoryBytes?: number;
+  /**
+   * Threads computing, the calling one included: an integer in 1..256. Default: the host's (physical cores
+   * in Node, navigator.hardwareConcurrency in browsers), or 1 where there is no worker host.
+   */
+  readonly threads?: number;
+  /** How pool workers are created (default: Web Workers where the runtime has them; Node: index.node.ts). */
+  readonly host?: WorkerHost;
 }
 
 /** The backend's memory and allocator, for diagnostics and the thread pool. */
 export interface WasmKernels extends Kernels {
   readonly heap: WasmHeap;
   readonly exports: WasmExports;
+  /** Threads computing (1: no pool). */
+  readonly threads: number;
+  /** Stops the pool's workers; later calls run on the calling thread alone. */
+  dispose(): Promise<void>;
+}
+
+export const MAX_THREADS = 256;
+
+/** Jobs smaller than these (multiply-adds; elements for RMSNorm) run on the calling thread alone. */
+const MIN_PARALLEL_MACS = 1 << 17;
+const MIN_PARALLEL_NORM = 1 << 15;
+/** Matmul row splits fall on multiples of this, so a kernel's row tiles are the same whatever the thread count. */
+const ROW_GRANULE = 16;
+
+export function checkThreads(threads: number): void {
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): threads must be an integer in 1..${MAX_THREADS}, got ${threads}`);
+  }
 }
 
 export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<WasmKernels> {
@@ -35,16 +66,36 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
   if (!(maxBytes > 0 && maxBytes <= MAX_PAGES * PAGE_BYTES)) {
     throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): maxMemoryBytes must be in 1..${MAX_PAGES * PAGE_BYTES}, got ${maxBytes}`);
   }
+  if (opts.threads !== undefined) checkThreads(opts.threads);
+  const host = opts.host ?? (hasWebWorkers() ? webWorkerHost : undefined);
+  const threads = opts.threads ?? host?.defaultThreads() ?? 1;
+  if (threads > 1 && host === undefined) {
+    throw new PeelError("UNSUPPORTED", `kernels(wasm): ${threads} threads need a worker host and this runtime has no Web Workers; ` +
+      "in Node, use createWasmKernels from Peel's Node entry (it starts worker_threads), or threads: 1");
+  }
   const maxPages = Math.max(2, Math.floor(maxBytes / PAGE_BYTES));
   const memory = createSharedMemory(1, maxPages);
   const ex = await instantiateKernels(memory);
   const heap = createWasmHeap(memory, ex.heapBase(), maxPages);
-  return bindKernels(ex, heap);
+  const pool = threads > 1 && host !== undefined ? await createThreadPool(host, await kernelsModule(), memory, ex, threads) : undefined;
+  return bindKernels(ex, heap, pool);
 }
 
-function bindKernels(ex: WasmExports, heap: WasmHeap): WasmKernels {
+function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | undefined): WasmKernels {
   const scratch = createScratchSlots(heap);
   let weightBytes = 0;
+  let pool = startedPool;
+  const threads = pool?.threads ?? 1;
+
+  function runMatmul(c: MatmulCall): void {
+    if (pool === undefined || c.rows * c.cols * c.nTokens < MIN_PARALLEL_MACS || c.rows < 2 * ROW_GRANULE) {
+      runMatmulRows(ex, c, 0, c.rows);
+      return;
+    }
+    const stride = Math.ceil((c.cols * 4) / 64) * 64;
+    const rowScratch = c.rowScratch === 0 ? 0 : scratch.get("w-row-pool", stride * pool.threads);
+    pool.run(OP.matmul, c.rows, ROW_GRANULE, (a) => matmulArgs(a, c, rowScratch, stride));
+  }
 
   /** Offset of `a` (n floats) in wasm memory, staging a copy in `slot` if it lives elsewhere. */
   function input(a: Float32Array, n: number, slot: string): number {
@@ -80,6 +131,12 @@ function bindKernels(ex: WasmExports, heap: WasmHeap): WasmKernels {
     name: "wasm",
     heap,
     exports: ex,
+    threads,
+    async dispose() {
+      const p = pool;
+      pool = undefined;
+      await p?.dispose();
+    },
     allocF32(n) {
       const p = heap.alloc(n * 4, `an activation buffer of ${n} floats`);
       return heap.f32(p, n).fill(0);
@@ -113,8 +170,7 @@ function bindKernels(ex: WasmExports, heap: WasmHeap): WasmKernels {
       const wp = weightPtr(w);
       const xp = input(x, nTokens * w.cols, "in-x");
       output(out, nTokens * w.rows, "out", false, (op) => {
-        const call = prepareMatmul(ex, scratch, w.dtype, op, wp, xp, w.rows, w.cols, nTokens);
-        runMatmulRows(ex, call, 0, w.rows);
+        runMatmul(prepareMatmul(ex, scratch, w.dtype, op, wp, xp, w.rows, w.cols, nTokens));
       });
     },
     embedRows(out, table, ids, nTokens) {
@@ -128,7 +184,10 @@ function bindKernels(ex: WasmExports, heap: WasmHeap): WasmKernels {
     rmsNorm(out, x, weight, eps, nTokens, dim) {
       const xp = input(x, nTokens * dim, "in-x");
       const wp = input(weight, dim, "in-w");
-      output(out, nTokens * dim, "out", false, (op) => ex.rmsNorm(op, xp, wp, eps, dim, 0, nTokens));
+      output(out, nTokens * dim, "out", false, (op) => {
+        if (pool === undefined || nTokens < 2 || nTokens * dim < MIN_PARALLEL_NORM) ex.rmsNorm(op, xp, wp, eps, dim, 0, nTokens);
+        else pool.run(OP.rmsNorm, nTokens, 1, (a) => { a[0] = op; a[1] = xp; a[2] = wp; a[3] = eps; a[4] = dim; });
+      });
     },
     rope(x, positions, nTokens, nHeads, headDim, spec) {
       const half = spec.nRot / 2;
@@ -156,10 +215,21 @@ function bindKernels(ex: WasmExports, heap: WasmHeap): WasmKernels {
       const { nHeads, nKvHeads, headDim, scale } = shape;
       const n = nTokens * nHeads * headDim;
       const qp = input(q, n, "in-q");
-      const sp = scratch.get("attention", ex.attentionScratchFloats(headDim) * 4 + 16);
+      const stride = Math.ceil((ex.attentionScratchFloats(headDim) * 4 + 16) / 64) * 64;
+      const sp = scratch.get("attention", stride * threads);
       const flags = (k.dtype === "F16" ? 1 : 0) | (v.dtype === "F16" ? 2 : 0);
-      output(out, n, "out", false, (op) =>
-        ex.attention(op, qp, kvPtr(k), kvPtr(v), flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads));
+      const kp = kvPtr(k), vp = kvPtr(v);
+      const work = nTokens * (startPos + nTokens) * nHeads * headDim;
+      output(out, n, "out", false, (op) => {
+        if (pool === undefined || nHeads < 2 || work < MIN_PARALLEL_MACS) {
+          ex.attention(op, qp, kp, vp, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads);
+          return;
+        }
+        pool.run(OP.attention, nHeads, 1, (a) => {
+          a[0] = op; a[1] = qp; a[2] = kp; a[3] = vp; a[4] = flags; a[5] = startPos; a[6] = nTokens;
+          a[7] = nHeads; a[8] = nKvHeads; a[9] = headDim; a[10] = scale; a[11] = sp; a[12] = stride;
+        });
+      });
       if (probs) referenceAttention(new Float32Array(n), q, k, v, startPos, nTokens, shape, scratchRow, probs); // the tap's slow path
     },
     swiglu(out, gate, up, n) {

@@ -1,8 +1,11 @@
 /**
  * What the main thread and the pool's workers agree on: the layout of the control block (a small
- * SharedArrayBuffer beside the wasm memory), the job codes, how a job's range is split between threads, and
- * the one function that runs a thread's share of a job. Both sides call `runShare`, so a row (or head) is
- * computed by the same code whichever thread gets it: results do not depend on the number of threads.
+ * SharedArrayBuffer beside the wasm memory), the job codes, how a job's range is cut into chunks, and the
+ * one function that runs chunks. A job's items (rows, heads, tokens) are cut into chunks whose bounds depend
+ * only on the job (never on the thread count); threads take chunks from a shared counter until none are
+ * left, so a thread that the OS did not schedule does not hold the others up. Every thread runs chunks with
+ * `runChunks`, so a row (or head) is computed by the same code whichever thread gets it: results are
+ * bitwise the same for any number of threads.
  * It does not start workers (pool.ts, worker.ts) or choose which jobs are worth splitting (index.ts).
  */
 
@@ -14,16 +17,19 @@ import type { WasmExports } from "./module.js";
 export const CTRL = {
   /** Bumped by the main thread for every job; workers wait on it. */
   epoch: 0,
-  /** Workers still running the current job; the last one to finish notifies it. */
-  pending: 1,
+  /** The last epoch the main thread closed: workers arriving later must not touch it. */
+  closed: 1,
   op: 2,
-  /** Threads sharing the current job (main thread included). */
-  parts: 3,
-  /** Set to 1 by a worker whose share threw; the main thread reports it after the job. */
-  failed: 4,
-  /** Items of the job (rows, heads, tokens) and the split granule. */
-  total: 5,
-  granule: 6,
+  /** Next chunk to take, and chunks finished (the thread finishing the last one notifies `done`). */
+  next: 3,
+  done: 4,
+  /** Workers inside a job (between joining and leaving); the main thread waits for 0 before the next job. */
+  inflight: 5,
+  /** Set to 1 when a chunk threw; the main thread reports it after the job. */
+  failed: 6,
+  /** Items of the job and items per chunk. */
+  total: 7,
+  chunk: 8,
 } as const;
 const CTRL_INTS = 16;
 /** Float64 job arguments follow the ints (pointers, sizes, scales). */
@@ -42,11 +48,12 @@ export function controlBlock(buffer: SharedArrayBuffer): ControlBlock {
   return { ints: new Int32Array(buffer, 0, CTRL_INTS), args: new Float64Array(buffer, CTRL_INTS * 4, MAX_ARGS) };
 }
 
-/** Items [start, end) of part `index` of `parts`: contiguous, boundaries on multiples of `granule`. */
-export function shareOf(total: number, parts: number, index: number, granule: number): [number, number] {
-  const chunk = Math.ceil(Math.ceil(total / granule) / parts) * granule;
-  const start = Math.min(total, index * chunk);
-  return [start, Math.min(total, start + chunk)];
+/** Chunks a job of `total` items is cut into, at most. */
+const TARGET_CHUNKS = 16;
+
+/** Items per chunk: a multiple of `granule`, a function of the job alone. */
+export function chunkSize(total: number, granule: number): number {
+  return Math.max(granule, Math.ceil(total / TARGET_CHUNKS / granule) * granule);
 }
 
 type MutableCall = { -readonly [K in keyof MatmulCall]: MatmulCall[K] };
@@ -57,11 +64,28 @@ export function matmulArgs(args: Float64Array, c: MatmulCall, rowScratchBase: nu
   args[4] = c.rows; args[5] = c.cols; args[6] = c.nTokens; args[7] = rowScratchBase; args[8] = rowScratchStride;
 }
 
-/** Runs one thread's share of the job described in `ctrl`; `call` is that thread's reusable record. */
-export function runShare(ex: WasmExports, ctrl: ControlBlock, index: number, call: MutableCall): void {
+/**
+ * Takes chunks of the job in `ctrl` until none are left and runs them; `index` picks this thread's scratch
+ * and `call` is its reusable record. A chunk that throws still counts as done (and sets `failed`).
+ */
+export function runChunks(ex: WasmExports, ctrl: ControlBlock, index: number, call: MutableCall): void {
+  const ints = ctrl.ints;
+  const total = ints[CTRL.total] as number, chunk = ints[CTRL.chunk] as number;
+  const nChunks = Math.ceil(total / chunk);
+  for (;;) {
+    const c = Atomics.add(ints, CTRL.next, 1);
+    if (c >= nChunks) return;
+    try {
+      runRange(ex, ctrl, c * chunk, Math.min(total, (c + 1) * chunk), index, call);
+    } catch {
+      Atomics.store(ints, CTRL.failed, 1);
+    }
+    if (Atomics.add(ints, CTRL.done, 1) === nChunks - 1) Atomics.notify(ints, CTRL.done);
+  }
+}
+
+function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: number, index: number, call: MutableCall): void {
   const { ints, args: a } = ctrl;
-  const [start, end] = shareOf(ints[CTRL.total] as number, ints[CTRL.parts] as number, index, ints[CTRL.granule] as number);
-  if (start >= end) return;
   const n = (i: number) => a[i] as number;
   switch (ints[CTRL.op]) {
     case OP.matmul:
