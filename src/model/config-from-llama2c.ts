@@ -3,21 +3,11 @@
  * RMSNorm eps 1e-5, RoPE base 10000 over whole heads with adjacent pairs, no scaling.
  */
 
+import type { Llama2cConfig } from "../formats/llama2c/checkpoint.js";
 import type { LlamaConfig } from "./config.js";
 import { validateConfig } from "./validate-config.js";
 
-export interface Llama2cHeader {
-  readonly dim: number;
-  readonly hiddenDim: number;
-  readonly nLayers: number;
-  readonly nHeads: number;
-  readonly nKvHeads: number;
-  readonly vocabSize: number;
-  readonly seqLen: number;
-  readonly sharedClassifier: boolean;
-}
-
-export function configFromLlama2c(h: Llama2cHeader): LlamaConfig {
+export function configFromLlama2c(h: Llama2cConfig): LlamaConfig {
   const headDim = h.dim / h.nHeads;
   const config: LlamaConfig = {
     family: "llama",

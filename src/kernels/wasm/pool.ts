@@ -1,16 +1,17 @@
 /**
  * The thread pool of the wasm backend, main-thread side: `threads - 1` workers, each running the same
  * kernels module on the same shared WebAssembly.Memory. A job is written into a small shared control block
- * (job code, Float64 arguments, range to split) and published by bumping an epoch with Atomics; the main
- * thread runs part 0 itself, then polls (and, where the runtime lets the main thread block, sleeps) until
- * the workers have counted themselves done. No postMessage per job: a decode step issues ~100 jobs.
+ * (job code, Float64 arguments, items and chunk size) and published by bumping an epoch with Atomics; the
+ * main thread takes chunks like any worker, then polls (and, where the runtime lets the main thread block,
+ * sleeps) until every chunk is done, closes the job and waits for workers still inside it to leave.
+ * No postMessage per job: a decode step issues ~100 jobs.
  * How workers are created is the host's business (host.node.ts: worker_threads; host.web.ts: Web Workers),
  * so this file runs in both. It does not decide which kernels are split or how (index.ts, pool-protocol.ts).
  */
 
 import { PeelError } from "../../util/errors.js";
 import type { WasmExports } from "./module.js";
-import { CONTROL_BYTES, controlBlock, CTRL, newCallRecord, OP, parseWorkerInit, runShare, type ControlBlock, type OpCode,
+import { chunkSize, CONTROL_BYTES, controlBlock, CTRL, newCallRecord, OP, parseWorkerInit, runChunks, type ControlBlock, type OpCode,
   type WorkerInit, type WorkerReport } from "./pool-protocol.js";
 
 /** A started worker, as the pool sees it. */
@@ -33,14 +34,14 @@ export interface WorkerHost {
 
 export interface ThreadPool {
   readonly threads: number;
-  /** Runs job `op` with `args` over items 0..total-1, split in contiguous parts on multiples of `granule`. */
+  /** Runs job `op` with `args` over items 0..total-1, cut into chunks on multiples of `granule`. */
   run(op: OpCode, total: number, granule: number, setArgs: (args: Float64Array) => void): void;
   /** Stops the workers; the pool must not be used afterwards. */
   dispose(): Promise<void>;
 }
 
 /** Microseconds a worker keeps polling for the next job before sleeping (jobs of one step come µs apart). */
-const WORKER_SPIN_MICROS = 300;
+const WORKER_SPIN_MICROS = 200;
 /** Polls of the main thread before it sleeps in Atomics.wait (where allowed) while workers finish. */
 const MAIN_SPIN = 1 << 14;
 
@@ -91,12 +92,13 @@ export async function createThreadPool(host: WorkerHost, module: WebAssembly.Mod
   const call = newCallRecord();
   let disposed = false;
 
-  function waitForWorkers(): void {
-    let left = Atomics.load(ints, CTRL.pending);
-    for (let i = 0; left !== 0 && i < MAIN_SPIN; i++) left = Atomics.load(ints, CTRL.pending);
-    while (left !== 0) {
-      if (canBlock) Atomics.wait(ints, CTRL.pending, left, 50);
-      left = Atomics.load(ints, CTRL.pending);
+  /** Polls slot `at` until it equals `want` (sleeping between polls where the main thread may block). */
+  function waitFor(at: number, want: number): void {
+    let v = Atomics.load(ints, at);
+    for (let i = 0; v !== want && i < MAIN_SPIN; i++) v = Atomics.load(ints, at);
+    while (v !== want) {
+      if (canBlock) Atomics.wait(ints, at, v, 1);
+      v = Atomics.load(ints, at);
     }
   }
 
@@ -105,28 +107,27 @@ export async function createThreadPool(host: WorkerHost, module: WebAssembly.Mod
     run(op, total, granule, setArgs) {
       if (disposed) throw new PeelError("INVALID_ARGUMENT", "kernels(wasm): the thread pool was disposed");
       setArgs(ctrl.args);
+      const chunk = chunkSize(total, granule);
       ints[CTRL.op] = op;
-      ints[CTRL.parts] = threads;
       ints[CTRL.total] = total;
-      ints[CTRL.granule] = granule;
+      ints[CTRL.chunk] = chunk;
       ints[CTRL.failed] = 0;
-      Atomics.store(ints, CTRL.pending, threads - 1);
-      Atomics.add(ints, CTRL.epoch, 1); // publishes everything above (sequentially consistent)
+      ints[CTRL.next] = 0;
+      ints[CTRL.done] = 0;
+      const epoch = Atomics.add(ints, CTRL.epoch, 1) + 1; // publishes everything above (sequentially consistent)
       Atomics.notify(ints, CTRL.epoch);
-      let error: unknown;
-      try {
-        runShare(ex, ctrl, 0, call);
-      } catch (e) {
-        error = e;
-      }
-      waitForWorkers(); // always, so no worker is still writing when this returns or throws
-      if (error !== undefined) throw error;
-      if (Atomics.load(ints, CTRL.failed) !== 0) throw new Error("kernels(wasm): a pool worker failed while running a job");
+      runChunks(ex, ctrl, 0, call);
+      waitFor(CTRL.done, Math.ceil(total / chunk)); // chunks taken by workers
+      Atomics.store(ints, CTRL.closed, epoch); // late workers stay out...
+      waitFor(CTRL.inflight, 0); // ...and early ones have left: the control block is free again
+      if (Atomics.load(ints, CTRL.failed) !== 0) throw new Error("kernels(wasm): a kernel failed in the thread pool");
     },
     async dispose() {
       if (disposed) return;
       disposed = true;
       ints[CTRL.op] = OP.quit;
+      ints[CTRL.total] = 0;
+      ints[CTRL.chunk] = 1;
       Atomics.add(ints, CTRL.epoch, 1);
       Atomics.notify(ints, CTRL.epoch);
       await Promise.all(workers.map((w) => w.terminate()));

@@ -1,14 +1,13 @@
 /**
  * The body of a pool worker, the same in a Node worker thread and a browser Web Worker: instantiate the
  * kernels module on the shared memory, say "ready", then loop: poll the control block's epoch for a while
- * (a decode step issues jobs microseconds apart), sleep in Atomics.wait when idle, run this thread's share
- * of each job, and count itself done. A share that throws still counts as done (and sets the failed flag),
- * so the main thread never waits forever. The quit job ends the loop. Entry files (worker.node.ts,
- * worker.web.ts) only wire the first message to `serveJobs`.
+ * (a decode step issues jobs microseconds apart), sleep in Atomics.wait when idle, join each new job unless
+ * the main thread already closed it, take chunks until none are left, leave. The quit job ends the loop.
+ * Entry files (worker.node.ts, worker.web.ts) only wire the first message to `serveJobs`.
  */
 
 import { instantiateModule } from "./module.js";
-import { controlBlock, CTRL, newCallRecord, OP, runShare, type WorkerInit, type WorkerReport } from "./pool-protocol.js";
+import { controlBlock, CTRL, newCallRecord, OP, runChunks, type WorkerInit, type WorkerReport } from "./pool-protocol.js";
 
 /** Waits for the epoch to move past `seen`: polls for `spinMicros`, then sleeps. Returns the new epoch. */
 function nextEpoch(ints: Int32Array, seen: number, spinMicros: number): number {
@@ -41,14 +40,19 @@ export async function serveJobs(init: WorkerInit, report: (r: WorkerReport) => v
   let seen = Atomics.load(ints, CTRL.epoch);
   report({ type: "ready" });
   for (;;) {
-    seen = nextEpoch(ints, seen, init.spinMicros);
-    if (Atomics.load(ints, CTRL.op) === OP.quit) return;
-    try {
-      if (init.index < (ints[CTRL.parts] as number)) runShare(ex, ctrl, init.index, call);
-    } catch {
-      Atomics.store(ints, CTRL.failed, 1);
-    } finally {
-      if (Atomics.sub(ints, CTRL.pending, 1) === 1) Atomics.notify(ints, CTRL.pending);
+    const e = nextEpoch(ints, seen, init.spinMicros);
+    // join, then re-check: the main thread closes a job and then waits for inflight = 0 (seq-cst), so either
+    // it sees this worker inside, or this worker sees the job closed (or a newer epoch) and stays out
+    Atomics.add(ints, CTRL.inflight, 1);
+    if (Atomics.load(ints, CTRL.epoch) !== e || Atomics.load(ints, CTRL.closed) === e) {
+      Atomics.sub(ints, CTRL.inflight, 1);
+      seen = e;
+      continue;
     }
+    const quit = Atomics.load(ints, CTRL.op) === OP.quit;
+    if (!quit) runChunks(ex, ctrl, init.index, call);
+    Atomics.sub(ints, CTRL.inflight, 1);
+    if (quit) return;
+    seen = e;
   }
 }
