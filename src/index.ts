@@ -12,10 +12,11 @@ export { bytesSource } from "./formats/byte-source.js";
 
 export type { Kernels, KvDType } from "./kernels/kernels.js";
 export { createTsKernels } from "./kernels/ts/index.js";
+export { createWasmKernels, type WasmKernels, type WasmKernelsOptions } from "./kernels/wasm/index.js";
 
 export type { LlamaConfig, ModelConfig, RopeConfig, RopeScaling } from "./model/config.js";
 export type { Model, ModelInfo, TensorSummary } from "./model/model.js";
-export { loadModelFromSource, type LoadOptions, type LoadProgress } from "./model/load.js";
+export { loadModelFromSource, type BackendName, type LoadOptions, type LoadProgress } from "./model/load.js";
 export { createTrace, type Trace, type TapName, type TapRecord } from "./model/trace.js";
 
 export * from "./tokenizer/index.js";

@@ -8,7 +8,7 @@
  *   q8_0: qs i16[n], d f32[n/32]                    (d already rounded through f16)
  *   q8_1: qs i16[n], d f32[n/32], s f32[n/32]       (s = f16(d·Σq), the block-minimum multiplier)
  *   q8_k: qs i16[n], d f32[n/256], bsums i16[n/16]  (sums of each 16 quants, |Σ| ≤ 2032)
- *   f16 / bf16: f32[n] holding the rounded values
+ *   f16 / bf16: f32[n] holding the rounded values (f16: times 2^112, see roundRowsF16)
  * It does not compute dot products (matmul-*.ts do).
  */
 
@@ -104,9 +104,15 @@ export function quantizeQ8K(x: usize, out: usize, n: i32, nTokens: i32): void {
   }
 }
 
-/** x (count) → each value rounded through f16 (F16 weights take f16 activations). */
+/**
+ * x (count) → each value rounded through f16 (F16 weights take f16 activations), times 2^112: the F16
+ * products (matmul-float.ts) read the weights' f16 bits as f32 bits, i.e. as w·2^-112, and this factor
+ * restores w·x exactly (|x| ≤ 65504 keeps x·2^112 finite; both factors are exact, so each product is the
+ * same rounded f32 as w·x).
+ */
 export function roundRowsF16(x: usize, out: usize, count: i32): void {
-  for (let i = 0; i < count; i++) store<f32>(out + (<usize>i << 2), roundF16(load<f32>(x + (<usize>i << 2))));
+  const scale = reinterpret<f32>(0x77800000); // 2^112
+  for (let i = 0; i < count; i++) store<f32>(out + (<usize>i << 2), roundF16(load<f32>(x + (<usize>i << 2))) * scale);
 }
 
 /** x (count) → each value rounded through bfloat16 (nearest even; NaN stays a quiet NaN). */

@@ -5,7 +5,8 @@
  * order). Why: with these low-bit types a last-bit difference in a product flips f16/8-bit roundings later in
  * the network (see the parity test's notes) far more often than with other types, and the fast integer path
  * (matmul-kquants.ts, which stays correct to 1e-8 of Σ|w·x|) loses parity with llama.cpp on some fixtures.
- * These are the "at least correct" types; about 4× slower than the integer path.
+ * These are the "at least correct" types: slower than the integer path, most of all in decode (where each
+ * dequantized weight row serves a single dot product).
  */
 
 import { f16ToF32 } from "./simd";
@@ -61,11 +62,13 @@ function dequantQ3_K(w: usize, out: usize, nb: i32): void {
       const qs = o + 32 + (<usize>half << 5);
       for (let j = 0; j < 4; j++) {
         const hbit = 4 * half + j;
-        for (let l = 0; l < 32; l++) {
-          const dl = d * <f32>q3Scale(o + 96, 8 * half + 2 * j + (l >> 4));
-          const q = (<i32>load<u8>(qs + <usize>l) >> (2 * j)) & 3;
-          const hb = (<i32>load<u8>(o + <usize>l) >> hbit) & 1;
-          store<f32>(p + (<usize>(128 * half + 32 * j + l) << 2), dl * <f32>(q - (hb == 1 ? 0 : 4)));
+        for (let g = 0; g < 2; g++) { // two 16-element groups, one scale each
+          const dl = d * <f32>q3Scale(o + 96, 8 * half + 2 * j + g);
+          for (let l = 16 * g; l < 16 * g + 16; l++) {
+            const q = (<i32>load<u8>(qs + <usize>l) >> (2 * j)) & 3;
+            const hb = (<i32>load<u8>(o + <usize>l) >> hbit) & 1;
+            store<f32>(p + (<usize>(128 * half + 32 * j + l) << 2), dl * <f32>(q - (hb == 1 ? 0 : 4)));
+          }
         }
       }
     }

@@ -1,201 +1,208 @@
 /**
- * Matrix products with ggml's 256-element K-quant super-blocks (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) against q8_k
- * activation rows (activation-rounding.ts). Per super-block: integer dot products per sub-block, multiplied by
- * the sub-block's integer scale, then d_w·d_x; types with minimums subtract dmin_w·d_x·Σ min·bsum, the same
- * terms llama.cpp's vec_dot functions compute. Integer sums are exact and the scaling and sum over super-blocks
- * are done in f64, so the result is the correctly rounded value, as the reference (double sums) computes it. Block layouts: shared/docs/gguf-and-quants.md §5.4 and
+ * Matrix products with ggml's 256-element K-quant super-blocks Q4_K, Q5_K and Q6_K against q8_k activation
+ * rows (activation-rounding.ts: quants widened to i16, per-16 sums). Per super-block the weight quants are
+ * unpacked to i16 lanes already multiplied by their sub-block's integer scale (|q·sc| ≤ 4096), so one
+ * i32x4.dot_i16x8_s per eight elements gives the exact integer Σ sc·q·x of the whole super-block; it is then
+ * scaled by d_w·d_x in f32, and types with minimums subtract dmin_w·d_x·Σ m·bsum, the terms llama.cpp's
+ * vec_dot functions compute (summed over super-blocks in f32, as llama.cpp does).
+ * Prefill: a tile of four tokens (one f32 lane each) shares each unpacked weight vector; rows are walked in
+ * chunks so a chunk's weights stay in cache. Each output takes the same operations whatever the tile, so
+ * prefill and decode give identical values.
+ * Q2_K and Q3_K go through matmul-kquants-exact.ts. Block layouts: shared/docs/gguf-and-quants.md §5.4 and
  * src/formats/gguf/dequant/k-quants.ts. Entry points cover weight rows rowStart..rowEnd.
  */
 
-import { dot16, f16ToF32, hsumI32 } from "./simd";
+import { f16ToF32 } from "./simd";
 import { q8kRowBytes } from "./activation-rounding";
 
-@inline function scaled(s: v128, sc: i32): v128 {
-  return i32x4.mul(s, i32x4.splat(sc));
-}
-
-/** The 6-bit scale (min = false) or min of sub-block j (0..7) from the 12 packed bytes at p (Q4_K, Q5_K). */
-@inline function kScale(p: usize, j: i32, min: bool): i32 {
-  const o = min ? 4 : 0;
-  if (j < 4) return <i32>load<u8>(p + <usize>(j + o)) & 63;
-  const lowNibble = min ? <i32>load<u8>(p + <usize>(j + 4)) >> 4 : <i32>load<u8>(p + <usize>(j + 4)) & 15;
-  return lowNibble | ((<i32>load<u8>(p + <usize>(j - 4 + o)) >> 6) << 4);
-}
-
-@inline function bsum(bs: usize, g: i32): i32 {
-  return load<i32>(bs + (<usize>g << 2));
-}
-
-function dotQ4_K(w: usize, xq: usize, xd: usize, xbs: usize, nb: i32): f64 {
-  let acc: f64 = 0;
-  const m4 = i8x16.splat(15);
-  for (let b = 0; b < nb; b++) {
-    const wb = w + <usize>b * 144;
-    const xb = xq + (<usize>b << 8);
-    const bs = xbs + (<usize>b << 6);
-    let isum = i32x4.splat(0);
-    let msum = 0;
-    for (let c = 0; c < 4; c++) {
-      const q0 = v128.load(wb + 16 + (<usize>c << 5));
-      const q1 = v128.load(wb + 32 + (<usize>c << 5));
-      const xc = xb + (<usize>c << 6);
-      const s1 = i32x4.add(dot16(v128.and(q0, m4), v128.load(xc)), dot16(v128.and(q1, m4), v128.load(xc, 16)));
-      const s2 = i32x4.add(dot16(i8x16.shr_u(q0, 4), v128.load(xc, 32)), dot16(i8x16.shr_u(q1, 4), v128.load(xc, 48)));
-      isum = i32x4.add(isum, i32x4.add(scaled(s1, kScale(wb + 4, 2 * c, false)), scaled(s2, kScale(wb + 4, 2 * c + 1, false))));
-      msum += kScale(wb + 4, 2 * c, true) * (bsum(bs, 4 * c) + bsum(bs, 4 * c + 1)) +
-        kScale(wb + 4, 2 * c + 1, true) * (bsum(bs, 4 * c + 2) + bsum(bs, 4 * c + 3));
-    }
-    const dx = <f64>load<f32>(xd + (<usize>b << 2));
-    acc += dx * (<f64>f16ToF32(load<u16>(wb)) * <f64>hsumI32(isum) - <f64>f16ToF32(load<u16>(wb, 2)) * <f64>msum);
-  }
-  return acc;
-}
-
-function dotQ5_K(w: usize, xq: usize, xd: usize, xbs: usize, nb: i32): f64 {
-  let acc: f64 = 0;
-  const m4 = i8x16.splat(15), bit = i8x16.splat(16);
-  for (let b = 0; b < nb; b++) {
-    const wb = w + <usize>b * 176;
-    const xb = xq + (<usize>b << 8);
-    const bs = xbs + (<usize>b << 6);
-    const h0 = v128.load(wb, 16), h1 = v128.load(wb, 32);
-    let isum = i32x4.splat(0);
-    let msum = 0;
-    for (let c = 0; c < 4; c++) {
-      const q0 = v128.load(wb + 48 + (<usize>c << 5));
-      const q1 = v128.load(wb + 64 + (<usize>c << 5));
-      const xc = xb + (<usize>c << 6);
-      const sh = 2 * c;
-      const lo0 = v128.or(v128.and(q0, m4), v128.and(i8x16.shl(i8x16.shr_u(h0, sh), 4), bit));
-      const lo1 = v128.or(v128.and(q1, m4), v128.and(i8x16.shl(i8x16.shr_u(h1, sh), 4), bit));
-      const hi0 = v128.or(i8x16.shr_u(q0, 4), v128.and(i8x16.shl(i8x16.shr_u(h0, sh + 1), 4), bit));
-      const hi1 = v128.or(i8x16.shr_u(q1, 4), v128.and(i8x16.shl(i8x16.shr_u(h1, sh + 1), 4), bit));
-      const s1 = i32x4.add(dot16(lo0, v128.load(xc)), dot16(lo1, v128.load(xc, 16)));
-      const s2 = i32x4.add(dot16(hi0, v128.load(xc, 32)), dot16(hi1, v128.load(xc, 48)));
-      isum = i32x4.add(isum, i32x4.add(scaled(s1, kScale(wb + 4, 2 * c, false)), scaled(s2, kScale(wb + 4, 2 * c + 1, false))));
-      msum += kScale(wb + 4, 2 * c, true) * (bsum(bs, 4 * c) + bsum(bs, 4 * c + 1)) +
-        kScale(wb + 4, 2 * c + 1, true) * (bsum(bs, 4 * c + 2) + bsum(bs, 4 * c + 3));
-    }
-    const dx = <f64>load<f32>(xd + (<usize>b << 2));
-    acc += dx * (<f64>f16ToF32(load<u16>(wb)) * <f64>hsumI32(isum) - <f64>f16ToF32(load<u16>(wb, 2)) * <f64>msum);
-  }
-  return acc;
-}
-
-function dotQ6_K(w: usize, xq: usize, xd: usize, nb: i32): f64 {
-  let acc: f64 = 0;
-  const m4 = i8x16.splat(15), m2 = i8x16.splat(3), off = i8x16.splat(32);
-  for (let b = 0; b < nb; b++) {
-    const wb = w + <usize>b * 210;
-    let isum = i32x4.splat(0);
-    for (let half = 0; half < 2; half++) {
-      const ql = wb + (<usize>half << 6);
-      const qh = wb + 128 + (<usize>half << 5);
-      const sc = wb + 192 + (<usize>half << 3);
-      const xh = xq + (<usize>b << 8) + (<usize>half << 7);
-      for (let k = 0; k < 2; k++) {
-        const a = v128.load(ql + (<usize>k << 4));
-        const c = v128.load(ql + 32 + (<usize>k << 4));
-        const hb = v128.load(qh + (<usize>k << 4));
-        const xk = xh + (<usize>k << 4);
-        const e0 = i8x16.sub(v128.or(v128.and(a, m4), i8x16.shl(v128.and(hb, m2), 4)), off);
-        const e1 = i8x16.sub(v128.or(v128.and(c, m4), i8x16.shl(v128.and(i8x16.shr_u(hb, 2), m2), 4)), off);
-        const e2 = i8x16.sub(v128.or(i8x16.shr_u(a, 4), i8x16.shl(v128.and(i8x16.shr_u(hb, 4), m2), 4)), off);
-        const e3 = i8x16.sub(v128.or(i8x16.shr_u(c, 4), i8x16.shl(i8x16.shr_u(hb, 6), 4)), off);
-        isum = i32x4.add(isum, i32x4.add(
-          i32x4.add(scaled(dot16(e0, v128.load(xk)), load<i8>(sc + <usize>k)), scaled(dot16(e1, v128.load(xk, 32)), load<i8>(sc + 2 + <usize>k))),
-          i32x4.add(scaled(dot16(e2, v128.load(xk, 64)), load<i8>(sc + 4 + <usize>k)), scaled(dot16(e3, v128.load(xk, 96)), load<i8>(sc + 6 + <usize>k)))));
-      }
-    }
-    acc += <f64>f16ToF32(load<u16>(wb, 208)) * <f64>load<f32>(xd + (<usize>b << 2)) * <f64>hsumI32(isum);
-  }
-  return acc;
-}
-
-function dotQ2_K(w: usize, xq: usize, xd: usize, xbs: usize, nb: i32): f64 {
-  let acc: f64 = 0;
-  const m2 = i8x16.splat(3);
-  for (let b = 0; b < nb; b++) {
-    const wb = w + <usize>b * 84;
-    const bs = xbs + (<usize>b << 6);
-    let isum = i32x4.splat(0);
-    let msum = 0;
-    for (let half = 0; half < 2; half++) {
-      const q0 = v128.load(wb + 16 + (<usize>half << 5));
-      const q1 = v128.load(wb + 32 + (<usize>half << 5));
-      for (let j = 0; j < 4; j++) {
-        const g = 8 * half + 2 * j; // 16-element group index within the super-block
-        const xg = xq + (<usize>b << 8) + (<usize>g << 4);
-        const sc0 = <i32>load<u8>(wb + <usize>g), sc1 = <i32>load<u8>(wb + <usize>g + 1);
-        const s0 = dot16(v128.and(i8x16.shr_u(q0, 2 * j), m2), v128.load(xg));
-        const s1 = dot16(v128.and(i8x16.shr_u(q1, 2 * j), m2), v128.load(xg, 16));
-        isum = i32x4.add(isum, i32x4.add(scaled(s0, sc0 & 15), scaled(s1, sc1 & 15)));
-        msum += (sc0 >> 4) * bsum(bs, g) + (sc1 >> 4) * bsum(bs, g + 1);
-      }
-    }
-    const dx = <f64>load<f32>(xd + (<usize>b << 2));
-    acc += dx * (<f64>f16ToF32(load<u16>(wb, 80)) * <f64>hsumI32(isum) - <f64>f16ToF32(load<u16>(wb, 82)) * <f64>msum);
-  }
-  return acc;
-}
-
-/** Q3_K's 6-bit scale of 16-group s (0..15), minus 32, from the 12 bytes at p. */
-@inline function q3Scale(p: usize, s: i32): i32 {
-  const low4 = s < 8 ? <i32>load<u8>(p + <usize>s) & 15 : <i32>load<u8>(p + <usize>(s - 8)) >> 4;
-  const high2 = (<i32>load<u8>(p + 8 + <usize>(s & 3)) >> (2 * (s >> 2))) & 3;
-  return (low4 | (high2 << 4)) - 32;
-}
-
-function dotQ3_K(w: usize, xq: usize, xd: usize, nb: i32): f64 {
-  let acc: f64 = 0;
-  const m2 = i8x16.splat(3), one = i8x16.splat(1);
-  for (let b = 0; b < nb; b++) {
-    const wb = w + <usize>b * 110;
-    const hm0 = v128.load(wb), hm1 = v128.load(wb, 16);
-    let isum = i32x4.splat(0);
-    for (let half = 0; half < 2; half++) {
-      const q0 = v128.load(wb + 32 + (<usize>half << 5));
-      const q1 = v128.load(wb + 48 + (<usize>half << 5));
-      for (let j = 0; j < 4; j++) {
-        const hbit = 4 * half + j;
-        const g = 8 * half + 2 * j;
-        const xg = xq + (<usize>b << 8) + (<usize>g << 4);
-        // q − 4 where the hmask bit is clear
-        const e0 = i8x16.sub(v128.and(i8x16.shr_u(q0, 2 * j), m2), i8x16.shl(v128.xor(v128.and(i8x16.shr_u(hm0, hbit), one), one), 2));
-        const e1 = i8x16.sub(v128.and(i8x16.shr_u(q1, 2 * j), m2), i8x16.shl(v128.xor(v128.and(i8x16.shr_u(hm1, hbit), one), one), 2));
-        isum = i32x4.add(isum, i32x4.add(scaled(dot16(e0, v128.load(xg)), q3Scale(wb + 96, g)), scaled(dot16(e1, v128.load(xg, 16)), q3Scale(wb + 96, g + 1))));
-      }
-    }
-    acc += <f64>f16ToF32(load<u16>(wb, 108)) * <f64>load<f32>(xd + (<usize>b << 2)) * <f64>hsumI32(isum);
-  }
-  return acc;
-}
-
 // ggml type ids (the JS side passes DTYPES[dtype].ggmlId)
-const Q2_K: i32 = 10, Q3_K: i32 = 11, Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14;
+const Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14;
+const ROW_CHUNK: i32 = 16;
 
 @inline function blockBytes(type: i32): usize {
-  return type == Q2_K ? 84 : type == Q3_K ? 110 : type == Q4_K ? 144 : type == Q5_K ? 176 : 210;
+  return type == Q4_K ? 144 : type == Q5_K ? 176 : 210;
 }
 
-/** out (nTokens, rows) = x · wᵀ for weight rows rowStart..rowEnd of a K-quant matrix; x is q8_k rows. */
-export function matmulKQuant(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32): void {
-  const nb = cols >> 8;
-  const xRow = <usize>q8kRowBytes(cols);
-  const rowBytes = <usize>nb * blockBytes(type);
-  for (let r = rowStart; r < rowEnd; r++) {
-    const wr = w + <usize>r * rowBytes;
-    for (let t = 0; t < nTokens; t++) {
-      const xq = x + <usize>t * xRow;
-      const xd = xq + <usize>cols;
-      const xbs = xd + (<usize>nb << 2);
-      let v: f64;
-      if (type == Q4_K) v = dotQ4_K(wr, xq, xd, xbs, nb);
-      else if (type == Q6_K) v = dotQ6_K(wr, xq, xd, nb);
-      else if (type == Q5_K) v = dotQ5_K(wr, xq, xd, xbs, nb);
-      else if (type == Q2_K) v = dotQ2_K(wr, xq, xd, xbs, nb);
-      else v = dotQ3_K(wr, xq, xd, nb);
-      store<f32>(out + ((<usize>t * <usize>rows + <usize>r) << 2), <f32>v);
+/** isum + the dot of eight i16 weights with the eight activation quants at xp. */
+@inline function upd(isum: v128, wv: v128, xp: usize): v128 {
+  return i32x4.add(isum, i32x4.dot_i16x8_s(wv, v128.load(xp)));
+}
+
+/**
+ * The 6-bit scales (bytes 0..7 of the result) and minimums (bytes 8..15) of a Q4_K/Q5_K super-block from its
+ * 12 packed bytes at p: sub-blocks 0..3 keep 6 bits in bytes 0..3 (scales) and 4..7 (mins); sub-blocks 4..7
+ * take their low 4 bits from the nibbles of bytes 8..11 and their top 2 bits from the top of bytes 0..7.
+ */
+@inline function scalesAndMins(p: usize): v128 {
+  const a = load<u32>(p), b = load<u32>(p, 4), c = load<u32>(p, 8);
+  const sc = (<u64>((c & 0x0f0f0f0f) | (((a >> 6) & 0x03030303) << 4)) << 32) | <u64>(a & 0x3f3f3f3f);
+  const mn = (<u64>(((c >> 4) & 0x0f0f0f0f) | (((b >> 6) & 0x03030303) << 4)) << 32) | <u64>(b & 0x3f3f3f3f);
+  return i64x2.replace_lane(i64x2.splat(<i64>sc), 1, <i64>mn);
+}
+
+/** Q6_K: eight quants (low/high nibble `nib`, top bits from hb >> shift) minus 32, times the i8 scale at sc. */
+@inline function q6Vec(nib: v128, hb: v128, shift: i32, sc: usize): v128 {
+  const top = i16x8.shl(v128.and(i16x8.shr_u(hb, shift), i16x8.splat(3)), 4);
+  return i16x8.mul(i16x8.sub(v128.or(nib, top), i16x8.splat(32)), i16x8.splat(<i16>load<i8>(sc)));
+}
+
+/** Σ m_j · (bsum_2j + bsum_2j+1) of one super-block as four i32 lanes; mA/mB hold each min twice (i16). */
+@inline function minSum(mA: v128, mB: v128, bs: usize): v128 {
+  return i32x4.add(i32x4.dot_i16x8_s(mA, v128.load(bs)), i32x4.dot_i16x8_s(mB, v128.load(bs, 16)));
+}
+
+/** isum + Σ of eight weights wl with the quants at xp and eight wh with those 32 elements further. */
+@inline function upd2(isum: v128, wl: v128, wh: v128, xp: usize): v128 {
+  return i32x4.add(i32x4.add(isum, i32x4.dot_i16x8_s(wl, v128.load(xp))), i32x4.dot_i16x8_s(wh, v128.load(xp, 64)));
+}
+
+/**
+ * Q4_K/Q5_K: elements 8m..8m+7 of a 32-element sub-block (high = false: the low nibbles of the 32 bytes at qc,
+ * high = true: their high nibbles, the next sub-block), fifth bit from qh >> hsh for Q5_K, times the scale s.
+ */
+@inline function q45(type: i32, wb: usize, qc: usize, m: i32, hsh: i32, high: bool, s: v128): v128 {
+  const q = v128.load8x8_u(qc + <usize>(8 * m));
+  let v = high ? i16x8.shr_u(q, 4) : v128.and(q, i16x8.splat(15));
+  if (type == Q5_K) {
+    const hb = i16x8.shr_u(v128.load8x8_u(wb + 16 + <usize>(8 * m)), hsh + (high ? 1 : 0));
+    v = v128.or(v, i16x8.shl(v128.and(hb, i16x8.splat(1)), 4));
+  }
+  return i16x8.mul(v, s);
+}
+
+/** [Σs0, Σs1, Σs2, Σs3]: four horizontal sums at once (a 4×4 transpose-add). */
+@inline function reduce4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  const a = i32x4.add(i32x4.shuffle(s0, s1, 0, 1, 4, 5), i32x4.shuffle(s0, s1, 2, 3, 6, 7));
+  const b = i32x4.add(i32x4.shuffle(s2, s3, 0, 1, 4, 5), i32x4.shuffle(s2, s3, 2, 3, 6, 7));
+  return i32x4.add(i32x4.shuffle(a, b, 0, 2, 4, 6), i32x4.shuffle(a, b, 1, 3, 5, 7));
+}
+
+/**
+ * Σ sc·(q − 32)·x of the Q6_K super-block at wb with T = 1 or 4 tokens (q8_k quants at x0..x3 + xo), one
+ * exact integer per lane (lanes 1..3 are 0 when T = 1).
+ */
+@inline function q6Super(T: i32, wb: usize, x0: usize, x1: usize, x2: usize, x3: usize, xo: usize): v128 {
+  const m4 = i16x8.splat(15);
+  let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
+  for (let h = 0; h < 2; h++) { // two halves of 128 elements
+    const ql = wb + (<usize>h << 6), qh = wb + 128 + (<usize>h << 5), sc = wb + 192 + (<usize>h << 3);
+    for (let m = 0; m < 4; m++) {
+      const lo = v128.load8x8_u(ql + (<usize>m << 3)), hi = v128.load8x8_u(ql + 32 + (<usize>m << 3));
+      const hb = v128.load8x8_u(qh + (<usize>m << 3));
+      const s = sc + <usize>(m >> 1);
+      const xp = xo + (<usize>h << 8) + (<usize>m << 4); // element 128h + 8m, then +32 per quadrant
+      const e0 = q6Vec(v128.and(lo, m4), hb, 0, s), e1 = q6Vec(v128.and(hi, m4), hb, 2, s + 2);
+      i0 = upd(upd(i0, e0, x0 + xp), e1, x0 + xp + 64);
+      if (T == 4) {
+        i1 = upd(upd(i1, e0, x1 + xp), e1, x1 + xp + 64);
+        i2 = upd(upd(i2, e0, x2 + xp), e1, x2 + xp + 64);
+        i3 = upd(upd(i3, e0, x3 + xp), e1, x3 + xp + 64);
+      }
+      const e2 = q6Vec(i16x8.shr_u(lo, 4), hb, 4, s + 4), e3 = q6Vec(i16x8.shr_u(hi, 4), hb, 6, s + 6);
+      i0 = upd(upd(i0, e2, x0 + xp + 128), e3, x0 + xp + 192);
+      if (T == 4) {
+        i1 = upd(upd(i1, e2, x1 + xp + 128), e3, x1 + xp + 192);
+        i2 = upd(upd(i2, e2, x2 + xp + 128), e3, x2 + xp + 192);
+        i3 = upd(upd(i3, e2, x3 + xp + 128), e3, x3 + xp + 192);
+      }
     }
   }
+  return reduce4(i0, i1, i2, i3);
+}
+
+/** As q6Super for a Q4_K/Q5_K super-block: Σ sc·q·x, scales and mins unpacked in sm (scalesAndMins). */
+@inline function q45Super(type: i32, T: i32, wb: usize, sm: v128, x0: usize, x1: usize, x2: usize, x3: usize, xo: usize): v128 {
+  const qs = wb + (type == Q4_K ? 16 : 48);
+  let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
+  for (let c = 0; c < 4; c++) { // 64 elements: sub-block 2c from the low nibbles, 2c + 1 from the high
+    const sc = <u32>(<u64>i64x2.extract_lane(sm, 0) >> (16 * c));
+    const sLo = i16x8.splat(<i16>(sc & 0xff)), sHi = i16x8.splat(<i16>((sc >> 8) & 0xff));
+    const qc = qs + (<usize>c << 5), xc = xo + (<usize>c << 7), hsh = 2 * c;
+    let wl = q45(type, wb, qc, 0, hsh, false, sLo), wh = q45(type, wb, qc, 0, hsh, true, sHi);
+    i0 = upd2(i0, wl, wh, x0 + xc);
+    if (T == 4) { i1 = upd2(i1, wl, wh, x1 + xc); i2 = upd2(i2, wl, wh, x2 + xc); i3 = upd2(i3, wl, wh, x3 + xc); }
+    wl = q45(type, wb, qc, 1, hsh, false, sLo); wh = q45(type, wb, qc, 1, hsh, true, sHi);
+    i0 = upd2(i0, wl, wh, x0 + xc + 16);
+    if (T == 4) { i1 = upd2(i1, wl, wh, x1 + xc + 16); i2 = upd2(i2, wl, wh, x2 + xc + 16); i3 = upd2(i3, wl, wh, x3 + xc + 16); }
+    wl = q45(type, wb, qc, 2, hsh, false, sLo); wh = q45(type, wb, qc, 2, hsh, true, sHi);
+    i0 = upd2(i0, wl, wh, x0 + xc + 32);
+    if (T == 4) { i1 = upd2(i1, wl, wh, x1 + xc + 32); i2 = upd2(i2, wl, wh, x2 + xc + 32); i3 = upd2(i3, wl, wh, x3 + xc + 32); }
+    wl = q45(type, wb, qc, 3, hsh, false, sLo); wh = q45(type, wb, qc, 3, hsh, true, sHi);
+    i0 = upd2(i0, wl, wh, x0 + xc + 48);
+    if (T == 4) { i1 = upd2(i1, wl, wh, x1 + xc + 48); i2 = upd2(i2, wl, wh, x2 + xc + 48); i3 = upd2(i3, wl, wh, x3 + xc + 48); }
+  }
+  return reduce4(i0, i1, i2, i3);
+}
+
+/** Σ m_j·(Σ of sub-block j's activation quants) per token lane, from the per-16 sums at x0..x3 + bo. */
+@inline function minSuper(T: i32, sm: v128, x0: usize, x1: usize, x2: usize, x3: usize, bo: usize): v128 {
+  // each min twice, as i16, matching the per-16 activation sums
+  const mA = i8x16.shuffle(sm, i32x4.splat(0), 8, 16, 8, 16, 9, 16, 9, 16, 10, 16, 10, 16, 11, 16, 11, 16);
+  const mB = i8x16.shuffle(sm, i32x4.splat(0), 12, 16, 12, 16, 13, 16, 13, 16, 14, 16, 14, 16, 15, 16, 15, 16);
+  const z = i32x4.splat(0);
+  return reduce4(minSum(mA, mB, x0 + bo), T == 4 ? minSum(mA, mB, x1 + bo) : z,
+    T == 4 ? minSum(mA, mB, x2 + bo) : z, T == 4 ? minSum(mA, mB, x3 + bo) : z);
+}
+
+/** The f32 values at four addresses. */
+@inline function f32At4(p0: usize, p1: usize, p2: usize, p3: usize): v128 {
+  let v = f32x4.splat(load<f32>(p0));
+  v = f32x4.replace_lane(v, 1, load<f32>(p1));
+  v = f32x4.replace_lane(v, 2, load<f32>(p2));
+  return f32x4.replace_lane(v, 3, load<f32>(p3));
+}
+
+/**
+ * Outputs for weight row w and T tokens (T = 1 or 4, a constant after inlining) whose q8_k rows start at x,
+ * xRow bytes apart, one per lane: each super-block adds S·d_w·d_x (and subtracts M·dmin_w·d_x).
+ * Stores out[(t + j)·rows + r] for the first n lanes.
+ */
+@inline function kRow(type: i32, T: i32, out: usize, w: usize, x: usize, xRow: usize, cols: i32, rows: i32, r: i32, t: i32, n: i32): void {
+  const nb = cols >> 8;
+  const x0 = x, x1 = x + (n > 1 ? xRow : 0), x2 = x + <usize>min(2, n - 1) * xRow, x3 = x + <usize>min(3, n - 1) * xRow;
+  const dOff = <usize>cols << 1, bsOff = dOff + (<usize>nb << 2);
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const wb = w + <usize>b * blockBytes(type);
+    const xo = <usize>b << 9, dx = dOff + (<usize>b << 2);
+    const dxv = T == 4 ? f32At4(x0 + dx, x1 + dx, x2 + dx, x3 + dx) : f32x4.splat(load<f32>(x0 + dx));
+    if (type == Q6_K) {
+      const S = q6Super(T, wb, x0, x1, x2, x3, xo);
+      acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb, 208))), dxv)));
+    } else {
+      const sm = scalesAndMins(wb + 4);
+      const S = q45Super(type, T, wb, sm, x0, x1, x2, x3, xo);
+      const M = minSuper(T, sm, x0, x1, x2, x3, bsOff + (<usize>b << 5));
+      acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb))), dxv)));
+      acc = f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(M), f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb, 2))), dxv)));
+    }
+  }
+  const o = out + ((<usize>t * <usize>rows + <usize>r) << 2), step = <usize>rows << 2;
+  store<f32>(o, f32x4.extract_lane(acc, 0));
+  if (n > 1) store<f32>(o + step, f32x4.extract_lane(acc, 1));
+  if (n > 2) store<f32>(o + 2 * step, f32x4.extract_lane(acc, 2));
+  if (n > 3) store<f32>(o + 3 * step, f32x4.extract_lane(acc, 3));
+}
+
+@inline function rowsOf(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32): void {
+  const xRow = <usize>q8kRowBytes(cols);
+  const rowBytes = <usize>(cols >> 8) * blockBytes(type);
+  if (nTokens == 1) {
+    for (let r = rowStart; r < rowEnd; r++) kRow(type, 1, out, w + <usize>r * rowBytes, x, xRow, cols, rows, r, 0, 1);
+    return;
+  }
+  for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
+    const r1 = min(r0 + ROW_CHUNK, rowEnd);
+    for (let t = 0; t < nTokens; t += 4) { // a last tile of fewer tokens repeats its last token in the spare lanes
+      const n = min(4, nTokens - t);
+      for (let r = r0; r < r1; r++) kRow(type, 4, out, w + <usize>r * rowBytes, x + <usize>t * xRow, xRow, cols, rows, r, t, n);
+    }
+  }
+}
+
+/** out (nTokens, rows) = x · wᵀ for weight rows rowStart..rowEnd of a Q4_K, Q5_K or Q6_K matrix; x is q8_k rows. */
+export function matmulKQuant(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32): void {
+  if (type == Q4_K) rowsOf(Q4_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd);
+  else if (type == Q6_K) rowsOf(Q6_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd);
+  else rowsOf(Q5_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd);
 }

@@ -3,14 +3,15 @@
  * integer quants are unpacked in registers to four i16x8 vectors and dotted (i32x4.dot_i16x8_s) with the
  * activation block's quants (q8_0 rows for Q4_0/Q5_0/Q8_0, q8_1 rows for Q4_1/Q5_1, widened to i16: see
  * activation-rounding.ts). Each block's integer sum is exact; like llama.cpp, it is scaled by the f32 product
- * d_w·d_x and summed in f32 lanes (one f32x4 accumulator per output), blocks with a minimum adding Σ m_w·s_x.
- * Prefill (several tokens): a tile of four tokens shares each unpacked weight block, and rows are walked in
- * chunks so a chunk's weights stay in cache while every token tile passes over it. Every output is computed
- * by the same sequence of operations whatever the tile, so prefill and decode give identical values.
+ * d_w·d_x and the blocks are summed in f32, blocks with a minimum adding m_w·s_x.
+ * Prefill (several tokens): a tile of four tokens (one f32 lane each) shares each unpacked weight block, and
+ * rows are walked in chunks so a chunk's weights stay in cache while every token tile passes over it.
+ * Decode (one token) streams one weight row at a time: interleaving several rows was faster from cache but
+ * about half as fast from memory (several concurrent streams 0.4-3 KB apart defeat the prefetcher here).
  * Entry points cover weight rows rowStart..rowEnd so threads can split them. No dequantized copies.
  */
 
-import { f16ToF32, f16x4ToF32Fast, hsumF32 } from "./simd";
+import { f16ToF32, f16x4ToF32Fast, hsumF32, hsumI32 } from "./simd";
 import { q8RowBytes } from "./activation-rounding";
 
 // ggml type ids select the block format (the JS side passes DTYPES[dtype].ggmlId).
@@ -22,23 +23,44 @@ const ROW_CHUNK: i32 = 16;
   return type == Q4_0 ? 18 : type == Q4_1 ? 20 : type == Q5_0 ? 22 : type == Q5_1 ? 24 : 34;
 }
 
-/** Bits 8k..8k+7 of qh as eight i16 lanes: 16 where the bit is set, else 0. */
-@inline function high16(qh: u32, k: i32): v128 {
-  const bits = i16x8(1, 2, 4, 8, 16, 32, 64, 128);
-  const v = v128.and(i16x8.splat(<i32>(qh >> (8 * k))), bits);
-  return v128.and(i16x8.eq(v, bits), i16x8.splat(16));
+/** Bits 0..15 (upper: 16..31) of qh spread to sixteen byte lanes: 16 where the bit is set, else 0. */
+@inline function highBits(qh: u32, upper: bool): v128 {
+  const sel = upper ? i8x16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3) : i8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+  const bits = i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+  return v128.and(i8x16.eq(v128.and(i8x16.swizzle(i32x4.splat(qh), sel), bits), bits), i8x16.splat(16));
 }
 
-/** Elements 8k..8k+7 (k = 0..3) of the block at wb as i16x8 integer quants (offset removed). */
-@inline function unpack(type: i32, wb: usize, k: i32): v128 {
+/** Q5_0/Q5_1: elements 16·half .. 16·half + 15 of the block at wb as sixteen i8 quants (offset removed). */
+@inline function q5Half(type: i32, wb: usize, half: i32): v128 {
+  const q = v128.load(wb + (type == Q5_0 ? 6 : 8));
+  const nib = half == 0 ? v128.and(q, i8x16.splat(15)) : i8x16.shr_u(q, 4);
+  const v = v128.or(nib, highBits(load<u32>(wb + (type == Q5_0 ? 2 : 4)), half == 1));
+  return type == Q5_0 ? i8x16.sub(v, i8x16.splat(16)) : v;
+}
+
+/**
+ * Elements 8k..8k+7 (k = 0..3) of the block at wb as i16x8 integer quants (offset removed). Q5 types take
+ * them from h0/h1, their two halves from q5Half (computed once per block by the caller).
+ */
+@inline function unpack(type: i32, wb: usize, k: i32, h0: v128, h1: v128): v128 {
   if (type == Q8_0) return v128.load8x8_s(wb + 2 + <usize>(8 * k));
-  const qsAt: usize = type == Q4_0 ? 2 : type == Q4_1 ? 4 : type == Q5_0 ? 6 : 8;
-  const q = v128.load8x8_u(wb + qsAt + <usize>(8 * (k & 1)));
-  let v = k < 2 ? v128.and(q, i16x8.splat(15)) : i16x8.shr_u(q, 4);
-  if (type == Q4_0) return i16x8.sub(v, i16x8.splat(8));
-  if (type == Q4_1) return v;
-  v = v128.or(v, high16(load<u32>(wb + (type == Q5_0 ? 2 : 4)), k));
-  return type == Q5_0 ? i16x8.sub(v, i16x8.splat(16)) : v;
+  if (type == Q5_0 || type == Q5_1) {
+    const h = k < 2 ? h0 : h1;
+    return (k & 1) == 0 ? i16x8.extend_low_i8x16_s(h) : i16x8.extend_high_i8x16_s(h);
+  }
+  const q = v128.load8x8_u(wb + (type == Q4_0 ? 2 : 4) + <usize>(8 * (k & 1)));
+  const v = k < 2 ? v128.and(q, i16x8.splat(15)) : i16x8.shr_u(q, 4);
+  return type == Q4_0 ? i16x8.sub(v, i16x8.splat(8)) : v;
+}
+
+@inline function isQ5(type: i32): bool {
+  return type == Q5_0 || type == Q5_1;
+}
+
+/** Σ w·x of the block at wb with the activation quants at xb, as four i32 partial sums. */
+@inline function blockDot(type: i32, wb: usize, xb: usize): v128 {
+  const h0 = isQ5(type) ? q5Half(type, wb, 0) : i32x4.splat(0), h1 = isQ5(type) ? q5Half(type, wb, 1) : h0;
+  return dot32(unpack(type, wb, 0, h0, h1), unpack(type, wb, 1, h0, h1), unpack(type, wb, 2, h0, h1), unpack(type, wb, 3, h0, h1), xb);
 }
 
 /** Σ w·x of one block (weights unpacked in w0..w3, activation quants at xb) as four i32 partial sums. */
@@ -48,96 +70,113 @@ const ROW_CHUNK: i32 = 16;
     i32x4.add(i32x4.dot_i16x8_s(w2, v128.load(xb, 32)), i32x4.dot_i16x8_s(w3, v128.load(xb, 48))));
 }
 
-/** acc + s·d: one block's exact integer sum scaled by d = d_w·d_x (f32). */
-@inline function addScaled(acc: v128, s: v128, d: f32): v128 {
-  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(s), f32x4.splat(d)));
+/** [Σs0, Σs1, Σs2, Σs3]: four horizontal sums at once (a 4×4 transpose-add). */
+@inline function reduce4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  const a = i32x4.add(i32x4.shuffle(s0, s1, 0, 1, 4, 5), i32x4.shuffle(s0, s1, 2, 3, 6, 7));
+  const b = i32x4.add(i32x4.shuffle(s2, s3, 0, 1, 4, 5), i32x4.shuffle(s2, s3, 2, 3, 6, 7));
+  return i32x4.add(i32x4.shuffle(a, b, 0, 2, 4, 6), i32x4.shuffle(a, b, 1, 3, 5, 7));
+}
+
+/** The f32 values at four addresses. */
+@inline function f32At4(p0: usize, p1: usize, p2: usize, p3: usize): v128 {
+  let v = f32x4.splat(load<f32>(p0));
+  v = f32x4.replace_lane(v, 1, load<f32>(p1));
+  v = f32x4.replace_lane(v, 2, load<f32>(p2));
+  return f32x4.replace_lane(v, 3, load<f32>(p3));
+}
+
+/** The f16 values at four addresses, as f32x4. */
+@inline function f16At4(p0: usize, p1: usize, p2: usize, p3: usize): v128 {
+  let h = i32x4.splat(<i32>load<u16>(p0));
+  h = i32x4.replace_lane(h, 1, <i32>load<u16>(p1));
+  h = i32x4.replace_lane(h, 2, <i32>load<u16>(p2));
+  h = i32x4.replace_lane(h, 3, <i32>load<u16>(p3));
+  return f16x4ToF32Fast(h);
+}
+
+/** Four outputs as lanes, one per (row, token) pair: acc + S·d + m·s, block by block (S exact, d = d_w·d_x). */
+@inline function addBlock(acc: v128, S: v128, d: v128, withMin: bool, m: v128, s: v128): v128 {
+  const a = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), d));
+  return withMin ? f32x4.add(a, f32x4.mul(m, s)) : a;
+}
+
+/**
+ * Prefill: weight row w against tokens t..t+3 (lanes; activation rows x0..x3, a repeated pointer where fewer
+ * than four remain). Each unpacked weight block serves the four tokens. Returns the four outputs.
+ */
+@inline function tokens4(type: i32, w: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
+  const bb = blockBytes(type);
+  const withMin = type == Q4_1 || type == Q5_1;
+  const nb = cols >> 5;
+  const dOff = <usize>cols << 1, sOff = dOff + (<usize>nb << 2); // scales and s values follow the quants
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const wb = w + <usize>b * bb;
+    const h0 = isQ5(type) ? q5Half(type, wb, 0) : i32x4.splat(0), h1 = isQ5(type) ? q5Half(type, wb, 1) : h0;
+    const w0 = unpack(type, wb, 0, h0, h1), w1 = unpack(type, wb, 1, h0, h1), w2 = unpack(type, wb, 2, h0, h1), w3 = unpack(type, wb, 3, h0, h1);
+    const qo = <usize>b << 6, so = <usize>b << 2;
+    const S = reduce4(dot32(w0, w1, w2, w3, x0 + qo), dot32(w0, w1, w2, w3, x1 + qo), dot32(w0, w1, w2, w3, x2 + qo), dot32(w0, w1, w2, w3, x3 + qo));
+    const d = f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb))), f32At4(x0 + dOff + so, x1 + dOff + so, x2 + dOff + so, x3 + dOff + so));
+    acc = addBlock(acc, S, d, withMin, withMin ? f32x4.splat(f16ToF32(load<u16>(wb, 2))) : d,
+      withMin ? f32At4(x0 + sOff + so, x1 + sOff + so, x2 + sOff + so, x3 + sOff + so) : d);
+  }
+  return acc;
 }
 
 /** Four f16 fields, `stride` bytes apart from p, as f32x4. */
 @inline function f16Fields4(p: usize, stride: usize): v128 {
-  let h = i32x4.splat(<i32>load<u16>(p));
-  h = i32x4.replace_lane(h, 1, <i32>load<u16>(p + stride));
-  h = i32x4.replace_lane(h, 2, <i32>load<u16>(p + 2 * stride));
-  h = i32x4.replace_lane(h, 3, <i32>load<u16>(p + 3 * stride));
-  return f16x4ToF32Fast(h);
-}
-
-/** Σ_b m_w[b]·s_x[b] for a type with a block minimum (f16 at byte 2 of each block): four lanes, then a tail. */
-@inline function minTerm(w: usize, bb: usize, xs: usize, nb: i32): f32 {
-  let acc = f32x4.splat(0);
-  let b = 0;
-  for (; b + 4 <= nb; b += 4) acc = f32x4.add(acc, f32x4.mul(f16Fields4(w + <usize>b * bb + 2, bb), v128.load(xs + (<usize>b << 2))));
-  let s = hsumF32(acc);
-  for (; b < nb; b++) s += f16ToF32(load<u16>(w + <usize>b * bb + 2)) * load<f32>(xs + (<usize>b << 2));
-  return s;
-}
-
-/** One output: weight row w · activation row xq (its scales at xd, s values at xs). */
-@inline function dotRow(type: i32, w: usize, xq: usize, xd: usize, xs: usize, nb: i32): f32 {
-  const bb = blockBytes(type);
-  let acc = f32x4.splat(0);
-  for (let b = 0; b < nb; b++) {
-    const wb = w + <usize>b * bb;
-    const s = dot32(unpack(type, wb, 0), unpack(type, wb, 1), unpack(type, wb, 2), unpack(type, wb, 3), xq + (<usize>b << 6));
-    acc = addScaled(acc, s, f16ToF32(load<u16>(wb)) * load<f32>(xd + (<usize>b << 2)));
-  }
-  let v = hsumF32(acc);
-  if (type == Q4_1 || type == Q5_1) v += minTerm(w, bb, xs, nb);
-  return v;
+  return f16At4(p, p + stride, p + 2 * stride, p + 3 * stride);
 }
 
 /**
- * Four outputs: weight row w · four consecutive activation rows (x, xRow bytes apart); each unpacked weight
- * block serves the four tokens. Stores out[(t + j)·rows + r] for j = 0..3.
+ * Decode: weight row w · one token's activation row xq, streaming the row once (one row at a time reads
+ * memory fastest). Lanes hold four consecutive blocks (S·d per block, then the lanes are added and the
+ * blocks past a multiple of four), so the summation order differs from tokens4's by f32 rounding only.
  */
-@inline function tile4(type: i32, out: usize, w: usize, x: usize, xRow: usize, cols: i32, rows: i32, r: i32, t: i32): void {
+@inline function rowDot(type: i32, w: usize, xq: usize, cols: i32): f32 {
   const bb = blockBytes(type);
+  const withMin = type == Q4_1 || type == Q5_1;
   const nb = cols >> 5;
-  const sOff = <usize>cols << 1; // scales follow the quants
-  const x0 = x, x1 = x + xRow, x2 = x + 2 * xRow, x3 = x + 3 * xRow;
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  for (let b = 0; b < nb; b++) {
+  const xd = xq + (<usize>cols << 1), xs = xd + (<usize>nb << 2);
+  let acc = f32x4.splat(0);
+  let b = 0;
+  for (; b + 4 <= nb; b += 4) {
+    const wb = w + <usize>b * bb, xb = xq + (<usize>b << 6);
+    const S = reduce4(blockDot(type, wb, xb), blockDot(type, wb + bb, xb + 64), blockDot(type, wb + 2 * bb, xb + 128), blockDot(type, wb + 3 * bb, xb + 192));
+    const d = f32x4.mul(f16Fields4(wb, bb), v128.load(xd + (<usize>b << 2)));
+    acc = addBlock(acc, S, d, withMin, withMin ? f16Fields4(wb + 2, bb) : d, withMin ? v128.load(xs + (<usize>b << 2)) : d);
+  }
+  let v = hsumF32(acc);
+  for (; b < nb; b++) {
     const wb = w + <usize>b * bb;
-    const w0 = unpack(type, wb, 0), w1 = unpack(type, wb, 1), w2 = unpack(type, wb, 2), w3 = unpack(type, wb, 3);
-    const dw = f16ToF32(load<u16>(wb));
-    const qo = <usize>b << 6, so = sOff + (<usize>b << 2);
-    a0 = addScaled(a0, dot32(w0, w1, w2, w3, x0 + qo), dw * load<f32>(x0 + so));
-    a1 = addScaled(a1, dot32(w0, w1, w2, w3, x1 + qo), dw * load<f32>(x1 + so));
-    a2 = addScaled(a2, dot32(w0, w1, w2, w3, x2 + qo), dw * load<f32>(x2 + so));
-    a3 = addScaled(a3, dot32(w0, w1, w2, w3, x3 + qo), dw * load<f32>(x3 + so));
+    v += <f32>hsumI32(blockDot(type, wb, xq + (<usize>b << 6))) * (f16ToF32(load<u16>(wb)) * load<f32>(xd + (<usize>b << 2)));
+    if (withMin) v += f16ToF32(load<u16>(wb, 2)) * load<f32>(xs + (<usize>b << 2));
   }
-  let v0 = hsumF32(a0), v1 = hsumF32(a1), v2 = hsumF32(a2), v3 = hsumF32(a3);
-  if (type == Q4_1 || type == Q5_1) {
-    const sAt = sOff + (<usize>nb << 2);
-    v0 += minTerm(w, bb, x0 + sAt, nb);
-    v1 += minTerm(w, bb, x1 + sAt, nb);
-    v2 += minTerm(w, bb, x2 + sAt, nb);
-    v3 += minTerm(w, bb, x3 + sAt, nb);
-  }
-  const o = out + ((<usize>t * <usize>rows + <usize>r) << 2);
-  const step = <usize>rows << 2;
-  store<f32>(o, v0);
-  store<f32>(o + step, v1);
-  store<f32>(o + 2 * step, v2);
-  store<f32>(o + 3 * step, v3);
+  return v;
 }
 
 @inline function rowsOf(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32): void {
   const nb = cols >> 5;
   const xRow = <usize>q8RowBytes(cols, type == Q4_1 || type == Q5_1);
   const rowBytes = <usize>nb * blockBytes(type);
-  const tiled = nTokens & ~3;
+  const oRow = <usize>rows << 2;
+  if (nTokens == 1) {
+    for (let r = rowStart; r < rowEnd; r++) store<f32>(out + (<usize>r << 2), rowDot(type, w + <usize>r * rowBytes, x, cols));
+    return;
+  }
   for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
     const r1 = min(r0 + ROW_CHUNK, rowEnd);
-    for (let t = 0; t < tiled; t += 4) {
-      for (let r = r0; r < r1; r++) tile4(type, out, w + <usize>r * rowBytes, x + <usize>t * xRow, xRow, cols, rows, r, t);
-    }
-    for (let t = tiled; t < nTokens; t++) {
-      const xq = x + <usize>t * xRow;
-      const xd = xq + (<usize>cols << 1);
+    for (let t = 0; t < nTokens; t += 4) {
+      const n = min(4, nTokens - t);
+      const x0 = x + <usize>t * xRow;
+      const x1 = x0 + (n > 1 ? xRow : 0), x2 = x0 + <usize>min(2, n - 1) * xRow, x3 = x0 + <usize>min(3, n - 1) * xRow;
       for (let r = r0; r < r1; r++) {
-        const v = dotRow(type, w + <usize>r * rowBytes, xq, xd, xd + (<usize>nb << 2), nb);
-        store<f32>(out + ((<usize>t * <usize>rows + <usize>r) << 2), v);
+        const v = tokens4(type, w + <usize>r * rowBytes, x0, x1, x2, x3, cols);
+        const o = out + ((<usize>t * <usize>rows + <usize>r) << 2);
+        store<f32>(o, f32x4.extract_lane(v, 0));
+        if (n > 1) store<f32>(o + oRow, f32x4.extract_lane(v, 1));
+        if (n > 2) store<f32>(o + 2 * oRow, f32x4.extract_lane(v, 2));
+        if (n > 3) store<f32>(o + 3 * oRow, f32x4.extract_lane(v, 3));
       }
     }
   }

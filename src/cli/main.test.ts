@@ -36,7 +36,8 @@ test("help routes: --help, -h, help, help CMD, CMD --help, CMD -h; --version, -V
       assert.equal(r.stderr, "");
     }
   }
-  assert.match((await run(["generate", "--help"])).stdout, /--threads N\s+[^\n]*single-threaded/);
+  assert.match((await run(["generate", "--help"])).stdout, /--threads N\s+[^\n]*physical cores/);
+  assert.match((await run(["bench", "--help"])).stdout, /^Usage: peel bench /);
   for (const argv of [["--version"], ["-V"]]) assert.match((await run(argv)).stdout, /^peel \d+\.\d+\.\d+/);
 });
 
@@ -48,7 +49,7 @@ test("no arguments: usage on stdout, status 0 (while no model ships in models/)"
 });
 
 const USAGE_ERRORS: Array<[string[], RegExp]> = [
-  [["frobnicate"], /unknown command "frobnicate"; commands: generate, info, tokenize, tokenizer, help/],
+  [["frobnicate"], /unknown command "frobnicate"; commands: generate, bench, info, tokenize, tokenizer, help/],
   [["--frobnicate"], /unknown option --frobnicate/],
   [["help", "frobnicate"], /unknown command "frobnicate"/],
   [["help", "info", "generate"], /'peel help' takes one command name/],
@@ -71,6 +72,11 @@ const USAGE_ERRORS: Array<[string[], RegExp]> = [
   [["generate", "--threads", "0"], /--threads must be between 1 and 256/],
   [["generate", "--threads", "257"], /--threads must be between 1 and 256/],
   [["generate", "--threads", "many"], /--threads expects an integer/],
+  [["generate", "--backend", "gpu"], /--backend must be wasm or ts, got "gpu"/],
+  [["generate", "--backend", "ts", "--threads", "2"], /--threads 2: the ts backend is single-threaded/],
+  [["bench", "--threads", "0"], /--threads must be between 1 and 256/],
+  [["bench", "--prompt-tokens", "0"], /--prompt-tokens must be between 1 and 4096/],
+  [["bench", "--runs", "x"], /--runs expects an integer/],
   [["generate", "--prompt", "a", "--prompt-ids", "1"], /--prompt and --prompt-ids cannot be used together/],
   [["generate", "--prompt-ids", "1,two"], /--prompt-ids expects comma-separated token ids/],
   [["generate", "stray"], /unexpected argument "stray"/],

@@ -10,7 +10,7 @@ import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Model, ModelDescription } from "../model/model.js";
 import { PeelError } from "../util/errors.js";
-import { stringOpt, UsageError, type OptionSpecs, type ParsedArgs } from "./args.js";
+import { intOpt, stringOpt, UsageError, type OptionSpecs, type ParsedArgs } from "./args.js";
 import type { CliIo } from "./io.js";
 import { createProgressBar } from "./progress.js";
 
@@ -18,6 +18,29 @@ export const MODEL_OPTIONS: OptionSpecs = {
   model: { type: "string", short: "m", valueName: "FILE", help: "Model file: GGUF, or a llama2.c .bin checkpoint (with --tokenizer)" },
   tokenizer: { type: "string", valueName: "FILE", help: "llama2.c tokenizer.bin to pair with a llama2.c .bin checkpoint" },
 };
+
+export const BACKEND_OPTIONS: OptionSpecs = {
+  threads: { type: "string", valueName: "N", help: "Threads of the wasm backend, 1..256 (default: physical cores)" },
+  backend: { type: "string", valueName: "NAME", help: "Compute backend: wasm (WebAssembly SIMD, default) or ts (the readable reference, one thread)" },
+};
+
+export interface BackendArgs {
+  readonly backend?: "wasm" | "ts";
+  readonly threads?: number;
+}
+
+/** --backend and --threads, checked against each other; throws UsageError naming the flag. */
+export function parseBackendArgs(args: ParsedArgs): BackendArgs {
+  const threads = intOpt(args, "threads", 1, 256);
+  const backend = stringOpt(args, "backend");
+  if (backend !== undefined && backend !== "wasm" && backend !== "ts") {
+    throw new UsageError(`--backend must be wasm or ts, got "${backend}"`, args.command);
+  }
+  if (backend === "ts" && threads !== undefined && threads !== 1) {
+    throw new UsageError(`--threads ${threads}: the ts backend is single-threaded (use --backend wasm, the default)`, args.command);
+  }
+  return { ...(backend !== undefined ? { backend } : {}), ...(threads !== undefined ? { threads } : {}) };
+}
 
 /** Where the model that ships with peel lives (the package's models/ folder). */
 export const MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
@@ -80,6 +103,7 @@ export async function loadModelForCommand(args: ParsedArgs, io: CliIo, signal: A
   const bar = createProgressBar(io.stderr, `loading ${basename(path)}`);
   try {
     return await loadModel(path, {
+      ...parseBackendArgs(args),
       ...(tokenizerPath !== undefined ? { tokenizerPath } : {}),
       onProgress: (p) => bar.update(p.loadedBytes, p.totalBytes),
       signal,

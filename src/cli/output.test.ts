@@ -110,5 +110,5 @@ test("help pages list every declared option and the exit statuses", () => {
   assert.match(general, /^peel 1\.2\.3/);
   for (const cmd of COMMANDS) assert.ok(general.includes(`  ${cmd.name} `));
   assert.match(general, /Exit status:[\s\S]*130/);
-  assert.match(commandHelp(COMMANDS.find((c) => c.name === "generate") ?? assert.fail()), /single-threaded/);
+  assert.match(commandHelp(COMMANDS.find((c) => c.name === "generate") ?? assert.fail()), /--threads N[^\n]*physical cores/);
 });

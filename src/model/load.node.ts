@@ -1,8 +1,12 @@
-/** Node entry for loading: opens model (and llama2.c tokenizer) files by path, then defers to load.ts. */
+/**
+ * Node entry for loading: opens model (and llama2.c tokenizer) files by path, then defers to load.ts, with
+ * worker_threads as the wasm backend's workers (physical cores by default).
+ */
 
 import { openFileSource } from "../formats/byte-source.node.js";
 import type { ByteSource } from "../formats/byte-source.js";
 import type { Model, ModelDescription } from "./model.js";
+import { nodeWorkerHost } from "../kernels/wasm/host.node.js";
 import { describeModelSource, loadModelFromSource, type LoadOptions } from "./load.js";
 
 export interface LoadFileOptions extends Omit<LoadOptions, "tokenizerSource"> {
@@ -29,7 +33,11 @@ async function withSources<T>(path: string, tokenizerPath: string | undefined,
 /** Loads a GGUF model, or a llama2.c checkpoint with `tokenizerPath`, ready to run. */
 export async function loadModel(path: string, opts: LoadFileOptions = {}): Promise<Model> {
   return withSources(path, opts.tokenizerPath, (source, tokenizerSource) =>
-    loadModelFromSource(source, { ...opts, ...(tokenizerSource ? { tokenizerSource } : {}) }));
+    loadModelFromSource(source, {
+      ...opts,
+      ...(tokenizerSource ? { tokenizerSource } : {}),
+      ...(opts.kernels === undefined ? { workerHost: opts.workerHost ?? nodeWorkerHost } : {}),
+    }));
 }
 
 /** Config, tokenizer and tensor table of a model file, reading only its header (and tokenizer). */

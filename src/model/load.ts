@@ -1,8 +1,9 @@
 /**
  * From bytes to a runnable Model: recognises the file format, reads hyperparameters and the tokenizer from
  * the header (`describeModelSource`, cheap even for multi-GB files), then reads the tensors and binds them to a
- * kernels backend (`loadModelFromSource`). Browser-safe (works on any ByteSource); the Node entry that opens
- * paths is load.node.ts.
+ * kernels backend (`loadModelFromSource`): the WebAssembly backend by default (with `threads` workers), the
+ * TypeScript reference with `backend: "ts"`, or the caller's own `kernels`. Browser-safe (works on any
+ * ByteSource); the Node entry that opens paths and starts worker_threads is load.node.ts.
  */
 
 import type { ByteSource } from "../formats/byte-source.js";
@@ -14,6 +15,8 @@ import { llama2cLayout, parseLlama2cHeader, readLlama2cCheckpoint, type Llama2cC
 import { readLlama2cTokenizer } from "../formats/llama2c/tokenizer-bin.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { createTsKernels } from "../kernels/ts/index.js";
+import { checkThreads, createWasmKernels } from "../kernels/wasm/index.js";
+import type { WorkerHost } from "../kernels/wasm/pool.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { tokenizerFromGguf } from "../tokenizer/load-gguf.js";
 import { createLlama2cTokenizer } from "../tokenizer/llama2c.js";
@@ -33,9 +36,19 @@ export interface DescribeOptions {
   readonly tokenizerSource?: ByteSource;
 }
 
+/** The built-in compute backends: WebAssembly SIMD (fast, default) and the plain TypeScript reference. */
+export type BackendName = "wasm" | "ts";
+export const BACKEND_NAMES: readonly BackendName[] = ["wasm", "ts"];
+
 export interface LoadOptions extends DescribeOptions {
-  /** Compute backend (default: the TypeScript reference kernels). */
+  /** A ready compute backend; excludes `backend` and `threads`. Default: a new backend as `backend` says. */
   readonly kernels?: Kernels;
+  /** Which built-in backend to create (default "wasm"). */
+  readonly backend?: BackendName;
+  /** Threads of the wasm backend, 1..256 (default: physical cores where known); the ts backend has one. */
+  readonly threads?: number;
+  /** How the wasm backend starts its workers (default: Web Workers; the Node loader passes worker_threads). */
+  readonly workerHost?: WorkerHost;
   readonly onProgress?: (p: LoadProgress) => void;
   readonly signal?: AbortSignal;
 }
@@ -52,8 +65,33 @@ export async function describeModelSource(source: ByteSource, opts: DescribeOpti
   return (await isGguf(source)) ? describeGguf(source, await readGgufHeader(source)) : (await describeLlama2c(source, opts)).description;
 }
 
+/** Checks backend, threads and kernels against each other; throws INVALID_ARGUMENT naming the conflict. */
+export function checkBackendOptions(opts: Pick<LoadOptions, "kernels" | "backend" | "threads">): void {
+  if (opts.backend !== undefined && !BACKEND_NAMES.includes(opts.backend)) {
+    throw new PeelError("INVALID_ARGUMENT", `load: backend must be one of ${BACKEND_NAMES.join(", ")}, got "${String(opts.backend)}"`);
+  }
+  if (opts.kernels !== undefined && (opts.backend !== undefined || opts.threads !== undefined)) {
+    throw new PeelError("INVALID_ARGUMENT", "load: give either ready kernels or backend/threads to create them, not both");
+  }
+  if (opts.threads !== undefined) {
+    checkThreads(opts.threads);
+    if (opts.backend === "ts" && opts.threads !== 1) {
+      throw new PeelError("INVALID_ARGUMENT", `load: the ts backend is single-threaded; threads must be 1, got ${opts.threads} (use the wasm backend for threads)`);
+    }
+  }
+}
+
+async function createKernels(opts: LoadOptions): Promise<Kernels> {
+  if (opts.backend === "ts") return createTsKernels();
+  return createWasmKernels({
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(opts.workerHost !== undefined ? { host: opts.workerHost } : {}),
+  });
+}
+
 /** Reads the whole model and binds its weights to the kernels backend. */
 export async function loadModelFromSource(source: ByteSource, opts: LoadOptions = {}): Promise<Model> {
+  checkBackendOptions(opts);
   const progress = (loadedBytes: number, totalBytes: number) => opts.onProgress?.({ loadedBytes, totalBytes });
   const readOpts = { onProgress: progress, ...(opts.signal ? { signal: opts.signal } : {}) };
   let description: ModelDescription;
@@ -66,7 +104,14 @@ export async function loadModelFromSource(source: ByteSource, opts: LoadOptions 
     description = (await describeLlama2c(source, opts)).description;
     tensors = (await readLlama2cCheckpoint(source, readOpts)).tensors;
   }
-  return createModel({ ...description, tensors, kernels: opts.kernels ?? createTsKernels() });
+  if (opts.kernels !== undefined) return createModel({ ...description, tensors, kernels: opts.kernels });
+  const kernels = await createKernels(opts);
+  try {
+    return createModel({ ...description, tensors, kernels });
+  } catch (e) {
+    await kernels.dispose?.(); // the workers this call started must not outlive a failed load
+    throw e;
+  }
 }
 
 function describeGguf(source: ByteSource, header: GgufHeader): ModelDescription {

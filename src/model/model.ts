@@ -45,6 +45,8 @@ export interface Model extends ModelDescription {
   tokenize(text: string, opts?: EncodeOptions): number[];
   /** Ids → text. */
   detokenize(ids: ArrayLike<number>): string;
+  /** Releases the backend's threads (optional: idle workers never keep a process alive). */
+  dispose(): Promise<void>;
 }
 
 export interface ModelParts {
@@ -68,6 +70,7 @@ export function createModel(p: ModelParts): Model {
     transformer,
     tokenize: (text, opts) => p.tokenizer.encode(text, opts),
     detokenize: (ids) => p.tokenizer.decode(ids),
+    dispose: async () => { await p.kernels.dispose?.(); },
   };
 }
 

@@ -66,7 +66,13 @@ export async function loadTokenizerFile(path: string, opts: LoadTokenizerFileOpt
   if (path.endsWith(".tiktoken") || opts.encoding !== undefined) return loadTiktokenFile(path, { encodingName: tiktokenEncoding(path, opts.encoding) });
   if (path.endsWith(".bin")) {
     const bytes = await readBytes(path);
-    return createLlama2cTokenizer(readLlama2cTokenizer(bytes, undefined, path));
+    try {
+      return createLlama2cTokenizer(readLlama2cTokenizer(bytes, undefined, path));
+    } catch (e) {
+      if (!(e instanceof PeelError) || (e.code !== "FORMAT" && e.code !== "TOKENIZER")) throw e;
+      throw new PeelError("UNSUPPORTED", `${path}: not a tokenizer file Peel knows (read as a llama2.c tokenizer.bin: ${e.message}); ` +
+        "expected a GGUF file, a Hugging Face tokenizer.json, a .tiktoken rank file or a llama2.c tokenizer.bin");
+    }
   }
   const source = await openFileSource(path);
   try {

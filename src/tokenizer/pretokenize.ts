@@ -2,7 +2,9 @@
  * Pre-tokenizers for byte-level BPE: the regex lists llama.cpp applies for each `tokenizer.ggml.pre`
  * name, and the splitter. Each regex in a list further splits the pieces left by the previous one, and
  * the text between matches is kept as pieces of its own (so no character is ever dropped). Whitespace
- * means Unicode White_Space (as llama.cpp's tables do), not JavaScript's \s. No BPE merging here.
+ * means Unicode White_Space (as llama.cpp's tables do), not JavaScript's \s. Also the cutter that lets
+ * SentencePiece-style encoders (whose whole input is one word) work piece by piece: `createMarkCutter`.
+ * No BPE merging here.
  */
 
 import { PeelError } from "../util/errors.js";
@@ -124,4 +126,46 @@ function splitPiece(re: RegExp, piece: string, out: string[]): void {
     last = e;
   }
   if (last < piece.length) out.push(piece.slice(last));
+}
+
+/** Calls `fn` with consecutive pieces of `text` that concatenate to it. */
+export type TextCutter = (text: string, fn: (piece: string) => void) => void;
+
+/** At most this many pieces may span a cut place; more and no cutter is made. */
+const MAX_SPANNING = 256;
+
+/**
+ * For encoders that only ever join adjacent symbols into pieces of the vocabulary (SentencePiece BPE by
+ * score, BPE by rank over characters): text can be cut before every `mark` (▁, the escaped space) that
+ * follows another character, because no symbol can ever span that place unless some piece spans it —
+ * a piece with a character other than `mark` followed by `mark`. `pieces` are all the texts a merge can
+ * make; those that span such a place are checked where they occur (the cut is skipped there). Both
+ * sides then encode on their own with the same result, whatever the merge order, since no pair across
+ * the cut can merge. Undefined when too many pieces span (then there is nothing to gain) or when
+ * `reject` refuses one of them (a piece whose text is not the text it covers, such as byte tokens').
+ */
+export function createMarkCutter(pieces: Iterable<string>, mark = "\u2581", reject?: (piece: string) => boolean): TextCutter | undefined {
+  const spanning: Array<readonly [piece: string, at: number]> = [];
+  for (const p of pieces) {
+    for (let j = p.indexOf(mark, 1); j > 0; j = p.indexOf(mark, j + 1)) {
+      if (p.startsWith(mark, j - mark.length)) continue;
+      if (reject?.(p)) return undefined;
+      spanning.push([p, j]);
+      if (spanning.length > MAX_SPANNING) return undefined;
+    }
+  }
+  const cutsAt = (text: string, i: number): boolean => {
+    if (text.startsWith(mark, i - mark.length)) return false;
+    for (const [p, j] of spanning) if (i >= j && text.startsWith(p, i - j)) return false;
+    return true;
+  };
+  return (text, fn) => {
+    let from = 0;
+    for (let i = text.indexOf(mark, 1); i > 0; i = text.indexOf(mark, i + mark.length)) {
+      if (!cutsAt(text, i)) continue;
+      fn(from === 0 && i === text.length ? text : text.slice(from, i));
+      from = i;
+    }
+    if (from < text.length) fn(from === 0 ? text : text.slice(from));
+  };
 }

@@ -8,7 +8,7 @@
 import { createBpeEncoder, parseMerges } from "./bpe.js";
 import { checkId, createDecodeStream, detokenize, renderPiece, type DecodeSettings, type PieceStyle } from "./decode.js";
 import { withDerivedMethods } from "./offsets.js";
-import { preTokenizerFor } from "./pretokenize.js";
+import { createMarkCutter, preTokenizerFor } from "./pretokenize.js";
 import { byteTokenTable, spmEncode } from "./spm.js";
 import type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerKind, Vocabulary } from "./types.js";
 import { toWellFormed } from "./utf8.js";
@@ -43,15 +43,34 @@ function requireSpecial(id: number | undefined, flag: boolean, what: string): vo
   if (flag && id === undefined) throw new PeelError("TOKENIZER", `tokenizer: the model asks to add ${what}, but names no ${what} token`);
 }
 
+const SPM_CACHE_WORD_MAX = 64;
+const SPM_CACHE_LIMIT = 1 << 16;
+
 function spmCore(index: VocabIndex): TokenizerCore {
   const v = index.vocab;
   const byteIds = byteTokenTable(index);
+  // SPM merges only into pieces, so the escaped text can be encoded piece by piece between ▁ cuts (see
+  // createMarkCutter), and short pieces come from a cache.
+  const cutter = createMarkCutter(v.pieces);
+  const cache = new Map<string, number[]>();
+  const encodePart = (part: string, out: number[]): void => {
+    if (part.length > SPM_CACHE_WORD_MAX) { spmEncode(index, v.scores, byteIds, part, out); return; }
+    let ids = cache.get(part);
+    if (ids === undefined) {
+      ids = [];
+      spmEncode(index, v.scores, byteIds, part, ids);
+      if (cache.size >= SPM_CACHE_LIMIT) cache.clear();
+      cache.set(part, ids);
+    }
+    for (let i = 0; i < ids.length; i++) out.push(ids[i] as number);
+  };
   return {
     kind: "llama", index, style: "sentencepiece",
     addBos: v.addBos, addEos: v.addEos, addSep: false, addSpacePrefix: v.addSpacePrefix, cleanSpaces: false,
     encodeFragment(text, out, afterSpecial) {
-      const prefixed = v.addSpacePrefix && afterSpecial ? " " + text : text;
-      spmEncode(index, v.scores, byteIds, prefixed.replaceAll(" ", "\u2581"), out);
+      const escaped = (v.addSpacePrefix && afterSpecial ? " " + text : text).replaceAll(" ", "\u2581");
+      if (cutter) cutter(escaped, (part) => encodePart(part, out));
+      else spmEncode(index, v.scores, byteIds, escaped, out);
     },
   };
 }

@@ -2,7 +2,8 @@
  * The run-time index built once from a `Vocabulary`: piece -> id, per-token attribute bits (as llama.cpp
  * derives them from token types, plus its by-text fixes for end-of-turn and fill-in-the-middle tokens and
  * Phi-3's strip flags), the end-of-generation set, and the special tokens that split input text before
- * the algorithm runs.
+ * the algorithm runs (one trie scan finds which special texts occur, so long texts are not searched once
+ * per special token).
  * It does not tokenize; spm.ts, bpe.ts and wordpiece.ts do.
  */
 
@@ -124,18 +125,75 @@ export type Fragment = { readonly text: string } | { readonly id: number };
 
 const isAsciiSpace = (c: string | undefined): boolean => c === " " || c === "\t" || c === "\n" || c === "\v" || c === "\f" || c === "\r";
 
+/** A trie over the texts of the special tokens (UTF-16 units), to find which occur in a text in one pass. */
+interface SpecialTrie {
+  /** node * 65536 + unit -> child node */
+  readonly edges: Map<number, number>;
+  /** token id ending at each node, -1 for none */
+  readonly terminal: Int32Array;
+  /** 1 at each unit a special text starts with */
+  readonly first: Uint8Array;
+}
+
+const tries = new WeakMap<VocabIndex, SpecialTrie>();
+
+function specialTrie(index: VocabIndex): SpecialTrie {
+  let trie = tries.get(index);
+  if (trie) return trie;
+  const edges = new Map<number, number>();
+  const term: number[] = [-1];
+  const first = new Uint8Array(65536);
+  for (const id of index.specialIds) {
+    const tok = index.vocab.pieces[id] ?? "";
+    if (tok.length === 0) continue;
+    first[tok.charCodeAt(0)] = 1;
+    let node = 0;
+    for (let i = 0; i < tok.length; i++) {
+      const key = node * 65536 + tok.charCodeAt(i);
+      let next = edges.get(key);
+      if (next === undefined) { next = term.length; term.push(-1); edges.set(key, next); }
+      node = next;
+    }
+    term[node] = id;
+  }
+  trie = { edges, terminal: Int32Array.from(term), first };
+  tries.set(index, trie);
+  return trie;
+}
+
+/** The special tokens whose text occurs anywhere in `text` (overlapping occurrences count). */
+function specialsIn(index: VocabIndex, text: string): Set<number> {
+  const { edges, terminal, first } = specialTrie(index);
+  const found = new Set<number>();
+  for (let i = 0; i < text.length; i++) {
+    if (first[text.charCodeAt(i)] === 0) continue;
+    let node = 0;
+    for (let k = i; k < text.length; k++) {
+      const next = edges.get(node * 65536 + text.charCodeAt(k));
+      if (next === undefined) break;
+      node = next;
+      const id = terminal[node] as number;
+      if (id >= 0) found.add(id);
+    }
+  }
+  return found;
+}
+
 /**
  * Splits `text` at occurrences of special-token texts, longest tokens first. Control and unknown tokens
  * take part only with `parseSpecial`; user-defined tokens always do. lstrip/rstrip tokens swallow the
- * ASCII whitespace next to them.
+ * ASCII whitespace next to them. One scan over the text first finds which special texts occur at all;
+ * only those are split on, in the same order (so the result is that of trying every token in turn).
  */
 export function splitOnSpecial(index: VocabIndex, text: string, parseSpecial: boolean): Fragment[] {
   let frags: Fragment[] = text.length > 0 ? [{ text }] : [];
+  const present = text.length > 0 ? specialsIn(index, text) : undefined;
+  if (!present || present.size === 0) return frags;
   for (const id of index.specialIds) {
+    if (!present.has(id)) continue;
     const attr = index.attrs[id] ?? 0;
     if (!parseSpecial && attr & (Attr.control | Attr.unknown)) continue;
     const tok = index.vocab.pieces[id] ?? "";
-    if (tok.length === 0 || !text.includes(tok)) continue;
     const next: Fragment[] = [];
     for (const f of frags) {
       if (!("text" in f)) { next.push(f); continue; }

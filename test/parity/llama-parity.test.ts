@@ -30,7 +30,7 @@ import { join } from "node:path";
 import type { DType } from "../../src/tensor/dtype.js";
 import type { Kernels } from "../../src/kernels/kernels.js";
 import { createTsKernels } from "../../src/kernels/ts/index.js";
-import { createWasmKernels } from "../../src/kernels/wasm/index.js";
+import { createWasmKernels } from "../../src/kernels/wasm/index.node.js";
 import { loadModel } from "../../src/model/load.node.js";
 import { createSession } from "../../src/generate/session.js";
 import { generate } from "../../src/generate/generate.js";
@@ -92,8 +92,17 @@ function argmax(p: ArrayLike<number>): number {
   return best;
 }
 
-/** Backends to check, from PEEL_PARITY_BACKENDS (comma-separated; default: every backend). */
-const BACKENDS: Record<string, () => Promise<Kernels>> = { ts: async () => createTsKernels(), wasm: () => createWasmKernels() };
+/**
+ * Backends to check, from PEEL_PARITY_BACKENDS (comma-separated; default: every backend). "wasm-2t" (the
+ * wasm backend with a worker thread) runs only on TWO_THREAD_CASES: its results equal "wasm" bit for bit
+ * (test/threads.test.ts), so two cases suffice to show the threaded path end to end.
+ */
+const BACKENDS: Record<string, () => Promise<Kernels>> = {
+  ts: async () => createTsKernels(),
+  wasm: () => createWasmKernels({ threads: 1 }),
+  "wasm-2t": () => createWasmKernels({ threads: 2 }),
+};
+const TWO_THREAD_CASES = new Set(["F32 GQA 8/2 separate", "Q4_K GQA"]);
 const backendNames = (process.env.PEEL_PARITY_BACKENDS ?? Object.keys(BACKENDS).join(",")).split(",").map((s) => s.trim()).filter((s) => s !== "");
 for (const name of backendNames) if (!(name in BACKENDS)) throw new Error(`PEEL_PARITY_BACKENDS: unknown backend "${name}"; known: ${Object.keys(BACKENDS).join(", ")}`);
 
@@ -145,6 +154,7 @@ for (const { label, spec } of CASES) {
     try {
       let ref: Reference | undefined;
       for (const backend of backendNames) {
+        if (backend === "wasm-2t" && !TWO_THREAD_CASES.has(label)) continue;
         await t.test(backend, async () => {
           const model = await loadModel(path, { kernels: await BACKENDS[backend]!() });
           assert.deepEqual(model.tokenize(PROMPT, { addSpecial: false }), refModel.tokenize(PROMPT), "prompt tokenization differs from llama.cpp");
@@ -152,7 +162,11 @@ for (const { label, spec } of CASES) {
           assert.equal(prompt[0], refModel.tokens.bos, "BOS");
           ref ??= await referenceRun(refModel, prompt, N_GEN);
           assert.ok(ref.greedy.length >= 8, `llama.cpp generated only ${ref.greedy.length} tokens`);
-          console.log(`# ${label} [${backend}]: ${await checkAgainstReference(model, prompt, ref, spec.weightType)}`);
+          try {
+            console.log(`# ${label} [${backend}]: ${await checkAgainstReference(model, prompt, ref, spec.weightType)}`);
+          } finally {
+            await model.dispose();
+          }
         });
       }
     } finally {

@@ -10,7 +10,7 @@ import { flagOpt, idListOpt, intOpt, numberOpt, stringOpt, UsageError, type Pars
 import type { Command, CommandContext } from "../command.js";
 import { EXIT } from "../exit-codes.js";
 import { tokensPerSecond } from "../format.js";
-import { loadModelForCommand, MODEL_OPTIONS } from "../model-file.js";
+import { BACKEND_OPTIONS, loadModelForCommand, MODEL_OPTIONS, parseBackendArgs } from "../model-file.js";
 
 const MAX_TOKENS_LIMIT = 1_000_000;
 
@@ -25,7 +25,7 @@ export function parseGenerateArgs(args: ParsedArgs): GenerateRequest {
   const text = stringOpt(args, "prompt");
   const ids = idListOpt(args, "prompt-ids");
   if (text !== undefined && ids !== undefined) throw new UsageError("--prompt and --prompt-ids cannot be used together", args.command);
-  intOpt(args, "threads", 1, 256); // validated only: the reference backend is single-threaded
+  parseBackendArgs(args); // checked here, before any file is read; used by loadModelForCommand
   const maxTokens = intOpt(args, "max-tokens", 0, MAX_TOKENS_LIMIT);
   const temperature = numberOpt(args, "temperature", 0, 100);
   const topK = intOpt(args, "top-k", 0, 0x7fffffff);
@@ -52,17 +52,22 @@ function checkPromptIds(model: Model, prompt: string | number[], command: string
 async function run({ args, io, signal }: CommandContext): Promise<number> {
   const request = parseGenerateArgs(args);
   const model = await loadModelForCommand(args, io, signal);
-  checkPromptIds(model, request.prompt, args.command);
   const { generate } = await import("../../generate/generate.js");
-  const generation = generate(model, request.prompt, { ...request.options, signal });
   let text = "";
+  let generation;
   try {
-    for await (const token of generation) {
-      text += token.text;
-      if (!request.json && token.text !== "") io.stdout.write(token.text);
+    checkPromptIds(model, request.prompt, args.command);
+    generation = generate(model, request.prompt, { ...request.options, signal });
+    try {
+      for await (const token of generation) {
+        text += token.text;
+        if (!request.json && token.text !== "") io.stdout.write(token.text);
+      }
+    } finally {
+      if (!request.json && text !== "") io.stdout.write("\n");
     }
   } finally {
-    if (!request.json && text !== "") io.stdout.write("\n");
+    await model.dispose();
   }
   const t = generation.timings;
   const prefillTokS = tokensPerSecond(t.prefillTokens, t.prefillMs);
@@ -100,7 +105,7 @@ export const generateCommand: Command = {
     "top-k": { type: "string", valueName: "K", help: "Keep the K most likely tokens when sampling; 0 = off (default 40)" },
     "top-p": { type: "string", valueName: "P", help: "Nucleus sampling mass in (0, 1]; 1 = off (default 0.95)" },
     seed: { type: "string", short: "s", valueName: "S", help: "Seed for sampling, 0..4294967295 (default 0); same seed, same text" },
-    threads: { type: "string", valueName: "N", help: "Threads, 1..256: checked, then ignored (the TypeScript reference backend is single-threaded)" },
+    ...BACKEND_OPTIONS,
     json: { type: "boolean", help: "Print one JSON object at the end instead of streaming text" },
   },
   details: [

@@ -43,6 +43,8 @@ export interface WasmKernels extends Kernels {
   readonly exports: WasmExports;
   /** Threads computing (1: no pool). */
   readonly threads: number;
+  /** Chunks of split jobs that pool workers ran so far (diagnostics; 0 without a pool). */
+  workerChunks(): number;
   /** Stops the pool's workers; later calls run on the calling thread alone. */
   dispose(): Promise<void>;
 }
@@ -132,6 +134,7 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
     heap,
     exports: ex,
     threads,
+    workerChunks: () => pool?.workerChunks() ?? 0,
     async dispose() {
       const p = pool;
       pool = undefined;
@@ -219,7 +222,9 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const sp = scratch.get("attention", stride * threads);
       const flags = (k.dtype === "F16" ? 1 : 0) | (v.dtype === "F16" ? 2 : 0);
       const kp = kvPtr(k), vp = kvPtr(v);
-      const work = nTokens * (startPos + nTokens) * nHeads * headDim;
+      // cost in multiply-add equivalents: q·k and p·v per cached position, plus ~64 for the exp and bookkeeping
+      // (which dominate for small heads: 260K-class models have headDim 8)
+      const work = nTokens * (startPos + nTokens) * nHeads * (2 * headDim + 64);
       output(out, n, "out", false, (op) => {
         if (pool === undefined || nHeads < 2 || work < MIN_PARALLEL_MACS) {
           ex.attention(op, qp, kp, vp, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads);

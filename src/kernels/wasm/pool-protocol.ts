@@ -30,6 +30,8 @@ export const CTRL = {
   /** Items of the job and items per chunk. */
   total: 7,
   chunk: 8,
+  /** Chunks run by workers since the pool started (a statistic for tests and diagnostics). */
+  workerChunks: 9,
 } as const;
 const CTRL_INTS = 16;
 /** Float64 job arguments follow the ints (pointers, sizes, scales). */
@@ -80,6 +82,7 @@ export function runChunks(ex: WasmExports, ctrl: ControlBlock, index: number, ca
     } catch {
       Atomics.store(ints, CTRL.failed, 1);
     }
+    if (index !== 0) Atomics.add(ints, CTRL.workerChunks, 1);
     if (Atomics.add(ints, CTRL.done, 1) === nChunks - 1) Atomics.notify(ints, CTRL.done);
   }
 }

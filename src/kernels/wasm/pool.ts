@@ -36,6 +36,8 @@ export interface ThreadPool {
   readonly threads: number;
   /** Runs job `op` with `args` over items 0..total-1, cut into chunks on multiples of `granule`. */
   run(op: OpCode, total: number, granule: number, setArgs: (args: Float64Array) => void): void;
+  /** Chunks run by workers so far (0 means the calling thread did all the work). */
+  workerChunks(): number;
   /** Stops the workers; the pool must not be used afterwards. */
   dispose(): Promise<void>;
 }
@@ -104,6 +106,7 @@ export async function createThreadPool(host: WorkerHost, module: WebAssembly.Mod
 
   return {
     threads,
+    workerChunks: () => Atomics.load(ints, CTRL.workerChunks),
     run(op, total, granule, setArgs) {
       if (disposed) throw new PeelError("INVALID_ARGUMENT", "kernels(wasm): the thread pool was disposed");
       setArgs(ctrl.args);

@@ -66,6 +66,8 @@ export interface TokenMatcher {
   readonly edges: Map<number, number>;
   readonly terminal: Int32Array;
   readonly firstUnits: Set<number>;
+  /** 1 at each UTF-16 unit some pattern starts with (the scan's quick test). */
+  readonly firstMap: Uint8Array;
 }
 
 /** Builds a matcher over `tokens`, matched by `patternOf(token)` (its content, or normalized content). */
@@ -87,7 +89,9 @@ export function createMatcher(tokens: readonly AddedToken[], patternOf: (t: Adde
     }
     if (term[node] === -1) term[node] = ti;
   });
-  return { tokens, edges, terminal: Int32Array.from(term), firstUnits };
+  const firstMap = new Uint8Array(65536);
+  for (const u of firstUnits) firstMap[u] = 1;
+  return { tokens, edges, terminal: Int32Array.from(term), firstUnits, firstMap };
 }
 
 /** A piece of text: [start, end) units, with the added token found there (or undefined for plain text). */
@@ -110,9 +114,10 @@ export function findAddedTokens(m: TokenMatcher | undefined, text: string, parse
   if (!m || text.length === 0) return [[0, text.length, undefined]];
   const out: Piece[] = [];
   let startOffset = 0;
+  const first = m.firstMap;
   let i = 0;
   while (i < text.length) {
-    if (!m.firstUnits.has(text.charCodeAt(i))) { i++; continue; }
+    if (first[text.charCodeAt(i)] === 0) { i++; continue; }
     let node = 0;
     let best = -1;
     let bestEnd = i;

@@ -4,7 +4,9 @@
  * normalized, normalized added tokens are split out, the rest is pre-tokenized into words, the model turns
  * words into ids, and the post-processor adds special tokens. Offsets are tracked through every stage
  * only when asked (`encodeWithOffsets`); they are UTF-16 code units of the original text (the HF bindings
- * report code points; convert when comparing). Truncation and padding settings are ignored.
+ * report code points; convert when comparing). Plain `encode` takes a leaner road with the same result:
+ * strings only, words handed straight to the model (raw text to a byte-level BPE, which maps bytes itself).
+ * Truncation and padding settings are ignored.
  * Browser-safe: it takes parsed JSON, reads no files.
  */
 
@@ -19,7 +21,7 @@ import { isObject, obj } from "./json.js";
 import { parseModel } from "./models.js";
 import { parseNormalizer } from "./normalizers.js";
 import { parsePostProcessor, type Encoded } from "./post-processor.js";
-import { parsePreTokenizer, unitSpan, type Split } from "./pre-tokenizers.js";
+import { parsePreTokenizer, unitSpan, type Emit, type Split, type WordSplitter } from "./pre-tokenizers.js";
 
 // Texts of tokens that end a turn or the text in common chat models.
 const EOG_TEXTS = new Set(["</s>", "<eos>", "<|endoftext|>", "<|end_of_text|>", "<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<end_of_turn>", "<|end|>", "<|return|>", "<|call|>", "[SEP]", "<｜end▁of▁sentence｜>"]);
@@ -46,7 +48,7 @@ export function tokenizerFromHfJson(tokenizerJson: unknown, tokenizerConfig?: un
 
   const encodePiece = (a: Aligned, out: Encoded, track: boolean): void => {
     let splits: Split[] = [{ text: a.text, offset: 0, ns: undefined, ne: undefined }];
-    if (pre) splits = pre(splits, { norm: a, track });
+    if (pre) splits = pre.splits(splits, { norm: a, track });
     for (const sp of splits) {
       if (sp.text.length === 0) continue;
       if (!out.offsets) { model.tokenize(sp.text, out.ids, undefined); continue; }
@@ -60,10 +62,35 @@ export function tokenizerFromHfJson(tokenizerJson: unknown, tokenizerConfig?: un
     }
   };
 
+  // Untracked words: raw text for a byte-level BPE behind a pre-tokenizer that ends in ByteLevel.
+  const byteLevelModel = pre?.rawWords ? model.tokenizeByteLevel : undefined;
+  const words: WordSplitter = (byteLevelModel && pre?.rawWords) || pre?.words || ((t, emit) => { if (t.length > 0) emit(t); });
+  const normalize = (s: string): string => (normalizer ? normalizer(alignedFrom(s, 0, false)).text : s);
+
+  /** Ids of `text` without offsets (nothing needs alignment). */
+  const runUntracked = (text: string, parseSpecial: boolean): number[] => {
+    const ids: number[] = [];
+    const emit: Emit = byteLevelModel ? (w) => byteLevelModel(w, ids) : (w) => model.tokenize(w, ids, undefined);
+    for (const [s, e, tok] of findAddedTokens(rawMatcher, text, parseSpecial)) {
+      if (tok) { ids.push(tok.id); continue; }
+      const piece = normalize(s === 0 && e === text.length ? text : text.slice(s, e));
+      if (!normMatcher) { words(piece, emit); continue; }
+      for (const [ns, ne, ntok] of findAddedTokens(normMatcher, piece, parseSpecial)) {
+        if (ntok) ids.push(ntok.id);
+        else words(ns === 0 && ne === piece.length ? piece : piece.slice(ns, ne), emit);
+      }
+    }
+    return ids;
+  };
+
   const run = (input: string, opts: EncodeOptions, wantOffsets: boolean): Encoded => {
     const text = toWellFormed(input);
     const parseSpecial = opts.parseSpecial ?? false;
     const track = wantOffsets || alwaysTrack;
+    if (!track) {
+      const out: Encoded = { ids: runUntracked(text, parseSpecial), offsets: undefined };
+      return post ? post.apply(out, opts.addSpecial ?? true, pieceOf) : out;
+    }
     const out: Encoded = wantOffsets ? { ids: [], offsets: [], matched: new Map(), text } : { ids: [], offsets: undefined };
     for (const [s, e, tok] of findAddedTokens(rawMatcher, text, parseSpecial)) {
       if (tok) { out.matched?.set(out.ids.length, text.slice(s, e)); out.ids.push(tok.id); out.offsets?.push([s, e]); continue; }

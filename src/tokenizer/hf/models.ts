@@ -7,9 +7,10 @@
  */
 
 import { PeelError } from "../../util/errors.js";
-import { addMerge, createBpeMerger, createMerges } from "../bpe.js";
+import { addMerge, createBpeMerger, createByteLevelWordEncoder, createMerges } from "../bpe.js";
+import { createMarkCutter, type TextCutter } from "../pretokenize.js";
 import { createUnigramModel } from "../unigram.js";
-import { utf8Encode } from "../utf8.js";
+import { byteToUnicode, utf8Encode } from "../utf8.js";
 import { arr, bool, int, num, obj, opt, str, typeOf, type JsonObject } from "./json.js";
 
 export interface WordModel {
@@ -19,6 +20,12 @@ export interface WordModel {
   readonly unkId: number | undefined;
   /** Appends the ids of `word`; with `spans`, also [start, end) pairs in units of `word`. */
   tokenize(word: string, ids: number[], spans: number[] | undefined): void;
+  /**
+   * Present when the model is a BPE over GPT-2's byte alphabet (all 256 byte characters are pieces, no
+   * continuation prefix or word suffix): appends the ids of a word given in raw text, the same ids that
+   * `tokenize` gives for its byte-alphabet form.
+   */
+  readonly tokenizeByteLevel?: (word: string, ids: number[]) => void;
 }
 
 const TYPES = ["BPE", "WordPiece", "WordLevel", "Unigram"] as const;
@@ -86,6 +93,7 @@ function bpeModel(o: JsonObject): WordModel {
   const ignoreMerges = opt(o["ignore_merges"], false, bool, "model.ignore_merges");
   const list = arr(o["merges"] ?? [], "model.merges");
   const table = createMerges(list.length, list.length);
+  const mergedTexts: string[] = [];
   // HF keeps the last of duplicate merges (a map filled in order): add from the end, first insert wins.
   for (let i = list.length - 1; i >= 0; i--) {
     const [a, b] = readMerge(list[i], i);
@@ -97,8 +105,12 @@ function bpeModel(o: JsonObject): WordModel {
       throw new PeelError("TOKENIZER", `tokenizer.json: model.merges[${i}] ${JSON.stringify(`${a} ${b}`)} refers to ${JSON.stringify(missing)}, which is not in the vocabulary; the merges do not belong to these tokens`);
     }
     addMerge(table, l, r, i, merged);
+    mergedTexts.push(a + b);
   }
+  const cutter = longWordCutter(idOf, unkId, pieces, mergedTexts, prefix === "" && suffix === "" && !ignoreMerges);
   const merge = createBpeMerger(table);
+  const byteLevel = prefix === "" && suffix === "" && byteToUnicode().every((ch) => idOf.has(ch))
+    ? createByteLevelWordEncoder(idOf, table, ignoreMerges) : undefined;
   const byteIds = new Int32Array(256).fill(-1);
   if (byteFallback) for (let b = 0; b < 256; b++) byteIds[b] = idOf.get(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`) ?? -1;
   let sym = new Int32Array(64);
@@ -139,6 +151,17 @@ function bpeModel(o: JsonObject): WordModel {
     return n;
   };
 
+  const cached = (word: string): Int32Array => {
+    let got = cache.get(word);
+    if (got === undefined) {
+      got = compute(word);
+      if (word.length <= LONG_WORD) {
+        if (cache.size >= 1 << 16) cache.clear();
+        cache.set(word, got);
+      }
+    }
+    return got;
+  };
   const compute = (word: string): Int32Array => {
     if (ignoreMerges) {
       const whole = idOf.get(word);
@@ -150,19 +173,35 @@ function bpeModel(o: JsonObject): WordModel {
 
   return {
     pieces, idOf, unkId,
+    ...(byteLevel ? { tokenizeByteLevel: (word: string, ids: number[]) => byteLevel.encodeWord(word, ids) } : {}),
     tokenize(word, ids, spans) {
-      let got = cache.get(word);
-      if (got === undefined) {
-        got = compute(word);
-        if (word.length <= 64) {
-          if (cache.size >= 1 << 16) cache.clear();
-          cache.set(word, got);
-        }
+      if (spans || !cutter || word.length <= LONG_WORD) {
+        const got = cached(word);
+        for (let i = 0; i < got.length; i++) ids.push(got[i] as number);
+        if (spans) bpeSpans(word, got, spans, { pieces, prefix, symbolize, sym: () => sym });
+        return;
       }
-      for (let i = 0; i < got.length; i++) ids.push(got[i] as number);
-      if (spans) bpeSpans(word, got, spans, { pieces, prefix, symbolize, sym: () => sym });
+      cutter(word, (part) => {
+        const got = cached(part);
+        for (let i = 0; i < got.length; i++) ids.push(got[i] as number);
+      });
     },
   };
+}
+
+const LONG_WORD = 64;
+
+/**
+ * A SentencePiece-style BPE sees a whole normalized text as one word: cutting it before each ▁ (see
+ * createMarkCutter) lets the word cache work. Only without a continuation prefix, word suffix or
+ * ignore_merges (those look at word boundaries), with ▁ a piece, and when no merge that spans a cut holds
+ * byte-fallback or unknown pieces (their text is not the text they cover).
+ */
+function longWordCutter(idOf: ReadonlyMap<string, number>, unkId: number | undefined, pieces: readonly (string | undefined)[], mergedTexts: readonly string[], plain: boolean): TextCutter | undefined {
+  const mark = "\u2581";
+  const unk = unkId === undefined ? undefined : pieces[unkId];
+  if (!plain || !idOf.has(mark) || unk?.endsWith(mark)) return undefined;
+  return createMarkCutter(mergedTexts, mark, (p) => p.includes("<0x") || (unk !== undefined && unk.length > 0 && p.includes(unk)));
 }
 
 /**

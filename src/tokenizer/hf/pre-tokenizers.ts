@@ -4,6 +4,9 @@
  * MergedWithNext, Contiguous; invert), Metaspace, Digits, Punctuation, Whitespace, WhitespaceSplit,
  * CharDelimiterSplit, BertPreTokenizer and Sequence. Each maps a list of `Split`s (a piece of normalized
  * text and where its units sit in the normalized string) to a finer list; empty pieces are dropped.
+ * Each also has an untracked form for plain `encode` (`words`: the words as strings, handed one by one to
+ * a callback, no alignment objects), and when the last step is ByteLevel, `rawWords`: the same words
+ * before the byte-alphabet mapping, for a model that maps bytes itself (models.ts' byte-level fast path).
  * The model that turns splits into ids is elsewhere (models.ts).
  */
 
@@ -34,6 +37,19 @@ export interface PreContext {
 
 export type PreTokenizer = (splits: Split[], ctx: PreContext) => Split[];
 
+/** Receives one non-empty word. */
+export type Emit = (word: string) => void;
+/** Untracked pre-tokenization: calls `emit` with each non-empty word of `text`, in order. */
+export type WordSplitter = (text: string, emit: Emit) => void;
+
+/** A parsed pre-tokenizer in its tracked and untracked forms. */
+export interface HfPreTokenizer {
+  readonly splits: PreTokenizer;
+  readonly words: WordSplitter;
+  /** When the last step is ByteLevel: `words` without the final byte-alphabet mapping. */
+  readonly rawWords: WordSplitter | undefined;
+}
+
 /** Match ranges [start, end, isMatch] covering the text, as HF's Pattern::find_matches. */
 type Ranges = Array<[number, number, boolean]>;
 type Finder = (text: string) => Ranges;
@@ -49,7 +65,7 @@ const RUST_WORDS = new RegExp(`[${RUST_W}]+|[^${RUST_W}\\p{White_Space}]+`, "gu"
 
 const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
-export function parsePreTokenizer(v: unknown, path = "pre_tokenizer"): PreTokenizer | undefined {
+export function parsePreTokenizer(v: unknown, path = "pre_tokenizer"): HfPreTokenizer | undefined {
   if (v === null || v === undefined) return undefined;
   const o = obj(v, path);
   const type = typeOf(o, path, "pre-tokenizer", TYPES);
@@ -60,29 +76,58 @@ export function parsePreTokenizer(v: unknown, path = "pre_tokenizer"): PreTokeni
       return byteLevelPre(addPrefixSpace, useRegex);
     }
     case "Split": return splitPre(o, path);
-    case "Metaspace": return metaspacePre(o, path);
+    case "Metaspace": return adapted(metaspacePre(o, path));
     case "Digits": {
       const individual = opt(o["individual_digits"], false, bool, `${path}.individual_digits`);
-      return bySplit(charFinder((ch) => /^\p{N}$/u.test(ch)), individual ? "Isolated" : "Contiguous");
+      return adapted(bySplit(charFinder((ch) => /^\p{N}$/u.test(ch)), individual ? "Isolated" : "Contiguous"));
     }
-    case "Punctuation": return bySplit(charFinder(isPunctuation), behaviorOf(o["behavior"], `${path}.behavior`, "Isolated"));
-    case "Whitespace": return bySplit(invert(regexFinder(RUST_WORDS)), "Removed");
-    case "WhitespaceSplit": return bySplit(charFinder(isWhitespace), "Removed");
+    case "Punctuation": return adapted(bySplit(charFinder(isPunctuation), behaviorOf(o["behavior"], `${path}.behavior`, "Isolated")));
+    case "Whitespace": return regexPre(RUST_WORDS, true, "Removed");
+    case "WhitespaceSplit": return adapted(bySplit(charFinder(isWhitespace), "Removed"));
     case "CharDelimiterSplit": {
       const d = str(o["delimiter"], `${path}.delimiter`);
-      return bySplit(charFinder((ch) => ch === d), "Removed");
+      return adapted(bySplit(charFinder((ch) => ch === d), "Removed"));
     }
     case "BertPreTokenizer": {
       const ws = bySplit(charFinder(isWhitespace), "Removed");
       const punct = bySplit(charFinder(isPunctuation), "Isolated");
-      return (s, ctx) => punct(ws(s, ctx), ctx);
+      return adapted((s, ctx) => punct(ws(s, ctx), ctx));
     }
     case "Sequence": {
       const steps = arr(o["pretokenizers"], `${path}.pretokenizers`).map((p, i) => parsePreTokenizer(p, `${path}.pretokenizers[${i}]`))
-        .filter((p): p is PreTokenizer => p !== undefined);
-      return (s, ctx) => steps.reduce((x, f) => f(x, ctx), s);
+        .filter((p): p is HfPreTokenizer => p !== undefined);
+      return sequencePre(steps);
     }
   }
+}
+
+/** The untracked form of a split-based pre-tokenizer, through its tracked code (for the rarer kinds). */
+function adapted(splits: PreTokenizer): HfPreTokenizer {
+  const words: WordSplitter = (text, emit) => {
+    const norm: Aligned = { text, starts: undefined, ends: undefined };
+    for (const sp of splits([{ text, offset: 0, ns: undefined, ne: undefined }], { norm, track: false })) if (sp.text.length > 0) emit(sp.text);
+  };
+  return { splits, words, rawWords: undefined };
+}
+
+function sequencePre(steps: readonly HfPreTokenizer[]): HfPreTokenizer {
+  const splits: PreTokenizer = (s, ctx) => steps.reduce((x, f) => f.splits(x, ctx), s);
+  const last = steps[steps.length - 1];
+  const firsts = steps.slice(0, -1).map((p) => p.words);
+  return {
+    splits,
+    words: chain([...firsts, ...(last ? [last.words] : [])]),
+    rawWords: last?.rawWords && chain([...firsts, last.rawWords]),
+  };
+}
+
+/** Word splitters applied one after another (each word of one is split by the next). */
+function chain(fns: readonly WordSplitter[]): WordSplitter {
+  if (fns.length === 0) return (text, emit) => { if (text.length > 0) emit(text); };
+  const [first, ...rest] = fns as [WordSplitter, ...WordSplitter[]];
+  if (rest.length === 0) return first;
+  const next = chain(rest);
+  return (text, emit) => first(text, (w) => next(w, emit));
 }
 
 const PUNCT = /^[\p{P}!-/:-@[-`{-~]$/u;
@@ -96,12 +141,41 @@ function behaviorOf(v: unknown, path: string, dflt: Behavior): Behavior {
   return b;
 }
 
-function splitPre(o: JsonObject, path: string): PreTokenizer {
+function splitPre(o: JsonObject, path: string): HfPreTokenizer {
   const p = pattern(o["pattern"], `${path}.pattern`);
   const behavior = behaviorOf(o["behavior"], `${path}.behavior`, "Isolated");
   const inv = opt(o["invert"], false, bool, `${path}.invert`);
-  const finder = regexFinder(p.kind === "string" ? literalRegex(p.value) : compileOnig(p.value));
-  return bySplit(inv ? invert(finder) : finder, behavior);
+  return regexPre(p.kind === "string" ? literalRegex(p.value) : compileOnig(p.value), inv, behavior);
+}
+
+/** A split by regex matches; its untracked form walks the matches directly for Isolated and Removed. */
+function regexPre(re: RegExp, inv: boolean, behavior: Behavior): HfPreTokenizer {
+  const finder = regexFinder(re);
+  const splits = bySplit(inv ? invert(finder) : finder, behavior);
+  if (behavior === "Isolated") return { splits, words: regexWords(re, true, true), rawWords: undefined };
+  if (behavior === "Removed") return { splits, words: regexWords(re, inv, !inv), rawWords: undefined };
+  return adapted(splits);
+}
+
+/**
+ * Emits the matches of `src` in `text` and/or the text between them, left to right, as `matchRanges` finds
+ * them (empty matches cut nothing). It runs over its own copy of the regex, so nested use cannot clash.
+ */
+function regexWords(src: RegExp, keepMatches: boolean, keepGaps: boolean): WordSplitter {
+  const re = new RegExp(src.source, src.flags);
+  return (text, emit) => {
+    re.lastIndex = 0;
+    let last = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      const s = m.index;
+      const w = m[0];
+      if (w.length === 0) { re.lastIndex = s + charLen(text, s); continue; }
+      if (keepGaps && s > last) emit(text.slice(last, s));
+      if (keepMatches) emit(w);
+      last = s + w.length;
+    }
+    if (keepGaps && last < text.length) emit(last === 0 ? text : text.slice(last));
+  };
 }
 
 function regexFinder(re: RegExp): Finder {
@@ -252,13 +326,23 @@ export function byteLevelChars(ch: string): string {
   return s;
 }
 
-function byteLevelPre(addPrefixSpace: boolean, useRegex: boolean): PreTokenizer {
+function byteLevelPre(addPrefixSpace: boolean, useRegex: boolean): HfPreTokenizer {
   const gpt2 = useRegex ? bySplit(regexFinder(compileOnig(GPT2_PATTERN)), "Isolated") : undefined;
-  return (splits, ctx) => {
+  const splits: PreTokenizer = (splits, ctx) => {
     let s = addPrefixSpace ? splits.map((sp) => (sp.text.startsWith(" ") ? sp : transformSplit(sp, ctx.track, " ", (c) => c))) : splits;
     if (gpt2) s = gpt2(s, ctx);
     return s.map((sp) => transformSplit(sp, ctx.track, "", byteLevelChars));
   };
+  const untracked = (mapBytes: boolean): WordSplitter => {
+    const gpt2Words = useRegex ? regexWords(compileOnig(GPT2_PATTERN), true, true) : undefined;
+    return (text, emit) => {
+      const t = addPrefixSpace && text.length > 0 && !text.startsWith(" ") ? " " + text : text;
+      const out: Emit = mapBytes ? (w) => emit(byteLevelText(w)) : emit;
+      if (gpt2Words) gpt2Words(t, out);
+      else if (t.length > 0) out(t);
+    };
+  };
+  return { splits, words: untracked(true), rawWords: untracked(false) };
 }
 
 function metaspacePre(o: JsonObject, path: string): PreTokenizer {

@@ -1,0 +1,51 @@
+/**
+ * Random-weight Llama models for the speed benchmarks, written by Peel's GGUF writer through
+ * test/fixtures/random-llama.ts (Gaussian weights quantized by Peel's quantizers; random blocks for K-quants;
+ * the LLaMA vocabulary, cut to its first 512 pieces for the 260K shape). Model files are never committed:
+ * `npm run bench:models -- --out DIR [--only 110M-Q4_0,260K-F32]` writes them to DIR (default: a temp dir).
+ */
+
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import type { DType } from "../src/tensor/dtype.js";
+import { writeRandomLlamaGguf, type RandomLlamaSpec } from "../test/fixtures/random-llama.js";
+
+type Shape = Omit<RandomLlamaSpec, "weightType" | "tied" | "seed">;
+
+/** The shapes of issue 4: llama2.c's stories110M and stories260K, and TinyLlama 1.1B. Separate output heads. */
+export const BENCH_SHAPES: Record<string, Shape> = {
+  "110M": { dim: 768, hiddenDim: 2048, nLayers: 12, nHeads: 12, nKvHeads: 12, vocabSize: 32000, contextLength: 512 },
+  "1.1B": { dim: 2048, hiddenDim: 5632, nLayers: 22, nHeads: 32, nKvHeads: 4, vocabSize: 32000, contextLength: 512 },
+  "260K": { dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, contextLength: 512 },
+};
+
+export const BENCH_MODELS: Record<string, { shape: string; type: DType }> = {
+  "110M-F32": { shape: "110M", type: "F32" },
+  "110M-F16": { shape: "110M", type: "F16" },
+  "110M-Q8_0": { shape: "110M", type: "Q8_0" },
+  "110M-Q4_0": { shape: "110M", type: "Q4_0" },
+  "1.1B-Q4_0": { shape: "1.1B", type: "Q4_0" },
+  "1.1B-Q4_K": { shape: "1.1B", type: "Q4_K" },
+  "260K-F32": { shape: "260K", type: "F32" },
+};
+
+/** Writes benchmark model `name` (a key of BENCH_MODELS) into `dir`; returns its path. */
+export function writeBenchModel(dir: string, name: string): string {
+  const m = BENCH_MODELS[name];
+  if (m === undefined) throw new Error(`unknown benchmark model "${name}"; known: ${Object.keys(BENCH_MODELS).join(", ")}`);
+  const path = join(dir, `peel-bench-${name}.gguf`);
+  writeRandomLlamaGguf(path, { ...BENCH_SHAPES[m.shape]!, weightType: m.type, tied: false, seed: 42, layerScale: 0.5, outputGain: 6 });
+  return path;
+}
+
+if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split("/").pop() ?? "")) {
+  const { values } = parseArgs({ options: { out: { type: "string" }, only: { type: "string" } } });
+  const dir = values.out ?? mkdtempSync(join(tmpdir(), "peel-bench-models-"));
+  mkdirSync(dir, { recursive: true });
+  for (const name of values.only?.split(",") ?? Object.keys(BENCH_MODELS)) {
+    const t0 = performance.now();
+    console.log(`${writeBenchModel(dir, name.trim())} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  }
+}

@@ -1,0 +1,42 @@
+// The wasm matmuls compute prefill (several tokens) in tiles of four tokens, with a partial last tile, and
+// decode (one token) one weight row at a time. A product over n tokens must agree with n one-token products
+// for every weight type and for token and row counts that leave partial tiles: bit for bit for the K-quants
+// (the same operations either way), within 1e-6 of Σ|w·x| for the others (f32 summation order differs).
+// Closeness to the reference kernels is test/conformance's job.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { DType } from "../../tensor/dtype.js";
+import { dequantize } from "../../formats/gguf/dequant/index.js";
+import { createRng, randomF32, randomWeights } from "../../../test/conformance/backends.js";
+import { createWasmKernels } from "./index.js";
+import { WASM_WEIGHT_TYPES } from "./matmul.js";
+
+test("a prefill product agrees with one-token products, partial tiles included, every weight type", async () => {
+  const k = await createWasmKernels();
+  for (const dtype of WASM_WEIGHT_TYPES as readonly DType[]) {
+    const rng = createRng(40);
+    const cols = dtype.endsWith("_K") ? 512 : dtype.startsWith("Q") ? 160 : 132;
+    const rows = 37, nTokens = 7; // 37 rows: partial row chunks; 7 tokens: one full and one partial token tile
+    const bytes = randomWeights(rng, dtype, rows, cols);
+    const wf = new Float32Array(rows * cols);
+    dequantize(dtype, bytes, wf, rows * cols);
+    const w = k.prepareWeight(dtype, rows, cols, bytes);
+    const x = k.allocF32(nTokens * cols);
+    x.set(randomF32(rng, nTokens * cols));
+    const all = k.allocF32(nTokens * rows);
+    k.matmul(all, w, x, nTokens);
+    const one = k.allocF32(rows);
+    const exact = dtype.endsWith("_K");
+    for (let t = 0; t < nTokens; t++) {
+      k.matmul(one, w, x.subarray(t * cols, (t + 1) * cols), 1);
+      for (let r = 0; r < rows; r++) {
+        const got = all[t * rows + r] as number, want = one[r] as number;
+        if (exact) { assert.equal(got, want, `${dtype} token ${t} row ${r}`); continue; }
+        let mass = 0;
+        for (let i = 0; i < cols; i++) mass += Math.abs((wf[r * cols + i] as number) * (x[t * cols + i] as number));
+        assert.ok(Math.abs(got - want) <= 1e-6 * mass, `${dtype} token ${t} row ${r}: ${got} vs ${want} (Σ|w·x| ${mass})`);
+      }
+    }
+  }
+});
