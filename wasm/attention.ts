@@ -1,25 +1,30 @@
 /**
- * Causal multi-head attention over the KV cache with an online (flash-style) softmax: scores are computed a
- * chunk of CHUNK positions at a time while a running maximum and sum are kept, so no score matrix (not even
- * a score row) is stored, whatever the context length. GQA/MQA: query head h reads kv head h / (nHeads / nKvHeads).
- *  - F32 values: one pass; the value accumulator is rescaled whenever the maximum grows.
+ * Causal multi-head attention over the KV cache with an online (flash-style) softmax.
+ *  - F32 values: one pass over chunks of CHUNK positions; a running maximum and sum are kept and the value
+ *    accumulator is rescaled whenever the maximum grows, so only one chunk of scores is ever stored.
  *  - F16 values: llama.cpp (non-flash path, which the reference follows) rounds the *normalized* softmax
  *    weights to f16 before they multiply value rows, and rounding the unnormalized ones instead moves logits
- *    enough to flip 8-bit activation roundings downstream. So the first pass only gathers the maximum and
- *    sum (online), and a second pass recomputes each chunk's scores and accumulates f16(p)·v: exact weights,
- *    still no stored scores, at the price of computing q·k twice.
+ *    enough to flip 8-bit activation roundings downstream. So the scores of the current query row (nCtx
+ *    floats, one row per head and thread — never the nTokens × nCtx matrix) are kept in scratch, then turned
+ *    into exact rounded weights and accumulated against the values.
+ * Scores are computed four key rows at a time (one lane each) when headDim allows, which is what keeps tiny
+ * heads (headDim 8) cheap. GQA/MQA: query head h reads kv head h / (nHeads / nKvHeads).
  * With F16 keys, q is rounded to f16 before q·k, as llama.cpp does. Query heads h0..h1 only (thread split).
  * The probability tap is served by the caller's reference path, not here.
  */
 
-import { exp4, f16Lo, f16Hi, f16ToF32, roundF16 } from "./simd";
+import { exp4, expF32, f16Lo, f16Hi, f16ToF32, roundF16 } from "./simd";
 import { dotF32, dotF16 } from "./matmul-float";
 
 const CHUNK: i32 = 64;
 
-/** Floats of scratch one call needs: rounded q, the accumulator and one chunk of scores. */
-export function attentionScratchFloats(headDim: i32): i32 {
-  return 2 * headDim + CHUNK;
+/**
+ * Floats of scratch one call needs for contexts up to nCtx: rounded q, the accumulator and one row of scores
+ * (the F16-value path keeps the current row's scores, nCtx floats, so the second pass does not recompute them;
+ * never a whole nTokens × nCtx matrix).
+ */
+export function attentionScratchFloats(headDim: i32, nCtx: i32): i32 {
+  return 2 * headDim + max(CHUNK, (nCtx + 3) & ~3) + 4;
 }
 
 /** sc[0..jn) ← e^(sc − m), four lanes at a time (sc has room for whole vectors past jn). */
@@ -29,6 +34,86 @@ export function attentionScratchFloats(headDim: i32): i32 {
     const p = sc + (<usize>j << 2);
     v128.store(p, exp4(f32x4.sub(v128.load(p), mv)));
   }
+}
+
+/**
+ * v rounded to f16 precision (as f32), four lanes, for |v| < 65504 (finite, no overflow): the same value as
+ * roundF16 on each lane. Normal f16 range: round to nearest even at bit 13; below 2^-14 (f16 subnormals, i.e.
+ * multiples of 2^-24): nearest(v · 2^24) · 2^-24.
+ */
+@inline function roundF16x4(v: v128): v128 {
+  const norm = v128.and(i32x4.add(i32x4.add(v, i32x4.splat(0x0fff)), v128.and(i32x4.shr_u(v, 13), i32x4.splat(1))), i32x4.splat(0xffffe000));
+  const sub = f32x4.mul(f32x4.nearest(f32x4.mul(v, f32x4.splat(16777216.0))), f32x4.splat(reinterpret<f32>(0x33800000)));
+  return v128.bitselect(sub, norm, f32x4.lt(f32x4.abs(v), f32x4.splat(reinterpret<f32>(0x38800000))));
+}
+
+/** Four lanes of f32 × an f64 scale, each product rounded to f32 (as f32(f64(x) · scale)). */
+@inline function scaleF64x4(d: v128, scale: f64): v128 {
+  const s = f64x2.splat(scale);
+  const lo = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(d), s));
+  const hi = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<f32>(d, d, 2, 3, 0, 1)), s));
+  return v128.shuffle<f32>(lo, hi, 0, 1, 4, 5);
+}
+
+/** [Σ d0, Σ d1, Σ d2, Σ d3]: the lane sums of four vectors. */
+@inline function hsum4x4(d0: v128, d1: v128, d2: v128, d3: v128): v128 {
+  const a = f32x4.add(v128.shuffle<f32>(d0, d1, 0, 4, 1, 5), v128.shuffle<f32>(d0, d1, 2, 6, 3, 7));
+  const b = f32x4.add(v128.shuffle<f32>(d2, d3, 0, 4, 1, 5), v128.shuffle<f32>(d2, d3, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(a, b, 0, 1, 4, 5), v128.shuffle<f32>(a, b, 2, 3, 6, 7));
+}
+
+/** q·k for the four f16 key rows at k, k + rs, k + 2rs, k + 3rs (headDim a multiple of 8). */
+@inline function dot4F16(k: usize, rs: usize, q: usize, headDim: i32): v128 {
+  let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0), d3 = f32x4.splat(0);
+  for (let i = 0; i < headDim; i += 8) {
+    const ql = v128.load(q + (<usize>i << 2)), qh = v128.load(q + (<usize>i << 2), 16);
+    const p = k + (<usize>i << 1);
+    const h0 = v128.load(p), h1 = v128.load(p + rs), h2 = v128.load(p + 2 * rs), h3 = v128.load(p + 3 * rs);
+    d0 = f32x4.add(d0, f32x4.add(f32x4.mul(f16Lo(h0), ql), f32x4.mul(f16Hi(h0), qh)));
+    d1 = f32x4.add(d1, f32x4.add(f32x4.mul(f16Lo(h1), ql), f32x4.mul(f16Hi(h1), qh)));
+    d2 = f32x4.add(d2, f32x4.add(f32x4.mul(f16Lo(h2), ql), f32x4.mul(f16Hi(h2), qh)));
+    d3 = f32x4.add(d3, f32x4.add(f32x4.mul(f16Lo(h3), ql), f32x4.mul(f16Hi(h3), qh)));
+  }
+  return hsum4x4(d0, d1, d2, d3);
+}
+
+/** q·k for four f32 key rows (headDim a multiple of 4). */
+@inline function dot4F32(k: usize, rs: usize, q: usize, headDim: i32): v128 {
+  let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0), d3 = f32x4.splat(0);
+  for (let i = 0; i < headDim; i += 4) {
+    const qv = v128.load(q + (<usize>i << 2));
+    const p = k + (<usize>i << 2);
+    d0 = f32x4.add(d0, f32x4.mul(v128.load(p), qv));
+    d1 = f32x4.add(d1, f32x4.mul(v128.load(p + rs), qv));
+    d2 = f32x4.add(d2, f32x4.mul(v128.load(p + 2 * rs), qv));
+    d3 = f32x4.add(d3, f32x4.mul(v128.load(p + 3 * rs), qv));
+  }
+  return hsum4x4(d0, d1, d2, d3);
+}
+
+/** Scores sc[j] = f32(q·k[j0 + j]) · scale for j in 0..jn, four key rows at a time when headDim allows; returns their maximum. */
+function scores(sc: usize, q: usize, k: usize, j0: i32, jn: i32, kvDim: i32, kvOff: i32, headDim: i32, scale: f64, kF16: bool): f32 {
+  const elem: usize = kF16 ? 2 : 4;
+  const rs = <usize>kvDim * elem;
+  let j = 0;
+  let mv = f32x4.splat(-Infinity);
+  if (kF16 ? (headDim & 7) == 0 : (headDim & 3) == 0) {
+    for (; j + 4 <= jn; j += 4) {
+      const row = k + (<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) * elem;
+      const s = scaleF64x4(kF16 ? dot4F16(row, rs, q, headDim) : dot4F32(row, rs, q, headDim), scale);
+      v128.store(sc + (<usize>j << 2), s);
+      mv = f32x4.max(mv, s);
+    }
+  }
+  let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  for (; j < jn; j++) {
+    const row = k + (<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) * elem;
+    const dot = kF16 ? dotF16(row, q, headDim) : dotF32(row, q, headDim);
+    const s = <f32>(<f64>dot * scale);
+    store<f32>(sc + (<usize>j << 2), s);
+    m = max(m, s);
+  }
+  return m;
 }
 
 /** acc (n) += p · v (n), v in f32 or f16. */
@@ -62,20 +147,6 @@ export function attentionScratchFloats(headDim: i32): i32 {
   for (let i = 0; i < n; i++) store<f32>(a + (<usize>i << 2), load<f32>(a + (<usize>i << 2)) * f);
 }
 
-/** Scores of one chunk: sc[j] = f32(q·k[j0 + j]) · scale; returns the chunk maximum. */
-@inline function chunkScores(sc: usize, q: usize, k: usize, j0: i32, jn: i32, kvDim: i32, kvOff: i32, headDim: i32, scale: f64, kF16: bool): f32 {
-  let m: f32 = -Infinity;
-  const elem: usize = kF16 ? 2 : 4;
-  for (let j = 0; j < jn; j++) {
-    const row = k + (<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) * elem;
-    const dot = kF16 ? dotF16(row, q, headDim) : dotF32(row, q, headDim);
-    const s = <f32>(<f64>dot * scale);
-    store<f32>(sc + (<usize>j << 2), s);
-    m = max(m, s);
-  }
-  return m;
-}
-
 /** One query head, F32 values: the one-pass online softmax. Writes acc / Σ to oh. */
 function headOnePass(oh: usize, qr: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, kvOff: i32, headDim: i32,
   scale: f64, kF16: bool, acc: usize, sc: usize): void {
@@ -84,7 +155,7 @@ function headOnePass(oh: usize, qr: usize, k: usize, v: usize, nCtx: i32, kvDim:
   let l: f64 = 0;
   for (let j0 = 0; j0 < nCtx; j0 += CHUNK) {
     const jn = min(CHUNK, nCtx - j0);
-    const cm = chunkScores(sc, qr, k, j0, jn, kvDim, kvOff, headDim, scale, kF16);
+    const cm = scores(sc, qr, k, j0, jn, kvDim, kvOff, headDim, scale, kF16);
     if (cm > m) {
       if (m != -Infinity) {
         const f = f32x4.extract_lane(exp4(f32x4.splat(m - cm)), 0);
@@ -104,31 +175,55 @@ function headOnePass(oh: usize, qr: usize, k: usize, v: usize, nCtx: i32, kvDim:
   for (let d = 0; d < headDim; d++) store<f32>(oh + (<usize>d << 2), load<f32>(acc + (<usize>d << 2)) * inv);
 }
 
-/** One query head, F16 values: online maximum and sum first, then Σ f16(normalized p)·v. */
-function headTwoPass(oh: usize, qr: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, kvOff: i32, headDim: i32,
-  scale: f64, kF16: bool, acc: usize, sc: usize): void {
-  let m: f32 = -Infinity;
+/**
+ * sc[0..n) ← e^(sc − m), returning Σ (in f64, position order), then sc[0..n) ← f16(f32(e · (1 / Σ))): the
+ * normalized weights rounded as llama.cpp rounds them before they meet f16 values.
+ */
+function normalizedWeightsF16(sc: usize, n: i32, m: f32): void {
+  const mv = f32x4.splat(m);
   let l: f64 = 0;
-  for (let j0 = 0; j0 < nCtx; j0 += CHUNK) {
-    const jn = min(CHUNK, nCtx - j0);
-    const cm = chunkScores(sc, qr, k, j0, jn, kvDim, kvOff, headDim, scale, kF16);
-    if (cm > m) {
-      if (m != -Infinity) l *= <f64>f32x4.extract_lane(exp4(f32x4.splat(m - cm)), 0);
-      m = cm;
-    }
-    expChunk(sc, jn, m);
-    for (let j = 0; j < jn; j++) l += <f64>load<f32>(sc + (<usize>j << 2));
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const p = sc + (<usize>j << 2);
+    const e = exp4(f32x4.sub(v128.load(p), mv));
+    v128.store(p, e);
+    l += <f64>f32x4.extract_lane(e, 0); l += <f64>f32x4.extract_lane(e, 1);
+    l += <f64>f32x4.extract_lane(e, 2); l += <f64>f32x4.extract_lane(e, 3);
+  }
+  for (; j < n; j++) {
+    const p = sc + (<usize>j << 2);
+    const e = expF32(load<f32>(p) - m);
+    store<f32>(p, e);
+    l += <f64>e;
   }
   const inv = 1.0 / l;
-  memory.fill(acc, 0, <usize>headDim << 2);
-  for (let j0 = 0; j0 < nCtx; j0 += CHUNK) {
-    const jn = min(CHUNK, nCtx - j0);
-    chunkScores(sc, qr, k, j0, jn, kvDim, kvOff, headDim, scale, kF16);
-    expChunk(sc, jn, m);
-    for (let j = 0; j < jn; j++) {
-      const p = roundF16(<f32>(<f64>load<f32>(sc + (<usize>j << 2)) * inv));
-      axpy(acc, p, v + ((<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) << 1), headDim, true);
+  // 0 ≤ e · inv ≤ 1: roundF16x4's range holds (the tail lanes past n are rounded too, never read)
+  for (j = 0; j < n; j += 4) {
+    const p = sc + (<usize>j << 2);
+    v128.store(p, roundF16x4(scaleF64x4(v128.load(p), inv)));
+  }
+}
+
+/** One query head, F16 values: the row's scores, its maximum and sum, then Σ f16(normalized p)·v. */
+function headTwoPass(oh: usize, qr: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, kvOff: i32, headDim: i32,
+  scale: f64, kF16: bool, acc: usize, sc: usize): void {
+  const m = scores(sc, qr, k, 0, nCtx, kvDim, kvOff, headDim, scale, kF16);
+  normalizedWeightsF16(sc, nCtx, m);
+  if (headDim == 8) { // small heads (tiny models): the accumulator stays in registers
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+    for (let j = 0; j < nCtx; j++) {
+      const pv = v128.load32_splat(sc + (<usize>j << 2));
+      const h = v128.load(v + ((<usize>j * <usize>kvDim + <usize>kvOff) << 1));
+      a0 = f32x4.add(a0, f32x4.mul(pv, f16Lo(h)));
+      a1 = f32x4.add(a1, f32x4.mul(pv, f16Hi(h)));
     }
+    v128.store(oh, a0);
+    v128.store(oh, a1, 16);
+    return;
+  }
+  memory.fill(acc, 0, <usize>headDim << 2);
+  for (let j = 0; j < nCtx; j++) {
+    axpy(acc, load<f32>(sc + (<usize>j << 2)), v + ((<usize>j * <usize>kvDim + <usize>kvOff) << 1), headDim, true);
   }
   memory.copy(oh, acc, <usize>headDim << 2);
 }
@@ -149,7 +244,15 @@ export function attention(out: usize, q: usize, k: usize, v: usize, kvF16: i32, 
       const qh = q + ((<usize>(t * nHeads + h) * <usize>headDim) << 2);
       const oh = out + ((<usize>(t * nHeads + h) * <usize>headDim) << 2);
       const kvOff = (h / group) * headDim;
-      for (let d = 0; d < headDim; d++) {
+      let d = 0;
+      if (kF16) {
+        for (; d + 4 <= headDim; d += 4) { // vector rounding while the lanes are in its range, else scalar
+          const x = v128.load(qh + (<usize>d << 2));
+          if (!i32x4.all_true(f32x4.lt(f32x4.abs(x), f32x4.splat(65504)))) break;
+          v128.store(qr + (<usize>d << 2), roundF16x4(x));
+        }
+      }
+      for (; d < headDim; d++) {
         const qv = load<f32>(qh + (<usize>d << 2));
         store<f32>(qr + (<usize>d << 2), kF16 ? roundF16(qv) : qv);
       }

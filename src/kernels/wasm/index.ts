@@ -218,7 +218,7 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const { nHeads, nKvHeads, headDim, scale } = shape;
       const n = nTokens * nHeads * headDim;
       const qp = input(q, n, "in-q");
-      const stride = Math.ceil((ex.attentionScratchFloats(headDim) * 4 + 16) / 64) * 64;
+      const stride = Math.ceil((ex.attentionScratchFloats(headDim, startPos + nTokens) * 4 + 16) / 64) * 64;
       const sp = scratch.get("attention", stride * threads);
       const flags = (k.dtype === "F16" ? 1 : 0) | (v.dtype === "F16" ? 2 : 0);
       const kp = kvPtr(k), vp = kvPtr(v);
