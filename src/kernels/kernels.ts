@@ -84,4 +84,9 @@ export interface Kernels {
 
   /** Releases what the backend holds beyond memory (the wasm backend's worker threads); optional. */
   dispose?(): Promise<void>;
+  /**
+   * Optional early check before a model's weights are adopted one by one: throws UNSUPPORTED naming the
+   * model's weight size and the backend's limit when they cannot fit (the wasm backend's 4 GiB address space).
+   */
+  reserveWeights?(totalBytes: number, modelDescription: string): void;
 }

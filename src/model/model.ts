@@ -61,6 +61,10 @@ export function createModel(p: ModelParts): Model {
   if (p.tokenizer.vocabSize > p.config.vocabSize) {
     throw new PeelError("CONFIG", `model: the tokenizer has ${p.tokenizer.vocabSize} tokens but the embedding table only ${p.config.vocabSize} rows`);
   }
+  // say up front when the weights cannot fit the backend (wasm: 4 GiB), naming the model's size
+  let weightBytes = 0;
+  for (const t of p.tensors.values()) if (t.shape.length >= 2) weightBytes += t.data.length;
+  p.kernels.reserveWeights?.(weightBytes, `the model ${p.info.name !== undefined ? `"${p.info.name}" ` : ""}(${p.info.source})`);
   const weights = bindLlamaWeights(p.config, p.tensors, p.kernels);
   const transformer: Transformer = { config: p.config, weights, rope: ropeSpec(p.config, weights.ropeFreqs), kernels: p.kernels };
   return {

@@ -78,3 +78,14 @@ test("a prompt longer than the context is CONTEXT_OVERFLOW with both numbers", a
   const prompt = Array.from({ length: 20 }, (_, i) => 100 + i);
   assert.throws(() => generate(model, prompt), (e: unknown) => e instanceof PeelError && e.code === "CONTEXT_OVERFLOW" && /20 tokens/.test(e.message) && /16/.test(e.message));
 });
+
+test("a model larger than the wasm backend's memory names the model's weight size and the limit", async () => {
+  const { createWasmKernels } = await import("../../src/kernels/wasm/index.js");
+  const kernels = await createWasmKernels({ threads: 1, maxMemoryBytes: 1 << 20 }); // a 1 MiB "address space"
+  try {
+    await assert.rejects(loadModelFromSource(bytesSource(build(), "big.gguf"), { kernels }), (e: unknown) =>
+      e instanceof PeelError && e.code === "UNSUPPORTED" && /big\.gguf\) has 8\.\d+ MiB of weights/.test(e.message) && /limit is 1\.0 MiB/.test(e.message));
+  } finally {
+    await kernels.dispose?.();
+  }
+});

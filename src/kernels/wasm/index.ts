@@ -144,6 +144,14 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const p = heap.alloc(n * 4, `an activation buffer of ${n} floats`);
       return heap.f32(p, n).fill(0);
     },
+    reserveWeights(totalBytes, modelDescription) {
+      if (heap.usedBytes() + totalBytes > heap.limitBytes) {
+        throw new PeelError("UNSUPPORTED", `kernels(wasm): ${modelDescription} has ${formatBytes(totalBytes)} of weights, more than ` +
+          `WebAssembly memory can hold: the limit is ${formatBytes(heap.limitBytes)} (32-bit WebAssembly addresses at most 4 GiB)` +
+          `${heap.usedBytes() > 0 ? ` and ${formatBytes(heap.usedBytes())} are already in use` : ""}. ` +
+          "Use a smaller quantization (e.g. Q4_0) or the ts backend.");
+      }
+    },
     prepareWeight(dtype, rows, cols, data): WeightMatrix {
       checkWeight(dtype, rows, cols, data);
       const bytes = rows * (cols / DTYPES[dtype].blockElems) * DTYPES[dtype].blockBytes;
