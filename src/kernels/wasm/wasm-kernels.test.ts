@@ -39,7 +39,8 @@ test("loading a model larger than the memory limit fails with the clear error", 
   const gguf = randomLlamaGguf({ dim: 64, hiddenDim: 128, nLayers: 1, nHeads: 4, nKvHeads: 4, vocabSize: 32000, weightType: "F32", tied: false, seed: 1 });
   const kernels = await createWasmKernels({ maxMemoryBytes: 12 << 20 }); // the two 32000×64 F32 tables need 15.6 MiB
   await assert.rejects(loadModelFromSource(bytesSource(gguf), { kernels }),
-    (e: unknown) => e instanceof PeelError && e.code === "UNSUPPORTED" && /does not fit/.test(e.message));
+    (e: unknown) => e instanceof PeelError && e.code === "UNSUPPORTED" &&
+      /has 15\.\d MiB of weights, more than WebAssembly memory can hold: the limit is 12\.0 MiB/.test(e.message));
 });
 
 test("bad memory limits are INVALID_ARGUMENT", async () => {
