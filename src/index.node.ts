@@ -10,3 +10,4 @@ export { loadTokenizerFile, type LoadTokenizerFileOptions } from "./tokenizer/lo
 export { loadTiktokenFile, type LoadTiktokenOptions } from "./tokenizer/tiktoken/load.node.js";
 export { trainBpeFiles, readTrainingFiles } from "./tokenizer/train/files.node.js";
 export { createWasmKernels, physicalCores } from "./kernels/wasm/index.node.js";
+export { writeSafetensorsFile, type WriteSafetensorsFileOptions } from "./formats/safetensors/write.node.js";

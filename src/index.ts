@@ -24,3 +24,7 @@ export * from "./tokenizer/index.js";
 export { createSampler, type Sampler, type SamplingOptions } from "./sample/sampler.js";
 export { createSession, type Session, type SessionOptions } from "./generate/session.js";
 export { generate, type GenerateOptions, type Generation, type GeneratedToken, type FinishReason, type GenerationTimings } from "./generate/generate.js";
+
+export { readSafetensors, readSafetensorsHeader, readSafetensorsTensors, type ReadSafetensorsOptions, type SafetensorsFile } from "./formats/safetensors/read.js";
+export { writeSafetensors, type SafetensorsWriteSpec } from "./formats/safetensors/write.js";
+export type { SafetensorsHeader, SafetensorsTensorInfo, SafetensorsRawTensor, SafetensorsDType } from "./formats/safetensors/types.js";
