@@ -31,6 +31,25 @@ export function checkRange(description: string, size: number, offset: number, le
   }
 }
 
+/** Throws ABORTED, naming the source, once `signal` has fired; readers check it between reads. */
+export function checkAbort(signal: AbortSignal | undefined, description: string): void {
+  if (signal?.aborted === true) throw new PeelError("ABORTED", `${description}: loading was aborted`);
+}
+
+/** Largest single read: a multi-GB tensor is read in pieces of this size, checking for an abort in between. */
+const MAX_CHUNK = 256 * 1024 * 1024;
+
+/** Reads `size` bytes at `at` (one read when small, 256 MiB chunks into one buffer when large). */
+export async function readChunked(source: ByteSource, at: number, size: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  if (size <= MAX_CHUNK) return source.read(at, size);
+  const out = new Uint8Array(size);
+  for (let done = 0; done < size; done += MAX_CHUNK) {
+    checkAbort(signal, source.description);
+    out.set(await source.read(at + done, Math.min(MAX_CHUNK, size - done)), done);
+  }
+  return out;
+}
+
 /** A source over bytes already in memory; `read` returns views (no copies). */
 export function bytesSource(bytes: Uint8Array, description = "in-memory bytes"): ByteSource {
   return {

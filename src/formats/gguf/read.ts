@@ -5,8 +5,7 @@
  */
 
 import type { Tensor } from "../../tensor/tensor.js";
-import { PeelError } from "../../util/errors.js";
-import type { ByteSource } from "../byte-source.js";
+import { checkAbort, readChunked, type ByteSource } from "../byte-source.js";
 import { NeedMoreBytes } from "./cursor.js";
 import { parseGgufHeader } from "./header.js";
 import type { GgufHeader, GgufTensorInfo } from "./types.js";
@@ -14,7 +13,6 @@ import type { GgufHeader, GgufTensorInfo } from "./types.js";
 export { parseGgufHeader } from "./header.js";
 
 const FIRST_PREFIX = 1 << 20;
-const MAX_CHUNK = 256 * 1024 * 1024;
 
 export interface ReadGgufOptions {
   onProgress?(doneBytes: number, totalBytes: number): void;
@@ -36,19 +34,7 @@ export async function readGgufHeader(source: ByteSource): Promise<GgufHeader> {
   }
 }
 
-function checkAbort(signal: AbortSignal | undefined, description: string): void {
-  if (signal?.aborted === true) throw new PeelError("ABORTED", `${description}: loading was aborted`);
-}
 
-async function readTensorBytes(source: ByteSource, at: number, size: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
-  if (size <= MAX_CHUNK) return source.read(at, size);
-  const out = new Uint8Array(size);
-  for (let done = 0; done < size; done += MAX_CHUNK) {
-    checkAbort(signal, source.description);
-    out.set(await source.read(at + done, Math.min(MAX_CHUNK, size - done)), done);
-  }
-  return out;
-}
 
 /** Reads every tensor (or those `opts.filter` keeps), each into its own Uint8Array, keyed by name. */
 export async function readGgufTensors(source: ByteSource, header: GgufHeader, opts: ReadGgufOptions = {}): Promise<Map<string, Tensor>> {
@@ -59,7 +45,7 @@ export async function readGgufTensors(source: ByteSource, header: GgufHeader, op
   opts.onProgress?.(0, total);
   for (const info of infos) {
     checkAbort(opts.signal, source.description);
-    const data = await readTensorBytes(source, header.dataOffset + info.offset, info.byteSize, opts.signal);
+    const data = await readChunked(source, header.dataOffset + info.offset, info.byteSize, opts.signal);
     tensors.set(info.name, { name: info.name, dtype: info.dtype, shape: info.shape, data });
     done += info.byteSize;
     opts.onProgress?.(done, total);

@@ -7,7 +7,7 @@
 
 import type { Tensor } from "../../tensor/tensor.js";
 import { PeelError } from "../../util/errors.js";
-import { bytesSource, type ByteSource } from "../byte-source.js";
+import { bytesSource, checkAbort, type ByteSource } from "../byte-source.js";
 import {
   LLAMA2C_MAGIC, V0_HEADER_BYTES, V1_HEADER_BYTES, llama2cFileSize, llama2cLayout, validateLlama2cConfig,
   type Llama2cConfig,
@@ -73,7 +73,7 @@ export async function readLlama2cCheckpoint(input: ByteSource | Uint8Array, opts
   const config = parseLlama2cHeader(head, source.size, source.description);
   const tensors = new Map<string, Tensor>();
   for (const e of llama2cLayout(config)) {
-    if (opts.signal?.aborted) throw new PeelError("ABORTED", `${source.description}: loading aborted`);
+    checkAbort(opts.signal, source.description);
     if (e.name === null) continue;
     const data = aligned(await source.read(e.offset, e.byteSize));
     tensors.set(e.name, { name: e.name, dtype: "F32", shape: e.shape, data });

@@ -8,7 +8,7 @@
 
 import type { Tensor } from "../../tensor/tensor.js";
 import { PeelError, u64ToNumber } from "../../util/errors.js";
-import type { ByteSource } from "../byte-source.js";
+import { checkAbort, readChunked, type ByteSource } from "../byte-source.js";
 import { parseSafetensorsHeader } from "./header.js";
 import {
   PEEL_SAFETENSORS_DTYPES, isPeelSafetensorsDType,
@@ -17,7 +17,6 @@ import {
 
 /** Largest header accepted, as in the reference implementation. */
 export const MAX_SAFETENSORS_HEADER = 100_000_000;
-const MAX_CHUNK = 256 * 1024 * 1024;
 
 export interface ReadSafetensorsOptions {
   onProgress?(doneBytes: number, totalBytes: number): void;
@@ -52,19 +51,7 @@ export async function readSafetensorsHeader(source: ByteSource): Promise<Safeten
   return parseSafetensorsHeader(json, source.size, source.description);
 }
 
-function checkAbort(signal: AbortSignal | undefined, description: string): void {
-  if (signal?.aborted === true) throw new PeelError("ABORTED", `${description}: loading was aborted`);
-}
 
-async function readBytes(source: ByteSource, at: number, size: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
-  if (size <= MAX_CHUNK) return source.read(at, size);
-  const out = new Uint8Array(size);
-  for (let done = 0; done < size; done += MAX_CHUNK) {
-    checkAbort(signal, source.description);
-    out.set(await source.read(at + done, Math.min(MAX_CHUNK, size - done)), done);
-  }
-  return out;
-}
 
 /** Reads the tensors of an already-parsed header. */
 export async function readSafetensorsTensors(
@@ -86,7 +73,7 @@ export async function readSafetensorsTensors(
   opts.onProgress?.(0, total);
   for (const info of infos) {
     checkAbort(opts.signal, source.description);
-    const data = await readBytes(source, header.dataOffset + info.dataOffsets[0], info.byteSize, opts.signal);
+    const data = await readChunked(source, header.dataOffset + info.dataOffsets[0], info.byteSize, opts.signal);
     const { name, dtype, shape } = info;
     if (isPeelSafetensorsDType(dtype)) tensors.set(name, { name, dtype, shape, data });
     else raw.set(name, { name, dtype, shape, data });
