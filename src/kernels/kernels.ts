@@ -60,6 +60,11 @@ export interface Kernels {
 
   /** out (nTokens, w.rows) = x (nTokens, w.cols) · wᵀ, with activations rounded as llama.cpp's CPU dot products do. */
   matmul(out: Float32Array, w: WeightMatrix, x: Float32Array, nTokens: number): void;
+  /**
+   * out (nTokens, rows) = x (nTokens, cols) · wᵀ for plain f32 matrices, exact f32 products (no activation
+   * rounding): training's forward and backward products. Any Float32Arrays; a backend stages foreign ones.
+   */
+  matmulF32(out: Float32Array, w: Float32Array, x: Float32Array, rows: number, cols: number, nTokens: number): void;
   /** out (nTokens, table.cols) = rows `ids` of `table`, dequantized. */
   embedRows(out: Float32Array, table: WeightMatrix, ids: ArrayLike<number>, nTokens: number): void;
   /** out (nTokens, dim) = x / rms(x) · weight, per row. */

@@ -81,6 +81,23 @@ for (const backend of BACKENDS) {
     });
   }
 
+  test(`${b}: matmulF32 on plain arrays matches float64 products within 1e-6 of Σ|w·x|, odd sizes included`, async () => {
+    const k = await kernels;
+    const rng = createRng(77);
+    for (const [rows, cols, nTokens] of [[37, 100, 1], [33, 7, 9], [64, 130, 35], [5, 3, 2]] as const) {
+      const w = randomF32(rng, rows * cols), x = randomF32(rng, nTokens * cols);
+      const want = new Float64Array(nTokens * rows);
+      for (let t = 0; t < nTokens; t++) for (let r = 0; r < rows; r++) {
+        let s = 0;
+        for (let i = 0; i < cols; i++) s += (w[r * cols + i] as number) * (x[t * cols + i] as number);
+        want[t * rows + r] = s;
+      }
+      const out = new Float32Array(nTokens * rows);
+      k.matmulF32(out, w, x, rows, cols, nTokens);
+      assertWithin(out, want, 1e-6, `matmulF32 ${nTokens}x${cols}·(${rows}x${cols})ᵀ`, massOf(w, rows, cols, x, nTokens));
+    }
+  });
+
   test(`${b}: rmsNorm within 1e-6`, async () => {
     const k = await kernels;
     const rng = createRng(1);

@@ -7,7 +7,7 @@ import type { Kernels, KvBuffer, KvDType, WeightMatrix } from "../kernels.js";
 import type { DType } from "../../tensor/dtype.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { PeelError } from "../../util/errors.js";
-import { embedRows, matmul, type MatmulScratch } from "./matmul.js";
+import { embedRows, matmul, matmulF32, type MatmulScratch } from "./matmul.js";
 import { rmsNorm } from "./norm.js";
 import { rope } from "./rope.js";
 import { attention, storeKv } from "./attention.js";
@@ -38,6 +38,7 @@ export function createTsKernels(): Kernels {
       return { dtype, data, seqLen, kvDim };
     },
     matmul: (out, w, x, nTokens) => matmul(scratch, out, w, x, nTokens),
+    matmulF32,
     embedRows,
     rmsNorm,
     rope,

@@ -4,6 +4,7 @@
  * activation-rounding.ts). Readable, not fast: the wasm backend does the same math on packed blocks.
  */
 
+import { PeelError } from "../../util/errors.js";
 import type { WeightMatrix } from "../kernels.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { f16ToF32 } from "../../tensor/f16.js";
@@ -68,5 +69,37 @@ export function embedRows(out: Float32Array, table: WeightMatrix, ids: ArrayLike
   for (let t = 0; t < nTokens; t++) {
     const id = ids[t] as number;
     dequantizeRow(dtype, table.data, id * rowBytes, out, t * cols, cols);
+  }
+}
+
+/**
+ * out (nTokens, rows) = x (nTokens, cols) · wᵀ over plain f32 arrays (training's products). Four weight
+ * rows per pass over a token row so each x element is loaded once per four products; sums in doubles.
+ */
+export function matmulF32(out: Float32Array, w: Float32Array, x: Float32Array, rows: number, cols: number, nTokens: number): void {
+  if (w.length < rows * cols || x.length < nTokens * cols || out.length < nTokens * rows) {
+    throw new PeelError("INVALID_ARGUMENT", `kernels(ts): matmulF32 of ${nTokens}x${cols} by (${rows}x${cols})ᵀ got arrays of ${x.length}, ${w.length} and ${out.length} elements`);
+  }
+  for (let t = 0; t < nTokens; t++) {
+    const xo = t * cols, oo = t * rows;
+    let r = 0;
+    for (; r + 4 <= rows; r += 4) {
+      const w0 = r * cols, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let i = 0; i < cols; i++) {
+        const xi = x[xo + i] as number;
+        s0 += (w[w0 + i] as number) * xi;
+        s1 += (w[w1 + i] as number) * xi;
+        s2 += (w[w2 + i] as number) * xi;
+        s3 += (w[w3 + i] as number) * xi;
+      }
+      out[oo + r] = s0; out[oo + r + 1] = s1; out[oo + r + 2] = s2; out[oo + r + 3] = s3;
+    }
+    for (; r < rows; r++) {
+      const wo = r * cols;
+      let s = 0;
+      for (let i = 0; i < cols; i++) s += (w[wo + i] as number) * (x[xo + i] as number);
+      out[oo + r] = s;
+    }
   }
 }

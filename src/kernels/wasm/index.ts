@@ -184,6 +184,11 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
         runMatmul(prepareMatmul(ex, scratch, w.dtype, op, wp, xp, w.rows, w.cols, nTokens));
       });
     },
+    matmulF32(out, w, x, rows, cols, nTokens) {
+      const wp = input(w, rows * cols, "in-wf");
+      const xp = input(x, nTokens * cols, "in-x");
+      output(out, nTokens * rows, "out", false, (op) => runMatmul({ dtype: "F32", out: op, w: wp, x: xp, rows, cols, nTokens, rowScratch: 0 }));
+    },
     embedRows(out, table, ids, nTokens) {
       const rowBytes = (table.cols / DTYPES[table.dtype].blockElems) * DTYPES[table.dtype].blockBytes;
       for (let t = 0; t < nTokens; t++) {
