@@ -24,12 +24,15 @@ export class Tape {
   private steps: Array<() => void> = [];
   private done = false;
 
-  /** `kernels` does the heavy products (matmulF32) and the ops the inference path shares (rope, rmsNorm). */
-  constructor(readonly kernels: Kernels) {}
+  /**
+   * `kernels` does the heavy products (matmulF32) and the ops the inference path shares (rope, rmsNorm).
+   * With `opts.grad` false nothing is recorded (evaluation): parameters enter as constants.
+   */
+  constructor(readonly kernels: Kernels, private readonly opts: { readonly grad: boolean } = { grad: true }) {}
 
   /** A parameter as a tape value: its gradient is the Param's own grad buffer, so backward accumulates into it. */
   param(p: Param): Value {
-    return { data: p.data, shape: p.shape, needsGrad: true, grad: p.grad };
+    return { data: p.data, shape: p.shape, needsGrad: this.opts.grad, grad: this.opts.grad ? p.grad : undefined };
   }
 
   /** Data no gradient is wanted for (inputs, constants). */
