@@ -18,3 +18,4 @@ export function heapBase(): usize {
   return __heap_base;
 }
 export { matmulKQuantExact, q8kToF32 } from "./matmul-kquants-exact";
+export { transposeF32 } from "./transpose";

@@ -15,13 +15,14 @@ import { generateCommand } from "./commands/generate.js";
 import { infoCommand } from "./commands/info.js";
 import { tokenizeCommand } from "./commands/tokenize.js";
 import { tokenizerCommand } from "./commands/tokenizer.js";
+import { trainCommand } from "./commands/train.js";
 import { EXIT, reportError } from "./exit-codes.js";
 import { commandHelp, generalHelp } from "./help.js";
 import { processIo, type CliIo, type OutStream } from "./io.js";
 import { defaultModels } from "./model-file.js";
 import { peelVersion } from "./version.js";
 
-export const COMMANDS: readonly Command[] = [generateCommand, benchCommand, infoCommand, tokenizeCommand, tokenizerCommand];
+export const COMMANDS: readonly Command[] = [generateCommand, benchCommand, infoCommand, tokenizeCommand, tokenizerCommand, trainCommand];
 
 /** What `peel` with no arguments generates from, once a default model ships in models/. */
 const DEFAULT_PROMPT = "Once upon a time";

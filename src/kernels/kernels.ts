@@ -48,6 +48,14 @@ export interface AttentionShape {
   readonly scale: number;
 }
 
+/** Operands of matmulF32 given transposed. */
+export interface MatmulF32Layout {
+  /** w is (cols, rows) instead of (rows, cols). */
+  readonly wTransposed?: boolean;
+  /** x is (cols, nTokens) instead of (nTokens, cols). */
+  readonly xTransposed?: boolean;
+}
+
 export interface Kernels {
   readonly name: string;
 
@@ -63,8 +71,10 @@ export interface Kernels {
   /**
    * out (nTokens, rows) = x (nTokens, cols) · wᵀ for plain f32 matrices, exact f32 products (no activation
    * rounding): training's forward and backward products. Any Float32Arrays; a backend stages foreign ones.
+   * `layout` says an operand is held transposed (w as (cols, rows), x as (cols, nTokens)), so backward
+   * passes need not transpose in JavaScript.
    */
-  matmulF32(out: Float32Array, w: Float32Array, x: Float32Array, rows: number, cols: number, nTokens: number): void;
+  matmulF32(out: Float32Array, w: Float32Array, x: Float32Array, rows: number, cols: number, nTokens: number, layout?: MatmulF32Layout): void;
   /** out (nTokens, table.cols) = rows `ids` of `table`, dequantized. */
   embedRows(out: Float32Array, table: WeightMatrix, ids: ArrayLike<number>, nTokens: number): void;
   /** out (nTokens, dim) = x / rms(x) · weight, per row. */

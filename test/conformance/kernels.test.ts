@@ -95,6 +95,14 @@ for (const backend of BACKENDS) {
       const out = new Float32Array(nTokens * rows);
       k.matmulF32(out, w, x, rows, cols, nTokens);
       assertWithin(out, want, 1e-6, `matmulF32 ${nTokens}x${cols}·(${rows}x${cols})ᵀ`, massOf(w, rows, cols, x, nTokens));
+      const wT = new Float32Array(w.length), xT = new Float32Array(x.length); // the same operands held transposed
+      for (let r = 0; r < rows; r++) for (let i = 0; i < cols; i++) wT[i * rows + r] = w[r * cols + i] as number;
+      for (let t = 0; t < nTokens; t++) for (let i = 0; i < cols; i++) xT[i * nTokens + t] = x[t * cols + i] as number;
+      for (const [wIn, xIn, layout] of [[wT, x, { wTransposed: true }], [w, xT, { xTransposed: true }], [wT, xT, { wTransposed: true, xTransposed: true }]] as const) {
+        const o2 = new Float32Array(nTokens * rows);
+        k.matmulF32(o2, wIn, xIn, rows, cols, nTokens, layout);
+        assertWithin(o2, out, 0, `matmulF32 with ${JSON.stringify(layout)}`);
+      }
     }
   });
 

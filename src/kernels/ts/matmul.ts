@@ -5,7 +5,7 @@
  */
 
 import { PeelError } from "../../util/errors.js";
-import type { WeightMatrix } from "../kernels.js";
+import type { MatmulF32Layout, WeightMatrix } from "../kernels.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { f16ToF32 } from "../../tensor/f16.js";
 import { dequantizeRow } from "../../formats/gguf/dequant/index.js";
@@ -76,10 +76,12 @@ export function embedRows(out: Float32Array, table: WeightMatrix, ids: ArrayLike
  * out (nTokens, rows) = x (nTokens, cols) · wᵀ over plain f32 arrays (training's products). Four weight
  * rows per pass over a token row so each x element is loaded once per four products; sums in doubles.
  */
-export function matmulF32(out: Float32Array, w: Float32Array, x: Float32Array, rows: number, cols: number, nTokens: number): void {
-  if (w.length < rows * cols || x.length < nTokens * cols || out.length < nTokens * rows) {
-    throw new PeelError("INVALID_ARGUMENT", `kernels(ts): matmulF32 of ${nTokens}x${cols} by (${rows}x${cols})ᵀ got arrays of ${x.length}, ${w.length} and ${out.length} elements`);
+export function matmulF32(out: Float32Array, wIn: Float32Array, xIn: Float32Array, rows: number, cols: number, nTokens: number, layout?: MatmulF32Layout): void {
+  if (wIn.length < rows * cols || xIn.length < nTokens * cols || out.length < nTokens * rows) {
+    throw new PeelError("INVALID_ARGUMENT", `kernels(ts): matmulF32 of ${nTokens}x${cols} by (${rows}x${cols})ᵀ got arrays of ${xIn.length}, ${wIn.length} and ${out.length} elements`);
   }
+  const w = layout?.wTransposed === true ? transposeF32(wIn, cols, rows) : wIn;
+  const x = layout?.xTransposed === true ? transposeF32(xIn, cols, nTokens) : xIn;
   for (let t = 0; t < nTokens; t++) {
     const xo = t * cols, oo = t * rows;
     let r = 0;
@@ -102,4 +104,11 @@ export function matmulF32(out: Float32Array, w: Float32Array, x: Float32Array, r
       out[oo + r] = s;
     }
   }
+}
+
+/** (rows, cols) → (cols, rows). */
+export function transposeF32(a: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c] as number;
+  return t;
 }

@@ -184,9 +184,19 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
         runMatmul(prepareMatmul(ex, scratch, w.dtype, op, wp, xp, w.rows, w.cols, nTokens));
       });
     },
-    matmulF32(out, w, x, rows, cols, nTokens) {
-      const wp = input(w, rows * cols, "in-wf");
-      const xp = input(x, nTokens * cols, "in-x");
+    matmulF32(out, w, x, rows, cols, nTokens, layout) {
+      let wp = input(w, rows * cols, "in-wf");
+      let xp = input(x, nTokens * cols, "in-x");
+      if (layout?.wTransposed === true) {
+        const t = scratch.get("in-wf-t", rows * cols * 4);
+        ex.transposeF32(t, wp, cols, rows);
+        wp = t;
+      }
+      if (layout?.xTransposed === true) {
+        const t = scratch.get("in-x-t", nTokens * cols * 4);
+        ex.transposeF32(t, xp, cols, nTokens);
+        xp = t;
+      }
       output(out, nTokens * rows, "out", false, (op) => runMatmul({ dtype: "F32", out: op, w: wp, x: xp, rows, cols, nTokens, rowScratch: 0 }));
     },
     embedRows(out, table, ids, nTokens) {

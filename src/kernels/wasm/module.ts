@@ -34,11 +34,12 @@ export interface WasmExports {
   readonly storeF16: Fn;
   readonly attention: Fn;
   readonly attentionScratchFloats: Fn;
+  readonly transposeF32: Fn;
 }
 
 const EXPORT_NAMES: ReadonlyArray<keyof WasmExports> = ["heapBase", "quantizeQ8", "quantizeQ8K", "roundRowsF16",
   "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "matmulF32", "matmulF16", "matmulBF16", "matmulLegacy", "matmulKQuant", "matmulKQuantExact", "q8kToF32",
-  "rmsNorm", "rope", "swiglu", "addInPlace", "softmax", "storeF16", "attention", "attentionScratchFloats"];
+  "rmsNorm", "rope", "swiglu", "addInPlace", "softmax", "storeF16", "attention", "attentionScratchFloats", "transposeF32"];
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 

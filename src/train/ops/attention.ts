@@ -4,8 +4,11 @@
  * q (B·T, H·hd), k and v (B·T, Hkv·hd): head h reads kv head ⌊h·Hkv/H⌋ (MHA when Hkv = H, MQA when 1,
  * GQA between). P is kept for the backward pass:
  *   dP = dO·vᵀ, dv += Pᵀ·dO, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dq += dS·k·scale, dk += dSᵀ·q·scale.
+ * Each (window, head) gathers its rows into contiguous (T, hd) blocks so the five products per head run on
+ * the backend's matmul kernel (out = a·bᵀ); only the softmax and its derivative are plain loops.
  */
 
+import type { Kernels } from "../../kernels/kernels.js";
 import type { Tape, Value } from "../autograd/tape.js";
 import { PeelError } from "../../util/errors.js";
 
@@ -17,78 +20,105 @@ export interface AttentionDims {
   readonly headDim: number;
 }
 
+/** Copies head `h` of window `b` out of (B·T, nH·hd) rows into a (T, hd) block, or back when `add`. */
+function gather(src: Float32Array, b: number, h: number, T: number, nH: number, hd: number): Float32Array {
+  const out = new Float32Array(T * hd);
+  for (let t = 0; t < T; t++) {
+    const o = ((b * T + t) * nH + h) * hd;
+    out.set(src.subarray(o, o + hd), t * hd);
+  }
+  return out;
+}
+
+function scatterAdd(dst: Float32Array, block: Float32Array, b: number, h: number, T: number, nH: number, hd: number, scale: number): void {
+  for (let t = 0; t < T; t++) {
+    const o = ((b * T + t) * nH + h) * hd;
+    for (let e = 0; e < hd; e++) dst[o + e] = (dst[o + e] as number) + (block[t * hd + e] as number) * scale;
+  }
+}
+
+/** Row-wise causal softmax of S (T, T) scaled by `scale`, in place; entries above the diagonal become 0. */
+function causalSoftmax(S: Float32Array, T: number, scale: number): void {
+  for (let i = 0; i < T; i++) {
+    const o = i * T;
+    let max = -Infinity;
+    for (let j = 0; j <= i; j++) max = Math.max(max, (S[o + j] as number) * scale);
+    let sum = 0;
+    for (let j = 0; j <= i; j++) {
+      const p = Math.exp((S[o + j] as number) * scale - max);
+      S[o + j] = p;
+      sum += p;
+    }
+    for (let j = 0; j <= i; j++) S[o + j] = (S[o + j] as number) / sum;
+    S.fill(0, o + i + 1, o + T);
+  }
+}
+
 export function causalAttention(tape: Tape, q: Value, k: Value, v: Value, d: AttentionDims): Value {
   const { batch: B, seqLen: T, nHeads: H, nKvHeads: Hkv, headDim: hd } = d;
   if (q.data.length !== B * T * H * hd || k.data.length !== B * T * Hkv * hd || v.data.length !== k.data.length || H % Hkv !== 0) {
     throw new PeelError("INVALID_ARGUMENT", `train: attention shapes q (${q.shape.join(", ")}), k (${k.shape.join(", ")}), v (${v.shape.join(", ")}) ` +
       `do not fit batch ${B}, window ${T}, ${H} heads, ${Hkv} kv heads of ${hd}`);
   }
-  const scale = 1 / Math.sqrt(hd);
-  const qs = H * hd, ks = Hkv * hd, group = H / Hkv;
-  const P = new Float32Array(B * H * T * T);
+  const kern = tape.kernels;
+  const scale = 1 / Math.sqrt(hd), group = H / Hkv;
+  const probs: Float32Array[] = [];
   const y = tape.output(q.shape, [q, k, v]);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const kvh = Math.floor(h / group);
-      for (let i = 0; i < T; i++) {
-        const qo = (b * T + i) * qs + h * hd, po = ((b * H + h) * T + i) * T;
-        let max = -Infinity;
-        for (let j = 0; j <= i; j++) {
-          const ko = (b * T + j) * ks + kvh * hd;
-          let s = 0;
-          for (let e = 0; e < hd; e++) s += (q.data[qo + e] as number) * (k.data[ko + e] as number);
-          s *= scale;
-          P[po + j] = s;
-          if (s > max) max = s;
-        }
-        let sum = 0;
-        for (let j = 0; j <= i; j++) { const p = Math.exp((P[po + j] as number) - max); P[po + j] = p; sum += p; }
-        for (let j = 0; j <= i; j++) {
-          const p = (P[po + j] as number) / sum;
-          P[po + j] = p;
-          const vo = (b * T + j) * ks + kvh * hd;
-          for (let e = 0; e < hd; e++) y.data[qo + e] = (y.data[qo + e] as number) + p * (v.data[vo + e] as number);
-        }
-      }
+      const qb = gather(q.data, b, h, T, H, hd), kb = gather(k.data, b, kvh, T, Hkv, hd), vb = gather(v.data, b, kvh, T, Hkv, hd);
+      const P = new Float32Array(T * T);
+      kern.matmulF32(P, kb, qb, T, hd, T); // S (T queries, T keys) = q · kᵀ
+      causalSoftmax(P, T, scale);
+      const o = new Float32Array(T * hd);
+      kern.matmulF32(o, vb, P, hd, T, T, { wTransposed: true }); // O = P · v
+      scatterAdd(y.data, o, b, h, T, H, hd, 1);
+      probs.push(P);
     }
   }
-  tape.record(y, (gy) => attentionBackward(tape, q, k, v, gy, P, d, scale));
+  tape.record(y, (gy) => attentionBackward(tape, kern, q, k, v, gy, probs, d, scale));
   return y;
 }
 
-function attentionBackward(tape: Tape, q: Value, k: Value, v: Value, gy: Float32Array, P: Float32Array, d: AttentionDims, scale: number): void {
+function attentionBackward(tape: Tape, kern: Kernels, q: Value, k: Value, v: Value, gy: Float32Array, probs: Float32Array[], d: AttentionDims, scale: number): void {
   const { batch: B, seqLen: T, nHeads: H, nKvHeads: Hkv, headDim: hd } = d;
-  const qs = H * hd, ks = Hkv * hd, group = H / Hkv;
-  const gq = q.needsGrad ? tape.grad(q) : new Float32Array(q.data.length);
-  const gk = k.needsGrad ? tape.grad(k) : new Float32Array(k.data.length);
-  const gv = v.needsGrad ? tape.grad(v) : new Float32Array(v.data.length);
-  const dP = new Float64Array(T);
+  const group = H / Hkv;
+  const gq = q.needsGrad ? tape.grad(q) : undefined;
+  const gk = k.needsGrad ? tape.grad(k) : undefined;
+  const gv = v.needsGrad ? tape.grad(v) : undefined;
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const kvh = Math.floor(h / group);
-      for (let i = 0; i < T; i++) {
-        const qo = (b * T + i) * qs + h * hd, po = ((b * H + h) * T + i) * T;
-        let rowDot = 0;
-        for (let j = 0; j <= i; j++) {
-          const vo = (b * T + j) * ks + kvh * hd, p = P[po + j] as number;
-          let s = 0;
-          for (let e = 0; e < hd; e++) {
-            const g = gy[qo + e] as number;
-            s += g * (v.data[vo + e] as number);
-            gv[vo + e] = (gv[vo + e] as number) + p * g;
-          }
-          dP[j] = s;
-          rowDot += s * p;
-        }
-        for (let j = 0; j <= i; j++) {
-          const ds = (P[po + j] as number) * ((dP[j] as number) - rowDot) * scale;
-          if (ds === 0) continue;
-          const ko = (b * T + j) * ks + kvh * hd;
-          for (let e = 0; e < hd; e++) {
-            gq[qo + e] = (gq[qo + e] as number) + ds * (k.data[ko + e] as number);
-            gk[ko + e] = (gk[ko + e] as number) + ds * (q.data[qo + e] as number);
-          }
-        }
+      const P = probs[b * H + h] as Float32Array;
+      const dO = gather(gy, b, h, T, H, hd);
+      const vb = gather(v.data, b, kvh, T, Hkv, hd);
+      if (gv) {
+        const dv = new Float32Array(T * hd);
+        kern.matmulF32(dv, dO, P, hd, T, T, { wTransposed: true, xTransposed: true }); // dv = Pᵀ · dO
+        scatterAdd(gv, dv, b, kvh, T, Hkv, hd, 1);
+      }
+      if (!gq && !gk) continue;
+      const dS = new Float32Array(T * T);
+      kern.matmulF32(dS, vb, dO, T, hd, T); // dP = dO · vᵀ
+      for (let i = 0; i < T; i++) { // dS = P ⊙ (dP − rowsum(dP ⊙ P)), zero above the diagonal
+        const o = i * T;
+        let dot = 0;
+        for (let j = 0; j <= i; j++) dot += (dS[o + j] as number) * (P[o + j] as number);
+        for (let j = 0; j <= i; j++) dS[o + j] = (P[o + j] as number) * ((dS[o + j] as number) - dot);
+        dS.fill(0, o + i + 1, o + T);
+      }
+      if (gq) {
+        const kb = gather(k.data, b, kvh, T, Hkv, hd);
+        const dq = new Float32Array(T * hd);
+        kern.matmulF32(dq, kb, dS, hd, T, T, { wTransposed: true }); // dq = dS · k
+        scatterAdd(gq, dq, b, h, T, H, hd, scale);
+      }
+      if (gk) {
+        const qb = gather(q.data, b, h, T, H, hd);
+        const dk = new Float32Array(T * hd);
+        kern.matmulF32(dk, qb, dS, hd, T, T, { wTransposed: true, xTransposed: true }); // dk = dSᵀ · q
+        scatterAdd(gk, dk, b, kvh, T, Hkv, hd, scale);
       }
     }
   }

@@ -1,7 +1,8 @@
 /**
  * linear: y (N, out) = x (N, in) · Wᵀ, W (out, in) — the layout of inference weight matrices.
- * All three products go through the one kernel the backends make fast, out = a · bᵀ (matmulF32), by
- * transposing operands first (a transpose is one pass over memory; the products are the cubic part):
+ * All three products go through the one kernel the backends make fast, out = a · bᵀ (matmulF32), with
+ * operands marked as held transposed (the backend transposes them in its own memory; the products are the
+ * cubic part):
  *   dx (N, in)   = dy · W    = dy · (Wᵀ)ᵀ
  *   dW (out, in) = dyᵀ · x   = (dyᵀ) · (xᵀ)ᵀ
  */
@@ -21,12 +22,12 @@ export function linear(tape: Tape, x: Value, w: Value): Value {
   tape.record(y, (gy) => {
     if (x.needsGrad) {
       const gx = new Float32Array(n * inDim);
-      k.matmulF32(gx, transpose(w.data, outDim, inDim), gy, inDim, outDim, n);
+      k.matmulF32(gx, w.data, gy, inDim, outDim, n, { wTransposed: true });
       addInto(tape.grad(x), gx);
     }
     if (w.needsGrad) {
       const gw = new Float32Array(outDim * inDim);
-      k.matmulF32(gw, transpose(x.data, n, inDim), transpose(gy, n, outDim), inDim, n, outDim);
+      k.matmulF32(gw, x.data, gy, inDim, n, outDim, { wTransposed: true, xTransposed: true });
       addInto(tape.grad(w), gw);
     }
   });

@@ -1,0 +1,190 @@
+/**
+ * A whole training run in one directory: prepare the data (or reload it on --resume), build or load the
+ * model, loop trainer steps with validation, logs, the loss curve and checkpoints, stop cleanly on abort
+ * (saving a checkpoint first), and export the result to GGUF when the architecture allows. The terminal
+ * output is the caller's (the CLI's) business: everything reportable goes through `hooks`.
+ */
+
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Kernels } from "../../kernels/kernels.js";
+import type { BpeKind, TrainedBpe } from "../../tokenizer/train/train-bpe.js";
+import { PeelError } from "../../util/errors.js";
+import { yieldToEventLoop } from "../../util/yield.js";
+import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.node.js";
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type LossHistory } from "../checkpoint/checkpoint.js";
+import { splitTokens } from "../data/batches.js";
+import { writeLlamaGgufFile } from "../export/gguf.node.js";
+import { checkGgufExportable, type GgufExportDType } from "../export/gguf.js";
+import { createTrainer, type StepResult, type TrainHyperparameters, type Trainer } from "../loop/trainer.js";
+import { validateTrainModelConfig, type TrainModelConfig } from "../model/config.js";
+import { countParams, createParams, initParams, type ModelParams } from "../model/params.js";
+import { createJsonlLog } from "../report/jsonl.node.js";
+import { lossCurveSvg } from "../report/loss-curve-svg.js";
+import { loadPreparedData, prepareData, RUN_FILES } from "./prepare-data.node.js";
+
+export interface NewRunOptions {
+  readonly files: readonly string[];
+  readonly tokenizerFile?: string;
+  readonly vocabSize: number;
+  readonly tokenizerKind: BpeKind;
+  readonly valFraction: number;
+  /** Everything but vocabSize, which the tokenizer decides. */
+  readonly model: Omit<TrainModelConfig, "vocabSize">;
+  readonly hyper: TrainHyperparameters;
+  /** Replace an existing, non-empty output directory. */
+  readonly force: boolean;
+}
+
+export interface TrainRunOptions {
+  readonly outDir: string;
+  /** A new run; absent means resume the checkpoint in outDir. */
+  readonly fresh?: NewRunOptions;
+  readonly evalEvery: number;
+  readonly saveEvery: number;
+  readonly exportDtype: GgufExportDType;
+  readonly name: string;
+  readonly kernels: Kernels;
+  readonly signal?: AbortSignal;
+  readonly hooks?: TrainRunHooks;
+}
+
+export interface TrainRunHooks {
+  onPhase?(message: string): void;
+  onTokenizerProgress?(done: number, total: number): void;
+  onStart?(info: RunInfo): void;
+  onStep?(r: StepResult, elapsedMs: number): void;
+  onEval?(step: number, valLoss: number): void;
+  onSave?(step: number, dir: string): void;
+}
+
+export interface RunInfo {
+  readonly config: TrainModelConfig;
+  readonly hyper: TrainHyperparameters;
+  readonly parameters: number;
+  readonly trainTokens: number;
+  readonly valTokens: number;
+  readonly startStep: number;
+}
+
+export interface RunSummary {
+  readonly steps: number;
+  readonly interrupted: boolean;
+  readonly trainLoss: number | undefined;
+  readonly valLoss: number | undefined;
+  readonly elapsedMs: number;
+  readonly tokensPerSecond: number;
+  /** The exported model, when the architecture exports to GGUF and the run finished. */
+  readonly gguf: string | undefined;
+  /** Why no GGUF was written, when none was. */
+  readonly noGgufReason: string | undefined;
+}
+
+interface Prepared {
+  readonly trained: TrainedBpe;
+  readonly params: ModelParams;
+  readonly trainer: Trainer;
+  readonly history: { train: Array<{ step: number; loss: number }>; val: Array<{ step: number; loss: number }> };
+  readonly elapsedMs: number;
+  readonly run: Record<string, string | number | boolean>;
+  readonly valFraction: number;
+}
+
+function checkOutDir(dir: string, force: boolean): void {
+  if (existsSync(dir) && readdirSync(dir).length > 0 && !force) {
+    throw new PeelError("INVALID_ARGUMENT", `${dir} already exists and is not empty; pass --force to train into it anyway (its files will be replaced), or --resume to continue the run saved there`);
+  }
+  mkdirSync(dir, { recursive: true });
+}
+
+async function startFresh(o: TrainRunOptions, f: NewRunOptions): Promise<Prepared> {
+  checkOutDir(o.outDir, f.force);
+  const data = await prepareData({
+    files: f.files, vocabSize: f.vocabSize, kind: f.tokenizerKind, outDir: o.outDir,
+    ...(f.tokenizerFile !== undefined ? { tokenizerFile: f.tokenizerFile } : {}),
+    ...(o.hooks?.onPhase ? { onPhase: (m: string) => o.hooks?.onPhase?.(m) } : {}),
+    ...(o.hooks?.onTokenizerProgress ? { onTokenizerProgress: (d: number, t: number) => o.hooks?.onTokenizerProgress?.(d, t) } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  const config: TrainModelConfig = { ...f.model, vocabSize: data.tokenizer.vocabSize };
+  validateTrainModelConfig(config);
+  const split = splitTokens(data.tokens, f.valFraction, f.hyper.seqLen);
+  const params = createParams(config);
+  initParams(params, f.hyper.seed);
+  const trainer = createTrainer(o.kernels, params, f.hyper, split);
+  const run = { dataFiles: f.files.join(", "), textBytes: data.textBytes, tokens: data.tokens.length, valFraction: f.valFraction };
+  return { trained: data.trained, params, trainer, history: { train: [], val: [] }, elapsedMs: 0, run, valFraction: f.valFraction };
+}
+
+async function resume(o: TrainRunOptions): Promise<Prepared> {
+  const ckDir = join(o.outDir, RUN_FILES.checkpoint);
+  const ck = await loadCheckpoint(ckDir);
+  const data = await loadPreparedData(o.outDir);
+  if (data.tokenizer.vocabSize !== ck.state.model.vocabSize) {
+    throw new PeelError("FORMAT", `${o.outDir}: the checkpoint's model has ${ck.state.model.vocabSize} tokens but tokenizer.json has ${data.tokenizer.vocabSize}`);
+  }
+  const valFraction = Number(ck.state.run["valFraction"]);
+  if (!(valFraction > 0 && valFraction < 1)) throw new PeelError("FORMAT", `${ckDir}: state.json has no valid run.valFraction`);
+  if (ck.state.step >= ck.state.hyper.steps) {
+    throw new PeelError("INVALID_ARGUMENT", `${o.outDir}: the saved run already finished its ${ck.state.hyper.steps} steps; nothing to resume`);
+  }
+  const split = splitTokens(data.tokens, valFraction, ck.state.hyper.seqLen);
+  const trainer = createTrainer(o.kernels, ck.params, ck.state.hyper, split, ck.snapshot);
+  const history = { train: [...ck.state.history.train], val: [...ck.state.history.val] };
+  return { trained: data.trained, params: ck.params, trainer, history, elapsedMs: ck.state.elapsedMs, run: { ...ck.state.run }, valFraction };
+}
+
+export async function runTraining(o: TrainRunOptions): Promise<RunSummary> {
+  if (!(Number.isInteger(o.evalEvery) && o.evalEvery >= 1)) throw new PeelError("INVALID_ARGUMENT", `train: evalEvery must be an integer ≥ 1, got ${o.evalEvery}`);
+  if (!(Number.isInteger(o.saveEvery) && o.saveEvery >= 1)) throw new PeelError("INVALID_ARGUMENT", `train: saveEvery must be an integer ≥ 1, got ${o.saveEvery}`);
+  let exportProblem: string | undefined;
+  const p = o.fresh !== undefined ? await startFresh(o, o.fresh) : await resume(o);
+  try { checkGgufExportable(p.params.config); } catch (e) { exportProblem = (e as Error).message; }
+  const { trainer, history } = p;
+  const hyper = trainer.hyper;
+  const log = createJsonlLog(join(o.outDir, RUN_FILES.log), { append: o.fresh === undefined });
+  o.hooks?.onStart?.({ config: p.params.config, hyper, parameters: countParams(p.params), trainTokens: Number(p.run["tokens"]) * (1 - p.valFraction), valTokens: Number(p.run["tokens"]) * p.valFraction, startStep: trainer.step });
+  const startedAt = performance.now();
+  const elapsed = (): number => p.elapsedMs + (performance.now() - startedAt);
+  const save = async (): Promise<void> => {
+    const dir = join(o.outDir, RUN_FILES.checkpoint);
+    await saveCheckpoint(dir, p.params, trainer.snapshot(), {
+      format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, model: p.params.config, hyper, elapsedMs: elapsed(), history: history as LossHistory, run: p.run,
+    });
+    writeFileSync(join(o.outDir, RUN_FILES.curve), lossCurveSvg(history, { title: `${o.name}: loss by step` }));
+    o.hooks?.onSave?.(trainer.step, dir);
+  };
+  let interrupted = false, tokens = 0, lastTrain: number | undefined;
+  try {
+    while (trainer.step < hyper.steps) {
+      if (o.signal?.aborted) { interrupted = true; break; }
+      const r = trainer.trainStep();
+      tokens += r.tokens;
+      lastTrain = r.loss;
+      history.train.push({ step: r.step, loss: r.loss });
+      log.write({ type: "step", step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, tokens: r.tokens, elapsedMs: Math.round(elapsed()) });
+      o.hooks?.onStep?.(r, elapsed());
+      if (r.step % o.evalEvery === 0 || r.step === hyper.steps) {
+        const val = trainer.evaluate();
+        history.val.push({ step: r.step, loss: val });
+        log.write({ type: "eval", step: r.step, valLoss: val });
+        o.hooks?.onEval?.(r.step, val);
+      }
+      if (r.step % o.saveEvery === 0 || r.step === hyper.steps) await save();
+      await yieldToEventLoop(); // lets Ctrl-C (the abort signal) through between steps
+    }
+    if (interrupted) await save();
+  } finally {
+    log.close();
+  }
+  let gguf: string | undefined;
+  if (!interrupted && exportProblem === undefined) {
+    gguf = join(o.outDir, RUN_FILES.gguf);
+    await writeLlamaGgufFile(gguf, p.params, p.trained, { name: o.name, dtype: o.exportDtype, force: true, description: `trained by peel train for ${trainer.step} steps` });
+  }
+  const ms = performance.now() - startedAt;
+  return {
+    steps: trainer.step, interrupted, trainLoss: lastTrain, valLoss: history.val.at(-1)?.loss, elapsedMs: elapsed(),
+    tokensPerSecond: ms > 0 ? tokens / (ms / 1000) : 0, gguf, noGgufReason: interrupted ? "the run was interrupted" : exportProblem,
+  };
+}
