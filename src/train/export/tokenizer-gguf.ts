@@ -7,8 +7,13 @@
  *  - "sentencepiece" → model "llama" (Llama 2 style): llama.cpp merges the adjacent pair whose joined text is
  *    the highest-scoring piece, so each merged piece scores minus the rank of the merge that made it first:
  *    earlier merges win, as in the trainer's merge order. <unk> 0 / <s> 1 / </s> 2, BOS added, "▁" prefix.
- * Scores cannot express "this pair is not a merge": where a piece could be joined from a pair other than the
- * one learned, the score-based encoder may join it while the merge list would not (rare; see the tests).
+ * Known differences from tokenizer.json, all llama.cpp behaviour that Peel's GGUF tokenizer copies:
+ *  - scores cannot say "this pair is not a merge": the score-ranked encoder joins any adjacent pair whose text
+ *    is a piece, so a literal "<0x41>" in the text can become the byte piece; on the test corpus nothing else
+ *    differed (a piece joinable from a pair other than its merge could, in principle);
+ *  - llama.cpp promotes pieces that look like control tokens ("<|end|>", "<|im_end|>", "</s>", ...) to
+ *    control/end-of-generation tokens by their text, so a learned piece with such a text stops generation;
+ *  - the "gpt-2" pre-tokenizer turns on llama.cpp's clean-up of spaces before punctuation when decoding.
  */
 
 import { kv } from "../../formats/gguf/write.js";

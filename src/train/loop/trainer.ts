@@ -10,7 +10,7 @@ import type { Kernels } from "../../kernels/kernels.js";
 import { createRng, restoreRng, type RngState, type StatefulRng } from "../../sample/rng.js";
 import { PeelError } from "../../util/errors.js";
 import { Tape } from "../autograd/tape.js";
-import { evalBatches, sampleBatch, type EvalBatch } from "../data/batches.js";
+import { evalBatches, sampleBatch, type Batch, type EvalBatch } from "../data/batches.js";
 import { forwardLoss } from "../model/forward.js";
 import type { ModelParams } from "../model/params.js";
 import { createAdamW, validateAdamWOptions, type AdamW, type AdamWOptions, type AdamWState } from "../optim/adamw.js";
@@ -65,8 +65,10 @@ export interface Trainer {
   readonly hyper: TrainHyperparameters;
   /** Optimizer steps taken so far. */
   readonly step: number;
-  /** Takes one optimizer step. */
+  /** Takes one optimizer step on `accumulation` micro-batches drawn by the seeded sampler. */
   trainStep(): StepResult;
+  /** Takes one optimizer step on the given micro-batches (benchmarks, custom data feeds); the sampler is not used. */
+  trainStepOn(batches: readonly Batch[]): StepResult;
   /** Mean loss over the fixed validation windows (no gradients). */
   evaluate(): number;
   snapshot(): TrainerSnapshot;
@@ -110,16 +112,18 @@ export function createTrainer(kernels: Kernels, params: ModelParams, hyper: Trai
     hyper,
     get step() { return step; },
     trainStep(): StepResult {
+      return this.trainStepOn(Array.from({ length: hyper.accumulation }, () => sampleBatch(data.train, B, T, rng)));
+    },
+    trainStepOn(batches: readonly Batch[]): StepResult {
       for (const p of params.list) p.grad.fill(0);
       let lossSum = 0;
-      for (let a = 0; a < hyper.accumulation; a++) {
-        const batch = sampleBatch(data.train, B, T, rng);
+      for (const batch of batches) {
         const tape = new Tape(kernels);
-        const loss = forwardLoss(tape, params, batch.inputs, batch.targets, B, T);
+        const loss = forwardLoss(tape, params, batch.inputs, batch.targets, batch.inputs.length / T, T);
         lossSum += loss.data[0] as number;
-        tape.backward(loss, 1 / hyper.accumulation);
+        tape.backward(loss, 1 / batches.length);
       }
-      const loss = lossSum / hyper.accumulation;
+      const loss = lossSum / batches.length;
       if (!Number.isFinite(loss)) {
         throw new PeelError("INVALID_ARGUMENT", `train: the loss became ${loss} at step ${step + 1}; lower the learning rate (now ${learningRateAt(step, hyper.schedule)}) or the clip norm`);
       }
@@ -127,7 +131,7 @@ export function createTrainer(kernels: Kernels, params: ModelParams, hyper: Trai
       const lr = learningRateAt(step, hyper.schedule);
       optimizer.step(lr);
       step++;
-      return { step, loss, lr, gradNorm, tokens: B * T * hyper.accumulation };
+      return { step, loss, lr, gradNorm, tokens: batches.reduce((n, b) => n + b.inputs.length, 0) };
     },
     evaluate(): number {
       valBatches ??= evalBatches(data.val, B, T, hyper.evalBatches);
