@@ -19,3 +19,4 @@ export function heapBase(): usize {
 }
 export { matmulKQuantExact, q8kToF32 } from "./matmul-kquants-exact";
 export { transposeF32 } from "./transpose";
+export { gelu, geluBackward, swigluBackward } from "./train-elementwise";

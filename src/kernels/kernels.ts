@@ -92,6 +92,12 @@ export interface Kernels {
     shape: AttentionShape, scratch: Float32Array, probs?: Float32Array): void;
   /** out (n) = silu(gate) · up. */
   swiglu(out: Float32Array, gate: Float32Array, up: Float32Array, n: number): void;
+  /** out (n) = gelu(x), tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (GPT-2, ggml). Training. */
+  gelu(out: Float32Array, x: Float32Array, n: number): void;
+  /** dx (n) += dy · gelu'(x). Training. */
+  geluBackward(dx: Float32Array, x: Float32Array, dy: Float32Array, n: number): void;
+  /** dGate (n) += dy · up · silu'(gate), dUp (n) += dy · silu(gate): SwiGLU's backward. Training. */
+  swigluBackward(dGate: Float32Array, dUp: Float32Array, gate: Float32Array, up: Float32Array, dy: Float32Array, n: number): void;
   /** acc (n) += x. */
   addInPlace(acc: Float32Array, x: Float32Array, n: number): void;
   /** x (n) ← softmax(x) in place. */

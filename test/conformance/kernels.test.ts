@@ -106,6 +106,27 @@ for (const backend of BACKENDS) {
     }
   });
 
+  test(`${b}: training element-wise kernels within 1e-6 (gelu) and 1e-5 (backwards: f32 with cancellation) relative, odd lengths`, async () => {
+    const k = await kernels;
+    const rng = createRng(78);
+    for (const n of [1, 7, 64, 1001]) {
+      const x = randomF32(rng, n).map((v) => v * 3), dy = randomF32(rng, n), up = randomF32(rng, n), seed = randomF32(rng, n);
+      const want = new Float32Array(n), got = new Float32Array(n);
+      ref.gelu(want, x, n);
+      k.gelu(got, x, n);
+      assertWithin(got, want, 1e-6, `gelu n=${n}`, Float32Array.from(want, (v) => Math.max(1, Math.abs(v))));
+      const wantDx = seed.slice(), gotDx = seed.slice(); // backward kernels add into their outputs
+      ref.geluBackward(wantDx, x, dy, n);
+      k.geluBackward(gotDx, x, dy, n);
+      assertWithin(gotDx, wantDx, 1e-5, `geluBackward n=${n}`, Float32Array.from(wantDx, (v) => Math.max(1, Math.abs(v))));
+      const wg = seed.slice(), wu = dy.slice(), gg = seed.slice(), gu = dy.slice();
+      ref.swigluBackward(wg, wu, x, up, dy, n);
+      k.swigluBackward(gg, gu, x, up, dy, n);
+      assertWithin(gg, wg, 1e-5, `swigluBackward dGate n=${n}`, Float32Array.from(wg, (v) => Math.max(1, Math.abs(v))));
+      assertWithin(gu, wu, 1e-5, `swigluBackward dUp n=${n}`, Float32Array.from(wu, (v) => Math.max(1, Math.abs(v))));
+    }
+  });
+
   test(`${b}: rmsNorm within 1e-6`, async () => {
     const k = await kernels;
     const rng = createRng(1);

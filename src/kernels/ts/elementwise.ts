@@ -29,3 +29,34 @@ export function softmax(x: Float32Array, n: number): void {
   const inv = 1 / sum;
   for (let i = 0; i < n; i++) x[i] = (x[i] as number) * inv;
 }
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+
+/** out (n) = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) */
+export function gelu(out: Float32Array, x: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = x[i] as number;
+    out[i] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + GELU_A * v * v * v)));
+  }
+}
+
+/** dx (n) += dy · gelu'(x) */
+export function geluBackward(dx: Float32Array, x: Float32Array, dy: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = x[i] as number;
+    const t = Math.tanh(GELU_C * (v + GELU_A * v * v * v));
+    const d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * GELU_C * (1 + 3 * GELU_A * v * v);
+    dx[i] = (dx[i] as number) + (dy[i] as number) * d;
+  }
+}
+
+/** dGate (n) += dy · up · s·(1 + gate·(1 − s)), dUp (n) += dy · gate · s, with s = σ(gate) */
+export function swigluBackward(dGate: Float32Array, dUp: Float32Array, gate: Float32Array, up: Float32Array, dy: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const g = gate[i] as number, d = dy[i] as number;
+    const s = 1 / (1 + Math.exp(-g));
+    dGate[i] = (dGate[i] as number) + d * (up[i] as number) * s * (1 + g * (1 - s));
+    dUp[i] = (dUp[i] as number) + d * g * s;
+  }
+}

@@ -11,7 +11,7 @@ import { embedRows, matmul, matmulF32, type MatmulScratch } from "./matmul.js";
 import { rmsNorm } from "./norm.js";
 import { rope } from "./rope.js";
 import { attention, storeKv } from "./attention.js";
-import { addInPlace, softmax, swiglu } from "./elementwise.js";
+import { addInPlace, gelu, geluBackward, softmax, swiglu, swigluBackward } from "./elementwise.js";
 
 /** Weight types the reference backend can multiply (every type the GGUF dequantizers handle). */
 export const TS_WEIGHT_TYPES: readonly DType[] = ["F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0",
@@ -45,6 +45,9 @@ export function createTsKernels(): Kernels {
     storeKv,
     attention,
     swiglu,
+    gelu,
+    geluBackward,
+    swigluBackward,
     addInPlace,
     softmax,
   };

@@ -265,6 +265,21 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const upp = input(up, n, "in-w");
       output(out, n, "out", false, (op) => ex.swiglu(op, gp, upp, n));
     },
+    gelu(out, x, n) {
+      const xp = input(x, n, "in-x");
+      output(out, n, "out", false, (op) => ex.gelu(op, xp, n));
+    },
+    geluBackward(dx, x, dy, n) {
+      const xp = input(x, n, "in-x");
+      const dyp = input(dy, n, "in-w");
+      output(dx, n, "io-x", true, (dxp) => ex.geluBackward(dxp, xp, dyp, n));
+    },
+    swigluBackward(dGate, dUp, gate, up, dy, n) {
+      const gp = input(gate, n, "in-x");
+      const upp = input(up, n, "in-w");
+      const dyp = input(dy, n, "in-q");
+      output(dGate, n, "io-x", true, (dgp) => output(dUp, n, "io-x2", true, (dup) => ex.swigluBackward(dgp, dup, gp, upp, dyp, n)));
+    },
     addInPlace(acc, x, n) {
       const xp = input(x, n, "in-x");
       output(acc, n, "io-x2", true, (ap) => ex.addInPlace(ap, xp, n));

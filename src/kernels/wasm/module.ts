@@ -35,11 +35,15 @@ export interface WasmExports {
   readonly attention: Fn;
   readonly attentionScratchFloats: Fn;
   readonly transposeF32: Fn;
+  readonly gelu: Fn;
+  readonly geluBackward: Fn;
+  readonly swigluBackward: Fn;
 }
 
 const EXPORT_NAMES: ReadonlyArray<keyof WasmExports> = ["heapBase", "quantizeQ8", "quantizeQ8K", "roundRowsF16",
   "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "matmulF32", "matmulF16", "matmulBF16", "matmulLegacy", "matmulKQuant", "matmulKQuantExact", "q8kToF32",
-  "rmsNorm", "rope", "swiglu", "addInPlace", "softmax", "storeF16", "attention", "attentionScratchFloats", "transposeF32"];
+  "rmsNorm", "rope", "swiglu", "addInPlace", "softmax", "storeF16", "attention", "attentionScratchFloats", "transposeF32",
+  "gelu", "geluBackward", "swigluBackward"];
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 

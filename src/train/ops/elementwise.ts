@@ -37,24 +37,11 @@ export function relu(tape: Tape, x: Value): Value {
   return y;
 }
 
-const GELU_C = Math.sqrt(2 / Math.PI);
-
-/** 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+/** 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), forward and backward on the backend's kernels. */
 export function gelu(tape: Tape, x: Value): Value {
   const y = tape.output(x.shape, [x]);
-  for (let i = 0; i < y.data.length; i++) {
-    const v = x.data[i] as number;
-    y.data[i] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + 0.044715 * v * v * v)));
-  }
-  tape.record(y, (g) => {
-    const gx = tape.grad(x);
-    for (let i = 0; i < g.length; i++) {
-      const v = x.data[i] as number;
-      const th = Math.tanh(GELU_C * (v + 0.044715 * v * v * v));
-      const d = 0.5 * (1 + th) + 0.5 * v * (1 - th * th) * GELU_C * (1 + 3 * 0.044715 * v * v);
-      gx[i] = (gx[i] as number) + (g[i] as number) * d;
-    }
-  });
+  tape.kernels.gelu(y.data, x.data, y.data.length);
+  tape.record(y, (g) => tape.kernels.geluBackward(tape.grad(x), x.data, g, g.length));
   return y;
 }
 
@@ -64,14 +51,10 @@ export function swiglu(tape: Tape, gate: Value, up: Value): Value {
   const y = tape.output(gate.shape, [gate, up]);
   tape.kernels.swiglu(y.data, gate.data, up.data, y.data.length);
   tape.record(y, (g) => {
-    const gg = gate.needsGrad ? tape.grad(gate) : undefined;
-    const gu = up.needsGrad ? tape.grad(up) : undefined;
-    for (let i = 0; i < g.length; i++) {
-      const a = gate.data[i] as number, u = up.data[i] as number, gi = g[i] as number;
-      const s = 1 / (1 + Math.exp(-a));
-      if (gg) gg[i] = (gg[i] as number) + gi * u * s * (1 + a * (1 - s));
-      if (gu) gu[i] = (gu[i] as number) + gi * a * s;
-    }
+    // both gradients are computed together; a side that needs none gets a throwaway buffer
+    const gg = gate.needsGrad ? tape.grad(gate) : new Float32Array(g.length);
+    const gu = up.needsGrad ? tape.grad(up) : new Float32Array(g.length);
+    tape.kernels.swigluBackward(gg, gu, gate.data, up.data, g, g.length);
   });
   return y;
 }
