@@ -1,7 +1,10 @@
 /**
- * `npm run bench`: Peel's speed benchmarks (not tests; they print tables). Today: tokenizers.
+ * `npm run bench`: Peel's speed benchmarks (not tests; they print tables): tokenizers, then training
+ * against TensorFlow.js. The llama.cpp side-by-side runs are `npm run bench:llamacpp` (they need model files).
  */
 
 import { benchTokenizers } from "./tokenizers.js";
 
 await benchTokenizers();
+console.log("");
+await import("./train.js");

@@ -11,3 +11,6 @@ export { loadTiktokenFile, type LoadTiktokenOptions } from "./tokenizer/tiktoken
 export { trainBpeFiles, readTrainingFiles } from "./tokenizer/train/files.node.js";
 export { createWasmKernels, physicalCores } from "./kernels/wasm/index.node.js";
 export { writeSafetensorsFile, type WriteSafetensorsFileOptions } from "./formats/safetensors/write.node.js";
+export { runTraining, type TrainRunOptions, type NewRunOptions, type TrainRunHooks, type RunSummary, type RunInfo } from "./train/run/run.node.js";
+export { saveCheckpoint, loadCheckpoint } from "./train/checkpoint/checkpoint.node.js";
+export { writeLlamaGgufFile } from "./train/export/gguf.node.js";

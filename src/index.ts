@@ -28,3 +28,21 @@ export { generate, type GenerateOptions, type Generation, type GeneratedToken, t
 export { readSafetensors, readSafetensorsHeader, readSafetensorsTensors, type ReadSafetensorsOptions, type SafetensorsFile } from "./formats/safetensors/read.js";
 export { writeSafetensors, type SafetensorsWriteSpec } from "./formats/safetensors/write.js";
 export type { SafetensorsHeader, SafetensorsTensorInfo, SafetensorsRawTensor, SafetensorsDType } from "./formats/safetensors/types.js";
+
+// training (train/): configs and parameters, the tape and the batched forward, optimizer, trainer, export
+export {
+  PRESETS, PRESET_NAMES, validateTrainModelConfig,
+  type TrainModelConfig, type PresetName, type NormKind, type PositionKind, type ActivationKind,
+} from "./train/model/config.js";
+export { createParams, initParams, countParams, type Param, type ModelParams, type LayerParams } from "./train/model/params.js";
+export { Tape, type Value } from "./train/autograd/tape.js";
+export { forwardLogits, forwardLoss } from "./train/model/forward.js";
+export { createAdamW, type AdamW, type AdamWOptions, type AdamWState } from "./train/optim/adamw.js";
+export { clipGradNorm } from "./train/optim/clip.js";
+export { learningRateAt, type LrSchedule } from "./train/optim/schedule.js";
+export { splitTokens, sampleBatch, evalBatches, type Batch, type EvalBatch } from "./train/data/batches.js";
+export {
+  createTrainer, type Trainer, type TrainHyperparameters, type TrainData, type TrainerSnapshot, type StepResult,
+} from "./train/loop/trainer.js";
+export { exportLlamaGguf, GGUF_EXPORT_DTYPES, type GgufExportDType, type GgufExportOptions } from "./train/export/gguf.js";
+export { lossCurveSvg, type LossCurves } from "./train/report/loss-curve-svg.js";
