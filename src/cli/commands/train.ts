@@ -105,17 +105,26 @@ function formatDuration(ms: number): string {
 
 /** Progress: a redrawn line on a terminal, else one plain line per validation (and the first step). */
 function progress(stderr: OutStream): TrainRunHooks & { finish(): void } {
-  let totalSteps = 0, startStep = 0, val: number | undefined, drawn = false, last = -Infinity;
-  const line = (step: number, loss: number, elapsedMs: number, tokPerSec: number): string => {
+  let totalSteps = 0, startStep = 0, val: number | undefined, drawn = false, last = -Infinity, tokenizerLine = false;
+  const line = (step: number, loss: number, elapsedMs: number, tokPerSec: number, bar: boolean): string => {
     const done = step - startStep, left = totalSteps - step;
     const eta = done > 0 ? formatDuration((elapsedMs / done) * left) : "?";
-    return `step ${step}/${totalSteps} loss ${loss.toFixed(4)}${val !== undefined ? ` val ${val.toFixed(4)}` : ""} | ${Math.round(tokPerSec)} tok/s | ETA ${eta}`;
+    const filled = Math.round((20 * step) / Math.max(1, totalSteps));
+    const graphic = bar ? ` [${"#".repeat(filled)}${"-".repeat(20 - filled)}]` : "";
+    return `step ${step}/${totalSteps}${graphic} loss ${loss.toFixed(4)}${val !== undefined ? ` val ${val.toFixed(4)}` : ""} | ${Math.round(tokPerSec)} tok/s | ETA ${eta}`;
   };
-  let runStart = 0, tokens = 0, lastLoss = NaN, lastStep = 0;
+  const width = (): number => Math.max(40, (stderr.columns ?? 80) - 1);
+  let runStart = 0, tokens = 0, lastLoss = NaN;
   return {
-    onPhase: (m) => stderr.write(`${m}\n`),
+    onPhase(m) {
+      if (tokenizerLine) stderr.write("\r\x1b[K");
+      tokenizerLine = false;
+      stderr.write(`${m}\n`);
+    },
     onTokenizerProgress(done, total) {
-      if (stderr.isTTY === true) stderr.write(`\rtokenizer: ${done}/${total} merges\x1b[K${done >= total ? "\n" : ""}`);
+      if (stderr.isTTY !== true) return;
+      tokenizerLine = true;
+      stderr.write(`\rtokenizer: ${done}/${total} merges\x1b[K`);
     },
     onStart(info) {
       totalSteps = info.hyper.steps;
@@ -131,24 +140,24 @@ function progress(stderr: OutStream): TrainRunHooks & { finish(): void } {
     onStep(r) {
       tokens += r.tokens;
       lastLoss = r.loss;
-      lastStep = r.step;
       const elapsed = performance.now() - runStart;
       const tps = tokens / Math.max(elapsed / 1000, 1e-9);
       if (stderr.isTTY === true) {
         if (elapsed - last < 100 && r.step < totalSteps) return;
         last = elapsed;
         drawn = true;
-        stderr.write(`\r${line(r.step, r.loss, elapsed, tps).slice(0, Math.max(20, (stderr.columns ?? 80) - 1))}\x1b[K`);
+        stderr.write(`\r${line(r.step, r.loss, elapsed, tps, true).slice(0, width())}\x1b[K`);
       } else if (r.step === startStep + 1) {
-        stderr.write(`${line(r.step, r.loss, elapsed, tps)}\n`);
+        stderr.write(`${line(r.step, r.loss, elapsed, tps, false)}\n`);
       }
     },
     onEval(step, v) {
       val = v;
       const elapsed = performance.now() - runStart;
-      if (stderr.isTTY !== true) stderr.write(`${line(step, lastLoss, elapsed, tokens / Math.max(elapsed / 1000, 1e-9))}\n`);
-      else if (drawn) stderr.write(`\r${line(step, lastLoss, elapsed, tokens / Math.max(elapsed / 1000, 1e-9))}\x1b[K\n`);
-      void lastStep;
+      const tps = tokens / Math.max(elapsed / 1000, 1e-9);
+      // on a terminal each validation leaves a line behind (the curve so far); elsewhere these are the only lines
+      if (stderr.isTTY !== true) stderr.write(`${line(step, lastLoss, elapsed, tps, false)}\n`);
+      else stderr.write(`\r${line(step, lastLoss, elapsed, tps, false).slice(0, width())}\x1b[K\n`);
     },
     finish() {
       if (drawn) stderr.write("\r\x1b[K");
