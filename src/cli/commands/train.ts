@@ -14,7 +14,7 @@ import { BACKEND_OPTIONS, parseBackendArgs } from "../model-file.js";
 import { MAX_VOCAB_SIZE, minVocabSize } from "../../tokenizer/train/train-bpe.js";
 import { ACTIVATION_KINDS, NORM_KINDS, POSITION_KINDS, PRESET_NAMES, PRESETS, type TrainModelConfig } from "../../train/model/config.js";
 import type { TrainHyperparameters } from "../../train/loop/trainer.js";
-import { GGUF_EXPORT_DTYPES, type GgufExportDType } from "../../train/export/gguf.js";
+import { GGUF_EXPORT_DTYPES } from "../../train/export/gguf.js";
 import type { NewRunOptions, RunSummary, TrainRunHooks } from "../../train/run/run.node.js";
 
 /** Defaults: a ~1M-parameter model that trains on a laptop's CPU in minutes. */
@@ -161,6 +161,7 @@ function progress(stderr: OutStream): TrainRunHooks & { finish(): void } {
     },
     finish() {
       if (drawn) stderr.write("\r\x1b[K");
+      drawn = false;
     },
   };
 }
@@ -184,9 +185,11 @@ async function run({ args, io, signal }: CommandContext): Promise<number> {
   }
   const fresh = resume ? undefined : freshArgs(args, io.cwd);
   const backend = parseBackendArgs(args);
-  const exportDtype = choice(args, "export-dtype", GGUF_EXPORT_DTYPES) ?? "F32" as GgufExportDType;
-  const evalEvery = intOpt(args, "eval-every", 1, 1e9) ?? DEFAULTS.evalEvery;
-  const saveEvery = intOpt(args, "save-every", 1, 1e9) ?? evalEvery * 5;
+  // unset reporting flags: the saved run's on --resume, else the defaults (run.node.ts)
+  const exportDtype = choice(args, "export-dtype", GGUF_EXPORT_DTYPES);
+  const evalEvery = intOpt(args, "eval-every", 1, 1e9);
+  const saveEvery = intOpt(args, "save-every", 1, 1e9) ?? (evalEvery !== undefined ? evalEvery * 5 : undefined);
+  const name = stringOpt(args, "name");
   const { runTraining } = await import("../../train/run/run.node.js");
   const kernels = backend.backend === "ts"
     ? (await import("../../kernels/ts/index.js")).createTsKernels()
@@ -194,8 +197,9 @@ async function run({ args, io, signal }: CommandContext): Promise<number> {
   const hooks = progress(io.stderr);
   try {
     const summary = await runTraining({
-      outDir: resolve(io.cwd, outArg), evalEvery, saveEvery, exportDtype, kernels, signal, hooks,
-      name: stringOpt(args, "name") ?? "peel-trained",
+      outDir: resolve(io.cwd, outArg), kernels, signal, hooks,
+      ...(evalEvery !== undefined ? { evalEvery } : {}), ...(saveEvery !== undefined ? { saveEvery } : {}),
+      ...(exportDtype !== undefined ? { exportDtype } : {}), ...(name !== undefined ? { name } : {}),
       ...(fresh !== undefined ? { fresh } : {}),
     });
     hooks.finish();

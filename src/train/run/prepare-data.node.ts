@@ -1,8 +1,8 @@
 /**
  * The data side of a training run, done once per output directory: read the text files (UTF-8, non-empty),
  * get a tokenizer (train a BPE of --vocab-size, or read --tokenizer), encode every file with Peel's tokenizer
- * (an end-of-text token between files), and save tokenizer.json and tokens.bin in the run directory so a
- * resumed run reads exactly the same tokens.
+ * (an end-of-text token between files); `savePreparedData` keeps tokenizer.json and tokens.bin in the run
+ * directory so a resumed run reads exactly the same tokens.
  */
 
 import { writeFile } from "node:fs/promises";
@@ -33,7 +33,6 @@ export interface PrepareDataOptions {
   readonly tokenizerFile?: string;
   readonly vocabSize: number;
   readonly kind: BpeKind;
-  readonly outDir: string;
   readonly onPhase?: (message: string) => void;
   readonly onTokenizerProgress?: (done: number, total: number) => void;
   readonly signal?: AbortSignal;
@@ -67,6 +66,9 @@ export async function prepareData(o: PrepareDataOptions): Promise<PreparedData> 
     o.onPhase?.(`training a ${o.vocabSize}-token ${o.kind} BPE tokenizer on ${(textBytes / 1e6).toFixed(1)} MB of text`);
     trained = await trainBpe({ texts, vocabSize: o.vocabSize, kind: o.kind, ...(o.onTokenizerProgress ? { onProgress: o.onTokenizerProgress } : {}), ...(o.signal ? { signal: o.signal } : {}) });
   }
+  if (o.tokenizerFile === undefined && trained.vocab.length < o.vocabSize) {
+    o.onPhase?.(`note: the tokenizer has ${trained.vocab.length} tokens, not ${o.vocabSize}: pairs seen twice or more ran out (more text gives more)`);
+  }
   const tokenizer = tokenizerOf(trained);
   o.onPhase?.(`encoding ${texts.length} file${texts.length === 1 ? "" : "s"} with the ${tokenizer.vocabSize}-token tokenizer`);
   const separator = tokenizer.eosId;
@@ -92,9 +94,13 @@ export async function prepareData(o: PrepareDataOptions): Promise<PreparedData> 
     tokens.set(p, at);
     at += p.length;
   });
-  await writeFile(join(o.outDir, RUN_FILES.tokenizer), writeHfTokenizerJson(trained));
-  await writeTokenFile(join(o.outDir, RUN_FILES.tokens), tokens, tokenizer.vocabSize, { force: true });
   return { trained, tokenizer, tokens, textBytes };
+}
+
+/** Saves tokenizer.json and tokens.bin in the run directory (after the caller has checked the data is usable). */
+export async function savePreparedData(outDir: string, data: PreparedData): Promise<void> {
+  await writeFile(join(outDir, RUN_FILES.tokenizer), writeHfTokenizerJson(data.trained));
+  await writeTokenFile(join(outDir, RUN_FILES.tokens), data.tokens, data.tokenizer.vocabSize, { force: true });
 }
 
 /** The tokenizer and tokens a run directory saved (for --resume). */

@@ -5,7 +5,7 @@
  * output is the caller's (the CLI's) business: everything reportable goes through `hooks`.
  */
 
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Kernels } from "../../kernels/kernels.js";
 import type { BpeKind, TrainedBpe } from "../../tokenizer/train/train-bpe.js";
@@ -15,13 +15,13 @@ import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.node.js
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type LossHistory } from "../checkpoint/checkpoint.js";
 import { splitTokens } from "../data/batches.js";
 import { writeLlamaGgufFile } from "../export/gguf.node.js";
-import { checkGgufExportable, type GgufExportDType } from "../export/gguf.js";
+import { checkGgufExportable, GGUF_EXPORT_DTYPES, type GgufExportDType } from "../export/gguf.js";
 import { createTrainer, type StepResult, type TrainHyperparameters, type Trainer } from "../loop/trainer.js";
 import { validateTrainModelConfig, type TrainModelConfig } from "../model/config.js";
 import { countParams, createParams, initParams, type ModelParams } from "../model/params.js";
 import { createJsonlLog } from "../report/jsonl.node.js";
 import { lossCurveSvg } from "../report/loss-curve-svg.js";
-import { loadPreparedData, prepareData, RUN_FILES } from "./prepare-data.node.js";
+import { loadPreparedData, prepareData, RUN_FILES, savePreparedData } from "./prepare-data.node.js";
 
 export interface NewRunOptions {
   readonly files: readonly string[];
@@ -36,14 +36,22 @@ export interface NewRunOptions {
   readonly force: boolean;
 }
 
-export interface TrainRunOptions {
+/** How a run is reported and exported; saved with the checkpoint so --resume keeps them unless given again. */
+export interface RunReporting {
+  /** Validation loss every N steps (default 100). */
+  readonly evalEvery: number;
+  /** Checkpoint every N steps (default 5 × evalEvery); the last step is always saved. */
+  readonly saveEvery: number;
+  /** Matrix type of the exported GGUF (default F32). */
+  readonly exportDtype: GgufExportDType;
+  /** general.name of the exported model (default "peel-trained"). */
+  readonly name: string;
+}
+
+export interface TrainRunOptions extends Partial<RunReporting> {
   readonly outDir: string;
   /** A new run; absent means resume the checkpoint in outDir. */
   readonly fresh?: NewRunOptions;
-  readonly evalEvery: number;
-  readonly saveEvery: number;
-  readonly exportDtype: GgufExportDType;
-  readonly name: string;
   readonly kernels: Kernels;
   readonly signal?: AbortSignal;
   readonly hooks?: TrainRunHooks;
@@ -90,17 +98,29 @@ interface Prepared {
   readonly valFraction: number;
 }
 
+/** splitTokens, with "too little data" reported as a data problem (FORMAT, exit 65), not a usage error. */
+function splitForRun(tokens: Uint32Array, valFraction: number, seqLen: number): { train: Uint32Array; val: Uint32Array } {
+  try {
+    return splitTokens(tokens, valFraction, seqLen);
+  } catch (e) {
+    if (e instanceof PeelError && e.code === "INVALID_ARGUMENT") throw new PeelError("FORMAT", `train: not enough data: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
 function checkOutDir(dir: string, force: boolean): void {
   if (existsSync(dir) && readdirSync(dir).length > 0 && !force) {
     throw new PeelError("INVALID_ARGUMENT", `${dir} already exists and is not empty; pass --force to train into it anyway (its files will be replaced), or --resume to continue the run saved there`);
   }
+  // a replaced run's files must go now: a GPT-2 or interrupted run writes no model.gguf, and a crash before the first save would leave the old checkpoint beside the new tokens
+  for (const f of Object.values(RUN_FILES)) rmSync(join(dir, f), { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
 }
 
 async function startFresh(o: TrainRunOptions, f: NewRunOptions): Promise<Prepared> {
   checkOutDir(o.outDir, f.force);
   const data = await prepareData({
-    files: f.files, vocabSize: f.vocabSize, kind: f.tokenizerKind, outDir: o.outDir,
+    files: f.files, vocabSize: f.vocabSize, kind: f.tokenizerKind,
     ...(f.tokenizerFile !== undefined ? { tokenizerFile: f.tokenizerFile } : {}),
     ...(o.hooks?.onPhase ? { onPhase: (m: string) => o.hooks?.onPhase?.(m) } : {}),
     ...(o.hooks?.onTokenizerProgress ? { onTokenizerProgress: (d: number, t: number) => o.hooks?.onTokenizerProgress?.(d, t) } : {}),
@@ -108,7 +128,8 @@ async function startFresh(o: TrainRunOptions, f: NewRunOptions): Promise<Prepare
   });
   const config: TrainModelConfig = { ...f.model, vocabSize: data.tokenizer.vocabSize };
   validateTrainModelConfig(config);
-  const split = splitTokens(data.tokens, f.valFraction, f.hyper.seqLen);
+  const split = splitForRun(data.tokens, f.valFraction, f.hyper.seqLen);
+  await savePreparedData(o.outDir, data); // only once the data is known to be usable: a failed start leaves no files
   const params = createParams(config);
   initParams(params, f.hyper.seed);
   const trainer = createTrainer(o.kernels, params, f.hyper, split);
@@ -128,17 +149,39 @@ async function resume(o: TrainRunOptions): Promise<Prepared> {
   if (ck.state.step >= ck.state.hyper.steps) {
     throw new PeelError("INVALID_ARGUMENT", `${o.outDir}: the saved run already finished its ${ck.state.hyper.steps} steps; nothing to resume`);
   }
-  const split = splitTokens(data.tokens, valFraction, ck.state.hyper.seqLen);
+  const split = splitForRun(data.tokens, valFraction, ck.state.hyper.seqLen);
   const trainer = createTrainer(o.kernels, ck.params, ck.state.hyper, split, ck.snapshot);
   const history = { train: [...ck.state.history.train], val: [...ck.state.history.val] };
   return { trained: data.trained, params: ck.params, trainer, history, elapsedMs: ck.state.elapsedMs, run: { ...ck.state.run }, valFraction };
 }
 
+const REPORTING_KEYS = ["evalEvery", "saveEvery", "exportDtype", "name"] as const;
+
+/** The caller's settings, else those the run saved (on resume), else the defaults; checked. */
+function reportingOf(o: TrainRunOptions, saved: Readonly<Record<string, string | number | boolean>>): RunReporting {
+  const num = (k: "evalEvery" | "saveEvery"): number | undefined => o[k] ?? (typeof saved[k] === "number" ? saved[k] : undefined);
+  const evalEvery = num("evalEvery") ?? 100;
+  const savedDtype = GGUF_EXPORT_DTYPES.find((d) => d === saved["exportDtype"]);
+  const r: RunReporting = {
+    evalEvery,
+    saveEvery: num("saveEvery") ?? 5 * evalEvery,
+    exportDtype: o.exportDtype ?? savedDtype ?? "F32",
+    name: o.name ?? (typeof saved["name"] === "string" ? saved["name"] : "peel-trained"),
+  };
+  for (const k of ["evalEvery", "saveEvery"] as const) {
+    if (!(Number.isInteger(r[k]) && r[k] >= 1)) throw new PeelError("INVALID_ARGUMENT", `train: ${k} must be an integer ≥ 1, got ${r[k]}`);
+  }
+  if (!GGUF_EXPORT_DTYPES.includes(r.exportDtype)) throw new PeelError("INVALID_ARGUMENT", `train: exportDtype must be one of ${GGUF_EXPORT_DTYPES.join(", ")}, got ${String(r.exportDtype)}`);
+  if (typeof r.name !== "string" || r.name === "") throw new PeelError("INVALID_ARGUMENT", "train: the model name must be a non-empty string");
+  return r;
+}
+
 export async function runTraining(o: TrainRunOptions): Promise<RunSummary> {
-  if (!(Number.isInteger(o.evalEvery) && o.evalEvery >= 1)) throw new PeelError("INVALID_ARGUMENT", `train: evalEvery must be an integer ≥ 1, got ${o.evalEvery}`);
-  if (!(Number.isInteger(o.saveEvery) && o.saveEvery >= 1)) throw new PeelError("INVALID_ARGUMENT", `train: saveEvery must be an integer ≥ 1, got ${o.saveEvery}`);
+  if (o.fresh !== undefined) reportingOf(o, {}); // settings are checked before any file is touched
   let exportProblem: string | undefined;
   const p = o.fresh !== undefined ? await startFresh(o, o.fresh) : await resume(o);
+  const rep = reportingOf(o, p.run);
+  for (const k of REPORTING_KEYS) p.run[k] = rep[k];
   try { checkGgufExportable(p.params.config); } catch (e) { exportProblem = (e as Error).message; }
   const { trainer, history } = p;
   const hyper = trainer.hyper;
@@ -151,7 +194,7 @@ export async function runTraining(o: TrainRunOptions): Promise<RunSummary> {
     await saveCheckpoint(dir, p.params, trainer.snapshot(), {
       format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, model: p.params.config, hyper, elapsedMs: elapsed(), history: history as LossHistory, run: p.run,
     });
-    writeFileSync(join(o.outDir, RUN_FILES.curve), lossCurveSvg(history, { title: `${o.name}: loss by step` }));
+    writeFileSync(join(o.outDir, RUN_FILES.curve), lossCurveSvg(history, { title: `${rep.name}: loss by step` }));
     o.hooks?.onSave?.(trainer.step, dir);
   };
   let interrupted = false, tokens = 0, lastTrain: number | undefined;
@@ -164,13 +207,13 @@ export async function runTraining(o: TrainRunOptions): Promise<RunSummary> {
       history.train.push({ step: r.step, loss: r.loss });
       log.write({ type: "step", step: r.step, loss: r.loss, lr: r.lr, gradNorm: r.gradNorm, tokens: r.tokens, elapsedMs: Math.round(elapsed()) });
       o.hooks?.onStep?.(r, elapsed());
-      if (r.step % o.evalEvery === 0 || r.step === hyper.steps) {
+      if (r.step % rep.evalEvery === 0 || r.step === hyper.steps) {
         const val = trainer.evaluate();
         history.val.push({ step: r.step, loss: val });
         log.write({ type: "eval", step: r.step, valLoss: val });
         o.hooks?.onEval?.(r.step, val);
       }
-      if (r.step % o.saveEvery === 0 || r.step === hyper.steps) await save();
+      if (r.step % rep.saveEvery === 0 || r.step === hyper.steps) await save();
       await yieldToEventLoop(); // lets Ctrl-C (the abort signal) through between steps
     }
     if (interrupted) await save();
@@ -180,7 +223,7 @@ export async function runTraining(o: TrainRunOptions): Promise<RunSummary> {
   let gguf: string | undefined;
   if (!interrupted && exportProblem === undefined) {
     gguf = join(o.outDir, RUN_FILES.gguf);
-    await writeLlamaGgufFile(gguf, p.params, p.trained, { name: o.name, dtype: o.exportDtype, force: true, description: `trained by peel train for ${trainer.step} steps` });
+    await writeLlamaGgufFile(gguf, p.params, p.trained, { name: rep.name, dtype: rep.exportDtype, force: true, description: `trained by peel train for ${trainer.step} steps` });
   }
   const ms = performance.now() - startedAt;
   return {
