@@ -114,11 +114,19 @@ describe("help and version", () => {
     assert.equal(r.stdout, `peel ${VERSION}\n`);
   });
 
-  test("peel with no arguments prints the usage and exits 0 while no model ships in models/", async (t) => {
-    if (hasDefaultModel()) return t.skip("models/ has a .gguf: `peel` alone generates from it instead");
+  test("peel with no arguments (npm start) tells a story with the model in models/, or prints the usage without one", async () => {
+    const start = performance.now();
     const r = await peel([]);
-    assert.equal(r.code, 0);
-    assert.match(r.stdout, /Usage: peel <command>/);
+    assert.equal(r.code, 0, r.stderr);
+    if (!hasDefaultModel()) {
+      assert.match(r.stdout, /Usage: peel <command>/);
+      return;
+    }
+    assert.match(r.stderr, /no command given; running: peel generate --prompt "Once upon a time"/);
+    assert.match(r.stderr, /using models\/[\w.-]+\.gguf/);
+    assert.match(r.stdout, /^Once upon a time[ ,]/);
+    assert.ok(r.stdout.split(/\s+/).length > 40, `a story of some length, got: ${r.stdout}`);
+    assert.ok(performance.now() - start < 30_000, "in seconds");
   });
 });
 
@@ -138,9 +146,17 @@ describe("usage errors: exit 2, one line naming the flag, no stack", () => {
     cases.forEach(([, pattern], i) => assertCleanError(results[i] ?? assert.fail(), 2, pattern));
   });
 
-  test("--model omitted with no default model in models/ says --model is required", async (t) => {
-    if (hasDefaultModel()) return t.skip("models/ has a default model");
-    for (const cmd of ["generate", "info"]) assertCleanError(await peel([cmd]), 2, /--model FILE is required/);
+  test("--model omitted: the model in models/ is used, or --model is required without one", async () => {
+    if (!hasDefaultModel()) {
+      for (const cmd of ["generate", "info"]) assertCleanError(await peel([cmd]), 2, /--model FILE is required/);
+      return;
+    }
+    const info = await peel(["info"]);
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /architecture\s+llama/);
+    const gen = await peel(["generate", "--prompt", "The dog", "--max-tokens", "8"]);
+    assert.equal(gen.code, 0, gen.stderr);
+    assert.ok(gen.stdout.length > 0);
   });
 
   test("a token id outside the vocabulary is a usage error naming --prompt-ids", async () => {

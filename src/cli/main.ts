@@ -73,6 +73,7 @@ async function noArguments(io: CliIo, signal: AbortSignal): Promise<number> {
     return EXIT.ok;
   }
   io.stderr.write(`peel: no command given; running: peel generate --prompt "${DEFAULT_PROMPT}" (see 'peel --help' for more)\n`);
+  io.stdout.write(DEFAULT_PROMPT); // generate prints the continuation only; the reader wants the whole story
   return dispatch(["generate", "--prompt", DEFAULT_PROMPT], io, signal);
 }
 
