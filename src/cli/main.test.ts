@@ -49,7 +49,7 @@ test("no arguments: usage on stdout, status 0 (while no model ships in models/)"
 });
 
 const USAGE_ERRORS: Array<[string[], RegExp]> = [
-  [["frobnicate"], /unknown command "frobnicate"; commands: generate, bench, info, tokenize, tokenizer, help/],
+  [["frobnicate"], /unknown command "frobnicate"; commands: generate, bench, info, tokenize, tokenizer, train, help/],
   [["--frobnicate"], /unknown option --frobnicate/],
   [["help", "frobnicate"], /unknown command "frobnicate"/],
   [["help", "info", "generate"], /'peel help' takes one command name/],
