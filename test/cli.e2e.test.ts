@@ -33,6 +33,8 @@ interface RunOptions {
   /** Called with the child once its first stdout bytes arrive (to interrupt it, or close its stdout). */
   readonly onFirstOutput?: (child: ReturnType<typeof spawn>) => void;
   readonly script?: string;
+  /** Called with the child whenever stderr grows, with all of stderr so far. */
+  readonly onStderr?: (child: ReturnType<typeof spawn>, stderr: string) => void;
 }
 
 function peel(args: readonly string[], opts: RunOptions = {}): Promise<Result> {
@@ -46,7 +48,7 @@ function peel(args: readonly string[], opts: RunOptions = {}): Promise<Result> {
     if (first) { first = false; opts.onFirstOutput?.(child); }
   });
   child.stdout.on("error", () => {});
-  child.stderr.setEncoding("utf8").on("data", (s: string) => { stderr += s; });
+  child.stderr.setEncoding("utf8").on("data", (s: string) => { stderr += s; opts.onStderr?.(child, stderr); });
   return new Promise((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
@@ -297,6 +299,26 @@ describe("generate", () => {
     });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, "");
+  });
+});
+
+describe("train", () => {
+  test("Ctrl-C (SIGINT) during training saves a checkpoint at the step reached and exits 130", async () => {
+    const data = join(dir, "train.txt");
+    writeFileSync(data, "The cat sat on the mat. The dog ran to the park and back again.\n".repeat(300));
+    const out = join(dir, "train-run");
+    let sent = false;
+    const r = await peel(["train", "--data", data, "--out", out, "--vocab-size", "300", "--dim", "16", "--layers", "1",
+      "--heads", "2", "--context", "16", "--batch", "2", "--steps", "1000000", "--eval-every", "1", "--threads", "1"], {
+      onStderr: (child, err) => { if (!sent && /^step 3\/1000000 /m.test(err)) { sent = true; child.kill("SIGINT"); } },
+    });
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stdout, /^interrupted at step (\d+); checkpoint saved, continue with: peel train --resume --out /);
+    const step = Number(/interrupted at step (\d+)/.exec(r.stdout)?.[1]);
+    const state = JSON.parse(readFileSync(join(out, "checkpoint", "state.json"), "utf8")) as { step: number };
+    assert.equal(state.step, step);
+    assert.ok(step >= 3);
+    assert.ok(!/\n\s+at /.test(r.stderr), "no stack trace");
   });
 });
 
