@@ -63,6 +63,12 @@ const FIM_EOG_TEXTS: readonly (readonly string[])[] = [
   ["<|file_sep|>"],
 ];
 
+/**
+ * Every text a loaded vocabulary promotes to a control (and maybe end-of-generation) token by its text alone,
+ * as llama.cpp does: a trainer must never learn one as an ordinary piece, or generation would stop there.
+ */
+export const CONTROL_LOOKING_TEXTS: readonly string[] = [...EOG_TEXTS, ...FIM_TEXTS.flat(), ...FIM_EOG_TEXTS.flat()];
+
 export function buildVocabIndex(vocab: Vocabulary): VocabIndex {
   const size = vocab.pieces.length;
   const idOf = new Map<string, number>();

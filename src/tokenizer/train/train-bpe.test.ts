@@ -93,6 +93,16 @@ test("special tokens are never re-made by merges and come first; sentencepiece l
   assert.equal(JSON.parse(writeHfTokenizerJson(s)).model.vocab["▁hello"], s.vocab.indexOf("▁hello"));
 });
 
+test("texts that loaders promote to control tokens (<|end|>, <|im_end|>, <eos>) are never learned as pieces", async () => {
+  const text = "hello<|end|>world<|im_end|>again<eos>\n".repeat(40);
+  for (const kind of ["sentencepiece", "byte-level"] as const) {
+    const t = await trainBpe({ texts: [text], vocabSize: 700, kind, minFrequency: 1 });
+    for (const control of ["<|end|>", "<|im_end|>", "<eos>"]) assert.ok(!t.vocab.includes(control), `${kind}: ${control} was learned`);
+    const learned = t.vocab.slice(t.specialTokens.length);
+    assert.ok(learned.some((v) => v.includes(kind === "sentencepiece" ? "<|end" : "<|")), `${kind}: parts of it are still learned`);
+  }
+});
+
 test("vocabulary size, kind and special-token mistakes are INVALID_ARGUMENT errors", async () => {
   assert.equal(minVocabSize("byte-level"), 258);
   assert.equal(minVocabSize("sentencepiece"), 260);

@@ -5,12 +5,15 @@
  *  - "sentencepiece" (Llama 2 style): spaces become "▁" with one in front of each line, the characters
  *    covering 99.95 % of the text as the alphabet, <0x00>..<0xFF> byte-fallback pieces for the rest;
  *    <unk>, <s>, </s> always come first.
+ * Texts that loaders promote to control tokens by their text (`<|end|>`, `</s>`, `<|im_end|>`, ...) are never
+ * learned as ordinary pieces, so a trained model cannot stop generating on a piece of its data.
  * Vocabulary order: special tokens, then (sentencepiece) the byte pieces, then the alphabet, then merged
  * tokens in the order learned. It reads no files (files.node.ts does) and writes no JSON (hf-json.ts does).
  */
 
 import { PeelError } from "../../util/errors.js";
 import { byteToUnicode, unicodeToByte } from "../utf8.js";
+import { CONTROL_LOOKING_TEXTS } from "../vocab-index.js";
 import { learnMerges, MAX_SYMBOLS } from "./merge.js";
 import { byteLevelWords, sentencePieceWords } from "./words.js";
 
@@ -97,6 +100,7 @@ export async function trainBpe(opts: TrainBpeOptions): Promise<TrainedBpe> {
     const toByte = unicodeToByte();
     const reserved = new Set(specials.filter((s) => Array.from(s).every((c) => toByte.has(c)))
       .map((s) => Array.from(s, (c) => String.fromCharCode(toByte.get(c) ?? 0)).join("")));
+    for (const t of CONTROL_LOOKING_TEXTS) reserved.add(String.fromCharCode(...new TextEncoder().encode(t)));
     const learned = await learnMerges(table, { targetSymbols: Math.min(MAX_SYMBOLS, opts.vocabSize - specials.length), minFrequency, reserved, ...progress, ...signal });
     const map = byteToUnicode();
     const text = (raw: string): string => Array.from(raw, (c) => map[c.charCodeAt(0)] ?? "").join("");
@@ -109,7 +113,7 @@ export async function trainBpe(opts: TrainBpeOptions): Promise<TrainedBpe> {
   const room = opts.vocabSize - specials.length - 256;
   const table = sentencePieceWords(opts.texts, opts.characterCoverage ?? 0.9995, room);
   const bytePieces = Array.from({ length: 256 }, (_, b) => bytePieceName(b));
-  const reserved = new Set([...specials, ...bytePieces]);
+  const reserved = new Set([...specials, ...bytePieces, ...CONTROL_LOOKING_TEXTS]);
   const learned = await learnMerges(table, { targetSymbols: room, minFrequency, reserved, ...progress, ...signal });
   return {
     kind, vocab: unique([...specials, ...bytePieces, ...learned.symbols]), specialTokens: specials, unkToken: "<unk>", requestedSize: opts.vocabSize,
