@@ -221,6 +221,9 @@ test("out-of-range and contradictory flags: a usage error naming the flag, befor
     assertOneLineError(r, EXIT.usage, message, extra.join(" "));
     assert.match(r.stderr, /\(see 'peel train --help'\)\n$/, extra.join(" "));
   }
+  // absurd sizes are refused from an estimate, before anything is allocated or written
+  assertOneLineError(await peel([...base, "--dim", "16384", "--layers", "256", "--heads", "128"]), EXIT.usage,
+    /would need about [\d.]+ GiB to train \([\d.]+M parameters, batch 2×16\), more than this machine's [\d.]+ GiB allows/, "absurd size");
   assertOneLineError(await peel(["train", "--out", "never", ...TINY]), EXIT.usage, /--data FILE is required/, "no --data");
   assertOneLineError(await peel(["train", "--data", "data.txt", ...TINY]), EXIT.usage, /--out DIR is required/, "no --out");
   assert.ok(!existsSync(join(dir, "never")), "a refused command creates no run directory");

@@ -89,3 +89,13 @@ test("resume equivalence (in memory): N steps straight = N/2, snapshot, new trai
   const rest = Array.from({ length: 4 }, () => second.trainStep().loss);
   assert.deepEqual([...half, ...rest], straight);
 });
+
+test("the memory estimate's parameter count equals the parameters created, for every architecture choice", async () => {
+  const { parameterCount, estimateTrainingBytes } = await import("../model/memory.js");
+  for (const c of [tinyConfig("llama"), tinyConfig("gpt2"), tinyConfig("gpt2", { tiedOutput: false, nKvHeads: 1 }),
+    tinyConfig("llama", { position: "sinusoidal", activation: "relu", norm: "layer" }), tinyConfig("llama", { activation: "gelu", position: "learned" })]) {
+    const p = createParams(c);
+    assert.equal(parameterCount(c), p.list.reduce((n, q) => n + q.data.length, 0), JSON.stringify(c));
+    assert.ok(estimateTrainingBytes(c, 2, 16) > 16 * parameterCount(c));
+  }
+});

@@ -7,6 +7,7 @@
 
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { totalmem } from "node:os";
 import type { Kernels } from "../../kernels/kernels.js";
 import type { BpeKind, TrainedBpe } from "../../tokenizer/train/train-bpe.js";
 import { PeelError } from "../../util/errors.js";
@@ -19,6 +20,7 @@ import { checkGgufExportable, GGUF_EXPORT_DTYPES, type GgufExportDType } from ".
 import { createTrainer, type StepResult, type TrainHyperparameters, type Trainer } from "../loop/trainer.js";
 import { validateTrainModelConfig, type TrainModelConfig } from "../model/config.js";
 import { countParams, createParams, initParams, type ModelParams } from "../model/params.js";
+import { estimateTrainingBytes, parameterCount } from "../model/memory.js";
 import { createJsonlLog } from "../report/jsonl.node.js";
 import { lossCurveSvg } from "../report/loss-curve-svg.js";
 import { loadPreparedData, prepareData, RUN_FILES, savePreparedData } from "./prepare-data.node.js";
@@ -117,7 +119,20 @@ function checkOutDir(dir: string, force: boolean): void {
   mkdirSync(dir, { recursive: true });
 }
 
+/** Refuses, before any file is touched, a model whose training would not fit in this machine's memory. */
+function checkMemory(f: NewRunOptions): void {
+  const upper: TrainModelConfig = { ...f.model, vocabSize: f.vocabSize };
+  const need = estimateTrainingBytes(upper, f.hyper.batchSize, f.hyper.seqLen);
+  const have = totalmem();
+  if (need > 0.8 * have) {
+    throw new PeelError("INVALID_ARGUMENT", `train: this model would need about ${(need / 2 ** 30).toFixed(1)} GiB to train ` +
+      `(${(parameterCount(upper) / 1e6).toFixed(1)}M parameters, batch ${f.hyper.batchSize}×${f.hyper.seqLen}), more than this machine's ` +
+      `${(have / 2 ** 30).toFixed(1)} GiB allows; use a smaller --dim, --layers, --hidden, --vocab-size, --batch or --context`);
+  }
+}
+
 async function startFresh(o: TrainRunOptions, f: NewRunOptions): Promise<Prepared> {
+  checkMemory(f);
   checkOutDir(o.outDir, f.force);
   const data = await prepareData({
     files: f.files, vocabSize: f.vocabSize, kind: f.tokenizerKind,
