@@ -13,4 +13,4 @@ export { createWasmKernels, physicalCores } from "./kernels/wasm/index.node.js";
 export { writeSafetensorsFile, type WriteSafetensorsFileOptions } from "./formats/safetensors/write.node.js";
 export { runTraining, type TrainRunOptions, type NewRunOptions, type TrainRunHooks, type RunSummary, type RunInfo } from "./train/run/run.node.js";
 export { saveCheckpoint, loadCheckpoint } from "./train/checkpoint/checkpoint.node.js";
-export { writeLlamaGgufFile } from "./train/export/gguf.node.js";
+export { writeGgufFile, writeLlamaGgufFile } from "./train/export/gguf.node.js";

@@ -14,7 +14,7 @@ export type { Kernels, KvDType } from "./kernels/kernels.js";
 export { createTsKernels } from "./kernels/ts/index.js";
 export { createWasmKernels, type WasmKernels, type WasmKernelsOptions } from "./kernels/wasm/index.js";
 
-export type { LlamaConfig, ModelConfig, RopeConfig, RopeScaling } from "./model/config.js";
+export type { Gpt2Config, LlamaConfig, ModelConfig, RopeConfig, RopeScaling } from "./model/config.js";
 export type { Model, ModelInfo, TensorSummary } from "./model/model.js";
 export { loadModelFromSource, type BackendName, type LoadOptions, type LoadProgress } from "./model/load.js";
 export { createTrace, type Trace, type TapName, type TapRecord } from "./model/trace.js";
@@ -45,4 +45,6 @@ export {
   createTrainer, type Trainer, type TrainHyperparameters, type TrainData, type TrainerSnapshot, type StepResult,
 } from "./train/loop/trainer.js";
 export { exportLlamaGguf, GGUF_EXPORT_DTYPES, type GgufExportDType, type GgufExportOptions } from "./train/export/gguf.js";
+export { exportGguf, ggufArchitectureOf, type GgufArchitecture } from "./train/export/export-gguf.js";
+export { exportGpt2Gguf } from "./train/export/gguf-gpt2.js";
 export { lossCurveSvg, type LossCurves } from "./train/report/loss-curve-svg.js";

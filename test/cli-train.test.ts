@@ -243,23 +243,28 @@ test("a non-empty --out is refused untouched without --force; with --force the r
   assert.ok(existsSync(join(out, "model.gguf")));
   assert.equal(readFileSync(join(out, "marker.txt"), "utf8"), "precious", "files that are not the run's are left alone");
 
-  // a GPT-2 run forced over the Llama run must not leave the old run's model.gguf beside its own checkpoint
-  const gpt2 = await peel(["train", "--data", "data.txt", "--out", "taken", ...TINY, "--steps", "3", "--eval-every", "3", "--preset", "gpt2", "--force"]);
-  assert.equal(gpt2.code, EXIT.ok, gpt2.stderr);
+  // a run forced over the Llama run must not leave the old run's model.gguf beside its own checkpoint
+  const mixed = await peel(["train", "--data", "data.txt", "--out", "taken", ...TINY, "--steps", "3", "--eval-every", "3", "--position", "sinusoidal", "--force"]);
+  assert.equal(mixed.code, EXIT.ok, mixed.stderr);
   assert.ok(!existsSync(join(out, "model.gguf")), "the stale model.gguf of the replaced run is gone");
   assert.equal(readLog(out).filter((l) => l.type === "step").length, 3);
 });
 
-test("the GPT-2 preset trains, keeps a checkpoint, and says why there is no GGUF; a terminal gets a redrawn bar", async () => {
+test("the GPT-2 preset trains and exports GGUF gpt2 that generate runs; a mix with no GGUF architecture says why; a terminal gets a redrawn bar", async () => {
   const r = await peel(["train", "--data", "data.txt", "--out", "gpt2", ...TINY, "--steps", "4", "--eval-every", "2", "--preset", "gpt2"], { tty: true });
   assert.equal(r.code, EXIT.ok, r.stderr);
-  assert.match(r.stdout, /^trained 4 steps in \d+s: train loss \d+\.\d{4}, val loss \d+\.\d{4}, \d+ tokens\/s\nno GGUF export: .*only the Llama-style preset .* exports to GGUF, because Peel's inference engine runs only the llama architecture so far; this model has norm "layer" \(needs "rms"\), position "learned" \(needs "rope"\), activation "gelu" \(needs "swiglu"\)/);
+  assert.match(r.stdout, /^trained 4 steps in \d+s: train loss \d+\.\d{4}, val loss \d+\.\d{4}, \d+ tokens\/s\nexported .*gpt2\/model\.gguf/);
   assert.match(r.stderr, /layer norm, learned positions, gelu/);
   assert.match(r.stderr, /\rstep 1\/4 (\[[#-]+\] )?loss \d+\.\d{4}/);
   assert.match(r.stderr, /\rstep 4\/4 (\[[#-]+\] )?loss \d+\.\d{4} val \d+\.\d{4}/);
   assert.ok(r.stderr.endsWith("\r\x1b[K"), "the bar is erased at the end");
   const out = join(dir, "gpt2");
-  assert.ok(!existsSync(join(out, "model.gguf")));
+  const gen = await peel(["generate", "--model", join(out, "model.gguf"), "--prompt", "the", "--max-tokens", "4"]);
+  assert.equal(gen.code, EXIT.ok, gen.stderr);
+  const mixed = await peel(["train", "--data", "data.txt", "--out", "mixed", ...TINY, "--steps", "2", "--preset", "gpt2", "--activation", "relu"]);
+  assert.equal(mixed.code, EXIT.ok, mixed.stderr);
+  assert.match(mixed.stdout, /no GGUF export: GGUF export: a model with layer norm, learned positions and relu has no GGUF architecture/);
+  assert.ok(!existsSync(join(dir, "mixed", "model.gguf")));
   assert.deepEqual(readdirSync(join(out, "checkpoint")).sort(), ["model.safetensors", "optimizer.safetensors", "state.json"]);
   const state = JSON.parse(readFileSync(join(out, "checkpoint", "state.json"), "utf8")) as { step: number; model: { norm: string; position: string } };
   assert.deepEqual([state.step, state.model.norm, state.model.position], [4, "layer", "learned"]);

@@ -1,5 +1,5 @@
 // The wasm backend's thread pool: logits bitwise equal for 1 and 2 threads (prefill and decode, float,
-// legacy, K-quant and the Q3_K row-scratch path), no deadlock when a generation is aborted mid-way, a
+// legacy, K-quant and the Q3_K row-scratch path; a GPT-2 model for the batched LayerNorm), no deadlock when a generation is aborted mid-way, a
 // process that never disposes its pool still exits (normally or by an exception), and bad `threads`
 // values are INVALID_ARGUMENT. The kernels themselves are covered by test/conformance/.
 
@@ -18,6 +18,7 @@ import { generate } from "../src/generate/generate.js";
 import type { DType } from "../src/tensor/dtype.js";
 import { PeelError } from "../src/util/errors.js";
 import { randomLlamaGguf, type RandomLlamaSpec } from "./fixtures/random-llama.js";
+import { gpt2FixtureTokenizer, randomGpt2Gguf } from "./fixtures/random-gpt2.js";
 
 const dir = mkdtempSync(join(tmpdir(), "peel-threads-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,6 +33,14 @@ function modelFile(weightType: DType, seed: number): string {
   return path;
 }
 
+/** A GPT-2 model whose 128-token prefill splits LayerNorm (128 × 256) across threads. */
+async function gpt2ModelFile(): Promise<string> {
+  const path = join(dir, "gpt2-F16.gguf");
+  writeFileSync(path, randomGpt2Gguf({ dim: 256, hiddenDim: 1024, nLayers: 2, nHeads: 4, contextLength: 256, weightType: "F16",
+    tied: false, seed: 8, layerScale: 0.5 }, await gpt2FixtureTokenizer()));
+  return path;
+}
+
 const isInvalid = (e: unknown) => e instanceof PeelError && e.code === "INVALID_ARGUMENT";
 
 async function logitsOf(path: string, threads: number): Promise<{ all: Float32Array[]; workerChunks: number }> {
@@ -39,7 +48,7 @@ async function logitsOf(path: string, threads: number): Promise<{ all: Float32Ar
   try {
     const model = await loadModel(path, { kernels });
     const session = createSession(model, { contextLength: 160, batchSize: 128 });
-    const prompt = Array.from({ length: 128 }, (_, i) => 3 + ((i * 7919) % 2000));
+    const prompt = Array.from({ length: 128 }, (_, i) => 3 + ((i * 7919) % Math.min(2000, model.config.vocabSize - 3)));
     const all = [session.evaluate(prompt, { allLogits: true })];
     for (const id of [5, 17, 99]) all.push(session.evaluate([id]).slice());
     return { all, workerChunks: kernels.workerChunks() };
@@ -48,9 +57,9 @@ async function logitsOf(path: string, threads: number): Promise<{ all: Float32Ar
   }
 }
 
-test("1 and 2 threads give bitwise identical logits (F32, Q4_0, Q4_K, Q3_K)", { timeout: 60_000 }, async () => {
-  for (const [dtype, seed] of [["F32", 1], ["Q4_0", 2], ["Q4_K", 3], ["Q3_K", 4]] as const) {
-    const path = modelFile(dtype, seed);
+test("1 and 2 threads give bitwise identical logits (F32, Q4_0, Q4_K, Q3_K; GPT-2 F16)", { timeout: 60_000 }, async () => {
+  for (const [dtype, seed] of [["F32", 1], ["Q4_0", 2], ["Q4_K", 3], ["Q3_K", 4], ["gpt2", 0]] as const) {
+    const path = dtype === "gpt2" ? await gpt2ModelFile() : modelFile(dtype, seed);
     const one = await logitsOf(path, 1);
     const two = await logitsOf(path, 2);
     assert.equal(one.workerChunks, 0);

@@ -1,6 +1,7 @@
 /**
- * Element-wise kernels: SwiGLU, residual add, softmax (sum in f64 like ggml), and the KV-cache store with
- * f32 → f16 conversion. Four lanes at a time; exp is simd.ts's exp4, within a few ulp of Math.exp.
+ * Element-wise kernels: SwiGLU, residual and bias adds, softmax (sum in f64 like ggml), inference's GELU
+ * (through f16 and a table, as ggml), and the KV-cache store with f32 → f16 conversion. Four lanes at a time
+ * where it pays; exp is simd.ts's exp4, within a few ulp of Math.exp.
  */
 
 import { exp4, expF32, f32ToF16, hmaxF32 } from "./simd";
@@ -66,4 +67,21 @@ export function softmax(x: usize, n: i32): void {
 /** dst (n) f16 bits ← src (n) f32, round to nearest even. */
 export function storeF16(dst: usize, src: usize, n: i32): void {
   for (let i = 0; i < n; i++) store<u16>(dst + (<usize>i << 1), <u16>f32ToF16(load<f32>(src + (<usize>i << 2))));
+}
+
+/** x (nTokens, dim) += bias (dim), on every row. */
+export function addBias(x: usize, bias: usize, nTokens: i32, dim: i32): void {
+  for (let t = 0; t < nTokens; t++) addInPlace(x + ((<usize>t * <usize>dim) << 2), bias, dim);
+}
+
+/**
+ * out (n) = gelu(x) as ggml's CPU backend computes it at inference: table (65536 f32, indexed by f16 bits,
+ * filled by the JS side from the reference's table) at f16(x), except x ≤ −10 → 0 and x ≥ 10 → x.
+ */
+export function geluRounded(out: usize, x: usize, n: i32, table: usize): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const v = load<f32>(x + o);
+    store<f32>(out + o, v <= -10 ? 0 : v >= 10 ? v : load<f32>(table + (<usize>f32ToF16(v) << 2)));
+  }
 }

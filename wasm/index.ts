@@ -8,9 +8,9 @@ export { quantizeQ8, quantizeQ8K, roundRowsF16, roundRowsBF16, q8RowBytes, q8kRo
 export { matmulF32, matmulF16, matmulBF16 } from "./matmul-float";
 export { matmulLegacy } from "./matmul-legacy";
 export { matmulKQuant } from "./matmul-kquants";
-export { rmsNorm } from "./norm";
+export { rmsNorm, layerNorm } from "./norm";
 export { rope } from "./rope";
-export { swiglu, addInPlace, softmax, storeF16 } from "./elementwise";
+export { swiglu, addInPlace, addBias, geluRounded, softmax, storeF16 } from "./elementwise";
 export { attention, attentionScratchFloats } from "./attention";
 
 /** First byte past the module's static data: the JS allocator starts above it. */

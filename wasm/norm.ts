@@ -1,5 +1,6 @@
 /**
- * RMSNorm with the reference's arithmetic: squares in f32, summed in f64, scale = 1/sqrt(mean + eps) rounded to
+ * RMSNorm and LayerNorm with the reference's arithmetic (src/kernels/ts/norm.ts).
+ * RMSNorm: squares in f32, summed in f64, scale = 1/sqrt(mean + eps) rounded to
  * f32, then x·scale·gain in f32. Rows tokenStart..tokenEnd only, so threads could split a batch.
  */
 
@@ -31,6 +32,58 @@ export function rmsNorm(out: usize, x: usize, weight: usize, eps: f64, dim: i32,
     for (; i < dim; i++) {
       const o = <usize>i << 2;
       store<f32>(or + o, load<f32>(xr + o) * scale * load<f32>(weight + o));
+    }
+  }
+}
+
+/**
+ * LayerNorm with ggml_norm's arithmetic, then the gain and bias: mean = f32(Σx in f64) / dim in f32; centred
+ * values in f32, their f32 squares summed in f64; variance and scale = 1/sqrt(variance + eps) in f32; then
+ * ((x − mean)·scale)·gain + bias, each step rounded to f32. Rows tokenStart..tokenEnd only.
+ */
+export function layerNorm(out: usize, x: usize, weight: usize, bias: usize, eps: f64, dim: i32, tokenStart: i32, tokenEnd: i32): void {
+  const epsF = <f32>eps;
+  for (let t = tokenStart; t < tokenEnd; t++) {
+    const xr = x + ((<usize>t * <usize>dim) << 2);
+    const or = out + ((<usize>t * <usize>dim) << 2);
+    let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
+    let i = 0;
+    for (; i + 4 <= dim; i += 4) {
+      const v = v128.load(xr + (<usize>i << 2));
+      s0 = f64x2.add(s0, f64x2.promote_low_f32x4(v));
+      s1 = f64x2.add(s1, f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1)));
+    }
+    let both = f64x2.add(s0, s1);
+    let sum = f64x2.extract_lane(both, 0) + f64x2.extract_lane(both, 1);
+    for (; i < dim; i++) sum += <f64>load<f32>(xr + (<usize>i << 2));
+    const mean = <f32>sum / <f32>dim;
+    const mv = f32x4.splat(mean);
+    s0 = f64x2.splat(0); s1 = f64x2.splat(0);
+    i = 0;
+    for (; i + 4 <= dim; i += 4) {
+      const d = f32x4.sub(v128.load(xr + (<usize>i << 2)), mv);
+      const sq = f32x4.mul(d, d);
+      s0 = f64x2.add(s0, f64x2.promote_low_f32x4(sq));
+      s1 = f64x2.add(s1, f64x2.promote_low_f32x4(v128.shuffle<f32>(sq, sq, 2, 3, 0, 1)));
+    }
+    both = f64x2.add(s0, s1);
+    let sq = f64x2.extract_lane(both, 0) + f64x2.extract_lane(both, 1);
+    for (; i < dim; i++) {
+      const d = load<f32>(xr + (<usize>i << 2)) - mean;
+      sq += <f64>(d * d);
+    }
+    const variance = <f32>(sq / <f64>dim);
+    const scale = <f32>1.0 / Mathf.sqrt(variance + epsF);
+    const sv = f32x4.splat(scale);
+    i = 0;
+    for (; i + 4 <= dim; i += 4) {
+      const o = <usize>i << 2;
+      const y = f32x4.mul(f32x4.mul(f32x4.sub(v128.load(xr + o), mv), sv), v128.load(weight + o));
+      v128.store(or + o, f32x4.add(y, v128.load(bias + o)));
+    }
+    for (; i < dim; i++) {
+      const o = <usize>i << 2;
+      store<f32>(or + o, (load<f32>(xr + o) - mean) * scale * load<f32>(weight + o) + load<f32>(bias + o));
     }
   }
 }

@@ -79,6 +79,11 @@ export interface Kernels {
   embedRows(out: Float32Array, table: WeightMatrix, ids: ArrayLike<number>, nTokens: number): void;
   /** out (nTokens, dim) = x / rms(x) · weight, per row. */
   rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array, eps: number, nTokens: number, dim: number): void;
+  /**
+   * out (nTokens, dim) = (x − mean(x)) / sqrt(var(x) + eps) · weight + bias, per row: LayerNorm as ggml_norm
+   * followed by llama.cpp's separate gain multiply and bias add.
+   */
+  layerNorm(out: Float32Array, x: Float32Array, weight: Float32Array, bias: Float32Array, eps: number, nTokens: number, dim: number): void;
   /** Rotates x (nTokens, nHeads, headDim) in place by position. */
   rope(x: Float32Array, positions: Int32Array, nTokens: number, nHeads: number, headDim: number, spec: RopeSpec): void;
   /** Writes src (nTokens, kvDim) into rows startPos.. of dst, converting to its storage type. */
@@ -92,6 +97,11 @@ export interface Kernels {
     shape: AttentionShape, scratch: Float32Array, probs?: Float32Array): void;
   /** out (n) = silu(gate) · up. */
   swiglu(out: Float32Array, gate: Float32Array, up: Float32Array, n: number): void;
+  /**
+   * out (n) = gelu(x) as llama.cpp's CPU backend computes it at inference: x rounded to f16, then a table of
+   * f16 results of the tanh formula (x ≤ −10 gives 0, x ≥ 10 gives x). Inference.
+   */
+  geluRounded(out: Float32Array, x: Float32Array, n: number): void;
   /** out (n) = gelu(x), tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (GPT-2, ggml). Training. */
   gelu(out: Float32Array, x: Float32Array, n: number): void;
   /** dx (n) += dy · gelu'(x). Training. */
@@ -100,6 +110,8 @@ export interface Kernels {
   swigluBackward(dGate: Float32Array, dUp: Float32Array, gate: Float32Array, up: Float32Array, dy: Float32Array, n: number): void;
   /** acc (n) += x. */
   addInPlace(acc: Float32Array, x: Float32Array, n: number): void;
+  /** x (nTokens, dim) += bias (dim), on every row. */
+  addBias(x: Float32Array, bias: Float32Array, nTokens: number, dim: number): void;
   /** x (n) ← softmax(x) in place. */
   softmax(x: Float32Array, n: number): void;
 

@@ -1,27 +1,48 @@
 /**
- * Stage 2a, self-attention of one block: x += Wo · attention(rope(Wq·n), rope(Wk·n), Wv·n), n = RMSNorm(x).
- * New keys and values go into the KV cache first, so every token attends to all earlier positions
- * (and itself) through the cache.
+ * Stage 2a, self-attention of one block: x += Wo · attention(q, k, v) (+ bo), with q, k, v projected from
+ * n = norm(x): Llama: RMSNorm, no biases, RoPE on q and k; GPT-2: LayerNorm, biases, no RoPE (positions
+ * were added at the embedding). New keys and values go into the KV cache first, so every token attends to all
+ * earlier positions (and itself) through the cache.
  */
 
 import type { KvCache } from "./kv-cache.js";
 import type { RunState } from "./run-state.js";
 import type { Trace } from "./trace.js";
-import type { Transformer } from "./transformer.js";
+import type { Gpt2Transformer, LlamaTransformer, Transformer } from "./transformer.js";
 
-export function attentionBlock(m: Transformer, s: RunState, cache: KvCache, layer: number, startPos: number, nTokens: number,
-  trace: Trace | undefined): void {
+/** s.q, s.k, s.v ← Llama's projections of RMSNorm(x), rotated by position. */
+function llamaQkv(m: LlamaTransformer, s: RunState, layer: number, startPos: number, nTokens: number, trace: Trace | undefined): void {
   const { config: c, kernels: k } = m;
   const w = m.weights.layers[layer]!;
-  const kv = cache.layers[layer]!;
   k.rmsNorm(s.xb, s.x, w.attnNorm, c.normEps, nTokens, c.dim);
   if (trace?.wants("attn_norm")) trace.record("attn_norm", layer, startPos, [nTokens, c.dim], s.xb);
-
   k.matmul(s.q, w.wq, s.xb, nTokens); // (nTokens, nHeads·headDim)
   k.matmul(s.k, w.wk, s.xb, nTokens); // (nTokens, kvDim)
   k.matmul(s.v, w.wv, s.xb, nTokens); // (nTokens, kvDim)
   k.rope(s.q, s.positions, nTokens, c.nHeads, c.headDim, m.rope);
   k.rope(s.k, s.positions, nTokens, c.nKvHeads, c.headDim, m.rope);
+}
+
+/** s.q, s.k, s.v ← GPT-2's projections (the fused QKV's three row ranges) of LayerNorm(x), plus biases. */
+function gpt2Qkv(m: Gpt2Transformer, s: RunState, layer: number, startPos: number, nTokens: number, trace: Trace | undefined): void {
+  const { config: c, kernels: k } = m;
+  const w = m.weights.layers[layer]!;
+  k.layerNorm(s.xb, s.x, w.attnNorm, w.attnNormBias, c.normEps, nTokens, c.dim);
+  if (trace?.wants("attn_norm")) trace.record("attn_norm", layer, startPos, [nTokens, c.dim], s.xb);
+  k.matmul(s.q, w.wq, s.xb, nTokens); // (nTokens, dim)
+  k.matmul(s.k, w.wk, s.xb, nTokens); // (nTokens, kvDim)
+  k.matmul(s.v, w.wv, s.xb, nTokens); // (nTokens, kvDim)
+  k.addBias(s.q, w.bq, nTokens, c.dim);
+  k.addBias(s.k, w.bk, nTokens, c.kvDim);
+  k.addBias(s.v, w.bv, nTokens, c.kvDim);
+}
+
+export function attentionBlock(m: Transformer, s: RunState, cache: KvCache, layer: number, startPos: number, nTokens: number,
+  trace: Trace | undefined): void {
+  const { config: c, kernels: k } = m;
+  const kv = cache.layers[layer]!;
+  if (m.family === "llama") llamaQkv(m, s, layer, startPos, nTokens, trace);
+  else gpt2Qkv(m, s, layer, startPos, nTokens, trace);
   if (trace?.wants("q")) trace.record("q", layer, startPos, [nTokens, c.nHeads, c.headDim], s.q);
   if (trace?.wants("k")) trace.record("k", layer, startPos, [nTokens, c.nKvHeads, c.headDim], s.k);
   if (trace?.wants("v")) trace.record("v", layer, startPos, [nTokens, c.nKvHeads, c.headDim], s.v);
@@ -38,7 +59,8 @@ export function attentionBlock(m: Transformer, s: RunState, cache: KvCache, laye
     k.attention(s.att, s.q, kv.k, kv.v, startPos, nTokens, shape, s.scores);
   }
 
-  k.matmul(s.proj, w.wo, s.att, nTokens); // (nTokens, dim)
+  k.matmul(s.proj, m.weights.layers[layer]!.wo, s.att, nTokens); // (nTokens, dim)
+  if (m.family === "gpt2") k.addBias(s.proj, m.weights.layers[layer]!.bo, nTokens, c.dim);
   if (trace?.wants("attn_out")) trace.record("attn_out", layer, startPos, [nTokens, c.dim], s.proj);
   k.addInPlace(s.x, s.proj, nTokens * c.dim);
 }

@@ -1,43 +1,72 @@
 /**
  * Builds a ModelConfig from GGUF metadata (and the tensor table, which decides tied vs separate output and
- * the vocabulary size when the metadata does not say). Missing or inconsistent values are CONFIG errors
- * that name the key; architectures Peel does not run are UNSUPPORTED errors listing the ones it does.
+ * the vocabulary size when the metadata does not say): the family comes from `general.architecture`, each
+ * family's keys from architectures/. Missing or inconsistent values are CONFIG errors that name the key;
+ * architectures Peel does not run are UNSUPPORTED errors listing the ones it does.
  */
 
 import type { GgufMetadata } from "../formats/gguf/types.js";
 import { getNumber, getString } from "../formats/gguf/metadata.js";
 import { PeelError } from "../util/errors.js";
+import { GPT2_ARCHITECTURES, GPT2_KEYS, GPT2_TENSORS } from "./architectures/gpt2.js";
 import { LLAMA_ARCHITECTURES, LLAMA_DEFAULTS, LLAMA_KEYS, LLAMA_TENSORS } from "./architectures/llama.js";
-import type { LlamaConfig, RopeScaling } from "./config.js";
+import type { Gpt2Config, LlamaConfig, ModelConfig, RopeScaling } from "./config.js";
 import { validateConfig } from "./validate-config.js";
 
 /** What config parsing needs to know about the tensors: their shapes by name. */
 export type TensorShapes = ReadonlyMap<string, readonly number[]>;
 
-export function configFromGguf(meta: GgufMetadata, shapes: TensorShapes): LlamaConfig {
+/** Reads `{arch}.`-prefixed numbers; `req` throws CONFIG naming the full key. */
+interface KeyReader {
+  key(k: string): string;
+  req(k: string): number;
+  opt(k: string): number | undefined;
+}
+
+function keyReader(meta: GgufMetadata, arch: string): KeyReader {
+  const key = (k: string) => `${arch}.${k}`;
+  return {
+    key,
+    req(k) {
+      const v = getNumber(meta, key(k));
+      if (v === undefined) throw new PeelError("CONFIG", `GGUF: missing required metadata key "${key(k)}"`);
+      return v;
+    },
+    opt: (k) => getNumber(meta, key(k)),
+  };
+}
+
+/** Rows of the token embedding table: the vocabulary size when the metadata does not give it. */
+function embeddingRows(shapes: TensorShapes, name: string): number {
+  const shape = shapes.get(name);
+  if (shape === undefined) throw new PeelError("CONFIG", `GGUF: missing required tensor "${name}"`);
+  return shape[0] as number;
+}
+
+export function configFromGguf(meta: GgufMetadata, shapes: TensorShapes): ModelConfig {
   const arch = getString(meta, "general.architecture");
   if (arch === undefined) throw new PeelError("CONFIG", `GGUF: missing required metadata key "general.architecture"`);
-  const ropeStyle = LLAMA_ARCHITECTURES[arch];
-  if (ropeStyle === undefined) {
-    throw new PeelError("UNSUPPORTED", `model architecture "${arch}" is not supported yet; supported: ${Object.keys(LLAMA_ARCHITECTURES).join(", ")}`);
+  const config = LLAMA_ARCHITECTURES[arch] !== undefined ? llamaConfig(meta, shapes, arch)
+    : GPT2_ARCHITECTURES.includes(arch) ? gpt2Config(meta, shapes, arch) : undefined;
+  if (config === undefined) {
+    const supported = [...Object.keys(LLAMA_ARCHITECTURES), ...GPT2_ARCHITECTURES];
+    throw new PeelError("UNSUPPORTED", `model architecture "${arch}" is not supported yet; supported: ${supported.join(", ")}`);
   }
-  const key = (k: string) => `${arch}.${k}`;
-  const req = (k: string): number => {
-    const v = getNumber(meta, key(k));
-    if (v === undefined) throw new PeelError("CONFIG", `GGUF: missing required metadata key "${key(k)}"`);
-    return v;
-  };
-  const opt = (k: string): number | undefined => getNumber(meta, key(k));
+  validateConfig(config);
+  return config;
+}
 
+function llamaConfig(meta: GgufMetadata, shapes: TensorShapes, arch: string): LlamaConfig {
+  const { key, req, opt } = keyReader(meta, arch);
   const dim = req(LLAMA_KEYS.dim);
   const nHeads = req(LLAMA_KEYS.nHeads);
   const nKvHeads = opt(LLAMA_KEYS.nKvHeads) ?? nHeads;
   const headDim = opt(LLAMA_KEYS.keyLength) ?? (nHeads > 0 ? dim / nHeads : 0);
-  const embdShape = shapes.get(LLAMA_TENSORS.tokenEmbd);
-  if (embdShape === undefined) throw new PeelError("CONFIG", `GGUF: missing required tensor "${LLAMA_TENSORS.tokenEmbd}"`);
-  const vocabSize = opt(LLAMA_KEYS.vocabSize) ?? (embdShape[0] as number);
-
-  const config: LlamaConfig = {
+  const valueLength = opt(LLAMA_KEYS.valueLength);
+  if (valueLength !== undefined && valueLength !== headDim) {
+    throw new PeelError("UNSUPPORTED", `GGUF: ${key(LLAMA_KEYS.valueLength)} = ${valueLength} differs from key_length ${headDim}; separate value head sizes are not supported`);
+  }
+  return {
     family: "llama",
     architecture: arch,
     dim,
@@ -47,23 +76,41 @@ export function configFromGguf(meta: GgufMetadata, shapes: TensorShapes): LlamaC
     nKvHeads,
     headDim,
     kvDim: nKvHeads * headDim,
-    vocabSize,
+    vocabSize: opt(LLAMA_KEYS.vocabSize) ?? embeddingRows(shapes, LLAMA_TENSORS.tokenEmbd),
     contextLength: req(LLAMA_KEYS.contextLength),
     normEps: opt(LLAMA_KEYS.normEps) ?? LLAMA_DEFAULTS.normEps,
     rope: {
-      style: ropeStyle,
+      style: LLAMA_ARCHITECTURES[arch] ?? "normal",
       nRot: opt(LLAMA_KEYS.ropeDims) ?? headDim,
       theta: opt(LLAMA_KEYS.ropeTheta) ?? LLAMA_DEFAULTS.ropeTheta,
       scaling: ropeScaling(meta, key),
     },
     tiedOutput: !shapes.has(LLAMA_TENSORS.output),
   };
-  const valueLength = opt(LLAMA_KEYS.valueLength);
-  if (valueLength !== undefined && valueLength !== headDim) {
-    throw new PeelError("UNSUPPORTED", `GGUF: ${key(LLAMA_KEYS.valueLength)} = ${valueLength} differs from key_length ${headDim}; separate value head sizes are not supported`);
-  }
-  validateConfig(config);
-  return config;
+}
+
+/** GPT-2 as llama.cpp reads it: the LayerNorm epsilon is required; heads split dim evenly (no key_length). */
+function gpt2Config(meta: GgufMetadata, shapes: TensorShapes, arch: string): Gpt2Config {
+  const { req, opt } = keyReader(meta, arch);
+  const dim = req(GPT2_KEYS.dim);
+  const nHeads = req(GPT2_KEYS.nHeads);
+  const nKvHeads = opt(GPT2_KEYS.nKvHeads) ?? nHeads;
+  const headDim = nHeads > 0 ? dim / nHeads : 0;
+  return {
+    family: "gpt2",
+    architecture: arch,
+    dim,
+    hiddenDim: req(GPT2_KEYS.hiddenDim),
+    nLayers: req(GPT2_KEYS.nLayers),
+    nHeads,
+    nKvHeads,
+    headDim,
+    kvDim: nKvHeads * headDim,
+    vocabSize: opt(GPT2_KEYS.vocabSize) ?? embeddingRows(shapes, GPT2_TENSORS.tokenEmbd),
+    contextLength: req(GPT2_KEYS.contextLength),
+    normEps: req(GPT2_KEYS.normEps),
+    tiedOutput: !shapes.has(GPT2_TENSORS.output),
+  };
 }
 
 function ropeScaling(meta: GgufMetadata, key: (k: string) => string): RopeScaling {

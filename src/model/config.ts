@@ -20,8 +20,8 @@ export interface RopeConfig {
   readonly scaling: RopeScaling;
 }
 
-export interface LlamaConfig {
-  readonly family: "llama";
+/** What every family has: the glossary's shape names. */
+interface CommonConfig {
   /** The file's own architecture name (`general.architecture`, or "llama2.c"). */
   readonly architecture: string;
   readonly dim: number;
@@ -34,11 +34,25 @@ export interface LlamaConfig {
   readonly vocabSize: number;
   /** Trained context window; prompts plus generation may not exceed it. */
   readonly contextLength: number;
+  /** Epsilon inside the norms (RMSNorm for Llama, LayerNorm for GPT-2). */
   readonly normEps: number;
-  readonly rope: RopeConfig;
   /** True when the LM head reuses the token embedding matrix. */
   readonly tiedOutput: boolean;
 }
 
-/** One config type per family; only Llama so far. */
-export type ModelConfig = LlamaConfig;
+/** Llama: RMSNorm, RoPE, SwiGLU feed-forward, no biases. */
+export interface LlamaConfig extends CommonConfig {
+  readonly family: "llama";
+  readonly rope: RopeConfig;
+}
+
+/**
+ * GPT-2: learned absolute positions (contextLength rows), LayerNorm with bias, fused QKV projection, biases on
+ * every projection, GELU feed-forward. No RoPE.
+ */
+export interface Gpt2Config extends CommonConfig {
+  readonly family: "gpt2";
+}
+
+/** One config type per family; `family` tells them apart. */
+export type ModelConfig = LlamaConfig | Gpt2Config;

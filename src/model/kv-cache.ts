@@ -4,7 +4,7 @@
  */
 
 import type { Kernels, KvBuffer, KvDType } from "../kernels/kernels.js";
-import type { LlamaConfig } from "./config.js";
+import type { ModelConfig } from "./config.js";
 
 export interface KvCache {
   readonly dtype: KvDType;
@@ -14,7 +14,7 @@ export interface KvCache {
   readonly layers: ReadonlyArray<{ readonly k: KvBuffer; readonly v: KvBuffer }>;
 }
 
-export function createKvCache(k: Kernels, c: LlamaConfig, seqLen: number, dtype: KvDType): KvCache {
+export function createKvCache(k: Kernels, c: ModelConfig, seqLen: number, dtype: KvDType): KvCache {
   const layers = [];
   for (let i = 0; i < c.nLayers; i++) {
     layers.push({ k: k.allocKv(dtype, seqLen, c.kvDim), v: k.allocKv(dtype, seqLen, c.kvDim) });

@@ -24,6 +24,7 @@ import { PeelError } from "../util/errors.js";
 import { configFromGguf } from "./config-from-gguf.js";
 import { configFromLlama2c } from "./config-from-llama2c.js";
 import { createModel, type Model, type ModelDescription } from "./model.js";
+import { checkGpt2TensorShapes } from "./gpt2-weights.js";
 import { checkLlamaTensorShapes } from "./weights.js";
 
 export interface LoadProgress {
@@ -118,7 +119,8 @@ function describeGguf(source: ByteSource, header: GgufHeader): ModelDescription 
   const shapes = new Map(header.tensorInfos.map((t) => [t.name, t.shape]));
   const fileType = getNumber(header.metadata, "general.file_type");
   const config = configFromGguf(header.metadata, shapes);
-  checkLlamaTensorShapes(config, shapes);
+  if (config.family === "llama") checkLlamaTensorShapes(config, shapes);
+  else checkGpt2TensorShapes(config, shapes);
   return {
     config,
     tokenizer: tokenizerFromGguf(header.metadata),

@@ -1,5 +1,5 @@
 /**
- * Stage 3: final RMSNorm and the LM head. Only the rows the caller needs are projected: the last token
+ * Stage 3: the final norm (RMSNorm for Llama, LayerNorm with bias for GPT-2) and the LM head. Only the rows the caller needs are projected: the last token
  * during generation, every token when scoring a sequence (the vocabulary projection is the biggest matmul).
  */
 
@@ -12,7 +12,8 @@ export function computeLogits(m: Transformer, s: RunState, startPos: number, nTo
   const { config: c, kernels: k } = m;
   const first = nTokens - nOut;
   const x = s.x.subarray(first * c.dim, nTokens * c.dim);
-  k.rmsNorm(s.xb, x, m.weights.outputNorm, c.normEps, nOut, c.dim);
+  if (m.family === "llama") k.rmsNorm(s.xb, x, m.weights.outputNorm, c.normEps, nOut, c.dim);
+  else k.layerNorm(s.xb, x, m.weights.outputNorm, m.weights.outputNormBias, c.normEps, nOut, c.dim);
   if (trace?.wants("output_norm")) trace.record("output_norm", -1, startPos + first, [nOut, c.dim], s.xb);
   k.matmul(s.logits, m.weights.output, s.xb, nOut);
   const logits = s.logits.subarray(0, nOut * c.vocabSize);

@@ -8,7 +8,8 @@ import type { Kernels } from "../kernels/kernels.js";
 import type { DType } from "../tensor/dtype.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Tokenizer, EncodeOptions } from "../tokenizer/types.js";
-import type { LlamaConfig } from "./config.js";
+import type { ModelConfig } from "./config.js";
+import { bindGpt2Weights } from "./gpt2-weights.js";
 import { ropeSpec } from "./rope.js";
 import type { Transformer } from "./transformer.js";
 import { bindLlamaWeights } from "./weights.js";
@@ -34,7 +35,7 @@ export interface ModelInfo {
 
 /** What a model file says about itself without its weights: enough for `peel info` and tokenizing. */
 export interface ModelDescription {
-  readonly config: LlamaConfig;
+  readonly config: ModelConfig;
   readonly tokenizer: Tokenizer;
   readonly info: ModelInfo;
 }
@@ -50,7 +51,7 @@ export interface Model extends ModelDescription {
 }
 
 export interface ModelParts {
-  readonly config: LlamaConfig;
+  readonly config: ModelConfig;
   readonly tensors: ReadonlyMap<string, Tensor>;
   readonly tokenizer: Tokenizer;
   readonly info: ModelInfo;
@@ -65,8 +66,7 @@ export function createModel(p: ModelParts): Model {
   let weightBytes = 0;
   for (const t of p.tensors.values()) if (t.shape.length >= 2) weightBytes += t.data.length;
   p.kernels.reserveWeights?.(weightBytes, `the model ${p.info.name !== undefined ? `"${p.info.name}" ` : ""}(${p.info.source})`);
-  const weights = bindLlamaWeights(p.config, p.tensors, p.kernels);
-  const transformer: Transformer = { config: p.config, weights, rope: ropeSpec(p.config, weights.ropeFreqs), kernels: p.kernels };
+  const transformer = bindTransformer(p.config, p.tensors, p.kernels);
   return {
     config: p.config,
     tokenizer: p.tokenizer,
@@ -78,3 +78,14 @@ export function createModel(p: ModelParts): Model {
   };
 }
 
+/** The config's family decides which weights record is bound (and whether RoPE frequencies are needed). */
+function bindTransformer(config: ModelConfig, tensors: ReadonlyMap<string, Tensor>, kernels: Kernels): Transformer {
+  switch (config.family) {
+    case "llama": {
+      const weights = bindLlamaWeights(config, tensors, kernels);
+      return { family: "llama", config, weights, rope: ropeSpec(config, weights.ropeFreqs), kernels };
+    }
+    case "gpt2":
+      return { family: "gpt2", config, weights: bindGpt2Weights(config, tensors, kernels), kernels };
+  }
+}

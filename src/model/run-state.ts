@@ -4,7 +4,7 @@
  */
 
 import type { Kernels } from "../kernels/kernels.js";
-import type { LlamaConfig } from "./config.js";
+import type { ModelConfig } from "./config.js";
 
 export interface RunState {
   /** Most tokens one forward call may process (prefill is split into chunks of this size). */
@@ -17,15 +17,15 @@ export interface RunState {
   readonly k: Float32Array; // (batch, kvDim)
   readonly v: Float32Array; // (batch, kvDim)
   readonly att: Float32Array; // (batch, nHeads·headDim) attention mix before the output projection
-  readonly proj: Float32Array; // (batch, dim) output of attn_output / ffn_down
-  readonly gate: Float32Array; // (batch, hiddenDim)
+  readonly proj: Float32Array; // (batch, dim) output of attn_output / ffn_down; GPT-2's position rows
+  readonly gate: Float32Array; // (batch, hiddenDim) SwiGLU's gate (Llama); empty for GPT-2, which has none
   readonly up: Float32Array; // (batch, hiddenDim)
-  readonly hidden: Float32Array; // (batch, hiddenDim) silu(gate)·up
+  readonly hidden: Float32Array; // (batch, hiddenDim) silu(gate)·up (Llama) or gelu(up) (GPT-2)
   readonly scores: Float32Array; // (contextLength) one attention score row
   readonly logits: Float32Array; // (batch, vocabSize)
 }
 
-export function createRunState(k: Kernels, c: LlamaConfig, batch: number, contextLength: number): RunState {
+export function createRunState(k: Kernels, c: ModelConfig, batch: number, contextLength: number): RunState {
   const qDim = c.nHeads * c.headDim;
   return {
     batch,
@@ -38,7 +38,7 @@ export function createRunState(k: Kernels, c: LlamaConfig, batch: number, contex
     v: k.allocF32(batch * c.kvDim),
     att: k.allocF32(batch * qDim),
     proj: k.allocF32(batch * c.dim),
-    gate: k.allocF32(batch * c.hiddenDim),
+    gate: k.allocF32(c.family === "llama" ? batch * c.hiddenDim : 0),
     up: k.allocF32(batch * c.hiddenDim),
     hidden: k.allocF32(batch * c.hiddenDim),
     scores: k.allocF32(contextLength),

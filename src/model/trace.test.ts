@@ -25,7 +25,7 @@ function transformer(): Transformer {
   const kernels = createTsKernels();
   const tensors = new Map(randomLlamaTensors(spec).map((t) => [t.name, t]));
   const weights = bindLlamaWeights(config, tensors, kernels);
-  return { config, weights, rope: ropeSpec(config, weights.ropeFreqs), kernels };
+  return { family: "llama", config, weights, rope: ropeSpec(config, weights.ropeFreqs), kernels };
 }
 
 const ALL_TAPS: TapName[] = ["embed", "attn_norm", "q", "k", "v", "attn_weights", "attn_out", "ffn_norm", "ffn_out", "resid", "output_norm", "logits"];

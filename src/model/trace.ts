@@ -6,11 +6,11 @@
 
 export type TapName =
   | "embed" // (nTokens, dim) token embeddings
-  | "attn_norm" // (nTokens, dim) input to attention after RMSNorm, per layer
-  | "q" | "k" | "v" // (nTokens, nHeads|nKvHeads, headDim) after RoPE (q, k), per layer
+  | "attn_norm" // (nTokens, dim) input to attention after the norm (RMSNorm or LayerNorm), per layer
+  | "q" | "k" | "v" // (nTokens, nHeads|nKvHeads, headDim) after RoPE (Llama's q, k) or biases (GPT-2), per layer
   | "attn_weights" // (nTokens, nHeads, startPos + nTokens) softmax weights, per layer
   | "attn_out" // (nTokens, dim) attention output projection, per layer
-  | "ffn_norm" // (nTokens, dim) input to the feed-forward after RMSNorm, per layer
+  | "ffn_norm" // (nTokens, dim) input to the feed-forward after the norm, per layer
   | "ffn_out" // (nTokens, dim) feed-forward output, per layer
   | "resid" // (nTokens, dim) residual stream after the layer
   | "output_norm" // (nTokens, dim) final norm output

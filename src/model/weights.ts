@@ -1,8 +1,9 @@
 /**
- * The weights record: views over the loaded tensors, kept in their storage type and handed to the kernels
- * backend once (`prepareWeight`). Every tensor's presence and shape is checked against the config (from the
- * header alone, by `checkLlamaTensorShapes`), so a wrong file fails at load with the tensor's name, not deep
- * inside a forward pass.
+ * The weights record of the Llama family, and the binding helpers every family shares (gpt2-weights.ts has
+ * GPT-2's): views over the loaded tensors, kept in their storage type and handed to the kernels backend once
+ * (`prepareWeight`). Every tensor's presence and shape is checked against the config (from the header alone,
+ * by `checkLlamaTensorShapes`), so a wrong file fails at load with the tensor's name, not deep inside a
+ * forward pass.
  */
 
 import type { Kernels, WeightMatrix } from "../kernels/kernels.js";
@@ -55,6 +56,11 @@ export function expectedLlamaShapes(c: LlamaConfig): Map<string, readonly number
 export function checkLlamaTensorShapes(c: LlamaConfig, shapes: ReadonlyMap<string, readonly number[]>): void {
   const expected = expectedLlamaShapes(c);
   if (shapes.has(LLAMA_TENSORS.ropeFreqs)) expected.set(LLAMA_TENSORS.ropeFreqs, [c.rope.nRot / 2]);
+  checkShapes(expected, shapes);
+}
+
+/** Every expected tensor present with its shape; CONFIG errors name the tensor and both shapes. */
+export function checkShapes(expected: ReadonlyMap<string, readonly number[]>, shapes: ReadonlyMap<string, readonly number[]>): void {
   for (const [name, want] of expected) {
     const got = shapes.get(name);
     if (got === undefined) throw new PeelError("CONFIG", `model: missing required tensor "${name}" (expected shape [${want.join(", ")}])`);
@@ -64,20 +70,21 @@ export function checkLlamaTensorShapes(c: LlamaConfig, shapes: ReadonlyMap<strin
   }
 }
 
-function get(tensors: ReadonlyMap<string, Tensor>, name: string): Tensor {
+export function requireTensor(tensors: ReadonlyMap<string, Tensor>, name: string): Tensor {
   const t = tensors.get(name);
   if (t === undefined) throw new PeelError("CONFIG", `model: missing required tensor "${name}"`);
   return t;
 }
 
-function matrix(k: Kernels, tensors: ReadonlyMap<string, Tensor>, name: string, rows: number, cols: number): WeightMatrix {
-  const t = get(tensors, name);
+/** A 2-D tensor handed to the backend as a (rows, cols) weight matrix, still in its storage type. */
+export function matrix(k: Kernels, tensors: ReadonlyMap<string, Tensor>, name: string, rows: number, cols: number): WeightMatrix {
+  const t = requireTensor(tensors, name);
   return k.prepareWeight(t.dtype, rows, cols, t.data);
 }
 
 /** 1-D tensors (norm gains, rope factors) are tiny: dequantize them to f32 once. */
-function vector(tensors: ReadonlyMap<string, Tensor>, name: string, n: number): Float32Array {
-  const t = get(tensors, name);
+export function vector(tensors: ReadonlyMap<string, Tensor>, name: string, n: number): Float32Array {
+  const t = requireTensor(tensors, name);
   const out = new Float32Array(n);
   dequantize(t.dtype, t.data, out, n);
   return out;

@@ -5,7 +5,9 @@
 //  - matmul, every weight type: |Δ| ≤ 1e-6 · Σ|w·x| per output (both backends round activations the same way,
 //    so only the f32 summation order differs; measured worst 1.2e-7 with 2048 columns);
 //  - embedRows, storeKv, addInPlace, rope: exact (same arithmetic);
-//  - rmsNorm, softmax, swiglu: 1e-6 relative (exp is a polynomial in wasm);
+//  - rmsNorm, layerNorm, softmax, swiglu: 1e-6 relative (exp is a polynomial in wasm; the norms' f64 sums
+//    are taken in a different order);
+//  - addBias, geluRounded: exact (same arithmetic; the same f16 GELU table);
 //  - attention (values ~N(0,1), |v| < 4): F32 cache 4e-5 absolute (f32 vs double sums, polynomial exp; measured
 //    1e-5); F16 cache 2e-3 absolute: both round the normalized weights to f16, and a weight whose f32 value
 //    differs in the last bit can round to the neighbouring f16 (one f16 ulp of p ≤ 2^-11, times |v| < 4;
@@ -137,6 +139,48 @@ for (const backend of BACKENDS) {
     const out = k.allocF32(nTokens * dim);
     k.rmsNorm(out, onBackend(k, x), w, 1e-5, nTokens, dim);
     assertWithin(out, want, 1e-6, "rmsNorm", want.map((v) => Math.max(Math.abs(v), 1e-3)));
+  });
+
+  test(`${b}: layerNorm within 1e-6 (odd and SIMD-wide rows, a large common offset)`, async () => {
+    const k = await kernels;
+    const rng = createRng(11);
+    for (const [dim, nTokens] of [[67, 3], [128, 2], [5, 1]] as const) {
+      // an offset of 20 makes the mean matter: a kernel that skipped centring would be far off
+      const x = randomF32(rng, nTokens * dim, 3).map((v) => v + 20), w = randomF32(rng, dim), bias = randomF32(rng, dim);
+      const want = new Float32Array(nTokens * dim);
+      ref.layerNorm(want, x, w, bias, 1e-5, nTokens, dim);
+      const out = k.allocF32(nTokens * dim);
+      k.layerNorm(out, onBackend(k, x), onBackend(k, w), onBackend(k, bias), 1e-5, nTokens, dim);
+      assertWithin(out, want, 1e-6, `layerNorm ${nTokens}x${dim}`, want.map((v) => Math.max(Math.abs(v), 1e-3)));
+      const plain = new Float32Array(nTokens * dim);
+      k.layerNorm(plain, x, w, bias, 1e-5, nTokens, dim);
+      assertWithin(plain, out, 0, `layerNorm ${nTokens}x${dim} plain arrays`);
+    }
+  });
+
+  test(`${b}: addBias and geluRounded exact, on backend buffers and plain arrays`, async () => {
+    const k = await kernels;
+    const rng = createRng(12);
+    const nTokens = 3, dim = 37;
+    const x = randomF32(rng, nTokens * dim, 4), bias = randomF32(rng, dim);
+    x[0] = -10; x[1] = 10; x[2] = -12; x[3] = 15; x[4] = 9.999; x[5] = 0; x[6] = -0.5; // the table's edges
+    const want = x.slice();
+    ref.addBias(want, bias, nTokens, dim);
+    const got = onBackend(k, x);
+    k.addBias(got, onBackend(k, bias), nTokens, dim);
+    assertWithin(got, want, 0, "addBias");
+    const plain = x.slice();
+    k.addBias(plain, bias, nTokens, dim);
+    assertWithin(plain, want, 0, "addBias plain");
+    const n = nTokens * dim;
+    const gWant = new Float32Array(n);
+    ref.geluRounded(gWant, x, n);
+    const gGot = k.allocF32(n);
+    k.geluRounded(gGot, onBackend(k, x), n);
+    assertWithin(gGot, gWant, 0, "geluRounded");
+    const gPlain = new Float32Array(n);
+    k.geluRounded(gPlain, x, n);
+    assertWithin(gPlain, gWant, 0, "geluRounded plain");
   });
 
   for (const style of ["normal", "neox"] as const) {

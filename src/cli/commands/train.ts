@@ -256,9 +256,9 @@ export const trainCommand: Command = {
   details: [
     "Training is deterministic: the same data, flags, seed and thread count give the same losses, and\n" +
       "--resume continues a run with exactly the losses it would have had. Ctrl-C saves a checkpoint first.",
-    "The Llama-style preset is exported to <out>/model.gguf (architecture llama, tokenizer embedded), which\n" +
-      "peel generate and llama.cpp both run. GPT-2-style runs keep safetensors checkpoints only: Peel's\n" +
-      "inference engine does not run the gpt2 architecture yet.",
+    "At the end the model is exported to <out>/model.gguf with its tokenizer embedded, which peel generate\n" +
+      "and llama.cpp both run: architecture llama for the Llama-style preset, gpt2 for the GPT-2-style one.\n" +
+      "Other mixes (e.g. --preset gpt2 --activation relu) have no GGUF architecture and keep their checkpoint.",
     "Examples:\n  peel train --data tinystories.txt --out runs/stories --steps 2000\n" +
       "  peel train --data input.txt --out runs/gpt2 --preset gpt2 --dim 96 --layers 3 --context 64\n" +
       "  peel train --resume --out runs/stories",

@@ -1,7 +1,10 @@
 /**
- * Element-wise kernels: SwiGLU gate, residual add, softmax. Softmax sums in double like ggml's
- * ggml_vec_soft_max_f32, so probabilities agree with llama.cpp to the last few ulps.
+ * Element-wise kernels: SwiGLU gate, residual and bias adds, softmax, GELU. Softmax sums in double like ggml's
+ * ggml_vec_soft_max_f32, so probabilities agree with llama.cpp to the last few ulps. Inference's GELU
+ * (`geluRounded`) goes through f16 as ggml's CPU backend does; training's (`gelu`) is the exact formula.
  */
+
+import { f16ToF32, f32ToF16, roundToF16 } from "../../tensor/f16.js";
 
 /** out (n) = silu(gate) · up, silu(x) = x / (1 + e^−x) */
 export function swiglu(out: Float32Array, gate: Float32Array, up: Float32Array, n: number): void {
@@ -14,6 +17,14 @@ export function swiglu(out: Float32Array, gate: Float32Array, up: Float32Array, 
 /** acc (n) += x */
 export function addInPlace(acc: Float32Array, x: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) acc[i] = (acc[i] as number) + (x[i] as number);
+}
+
+/** x (nTokens, dim) += bias (dim), on every row. */
+export function addBias(x: Float32Array, bias: Float32Array, nTokens: number, dim: number): void {
+  for (let t = 0; t < nTokens; t++) {
+    const base = t * dim;
+    for (let i = 0; i < dim; i++) x[base + i] = (x[base + i] as number) + (bias[i] as number);
+  }
 }
 
 /** x (n) ← softmax(x), stable (max subtracted). */
@@ -38,6 +49,38 @@ export function gelu(out: Float32Array, x: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) {
     const v = x[i] as number;
     out[i] = 0.5 * v * (1 + Math.tanh(GELU_C * (v + GELU_A * v * v * v)));
+  }
+}
+
+/**
+ * GELU of every f16 value (indexed by its bits), as ggml's CPU backend tabulates it at start-up: the tanh
+ * formula evaluated in f32 in C's order (0.5·x · (1 + tanh(√(2/π)·x · (1 + 0.044715·x·x)))), rounded to f16.
+ * Built on first use (65536 entries, 256 KiB).
+ */
+let geluTable: Float32Array | undefined;
+export function geluF16Table(): Float32Array {
+  if (geluTable !== undefined) return geluTable;
+  const fr = Math.fround;
+  const c = fr(0.7978845608028654), a = fr(0.044715);
+  const table = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const x = f16ToF32(h);
+    const inner = fr(fr(c * x) * fr(1 + fr(fr(a * x) * x)));
+    table[h] = roundToF16(fr(fr(0.5 * x) * fr(1 + fr(Math.tanh(inner)))));
+  }
+  geluTable = table;
+  return table;
+}
+
+/**
+ * out (n) = gelu(x) as llama.cpp's CPU backend computes it at inference: x rounded to f16 and looked up in
+ * `geluF16Table` (so the result is an f16 value), except x ≤ −10 → 0 and x ≥ 10 → x.
+ */
+export function geluRounded(out: Float32Array, x: Float32Array, n: number): void {
+  const table = geluF16Table();
+  for (let i = 0; i < n; i++) {
+    const v = x[i] as number;
+    out[i] = v <= -10 ? 0 : v >= 10 ? v : (table[f32ToF16(v)] as number);
   }
 }
 

@@ -8,10 +8,10 @@ import type { DType } from "../../tensor/dtype.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { PeelError } from "../../util/errors.js";
 import { embedRows, matmul, matmulF32, type MatmulScratch } from "./matmul.js";
-import { rmsNorm } from "./norm.js";
+import { layerNorm, rmsNorm } from "./norm.js";
 import { rope } from "./rope.js";
 import { attention, storeKv } from "./attention.js";
-import { addInPlace, gelu, geluBackward, softmax, swiglu, swigluBackward } from "./elementwise.js";
+import { addBias, addInPlace, gelu, geluBackward, geluRounded, softmax, swiglu, swigluBackward } from "./elementwise.js";
 
 /** Weight types the reference backend can multiply (every type the GGUF dequantizers handle). */
 export const TS_WEIGHT_TYPES: readonly DType[] = ["F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0",
@@ -41,14 +41,17 @@ export function createTsKernels(): Kernels {
     matmulF32,
     embedRows,
     rmsNorm,
+    layerNorm,
     rope,
     storeKv,
     attention,
     swiglu,
+    geluRounded,
     gelu,
     geluBackward,
     swigluBackward,
     addInPlace,
+    addBias,
     softmax,
   };
 }

@@ -4,8 +4,8 @@
  * a weight's bytes are copied in once, so the loader's copy can be dropped). Kernels take byte offsets; arrays
  * that live elsewhere (norm gains, test inputs) are staged through scratch blocks, outputs copied back.
  * With `threads` > 1 a pool of workers (pool.ts) shares the memory: big matmuls are split by rows, attention
- * by heads and batched RMSNorm by tokens, each row computed by exactly one thread with the same code, so
- * results are bitwise the same for any thread count. Small jobs run on the calling thread alone (waking
+ * by heads and batched norms (RMSNorm, LayerNorm) by tokens, each row computed by exactly one thread with the
+ * same code, so results are bitwise the same for any thread count. Small jobs run on the calling thread alone (waking
  * workers costs more than they save). Embedding rows are dequantized by the shared TS dequantizers (one row
  * per token, exact like get_rows). Browser-safe: in Node, index.node.ts supplies the worker_threads host.
  */
@@ -16,6 +16,7 @@ import { DTYPES } from "../../tensor/dtype.js";
 import { PeelError } from "../../util/errors.js";
 import { dequantizeRow } from "../../formats/gguf/dequant/index.js";
 import { attention as referenceAttention } from "../ts/attention.js";
+import { geluF16Table } from "../ts/elementwise.js";
 import { createScratchSlots, createWasmHeap, formatBytes, MAX_PAGES, PAGE_BYTES, type WasmHeap } from "./heap.js";
 import { createSharedMemory, instantiateKernels, kernelsModule, type WasmExports } from "./module.js";
 import { prepareMatmul, runMatmulRows, WASM_WEIGHT_TYPES, type MatmulCall } from "./matmul.js";
@@ -123,6 +124,16 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
     if (off < 0) throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): a ${w.dtype} ${w.rows}x${w.cols} weight was not prepared by this backend (prepareWeight)`);
     return off;
   }
+  /** The GELU table (65536 f32) in wasm memory, copied from the reference's on first use: both backends read the same values. */
+  let geluTable = -1;
+  function geluTablePtr(): number {
+    if (geluTable < 0) {
+      const t = geluF16Table();
+      geluTable = heap.alloc(t.length * 4, "the GELU table");
+      heap.f32(geluTable, t.length).set(t);
+    }
+    return geluTable;
+  }
   function kvPtr(b: KvBuffer): number {
     const off = heap.offsetOf(b.data);
     if (off < 0) throw new PeelError("INVALID_ARGUMENT", "kernels(wasm): a KV buffer was not allocated by this backend (allocKv)");
@@ -215,6 +226,15 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
         else pool.run(OP.rmsNorm, nTokens, 1, (a) => { a[0] = op; a[1] = xp; a[2] = wp; a[3] = eps; a[4] = dim; });
       });
     },
+    layerNorm(out, x, weight, bias, eps, nTokens, dim) {
+      const xp = input(x, nTokens * dim, "in-x");
+      const wp = input(weight, dim, "in-w");
+      const bp = input(bias, dim, "in-b");
+      output(out, nTokens * dim, "out", false, (op) => {
+        if (pool === undefined || nTokens < 2 || nTokens * dim < MIN_PARALLEL_NORM) ex.layerNorm(op, xp, wp, bp, eps, dim, 0, nTokens);
+        else pool.run(OP.layerNorm, nTokens, 1, (a) => { a[0] = op; a[1] = xp; a[2] = wp; a[3] = bp; a[4] = eps; a[5] = dim; });
+      });
+    },
     rope(x, positions, nTokens, nHeads, headDim, spec) {
       const half = spec.nRot / 2;
       const csPtr = scratch.get("rope", nTokens * half * 8);
@@ -265,6 +285,11 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const upp = input(up, n, "in-w");
       output(out, n, "out", false, (op) => ex.swiglu(op, gp, upp, n));
     },
+    geluRounded(out, x, n) {
+      const xp = input(x, n, "in-x");
+      const tp = geluTablePtr();
+      output(out, n, "out", false, (op) => ex.geluRounded(op, xp, n, tp));
+    },
     gelu(out, x, n) {
       const xp = input(x, n, "in-x");
       output(out, n, "out", false, (op) => ex.gelu(op, xp, n));
@@ -283,6 +308,10 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
     addInPlace(acc, x, n) {
       const xp = input(x, n, "in-x");
       output(acc, n, "io-x2", true, (ap) => ex.addInPlace(ap, xp, n));
+    },
+    addBias(x, bias, nTokens, dim) {
+      const bp = input(bias, dim, "in-b");
+      output(x, nTokens * dim, "io-x2", true, (xp) => ex.addBias(xp, bp, nTokens, dim));
     },
     softmax(x, n) {
       output(x, n, "io-x", true, (xp) => ex.softmax(xp, n));

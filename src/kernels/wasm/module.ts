@@ -27,9 +27,12 @@ export interface WasmExports {
   readonly matmulKQuantExact: Fn;
   readonly q8kToF32: Fn;
   readonly rmsNorm: Fn;
+  readonly layerNorm: Fn;
   readonly rope: Fn;
   readonly swiglu: Fn;
   readonly addInPlace: Fn;
+  readonly addBias: Fn;
+  readonly geluRounded: Fn;
   readonly softmax: Fn;
   readonly storeF16: Fn;
   readonly attention: Fn;
@@ -43,7 +46,7 @@ export interface WasmExports {
 const EXPORT_NAMES: ReadonlyArray<keyof WasmExports> = ["heapBase", "quantizeQ8", "quantizeQ8K", "roundRowsF16",
   "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "matmulF32", "matmulF16", "matmulBF16", "matmulLegacy", "matmulKQuant", "matmulKQuantExact", "q8kToF32",
   "rmsNorm", "rope", "swiglu", "addInPlace", "softmax", "storeF16", "attention", "attentionScratchFloats", "transposeF32",
-  "gelu", "geluBackward", "swigluBackward"];
+  "gelu", "geluBackward", "swigluBackward", "layerNorm", "addBias", "geluRounded"];
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 

@@ -38,7 +38,7 @@ const CTRL_INTS = 16;
 export const MAX_ARGS = 16;
 export const CONTROL_BYTES = CTRL_INTS * 4 + MAX_ARGS * 8;
 
-export const OP = { quit: 0, matmul: 1, attention: 2, rmsNorm: 3 } as const;
+export const OP = { quit: 0, matmul: 1, attention: 2, rmsNorm: 3, layerNorm: 4 } as const;
 export type OpCode = (typeof OP)[keyof typeof OP];
 
 export interface ControlBlock {
@@ -102,6 +102,9 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
       return;
     case OP.rmsNorm: // out, x, weight, eps, dim
       ex.rmsNorm(n(0), n(1), n(2), n(3), n(4), start, end);
+      return;
+    case OP.layerNorm: // out, x, weight, bias, eps, dim
+      ex.layerNorm(n(0), n(1), n(2), n(3), n(4), n(5), start, end);
       return;
     default:
       throw new Error(`thread pool: unknown job code ${ints[CTRL.op]}`);

@@ -15,6 +15,7 @@ import { PeelError } from "../../util/errors.js";
 import { PRESETS, type TrainModelConfig } from "../model/config.js";
 import { createParams, initParams, type ModelParams } from "../model/params.js";
 import { exportLlamaGguf, type GgufExportDType } from "./gguf.js";
+import { exportGguf, ggufArchitectureOf } from "./export-gguf.js";
 
 const TEXT = [
   "The cat sat on the mat. The dog sat on the log. A bird sang in the tree, and the cat looked up.",
@@ -168,6 +169,7 @@ test("round trip: the GGUF reader and loader give back the config, names, types 
 
     const model = await loadModelFromSource(bytesSource(bytes), { backend: "ts" });
     const got = model.config;
+    assert.ok(got.family === "llama", `exported as family ${got.family}`);
     assert.deepEqual(
       { dim: got.dim, nLayers: got.nLayers, nHeads: got.nHeads, nKvHeads: got.nKvHeads, hiddenDim: got.hiddenDim, vocabSize: got.vocabSize, contextLength: got.contextLength, tied: got.tiedOutput, style: got.rope.style, nRot: got.rope.nRot, theta: got.rope.theta, headDim: got.headDim },
       { dim: 64, nLayers: 2, nHeads: 4, nKvHeads: 2, hiddenDim: 96, vocabSize: tok.vocab.length, contextLength: 32, tied: true, style: "normal", nRot: 16, theta: 5000, headDim: 16 },
@@ -221,7 +223,13 @@ test("refuses what llama.cpp cannot run or the file cannot hold, naming the prob
   const tok = await trained("byte-level");
   const n = tok.vocab.length;
   const gpt2 = createParams({ ...config(n), ...PRESETS.gpt2 });
-  rejects(() => exportLlamaGguf(gpt2, tok, { name: "g" }), "UNSUPPORTED", /only the Llama-style preset.*llama architecture.*norm "layer".*safetensors/s);
+  rejects(() => exportLlamaGguf(gpt2, tok, { name: "g" }), "UNSUPPORTED", /only the Llama-style preset.*GGUF llama.*norm "layer".*GPT-2-style models export to GGUF gpt2/s);
+  assert.equal(ggufArchitectureOf(gpt2.config), "gpt2");
+  assert.equal(ggufArchitectureOf(config(n)), "llama");
+  rejects(() => exportGguf(createParams({ ...config(n), activation: "gelu" }), tok, { name: "g" }), "UNSUPPORTED",
+    /rms norm, rope positions and gelu has no GGUF architecture.*rms \+ rope \+ swiglu \(llama\) and layer \+ learned \(or sinusoidal\) \+ gelu \(gpt2\)/);
+  rejects(() => exportGguf(createParams({ ...config(n), ...PRESETS.gpt2, activation: "relu" }), tok, { name: "g" }), "UNSUPPORTED", /layer norm, learned positions and relu/);
+  assert.equal(ggufArchitectureOf({ ...config(n), ...PRESETS.gpt2, position: "sinusoidal" }), "gpt2");
   rejects(() => exportLlamaGguf(createParams({ ...config(n), activation: "gelu" }), tok, { name: "g" }), "UNSUPPORTED", /activation "gelu"/);
   rejects(() => exportLlamaGguf(weights(config(n, { dim: 48, nHeads: 3, nKvHeads: 1 })), tok, { name: "q", dtype: "Q8_0" }), "INVALID_ARGUMENT", /Q8_0 stores each row in blocks of 32 values.*rows of 48/);
   rejects(() => exportLlamaGguf(weights(config(n + 1)), tok, { name: "v" }), "INVALID_ARGUMENT", /tokenizer has 300 tokens but the model's vocabulary size is 301/);

@@ -37,23 +37,23 @@ export interface GgufExportOptions {
 }
 
 /** llama.cpp's `llama_ftype` for a file whose matrices are all of one type. */
-const FILE_TYPE: Readonly<Record<GgufExportDType, number>> = { F32: 0, F16: 1, Q8_0: 7 };
+export const FILE_TYPE: Readonly<Record<GgufExportDType, number>> = { F32: 0, F16: 1, Q8_0: 7 };
 const F16_MAX = 65504;
 
-/** Throws UNSUPPORTED unless the config is the Llama-style preset's architecture. */
+/** Throws UNSUPPORTED unless the config is the Llama-style preset's architecture (GGUF `llama`). */
 export function checkGgufExportable(c: TrainModelConfig): void {
   const off: string[] = [];
   if (c.norm !== "rms") off.push(`norm "${c.norm}" (needs "rms")`);
   if (c.position !== "rope") off.push(`position "${c.position}" (needs "rope")`);
   if (c.activation !== "swiglu") off.push(`activation "${c.activation}" (needs "swiglu")`);
   if (off.length > 0) {
-    throw new PeelError("UNSUPPORTED", `GGUF export: only the Llama-style preset (RMSNorm, RoPE, SwiGLU) exports to GGUF, ` +
-      `because Peel's inference engine runs only the llama architecture so far; this model has ${off.join(", ")}. ` +
-      `Keep GPT-2-style models as safetensors checkpoints.`);
+    throw new PeelError("UNSUPPORTED", `GGUF export: only the Llama-style preset (RMSNorm, RoPE, SwiGLU) exports to GGUF llama; ` +
+      `this model has ${off.join(", ")}. GPT-2-style models export to GGUF gpt2 (exportGguf picks the architecture); ` +
+      `other mixes stay as safetensors checkpoints.`);
   }
 }
 
-function checkOptions(opts: GgufExportOptions): GgufExportDType {
+export function checkOptions(opts: GgufExportOptions): GgufExportDType {
   if (typeof opts.name !== "string" || opts.name.trim() === "") throw new PeelError("INVALID_ARGUMENT", "GGUF export: name must be a non-empty string");
   const dtype = opts.dtype ?? "F32";
   if (!GGUF_EXPORT_DTYPES.includes(dtype)) {
@@ -63,7 +63,7 @@ function checkOptions(opts: GgufExportOptions): GgufExportDType {
 }
 
 /** Refuses NaN/Infinity (a diverged run) and, for F16, values that would round to infinity. */
-function checkValues(p: Param, dtype: GgufExportDType): void {
+export function checkValues(p: Param, dtype: GgufExportDType): void {
   const limit = dtype === "F16" ? F16_MAX : Infinity;
   for (let i = 0; i < p.data.length; i++) {
     const v = p.data[i] as number;
@@ -72,20 +72,20 @@ function checkValues(p: Param, dtype: GgufExportDType): void {
   }
 }
 
-function checkShape(p: Param, shape: readonly number[]): void {
+export function checkShape(p: Param, shape: readonly number[]): void {
   if (p.shape.length !== shape.length || p.shape.some((d, i) => d !== shape[i]) || p.data.length !== shape.reduce((a, b) => a * b, 1)) {
     throw new PeelError("INVALID_ARGUMENT", `GGUF export: ${p.name} has shape [${p.shape.join(", ")}] (${p.data.length} values) but the config needs [${shape.join(", ")}]`);
   }
 }
 
 /** A copy of a gain vector (F32), so later training steps do not change what gets written. */
-function vectorTensor(name: string, p: Param, n: number): Tensor {
+export function vectorTensor(name: string, p: Param, n: number): Tensor {
   checkShape(p, [n]);
   checkValues(p, "F32");
   return { name, dtype: "F32", shape: [n], data: new Uint8Array(Float32Array.from(p.data).buffer) };
 }
 
-function matrixTensor(name: string, p: Param, rows: number, cols: number, dtype: GgufExportDType): Tensor {
+export function matrixTensor(name: string, p: Param, rows: number, cols: number, dtype: GgufExportDType): Tensor {
   checkShape(p, [rows, cols]);
   const block = DTYPES[dtype].blockElems;
   if (cols % block !== 0) {

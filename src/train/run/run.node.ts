@@ -15,8 +15,9 @@ import { yieldToEventLoop } from "../../util/yield.js";
 import { loadCheckpoint, saveCheckpoint } from "../checkpoint/checkpoint.node.js";
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type LossHistory } from "../checkpoint/checkpoint.js";
 import { splitTokens } from "../data/batches.js";
-import { writeLlamaGgufFile } from "../export/gguf.node.js";
-import { checkGgufExportable, GGUF_EXPORT_DTYPES, type GgufExportDType } from "../export/gguf.js";
+import { writeGgufFile } from "../export/gguf.node.js";
+import { ggufArchitectureOf } from "../export/export-gguf.js";
+import { GGUF_EXPORT_DTYPES, type GgufExportDType } from "../export/gguf.js";
 import { createTrainer, type StepResult, type TrainHyperparameters, type Trainer } from "../loop/trainer.js";
 import { validateTrainModelConfig, type TrainModelConfig } from "../model/config.js";
 import { countParams, createParams, initParams, type ModelParams } from "../model/params.js";
@@ -197,7 +198,7 @@ export async function runTraining(o: TrainRunOptions): Promise<RunSummary> {
   const p = o.fresh !== undefined ? await startFresh(o, o.fresh) : await resume(o);
   const rep = reportingOf(o, p.run);
   for (const k of REPORTING_KEYS) p.run[k] = rep[k];
-  try { checkGgufExportable(p.params.config); } catch (e) { exportProblem = (e as Error).message; }
+  try { ggufArchitectureOf(p.params.config); } catch (e) { exportProblem = (e as Error).message; }
   const { trainer, history } = p;
   const hyper = trainer.hyper;
   const log = createJsonlLog(join(o.outDir, RUN_FILES.log), { append: o.fresh === undefined });
@@ -238,7 +239,7 @@ export async function runTraining(o: TrainRunOptions): Promise<RunSummary> {
   let gguf: string | undefined;
   if (!interrupted && exportProblem === undefined) {
     gguf = join(o.outDir, RUN_FILES.gguf);
-    await writeLlamaGgufFile(gguf, p.params, p.trained, { name: rep.name, dtype: rep.exportDtype, force: true, description: `trained by peel train for ${trainer.step} steps` });
+    await writeGgufFile(gguf, p.params, p.trained, { name: rep.name, dtype: rep.exportDtype, force: true, description: `trained by peel train for ${trainer.step} steps` });
   }
   const ms = performance.now() - startedAt;
   return {
