@@ -3,7 +3,7 @@
  * fastest backend that installs here, wasm, plus its plain-autodiff variant) train the same GPT-2-style
  * shape on the same batches with the same AdamW settings. Prints tokens/s, the ratio to TensorFlow.js, and
  * achieved FLOP/s against the matmul peak measured on this machine by Peel's own kernel.
- * Run: npm run bench:train  (env PEEL_BENCH_STEPS, default 5; PEEL_BENCH_TFJS_CPU=1 adds tfjs's slow cpu backend)
+ * Run: npm run bench:train  (env PEEL_BENCH_STEPS, default 8; PEEL_BENCH_TFJS_CPU=1 adds tfjs's slow cpu backend)
  */
 
 import { availableParallelism } from "node:os";
@@ -15,7 +15,7 @@ import { createTrainer } from "../src/train/loop/trainer.js";
 import { DEFAULT_TRAIN_BENCH_SHAPE, TRAIN_BENCH_OPTIMIZER, trainBenchBatch, trainFlopsPerToken, type TrainBenchShape } from "./train-shape.js";
 import { benchTfjsTraining } from "./train-tfjs.js";
 
-const STEPS = Number(process.env["PEEL_BENCH_STEPS"] ?? 5);
+const STEPS = Number(process.env["PEEL_BENCH_STEPS"] ?? 8);
 const WARMUP = 2;
 
 interface Row { readonly engine: string; readonly tokensPerSecond: number; readonly msPerStep: number; readonly finalLoss: number }
