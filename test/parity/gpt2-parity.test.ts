@@ -30,7 +30,7 @@ import { loadModel } from "../../src/model/load.node.js";
 import { createSession } from "../../src/generate/session.js";
 import { generate } from "../../src/generate/generate.js";
 import { gpt2FixtureTokenizer, writeRandomGpt2Gguf, type RandomGpt2Spec } from "../fixtures/random-gpt2.js";
-import { loadReferenceModel, referenceRun, type ReferenceRun } from "./llama-cpp.js";
+import { loadReferenceModel, referenceRun, type ReferenceRun, softmax } from "./llama-cpp.js";
 
 const N_GEN = 32;
 const CONTEXT = 128;
@@ -57,15 +57,6 @@ const BACKENDS: Record<string, () => Promise<Kernels>> = {
   wasm: () => createWasmKernels({ threads: 1 }),
   "wasm-2t": () => createWasmKernels({ threads: 2 }),
 };
-
-function softmax(logits: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (const v of logits) max = Math.max(max, v);
-  const p = new Float64Array(logits.length);
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) { p[i] = Math.exp((logits[i] as number) - max); sum += p[i] as number; }
-  return p.map((v) => v / sum);
-}
 
 function argmax(p: ArrayLike<number>): number {
   let best = 0;

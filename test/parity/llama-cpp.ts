@@ -54,3 +54,14 @@ export async function referenceRun(model: LlamaModel, prompt: readonly number[],
     await context.dispose();
   }
 }
+
+/** Peel's side of a comparison: one position's logits as probabilities, in doubles. */
+export function softmax(logits: Float32Array): Float64Array {
+  let max = -Infinity;
+  for (const v of logits) max = Math.max(max, v);
+  const p = new Float64Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) { p[i] = Math.exp((logits[i] as number) - max); sum += p[i] as number; }
+  for (let i = 0; i < p.length; i++) p[i] = (p[i] as number) / sum;
+  return p;
+}

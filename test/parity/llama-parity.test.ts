@@ -35,7 +35,7 @@ import { loadModel } from "../../src/model/load.node.js";
 import { createSession } from "../../src/generate/session.js";
 import { generate } from "../../src/generate/generate.js";
 import { writeRandomLlamaGguf, type RandomLlamaSpec } from "../fixtures/random-llama.js";
-import { loadReferenceModel, referenceRun } from "./llama-cpp.js";
+import { loadReferenceModel, referenceRun, softmax } from "./llama-cpp.js";
 
 const N_GEN = 32;
 const PROMPT = "Once upon a time, in a land far away,";
@@ -74,16 +74,6 @@ const CASES: Case[] = process.env.PEEL_PARITY_ONLY ? ALL.filter((c) => c.label.s
 
 function tolerance(t: DType): { max: number; first: number } {
   return t === "F32" || t === "F16" ? { max: 2e-3, first: 2e-3 } : { max: 0.08, first: 0.02 };
-}
-
-function softmax(logits: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (const v of logits) max = Math.max(max, v);
-  const p = new Float64Array(logits.length);
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) { p[i] = Math.exp((logits[i] as number) - max); sum += p[i] as number; }
-  for (let i = 0; i < p.length; i++) p[i] = (p[i] as number) / sum;
-  return p;
 }
 
 function argmax(p: ArrayLike<number>): number {

@@ -11,7 +11,7 @@ import { defaultModels } from "../../src/cli/model-file.js";
 import { generate } from "../../src/generate/generate.js";
 import { createSession } from "../../src/generate/session.js";
 import { loadModel } from "../../src/model/load.node.js";
-import { loadReferenceModel, referenceRun } from "./llama-cpp.js";
+import { loadReferenceModel, referenceRun, softmax } from "./llama-cpp.js";
 
 const PROMPTS = ["Once upon a time", "The little dog was sad because", "Tom and Sue went to the park."];
 const TOLERANCE = 1e-3;
@@ -32,13 +32,9 @@ for (const file of defaultModels()) {
         const logits = session.evaluate([...prompt, ...run.greedy], { allLogits: true });
         const V = model.config.vocabSize;
         run.dists.forEach((dist, i) => {
-          const row = logits.subarray((prompt.length - 1 + i) * V, (prompt.length + i) * V);
-          let max = -Infinity;
-          for (const v of row) max = Math.max(max, v);
-          let sum = 0;
-          for (const v of row) sum += Math.exp(v - max);
+          const probs = softmax(logits.subarray((prompt.length - 1 + i) * V, (prompt.length + i) * V));
           for (const [id, p] of [...dist.entries()].slice(0, 5)) {
-            const ours = Math.exp((row[id] as number) - max) / sum;
+            const ours = probs[id] as number;
             assert.ok(Math.abs(ours - p) <= TOLERANCE, `${text}: position ${i}, token ${id}: Peel ${ours} vs llama.cpp ${p}`);
           }
         });

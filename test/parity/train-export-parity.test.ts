@@ -30,7 +30,7 @@ import type { GgufExportDType } from "../../src/train/export/gguf.js";
 import { writeLlamaGgufFile } from "../../src/train/export/gguf.node.js";
 import { corpusLines } from "../fixtures/corpus.js";
 import { parityStrings } from "../tokenizer-parity-strings.js";
-import { loadReferenceModel, referenceRun } from "./llama-cpp.js";
+import { loadReferenceModel, referenceRun, softmax } from "./llama-cpp.js";
 
 const CONTEXT = 64;
 const N_GEN = 32;
@@ -82,15 +82,6 @@ async function makeWeights(tokenizer: TrainedBpe, seed: number): Promise<ModelPa
     }
   }
   return params;
-}
-
-function softmax(logits: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (const v of logits) max = Math.max(max, v);
-  const p = new Float64Array(logits.length);
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) { p[i] = Math.exp((logits[i] as number) - max); sum += p[i] as number; }
-  return p.map((v) => v / sum);
 }
 
 interface Case { readonly kind: BpeKind; readonly dtype: GgufExportDType; readonly seed: number }

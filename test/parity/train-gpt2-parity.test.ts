@@ -24,7 +24,7 @@ import { createParams, initParams } from "../../src/train/model/params.js";
 import { createTrainer } from "../../src/train/loop/trainer.js";
 import { writeGgufFile } from "../../src/train/export/gguf.node.js";
 import { corpusLines } from "../fixtures/corpus.js";
-import { loadReferenceModel, referenceRun } from "./llama-cpp.js";
+import { loadReferenceModel, referenceRun, softmax } from "./llama-cpp.js";
 
 const dir = mkdtempSync(join(tmpdir(), "peel-gpt2-export-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,12 +88,8 @@ test("a Peel-trained GPT-2-style model exported as GGUF gpt2: inference = traini
       const session = createSession(model, { contextLength: CONTEXT });
       let worst = 0;
       for (let i = 0; i < run.dists.length; i++) {
-        const logits = session.evaluate(i === 0 ? p : [run.greedy[i - 1] as number]);
-        let max = -Infinity;
-        for (const v of logits) max = Math.max(max, v);
-        let sum = 0;
-        for (const v of logits) sum += Math.exp(v - max);
-        for (const [id, pr] of [...run.dists[i]!.entries()].slice(0, 5)) worst = Math.max(worst, Math.abs(Math.exp((logits[id] as number) - max) / sum - pr));
+        const probs = softmax(session.evaluate(i === 0 ? p : [run.greedy[i - 1] as number]));
+        for (const [id, pr] of [...run.dists[i]!.entries()].slice(0, 5)) worst = Math.max(worst, Math.abs((probs[id] as number) - pr));
       }
       assert.ok(worst <= TOLERANCE, `${prompt}: top-5 probabilities differ from llama.cpp's by up to ${worst.toExponential(2)}`);
       const gen = generate(model, p, { maxTokens: run.greedy.length, contextLength: CONTEXT });
