@@ -59,6 +59,11 @@ export class Tape {
     return v.grad;
   }
 
+  /** Adds `g` (same size) into v's gradient, on the backend's addInPlace kernel. */
+  addGrad(v: Value, g: Float32Array): void {
+    this.kernels.addInPlace(this.grad(v), g, g.length);
+  }
+
   /** Runs the recorded steps last to first from a scalar `loss`, seeded with d(loss) = `scale` (e.g. 1/accumulation). */
   backward(loss: Value, scale = 1): void {
     if (loss.data.length !== 1) throw new PeelError("INVALID_ARGUMENT", `train: backward needs a scalar loss, got shape (${loss.shape.join(", ")})`);

@@ -20,7 +20,7 @@ export interface AttentionDims {
   readonly headDim: number;
 }
 
-/** Copies head `h` of window `b` out of (B·T, nH·hd) rows into a (T, hd) block, or back when `add`. */
+/** Copies head `h` of window `b` out of (B·T, nH·hd) rows into a (T, hd) block (scatterAdd puts one back). */
 function gather(src: Float32Array, b: number, h: number, T: number, nH: number, hd: number): Float32Array {
   const out = new Float32Array(T * hd);
   for (let t = 0; t < T; t++) {

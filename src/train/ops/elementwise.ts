@@ -18,11 +18,8 @@ export function add(tape: Tape, a: Value, b: Value): Value {
   const y = tape.output(a.shape, [a, b]);
   for (let i = 0; i < y.data.length; i++) y.data[i] = (a.data[i] as number) + (b.data[i] as number);
   tape.record(y, (g) => {
-    for (const v of [a, b]) {
-      if (!v.needsGrad) continue;
-      const gv = tape.grad(v);
-      for (let i = 0; i < g.length; i++) gv[i] = (gv[i] as number) + (g[i] as number);
-    }
+    if (a.needsGrad) tape.addGrad(a, g);
+    if (b.needsGrad) tape.addGrad(b, g);
   });
   return y;
 }

@@ -37,10 +37,7 @@ export function addLearnedPositions(tape: Tape, x: Value, table: Value, seqLen: 
     for (let i = 0; i < dim; i++) y.data[r * dim + i] = (x.data[r * dim + i] as number) + (table.data[p + i] as number);
   }
   tape.record(y, (g) => {
-    if (x.needsGrad) {
-      const gx = tape.grad(x);
-      for (let i = 0; i < g.length; i++) gx[i] = (gx[i] as number) + (g[i] as number);
-    }
+    if (x.needsGrad) tape.addGrad(x, g);
     if (table.needsGrad) {
       const gt = tape.grad(table);
       for (let r = 0; r < n; r++) {
@@ -71,9 +68,6 @@ export function addSinusoidalPositions(tape: Tape, x: Value, seqLen: number): Va
   const pe = sinusoidalTable(seqLen, dim);
   const y = tape.output(x.shape, [x]);
   for (let i = 0; i < y.data.length; i++) y.data[i] = (x.data[i] as number) + (pe[i % (seqLen * dim)] as number);
-  tape.record(y, (g) => {
-    const gx = tape.grad(x);
-    for (let i = 0; i < g.length; i++) gx[i] = (gx[i] as number) + (g[i] as number);
-  });
+  tape.record(y, (g) => tape.addGrad(x, g));
   return y;
 }

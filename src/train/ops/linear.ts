@@ -23,31 +23,13 @@ export function linear(tape: Tape, x: Value, w: Value): Value {
     if (x.needsGrad) {
       const gx = new Float32Array(n * inDim);
       k.matmulF32(gx, w.data, gy, inDim, outDim, n, { wTransposed: true });
-      addInto(tape.grad(x), gx);
+      tape.addGrad(x, gx);
     }
     if (w.needsGrad) {
       const gw = new Float32Array(outDim * inDim);
       k.matmulF32(gw, x.data, gy, inDim, n, outDim, { wTransposed: true, xTransposed: true });
-      addInto(tape.grad(w), gw);
+      tape.addGrad(w, gw);
     }
   });
   return y;
-}
-
-/** (rows, cols) → (cols, rows), in blocks so both sides stay in cache. */
-export function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
-  const t = new Float32Array(rows * cols);
-  const B = 32;
-  for (let r0 = 0; r0 < rows; r0 += B) {
-    const r1 = Math.min(rows, r0 + B);
-    for (let c0 = 0; c0 < cols; c0 += B) {
-      const c1 = Math.min(cols, c0 + B);
-      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) t[c * rows + r] = a[r * cols + c] as number;
-    }
-  }
-  return t;
-}
-
-export function addInto(acc: Float32Array, x: Float32Array): void {
-  for (let i = 0; i < x.length; i++) acc[i] = (acc[i] as number) + (x[i] as number);
 }

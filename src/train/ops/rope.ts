@@ -17,8 +17,7 @@ export function rope(tape: Tape, x: Value, seqLen: number, nHeads: number, headD
     const back = Float32Array.from(g);
     for (let r = 0; r < n; r++) positions[r] = -(r % seqLen);
     tape.kernels.rope(back, positions, n, nHeads, headDim, spec);
-    const gx = tape.grad(x);
-    for (let i = 0; i < back.length; i++) gx[i] = (gx[i] as number) + (back[i] as number);
+    tape.addGrad(x, back);
   });
   return y;
 }
