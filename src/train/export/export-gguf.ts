@@ -7,16 +7,16 @@
 import type { GgufWriteSpec } from "../../formats/gguf/write.js";
 import type { TrainedBpe } from "../../tokenizer/train/train-bpe.js";
 import { PeelError } from "../../util/errors.js";
-import { validateTrainModelConfig, type TrainModelConfig } from "../model/config.js";
+import type { TrainModelConfig } from "../model/config.js";
 import type { ModelParams } from "../model/params.js";
-import { exportLlamaGguf, type GgufExportOptions } from "./gguf.js";
+import { exportLlamaGguf, isLlamaStyle, type GgufExportOptions } from "./gguf.js";
 import { exportGpt2Gguf, isGpt2Style } from "./gguf-gpt2.js";
 
 export type GgufArchitecture = "llama" | "gpt2";
 
 /** The GGUF architecture of `c`; UNSUPPORTED, naming what differs, when there is none. */
 export function ggufArchitectureOf(c: TrainModelConfig): GgufArchitecture {
-  if (c.norm === "rms" && c.position === "rope" && c.activation === "swiglu") return "llama";
+  if (isLlamaStyle(c)) return "llama";
   if (isGpt2Style(c)) return "gpt2";
   throw new PeelError("UNSUPPORTED", `GGUF export: a model with ${c.norm} norm, ${c.position} positions and ${c.activation} has no GGUF architecture ` +
     `that llama.cpp and Peel run; the exportable mixes are the presets' own: rms + rope + swiglu (llama) and layer + learned (or sinusoidal) + gelu (gpt2). ` +
@@ -25,11 +25,5 @@ export function ggufArchitectureOf(c: TrainModelConfig): GgufArchitecture {
 
 /** The GGUF file (a spec for writeGguf) of a trained model with its tokenizer, in its architecture. */
 export function exportGguf(params: ModelParams, tokenizer: TrainedBpe, opts: GgufExportOptions): GgufWriteSpec {
-  const c = params.config;
-  validateTrainModelConfig(c);
-  if (tokenizer.vocab.length !== c.vocabSize) {
-    throw new PeelError("INVALID_ARGUMENT", `GGUF export: the tokenizer has ${tokenizer.vocab.length} tokens but the model's vocabulary size is ${c.vocabSize}; ` +
-      `export the model with the tokenizer it was trained with`);
-  }
-  return ggufArchitectureOf(c) === "llama" ? exportLlamaGguf(params, tokenizer, opts) : exportGpt2Gguf(params, tokenizer, opts);
+  return ggufArchitectureOf(params.config) === "llama" ? exportLlamaGguf(params, tokenizer, opts) : exportGpt2Gguf(params, tokenizer, opts);
 }

@@ -15,7 +15,7 @@ import { PeelError } from "../../util/errors.js";
 import { headDimOf, type TrainModelConfig } from "../model/config.js";
 import { sinusoidalTable } from "../ops/embedding.js";
 import { makeParam, type ModelParams, type Param } from "../model/params.js";
-import { checkOptions, FILE_TYPE, matrixTensor, vectorTensor, type GgufExportDType, type GgufExportOptions } from "./gguf.js";
+import { checkExportInputs, checkOptions, generalMetadata, matrixTensor, vectorTensor, type GgufExportDType, type GgufExportOptions } from "./gguf.js";
 import { tokenizerGgufMetadata } from "./tokenizer-gguf.js";
 
 /**
@@ -37,12 +37,7 @@ function positionTable(params: ModelParams): Param {
 
 function gpt2Metadata(c: TrainModelConfig, dtype: GgufExportDType, opts: GgufExportOptions): Array<[string, GgufKv]> {
   const k = (key: string): string => `gpt2.${key}`;
-  const meta: Array<[string, GgufKv]> = [["general.architecture", kv.str("gpt2")], ["general.name", kv.str(opts.name)]];
-  if (opts.description !== undefined) meta.push(["general.description", kv.str(opts.description)]);
-  if (opts.author !== undefined) meta.push(["general.author", kv.str(opts.author)]);
-  if (opts.license !== undefined) meta.push(["general.license", kv.str(opts.license)]);
-  meta.push(["general.file_type", kv.u32(FILE_TYPE[dtype])]);
-  if (dtype === "Q8_0") meta.push(["general.quantization_version", kv.u32(2)]);
+  const meta = generalMetadata("gpt2", dtype, opts);
   return [
     ...meta,
     [k(GPT2_KEYS.contextLength), kv.u32(c.contextLength)],
@@ -104,10 +99,11 @@ function gpt2Tensors(params: ModelParams, dtype: GgufExportDType): Tensor[] {
   return tensors;
 }
 
-/** The GGUF `gpt2` file (as a spec for writeGguf) of a GPT-2-style model with its tokenizer; the caller has checked the config. */
+/** The GGUF `gpt2` file (as a spec for writeGguf) of a GPT-2-style model with its tokenizer. */
 export function exportGpt2Gguf(params: ModelParams, tokenizer: TrainedBpe, opts: GgufExportOptions): GgufWriteSpec {
   const c = params.config;
   if (!isGpt2Style(c)) throw new PeelError("UNSUPPORTED", "GGUF export: the gpt2 architecture needs LayerNorm, learned or sinusoidal positions and GELU");
+  checkExportInputs(params, tokenizer);
   const dtype = checkOptions(opts);
   return { metadata: [...gpt2Metadata(c, dtype, opts), ...tokenizerGgufMetadata(tokenizer)], tensors: gpt2Tensors(params, dtype) };
 }

@@ -40,6 +40,11 @@ export interface GgufExportOptions {
 export const FILE_TYPE: Readonly<Record<GgufExportDType, number>> = { F32: 0, F16: 1, Q8_0: 7 };
 const F16_MAX = 65504;
 
+/** True for the Llama-style preset's architecture, the one GGUF `llama` describes. */
+export function isLlamaStyle(c: TrainModelConfig): boolean {
+  return c.norm === "rms" && c.position === "rope" && c.activation === "swiglu";
+}
+
 /** Throws UNSUPPORTED unless the config is the Llama-style preset's architecture (GGUF `llama`). */
 export function checkGgufExportable(c: TrainModelConfig): void {
   const off: string[] = [];
@@ -50,6 +55,30 @@ export function checkGgufExportable(c: TrainModelConfig): void {
     throw new PeelError("UNSUPPORTED", `GGUF export: only the Llama-style preset (RMSNorm, RoPE, SwiGLU) exports to GGUF llama; ` +
       `this model has ${off.join(", ")}. GPT-2-style models export to GGUF gpt2 (exportGguf picks the architecture); ` +
       `other mixes stay as safetensors checkpoints.`);
+  }
+}
+
+/** general.* keys: architecture, name, the optional description/author/licence, the file type. */
+export function generalMetadata(arch: string, dtype: GgufExportDType, opts: GgufExportOptions): Array<[string, GgufKv]> {
+  const general: Array<[string, GgufKv]> = [["general.architecture", kv.str(arch)], ["general.name", kv.str(opts.name)]];
+  if (opts.description !== undefined) general.push(["general.description", kv.str(opts.description)]);
+  if (opts.author !== undefined) general.push(["general.author", kv.str(opts.author)]);
+  if (opts.license !== undefined) general.push(["general.license", kv.str(opts.license)]);
+  general.push(["general.file_type", kv.u32(FILE_TYPE[dtype])]);
+  if (dtype === "Q8_0") general.push(["general.quantization_version", kv.u32(2)]);
+  return general;
+}
+
+/** What every export checks first: a valid config, and the tokenizer the model was trained with. */
+export function checkExportInputs(params: ModelParams, tokenizer: TrainedBpe): void {
+  const c = params.config;
+  validateTrainModelConfig(c);
+  if (tokenizer.vocab.length !== c.vocabSize) {
+    throw new PeelError("INVALID_ARGUMENT", `GGUF export: the tokenizer has ${tokenizer.vocab.length} tokens but the model's vocabulary size is ${c.vocabSize}; ` +
+      `export the model with the tokenizer it was trained with`);
+  }
+  if (params.layers.length !== c.nLayers) {
+    throw new PeelError("INVALID_ARGUMENT", `GGUF export: the parameters have ${params.layers.length} layers but the config says ${c.nLayers}`);
   }
 }
 
@@ -98,15 +127,7 @@ export function matrixTensor(name: string, p: Param, rows: number, cols: number,
 
 function llamaMetadata(c: TrainModelConfig, dtype: GgufExportDType, opts: GgufExportOptions): Array<[string, GgufKv]> {
   const k = (key: string): string => `llama.${key}`;
-  const general: Array<[string, GgufKv]> = [
-    ["general.architecture", kv.str("llama")],
-    ["general.name", kv.str(opts.name)],
-  ];
-  if (opts.description !== undefined) general.push(["general.description", kv.str(opts.description)]);
-  if (opts.author !== undefined) general.push(["general.author", kv.str(opts.author)]);
-  if (opts.license !== undefined) general.push(["general.license", kv.str(opts.license)]);
-  general.push(["general.file_type", kv.u32(FILE_TYPE[dtype])]);
-  if (dtype === "Q8_0") general.push(["general.quantization_version", kv.u32(2)]);
+  const general = generalMetadata("llama", dtype, opts);
   return [
     ...general,
     [k(LLAMA_KEYS.contextLength), kv.u32(c.contextLength)],
@@ -159,15 +180,8 @@ function llamaTensors(params: ModelParams, dtype: GgufExportDType): Tensor[] {
 export function exportLlamaGguf(params: ModelParams, tokenizer: TrainedBpe, opts: GgufExportOptions): GgufWriteSpec {
   const c = params.config;
   checkGgufExportable(c);
-  validateTrainModelConfig(c);
+  checkExportInputs(params, tokenizer);
   const dtype = checkOptions(opts);
-  if (tokenizer.vocab.length !== c.vocabSize) {
-    throw new PeelError("INVALID_ARGUMENT", `GGUF export: the tokenizer has ${tokenizer.vocab.length} tokens but the model's vocabulary size is ${c.vocabSize}; ` +
-      `export the model with the tokenizer it was trained with`);
-  }
-  if (params.layers.length !== c.nLayers) {
-    throw new PeelError("INVALID_ARGUMENT", `GGUF export: the parameters have ${params.layers.length} layers but the config says ${c.nLayers}`);
-  }
   return {
     metadata: [...llamaMetadata(c, dtype, opts), ...tokenizerGgufMetadata(tokenizer)],
     tensors: llamaTensors(params, dtype),
