@@ -2,7 +2,7 @@
  * Causal self-attention over a batch of windows, all positions at once (teacher forcing):
  *   S = q·kᵀ·scale, masked above the diagonal, P = softmax(S) per row, O = P·v.
  * q (B·T, H·hd), k and v (B·T, Hkv·hd): head h reads kv head ⌊h·Hkv/H⌋ (MHA when Hkv = H, MQA when 1,
- * GQA between). P is kept for the backward pass:
+ * GQA between). P and the gathered per-head blocks are kept for the backward pass:
  *   dP = dO·vᵀ, dv += Pᵀ·dO, dS = P ⊙ (dP − rowsum(dP ⊙ P)), dq += dS·k·scale, dk += dSᵀ·q·scale.
  * Each (window, head) gathers its rows into contiguous (T, hd) blocks so the five products per head run on
  * the backend's matmul kernel (out = a·bᵀ); only the softmax and its derivative are plain loops.
@@ -62,7 +62,7 @@ export function causalAttention(tape: Tape, q: Value, k: Value, v: Value, d: Att
   }
   const kern = tape.kernels;
   const scale = 1 / Math.sqrt(hd), group = H / Hkv;
-  const probs: Float32Array[] = [];
+  const heads: HeadBlocks[] = [];
   const y = tape.output(q.shape, [q, k, v]);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
@@ -74,14 +74,22 @@ export function causalAttention(tape: Tape, q: Value, k: Value, v: Value, d: Att
       const o = new Float32Array(T * hd);
       kern.matmulF32(o, vb, P, hd, T, T, { wTransposed: true }); // O = P · v
       scatterAdd(y.data, o, b, h, T, H, hd, 1);
-      probs.push(P);
+      heads.push({ P, q: qb, k: kb, v: vb });
     }
   }
-  tape.record(y, (gy) => attentionBackward(tape, kern, q, k, v, gy, probs, d, scale));
+  tape.record(y, (gy) => attentionBackward(tape, kern, q, k, v, gy, heads, d, scale));
   return y;
 }
 
-function attentionBackward(tape: Tape, kern: Kernels, q: Value, k: Value, v: Value, gy: Float32Array, probs: Float32Array[], d: AttentionDims, scale: number): void {
+/** What the forward pass of one (window, head) keeps for the backward pass: P and the gathered q, k, v blocks. */
+interface HeadBlocks {
+  readonly P: Float32Array;
+  readonly q: Float32Array;
+  readonly k: Float32Array;
+  readonly v: Float32Array;
+}
+
+function attentionBackward(tape: Tape, kern: Kernels, q: Value, k: Value, v: Value, gy: Float32Array, heads: HeadBlocks[], d: AttentionDims, scale: number): void {
   const { batch: B, seqLen: T, nHeads: H, nKvHeads: Hkv, headDim: hd } = d;
   const group = H / Hkv;
   const gq = q.needsGrad ? tape.grad(q) : undefined;
@@ -90,9 +98,8 @@ function attentionBackward(tape: Tape, kern: Kernels, q: Value, k: Value, v: Val
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const kvh = Math.floor(h / group);
-      const P = probs[b * H + h] as Float32Array;
+      const { P, q: qb, k: kb, v: vb } = heads[b * H + h] as HeadBlocks;
       const dO = gather(gy, b, h, T, H, hd);
-      const vb = gather(v.data, b, kvh, T, Hkv, hd);
       if (gv) {
         const dv = new Float32Array(T * hd);
         kern.matmulF32(dv, dO, P, hd, T, T, { wTransposed: true, xTransposed: true }); // dv = Pᵀ · dO
@@ -109,13 +116,11 @@ function attentionBackward(tape: Tape, kern: Kernels, q: Value, k: Value, v: Val
         dS.fill(0, o + i + 1, o + T);
       }
       if (gq) {
-        const kb = gather(k.data, b, kvh, T, Hkv, hd);
         const dq = new Float32Array(T * hd);
         kern.matmulF32(dq, kb, dS, hd, T, T, { wTransposed: true }); // dq = dS · k
         scatterAdd(gq, dq, b, h, T, H, hd, scale);
       }
       if (gk) {
-        const qb = gather(q.data, b, h, T, H, hd);
         const dk = new Float32Array(T * hd);
         kern.matmulF32(dk, qb, dS, hd, T, T, { wTransposed: true, xTransposed: true }); // dk = dSᵀ · q
         scatterAdd(gk, dk, b, kvh, T, Hkv, hd, scale);
