@@ -18,7 +18,7 @@ function llama3Factor(freq: number, s: { factor: number; lowFreqFactor: number; 
   return 1 / ((1 - smooth) / s.factor + smooth);
 }
 
-export function ropeSpec(c: LlamaConfig, ropeFreqs: Float32Array | undefined): RopeSpec {
+export function ropeSpec(c: Pick<LlamaConfig, "rope">, ropeFreqs: Float32Array | undefined): RopeSpec {
   const { nRot, theta, scaling, style } = c.rope;
   const invFreq = new Float32Array(nRot / 2);
   const freqScale = scaling.type === "linear" ? 1 / scaling.factor : 1;

@@ -5,6 +5,7 @@
  */
 
 import type { RopeSpec } from "../../kernels/kernels.js";
+import { ropeSpec } from "../../model/rope.js";
 import { PeelError } from "../../util/errors.js";
 import type { Tape, Value } from "../autograd/tape.js";
 import { causalAttention } from "../ops/attention.js";
@@ -17,12 +18,9 @@ import { rope } from "../ops/rope.js";
 import { headDimOf, type TrainModelConfig } from "./config.js";
 import type { LayerParams, ModelParams, Param } from "./params.js";
 
-/** Inverse RoPE frequencies θ^(−2i/hd), as model/rope.ts computes them for an unscaled Llama config. */
+/** RoPE over whole heads, adjacent pairs, unscaled: inference's own ropeSpec, so both use the same frequencies. */
 export function trainRopeSpec(c: TrainModelConfig): RopeSpec {
-  const hd = headDimOf(c);
-  const invFreq = new Float32Array(hd / 2);
-  for (let i = 0; i < hd / 2; i++) invFreq[i] = Math.pow(c.ropeTheta, (-2 * i) / hd);
-  return { style: "normal", nRot: hd, invFreq };
+  return ropeSpec({ rope: { style: "normal", nRot: headDimOf(c), theta: c.ropeTheta, scaling: { type: "none" } } }, undefined);
 }
 
 function norm(tape: Tape, c: TrainModelConfig, x: Value, gain: Param, bias: Param | undefined): Value {
