@@ -92,6 +92,15 @@ export function flagOpt(args: ParsedArgs, name: string): boolean {
   return args.values.get(name) === true;
 }
 
+/** A value option that must be one of `allowed`, or undefined when absent. */
+export function choiceOpt<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[]): T | undefined {
+  const raw = stringOpt(args, name);
+  if (raw === undefined) return undefined;
+  const found = allowed.find((a) => a === raw);
+  if (found === undefined) throw new UsageError(`--${name} must be one of ${allowed.join(", ")}, got "${raw}"`, args.command);
+  return found;
+}
+
 const INTEGER = /^[+-]?\d+$/;
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 

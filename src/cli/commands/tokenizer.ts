@@ -7,7 +7,7 @@
 
 import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { flagOpt, intOpt, stringOpt, UsageError, type ParsedArgs } from "../args.js";
+import { choiceOpt, flagOpt, intOpt, stringOpt, UsageError, type ParsedArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { EXIT } from "../exit-codes.js";
 import type { OutStream } from "../io.js";
@@ -15,7 +15,7 @@ import { formatBytes } from "../progress.js";
 import { PeelError } from "../../util/errors.js";
 import { readTrainingFiles } from "../../tokenizer/train/files.node.js";
 import { writeHfTokenizerJson } from "../../tokenizer/train/hf-json.js";
-import { BPE_KINDS, MAX_VOCAB_SIZE, minVocabSize, trainBpe, type BpeKind } from "../../tokenizer/train/train-bpe.js";
+import { BPE_KINDS, MAX_VOCAB_SIZE, minVocabSize, trainBpe } from "../../tokenizer/train/train-bpe.js";
 
 const SUBCOMMANDS = ["train"];
 
@@ -43,13 +43,6 @@ function mergeBar(stream: OutStream): { update(done: number, total: number): voi
   };
 }
 
-function kindOpt(args: ParsedArgs): BpeKind {
-  const raw = stringOpt(args, "kind") ?? "byte-level";
-  const kind = BPE_KINDS.find((k) => k === raw);
-  if (kind === undefined) throw new UsageError(`--kind must be one of ${BPE_KINDS.join(", ")}, got "${raw}"`, args.command);
-  return kind;
-}
-
 /** --data FILE plus any further files named after it (`--data a.txt b.txt`) or after "train". */
 function dataFiles(args: ParsedArgs, cwd: string): string[] {
   const first = stringOpt(args, "data");
@@ -63,7 +56,7 @@ async function run({ args, io, signal }: CommandContext): Promise<number> {
   if (sub === undefined || !SUBCOMMANDS.includes(sub)) {
     throw new UsageError(sub === undefined ? "missing subcommand: peel tokenizer train ..." : `unknown subcommand "${sub}"; subcommands: ${SUBCOMMANDS.join(", ")}`, args.command);
   }
-  const kind = kindOpt(args);
+  const kind = choiceOpt(args, "kind", BPE_KINDS) ?? "byte-level";
   const min = minVocabSize(kind);
   const vocabSize = intOpt(args, "vocab-size", min, MAX_VOCAB_SIZE);
   if (vocabSize === undefined) throw new UsageError(`--vocab-size N is required (${min} to ${MAX_VOCAB_SIZE} for ${kind})`, args.command);

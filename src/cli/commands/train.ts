@@ -6,12 +6,12 @@
  */
 
 import { resolve } from "node:path";
-import { flagOpt, intOpt, numberOpt, stringOpt, UsageError, type ParsedArgs } from "../args.js";
+import { choiceOpt, flagOpt, intOpt, numberOpt, stringOpt, UsageError, type ParsedArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { EXIT } from "../exit-codes.js";
 import type { OutStream } from "../io.js";
 import { BACKEND_OPTIONS, parseBackendArgs } from "../model-file.js";
-import { MAX_VOCAB_SIZE, minVocabSize } from "../../tokenizer/train/train-bpe.js";
+import { BPE_KINDS, MAX_VOCAB_SIZE, minVocabSize } from "../../tokenizer/train/train-bpe.js";
 import { ACTIVATION_KINDS, NORM_KINDS, POSITION_KINDS, PRESET_NAMES, PRESETS, type TrainModelConfig } from "../../train/model/config.js";
 import type { TrainHyperparameters } from "../../train/loop/trainer.js";
 import { GGUF_EXPORT_DTYPES } from "../../train/export/gguf.js";
@@ -23,22 +23,14 @@ const DEFAULTS = {
   lr: 3e-3, warmup: 100, weightDecay: 0.1, clip: 1, seed: 1, valFraction: 0.05, evalEvery: 100, evalBatches: 8,
 } as const;
 
-function choice<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[]): T | undefined {
-  const raw = stringOpt(args, name);
-  if (raw === undefined) return undefined;
-  const found = allowed.find((a) => a === raw);
-  if (found === undefined) throw new UsageError(`--${name} must be one of ${allowed.join(", ")}, got "${raw}"`, args.command);
-  return found;
-}
-
 function modelArgs(args: ParsedArgs): Omit<TrainModelConfig, "vocabSize"> {
-  const preset = PRESETS[choice(args, "preset", PRESET_NAMES) ?? "llama"];
+  const preset = PRESETS[choiceOpt(args, "preset", PRESET_NAMES) ?? "llama"];
   const dim = intOpt(args, "dim", 2, 1 << 14) ?? DEFAULTS.dim;
   const nHeads = intOpt(args, "heads", 1, 1024) ?? DEFAULTS.heads;
   const nKvHeads = intOpt(args, "kv-heads", 1, 1024) ?? nHeads;
   if (dim % nHeads !== 0) throw new UsageError(`--dim ${dim} must be a multiple of --heads ${nHeads}`, args.command);
   if (nHeads % nKvHeads !== 0) throw new UsageError(`--kv-heads ${nKvHeads} must divide --heads ${nHeads}`, args.command);
-  const activation = choice(args, "activation", ACTIVATION_KINDS) ?? preset.activation;
+  const activation = choiceOpt(args, "activation", ACTIVATION_KINDS) ?? preset.activation;
   // SwiGLU has three matrices instead of two, so its width is scaled by 2/3 to keep the parameter count (Llama's rule)
   const defaultHidden = activation === "swiglu" ? Math.round((8 * dim) / 3 / 32) * 32 || 32 : 4 * dim;
   if (flagOpt(args, "tied") && flagOpt(args, "untied")) throw new UsageError("--tied and --untied cannot be used together", args.command);
@@ -48,8 +40,8 @@ function modelArgs(args: ParsedArgs): Omit<TrainModelConfig, "vocabSize"> {
     nLayers: intOpt(args, "layers", 1, 256) ?? DEFAULTS.layers,
     hiddenDim: intOpt(args, "hidden", 1, 1 << 16) ?? defaultHidden,
     contextLength: intOpt(args, "context", 2, 1 << 16) ?? DEFAULTS.context,
-    norm: choice(args, "norm", NORM_KINDS) ?? preset.norm,
-    position: choice(args, "position", POSITION_KINDS) ?? preset.position,
+    norm: choiceOpt(args, "norm", NORM_KINDS) ?? preset.norm,
+    position: choiceOpt(args, "position", POSITION_KINDS) ?? preset.position,
     tiedOutput: flagOpt(args, "untied") ? false : flagOpt(args, "tied") ? true : preset.tiedOutput,
   };
 }
@@ -84,7 +76,7 @@ function freshArgs(args: ParsedArgs, cwd: string): NewRunOptions {
   if (files.length === 0) throw new UsageError("--data FILE is required: the UTF-8 text to train on (or --resume to continue a run)", args.command);
   const model = modelArgs(args);
   const tokenizerFile = stringOpt(args, "tokenizer");
-  const kind = choice(args, "kind", ["byte-level", "sentencepiece"] as const) ?? "byte-level";
+  const kind = choiceOpt(args, "kind", BPE_KINDS) ?? "byte-level";
   const vocabSize = intOpt(args, "vocab-size", minVocabSize(kind), MAX_VOCAB_SIZE) ?? DEFAULTS.vocabSize;
   if (tokenizerFile !== undefined && args.values.has("vocab-size")) throw new UsageError("--vocab-size trains a new tokenizer; it cannot be combined with --tokenizer", args.command);
   return {
@@ -186,7 +178,7 @@ async function run({ args, io, signal }: CommandContext): Promise<number> {
   const fresh = resume ? undefined : freshArgs(args, io.cwd);
   const backend = parseBackendArgs(args);
   // unset reporting flags: the saved run's on --resume, else the defaults (run.node.ts)
-  const exportDtype = choice(args, "export-dtype", GGUF_EXPORT_DTYPES);
+  const exportDtype = choiceOpt(args, "export-dtype", GGUF_EXPORT_DTYPES);
   const evalEvery = intOpt(args, "eval-every", 1, 1e9);
   const saveEvery = intOpt(args, "save-every", 1, 1e9) ?? (evalEvery !== undefined ? evalEvery * 5 : undefined);
   const name = stringOpt(args, "name");
