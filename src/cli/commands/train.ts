@@ -125,7 +125,7 @@ function progress(stderr: OutStream): TrainRunHooks & { finish(): void } {
       const c = info.config;
       stderr.write(`model: ${(info.parameters / 1e6).toFixed(2)}M parameters (dim ${c.dim}, ${c.nLayers} layers, ${c.nHeads} heads/${c.nKvHeads} kv, ` +
         `hidden ${c.hiddenDim}, ${c.norm} norm, ${c.position} positions, ${c.activation}, vocab ${c.vocabSize}, context ${c.contextLength})\n` +
-        `data: ${Math.round(info.trainTokens)} training tokens, ${Math.round(info.valTokens)} validation tokens; ` +
+        `data: ${info.trainTokens} training tokens, ${info.valTokens} validation tokens; ` +
         `${info.hyper.batchSize}×${info.hyper.seqLen}${info.hyper.accumulation > 1 ? `×${info.hyper.accumulation}` : ""} tokens a step` +
         `${info.startStep > 0 ? `; resuming at step ${info.startStep}` : ""}\n`);
     },

@@ -18,7 +18,7 @@ import { splitTokens } from "../data/batches.js";
 import { writeGgufFile } from "../export/gguf.node.js";
 import { ggufArchitectureOf } from "../export/export-gguf.js";
 import { GGUF_EXPORT_DTYPES, type GgufExportDType } from "../export/gguf.js";
-import { createTrainer, type StepResult, type TrainHyperparameters, type Trainer } from "../loop/trainer.js";
+import { createTrainer, type StepResult, type TrainData, type TrainHyperparameters, type Trainer } from "../loop/trainer.js";
 import { validateTrainModelConfig, type TrainModelConfig } from "../model/config.js";
 import { countParams, createParams, initParams, type ModelParams } from "../model/params.js";
 import { estimateTrainingBytes, parameterCount } from "../model/memory.js";
@@ -98,11 +98,12 @@ interface Prepared {
   readonly history: { train: Array<{ step: number; loss: number }>; val: Array<{ step: number; loss: number }> };
   readonly elapsedMs: number;
   readonly run: Record<string, string | number | boolean>;
-  readonly valFraction: number;
+  /** The token split the trainer reads. */
+  readonly split: TrainData;
 }
 
 /** splitTokens, with "too little data" reported as a data problem (FORMAT, exit 65), not a usage error. */
-function splitForRun(tokens: Uint32Array, valFraction: number, seqLen: number): { train: Uint32Array; val: Uint32Array } {
+function splitForRun(tokens: Uint32Array, valFraction: number, seqLen: number): TrainData {
   try {
     return splitTokens(tokens, valFraction, seqLen);
   } catch (e) {
@@ -150,7 +151,7 @@ async function startFresh(o: TrainRunOptions, f: NewRunOptions): Promise<Prepare
   initParams(params, f.hyper.seed);
   const trainer = createTrainer(o.kernels, params, f.hyper, split);
   const run = { dataFiles: f.files.join(", "), textBytes: data.textBytes, tokens: data.tokens.length, valFraction: f.valFraction };
-  return { trained: data.trained, params, trainer, history: { train: [], val: [] }, elapsedMs: 0, run, valFraction: f.valFraction };
+  return { trained: data.trained, params, trainer, history: { train: [], val: [] }, elapsedMs: 0, run, split };
 }
 
 async function resume(o: TrainRunOptions): Promise<Prepared> {
@@ -168,7 +169,7 @@ async function resume(o: TrainRunOptions): Promise<Prepared> {
   const split = splitForRun(data.tokens, valFraction, ck.state.hyper.seqLen);
   const trainer = createTrainer(o.kernels, ck.params, ck.state.hyper, split, ck.snapshot);
   const history = { train: [...ck.state.history.train], val: [...ck.state.history.val] };
-  return { trained: data.trained, params: ck.params, trainer, history, elapsedMs: ck.state.elapsedMs, run: { ...ck.state.run }, valFraction };
+  return { trained: data.trained, params: ck.params, trainer, history, elapsedMs: ck.state.elapsedMs, run: { ...ck.state.run }, split };
 }
 
 const REPORTING_KEYS = ["evalEvery", "saveEvery", "exportDtype", "name"] as const;
@@ -202,7 +203,7 @@ export async function runTraining(o: TrainRunOptions): Promise<RunSummary> {
   const { trainer, history } = p;
   const hyper = trainer.hyper;
   const log = createJsonlLog(join(o.outDir, RUN_FILES.log), { append: o.fresh === undefined });
-  o.hooks?.onStart?.({ config: p.params.config, hyper, parameters: countParams(p.params), trainTokens: Number(p.run["tokens"]) * (1 - p.valFraction), valTokens: Number(p.run["tokens"]) * p.valFraction, startStep: trainer.step });
+  o.hooks?.onStart?.({ config: p.params.config, hyper, parameters: countParams(p.params), trainTokens: p.split.train.length, valTokens: p.split.val.length, startStep: trainer.step });
   const startedAt = performance.now();
   const elapsed = (): number => p.elapsedMs + (performance.now() - startedAt);
   const save = async (): Promise<void> => {
