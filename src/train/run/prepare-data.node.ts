@@ -46,6 +46,17 @@ export interface PreparedData {
   readonly textBytes: number;
 }
 
+/** A tokenizer.json written by the trainer, read back; unreadable or non-JSON text is `code`, saying `what`. */
+function readTrainedBpe(path: string, code: "TOKENIZER" | "IO", what: string): TrainedBpe {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new PeelError(code, `${path}: ${what} (${(e as Error).message})`, { cause: e });
+  }
+  return trainedBpeFromHfJson(json, path);
+}
+
 export function tokenizerOf(trained: TrainedBpe): Tokenizer {
   return tokenizerFromHfJson(JSON.parse(writeHfTokenizerJson(trained)));
 }
@@ -55,13 +66,7 @@ export async function prepareData(o: PrepareDataOptions): Promise<PreparedData> 
   const textBytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
   let trained: TrainedBpe;
   if (o.tokenizerFile !== undefined) {
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(o.tokenizerFile, "utf8"));
-    } catch (e) {
-      throw new PeelError("TOKENIZER", `${o.tokenizerFile}: cannot read a tokenizer.json (${(e as Error).message})`, { cause: e });
-    }
-    trained = trainedBpeFromHfJson(json, o.tokenizerFile);
+    trained = readTrainedBpe(o.tokenizerFile, "TOKENIZER", "cannot read a tokenizer.json");
   } else {
     o.onPhase?.(`training a ${o.vocabSize}-token ${o.kind} BPE tokenizer on ${(textBytes / 1e6).toFixed(1)} MB of text`);
     trained = await trainBpe({ texts, vocabSize: o.vocabSize, kind: o.kind, ...(o.onTokenizerProgress ? { onProgress: o.onTokenizerProgress } : {}), ...(o.signal ? { signal: o.signal } : {}) });
@@ -105,14 +110,7 @@ export async function savePreparedData(outDir: string, data: PreparedData): Prom
 
 /** The tokenizer and tokens a run directory saved (for --resume). */
 export async function loadPreparedData(outDir: string): Promise<Omit<PreparedData, "textBytes">> {
-  const tokPath = join(outDir, RUN_FILES.tokenizer);
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(tokPath, "utf8"));
-  } catch (e) {
-    throw new PeelError("IO", `${tokPath}: cannot read the run's tokenizer (${(e as Error).message})`, { cause: e });
-  }
-  const trained = trainedBpeFromHfJson(json, tokPath);
+  const trained = readTrainedBpe(join(outDir, RUN_FILES.tokenizer), "IO", "cannot read the run's tokenizer");
   const tokenizer = tokenizerOf(trained);
   const file = await readTokenFile(join(outDir, RUN_FILES.tokens));
   if (file.vocabSize !== tokenizer.vocabSize) {
