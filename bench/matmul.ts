@@ -3,11 +3,13 @@
  * per weight type, for one token (decode: a matrix-vector product, bound by reading the weights) and for a
  * tile of tokens (prefill). Shapes are those of the "110M" model's feed-forward (2048×768 and 768×2048).
  * Best of several timed repeats after a warm-up, timed in process CPU time (the machine may be shared).
+ * Both builds of the kernels side by side where the runtime has relaxed SIMD (baseline, then relaxed).
  * Not a test: prints a table.
  * Run: npx tsx bench/matmul.ts [TYPE ...]  (env PEEL_BENCH_TOKENS, default 128)
  */
 
-import { createWasmKernels } from "../src/kernels/wasm/index.js";
+import { createWasmKernels, type WasmKernels } from "../src/kernels/wasm/index.js";
+import { enableRelaxedSimd } from "../src/kernels/wasm/host.node.js";
 import type { DType } from "../src/tensor/dtype.js";
 import { DTYPES } from "../src/tensor/dtype.js";
 import { createRng, randomF32, randomWeights } from "../test/conformance/backends.js";
@@ -17,7 +19,8 @@ const types = process.argv.slice(2).length > 0 ? (process.argv.slice(2) as DType
 const prefillTokens = Number(process.env.PEEL_BENCH_TOKENS ?? 128);
 const SHAPES: ReadonlyArray<readonly [number, number]> = [[2048, 768], [768, 2048]];
 
-const k = await createWasmKernels();
+const variants: WasmKernels[] = [await createWasmKernels({ simd: "baseline" })];
+if (enableRelaxedSimd()) variants.push(await createWasmKernels({ simd: "relaxed" }));
 
 /** CPU time of this process in ms: other processes on a shared machine do not inflate it as they do wall time. */
 function cpuMs(): number {
@@ -39,11 +42,11 @@ function timeIt(fn: () => void, minMs: number): number {
 }
 
 console.log(`wasm matmul, 1 thread, shapes ${SHAPES.map(([r, c]) => `${r}x${c}`).join(" + ")}; GFLOP/s (GB/s of weights at 1 token)`);
-console.log(["type", "1 token", `${prefillTokens} tokens`].join("\t"));
+console.log(["type", ...variants.flatMap((v) => [`${v.simd}: 1 token`, `${prefillTokens} tokens`])].join("\t"));
 for (const dtype of types) {
-  const rng = createRng(1);
   const cells: string[] = [];
-  for (const nTokens of [1, prefillTokens]) {
+  for (const k of variants) for (const nTokens of [1, prefillTokens]) {
+    const rng = createRng(1);
     let ms = 0, flop = 0, bytes = 0;
     for (const [rows, cols] of SHAPES) {
       const w = k.prepareWeight(dtype, rows, cols, randomWeights(rng, dtype, rows, cols));

@@ -2,28 +2,59 @@
  * Activation quantizers: what llama.cpp's CPU backend turns an f32 activation row into before a dot product
  * with a weight row (see src/kernels/ts/activation-rounding.ts for the rules; the arithmetic here is the same
  * f32 arithmetic, so both backends produce identical 8-bit values and scales).
- * Packed layouts, one per token row of n values (n a multiple of the block). The 8-bit quants are stored
- * widened to i16 so the products can use i32x4.dot_i16x8_s directly (the widening is paid once per row
- * rather than once per weight row it meets):
+ * Packed layouts, one per token row of n values (n a multiple of the block). The baseline products use
+ * i32x4.dot_i16x8_s, so their 8-bit quants are stored widened to i16 (the widening is paid once per row
+ * rather than once per weight row it meets). With relaxed SIMD, the products of unsigned weight quants use
+ * the 8-bit dot (relaxed_dot_i8x16_i7x16), which takes the quants as they are: "narrow" rows, i8, with each
+ * 32-block's Σq for the types whose quants carry an offset (Q4_0: q − 8, Q5_0: q − 16).
  *   q8_0: qs i16[n], d f32[n/32]                    (d already rounded through f16)
  *   q8_1: qs i16[n], d f32[n/32], s f32[n/32]       (s = f16(d·Σq), the block-minimum multiplier)
- *   q8_k: qs i16[n], d f32[n/256], bsums i16[n/16]  (sums of each 16 quants, |Σ| ≤ 2032)
+ *   narrow q8_0 / q8_1: qs i8[n], d f32[n/32], (q8_1: s f32[n/32]), sq i32[n/32]  (sq = Σq, exact)
+ *   q8_k: qs i16[n] (narrow: i8[n]), d f32[n/256], bsums i16[n/16]  (sums of each 16 quants, |Σ| ≤ 2032)
  *   f16 / bf16: f32[n] holding the rounded values (f16: times 2^112, see roundRowsF16)
  * It does not compute dot products (matmul-*.ts do).
  */
 
 import { roundF16 } from "./simd";
 
-export function q8RowBytes(n: i32, withSum: bool): i32 {
+// ggml type ids (the JS side passes DTYPES[dtype].ggmlId)
+const Q4_0: i32 = 2, Q4_1: i32 = 3, Q5_0: i32 = 6, Q5_1: i32 = 7, Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14;
+
+/**
+ * 1 when products with weights of ggml type `type` take narrow (i8) activation rows: in the relaxed-SIMD
+ * build, for the types whose quants are unsigned (Q8_0 keeps the i16 path: its signed quants would need
+ * a sign transfer per vector that costs more than the widening saves).
+ */
+export function narrowActivations(type: i32): i32 {
+  if (!ASC_FEATURE_RELAXED_SIMD) return 0;
+  return type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1 || type == Q4_K || type == Q5_K || type == Q6_K ? 1 : 0;
+}
+
+export function q8RowBytes(n: i32, withSum: bool, narrow: bool): i32 {
+  if (narrow) return n + (n >> 5) * (withSum ? 12 : 8);
   return 2 * n + (n >> 5) * (withSum ? 8 : 4);
 }
 
-export function q8kRowBytes(n: i32): i32 {
-  return 2 * n + (n >> 8) * 4 + (n >> 4) * 2;
+export function q8kRowBytes(n: i32, narrow: bool): i32 {
+  return (narrow ? n : 2 * n) + (n >> 8) * 4 + (n >> 4) * 2;
 }
 
-/** One 32-block: amax → d = amax/127 (stored as f16), q = nearest(x·127/amax); sOut ≠ 0 also gets f16(d·Σq). */
-@inline function quantizeBlock32(x: usize, qs: usize, dOut: usize, sOut: usize): void {
+/** Four i32x4 of values in -127..127 → sixteen i8 (narrow) or two i16x8 (wide) at qs. */
+@inline function storeQuants(qs: usize, a: v128, b: v128, c: v128, e: v128, narrow: bool): void {
+  const lo = i16x8.narrow_i32x4_s(a, b), hi = i16x8.narrow_i32x4_s(c, e);
+  if (narrow) {
+    v128.store(qs, i8x16.narrow_i16x8_s(lo, hi));
+  } else {
+    v128.store(qs, lo);
+    v128.store(qs, hi, 16);
+  }
+}
+
+/**
+ * One 32-block: amax → d = amax/127 (stored as f16), q = nearest(x·127/amax); sOut ≠ 0 also gets f16(d·Σq),
+ * sqOut ≠ 0 the exact Σq. Quants go to qs as i16 (or i8 when narrow).
+ */
+@inline function quantizeBlock32(x: usize, qs: usize, dOut: usize, sOut: usize, sqOut: usize, narrow: bool): void {
   let m = f32x4.splat(0);
   for (let i = 0; i < 8; i++) m = f32x4.max(m, f32x4.abs(v128.load(x + (<usize>i << 4))));
   const amax = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
@@ -37,50 +68,66 @@ export function q8kRowBytes(n: i32): i32 {
     const c = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), id)));
     const e = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), id)));
     sum = i32x4.add(sum, i32x4.add(i32x4.add(a, b), i32x4.add(c, e)));
-    v128.store(qs + (<usize>i << 5), i16x8.narrow_i32x4_s(a, b));
-    v128.store(qs + (<usize>i << 5), i16x8.narrow_i32x4_s(c, e), 16);
+    storeQuants(qs + (<usize>i << (narrow ? 4 : 5)), a, b, c, e, narrow);
   }
   store<f32>(dOut, roundF16(d));
-  if (sOut != 0) {
-    const total = i32x4.extract_lane(sum, 0) + i32x4.extract_lane(sum, 1) + i32x4.extract_lane(sum, 2) + i32x4.extract_lane(sum, 3);
-    store<f32>(sOut, roundF16(d * <f32>total));
-  }
+  const total = i32x4.extract_lane(sum, 0) + i32x4.extract_lane(sum, 1) + i32x4.extract_lane(sum, 2) + i32x4.extract_lane(sum, 3);
+  if (sOut != 0) store<f32>(sOut, roundF16(d * <f32>total));
+  if (sqOut != 0) store<i32>(sqOut, total);
 }
 
-/** x (nTokens, n) f32 → q8_0 rows (withSum = 0) or q8_1 rows (withSum = 1), packed as the header says. */
-export function quantizeQ8(x: usize, out: usize, n: i32, nTokens: i32, withSum: i32): void {
+@inline function quantizeRows(x: usize, out: usize, n: i32, nTokens: i32, withSum: bool, narrow: bool): void {
   const nb = n >> 5;
-  const rowBytes = <usize>q8RowBytes(n, withSum != 0);
+  const rowBytes = <usize>q8RowBytes(n, withSum, narrow);
   for (let t = 0; t < nTokens; t++) {
     const xr = x + <usize>t * <usize>n * 4;
     const qs = out + <usize>t * rowBytes;
-    const ds = qs + (<usize>n << 1);
+    const ds = qs + (narrow ? <usize>n : <usize>n << 1);
     const ss = ds + (<usize>nb << 2);
+    const sq = ss + (withSum ? <usize>nb << 2 : 0);
     for (let b = 0; b < nb; b++) {
-      quantizeBlock32(xr + (<usize>b << 7), qs + (<usize>b << 6), ds + (<usize>b << 2), withSum != 0 ? ss + (<usize>b << 2) : 0);
+      quantizeBlock32(xr + (<usize>b << 7), qs + (<usize>b << (narrow ? 5 : 6)), ds + (<usize>b << 2),
+        withSum ? ss + (<usize>b << 2) : 0, narrow ? sq + (<usize>b << 2) : 0, narrow);
     }
   }
 }
 
-/** x (nTokens, n) f32 → q8_k rows: iscale = −127/max (max the signed value of largest magnitude). */
-export function quantizeQ8K(x: usize, out: usize, n: i32, nTokens: i32): void {
+/**
+ * x (nTokens, n) f32 → q8_0 rows (withSum = 0) or q8_1 rows (withSum = 1), packed as the header says
+ * (narrow = 1: the i8 layout of narrowActivations).
+ */
+export function quantizeQ8(x: usize, out: usize, n: i32, nTokens: i32, withSum: i32, narrow: i32): void {
+  if (narrow != 0) {
+    if (withSum != 0) quantizeRows(x, out, n, nTokens, true, true);
+    else quantizeRows(x, out, n, nTokens, false, true);
+  } else if (withSum != 0) quantizeRows(x, out, n, nTokens, true, false);
+  else quantizeRows(x, out, n, nTokens, false, false);
+}
+
+/** x (nTokens, n) f32 → q8_k rows: iscale = −127/max (max the signed value of largest magnitude); narrow = 1: i8 quants. */
+export function quantizeQ8K(x: usize, out: usize, n: i32, nTokens: i32, narrow: i32): void {
+  if (narrow != 0) quantizeQ8KRows(x, out, n, nTokens, true);
+  else quantizeQ8KRows(x, out, n, nTokens, false);
+}
+
+@inline function quantizeQ8KRows(x: usize, out: usize, n: i32, nTokens: i32, narrow: bool): void {
   const nb = n >> 8;
-  const rowBytes = <usize>q8kRowBytes(n);
+  const rowBytes = <usize>q8kRowBytes(n, narrow);
   for (let t = 0; t < nTokens; t++) {
     const xr = x + <usize>t * <usize>n * 4;
     const qs = out + <usize>t * rowBytes;
-    const ds = qs + (<usize>n << 1);
+    const ds = qs + (narrow ? <usize>n : <usize>n << 1);
     const bs = ds + (<usize>nb << 2);
     for (let b = 0; b < nb; b++) {
       const xb = xr + (<usize>b << 10);
-      const qb = qs + (<usize>b << 9);
+      const qb = qs + (<usize>b << (narrow ? 8 : 9));
       let vmax: f32 = 0, amax: f32 = 0;
       for (let i = 0; i < 256; i++) {
         const v = load<f32>(xb + (<usize>i << 2));
         if (abs(v) > amax) { amax = abs(v); vmax = v; }
       }
       if (amax == 0) {
-        memory.fill(qb, 0, 512);
+        memory.fill(qb, 0, narrow ? 256 : 512);
         store<f32>(ds + (<usize>b << 2), 0);
         memory.fill(bs + (<usize>b << 5), 0, 32);
         continue;
@@ -94,8 +141,7 @@ export function quantizeQ8K(x: usize, out: usize, n: i32, nTokens: i32): void {
         const c = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), is))), lim);
         const e = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), is))), lim);
         const f = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), is))), lim);
-        v128.store(qb + (<usize>g << 5), i16x8.narrow_i32x4_s(a, c));
-        v128.store(qb + (<usize>g << 5), i16x8.narrow_i32x4_s(e, f), 16);
+        storeQuants(qb + (<usize>g << (narrow ? 4 : 5)), a, c, e, f, narrow);
         const s = i32x4.add(i32x4.add(a, c), i32x4.add(e, f));
         store<i16>(bs + (<usize>(b * 16 + g) << 1), <i16>(i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3)));
       }

@@ -4,7 +4,7 @@
  * Every buffer is a byte offset into that memory; the JS side (src/kernels/wasm/) allocates them.
  */
 
-export { quantizeQ8, quantizeQ8K, roundRowsF16, roundRowsBF16, q8RowBytes, q8kRowBytes } from "./activation-rounding";
+export { quantizeQ8, quantizeQ8K, roundRowsF16, roundRowsBF16, q8RowBytes, q8kRowBytes, narrowActivations } from "./activation-rounding";
 export { matmulF32, matmulF16, matmulBF16 } from "./matmul-float";
 export { matmulLegacy } from "./matmul-legacy";
 export { matmulKQuant } from "./matmul-kquants";

@@ -14,7 +14,7 @@ import { q8kRowBytes } from "./activation-rounding";
 
 /** q8_k rows (nTokens, n) → f32 rows of d·q, the values the reference multiplies. */
 export function q8kToF32(xq: usize, out: usize, n: i32, nTokens: i32): void {
-  const xRow = <usize>q8kRowBytes(n);
+  const xRow = <usize>q8kRowBytes(n, false);
   for (let t = 0; t < nTokens; t++) {
     const qs = xq + <usize>t * xRow;
     const ds = qs + (<usize>n << 1);

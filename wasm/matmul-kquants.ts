@@ -8,6 +8,10 @@
  * Prefill: a tile of four tokens (one f32 lane each) shares each unpacked weight vector; rows are walked in
  * chunks so a chunk's weights stay in cache. Each output takes the same operations whatever the tile, so
  * prefill and decode give identical values.
+ * Relaxed-SIMD build: the quants stay unsigned bytes (Q4_K 0..15, Q5_K 0..31, Q6_K 0..63) and meet narrow
+ * (i8) activation rows in the 8-bit dot (i16x8.relaxed_dot_i8x16_i7x16_s, sixteen elements to eight i16 pair
+ * sums), then one i32x4.dot_i16x8_s with the sub-block's scale per sixteen elements; Q6_K's offset of 32
+ * comes off as 32·Σ sc·bsum. The same exact integers as the baseline path.
  * Q2_K and Q3_K go through matmul-kquants-exact.ts. Block layouts: shared/docs/gguf-and-quants.md §5.4 and
  * src/formats/gguf/dequant/k-quants.ts. Entry points cover weight rows rowStart..rowEnd.
  */
@@ -134,6 +138,83 @@ const ROW_CHUNK: i32 = 16;
   return reduce4(i0, i1, i2, i3);
 }
 
+/** Narrow path: i32x4 partial sums of s·(Σ pairs of q·x) for sixteen unsigned quants q and i8 activations at xp. */
+@inline function scaled16(q: v128, xp: usize, s: v128): v128 {
+  return i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp), q), s);
+}
+
+/** Narrow path: Q5_K's fifth bit for sub-block j from sixteen qh bytes: 16 where bit j is set, else 0. */
+@inline function fifthBit(qh: v128, j: i32): v128 {
+  const bit = i32x4.splat(0x01010101 << j);
+  return v128.and(i8x16.eq(v128.and(qh, bit), bit), i8x16.splat(16));
+}
+
+/** Narrow path: as q45Super (T = 1 or 4), the activation quants i8 at x0..x3 + xo. */
+@inline function q45SuperNarrow(type: i32, T: i32, wb: usize, sm: v128, x0: usize, x1: usize, x2: usize, x3: usize, xo: usize): v128 {
+  const qs = wb + (type == Q4_K ? 16 : 48);
+  const m4 = i8x16.splat(15);
+  let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
+  for (let c = 0; c < 4; c++) { // 64 elements: sub-block 2c from the low nibbles, 2c + 1 from the high
+    const sc = <u32>(<u64>i64x2.extract_lane(sm, 0) >> (16 * c));
+    const sLo = i16x8.splat(<i16>(sc & 0xff)), sHi = i16x8.splat(<i16>((sc >> 8) & 0xff));
+    const qa = v128.load(qs + (<usize>c << 5)), qb = v128.load(qs + (<usize>c << 5), 16);
+    let la = v128.and(qa, m4), lb = v128.and(qb, m4), ha = i8x16.shr_u(qa, 4), hb = i8x16.shr_u(qb, 4);
+    if (type == Q5_K) {
+      const qha = v128.load(wb + 16), qhb = v128.load(wb + 32);
+      la = v128.or(la, fifthBit(qha, 2 * c)); lb = v128.or(lb, fifthBit(qhb, 2 * c));
+      ha = v128.or(ha, fifthBit(qha, 2 * c + 1)); hb = v128.or(hb, fifthBit(qhb, 2 * c + 1));
+    }
+    const xc = xo + (<usize>c << 6);
+    i0 = i32x4.add(i0, i32x4.add(i32x4.add(scaled16(la, x0 + xc, sLo), scaled16(lb, x0 + xc + 16, sLo)),
+      i32x4.add(scaled16(ha, x0 + xc + 32, sHi), scaled16(hb, x0 + xc + 48, sHi))));
+    if (T == 4) {
+      i1 = i32x4.add(i1, i32x4.add(i32x4.add(scaled16(la, x1 + xc, sLo), scaled16(lb, x1 + xc + 16, sLo)),
+        i32x4.add(scaled16(ha, x1 + xc + 32, sHi), scaled16(hb, x1 + xc + 48, sHi))));
+      i2 = i32x4.add(i2, i32x4.add(i32x4.add(scaled16(la, x2 + xc, sLo), scaled16(lb, x2 + xc + 16, sLo)),
+        i32x4.add(scaled16(ha, x2 + xc + 32, sHi), scaled16(hb, x2 + xc + 48, sHi))));
+      i3 = i32x4.add(i3, i32x4.add(i32x4.add(scaled16(la, x3 + xc, sLo), scaled16(lb, x3 + xc + 16, sLo)),
+        i32x4.add(scaled16(ha, x3 + xc + 32, sHi), scaled16(hb, x3 + xc + 48, sHi))));
+    }
+  }
+  return reduce4(i0, i1, i2, i3);
+}
+
+/** Narrow path: Σ sc·q·x − 32·Σ sc·bsum of a Q6_K super-block (q unsigned 0..63) per token lane, bsums at x + bo. */
+@inline function q6SuperNarrow(T: i32, wb: usize, x0: usize, x1: usize, x2: usize, x3: usize, xo: usize, bo: usize): v128 {
+  const m4 = i8x16.splat(15);
+  let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
+  for (let h = 0; h < 2; h++) { // two halves of 128 elements
+    const ql = wb + (<usize>h << 6), qh = wb + 128 + (<usize>h << 5), sc = wb + 192 + (<usize>h << 3);
+    for (let g = 0; g < 2; g++) { // elements 16g..16g+15 of each 32 of the half
+      const a = v128.load(ql + (<usize>g << 4)), b = v128.load(ql + 32 + (<usize>g << 4)), hv = v128.load(qh + (<usize>g << 4));
+      const q0 = v128.or(v128.and(a, m4), i8x16.shl(v128.and(hv, i8x16.splat(3)), 4));
+      const q1 = v128.or(v128.and(b, m4), i8x16.shl(v128.and(hv, i8x16.splat(12)), 2));
+      const q2 = v128.or(i8x16.shr_u(a, 4), v128.and(hv, i8x16.splat(48)));
+      const q3 = v128.or(i8x16.shr_u(b, 4), i8x16.shr_u(v128.and(hv, i8x16.splat(-64)), 2));
+      const s0 = i16x8.splat(<i16>load<i8>(sc + <usize>g)), s1 = i16x8.splat(<i16>load<i8>(sc + 2 + <usize>g));
+      const s2 = i16x8.splat(<i16>load<i8>(sc + 4 + <usize>g)), s3 = i16x8.splat(<i16>load<i8>(sc + 6 + <usize>g));
+      const xp = xo + (<usize>h << 7) + (<usize>g << 4); // element 128h + 16g, then +32 per group k
+      i0 = i32x4.add(i0, i32x4.add(i32x4.add(scaled16(q0, x0 + xp, s0), scaled16(q1, x0 + xp + 32, s1)),
+        i32x4.add(scaled16(q2, x0 + xp + 64, s2), scaled16(q3, x0 + xp + 96, s3))));
+      if (T == 4) {
+        i1 = i32x4.add(i1, i32x4.add(i32x4.add(scaled16(q0, x1 + xp, s0), scaled16(q1, x1 + xp + 32, s1)),
+          i32x4.add(scaled16(q2, x1 + xp + 64, s2), scaled16(q3, x1 + xp + 96, s3))));
+        i2 = i32x4.add(i2, i32x4.add(i32x4.add(scaled16(q0, x2 + xp, s0), scaled16(q1, x2 + xp + 32, s1)),
+          i32x4.add(scaled16(q2, x2 + xp + 64, s2), scaled16(q3, x2 + xp + 96, s3))));
+        i3 = i32x4.add(i3, i32x4.add(i32x4.add(scaled16(q0, x3 + xp, s0), scaled16(q1, x3 + xp + 32, s1)),
+          i32x4.add(scaled16(q2, x3 + xp + 64, s2), scaled16(q3, x3 + xp + 96, s3))));
+      }
+    }
+  }
+  // the offset: 32·Σ_g sc_g·bsum_g over the sixteen groups of sixteen (scales and bsums in the same order)
+  const scv = v128.load(wb + 192);
+  const scLo = i16x8.extend_low_i8x16_s(scv), scHi = i16x8.extend_high_i8x16_s(scv);
+  const z = i32x4.splat(0);
+  const o = reduce4(minSum(scLo, scHi, x0 + bo), T == 4 ? minSum(scLo, scHi, x1 + bo) : z,
+    T == 4 ? minSum(scLo, scHi, x2 + bo) : z, T == 4 ? minSum(scLo, scHi, x3 + bo) : z);
+  return i32x4.sub(reduce4(i0, i1, i2, i3), i32x4.shl(o, 5));
+}
+
 /** Σ m_j·(Σ of sub-block j's activation quants) per token lane, from the per-16 sums at x0..x3 + bo. */
 @inline function minSuper(T: i32, sm: v128, x0: usize, x1: usize, x2: usize, x3: usize, bo: usize): v128 {
   // each min twice, as i16, matching the per-16 activation sums
@@ -157,21 +238,25 @@ const ROW_CHUNK: i32 = 16;
  * xRow bytes apart, one per lane: each super-block adds S·d_w·d_x (and subtracts M·dmin_w·d_x).
  * Stores out[(t + j)·rows + r] for the first n lanes.
  */
-@inline function kRow(type: i32, T: i32, out: usize, w: usize, x: usize, xRow: usize, cols: i32, rows: i32, r: i32, t: i32, n: i32): void {
+@inline function kRow(type: i32, T: i32, out: usize, w: usize, x: usize, xRow: usize, cols: i32, rows: i32, r: i32, t: i32, n: i32, narrow: bool): void {
   const nb = cols >> 8;
   const x0 = x, x1 = x + (n > 1 ? xRow : 0), x2 = x + <usize>min(2, n - 1) * xRow, x3 = x + <usize>min(3, n - 1) * xRow;
-  const dOff = <usize>cols << 1, bsOff = dOff + (<usize>nb << 2);
+  const dOff = narrow ? <usize>cols : <usize>cols << 1, bsOff = dOff + (<usize>nb << 2);
   let acc = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
     const wb = w + <usize>b * blockBytes(type);
-    const xo = <usize>b << 9, dx = dOff + (<usize>b << 2);
+    const xo = <usize>b << (narrow ? 8 : 9), dx = dOff + (<usize>b << 2);
     const dxv = T == 4 ? f32At4(x0 + dx, x1 + dx, x2 + dx, x3 + dx) : f32x4.splat(load<f32>(x0 + dx));
     if (type == Q6_K) {
-      const S = q6Super(T, wb, x0, x1, x2, x3, xo);
+      let S = i32x4.splat(0);
+      if (ASC_FEATURE_RELAXED_SIMD) S = narrow ? q6SuperNarrow(T, wb, x0, x1, x2, x3, xo, bsOff + (<usize>b << 5)) : q6Super(T, wb, x0, x1, x2, x3, xo);
+      else S = q6Super(T, wb, x0, x1, x2, x3, xo);
       acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb, 208))), dxv)));
     } else {
       const sm = scalesAndMins(wb + 4);
-      const S = q45Super(type, T, wb, sm, x0, x1, x2, x3, xo);
+      let S = i32x4.splat(0);
+      if (ASC_FEATURE_RELAXED_SIMD) S = narrow ? q45SuperNarrow(type, T, wb, sm, x0, x1, x2, x3, xo) : q45Super(type, T, wb, sm, x0, x1, x2, x3, xo);
+      else S = q45Super(type, T, wb, sm, x0, x1, x2, x3, xo);
       const M = minSuper(T, sm, x0, x1, x2, x3, bsOff + (<usize>b << 5));
       acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb))), dxv)));
       acc = f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(M), f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb, 2))), dxv)));
@@ -185,17 +270,18 @@ const ROW_CHUNK: i32 = 16;
 }
 
 @inline function rowsOf(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32): void {
-  const xRow = <usize>q8kRowBytes(cols);
+  const narrow = ASC_FEATURE_RELAXED_SIMD; // activation-rounding.ts narrowActivations: every type here
+  const xRow = <usize>q8kRowBytes(cols, narrow);
   const rowBytes = <usize>(cols >> 8) * blockBytes(type);
   if (nTokens == 1) {
-    for (let r = rowStart; r < rowEnd; r++) kRow(type, 1, out, w + <usize>r * rowBytes, x, xRow, cols, rows, r, 0, 1);
+    for (let r = rowStart; r < rowEnd; r++) kRow(type, 1, out, w + <usize>r * rowBytes, x, xRow, cols, rows, r, 0, 1, narrow);
     return;
   }
   for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
     const r1 = min(r0 + ROW_CHUNK, rowEnd);
     for (let t = 0; t < nTokens; t += 4) { // a last tile of fewer tokens repeats its last token in the spare lanes
       const n = min(4, nTokens - t);
-      for (let r = r0; r < r1; r++) kRow(type, 4, out, w + <usize>r * rowBytes, x + <usize>t * xRow, xRow, cols, rows, r, t, n);
+      for (let r = r0; r < r1; r++) kRow(type, 4, out, w + <usize>r * rowBytes, x + <usize>t * xRow, xRow, cols, rows, r, t, n, narrow);
     }
   }
 }

@@ -9,6 +9,10 @@
  * Decode (one token) streams one weight row at a time: interleaving several rows was faster from cache but
  * about half as fast from memory (several concurrent streams 0.4-3 KB apart defeat the prefetcher here).
  * Entry points cover weight rows rowStart..rowEnd so threads can split them. No dequantized copies.
+ * Relaxed-SIMD build: Q4_0/Q4_1/Q5_0/Q5_1 keep their quants unsigned (0..15, 0..31) as sixteen bytes per half
+ * block and take the 8-bit dot (i16x8.relaxed_dot_i8x16_i7x16_s, the second operand in 0..127) with narrow i8
+ * activation rows; the offset of Q4_0/Q5_0 (8, 16) comes off the exact integer sum as offset·Σx. Same integers,
+ * same scaling, f32 sums with fused multiply-adds. Q8_0's quants are signed, so it keeps the i16 path.
  */
 
 import { f16ToF32, f16x4ToF32Fast, hsumF32, hsumI32 } from "./simd";
@@ -123,6 +127,67 @@ const ROW_CHUNK: i32 = 16;
   return acc;
 }
 
+/** The i32 values at four addresses. */
+@inline function i32At4(p0: usize, p1: usize, p2: usize, p3: usize): v128 {
+  let v = i32x4.splat(load<i32>(p0));
+  v = i32x4.replace_lane(v, 1, load<i32>(p1));
+  v = i32x4.replace_lane(v, 2, load<i32>(p2));
+  return i32x4.replace_lane(v, 3, load<i32>(p3));
+}
+
+/** Relaxed build: the types whose products read narrow activation rows (activation-rounding.ts narrowActivations). */
+@inline function isNarrow(type: i32): bool {
+  return ASC_FEATURE_RELAXED_SIMD && type != Q8_0;
+}
+
+/** log2 of the offset a type's unsigned quants carry (Q4_0: 8, Q5_0: 16), or 0 for none. */
+@inline function offsetShift(type: i32): i32 {
+  return type == Q4_0 ? 3 : type == Q5_0 ? 4 : 0;
+}
+
+/** Narrow path: elements 0..15 (upper: 16..31) of the block at wb as sixteen unsigned quants (0..15 or 0..31). */
+@inline function unsignedHalf(type: i32, wb: usize, upper: bool): v128 {
+  const q = v128.load(wb + (type == Q4_0 ? 2 : type == Q4_1 ? 4 : type == Q5_0 ? 6 : 8));
+  const nib = upper ? i8x16.shr_u(q, 4) : v128.and(q, i8x16.splat(15));
+  return isQ5(type) ? v128.or(nib, highBits(load<u32>(wb + (type == Q5_0 ? 2 : 4)), upper)) : nib;
+}
+
+/**
+ * Narrow path: Σ q·x of one block (unsigned quants lo/hi, i8 activation quants at xb) as four i32 partial
+ * sums. Each 8-bit dot gives pair sums ≤ 2·31·127 in i16, so the two halves add without overflow.
+ */
+@inline function narrowDot(lo: v128, hi: v128, xb: usize): v128 {
+  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(
+    i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xb), lo), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xb, 16), hi)));
+}
+
+/** acc + S·d (+ m·s), with fused multiply-adds (relaxed build only). */
+@inline function addBlockFused(acc: v128, S: v128, d: v128, withMin: bool, m: v128, s: v128): v128 {
+  const a = f32x4.relaxed_madd(f32x4.convert_i32x4_s(S), d, acc);
+  return withMin ? f32x4.relaxed_madd(m, s, a) : a;
+}
+
+/** Narrow prefill: as tokens4, for narrow activation rows (qs i8[cols], d, s, sq; see activation-rounding.ts). */
+@inline function tokens4Narrow(type: i32, w: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
+  const bb = blockBytes(type);
+  const withMin = type == Q4_1 || type == Q5_1;
+  const sh = offsetShift(type);
+  const nb = cols >> 5;
+  const dOff = <usize>cols, sOff = dOff + (<usize>nb << 2), sqOff = sOff + (withMin ? <usize>nb << 2 : 0);
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const wb = w + <usize>b * bb;
+    const lo = unsignedHalf(type, wb, false), hi = unsignedHalf(type, wb, true);
+    const qo = <usize>b << 5, so = <usize>b << 2;
+    let S = reduce4(narrowDot(lo, hi, x0 + qo), narrowDot(lo, hi, x1 + qo), narrowDot(lo, hi, x2 + qo), narrowDot(lo, hi, x3 + qo));
+    if (sh != 0) S = i32x4.sub(S, i32x4.shl(i32At4(x0 + sqOff + so, x1 + sqOff + so, x2 + sqOff + so, x3 + sqOff + so), sh));
+    const d = f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb))), f32At4(x0 + dOff + so, x1 + dOff + so, x2 + dOff + so, x3 + dOff + so));
+    acc = addBlockFused(acc, S, d, withMin, withMin ? f32x4.splat(f16ToF32(load<u16>(wb, 2))) : d,
+      withMin ? f32At4(x0 + sOff + so, x1 + sOff + so, x2 + sOff + so, x3 + sOff + so) : d);
+  }
+  return acc;
+}
+
 /** Four f16 fields, `stride` bytes apart from p, as f32x4. */
 @inline function f16Fields4(p: usize, stride: usize): v128 {
   return f16At4(p, p + stride, p + 2 * stride, p + 3 * stride);
@@ -155,13 +220,50 @@ const ROW_CHUNK: i32 = 16;
   return v;
 }
 
+/** Narrow decode: as rowDot, for a narrow activation row. */
+@inline function rowDotNarrow(type: i32, w: usize, xq: usize, cols: i32): f32 {
+  const bb = blockBytes(type);
+  const withMin = type == Q4_1 || type == Q5_1;
+  const sh = offsetShift(type);
+  const nb = cols >> 5;
+  const xd = xq + <usize>cols, xs = xd + (<usize>nb << 2), xsq = xs + (withMin ? <usize>nb << 2 : 0);
+  let acc = f32x4.splat(0);
+  let b = 0;
+  for (; b + 4 <= nb; b += 4) {
+    const wb = w + <usize>b * bb, xb = xq + (<usize>b << 5);
+    let S = reduce4(
+      narrowDot(unsignedHalf(type, wb, false), unsignedHalf(type, wb, true), xb),
+      narrowDot(unsignedHalf(type, wb + bb, false), unsignedHalf(type, wb + bb, true), xb + 32),
+      narrowDot(unsignedHalf(type, wb + 2 * bb, false), unsignedHalf(type, wb + 2 * bb, true), xb + 64),
+      narrowDot(unsignedHalf(type, wb + 3 * bb, false), unsignedHalf(type, wb + 3 * bb, true), xb + 96));
+    if (sh != 0) S = i32x4.sub(S, i32x4.shl(v128.load(xsq + (<usize>b << 2)), sh));
+    const d = f32x4.mul(f16Fields4(wb, bb), v128.load(xd + (<usize>b << 2)));
+    acc = addBlockFused(acc, S, d, withMin, withMin ? f16Fields4(wb + 2, bb) : d, withMin ? v128.load(xs + (<usize>b << 2)) : d);
+  }
+  let v = hsumF32(acc);
+  for (; b < nb; b++) {
+    const wb = w + <usize>b * bb;
+    const S = hsumI32(narrowDot(unsignedHalf(type, wb, false), unsignedHalf(type, wb, true), xq + (<usize>b << 5))) - (sh != 0 ? load<i32>(xsq + (<usize>b << 2)) << sh : 0);
+    v += <f32>S * (f16ToF32(load<u16>(wb)) * load<f32>(xd + (<usize>b << 2)));
+    if (withMin) v += f16ToF32(load<u16>(wb, 2)) * load<f32>(xs + (<usize>b << 2));
+  }
+  return v;
+}
+
 @inline function rowsOf(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32): void {
   const nb = cols >> 5;
-  const xRow = <usize>q8RowBytes(cols, type == Q4_1 || type == Q5_1);
+  const narrow = isNarrow(type);
+  const xRow = <usize>q8RowBytes(cols, type == Q4_1 || type == Q5_1, narrow);
   const rowBytes = <usize>nb * blockBytes(type);
   const oRow = <usize>rows << 2;
   if (nTokens == 1) {
-    for (let r = rowStart; r < rowEnd; r++) store<f32>(out + (<usize>r << 2), rowDot(type, w + <usize>r * rowBytes, x, cols));
+    for (let r = rowStart; r < rowEnd; r++) {
+      const wr = w + <usize>r * rowBytes;
+      let v: f32 = 0;
+      if (ASC_FEATURE_RELAXED_SIMD) v = narrow ? rowDotNarrow(type, wr, x, cols) : rowDot(type, wr, x, cols);
+      else v = rowDot(type, wr, x, cols);
+      store<f32>(out + (<usize>r << 2), v);
+    }
     return;
   }
   for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
@@ -171,7 +273,10 @@ const ROW_CHUNK: i32 = 16;
       const x0 = x + <usize>t * xRow;
       const x1 = x0 + (n > 1 ? xRow : 0), x2 = x0 + <usize>min(2, n - 1) * xRow, x3 = x0 + <usize>min(3, n - 1) * xRow;
       for (let r = r0; r < r1; r++) {
-        const v = tokens4(type, w + <usize>r * rowBytes, x0, x1, x2, x3, cols);
+        const wr = w + <usize>r * rowBytes;
+        let v = f32x4.splat(0);
+        if (ASC_FEATURE_RELAXED_SIMD) v = narrow ? tokens4Narrow(type, wr, x0, x1, x2, x3, cols) : tokens4(type, wr, x0, x1, x2, x3, cols);
+        else v = tokens4(type, wr, x0, x1, x2, x3, cols);
         const o = out + ((<usize>t * <usize>rows + <usize>r) << 2);
         store<f32>(o, f32x4.extract_lane(v, 0));
         if (n > 1) store<f32>(o + oRow, f32x4.extract_lane(v, 1));

@@ -6,6 +6,7 @@
 import type { Kernels } from "../../src/kernels/kernels.js";
 import { createTsKernels } from "../../src/kernels/ts/index.js";
 import { createWasmKernels } from "../../src/kernels/wasm/index.js";
+import { enableRelaxedSimd } from "../../src/kernels/wasm/host.node.js";
 import type { DType } from "../../src/tensor/dtype.js";
 import { DTYPES } from "../../src/tensor/dtype.js";
 import { f32ToF16 } from "../../src/tensor/f16.js";
@@ -17,9 +18,14 @@ export interface Backend {
   create(): Promise<Kernels>;
 }
 
+/** Whether this Node runs the relaxed-SIMD build (Node 20: after switching V8's flag on, as Peel's Node entry does). */
+export const RELAXED_SIMD = enableRelaxedSimd();
+if (!RELAXED_SIMD) console.log("# conformance: this runtime has no relaxed SIMD; the wasm-relaxed backend is skipped");
+
 export const BACKENDS: readonly Backend[] = [
   { name: "ts", create: async () => createTsKernels() },
-  { name: "wasm", create: () => createWasmKernels() },
+  { name: "wasm", create: () => createWasmKernels({ simd: "baseline" }) },
+  ...(RELAXED_SIMD ? [{ name: "wasm-relaxed", create: () => createWasmKernels({ simd: "relaxed" }) }] : []),
 ];
 
 export function gaussian(rng: Rng): number {

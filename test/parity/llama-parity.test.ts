@@ -85,11 +85,14 @@ function argmax(p: ArrayLike<number>): number {
 /**
  * Backends to check, from PEEL_PARITY_BACKENDS (comma-separated; default: every backend). "wasm-2t" (the
  * wasm backend with a worker thread) runs only on TWO_THREAD_CASES: its results equal "wasm" bit for bit
- * (test/threads.test.ts), so two cases suffice to show the threaded path end to end.
+ * (test/threads.test.ts), so two cases suffice to show the threaded path end to end. "wasm" takes the
+ * relaxed-SIMD build where the runtime has it (Node 20 after Peel switches V8's flag on); "wasm-baseline"
+ * is the plain-SIMD build every runtime can run.
  */
 const BACKENDS: Record<string, () => Promise<Kernels>> = {
   ts: async () => createTsKernels(),
   wasm: () => createWasmKernels({ threads: 1 }),
+  "wasm-baseline": () => createWasmKernels({ threads: 1, simd: "baseline" }),
   "wasm-2t": () => createWasmKernels({ threads: 2 }),
 };
 const TWO_THREAD_CASES = new Set(["F32 GQA 8/2 separate", "Q4_K GQA"]);

@@ -2,13 +2,33 @@
  * Pool workers in Node: worker_threads running worker.node.js (worker.node.ts when Peel runs from sources
  * under tsx, whose loader the worker inherits through execArgv). Default threads: physical cores, counted
  * from the distinct (physical id, core id) pairs of /proc/cpuinfo on Linux, else os.availableParallelism()
- * (logical cores) where that file is absent.
+ * (logical cores) where that file is absent. Also switches on relaxed SIMD where Node keeps it behind a flag.
  */
 
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
+import { relaxedSimdSupported } from "./module.js";
 import type { WorkerHandle, WorkerHost } from "./pool.js";
+
+/**
+ * Node 20 (V8 11.3) implements relaxed SIMD but validates it only under --experimental-wasm-relaxed-simd;
+ * Node 22 and later have it on. The flag is process-wide and read when a module is validated or compiled,
+ * so setting it before the kernels compile is enough (worker threads share it). PEEL_RELAXED_SIMD=0 in the
+ * environment leaves V8 untouched (the kernels then take the baseline build on Node 20).
+ * Returns whether relaxed SIMD is available afterwards.
+ */
+export function enableRelaxedSimd(): boolean {
+  if (relaxedSimdSupported()) return true;
+  if (process.env.PEEL_RELAXED_SIMD === "0") return false;
+  try {
+    setFlagsFromString("--experimental-wasm-relaxed-simd");
+  } catch {
+    return false;
+  }
+  return relaxedSimdSupported();
+}
 
 /** Physical cores on Linux; logical cores elsewhere. */
 export function physicalCores(): number {
@@ -43,6 +63,7 @@ function startWorker(): Worker {
 export const nodeWorkerHost: WorkerHost = {
   name: "worker_threads",
   defaultThreads: () => Math.max(1, Math.min(256, physicalCores())),
+  prepareRuntime: () => { enableRelaxedSimd(); },
   spawn(): WorkerHandle {
     const w = startWorker();
     return {

@@ -18,13 +18,14 @@ import { dequantizeRow } from "../../formats/gguf/dequant/index.js";
 import { attention as referenceAttention } from "../ts/attention.js";
 import { geluF16Table } from "../ts/elementwise.js";
 import { createScratchSlots, createWasmHeap, formatBytes, MAX_PAGES, PAGE_BYTES, type WasmHeap } from "./heap.js";
-import { createSharedMemory, instantiateKernels, kernelsModule, type WasmExports } from "./module.js";
+import { createSharedMemory, instantiateKernels, kernelsModule, relaxedSimdSupported, type SimdVariant, type WasmExports } from "./module.js";
 import { prepareMatmul, runMatmulRows, WASM_WEIGHT_TYPES, type MatmulCall } from "./matmul.js";
 import { createThreadPool, type ThreadPool, type WorkerHost } from "./pool.js";
 import { matmulArgs, OP } from "./pool-protocol.js";
 import { hasWebWorkers, webWorkerHost } from "./host.web.js";
 
 export { WASM_WEIGHT_TYPES } from "./matmul.js";
+export { relaxedSimdSupported, type SimdVariant } from "./module.js";
 
 export interface WasmKernelsOptions {
   /** Upper bound of the backend's memory in bytes (default and most: 4 GiB); tests use small limits. */
@@ -36,6 +37,12 @@ export interface WasmKernelsOptions {
   readonly threads?: number;
   /** How pool workers are created (default: Web Workers where the runtime has them; Node: index.node.ts). */
   readonly host?: WorkerHost;
+  /**
+   * Which build of the kernels: "auto" (default) takes "relaxed" where the runtime accepts relaxed SIMD
+   * (after the host's prepareRuntime), else "baseline"; asking for "relaxed" where it is missing is an error.
+   * Both compute the same quantities; they differ in f32 rounding (fused multiply-adds, summation order).
+   */
+  readonly simd?: "auto" | SimdVariant;
 }
 
 /** The backend's memory and allocator, for diagnostics and the thread pool. */
@@ -44,6 +51,8 @@ export interface WasmKernels extends Kernels {
   readonly exports: WasmExports;
   /** Threads computing (1: no pool). */
   readonly threads: number;
+  /** The build of the kernels that runs (WasmKernelsOptions.simd). */
+  readonly simd: SimdVariant;
   /** Chunks of split jobs that pool workers ran so far (diagnostics; 0 without a pool). */
   workerChunks(): number;
   /** Stops the pool's workers; later calls run on the calling thread alone. */
@@ -76,15 +85,30 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
     throw new PeelError("UNSUPPORTED", `kernels(wasm): ${threads} threads need a worker host and this runtime has no Web Workers; ` +
       "in Node, use createWasmKernels from Peel's Node entry (it starts worker_threads), or threads: 1");
   }
+  const simd = chooseSimd(opts.simd ?? "auto", host);
   const maxPages = Math.max(2, Math.floor(maxBytes / PAGE_BYTES));
   const memory = createSharedMemory(1, maxPages);
-  const ex = await instantiateKernels(memory);
+  const ex = await instantiateKernels(memory, simd);
   const heap = createWasmHeap(memory, ex.heapBase(), maxPages);
-  const pool = threads > 1 && host !== undefined ? await createThreadPool(host, await kernelsModule(), memory, ex, threads) : undefined;
-  return bindKernels(ex, heap, pool);
+  const pool = threads > 1 && host !== undefined ? await createThreadPool(host, await kernelsModule(simd), memory, ex, threads) : undefined;
+  return bindKernels(ex, heap, pool, simd);
 }
 
-function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | undefined): WasmKernels {
+function chooseSimd(wanted: "auto" | SimdVariant, host: WorkerHost | undefined): SimdVariant {
+  if (wanted !== "auto" && wanted !== "baseline" && wanted !== "relaxed") {
+    throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): simd must be "auto", "baseline" or "relaxed", got "${String(wanted)}"`);
+  }
+  if (wanted === "baseline") return "baseline";
+  host?.prepareRuntime?.();
+  if (relaxedSimdSupported()) return "relaxed";
+  if (wanted === "relaxed") {
+    throw new PeelError("UNSUPPORTED", "kernels(wasm): this runtime does not accept relaxed SIMD (Node ≥ 22, or Node 20 with " +
+      "--experimental-wasm-relaxed-simd, Chrome ≥ 114); use simd: \"auto\" or \"baseline\"");
+  }
+  return "baseline";
+}
+
+function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | undefined, simd: SimdVariant): WasmKernels {
   const scratch = createScratchSlots(heap);
   let weightBytes = 0;
   let pool = startedPool;
@@ -145,6 +169,7 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
     heap,
     exports: ex,
     threads,
+    simd,
     workerChunks: () => pool?.workerChunks() ?? 0,
     async dispose() {
       const p = pool;

@@ -46,13 +46,15 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       break;
     case "q8_0": case "q8_1": {
       const withSum = mode === "q8_1" ? 1 : 0;
-      x = scratch.get("x-q8", nTokens * ex.q8RowBytes(cols, withSum));
-      ex.quantizeQ8(xPtr, x, cols, nTokens, withSum);
+      const narrow = ex.narrowActivations(DTYPES[dtype].ggmlId); // the layout this build's kernel for dtype reads
+      x = scratch.get("x-q8", nTokens * ex.q8RowBytes(cols, withSum, narrow));
+      ex.quantizeQ8(xPtr, x, cols, nTokens, withSum, narrow);
       break;
     }
-    case "q8_k":
-      x = scratch.get("x-q8k", nTokens * ex.q8kRowBytes(cols));
-      ex.quantizeQ8K(xPtr, x, cols, nTokens);
+    case "q8_k": {
+      const narrow = EXACT_TYPES.includes(dtype) ? 0 : ex.narrowActivations(DTYPES[dtype].ggmlId);
+      x = scratch.get("x-q8k", nTokens * ex.q8kRowBytes(cols, narrow));
+      ex.quantizeQ8K(xPtr, x, cols, nTokens, narrow);
       if (EXACT_TYPES.includes(dtype)) { // these take f32(d·q) rows, and one dequantized weight row of scratch
         const q = x;
         x = scratch.get("x-rounded", nTokens * cols * 4);
@@ -60,6 +62,7 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
         rowScratch = scratch.get("w-row", cols * 4);
       }
       break;
+    }
   }
   return { dtype, out, w, x, rows, cols, nTokens, rowScratch };
 }

@@ -1,12 +1,17 @@
 /**
  * Loads the compiled kernels (the base64 bytes that scripts/build-wasm.mjs embeds) and instantiates them on a
- * shared WebAssembly.Memory. The compiled module is cached per process, so several backends (and, later,
+ * shared WebAssembly.Memory. There are two builds of the same sources: "baseline" (128-bit SIMD) and
+ * "relaxed" (plus relaxed SIMD: 8-bit dot products and fused multiply-adds), used where the runtime validates
+ * relaxed SIMD (relaxedSimdSupported). Each compiled module is cached per process, so several backends (and
  * worker threads given the same Module and Memory) pay for compilation once. Browser-safe: no fs, no fetch.
  * It does not allocate buffers (heap.ts) or know what the kernels compute (index.ts).
  */
 
 import { PeelError } from "../../util/errors.js";
-import { KERNELS_WASM_BASE64 } from "./kernels-wasm.gen.js";
+import { KERNELS_WASM_BASE64, KERNELS_WASM_RELAXED_BASE64 } from "./kernels-wasm.gen.js";
+
+/** Which build of the kernels runs: plain 128-bit SIMD, or with relaxed SIMD. */
+export type SimdVariant = "baseline" | "relaxed";
 
 type Fn = (...args: number[]) => number;
 
@@ -19,6 +24,7 @@ export interface WasmExports {
   readonly roundRowsBF16: Fn;
   readonly q8RowBytes: Fn;
   readonly q8kRowBytes: Fn;
+  readonly narrowActivations: Fn;
   readonly matmulF32: Fn;
   readonly matmulF16: Fn;
   readonly matmulBF16: Fn;
@@ -44,11 +50,31 @@ export interface WasmExports {
 }
 
 const EXPORT_NAMES: ReadonlyArray<keyof WasmExports> = ["heapBase", "quantizeQ8", "quantizeQ8K", "roundRowsF16",
-  "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "matmulF32", "matmulF16", "matmulBF16", "matmulLegacy", "matmulKQuant", "matmulKQuantExact", "q8kToF32",
+  "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulLegacy", "matmulKQuant", "matmulKQuantExact", "q8kToF32",
   "rmsNorm", "rope", "swiglu", "addInPlace", "softmax", "storeF16", "attention", "attentionScratchFloats", "transposeF32",
   "gelu", "geluBackward", "swigluBackward", "layerNorm", "addBias", "geluRounded"];
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+const compiled: Partial<Record<SimdVariant, Promise<WebAssembly.Module>>> = {};
+
+/**
+ * The smallest module using a relaxed-SIMD instruction: one function returning
+ * i32x4.relaxed_dot_i8x16_i7x16_add_s of three zero vectors (opcode 0xfd 0x113).
+ */
+const RELAXED_PROBE = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // types: () -> v128
+  0x03, 0x02, 0x01, 0x00, // functions: one of type 0
+  0x0a, 0x3d, 0x01, 0x3b, 0x00, // code: one body of 59 bytes, no locals
+  ...[0, 1, 2].flatMap(() => [0xfd, 0x0c, ...new Array<number>(16).fill(0)]), // three v128.const 0
+  0xfd, 0x93, 0x02, 0x0b]); // relaxed dot-add, end
+
+/** True when this runtime accepts relaxed SIMD (Node ≥ 22, Chrome ≥ 114, Firefox ≥ 145; Node 20 behind a flag). */
+export function relaxedSimdSupported(): boolean {
+  try {
+    return WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    return false;
+  }
+}
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   const bin = atob(b64);
@@ -57,13 +83,16 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** The compiled kernels module (compiled once per process). */
-export function kernelsModule(): Promise<WebAssembly.Module> {
-  compiled ??= WebAssembly.compile(decodeBase64(KERNELS_WASM_BASE64)).catch((e: unknown) => {
-    compiled = undefined;
-    throw new PeelError("UNSUPPORTED", `kernels(wasm): this runtime cannot compile the kernels (WebAssembly SIMD and threads are required): ${String(e)}`);
+/** The compiled kernels module of `variant` (compiled once per process). */
+export function kernelsModule(variant: SimdVariant = "baseline"): Promise<WebAssembly.Module> {
+  const base64 = variant === "relaxed" ? KERNELS_WASM_RELAXED_BASE64 : KERNELS_WASM_BASE64;
+  const p = compiled[variant] ?? WebAssembly.compile(decodeBase64(base64)).catch((e: unknown) => {
+    delete compiled[variant];
+    const needs = variant === "relaxed" ? "WebAssembly SIMD, relaxed SIMD and threads" : "WebAssembly SIMD and threads";
+    throw new PeelError("UNSUPPORTED", `kernels(wasm): this runtime cannot compile the ${variant} kernels (${needs} are required): ${String(e)}`);
   });
-  return compiled;
+  compiled[variant] = p;
+  return p;
 }
 
 /** A shared memory of `initialPages`, growable to `maxPages`. */
@@ -86,9 +115,9 @@ function parseExports(e: WebAssembly.Exports): WasmExports {
   return out as WasmExports;
 }
 
-/** Instantiates the kernels on `memory`. */
-export async function instantiateKernels(memory: WebAssembly.Memory): Promise<WasmExports> {
-  return instantiateModule(await kernelsModule(), memory);
+/** Instantiates the `variant` kernels on `memory`. */
+export async function instantiateKernels(memory: WebAssembly.Memory, variant: SimdVariant = "baseline"): Promise<WasmExports> {
+  return instantiateModule(await kernelsModule(variant), memory);
 }
 
 /** Instantiates an already compiled kernels module on `memory` (what each worker of the thread pool does). */

@@ -30,6 +30,11 @@ export interface WorkerHost {
   spawn(): WorkerHandle;
   /** Threads when the caller does not say (physical cores where the runtime can tell). */
   defaultThreads(): number;
+  /**
+   * Runtime switches the kernels want, called before they compile: in Node 20, relaxed SIMD is behind a V8
+   * flag (host.node.ts turns it on). Optional; browsers need none.
+   */
+  prepareRuntime?(): void;
 }
 
 export interface ThreadPool {
