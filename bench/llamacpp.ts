@@ -1,5 +1,5 @@
 /**
- * `npm run bench:llamacpp -- --model FILE [--threads 2] [--prompt-tokens 128] [--gen-tokens 64] [--runs 3]`:
+ * `npm run bench:llamacpp -- --model FILE [--threads 2] [--prompt-tokens 128] [--gen-tokens 64] [--runs 3] [--simd auto|baseline|relaxed]`:
  * Peel and llama.cpp (node-llama-cpp's prebuilt CPU binary) side by side on the same file, the same prompt
  * (the fixed pseudo-random ids of `peel bench`), prefilled in one batch, then the same number of greedy
  * single-token decode steps. Fair to the reference: llama.cpp runs with 1 and with 2 threads (--llama-threads)
@@ -7,11 +7,13 @@
  * and every figure is the median of --runs runs. Decode is also shown as a fraction of the memory-bandwidth
  * roofline: bytes of weights one token reads (every matrix but the token embedding table, of which one row is
  * read) divided into 25 GB/s (this machine's figure in issue 4) and into the bandwidth measured here.
+ * --simd picks the build of Peel's wasm kernels (default auto: relaxed SIMD where the runtime has it).
  */
 
 import { parseArgs } from "node:util";
 import { getLlama, LlamaLogLevel, type LlamaContextSequence, type Token } from "node-llama-cpp";
 import { loadModel } from "../src/model/load.node.js";
+import { createWasmKernels } from "../src/kernels/wasm/index.node.js";
 import type { Model } from "../src/model/model.js";
 import { benchPromptTokens, createPeelBench, summarize, type BenchRun } from "../src/cli/commands/bench.js";
 import { measureBandwidth } from "./bandwidth.js";
@@ -22,7 +24,7 @@ const { values } = parseArgs({
   options: {
     model: { type: "string" }, threads: { type: "string", default: "2" }, "prompt-tokens": { type: "string", default: "128" },
     "gen-tokens": { type: "string", default: "64" }, runs: { type: "string", default: "3" }, "llama-threads": { type: "string", default: "1,2" },
-    json: { type: "boolean", default: false },
+    json: { type: "boolean", default: false }, simd: { type: "string", default: "auto" },
   },
 });
 if (values.model === undefined) throw new Error("usage: npm run bench:llamacpp -- --model FILE [--threads N] [--prompt-tokens N] [--gen-tokens N] [--runs N]");
@@ -51,7 +53,10 @@ async function llamaRun(seq: LlamaContextSequence, prompt: Token[]): Promise<Ben
 }
 
 const bandwidth = await measureBandwidth(threads);
-const peelModel = await loadModel(path, { threads });
+const simd = values.simd;
+if (simd !== "auto" && simd !== "baseline" && simd !== "relaxed") throw new Error(`--simd must be auto, baseline or relaxed, got "${simd}"`);
+const kernels = await createWasmKernels({ threads, simd });
+const peelModel = await loadModel(path, { kernels });
 const peel = await createPeelBench(peelModel, { promptTokens, genTokens, runs });
 const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, progressLogs: false, maxThreads: 0 });
 const refModel = await llama.loadModel({ modelPath: path });
@@ -78,7 +83,7 @@ const bestPrefill = Math.max(...llamaPrefill), bestDecode = Math.max(...llamaDec
 const bytes = bytesPerToken(peelModel);
 const roof = (gbs: number) => (gbs * 1e9) / bytes;
 const report = {
-  model: path, threads, prompt_tokens: promptTokens, gen_tokens: genTokens, runs,
+  model: path, threads, simd: kernels.simd, prompt_tokens: promptTokens, gen_tokens: genTokens, runs,
   weight_bytes_per_token: bytes, bandwidth_gbs: Math.round(bandwidth * 10) / 10,
   peel: { prefill: peelPrefill, decode: peelDecode },
   llama: llamaThreads.map((t, i) => ({ threads: t, prefill: llamaPrefill[i], decode: llamaDecode[i] })),
@@ -94,10 +99,11 @@ if (values.json) {
   console.log(`engine              prefill  decode  decode/roofline@${REFERENCE_GBS}GB/s  @measured`);
   const line = (name: string, p: number, d: number) =>
     console.log(`${name.padEnd(18)}${f(p)} ${f(d)}   ${(d / roof(REFERENCE_GBS)).toFixed(2).padStart(8)}             ${(d / roof(bandwidth)).toFixed(2)}`);
-  line(`peel (${threads}t)`, peelPrefill, peelDecode);
+  line(`peel (${threads}t, ${kernels.simd})`, peelPrefill, peelDecode);
   llamaThreads.forEach((t, i) => line(`llama.cpp (${t}t)`, llamaPrefill[i]!, llamaDecode[i]!));
   console.log(`ratio peel / best llama.cpp: prefill ${report.ratio.prefill.toFixed(2)}, decode ${report.ratio.decode.toFixed(2)}`);
 }
 await Promise.all(contexts.map((c) => c.dispose()));
 await refModel.dispose();
 await peelModel.dispose();
+await kernels.dispose();

@@ -107,17 +107,18 @@ async function run({ args, io, signal }: CommandContext): Promise<number> {
     }
     const prefill = summarize(runs.map((r) => r.prefillTokS));
     const decode = summarize(runs.map((r) => r.decodeTokS));
-    const k = model.transformer.kernels as { name: string; threads?: number };
+    const k = model.transformer.kernels as { name: string; threads?: number; simd?: string };
     const threads = k.threads ?? 1;
+    const backend = k.simd !== undefined ? `${k.name} (${k.simd} SIMD)` : k.name;
     if (opts.json) {
       io.stdout.write(`${JSON.stringify({
-        model: model.info.source, name: model.info.name ?? null, backend: k.name, threads,
+        model: model.info.source, name: model.info.name ?? null, backend: k.name, ...(k.simd !== undefined ? { simd: k.simd } : {}), threads,
         prompt_tokens: opts.promptTokens, gen_tokens: opts.genTokens, runs: opts.runs, load_ms: r2(loadMs),
         prefill_tok_s: { best: r2(prefill.best), median: r2(prefill.median), all: prefill.all.map(r2) },
         decode_tok_s: { best: r2(decode.best), median: r2(decode.median), all: decode.all.map(r2) },
       })}\n`);
     } else {
-      io.stdout.write(`${model.info.name ?? model.info.source}: backend ${k.name}, ${threads} thread(s), ` +
+      io.stdout.write(`${model.info.name ?? model.info.source}: backend ${backend}, ${threads} thread(s), ` +
         `prompt ${opts.promptTokens} tokens, ${opts.genTokens} generated, ${opts.runs} run(s) after a warm-up\n` +
         `prefill  best ${fmt(prefill.best)} tok/s  median ${fmt(prefill.median)} tok/s\n` +
         `decode   best ${fmt(decode.best)} tok/s  median ${fmt(decode.median)} tok/s\n`);
