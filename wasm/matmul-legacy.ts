@@ -106,23 +106,24 @@ const ROW_CHUNK: i32 = 16;
 
 /**
  * Prefill: weight row w against tokens t..t+3 (lanes; activation rows x0..x3, a repeated pointer where fewer
- * than four remain). Each unpacked weight block serves the four tokens. Returns the four outputs.
+ * than four remain). Each unpacked weight block serves the four tokens. The tile's activation scales come
+ * from its metadata record per block at m (legacyTileMeta), the row's weight scales as f32 from dw
+ * (convertRowScales). Returns the four outputs.
  */
-@inline function tokens4(type: i32, w: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
+@inline function tokens4(type: i32, w: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32, m: usize, dw: usize): v128 {
   const bb = blockBytes(type);
   const withMin = type == Q4_1 || type == Q5_1;
   const nb = cols >> 5;
-  const dOff = <usize>cols << 1, sOff = dOff + (<usize>nb << 2); // scales and s values follow the quants
+  const mw = dw + (<usize>nb << 2);
   let acc = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
     const wb = w + <usize>b * bb;
     const h0 = isQ5(type) ? q5Half(type, wb, 0) : i32x4.splat(0), h1 = isQ5(type) ? q5Half(type, wb, 1) : h0;
     const w0 = unpack(type, wb, 0, h0, h1), w1 = unpack(type, wb, 1, h0, h1), w2 = unpack(type, wb, 2, h0, h1), w3 = unpack(type, wb, 3, h0, h1);
-    const qo = <usize>b << 6, so = <usize>b << 2;
+    const qo = <usize>b << 6, mb = m + <usize>b * META_BYTES;
     const S = reduce4(dot32(w0, w1, w2, w3, x0 + qo), dot32(w0, w1, w2, w3, x1 + qo), dot32(w0, w1, w2, w3, x2 + qo), dot32(w0, w1, w2, w3, x3 + qo));
-    const d = f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb))), f32At4(x0 + dOff + so, x1 + dOff + so, x2 + dOff + so, x3 + dOff + so));
-    acc = addBlock(acc, S, d, withMin, withMin ? f32x4.splat(f16ToF32(load<u16>(wb, 2))) : d,
-      withMin ? f32At4(x0 + sOff + so, x1 + sOff + so, x2 + sOff + so, x3 + sOff + so) : d);
+    const d = f32x4.mul(v128.load32_splat(dw + (<usize>b << 2)), v128.load(mb));
+    acc = addBlock(acc, S, d, withMin, withMin ? v128.load32_splat(mw + (<usize>b << 2)) : d, withMin ? v128.load(mb, 16) : d);
   }
   return acc;
 }
@@ -167,25 +168,67 @@ const ROW_CHUNK: i32 = 16;
   return withMin ? f32x4.relaxed_madd(m, s, a) : a;
 }
 
-/** Narrow prefill: as tokens4, for narrow activation rows (qs i8[cols], d, s, sq; see activation-rounding.ts). */
-@inline function tokens4Narrow(type: i32, w: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32): v128 {
+/** Narrow prefill: as tokens4, for narrow activation rows (qs i8[cols]; scales and offsets in the metadata). */
+@inline function tokens4Narrow(type: i32, w: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32, m: usize, dw: usize): v128 {
   const bb = blockBytes(type);
   const withMin = type == Q4_1 || type == Q5_1;
-  const sh = offsetShift(type);
   const nb = cols >> 5;
-  const dOff = <usize>cols, sOff = dOff + (<usize>nb << 2), sqOff = sOff + (withMin ? <usize>nb << 2 : 0);
+  const mw = dw + (<usize>nb << 2);
   let acc = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
     const wb = w + <usize>b * bb;
     const lo = unsignedHalf(type, wb, false), hi = unsignedHalf(type, wb, true);
-    const qo = <usize>b << 5, so = <usize>b << 2;
+    const qo = <usize>b << 5, mb = m + <usize>b * META_BYTES;
     let S = reduce4(narrowDot(lo, hi, x0 + qo), narrowDot(lo, hi, x1 + qo), narrowDot(lo, hi, x2 + qo), narrowDot(lo, hi, x3 + qo));
-    if (sh != 0) S = i32x4.sub(S, i32x4.shl(i32At4(x0 + sqOff + so, x1 + sqOff + so, x2 + sqOff + so, x3 + sqOff + so), sh));
-    const d = f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb))), f32At4(x0 + dOff + so, x1 + dOff + so, x2 + dOff + so, x3 + dOff + so));
-    acc = addBlockFused(acc, S, d, withMin, withMin ? f32x4.splat(f16ToF32(load<u16>(wb, 2))) : d,
-      withMin ? f32At4(x0 + sOff + so, x1 + sOff + so, x2 + sOff + so, x3 + sOff + so) : d);
+    if (offsetShift(type) != 0) S = i32x4.sub(S, v128.load(mb, 32));
+    const d = f32x4.mul(v128.load32_splat(dw + (<usize>b << 2)), v128.load(mb));
+    acc = addBlockFused(acc, S, d, withMin, withMin ? v128.load32_splat(mw + (<usize>b << 2)) : d, withMin ? v128.load(mb, 16) : d);
   }
   return acc;
+}
+
+/**
+ * Prefill metadata of the activation rows x (q8RowBytes layout of `type`): per tile of four tokens (a last
+ * partial tile repeats its last token) and per block, one record of META_BYTES: d_x of the four tokens (f32),
+ * s_x (f32, q8_1 rows), and for narrow Q4_0/Q5_0 rows offset·Σq (i32), so the tile kernels load each as one
+ * vector instead of gathering four lanes per block per weight row. meta holds ceil(nTokens/4)·(cols/32) records.
+ */
+export function legacyTileMeta(type: i32, x: usize, meta: usize, cols: i32, nTokens: i32): void {
+  const withMin = type == Q4_1 || type == Q5_1;
+  const narrow = isNarrow(type);
+  const sh = narrow ? offsetShift(type) : 0;
+  const nb = cols >> 5;
+  const xRow = <usize>q8RowBytes(cols, withMin, narrow);
+  const dOff = narrow ? <usize>cols : <usize>cols << 1, sOff = dOff + (<usize>nb << 2), sqOff = sOff + (withMin ? <usize>nb << 2 : 0);
+  const tiles = (nTokens + 3) >> 2;
+  for (let t = 0; t < tiles; t++) {
+    for (let j = 0; j < 4; j++) {
+      const row = x + <usize>min(4 * t + j, nTokens - 1) * xRow;
+      for (let b = 0; b < nb; b++) {
+        const rec = meta + (<usize>t * <usize>nb + <usize>b) * META_BYTES + (<usize>j << 2), bo = <usize>b << 2;
+        store<f32>(rec, load<f32>(row + dOff + bo));
+        if (withMin) store<f32>(rec, load<f32>(row + sOff + bo), 16);
+        if (sh != 0) store<i32>(rec, load<i32>(row + sqOff + bo) << sh, 32);
+      }
+    }
+  }
+}
+
+/** Bytes of one block's prefill metadata record (legacyTileMeta). */
+const META_BYTES: usize = 48;
+
+/** The f16 scales d (and, for Q4_1/Q5_1, m) of every block of `n` rows from w, as f32 at out: d[n][nb], then m. */
+@inline function convertRowScales(type: i32, w: usize, n: i32, rowBytes: usize, nb: i32, out: usize): void {
+  const bb = blockBytes(type);
+  const withMin = type == Q4_1 || type == Q5_1;
+  for (let r = 0; r < n; r++) {
+    const wr = w + <usize>r * rowBytes, o = out + (<usize>r * <usize>nb << 3);
+    for (let b = 0; b < nb; b++) {
+      const wb = wr + <usize>b * bb;
+      store<f32>(o + (<usize>b << 2), f16ToF32(load<u16>(wb)));
+      if (withMin) store<f32>(o + (<usize>(nb + b) << 2), f16ToF32(load<u16>(wb, 2)));
+    }
+  }
 }
 
 /** Four f16 fields, `stride` bytes apart from p, as f32x4. */
@@ -250,7 +293,8 @@ const ROW_CHUNK: i32 = 16;
   return v;
 }
 
-@inline function rowsOf(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32): void {
+@inline function rowsOf(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32,
+  meta: usize, scratch: usize): void {
   const nb = cols >> 5;
   const narrow = isNarrow(type);
   const xRow = <usize>q8RowBytes(cols, type == Q4_1 || type == Q5_1, narrow);
@@ -268,15 +312,17 @@ const ROW_CHUNK: i32 = 16;
   }
   for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
     const r1 = min(r0 + ROW_CHUNK, rowEnd);
+    convertRowScales(type, w + <usize>r0 * rowBytes, r1 - r0, rowBytes, nb, scratch);
     for (let t = 0; t < nTokens; t += 4) {
       const n = min(4, nTokens - t);
       const x0 = x + <usize>t * xRow;
       const x1 = x0 + (n > 1 ? xRow : 0), x2 = x0 + <usize>min(2, n - 1) * xRow, x3 = x0 + <usize>min(3, n - 1) * xRow;
+      const m = meta + <usize>(t >> 2) * <usize>nb * META_BYTES;
       for (let r = r0; r < r1; r++) {
-        const wr = w + <usize>r * rowBytes;
+        const wr = w + <usize>r * rowBytes, dw = scratch + (<usize>(r - r0) * <usize>nb << 3);
         let v = f32x4.splat(0);
-        if (ASC_FEATURE_RELAXED_SIMD) v = narrow ? tokens4Narrow(type, wr, x0, x1, x2, x3, cols) : tokens4(type, wr, x0, x1, x2, x3, cols);
-        else v = tokens4(type, wr, x0, x1, x2, x3, cols);
+        if (ASC_FEATURE_RELAXED_SIMD) v = narrow ? tokens4Narrow(type, wr, x0, x1, x2, x3, cols, m, dw) : tokens4(type, wr, x0, x1, x2, x3, cols, m, dw);
+        else v = tokens4(type, wr, x0, x1, x2, x3, cols, m, dw);
         const o = out + ((<usize>t * <usize>rows + <usize>r) << 2);
         store<f32>(o, f32x4.extract_lane(v, 0));
         if (n > 1) store<f32>(o + oRow, f32x4.extract_lane(v, 1));
@@ -289,13 +335,16 @@ const ROW_CHUNK: i32 = 16;
 
 /**
  * out (nTokens, rows) = x · wᵀ for weight rows rowStart..rowEnd of a legacy-quant matrix (ggml type id
- * `type`); x is the packed q8_0 (or, for Q4_1/Q5_1, q8_1) activation rows from quantizeQ8.
+ * `type`); x is the packed q8_0 (or, for Q4_1/Q5_1, q8_1) activation rows from quantizeQ8. With several
+ * tokens, meta is x's legacyTileMeta and scratch holds 4·cols bytes for this thread (the weight scales of
+ * one chunk of rows as f32); both are unused for one token.
  * One specialised loop per type (the type tests inside are resolved at compile time after inlining).
  */
-export function matmulLegacy(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32): void {
-  if (type == Q4_0) rowsOf(Q4_0, out, w, x, rows, cols, nTokens, rowStart, rowEnd);
-  else if (type == Q8_0) rowsOf(Q8_0, out, w, x, rows, cols, nTokens, rowStart, rowEnd);
-  else if (type == Q5_0) rowsOf(Q5_0, out, w, x, rows, cols, nTokens, rowStart, rowEnd);
-  else if (type == Q4_1) rowsOf(Q4_1, out, w, x, rows, cols, nTokens, rowStart, rowEnd);
-  else rowsOf(Q5_1, out, w, x, rows, cols, nTokens, rowStart, rowEnd);
+export function matmulLegacy(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32,
+  meta: usize, scratch: usize): void {
+  if (type == Q4_0) rowsOf(Q4_0, out, w, x, rows, cols, nTokens, rowStart, rowEnd, meta, scratch);
+  else if (type == Q8_0) rowsOf(Q8_0, out, w, x, rows, cols, nTokens, rowStart, rowEnd, meta, scratch);
+  else if (type == Q5_0) rowsOf(Q5_0, out, w, x, rows, cols, nTokens, rowStart, rowEnd, meta, scratch);
+  else if (type == Q4_1) rowsOf(Q4_1, out, w, x, rows, cols, nTokens, rowStart, rowEnd, meta, scratch);
+  else rowsOf(Q5_1, out, w, x, rows, cols, nTokens, rowStart, rowEnd, meta, scratch);
 }

@@ -25,19 +25,28 @@ export interface MatmulCall {
   readonly rows: number;
   readonly cols: number;
   readonly nTokens: number;
-  /** Q2_K/Q3_K: one dequantized weight row of scratch (cols floats); a thread pool gives each worker its own. */
+  /**
+   * Per-thread scratch of cols floats (0: none): Q2_K/Q3_K's dequantized weight row, or the legacy types'
+   * prefill weight scales. A thread pool gives each worker its own.
+   */
   readonly rowScratch: number;
+  /** Legacy types with several tokens: the activation rows' tile metadata (legacyTileMeta); else 0. */
+  readonly meta: number;
 }
 
 /** Types multiplied by the reference's arithmetic (wasm/matmul-kquants-exact.ts explains why). */
 const EXACT_TYPES: readonly DType[] = ["Q2_K", "Q3_K"];
+/** ggml's 32-element block types (wasm/matmul-legacy.ts). */
+const LEGACY_TYPES: readonly DType[] = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"];
+/** Bytes of one block's tile metadata record (wasm/matmul-legacy.ts META_BYTES). */
+const LEGACY_META_BYTES = 48;
 
 /** Rounds or quantizes x (nTokens, cols) at xPtr as llama.cpp would for `dtype` weights, into scratch. */
 export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DType, out: number, w: number, xPtr: number,
   rows: number, cols: number, nTokens: number): MatmulCall {
   const mode = activationRoundingFor(dtype);
   let x = xPtr;
-  let rowScratch = 0;
+  let rowScratch = 0, meta = 0;
   switch (mode) {
     case "none": break;
     case "f16": case "bf16":
@@ -49,6 +58,11 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       const narrow = ex.narrowActivations(DTYPES[dtype].ggmlId); // the layout this build's kernel for dtype reads
       x = scratch.get("x-q8", nTokens * ex.q8RowBytes(cols, withSum, narrow));
       ex.quantizeQ8(xPtr, x, cols, nTokens, withSum, narrow);
+      if (nTokens > 1 && LEGACY_TYPES.includes(dtype)) {
+        meta = scratch.get("x-meta", Math.ceil(nTokens / 4) * (cols / 32) * LEGACY_META_BYTES);
+        ex.legacyTileMeta(DTYPES[dtype].ggmlId, x, meta, cols, nTokens);
+        rowScratch = scratch.get("w-row", cols * 4);
+      }
       break;
     }
     case "q8_k": {
@@ -64,7 +78,7 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       break;
     }
   }
-  return { dtype, out, w, x, rows, cols, nTokens, rowScratch };
+  return { dtype, out, w, x, rows, cols, nTokens, rowScratch, meta };
 }
 
 /** Runs the product for weight rows rowStart..rowEnd (all tokens). */
@@ -74,7 +88,7 @@ export function runMatmulRows(ex: WasmExports, c: MatmulCall, rowStart: number, 
     case "F16": ex.matmulF16(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd); return;
     case "BF16": ex.matmulBF16(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd); return;
     case "Q4_0": case "Q4_1": case "Q5_0": case "Q5_1": case "Q8_0":
-      ex.matmulLegacy(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd);
+      ex.matmulLegacy(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
       return;
     case "Q2_K": case "Q3_K":
       ex.matmulKQuantExact(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.rowScratch);

@@ -60,10 +60,10 @@ export function chunkSize(total: number, granule: number): number {
 
 type MutableCall = { -readonly [K in keyof MatmulCall]: MatmulCall[K] };
 
-/** Argument order of OP.matmul: the MatmulCall, with the Q2_K/Q3_K row scratch given per thread. */
+/** Argument order of OP.matmul: the MatmulCall, with its row scratch given per thread. */
 export function matmulArgs(args: Float64Array, c: MatmulCall, rowScratchBase: number, rowScratchStride: number): void {
   args[0] = WASM_WEIGHT_TYPES.indexOf(c.dtype); args[1] = c.out; args[2] = c.w; args[3] = c.x;
-  args[4] = c.rows; args[5] = c.cols; args[6] = c.nTokens; args[7] = rowScratchBase; args[8] = rowScratchStride;
+  args[4] = c.rows; args[5] = c.cols; args[6] = c.nTokens; args[7] = rowScratchBase; args[8] = rowScratchStride; args[9] = c.meta;
 }
 
 /**
@@ -95,6 +95,7 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
       call.dtype = WASM_WEIGHT_TYPES[n(0)] as DType;
       call.out = n(1); call.w = n(2); call.x = n(3); call.rows = n(4); call.cols = n(5); call.nTokens = n(6);
       call.rowScratch = n(7) === 0 ? 0 : n(7) + index * n(8);
+      call.meta = n(9);
       runMatmulRows(ex, call, start, end);
       return;
     case OP.attention: // out, q, k, v, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, scratch, stride
@@ -112,7 +113,7 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
 }
 
 export function newCallRecord(): MutableCall {
-  return { dtype: "F32", out: 0, w: 0, x: 0, rows: 0, cols: 0, nTokens: 0, rowScratch: 0 };
+  return { dtype: "F32", out: 0, w: 0, x: 0, rows: 0, cols: 0, nTokens: 0, rowScratch: 0, meta: 0 };
 }
 
 /** The first message a worker gets: everything it needs to run jobs. */
