@@ -45,8 +45,11 @@ const K_SCALES: Partial<Record<DType, { d: number; dmin?: number }>> = {
   Q2_K: { d: 80, dmin: 82 }, Q3_K: { d: 108 }, Q4_K: { d: 0, dmin: 2 }, Q5_K: { d: 0, dmin: 2 }, Q6_K: { d: 208 },
 };
 
-/** Weight bytes of a (rows, cols) matrix: quantized Gaussians, or random K-quant blocks with small scales. */
-export function randomWeights(rng: Rng, dtype: DType, rows: number, cols: number): Uint8Array {
+/**
+ * Weight bytes of a (rows, cols) matrix: quantized Gaussians, or random K-quant blocks with small scales
+ * (subnormalScales: scales that are f16 subnormals, below 2^-14, which conversions must get exact).
+ */
+export function randomWeights(rng: Rng, dtype: DType, rows: number, cols: number, subnormalScales = false): Uint8Array {
   const n = rows * cols;
   const k = K_SCALES[dtype];
   if (k === undefined) {
@@ -57,7 +60,8 @@ export function randomWeights(rng: Rng, dtype: DType, rows: number, cols: number
   const bytes = new Uint8Array((n / 256) * bb);
   for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(rng.next() * 256);
   for (let o = 0; o < bytes.length; o += bb) {
-    const d = f32ToF16((0.5 + rng.next()) * 0.002), m = f32ToF16((0.5 + rng.next()) * 0.004);
+    const scale = subnormalScales ? 2 ** -16 : 1;
+    const d = f32ToF16((0.5 + rng.next()) * 0.002 * scale), m = f32ToF16((0.5 + rng.next()) * 0.004 * scale);
     bytes[o + k.d] = d & 255; bytes[o + k.d + 1] = d >> 8;
     if (k.dmin !== undefined) { bytes[o + k.dmin] = m & 255; bytes[o + k.dmin + 1] = m >> 8; }
   }

@@ -70,6 +70,25 @@ for (const backend of BACKENDS) {
       }
     });
 
+    if (dtype.endsWith("_K")) {
+      test(`${b}: matmul ${dtype} with f16-subnormal block scales matches the reference within 1e-6 of Σ|w·x|`, async () => {
+        const k = await kernels;
+        const rng = createRng(200 + WEIGHT_TYPES.indexOf(dtype));
+        const rows = 21, cols = 512;
+        const bytes = randomWeights(rng, dtype, rows, cols, true);
+        const wf = new Float32Array(rows * cols);
+        dequantize(dtype, bytes, wf, rows * cols);
+        for (const nTokens of [1, 4]) {
+          const x = randomF32(rng, nTokens * cols);
+          const want = new Float32Array(nTokens * rows);
+          ref.matmul(want, ref.prepareWeight(dtype, rows, cols, bytes), x, nTokens);
+          const out = new Float32Array(nTokens * rows);
+          k.matmul(out, k.prepareWeight(dtype, rows, cols, bytes), x, nTokens);
+          assertWithin(out, want, 1e-6, `${dtype} subnormal scales x${nTokens}`, massOf(wf, rows, cols, x, nTokens));
+        }
+      });
+    }
+
     test(`${b}: embedRows ${dtype} equals the dequantized rows`, async () => {
       const k = await kernels;
       const rows = 9, cols = dtype.endsWith("_K") ? 256 : 64;
