@@ -17,7 +17,7 @@
  */
 
 import { f16ToF32 } from "./simd";
-import { q8kRowBytes } from "./activation-rounding";
+import { narrowActivations, q8kRowBytes } from "./activation-rounding";
 
 // ggml type ids (the JS side passes DTYPES[dtype].ggmlId)
 const Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14;
@@ -143,6 +143,15 @@ const ROW_CHUNK: i32 = 16;
   return i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xp), q), s);
 }
 
+/**
+ * Narrow path: acc + the scaled sums of four vectors of sixteen unsigned quants q0..q3 with the activation
+ * quants at p, p + stride, p + 2·stride, p + 3·stride, scales s0..s3.
+ */
+@inline function scaled4(acc: v128, q0: v128, q1: v128, q2: v128, q3: v128, p: usize, stride: usize, s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  return i32x4.add(acc, i32x4.add(i32x4.add(scaled16(q0, p, s0), scaled16(q1, p + stride, s1)),
+    i32x4.add(scaled16(q2, p + 2 * stride, s2), scaled16(q3, p + 3 * stride, s3))));
+}
+
 /** Narrow path: Q5_K's fifth bit for sub-block j from sixteen qh bytes: 16 where bit j is set, else 0. */
 @inline function fifthBit(qh: v128, j: i32): v128 {
   const bit = i32x4.splat(0x01010101 << j);
@@ -165,15 +174,11 @@ const ROW_CHUNK: i32 = 16;
       ha = v128.or(ha, fifthBit(qha, 2 * c + 1)); hb = v128.or(hb, fifthBit(qhb, 2 * c + 1));
     }
     const xc = xo + (<usize>c << 6);
-    i0 = i32x4.add(i0, i32x4.add(i32x4.add(scaled16(la, x0 + xc, sLo), scaled16(lb, x0 + xc + 16, sLo)),
-      i32x4.add(scaled16(ha, x0 + xc + 32, sHi), scaled16(hb, x0 + xc + 48, sHi))));
+    i0 = scaled4(i0, la, lb, ha, hb, x0 + xc, 16, sLo, sLo, sHi, sHi);
     if (T == 4) {
-      i1 = i32x4.add(i1, i32x4.add(i32x4.add(scaled16(la, x1 + xc, sLo), scaled16(lb, x1 + xc + 16, sLo)),
-        i32x4.add(scaled16(ha, x1 + xc + 32, sHi), scaled16(hb, x1 + xc + 48, sHi))));
-      i2 = i32x4.add(i2, i32x4.add(i32x4.add(scaled16(la, x2 + xc, sLo), scaled16(lb, x2 + xc + 16, sLo)),
-        i32x4.add(scaled16(ha, x2 + xc + 32, sHi), scaled16(hb, x2 + xc + 48, sHi))));
-      i3 = i32x4.add(i3, i32x4.add(i32x4.add(scaled16(la, x3 + xc, sLo), scaled16(lb, x3 + xc + 16, sLo)),
-        i32x4.add(scaled16(ha, x3 + xc + 32, sHi), scaled16(hb, x3 + xc + 48, sHi))));
+      i1 = scaled4(i1, la, lb, ha, hb, x1 + xc, 16, sLo, sLo, sHi, sHi);
+      i2 = scaled4(i2, la, lb, ha, hb, x2 + xc, 16, sLo, sLo, sHi, sHi);
+      i3 = scaled4(i3, la, lb, ha, hb, x3 + xc, 16, sLo, sLo, sHi, sHi);
     }
   }
   return reduce4(i0, i1, i2, i3);
@@ -194,15 +199,11 @@ const ROW_CHUNK: i32 = 16;
       const s0 = i16x8.splat(<i16>load<i8>(sc + <usize>g)), s1 = i16x8.splat(<i16>load<i8>(sc + 2 + <usize>g));
       const s2 = i16x8.splat(<i16>load<i8>(sc + 4 + <usize>g)), s3 = i16x8.splat(<i16>load<i8>(sc + 6 + <usize>g));
       const xp = xo + (<usize>h << 7) + (<usize>g << 4); // element 128h + 16g, then +32 per group k
-      i0 = i32x4.add(i0, i32x4.add(i32x4.add(scaled16(q0, x0 + xp, s0), scaled16(q1, x0 + xp + 32, s1)),
-        i32x4.add(scaled16(q2, x0 + xp + 64, s2), scaled16(q3, x0 + xp + 96, s3))));
+      i0 = scaled4(i0, q0, q1, q2, q3, x0 + xp, 32, s0, s1, s2, s3);
       if (T == 4) {
-        i1 = i32x4.add(i1, i32x4.add(i32x4.add(scaled16(q0, x1 + xp, s0), scaled16(q1, x1 + xp + 32, s1)),
-          i32x4.add(scaled16(q2, x1 + xp + 64, s2), scaled16(q3, x1 + xp + 96, s3))));
-        i2 = i32x4.add(i2, i32x4.add(i32x4.add(scaled16(q0, x2 + xp, s0), scaled16(q1, x2 + xp + 32, s1)),
-          i32x4.add(scaled16(q2, x2 + xp + 64, s2), scaled16(q3, x2 + xp + 96, s3))));
-        i3 = i32x4.add(i3, i32x4.add(i32x4.add(scaled16(q0, x3 + xp, s0), scaled16(q1, x3 + xp + 32, s1)),
-          i32x4.add(scaled16(q2, x3 + xp + 64, s2), scaled16(q3, x3 + xp + 96, s3))));
+        i1 = scaled4(i1, q0, q1, q2, q3, x1 + xp, 32, s0, s1, s2, s3);
+        i2 = scaled4(i2, q0, q1, q2, q3, x2 + xp, 32, s0, s1, s2, s3);
+        i3 = scaled4(i3, q0, q1, q2, q3, x3 + xp, 32, s0, s1, s2, s3);
       }
     }
   }
@@ -270,7 +271,7 @@ const ROW_CHUNK: i32 = 16;
 }
 
 @inline function rowsOf(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32): void {
-  const narrow = ASC_FEATURE_RELAXED_SIMD; // activation-rounding.ts narrowActivations: every type here
+  const narrow = narrowActivations(type) != 0; // the layout the quantizer wrote for this type
   const xRow = <usize>q8kRowBytes(cols, narrow);
   const rowBytes = <usize>(cols >> 8) * blockBytes(type);
   if (nTokens == 1) {

@@ -16,7 +16,7 @@
  */
 
 import { f16ToF32, f16x4ToF32Fast, hsumF32, hsumI32 } from "./simd";
-import { q8RowBytes } from "./activation-rounding";
+import { narrowActivations, q8RowBytes } from "./activation-rounding";
 
 // ggml type ids select the block format (the JS side passes DTYPES[dtype].ggmlId).
 const Q4_0: i32 = 2, Q4_1: i32 = 3, Q5_0: i32 = 6, Q5_1: i32 = 7, Q8_0: i32 = 8;
@@ -81,14 +81,6 @@ const ROW_CHUNK: i32 = 16;
   return i32x4.add(i32x4.shuffle(a, b, 0, 2, 4, 6), i32x4.shuffle(a, b, 1, 3, 5, 7));
 }
 
-/** The f32 values at four addresses. */
-@inline function f32At4(p0: usize, p1: usize, p2: usize, p3: usize): v128 {
-  let v = f32x4.splat(load<f32>(p0));
-  v = f32x4.replace_lane(v, 1, load<f32>(p1));
-  v = f32x4.replace_lane(v, 2, load<f32>(p2));
-  return f32x4.replace_lane(v, 3, load<f32>(p3));
-}
-
 /** The f16 values at four addresses, as f32x4. */
 @inline function f16At4(p0: usize, p1: usize, p2: usize, p3: usize): v128 {
   let h = i32x4.splat(<i32>load<u16>(p0));
@@ -128,17 +120,9 @@ const ROW_CHUNK: i32 = 16;
   return acc;
 }
 
-/** The i32 values at four addresses. */
-@inline function i32At4(p0: usize, p1: usize, p2: usize, p3: usize): v128 {
-  let v = i32x4.splat(load<i32>(p0));
-  v = i32x4.replace_lane(v, 1, load<i32>(p1));
-  v = i32x4.replace_lane(v, 2, load<i32>(p2));
-  return i32x4.replace_lane(v, 3, load<i32>(p3));
-}
-
-/** Relaxed build: the types whose products read narrow activation rows (activation-rounding.ts narrowActivations). */
+/** Whether products with `type` read narrow activation rows (the quantizer's rule, so both agree). */
 @inline function isNarrow(type: i32): bool {
-  return ASC_FEATURE_RELAXED_SIMD && type != Q8_0;
+  return narrowActivations(type) != 0;
 }
 
 /** log2 of the offset a type's unsigned quants carry (Q4_0: 8, Q5_0: 16), or 0 for none. */
