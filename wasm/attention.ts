@@ -10,21 +10,36 @@
  * Scores are computed four key rows at a time (one lane each) when headDim allows, which is what keeps tiny
  * heads (headDim 8) cheap. GQA/MQA: query head h reads kv head h / (nHeads / nKvHeads).
  * With F16 keys, q is rounded to f16 before q·k, as llama.cpp does. Query heads h0..h1 only (thread split).
+ * Cache walk: a head reads only 2·headDim (f16) bytes of each kvDim-wide cache row, so per-head passes read
+ * memory in short strided slices, which the CPU does not prefetch: with a 110M model's 12 layers of cache out
+ * of the CPU caches, a decode step's attention ran 4.5× slower than with the same cache hot. So all heads of a
+ * call walk the rows together, block by block, and each block's lines are touched (one independent load per
+ * 64 bytes) one block ahead. Each head's arithmetic is unchanged, so results are bitwise those of a head
+ * computed alone.
  * The probability tap is served by the caller's reference path, not here.
  */
 
 import { exp4, expF32, f16Lo, f16Hi, f16ToF32, roundF16 } from "./simd";
 import { dotF32, dotF16 } from "./matmul-float";
 
+/** Positions per step of the F32-value path's online softmax (its rescaling points, so part of its rounding). */
 const CHUNK: i32 = 64;
+/** Cache rows per block of the F16-value path's passes: every head of the call reads the block before the next. */
+const ROWS: i32 = 32;
+
+/** Floats of one score row (the F16-value path keeps a whole row per head; the F32 path one chunk). */
+@inline function scoreRowFloats(nCtx: i32): i32 {
+  return max(CHUNK, (nCtx + 3) & ~3) + 4;
+}
 
 /**
- * Floats of scratch one call needs for contexts up to nCtx: rounded q, the accumulator and one row of scores
- * (the F16-value path keeps the current row's scores, nCtx floats, so the second pass does not recompute them;
- * never a whole nTokens × nCtx matrix).
+ * Floats of scratch one call needs for contexts up to nCtx and up to nHeads query heads: per head its running
+ * maximum and sum (4 floats), rounded q, the accumulator and one row of scores (the F16-value path keeps the
+ * current row's scores, nCtx floats per head, so the second pass does not recompute them; never a whole
+ * nTokens × nCtx matrix).
  */
-export function attentionScratchFloats(headDim: i32, nCtx: i32): i32 {
-  return 2 * headDim + max(CHUNK, (nCtx + 3) & ~3) + 4;
+export function attentionScratchFloats(headDim: i32, nCtx: i32, nHeads: i32): i32 {
+  return nHeads * (4 + 2 * headDim + scoreRowFloats(nCtx)) + 4;
 }
 
 /** sc[0..jn) ← e^(sc − m), four lanes at a time (sc has room for whole vectors past jn). */
@@ -147,34 +162,6 @@ function scores(sc: usize, q: usize, k: usize, j0: i32, jn: i32, kvDim: i32, kvO
   for (let i = 0; i < n; i++) store<f32>(a + (<usize>i << 2), load<f32>(a + (<usize>i << 2)) * f);
 }
 
-/** One query head, F32 values: the one-pass online softmax. Writes acc / Σ to oh. */
-function headOnePass(oh: usize, qr: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, kvOff: i32, headDim: i32,
-  scale: f64, kF16: bool, acc: usize, sc: usize): void {
-  memory.fill(acc, 0, <usize>headDim << 2);
-  let m: f32 = -Infinity;
-  let l: f64 = 0;
-  for (let j0 = 0; j0 < nCtx; j0 += CHUNK) {
-    const jn = min(CHUNK, nCtx - j0);
-    const cm = scores(sc, qr, k, j0, jn, kvDim, kvOff, headDim, scale, kF16);
-    if (cm > m) {
-      if (m != -Infinity) {
-        const f = f32x4.extract_lane(exp4(f32x4.splat(m - cm)), 0);
-        scaleRow(acc, f, headDim);
-        l *= <f64>f;
-      }
-      m = cm;
-    }
-    expChunk(sc, jn, m);
-    for (let j = 0; j < jn; j++) {
-      const p = load<f32>(sc + (<usize>j << 2));
-      l += <f64>p;
-      axpy(acc, p, v + ((<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) << 2), headDim, false);
-    }
-  }
-  const inv = <f32>(1.0 / l);
-  for (let d = 0; d < headDim; d++) store<f32>(oh + (<usize>d << 2), load<f32>(acc + (<usize>d << 2)) * inv);
-}
-
 /**
  * sc[0..n) ← e^(sc − m), returning Σ (in f64, position order), then sc[0..n) ← f16(f32(e · (1 / Σ))): the
  * normalized weights rounded as llama.cpp rounds them before they meet f16 values.
@@ -204,60 +191,169 @@ function normalizedWeightsF16(sc: usize, n: i32, m: f32): void {
   }
 }
 
-/** One query head, F16 values: the row's scores, its maximum and sum, then Σ f16(normalized p)·v. */
-function headTwoPass(oh: usize, qr: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, kvOff: i32, headDim: i32,
-  scale: f64, kF16: bool, acc: usize, sc: usize): void {
-  const m = scores(sc, qr, k, 0, nCtx, kvDim, kvOff, headDim, scale, kF16);
-  normalizedWeightsF16(sc, nCtx, m);
-  if (headDim == 8) { // small heads (tiny models): the accumulator stays in registers
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
-    for (let j = 0; j < nCtx; j++) {
-      const pv = v128.load32_splat(sc + (<usize>j << 2));
-      const h = v128.load(v + ((<usize>j * <usize>kvDim + <usize>kvOff) << 1));
-      a0 = f32x4.add(a0, f32x4.mul(pv, f16Lo(h)));
-      a1 = f32x4.add(a1, f32x4.mul(pv, f16Hi(h)));
+/**
+ * Per-call scratch, head i = h - h0 of the call: its running maximum (f32) and sum (f64) in a 16-byte record at
+ * ml, then rounded queries (headDim floats each), accumulators (headDim floats each) and score rows (scRow bytes each).
+ */
+@inline function mAt(ml: usize, i: i32): usize { return ml + (<usize>i << 4); }
+@inline function lAt(ml: usize, i: i32): usize { return ml + (<usize>i << 4) + 8; }
+@inline function qrAt(ml: usize, nh: i32, headDim: i32, i: i32): usize { return ml + (<usize>nh << 4) + (<usize>(i * headDim) << 2); }
+@inline function accAt(ml: usize, nh: i32, headDim: i32, i: i32): usize { return qrAt(ml, nh, headDim, nh + i); }
+@inline function scAt(ml: usize, nh: i32, headDim: i32, scRow: usize, i: i32): usize { return qrAt(ml, nh, headDim, 2 * nh) + <usize>i * scRow; }
+
+/**
+ * Reads one byte of every 64-byte line of rows j0..j1 (bytes off..off+len of each row, rowBytes apart) so the
+ * lines are in cache before the heads' strided passes reach them: these loads are independent of each other,
+ * so the CPU keeps many misses in flight, which the per-head passes (a few short slices per row) do not.
+ */
+function touchRows(base: usize, j0: i32, j1: i32, rowBytes: usize, off: usize, len: usize, sink: usize): void {
+  let x: u32 = 0;
+  for (let j = j0; j < j1; j++) {
+    const row = base + <usize>j * rowBytes + off;
+    for (let b: usize = 0; b < len; b += 64) x |= load<u8>(row + b);
+  }
+  store<u32>(sink, x);
+}
+
+/**
+ * F32 values, the one-pass online softmax, for query heads h0..h1 of one token: chunk by chunk of CHUNK cache
+ * rows, every head takes its scores, rescales its accumulator when its maximum grows, and adds p·v. Each head's
+ * arithmetic is the same as if it ran alone; the heads share each chunk of cache rows while it is in cache.
+ */
+function headsOnePass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, group: i32, h0: i32, h1: i32, headDim: i32,
+  scale: f64, kF16: bool, ml: usize, scRow: usize): void {
+  const nh = h1 - h0;
+  for (let h = h0; h < h1; h++) {
+    const i = h - h0;
+    memory.fill(accAt(ml, nh, headDim, i), 0, <usize>headDim << 2);
+    store<f32>(mAt(ml, i), -Infinity);
+    store<f64>(lAt(ml, i), 0);
+  }
+  const kElem: usize = kF16 ? 2 : 4;
+  const kvLo = <usize>((h0 / group) * headDim), kvLen = <usize>(((h1 - 1) / group + 1) * headDim) - kvLo;
+  const sink = scAt(ml, nh, headDim, scRow, nh); // the 4 floats past the score rows
+  touchRows(k, 0, min(CHUNK, nCtx), <usize>kvDim * kElem, kvLo * kElem, kvLen * kElem, sink);
+  touchRows(v, 0, min(CHUNK, nCtx), <usize>kvDim << 2, kvLo << 2, kvLen << 2, sink);
+  for (let j0 = 0; j0 < nCtx; j0 += CHUNK) {
+    const jn = min(CHUNK, nCtx - j0);
+    touchRows(k, j0 + CHUNK, min(j0 + 2 * CHUNK, nCtx), <usize>kvDim * kElem, kvLo * kElem, kvLen * kElem, sink);
+    touchRows(v, j0 + CHUNK, min(j0 + 2 * CHUNK, nCtx), <usize>kvDim << 2, kvLo << 2, kvLen << 2, sink);
+    for (let h = h0; h < h1; h++) {
+      const i = h - h0, kvOff = (h / group) * headDim, acc = accAt(ml, nh, headDim, i), sc = scAt(ml, nh, headDim, scRow, 0);
+      const cm = scores(sc, qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, kvOff, headDim, scale, kF16);
+      let m = load<f32>(mAt(ml, i));
+      let l = load<f64>(lAt(ml, i));
+      if (cm > m) {
+        if (m != -Infinity) {
+          const f = f32x4.extract_lane(exp4(f32x4.splat(m - cm)), 0);
+          scaleRow(acc, f, headDim);
+          l *= <f64>f;
+        }
+        m = cm;
+      }
+      expChunk(sc, jn, m);
+      for (let j = 0; j < jn; j++) {
+        const p = load<f32>(sc + (<usize>j << 2));
+        l += <f64>p;
+        axpy(acc, p, v + ((<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) << 2), headDim, false);
+      }
+      store<f32>(mAt(ml, i), m);
+      store<f64>(lAt(ml, i), l);
     }
-    v128.store(oh, a0);
-    v128.store(oh, a1, 16);
-    return;
   }
-  memory.fill(acc, 0, <usize>headDim << 2);
-  for (let j = 0; j < nCtx; j++) {
-    axpy(acc, load<f32>(sc + (<usize>j << 2)), v + ((<usize>j * <usize>kvDim + <usize>kvOff) << 1), headDim, true);
+  for (let h = h0; h < h1; h++) {
+    const i = h - h0, acc = accAt(ml, nh, headDim, i), oh = out + ((<usize>h * <usize>headDim) << 2);
+    const inv = <f32>(1.0 / load<f64>(lAt(ml, i)));
+    for (let d = 0; d < headDim; d++) store<f32>(oh + (<usize>d << 2), load<f32>(acc + (<usize>d << 2)) * inv);
   }
-  memory.copy(oh, acc, <usize>headDim << 2);
+}
+
+/**
+ * F16 values, for query heads h0..h1 of one token: each head's whole row of scores and its maximum (block by
+ * block of ROWS cache rows, every head per block), its normalized f16-rounded weights, then Σ p·v (again block
+ * by block, every head per block). Walking the cache rows once for all heads, instead of once per head, keeps
+ * each row's slices in cache for the heads that follow: per head, a row is only 2·headDim bytes of a
+ * 2·kvDim-byte row, and strided per-head passes ran 4× slower once the cache had left the CPU's caches (12 layers
+ * of a 110M model's cache). Each head's arithmetic, and so its result, is the same as a head computed alone.
+ */
+function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, group: i32, h0: i32, h1: i32, headDim: i32,
+  scale: f64, kF16: bool, ml: usize, scRow: usize): void {
+  const nh = h1 - h0;
+  for (let h = h0; h < h1; h++) store<f32>(mAt(ml, h - h0), -Infinity);
+  const kElem: usize = kF16 ? 2 : 4;
+  const kvLo = <usize>((h0 / group) * headDim), kvLen = <usize>(((h1 - 1) / group + 1) * headDim) - kvLo;
+  const sink = scAt(ml, nh, headDim, scRow, nh); // the 4 floats past the score rows
+  touchRows(k, 0, min(ROWS, nCtx), <usize>kvDim * kElem, kvLo * kElem, kvLen * kElem, sink);
+  for (let j0 = 0; j0 < nCtx; j0 += ROWS) { // ROWS is a multiple of 4: rows keep the 4-row grouping of a whole-row pass
+    const jn = min(ROWS, nCtx - j0);
+    touchRows(k, j0 + ROWS, min(j0 + 2 * ROWS, nCtx), <usize>kvDim * kElem, kvLo * kElem, kvLen * kElem, sink);
+    for (let h = h0; h < h1; h++) {
+      const i = h - h0;
+      const cm = scores(scAt(ml, nh, headDim, scRow, i) + (<usize>j0 << 2), qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, (h / group) * headDim, headDim, scale, kF16);
+      store<f32>(mAt(ml, i), max(load<f32>(mAt(ml, i)), cm));
+    }
+  }
+  for (let h = h0; h < h1; h++) {
+    const i = h - h0;
+    normalizedWeightsF16(scAt(ml, nh, headDim, scRow, i), nCtx, load<f32>(mAt(ml, i)));
+    memory.fill(accAt(ml, nh, headDim, i), 0, <usize>headDim << 2);
+  }
+  touchRows(v, 0, min(ROWS, nCtx), <usize>kvDim << 1, kvLo << 1, kvLen << 1, sink);
+  for (let j0 = 0; j0 < nCtx; j0 += ROWS) {
+    const j1 = min(j0 + ROWS, nCtx);
+    touchRows(v, j1, min(j1 + ROWS, nCtx), <usize>kvDim << 1, kvLo << 1, kvLen << 1, sink);
+    for (let h = h0; h < h1; h++) {
+      const i = h - h0, sc = scAt(ml, nh, headDim, scRow, i), acc = accAt(ml, nh, headDim, i), vh = v + ((<usize>(h / group) * <usize>headDim) << 1);
+      if (headDim == 8) { // small heads (tiny models): the accumulator stays in registers within a block
+        let a0 = v128.load(acc), a1 = v128.load(acc, 16);
+        for (let j = j0; j < j1; j++) {
+          const pv = v128.load32_splat(sc + (<usize>j << 2));
+          const hv = v128.load(vh + ((<usize>j * <usize>kvDim) << 1));
+          a0 = f32x4.add(a0, f32x4.mul(pv, f16Lo(hv)));
+          a1 = f32x4.add(a1, f32x4.mul(pv, f16Hi(hv)));
+        }
+        v128.store(acc, a0);
+        v128.store(acc, a1, 16);
+      } else {
+        for (let j = j0; j < j1; j++) axpy(acc, load<f32>(sc + (<usize>j << 2)), vh + ((<usize>j * <usize>kvDim) << 1), headDim, true);
+      }
+    }
+  }
+  for (let h = h0; h < h1; h++) memory.copy(out + ((<usize>h * <usize>headDim) << 2), accAt(ml, nh, headDim, h - h0), <usize>headDim << 2);
+}
+
+/** q of head h (f32 at qh) into qr, rounded to f16 when the keys are f16 (as llama.cpp rounds it). */
+@inline function roundQuery(qr: usize, qh: usize, headDim: i32, kF16: bool): void {
+  let d = 0;
+  if (kF16) {
+    for (; d + 4 <= headDim; d += 4) { // vector rounding while the lanes are in its range, else scalar
+      const x = v128.load(qh + (<usize>d << 2));
+      if (!i32x4.all_true(f32x4.lt(f32x4.abs(x), f32x4.splat(65504)))) break;
+      v128.store(qr + (<usize>d << 2), roundF16x4(x));
+    }
+  }
+  for (; d < headDim; d++) {
+    const qv = load<f32>(qh + (<usize>d << 2));
+    store<f32>(qr + (<usize>d << 2), kF16 ? roundF16(qv) : qv);
+  }
 }
 
 /**
  * out, q: (nTokens, nHeads, headDim); k, v: (seqLen, nKvHeads·headDim) f32 or f16 (kvF16 bit 0: keys, bit 1:
- * values). Token t (position startPos + t) attends to cache rows 0..startPos + t. Heads h0..h1 only.
+ * values). Token t (position startPos + t) attends to cache rows 0..startPos + t. Heads h0..h1 only; scratch
+ * holds attentionScratchFloats(headDim, startPos + nTokens, h1 - h0) floats.
  */
 export function attention(out: usize, q: usize, k: usize, v: usize, kvF16: i32, startPos: i32, nTokens: i32,
   nHeads: i32, nKvHeads: i32, headDim: i32, scale: f64, scratch: usize, h0: i32, h1: i32): void {
   const kF16 = (kvF16 & 1) != 0, vF16 = (kvF16 & 2) != 0;
   const kvDim = nKvHeads * headDim;
   const group = nHeads / nKvHeads;
-  const qr = scratch, acc = scratch + (<usize>headDim << 2), sc = acc + (<usize>headDim << 2);
+  const nh = h1 - h0, scRow = <usize>scoreRowFloats(startPos + nTokens) << 2;
   for (let t = 0; t < nTokens; t++) {
     const nCtx = startPos + t + 1;
-    for (let h = h0; h < h1; h++) {
-      const qh = q + ((<usize>(t * nHeads + h) * <usize>headDim) << 2);
-      const oh = out + ((<usize>(t * nHeads + h) * <usize>headDim) << 2);
-      const kvOff = (h / group) * headDim;
-      let d = 0;
-      if (kF16) {
-        for (; d + 4 <= headDim; d += 4) { // vector rounding while the lanes are in its range, else scalar
-          const x = v128.load(qh + (<usize>d << 2));
-          if (!i32x4.all_true(f32x4.lt(f32x4.abs(x), f32x4.splat(65504)))) break;
-          v128.store(qr + (<usize>d << 2), roundF16x4(x));
-        }
-      }
-      for (; d < headDim; d++) {
-        const qv = load<f32>(qh + (<usize>d << 2));
-        store<f32>(qr + (<usize>d << 2), kF16 ? roundF16(qv) : qv);
-      }
-      if (vF16) headTwoPass(oh, qr, k, v, nCtx, kvDim, kvOff, headDim, scale, kF16, acc, sc);
-      else headOnePass(oh, qr, k, v, nCtx, kvDim, kvOff, headDim, scale, kF16, acc, sc);
-    }
+    const qt = q + ((<usize>(t * nHeads) * <usize>headDim) << 2), ot = out + ((<usize>(t * nHeads) * <usize>headDim) << 2);
+    for (let h = h0; h < h1; h++) roundQuery(qrAt(scratch, nh, headDim, h - h0), qt + ((<usize>h * <usize>headDim) << 2), headDim, kF16);
+    if (vF16) headsTwoPass(ot, k, v, nCtx, kvDim, group, h0, h1, headDim, scale, kF16, scratch, scRow);
+    else headsOnePass(ot, k, v, nCtx, kvDim, group, h0, h1, headDim, scale, kF16, scratch, scRow);
   }
 }

@@ -286,19 +286,22 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const { nHeads, nKvHeads, headDim, scale } = shape;
       const n = nTokens * nHeads * headDim;
       const qp = input(q, n, "in-q");
-      const stride = Math.ceil((ex.attentionScratchFloats(headDim, startPos + nTokens) * 4 + 16) / 64) * 64;
-      const sp = scratch.get("attention", stride * threads);
       const flags = (k.dtype === "F16" ? 1 : 0) | (v.dtype === "F16" ? 2 : 0);
       const kp = kvPtr(k), vp = kvPtr(v);
       // cost in multiply-add equivalents: q·k and p·v per cached position, plus ~64 for the exp and bookkeeping
       // (which dominate for small heads: 260K-class models have headDim 8)
       const work = nTokens * (startPos + nTokens) * nHeads * (2 * headDim + 64);
+      const serial = pool === undefined || nHeads < 2 || work < MIN_PARALLEL_MACS;
+      // each thread takes one run of heads: the kernel walks the cache rows once for all the heads it is given
+      const heads = serial ? nHeads : Math.ceil(nHeads / threads);
+      const stride = Math.ceil((ex.attentionScratchFloats(headDim, startPos + nTokens, heads) * 4 + 16) / 64) * 64;
+      const sp = scratch.get("attention", stride * (serial ? 1 : threads));
       output(out, n, "out", false, (op) => {
-        if (pool === undefined || nHeads < 2 || work < MIN_PARALLEL_MACS) {
+        if (serial || pool === undefined) {
           ex.attention(op, qp, kp, vp, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads);
           return;
         }
-        pool.run(OP.attention, nHeads, 1, (a) => {
+        pool.run(OP.attention, nHeads, heads, (a) => {
           a[0] = op; a[1] = qp; a[2] = kp; a[3] = vp; a[4] = flags; a[5] = startPos; a[6] = nTokens;
           a[7] = nHeads; a[8] = nKvHeads; a[9] = headDim; a[10] = scale; a[11] = sp; a[12] = stride;
         });
