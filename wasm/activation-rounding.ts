@@ -15,7 +15,7 @@
  * It does not compute dot products (matmul-*.ts do).
  */
 
-import { roundF16 } from "./simd";
+import { roundF16, roundF16x4 } from "./simd";
 
 // ggml type ids (the JS side passes DTYPES[dtype].ggmlId)
 const Q4_0: i32 = 2, Q4_1: i32 = 3, Q5_0: i32 = 6, Q5_1: i32 = 7, Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14;
@@ -51,6 +51,16 @@ export function q8kRowBytes(n: i32, narrow: bool): i32 {
 }
 
 /**
+ * nearest(v) as i32, ties to even, for |v| ≤ 2^22 (here |v| ≤ 127): adding 1.5·2^23 leaves the rounded integer
+ * in the low mantissa bits, exactly as f32x4.nearest rounds; two integer-cheap operations instead of nearest
+ * plus trunc_sat, whose saturating conversion V8 lowers to a long sequence on x86. Not finite inputs (NaN or
+ * infinite activations) give arbitrary quants, as their scale already makes every product NaN.
+ */
+@inline function roundToInt(v: v128): v128 {
+  return i32x4.sub(f32x4.add(v, f32x4.splat(12582912.0)), i32x4.splat(0x4b400000));
+}
+
+/**
  * One 32-block: amax → d = amax/127 (stored as f16), q = nearest(x·127/amax); sOut ≠ 0 also gets f16(d·Σq),
  * sqOut ≠ 0 the exact Σq. Quants go to qs as i16 (or i8 when narrow).
  */
@@ -63,10 +73,10 @@ export function q8kRowBytes(n: i32, narrow: bool): i32 {
   let sum = i32x4.splat(0);
   for (let i = 0; i < 2; i++) {
     const p = x + (<usize>i << 6);
-    const a = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p), id)));
-    const b = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), id)));
-    const c = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), id)));
-    const e = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), id)));
+    const a = roundToInt(f32x4.mul(v128.load(p), id));
+    const b = roundToInt(f32x4.mul(v128.load(p, 16), id));
+    const c = roundToInt(f32x4.mul(v128.load(p, 32), id));
+    const e = roundToInt(f32x4.mul(v128.load(p, 48), id));
     sum = i32x4.add(sum, i32x4.add(i32x4.add(a, b), i32x4.add(c, e)));
     storeQuants(qs + (<usize>i << (narrow ? 4 : 5)), a, b, c, e, narrow);
   }
@@ -158,12 +168,29 @@ export function quantizeQ8K(x: usize, out: usize, n: i32, nTokens: i32, narrow: 
  */
 export function roundRowsF16(x: usize, out: usize, count: i32): void {
   const scale = reinterpret<f32>(0x77800000); // 2^112
-  for (let i = 0; i < count; i++) store<f32>(out + (<usize>i << 2), roundF16(load<f32>(x + (<usize>i << 2))) * scale);
+  const sv = f32x4.splat(scale), big = f32x4.splat(65504);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    if (i32x4.all_true(f32x4.lt(f32x4.abs(v), big))) { // roundF16x4's range; else (huge, inf, NaN) lane by lane
+      v128.store(out + (<usize>i << 2), f32x4.mul(roundF16x4(v), sv));
+      continue;
+    }
+    for (let j = i; j < i + 4; j++) store<f32>(out + (<usize>j << 2), roundF16(load<f32>(x + (<usize>j << 2))) * scale);
+  }
+  for (; i < count; i++) store<f32>(out + (<usize>i << 2), roundF16(load<f32>(x + (<usize>i << 2))) * scale);
 }
 
 /** x (count) → each value rounded through bfloat16 (nearest even; NaN stays a quiet NaN). */
 export function roundRowsBF16(x: usize, out: usize, count: i32): void {
-  for (let i = 0; i < count; i++) {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const b = v128.load(x + (<usize>i << 2));
+    const nan = i32x4.gt_s(v128.and(b, i32x4.splat(0x7fffffff)), i32x4.splat(0x7f800000));
+    const even = i32x4.add(i32x4.add(b, i32x4.splat(0x7fff)), v128.and(i32x4.shr_u(b, 16), i32x4.splat(1)));
+    v128.store(out + (<usize>i << 2), v128.and(v128.bitselect(v128.or(b, i32x4.splat(0x400000)), even, nan), i32x4.splat(0xffff0000)));
+  }
+  for (; i < count; i++) {
     const b = load<u32>(x + (<usize>i << 2));
     const r = (b & 0x7fffffff) > 0x7f800000 ? (b | 0x400000) & 0xffff0000 : (b + 0x7fff + ((b >> 16) & 1)) & 0xffff0000;
     store<u32>(out + (<usize>i << 2), r);

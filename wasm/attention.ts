@@ -19,7 +19,7 @@
  * The probability tap is served by the caller's reference path, not here.
  */
 
-import { exp4, expF32, f16Lo, f16Hi, f16ToF32, roundF16 } from "./simd";
+import { exp4, expF32, f16Lo, f16Hi, f16ToF32, roundF16, roundF16x4 } from "./simd";
 import { dotF32, dotF16 } from "./matmul-float";
 
 /** Positions per step of the F32-value path's online softmax (its rescaling points, so part of its rounding). */
@@ -49,17 +49,6 @@ export function attentionScratchFloats(headDim: i32, nCtx: i32, nHeads: i32): i3
     const p = sc + (<usize>j << 2);
     v128.store(p, exp4(f32x4.sub(v128.load(p), mv)));
   }
-}
-
-/**
- * v rounded to f16 precision (as f32), four lanes, for |v| < 65504 (finite, no overflow): the same value as
- * roundF16 on each lane. Normal f16 range: round to nearest even at bit 13; below 2^-14 (f16 subnormals, i.e.
- * multiples of 2^-24): nearest(v · 2^24) · 2^-24.
- */
-@inline function roundF16x4(v: v128): v128 {
-  const norm = v128.and(i32x4.add(i32x4.add(v, i32x4.splat(0x0fff)), v128.and(i32x4.shr_u(v, 13), i32x4.splat(1))), i32x4.splat(0xffffe000));
-  const sub = f32x4.mul(f32x4.nearest(f32x4.mul(v, f32x4.splat(16777216.0))), f32x4.splat(reinterpret<f32>(0x33800000)));
-  return v128.bitselect(sub, norm, f32x4.lt(f32x4.abs(v), f32x4.splat(reinterpret<f32>(0x38800000))));
 }
 
 /** Four lanes of f32 × an f64 scale, each product rounded to f32 (as f32(f64(x) · scale)). */

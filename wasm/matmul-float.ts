@@ -149,39 +149,76 @@ const ROW_CHUNK: i32 = 16;
   return finishOut(type, f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), w, x, i, cols);
 }
 
-@inline function floatRows(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32): void {
-  const wRow = type == F32 ? <usize>cols << 2 : <usize>cols << 1, xRow = <usize>cols << 2;
+/**
+ * Rows r0..r1 of a 16-bit weight matrix at w, widened into f32 rows at out (cols floats each), as ldw widens
+ * them (F16: w·2^-112; BF16: exact), so an F32 tile over out multiplies the same values in the same order.
+ */
+function widenRows(type: i32, out: usize, w: usize, cols: i32, r0: i32, r1: i32): void {
+  const wRow = <usize>cols << 1;
+  for (let r = r0; r < r1; r++) {
+    const src = w + <usize>r * wRow, dst = out + (<usize>((r - r0) * cols) << 2);
+    let i = 0;
+    for (; i + 4 <= cols; i += 4) v128.store(dst + (<usize>i << 2), ldw(type, src, i));
+    for (; i < cols; i++) store<f32>(dst + (<usize>i << 2), ldw1(type, src, i));
+  }
+}
+
+@inline function floatRows(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32,
+  scratch: usize): void {
   if (nTokens == 1) {
+    const wRow = type == F32 ? <usize>cols << 2 : <usize>cols << 1;
     for (let r = rowStart; r < rowEnd; r++) store<f32>(out + (<usize>r << 2), rowDot(type, w + <usize>r * wRow, x, cols));
     return;
   }
-  const tiled = nTokens & ~3;
+  // Prefill with 16-bit weights and scratch for a chunk (the caller's 4·ROW_CHUNK·cols bytes): each chunk is
+  // widened to f32 once and every token tile runs the F32 tiles over it, instead of widening each weight
+  // vector again for every tile of four tokens (one thread, relaxed build: F16 prefill 40 → 46 GFLOP/s, BF16 37 → 48).
   for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
     const r1 = min(r0 + ROW_CHUNK, rowEnd);
-    for (let t = 0; t < tiled; t += 4) {
-      let r = r0;
-      // baseline F16 tiles are 1 row × 4 tokens: with 2 rows the conversions' registers spill (measured slower);
-      // with fused multiply-adds (relaxed build) 2 rows fit and run 1.45× faster
-      for (; (type != F16 || ASC_FEATURE_RELAXED_SIMD) && r + 2 <= r1; r += 2) floatTile(type, 2, 4, out, w + <usize>r * wRow, x + <usize>t * xRow, rows, cols, r, t);
-      for (; r < r1; r++) floatTile(type, 1, 4, out, w + <usize>r * wRow, x + <usize>t * xRow, rows, cols, r, t);
+    if (type != F32 && scratch != 0) {
+      widenRows(type, scratch, w, cols, r0, r1);
+      chunkTiles(F32, out, scratch, x, rows, cols, nTokens, r0, r1); // F32 is a constant: the tiles specialise
+    } else {
+      chunkTiles(type, out, w + <usize>r0 * (type == F32 ? <usize>cols << 2 : <usize>cols << 1), x, rows, cols, nTokens, r0, r1);
     }
-    for (let t = tiled; t < nTokens; t++) { // tokens past the last full tile
-      for (let r = r0; r < r1; r++) floatTile(type, 1, 1, out, w + <usize>r * wRow, x + <usize>t * xRow, rows, cols, r, t);
-    }
+  }
+}
+
+/** Every token tile over weight rows r0..r1 (row r0 at wc, rows of `type`). */
+@inline function chunkTiles(type: i32, out: usize, wc: usize, x: usize, rows: i32, cols: i32, nTokens: i32, r0: i32, r1: i32): void {
+  const wRow = type == F32 ? <usize>cols << 2 : <usize>cols << 1, xRow = <usize>cols << 2;
+  const tiled = nTokens & ~3;
+  for (let t = 0; t < tiled; t += 4) {
+    let r = r0;
+    // baseline F16 tiles are 1 row × 4 tokens: with 2 rows the conversions' registers spill (measured slower);
+    // with fused multiply-adds (relaxed build) 2 rows fit and run 1.45× faster
+    for (; (type != F16 || ASC_FEATURE_RELAXED_SIMD) && r + 2 <= r1; r += 2) floatTile(type, 2, 4, out, wc + <usize>(r - r0) * wRow, x + <usize>t * xRow, rows, cols, r, t);
+    for (; r < r1; r++) floatTile(type, 1, 4, out, wc + <usize>(r - r0) * wRow, x + <usize>t * xRow, rows, cols, r, t);
+  }
+  for (let t = tiled; t < nTokens; t++) { // tokens past the last full tile
+    for (let r = r0; r < r1; r++) floatTile(type, 1, 1, out, wc + <usize>(r - r0) * wRow, x + <usize>t * xRow, rows, cols, r, t);
   }
 }
 
 /** out (nTokens, rows) = x (nTokens, cols) · wᵀ for rows rowStart..rowEnd; F32 weights. */
 export function matmulF32(out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32): void {
-  floatRows(F32, out, w, x, rows, cols, nTokens, rowStart, rowEnd);
+  floatRows(F32, out, w, x, rows, cols, nTokens, rowStart, rowEnd, 0);
 }
 
-/** As matmulF32 with F16 weights; x holds activations already rounded to f16. */
-export function matmulF16(out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32): void {
-  floatRows(F16, out, w, x, rows, cols, nTokens, rowStart, rowEnd);
+/**
+ * As matmulF32 with F16 weights; x holds activations already rounded to f16. scratch: 0, or (prefill) this
+ * thread's matmulFloatScratchBytes(cols) bytes.
+ */
+export function matmulF16(out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, scratch: usize): void {
+  floatRows(F16, out, w, x, rows, cols, nTokens, rowStart, rowEnd, scratch);
 }
 
-/** As matmulF32 with BF16 weights; x holds activations already rounded to bf16. */
-export function matmulBF16(out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32): void {
-  floatRows(BF16, out, w, x, rows, cols, nTokens, rowStart, rowEnd);
+/** As matmulF16 with BF16 weights; x holds activations already rounded to bf16. */
+export function matmulBF16(out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, scratch: usize): void {
+  floatRows(BF16, out, w, x, rows, cols, nTokens, rowStart, rowEnd, scratch);
+}
+
+/** Bytes of per-thread scratch matmulF16/matmulBF16 use in prefill: one chunk of weight rows widened to f32. */
+export function matmulFloatScratchBytes(cols: i32): i32 {
+  return ROW_CHUNK * cols * 4;
 }

@@ -38,6 +38,17 @@ export function f32ToF16(v: f32): u32 {
 }
 
 /**
+ * v rounded to f16 precision (as f32), four lanes, for |v| < 65504 (finite, no overflow): the same value as
+ * roundF16 on each lane. Normal f16 range: round to nearest even at bit 13; below 2^-14 (f16 subnormals, i.e.
+ * multiples of 2^-24): nearest(v · 2^24) · 2^-24.
+ */
+@inline export function roundF16x4(v: v128): v128 {
+  const norm = v128.and(i32x4.add(i32x4.add(v, i32x4.splat(0x0fff)), v128.and(i32x4.shr_u(v, 13), i32x4.splat(1))), i32x4.splat(0xffffe000));
+  const sub = f32x4.mul(f32x4.nearest(f32x4.mul(v, f32x4.splat(16777216.0))), f32x4.splat(reinterpret<f32>(0x33800000)));
+  return v128.bitselect(sub, norm, f32x4.lt(f32x4.abs(v), f32x4.splat(reinterpret<f32>(0x38800000))));
+}
+
+/**
  * Four f16 lanes (i32x4, each holding the 16 bits sign-extended or not) → f32x4 in four operations, exact for
  * finite values (subnormals included); infinities and NaNs are NOT preserved (they come out as ±2^16·(1+m)),
  * which is acceptable for weights and cached keys/values, never for arbitrary data.

@@ -119,7 +119,7 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       runMatmulRows(ex, c, 0, c.rows);
       return;
     }
-    const stride = Math.ceil((c.cols * 4) / 64) * 64;
+    const stride = Math.ceil(c.rowScratchBytes / 64) * 64;
     const rowScratch = c.rowScratch === 0 ? 0 : scratch.get("w-row-pool", stride * pool.threads);
     pool.run(OP.matmul, c.rows, ROW_GRANULE, (a) => matmulArgs(a, c, rowScratch, stride));
   }
@@ -233,7 +233,7 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
         ex.transposeF32(t, xp, cols, nTokens);
         xp = t;
       }
-      output(out, nTokens * rows, "out", false, (op) => runMatmul({ dtype: "F32", out: op, w: wp, x: xp, rows, cols, nTokens, rowScratch: 0, meta: 0 }));
+      output(out, nTokens * rows, "out", false, (op) => runMatmul({ dtype: "F32", out: op, w: wp, x: xp, rows, cols, nTokens, rowScratch: 0, rowScratchBytes: 0, meta: 0 }));
     },
     embedRows(out, table, ids, nTokens) {
       const rowBytes = (table.cols / DTYPES[table.dtype].blockElems) * DTYPES[table.dtype].blockBytes;

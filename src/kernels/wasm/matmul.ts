@@ -26,10 +26,12 @@ export interface MatmulCall {
   readonly cols: number;
   readonly nTokens: number;
   /**
-   * Per-thread scratch of cols floats (0: none): Q2_K/Q3_K's dequantized weight row, or the legacy types'
-   * prefill weight scales. A thread pool gives each worker its own.
+   * Per-thread scratch of rowScratchBytes (0: none): Q2_K/Q3_K's dequantized weight row, the legacy types'
+   * prefill weight scales, or F16/BF16 prefill's chunk of weight rows widened to f32. A thread pool gives each
+   * worker its own.
    */
   readonly rowScratch: number;
+  readonly rowScratchBytes: number;
   /** Legacy types with several tokens: the activation rows' tile metadata (legacyTileMeta); else 0. */
   readonly meta: number;
 }
@@ -46,12 +48,16 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
   rows: number, cols: number, nTokens: number): MatmulCall {
   const mode = activationRoundingFor(dtype);
   let x = xPtr;
-  let rowScratch = 0, meta = 0;
+  let rowScratch = 0, rowScratchBytes = 0, meta = 0;
   switch (mode) {
     case "none": break;
     case "f16": case "bf16":
       x = scratch.get("x-rounded", nTokens * cols * 4);
       (mode === "f16" ? ex.roundRowsF16 : ex.roundRowsBF16)(xPtr, x, nTokens * cols);
+      if (nTokens >= 4) { // prefill tiles read weight rows widened to f32 once per chunk
+        rowScratchBytes = ex.matmulFloatScratchBytes(cols);
+        rowScratch = scratch.get("w-row", rowScratchBytes);
+      }
       break;
     case "q8_0": case "q8_1": {
       const withSum = mode === "q8_1" ? 1 : 0;
@@ -61,7 +67,8 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       if (nTokens > 1 && LEGACY_TYPES.includes(dtype)) {
         meta = scratch.get("x-meta", Math.ceil(nTokens / 4) * (cols / 32) * LEGACY_META_BYTES);
         ex.legacyTileMeta(DTYPES[dtype].ggmlId, x, meta, cols, nTokens);
-        rowScratch = scratch.get("w-row", cols * 4);
+        rowScratchBytes = cols * 4;
+        rowScratch = scratch.get("w-row", rowScratchBytes);
       }
       break;
     }
@@ -73,20 +80,21 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
         const q = x;
         x = scratch.get("x-rounded", nTokens * cols * 4);
         ex.q8kToF32(q, x, cols, nTokens);
-        rowScratch = scratch.get("w-row", cols * 4);
+        rowScratchBytes = cols * 4;
+        rowScratch = scratch.get("w-row", rowScratchBytes);
       }
       break;
     }
   }
-  return { dtype, out, w, x, rows, cols, nTokens, rowScratch, meta };
+  return { dtype, out, w, x, rows, cols, nTokens, rowScratch, rowScratchBytes, meta };
 }
 
 /** Runs the product for weight rows rowStart..rowEnd (all tokens). */
 export function runMatmulRows(ex: WasmExports, c: MatmulCall, rowStart: number, rowEnd: number): void {
   switch (c.dtype) {
     case "F32": ex.matmulF32(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd); return;
-    case "F16": ex.matmulF16(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd); return;
-    case "BF16": ex.matmulBF16(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd); return;
+    case "F16": ex.matmulF16(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.rowScratch); return;
+    case "BF16": ex.matmulBF16(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.rowScratch); return;
     case "Q4_0": case "Q4_1": case "Q5_0": case "Q5_1": case "Q8_0":
       ex.matmulLegacy(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
       return;

@@ -28,6 +28,7 @@ export interface WasmExports {
   readonly matmulF32: Fn;
   readonly matmulF16: Fn;
   readonly matmulBF16: Fn;
+  readonly matmulFloatScratchBytes: Fn;
   readonly matmulLegacy: Fn;
   readonly legacyTileMeta: Fn;
   readonly matmulKQuant: Fn;
@@ -51,7 +52,7 @@ export interface WasmExports {
 }
 
 const EXPORT_NAMES: ReadonlyArray<keyof WasmExports> = ["heapBase", "quantizeQ8", "quantizeQ8K", "roundRowsF16",
-  "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulLegacy", "legacyTileMeta", "matmulKQuant", "matmulKQuantExact", "q8kToF32",
+  "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulFloatScratchBytes", "matmulLegacy", "legacyTileMeta", "matmulKQuant", "matmulKQuantExact", "q8kToF32",
   "rmsNorm", "rope", "swiglu", "addInPlace", "softmax", "storeF16", "attention", "attentionScratchFloats", "transposeF32",
   "gelu", "geluBackward", "swigluBackward", "layerNorm", "addBias", "geluRounded"];
 

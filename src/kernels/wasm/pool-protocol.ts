@@ -113,7 +113,7 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
 }
 
 export function newCallRecord(): MutableCall {
-  return { dtype: "F32", out: 0, w: 0, x: 0, rows: 0, cols: 0, nTokens: 0, rowScratch: 0, meta: 0 };
+  return { dtype: "F32", out: 0, w: 0, x: 0, rows: 0, cols: 0, nTokens: 0, rowScratch: 0, rowScratchBytes: 0, meta: 0 };
 }
 
 /** The first message a worker gets: everything it needs to run jobs. */
