@@ -57,3 +57,32 @@ test("wasm attention with an F16 cache rounds q lanes near the f16 limit like th
   assert.ok(err <= 2e-3, `error ${err.toExponential(2)}: got ${[...got]}, want ${[...want]}`);
   await k.dispose();
 });
+
+test("wasm attention split across threads (uneven runs of heads, GQA groups cut between threads) gives the bits of one thread", async () => {
+  const { createWasmKernels: createNode } = await import("./index.node.js");
+  const one = await createWasmKernels();
+  for (const threads of [2, 4]) {
+    const k = await createNode({ threads });
+    const rng = createRng(50 + threads);
+    for (const kvType of ["F32", "F16"] as const) {
+      for (const [nHeads, nKvHeads, headDim] of [[5, 5, 16], [6, 2, 16], [8, 1, 8], [12, 4, 32]] as const) {
+        const seqLen = 400, kvDim = nKvHeads * headDim;
+        const kvs = [one, k].map((b) => ({ k: b.allocKv(kvType, seqLen, kvDim), v: b.allocKv(kvType, seqLen, kvDim) }));
+        const shape: AttentionShape = { nHeads, nKvHeads, headDim, scale: 1 / Math.sqrt(headDim) };
+        // a prefill of 350 positions, then decode steps far enough in to be split (≥ 2^17 multiply-adds)
+        for (const [startPos, nTokens] of [[0, 350], [350, 1], [351, 1]] as const) {
+          const kn = randomF32(rng, nTokens * kvDim), vn = randomF32(rng, nTokens * kvDim);
+          for (const [i, b] of [one, k].entries()) { b.storeKv(kvs[i]!.k, kn, startPos, nTokens); b.storeKv(kvs[i]!.v, vn, startPos, nTokens); }
+          const q = randomF32(rng, nTokens * nHeads * headDim, 2);
+          const want = new Float32Array(q.length), got = new Float32Array(q.length);
+          one.attention(want, q, kvs[0]!.k, kvs[0]!.v, startPos, nTokens, shape, new Float32Array(seqLen));
+          k.attention(got, q, kvs[1]!.k, kvs[1]!.v, startPos, nTokens, shape, new Float32Array(seqLen));
+          assert.deepEqual(got, want, `${threads} threads, ${kvType}, ${nHeads}/${nKvHeads} heads of ${headDim} at ${startPos}+${nTokens}`);
+        }
+      }
+    }
+    assert.ok(k.workerChunks() > 0, `${threads} threads: the workers took part`);
+    await k.dispose();
+  }
+  await one.dispose();
+});
