@@ -1,6 +1,7 @@
 /**
  * Matrix products with float weights: F32 (activations as they are), F16 (activations pre-rounded to f16 by
- * roundRowsF16) and BF16 (pre-rounded to bf16). Weights are widened to f32 in registers; products and sums
+ * roundRowsF16) and BF16 (pre-rounded to bf16). Weights are widened to f32 in registers (in prefill, a chunk
+ * of 16-bit rows is widened once into per-thread scratch and the F32 tiles read it); products and sums
  * are f32 (mul then add in plain SIMD; fused multiply-adds in the relaxed-SIMD build), so results differ from
  * the reference only in summation order and rounding.
  * Prefill computes tiles of outputs at once, one f32x4 accumulator each (lane j sums the elements j mod 4,

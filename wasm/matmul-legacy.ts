@@ -15,7 +15,7 @@
  * same scaling, f32 sums with fused multiply-adds. Q8_0's quants are signed, so it keeps the i16 path.
  */
 
-import { f16ToF32, f16x4ToF32Fast, hsumF32, hsumI32 } from "./simd";
+import { f16ToF32, f16Lo, hsumF32, hsumI32 } from "./simd";
 import { narrowActivations, q8RowBytes } from "./activation-rounding";
 
 // ggml type ids select the block format (the JS side passes DTYPES[dtype].ggmlId).
@@ -83,11 +83,11 @@ const ROW_CHUNK: i32 = 16;
 
 /** The f16 values at four addresses, as f32x4. */
 @inline function f16At4(p0: usize, p1: usize, p2: usize, p3: usize): v128 {
-  let h = i32x4.splat(<i32>load<u16>(p0));
-  h = i32x4.replace_lane(h, 1, <i32>load<u16>(p1));
-  h = i32x4.replace_lane(h, 2, <i32>load<u16>(p2));
-  h = i32x4.replace_lane(h, 3, <i32>load<u16>(p3));
-  return f16x4ToF32Fast(h);
+  let h = v128.load16_splat(p0); // i16 lanes 0..3 (one load-and-insert each), then the low four widened
+  h = v128.load16_lane(p1, h, 1);
+  h = v128.load16_lane(p2, h, 2);
+  h = v128.load16_lane(p3, h, 3);
+  return f16Lo(h);
 }
 
 /** Four outputs as lanes, one per (row, token) pair: acc + S·d + m·s, block by block (S exact, d = d_w·d_x). */

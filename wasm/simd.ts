@@ -49,17 +49,11 @@ export function f32ToF16(v: f32): u32 {
 }
 
 /**
- * Four f16 lanes (i32x4, each holding the 16 bits sign-extended or not) → f32x4 in four operations, exact for
- * finite values (subnormals included); infinities and NaNs are NOT preserved (they come out as ±2^16·(1+m)),
- * which is acceptable for weights and cached keys/values, never for arbitrary data.
+ * Eight f16 lanes (u16x8) → the low / high four as f32x4 in four operations, exact for finite values
+ * (subnormals included); infinities and NaNs are NOT preserved (they come out as ±2^16·(1+m)), which is
+ * acceptable for weights, scales and cached keys/values, never for arbitrary data. The sign lands on bit 28
+ * after the shift and sign-extension fills 28..31; the mask keeps bit 31 only, and 2^112 re-biases.
  */
-@inline export function f16x4ToF32Fast(h: v128): v128 {
-  // bit 15 (sign) lands on bit 28 after the shift; sign-extension fills 28..31, the mask keeps 31 only
-  const bits = v128.and(i32x4.shl(i32x4.shr_s(i32x4.shl(h, 16), 16), 13), i32x4.splat(0x8fffe000));
-  return f32x4.mul(bits, f32x4.splat(reinterpret<f32>(0x77800000)));
-}
-
-/** Eight f16 lanes (u16x8) → the low / high four as f32x4 (finite values; see f16x4ToF32Fast). */
 @inline export function f16Lo(h8: v128): v128 {
   return f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(h8), 13), i32x4.splat(0x8fffe000)), f32x4.splat(reinterpret<f32>(0x77800000)));
 }
