@@ -15,7 +15,7 @@
  * It does not compute dot products (matmul-*.ts do).
  */
 
-import { roundF16, roundF16x4 } from "./simd";
+import { roundF16, roundRowF16 } from "./simd";
 
 // ggml type ids (the JS side passes DTYPES[dtype].ggmlId)
 const Q4_0: i32 = 2, Q4_1: i32 = 3, Q5_0: i32 = 6, Q5_1: i32 = 7, Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14;
@@ -167,18 +167,7 @@ export function quantizeQ8K(x: usize, out: usize, n: i32, nTokens: i32, narrow: 
  * same rounded f32 as w·x).
  */
 export function roundRowsF16(x: usize, out: usize, count: i32): void {
-  const scale = reinterpret<f32>(0x77800000); // 2^112
-  const sv = f32x4.splat(scale), big = f32x4.splat(65504);
-  let i = 0;
-  for (; i + 4 <= count; i += 4) {
-    const v = v128.load(x + (<usize>i << 2));
-    if (i32x4.all_true(f32x4.lt(f32x4.abs(v), big))) { // roundF16x4's range; else (huge, inf, NaN) lane by lane
-      v128.store(out + (<usize>i << 2), f32x4.mul(roundF16x4(v), sv));
-      continue;
-    }
-    for (let j = i; j < i + 4; j++) store<f32>(out + (<usize>j << 2), roundF16(load<f32>(x + (<usize>j << 2))) * scale);
-  }
-  for (; i < count; i++) store<f32>(out + (<usize>i << 2), roundF16(load<f32>(x + (<usize>i << 2))) * scale);
+  roundRowF16(x, out, count, reinterpret<f32>(0x77800000)); // 2^112
 }
 
 /** x (count) → each value rounded through bfloat16 (nearest even; NaN stays a quiet NaN). */

@@ -19,7 +19,7 @@
  * The probability tap is served by the caller's reference path, not here.
  */
 
-import { exp4, expF32, f16Lo, f16Hi, f16ToF32, roundF16, roundF16x4 } from "./simd";
+import { exp4, expF32, f16Lo, f16Hi, f16ToF32, roundF16x4, roundRowF16 } from "./simd";
 import { dotF32, dotF16 } from "./matmul-float";
 
 /** Positions per step of the F32-value path's online softmax (its rescaling points, so part of its rounding). */
@@ -191,18 +191,24 @@ function normalizedWeightsF16(sc: usize, n: i32, m: f32): void {
 @inline function scAt(ml: usize, nh: i32, headDim: i32, scRow: usize, i: i32): usize { return qrAt(ml, nh, headDim, 2 * nh) + <usize>i * scRow; }
 
 /**
- * Reads one byte of every 64-byte line of rows j0..j1 (bytes off..off+len of each row, rowBytes apart) so the
- * lines are in cache before the heads' strided passes reach them: these loads are independent of each other,
- * so the CPU keeps many misses in flight, which the per-head passes (a few short slices per row) do not.
+ * Reads one byte of every 64-byte line of cache rows j0..j1 (j1 capped at nCtx), columns lo..hi of kvDim,
+ * elem bytes each, so the lines are in cache before the heads' strided passes reach them: these loads are
+ * independent of each other, so the CPU keeps many misses in flight, which the per-head passes (a few short
+ * slices per row) do not. The OR of the bytes goes to sink so the loads stay.
  */
-function touchRows(base: usize, j0: i32, j1: i32, rowBytes: usize, off: usize, len: usize, sink: usize): void {
+function touchRows(base: usize, j0: i32, j1: i32, nCtx: i32, kvDim: i32, elem: usize, lo: i32, hi: i32, sink: usize): void {
+  const rowBytes = <usize>kvDim * elem, off = <usize>lo * elem, len = <usize>(hi - lo) * elem;
   let x: u32 = 0;
-  for (let j = j0; j < j1; j++) {
+  for (let j = j0; j < min(j1, nCtx); j++) {
     const row = base + <usize>j * rowBytes + off;
     for (let b: usize = 0; b < len; b += 64) x |= load<u8>(row + b);
   }
   store<u32>(sink, x);
 }
+
+/** First and one-past-last cache column read by query heads h0..h1 (their kv heads' slices). */
+@inline function kvLo(h0: i32, group: i32, headDim: i32): i32 { return (h0 / group) * headDim; }
+@inline function kvHi(h1: i32, group: i32, headDim: i32): i32 { return ((h1 - 1) / group + 1) * headDim; }
 
 /**
  * F32 values, the one-pass online softmax, for query heads h0..h1 of one token: chunk by chunk of CHUNK cache
@@ -218,15 +224,14 @@ function headsOnePass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
     store<f32>(mAt(ml, i), -Infinity);
     store<f64>(lAt(ml, i), 0);
   }
-  const kElem: usize = kF16 ? 2 : 4;
-  const kvLo = <usize>((h0 / group) * headDim), kvLen = <usize>(((h1 - 1) / group + 1) * headDim) - kvLo;
+  const kElem: usize = kF16 ? 2 : 4, lo = kvLo(h0, group, headDim), hi = kvHi(h1, group, headDim);
   const sink = scAt(ml, nh, headDim, scRow, nh); // the 4 floats past the score rows
-  touchRows(k, 0, min(CHUNK, nCtx), <usize>kvDim * kElem, kvLo * kElem, kvLen * kElem, sink);
-  touchRows(v, 0, min(CHUNK, nCtx), <usize>kvDim << 2, kvLo << 2, kvLen << 2, sink);
+  touchRows(k, 0, CHUNK, nCtx, kvDim, kElem, lo, hi, sink);
+  touchRows(v, 0, CHUNK, nCtx, kvDim, 4, lo, hi, sink);
   for (let j0 = 0; j0 < nCtx; j0 += CHUNK) {
     const jn = min(CHUNK, nCtx - j0);
-    touchRows(k, j0 + CHUNK, min(j0 + 2 * CHUNK, nCtx), <usize>kvDim * kElem, kvLo * kElem, kvLen * kElem, sink);
-    touchRows(v, j0 + CHUNK, min(j0 + 2 * CHUNK, nCtx), <usize>kvDim << 2, kvLo << 2, kvLen << 2, sink);
+    touchRows(k, j0 + CHUNK, j0 + 2 * CHUNK, nCtx, kvDim, kElem, lo, hi, sink);
+    touchRows(v, j0 + CHUNK, j0 + 2 * CHUNK, nCtx, kvDim, 4, lo, hi, sink);
     for (let h = h0; h < h1; h++) {
       const i = h - h0, kvOff = (h / group) * headDim, acc = accAt(ml, nh, headDim, i), sc = scAt(ml, nh, headDim, scRow, 0);
       const cm = scores(sc, qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, kvOff, headDim, scale, kF16);
@@ -269,13 +274,12 @@ function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
   scale: f64, kF16: bool, ml: usize, scRow: usize): void {
   const nh = h1 - h0;
   for (let h = h0; h < h1; h++) store<f32>(mAt(ml, h - h0), -Infinity);
-  const kElem: usize = kF16 ? 2 : 4;
-  const kvLo = <usize>((h0 / group) * headDim), kvLen = <usize>(((h1 - 1) / group + 1) * headDim) - kvLo;
+  const kElem: usize = kF16 ? 2 : 4, lo = kvLo(h0, group, headDim), hi = kvHi(h1, group, headDim);
   const sink = scAt(ml, nh, headDim, scRow, nh); // the 4 floats past the score rows
-  touchRows(k, 0, min(ROWS, nCtx), <usize>kvDim * kElem, kvLo * kElem, kvLen * kElem, sink);
+  touchRows(k, 0, ROWS, nCtx, kvDim, kElem, lo, hi, sink);
   for (let j0 = 0; j0 < nCtx; j0 += ROWS) { // ROWS is a multiple of 4: rows keep the 4-row grouping of a whole-row pass
     const jn = min(ROWS, nCtx - j0);
-    touchRows(k, j0 + ROWS, min(j0 + 2 * ROWS, nCtx), <usize>kvDim * kElem, kvLo * kElem, kvLen * kElem, sink);
+    touchRows(k, j0 + ROWS, j0 + 2 * ROWS, nCtx, kvDim, kElem, lo, hi, sink);
     for (let h = h0; h < h1; h++) {
       const i = h - h0;
       const cm = scores(scAt(ml, nh, headDim, scRow, i) + (<usize>j0 << 2), qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, (h / group) * headDim, headDim, scale, kF16);
@@ -287,10 +291,10 @@ function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
     normalizedWeightsF16(scAt(ml, nh, headDim, scRow, i), nCtx, load<f32>(mAt(ml, i)));
     memory.fill(accAt(ml, nh, headDim, i), 0, <usize>headDim << 2);
   }
-  touchRows(v, 0, min(ROWS, nCtx), <usize>kvDim << 1, kvLo << 1, kvLen << 1, sink);
+  touchRows(v, 0, ROWS, nCtx, kvDim, 2, lo, hi, sink);
   for (let j0 = 0; j0 < nCtx; j0 += ROWS) {
     const j1 = min(j0 + ROWS, nCtx);
-    touchRows(v, j1, min(j1 + ROWS, nCtx), <usize>kvDim << 1, kvLo << 1, kvLen << 1, sink);
+    touchRows(v, j1, j1 + ROWS, nCtx, kvDim, 2, lo, hi, sink);
     for (let h = h0; h < h1; h++) {
       const i = h - h0, sc = scAt(ml, nh, headDim, scRow, i), acc = accAt(ml, nh, headDim, i), vh = v + ((<usize>(h / group) * <usize>headDim) << 1);
       if (headDim == 8) { // small heads (tiny models): the accumulator stays in registers within a block
@@ -313,18 +317,8 @@ function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
 
 /** q of head h (f32 at qh) into qr, rounded to f16 when the keys are f16 (as llama.cpp rounds it). */
 @inline function roundQuery(qr: usize, qh: usize, headDim: i32, kF16: bool): void {
-  let d = 0;
-  if (kF16) {
-    for (; d + 4 <= headDim; d += 4) { // vector rounding while the lanes are in its range, else scalar
-      const x = v128.load(qh + (<usize>d << 2));
-      if (!i32x4.all_true(f32x4.lt(f32x4.abs(x), f32x4.splat(65504)))) break;
-      v128.store(qr + (<usize>d << 2), roundF16x4(x));
-    }
-  }
-  for (; d < headDim; d++) {
-    const qv = load<f32>(qh + (<usize>d << 2));
-    store<f32>(qr + (<usize>d << 2), kF16 ? roundF16(qv) : qv);
-  }
+  if (kF16) roundRowF16(qh, qr, headDim, 1);
+  else memory.copy(qr, qh, <usize>headDim << 2);
 }
 
 /**

@@ -49,6 +49,24 @@ export function f32ToF16(v: f32): u32 {
 }
 
 /**
+ * out[i] ← roundF16(x[i])·scale for n values: four lanes at a time while they are in roundF16x4's range,
+ * lane by lane otherwise (values ≥ 65504, infinities, NaN). scale is a power of two (exact).
+ */
+@inline export function roundRowF16(x: usize, out: usize, n: i32, scale: f32): void {
+  const sv = f32x4.splat(scale), big = f32x4.splat(65504);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    if (i32x4.all_true(f32x4.lt(f32x4.abs(v), big))) {
+      v128.store(out + (<usize>i << 2), f32x4.mul(roundF16x4(v), sv));
+      continue;
+    }
+    for (let j = i; j < i + 4; j++) store<f32>(out + (<usize>j << 2), roundF16(load<f32>(x + (<usize>j << 2))) * scale);
+  }
+  for (; i < n; i++) store<f32>(out + (<usize>i << 2), roundF16(load<f32>(x + (<usize>i << 2))) * scale);
+}
+
+/**
  * Eight f16 lanes (u16x8) → the low / high four as f32x4 in four operations, exact for finite values
  * (subnormals included); infinities and NaNs are NOT preserved (they come out as ±2^16·(1+m)), which is
  * acceptable for weights, scales and cached keys/values, never for arbitrary data. The sign lands on bit 28

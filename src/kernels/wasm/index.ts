@@ -296,12 +296,13 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const heads = serial ? nHeads : Math.ceil(nHeads / threads);
       const stride = Math.ceil((ex.attentionScratchFloats(headDim, startPos + nTokens, heads) * 4 + 16) / 64) * 64;
       const sp = scratch.get("attention", stride * (serial ? 1 : threads));
+      const split = serial ? undefined : pool;
       output(out, n, "out", false, (op) => {
-        if (serial || pool === undefined) {
+        if (split === undefined) {
           ex.attention(op, qp, kp, vp, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads);
           return;
         }
-        pool.run(OP.attention, nHeads, heads, (a) => {
+        split.run(OP.attention, nHeads, heads, (a) => {
           a[0] = op; a[1] = qp; a[2] = kp; a[3] = vp; a[4] = flags; a[5] = startPos; a[6] = nTokens;
           a[7] = nHeads; a[8] = nKvHeads; a[9] = headDim; a[10] = scale; a[11] = sp; a[12] = stride;
         });
