@@ -158,14 +158,35 @@ const ROW_CHUNK: i32 = 16;
   return v128.and(i8x16.eq(v128.and(qh, bit), bit), i8x16.splat(16));
 }
 
-/** Narrow path: as q45Super (T = 1 or 4), the activation quants i8 at x0..x3 + xo. */
+/**
+ * Narrow path: acc + s·(Σ pairs of the 32-element sub-block a, b against the i8 activation quants at p). The
+ * two 8-bit dots add in i16 before the scale (pair sums ≤ 2·31·128, so four products fit), one
+ * multiply-add per sub-block half instead of one per dot.
+ */
+@inline function scaledSub(acc: v128, a: v128, b: v128, p: usize, s: v128): v128 {
+  const pairs = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(p), a), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(p, 16), b));
+  return i32x4.add(acc, i32x4.dot_i16x8_s(pairs, s));
+}
+
+/** Lanes 0..3 summed into lane 0 (exact integers; the other lanes hold partial sums, unused with one token). */
+@inline function hsumLane0(v: v128): v128 {
+  const h = i32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  return i32x4.add(h, i32x4.shuffle(h, h, 1, 0, 3, 2));
+}
+
+/**
+ * Narrow path: as q45Super (T = 1 or 4), the activation quants i8 at x0..x3 + xo. The 6-bit scales widen to
+ * i16 lanes once per super-block, and each 64-element step splats its two from the front of that vector.
+ */
 @inline function q45SuperNarrow(type: i32, T: i32, wb: usize, sm: v128, x0: usize, x1: usize, x2: usize, x3: usize, xo: usize): v128 {
   const qs = wb + (type == Q4_K ? 16 : 48);
   const m4 = i8x16.splat(15);
   let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
+  let scales = i16x8.extend_low_i8x16_u(sm); // the next two sub-blocks' scales in lanes 0 and 1
   for (let c = 0; c < 4; c++) { // 64 elements: sub-block 2c from the low nibbles, 2c + 1 from the high
-    const sc = <u32>(<u64>i64x2.extract_lane(sm, 0) >> (16 * c));
-    const sLo = i16x8.splat(<i16>(sc & 0xff)), sHi = i16x8.splat(<i16>((sc >> 8) & 0xff));
+    const sLo = i8x16.shuffle(scales, scales, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1);
+    const sHi = i8x16.shuffle(scales, scales, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+    scales = i8x16.shuffle(scales, scales, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3); // rotate two lanes down
     const qa = v128.load(qs + (<usize>c << 5)), qb = v128.load(qs + (<usize>c << 5), 16);
     let la = v128.and(qa, m4), lb = v128.and(qb, m4), ha = i8x16.shr_u(qa, 4), hb = i8x16.shr_u(qb, 4);
     if (type == Q5_K) {
@@ -174,30 +195,41 @@ const ROW_CHUNK: i32 = 16;
       ha = v128.or(ha, fifthBit(qha, 2 * c + 1)); hb = v128.or(hb, fifthBit(qhb, 2 * c + 1));
     }
     const xc = xo + (<usize>c << 6);
-    i0 = scaled4(i0, la, lb, ha, hb, x0 + xc, 16, sLo, sLo, sHi, sHi);
+    i0 = scaledSub(scaledSub(i0, la, lb, x0 + xc, sLo), ha, hb, x0 + xc + 32, sHi);
     if (T == 4) {
-      i1 = scaled4(i1, la, lb, ha, hb, x1 + xc, 16, sLo, sLo, sHi, sHi);
-      i2 = scaled4(i2, la, lb, ha, hb, x2 + xc, 16, sLo, sLo, sHi, sHi);
-      i3 = scaled4(i3, la, lb, ha, hb, x3 + xc, 16, sLo, sLo, sHi, sHi);
+      i1 = scaledSub(scaledSub(i1, la, lb, x1 + xc, sLo), ha, hb, x1 + xc + 32, sHi);
+      i2 = scaledSub(scaledSub(i2, la, lb, x2 + xc, sLo), ha, hb, x2 + xc + 32, sHi);
+      i3 = scaledSub(scaledSub(i3, la, lb, x3 + xc, sLo), ha, hb, x3 + xc + 32, sHi);
     }
   }
-  return reduce4(i0, i1, i2, i3);
+  return T == 4 ? reduce4(i0, i1, i2, i3) : hsumLane0(i0);
 }
 
-/** Narrow path: Σ sc·q·x − 32·Σ sc·bsum of a Q6_K super-block (q unsigned 0..63) per token lane, bsums at x + bo. */
+/**
+ * Narrow path: Σ sc·q·x − 32·Σ sc·bsum of a Q6_K super-block (q unsigned 0..63) per token lane, bsums at x + bo.
+ * The sixteen i8 scales widen to i16 once; each step of sixteen elements splats its four from lanes 0, 2, 4, 6
+ * and then rotates the next step's into place. The top-bit fields are shifted within 16-bit lanes, which is
+ * exact because the masked bits never cross into the neighbouring byte.
+ */
 @inline function q6SuperNarrow(T: i32, wb: usize, x0: usize, x1: usize, x2: usize, x3: usize, xo: usize, bo: usize): v128 {
   const m4 = i8x16.splat(15);
   let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
+  const scv = v128.load(wb + 192);
+  const scLo = i16x8.extend_low_i8x16_s(scv), scHi = i16x8.extend_high_i8x16_s(scv);
   for (let h = 0; h < 2; h++) { // two halves of 128 elements
-    const ql = wb + (<usize>h << 6), qh = wb + 128 + (<usize>h << 5), sc = wb + 192 + (<usize>h << 3);
+    const ql = wb + (<usize>h << 6), qh = wb + 128 + (<usize>h << 5);
+    let scales = h == 0 ? scLo : scHi; // the scales of groups g, 2 + g, 4 + g, 6 + g in lanes 0, 2, 4, 6
     for (let g = 0; g < 2; g++) { // elements 16g..16g+15 of each 32 of the half
       const a = v128.load(ql + (<usize>g << 4)), b = v128.load(ql + 32 + (<usize>g << 4)), hv = v128.load(qh + (<usize>g << 4));
-      const q0 = v128.or(v128.and(a, m4), i8x16.shl(v128.and(hv, i8x16.splat(3)), 4));
-      const q1 = v128.or(v128.and(b, m4), i8x16.shl(v128.and(hv, i8x16.splat(12)), 2));
+      const q0 = v128.or(v128.and(a, m4), i16x8.shl(v128.and(hv, i8x16.splat(3)), 4));
+      const q1 = v128.or(v128.and(b, m4), i16x8.shl(v128.and(hv, i8x16.splat(12)), 2));
       const q2 = v128.or(i8x16.shr_u(a, 4), v128.and(hv, i8x16.splat(48)));
-      const q3 = v128.or(i8x16.shr_u(b, 4), i8x16.shr_u(v128.and(hv, i8x16.splat(-64)), 2));
-      const s0 = i16x8.splat(<i16>load<i8>(sc + <usize>g)), s1 = i16x8.splat(<i16>load<i8>(sc + 2 + <usize>g));
-      const s2 = i16x8.splat(<i16>load<i8>(sc + 4 + <usize>g)), s3 = i16x8.splat(<i16>load<i8>(sc + 6 + <usize>g));
+      const q3 = v128.or(i8x16.shr_u(b, 4), i16x8.shr_u(v128.and(hv, i8x16.splat(-64)), 2));
+      const s0 = i8x16.shuffle(scales, scales, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1);
+      const s1 = i8x16.shuffle(scales, scales, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5);
+      const s2 = i8x16.shuffle(scales, scales, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9);
+      const s3 = i8x16.shuffle(scales, scales, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13);
+      scales = i8x16.shuffle(scales, scales, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1); // rotate one lane down
       const xp = xo + (<usize>h << 7) + (<usize>g << 4); // element 128h + 16g, then +32 per group k
       i0 = scaled4(i0, q0, q1, q2, q3, x0 + xp, 32, s0, s1, s2, s3);
       if (T == 4) {
@@ -208,22 +240,18 @@ const ROW_CHUNK: i32 = 16;
     }
   }
   // the offset: 32·Σ_g sc_g·bsum_g over the sixteen groups of sixteen (scales and bsums in the same order)
-  const scv = v128.load(wb + 192);
-  const scLo = i16x8.extend_low_i8x16_s(scv), scHi = i16x8.extend_high_i8x16_s(scv);
-  const z = i32x4.splat(0);
-  const o = reduce4(minSum(scLo, scHi, x0 + bo), T == 4 ? minSum(scLo, scHi, x1 + bo) : z,
-    T == 4 ? minSum(scLo, scHi, x2 + bo) : z, T == 4 ? minSum(scLo, scHi, x3 + bo) : z);
+  if (T == 1) return i32x4.sub(hsumLane0(i0), i32x4.shl(hsumLane0(minSum(scLo, scHi, x0 + bo)), 5));
+  const o = reduce4(minSum(scLo, scHi, x0 + bo), minSum(scLo, scHi, x1 + bo), minSum(scLo, scHi, x2 + bo), minSum(scLo, scHi, x3 + bo));
   return i32x4.sub(reduce4(i0, i1, i2, i3), i32x4.shl(o, 5));
 }
 
 /** Σ m_j·(Σ of sub-block j's activation quants) per token lane, from the per-16 sums at x0..x3 + bo. */
 @inline function minSuper(T: i32, sm: v128, x0: usize, x1: usize, x2: usize, x3: usize, bo: usize): v128 {
   // each min twice, as i16, matching the per-16 activation sums
-  const mA = i8x16.shuffle(sm, i32x4.splat(0), 8, 16, 8, 16, 9, 16, 9, 16, 10, 16, 10, 16, 11, 16, 11, 16);
-  const mB = i8x16.shuffle(sm, i32x4.splat(0), 12, 16, 12, 16, 13, 16, 13, 16, 14, 16, 14, 16, 15, 16, 15, 16);
-  const z = i32x4.splat(0);
-  return reduce4(minSum(mA, mB, x0 + bo), T == 4 ? minSum(mA, mB, x1 + bo) : z,
-    T == 4 ? minSum(mA, mB, x2 + bo) : z, T == 4 ? minSum(mA, mB, x3 + bo) : z);
+  const mins = i16x8.extend_high_i8x16_u(sm);
+  const mA = i16x8.shuffle(mins, mins, 0, 0, 1, 1, 2, 2, 3, 3), mB = i16x8.shuffle(mins, mins, 4, 4, 5, 5, 6, 6, 7, 7);
+  if (T == 1) return hsumLane0(minSum(mA, mB, x0 + bo));
+  return reduce4(minSum(mA, mB, x0 + bo), minSum(mA, mB, x1 + bo), minSum(mA, mB, x2 + bo), minSum(mA, mB, x3 + bo));
 }
 
 /** The f32 values at four addresses. */
