@@ -138,12 +138,26 @@ const ROW_CHUNK: i32 = 16;
 }
 
 /**
- * Narrow path: Σ q·x of one block (unsigned quants lo/hi, i8 activation quants at xb) as four i32 partial
- * sums. Each 8-bit dot gives pair sums ≤ 2·31·127 in i16, so the two halves add without overflow.
+ * Narrow path: Σ q·x of one block (unsigned quants lo/hi, i8 activation quants at xb) as eight i16 lanes of
+ * four products each. Each 8-bit dot gives pair sums ≤ 2·31·128 in i16, so the two halves add without overflow.
  */
-@inline function narrowDot(lo: v128, hi: v128, xb: usize): v128 {
-  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(
-    i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xb), lo), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xb, 16), hi)));
+@inline function narrowPairs(lo: v128, hi: v128, xb: usize): v128 {
+  return i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xb), lo), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(xb, 16), hi));
+}
+
+/**
+ * [Σv0, Σv1, Σv2, Σv3] of four narrowPairs results, as i32. The first halving stays in i16 (lanes ≤ 4·31·128,
+ * two of them fit); for Q4_0/Q4_1 (quants ≤ 15) so does the second, and one widening pairwise add finishes.
+ * Fewer multiply-port instructions than widening each vector first, and the same exact integers.
+ */
+@inline function reduceNarrow4(type: i32, v0: v128, v1: v128, v2: v128, v3: v128): v128 {
+  const p = i16x8.add(i32x4.shuffle(v0, v1, 0, 1, 4, 5), i32x4.shuffle(v0, v1, 2, 3, 6, 7));
+  const q = i16x8.add(i32x4.shuffle(v2, v3, 0, 1, 4, 5), i32x4.shuffle(v2, v3, 2, 3, 6, 7));
+  if (type == Q4_0 || type == Q4_1) {
+    return i32x4.extadd_pairwise_i16x8_s(i16x8.add(i32x4.shuffle(p, q, 0, 2, 4, 6), i32x4.shuffle(p, q, 1, 3, 5, 7)));
+  }
+  const p32 = i32x4.extadd_pairwise_i16x8_s(p), q32 = i32x4.extadd_pairwise_i16x8_s(q);
+  return i32x4.add(i32x4.shuffle(p32, q32, 0, 2, 4, 6), i32x4.shuffle(p32, q32, 1, 3, 5, 7));
 }
 
 /** acc + S·d (+ m·s), with fused multiply-adds (relaxed build only). */
@@ -163,7 +177,7 @@ const ROW_CHUNK: i32 = 16;
     const wb = w + <usize>b * bb;
     const lo = unsignedHalf(type, wb, false), hi = unsignedHalf(type, wb, true);
     const qo = <usize>b << 5, mb = m + <usize>b * META_BYTES;
-    let S = reduce4(narrowDot(lo, hi, x0 + qo), narrowDot(lo, hi, x1 + qo), narrowDot(lo, hi, x2 + qo), narrowDot(lo, hi, x3 + qo));
+    let S = reduceNarrow4(type, narrowPairs(lo, hi, x0 + qo), narrowPairs(lo, hi, x1 + qo), narrowPairs(lo, hi, x2 + qo), narrowPairs(lo, hi, x3 + qo));
     if (offsetShift(type) != 0) S = i32x4.sub(S, v128.load(mb, 32));
     const d = f32x4.mul(v128.load32_splat(dw + (<usize>b << 2)), v128.load(mb));
     acc = addBlockFused(acc, S, d, withMin, withMin ? v128.load32_splat(mw + (<usize>b << 2)) : d, withMin ? v128.load(mb, 16) : d);
@@ -258,11 +272,11 @@ const META_BYTES: usize = 48;
   let b = 0;
   for (; b + 4 <= nb; b += 4) {
     const wb = w + <usize>b * bb, xb = xq + (<usize>b << 5);
-    let S = reduce4(
-      narrowDot(unsignedHalf(type, wb, false), unsignedHalf(type, wb, true), xb),
-      narrowDot(unsignedHalf(type, wb + bb, false), unsignedHalf(type, wb + bb, true), xb + 32),
-      narrowDot(unsignedHalf(type, wb + 2 * bb, false), unsignedHalf(type, wb + 2 * bb, true), xb + 64),
-      narrowDot(unsignedHalf(type, wb + 3 * bb, false), unsignedHalf(type, wb + 3 * bb, true), xb + 96));
+    let S = reduceNarrow4(type,
+      narrowPairs(unsignedHalf(type, wb, false), unsignedHalf(type, wb, true), xb),
+      narrowPairs(unsignedHalf(type, wb + bb, false), unsignedHalf(type, wb + bb, true), xb + 32),
+      narrowPairs(unsignedHalf(type, wb + 2 * bb, false), unsignedHalf(type, wb + 2 * bb, true), xb + 64),
+      narrowPairs(unsignedHalf(type, wb + 3 * bb, false), unsignedHalf(type, wb + 3 * bb, true), xb + 96));
     if (sh != 0) S = i32x4.sub(S, i32x4.shl(v128.load(xsq + (<usize>b << 2)), sh));
     const d = f32x4.mul(f16Fields4(wb, bb), v128.load(xd + (<usize>b << 2)));
     acc = addBlockFused(acc, S, d, withMin, withMin ? f16Fields4(wb + 2, bb) : d, withMin ? v128.load(xs + (<usize>b << 2)) : d);
@@ -270,7 +284,7 @@ const META_BYTES: usize = 48;
   let v = hsumF32(acc);
   for (; b < nb; b++) {
     const wb = w + <usize>b * bb;
-    const S = hsumI32(narrowDot(unsignedHalf(type, wb, false), unsignedHalf(type, wb, true), xq + (<usize>b << 5))) - (sh != 0 ? load<i32>(xsq + (<usize>b << 2)) << sh : 0);
+    const S = hsumI32(i32x4.extadd_pairwise_i16x8_s(narrowPairs(unsignedHalf(type, wb, false), unsignedHalf(type, wb, true), xq + (<usize>b << 5)))) - (sh != 0 ? load<i32>(xsq + (<usize>b << 2)) << sh : 0);
     v += <f32>S * (f16ToF32(load<u16>(wb)) * load<f32>(xd + (<usize>b << 2)));
     if (withMin) v += f16ToF32(load<u16>(wb, 2)) * load<f32>(xs + (<usize>b << 2));
   }
