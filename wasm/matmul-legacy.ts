@@ -133,7 +133,7 @@ const ROW_CHUNK: i32 = 16;
 /** Narrow path: elements 0..15 (upper: 16..31) of the block at wb as sixteen unsigned quants (0..15 or 0..31). */
 @inline function unsignedHalf(type: i32, wb: usize, upper: bool): v128 {
   const q = v128.load(wb + (type == Q4_0 ? 2 : type == Q4_1 ? 4 : type == Q5_0 ? 6 : 8));
-  const nib = upper ? i8x16.shr_u(q, 4) : v128.and(q, i8x16.splat(15));
+  const nib = v128.and(upper ? i16x8.shr_u(q, 4) : q, i8x16.splat(15)); // a 16-bit shift: one mask for both halves
   return isQ5(type) ? v128.or(nib, highBits(load<u32>(wb + (type == Q5_0 ? 2 : 4)), upper)) : nib;
 }
 
@@ -166,30 +166,37 @@ const ROW_CHUNK: i32 = 16;
   return withMin ? f32x4.relaxed_madd(m, s, a) : a;
 }
 
-/** Narrow prefill: as tokens4, for narrow activation rows (qs i8[cols]; scales and offsets in the metadata). */
-@inline function tokens4Narrow(type: i32, w: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32, m: usize, dw: usize): v128 {
+/**
+ * Narrow prefill: as tokens4, for narrow activation rows copied into a tile (legacyTileMeta): per block, the
+ * four tokens' 32 quants back to back, then their d_x, s_x and offset sums. One pointer walks the tile with
+ * constant offsets, so the loop keeps its addresses in registers instead of recomputing four row pointers.
+ */
+@inline function tokens4Tile(type: i32, w: usize, tile: usize, cols: i32, dw: usize): v128 {
   const bb = blockBytes(type);
   const withMin = type == Q4_1 || type == Q5_1;
   const nb = cols >> 5;
   const mw = dw + (<usize>nb << 2);
   let acc = f32x4.splat(0);
-  for (let b = 0; b < nb; b++) {
-    const wb = w + <usize>b * bb;
+  let wb = w, p = tile;
+  for (let b = 0; b < nb; b++, wb += bb, p += NARROW_TILE_BYTES) {
     const lo = unsignedHalf(type, wb, false), hi = unsignedHalf(type, wb, true);
-    const qo = <usize>b << 5, mb = m + <usize>b * META_BYTES;
-    let S = reduceNarrow4(type, narrowPairs(lo, hi, x0 + qo), narrowPairs(lo, hi, x1 + qo), narrowPairs(lo, hi, x2 + qo), narrowPairs(lo, hi, x3 + qo));
-    if (offsetShift(type) != 0) S = i32x4.sub(S, v128.load(mb, 32));
-    const d = f32x4.mul(v128.load32_splat(dw + (<usize>b << 2)), v128.load(mb));
-    acc = addBlockFused(acc, S, d, withMin, withMin ? v128.load32_splat(mw + (<usize>b << 2)) : d, withMin ? v128.load(mb, 16) : d);
+    let S = reduceNarrow4(type, narrowPairs(lo, hi, p), narrowPairs(lo, hi, p + 32), narrowPairs(lo, hi, p + 64), narrowPairs(lo, hi, p + 96));
+    if (offsetShift(type) != 0) S = i32x4.sub(S, v128.load(p, 160));
+    const d = f32x4.mul(v128.load32_splat(dw + (<usize>b << 2)), v128.load(p, 128));
+    acc = addBlockFused(acc, S, d, withMin, withMin ? v128.load32_splat(mw + (<usize>b << 2)) : d, withMin ? v128.load(p, 144) : d);
   }
   return acc;
 }
 
 /**
- * Prefill metadata of the activation rows x (q8RowBytes layout of `type`): per tile of four tokens (a last
- * partial tile repeats its last token) and per block, one record of META_BYTES: d_x of the four tokens (f32),
- * s_x (f32, q8_1 rows), and for narrow Q4_0/Q5_0 rows offset·Σq (i32), so the tile kernels load each as one
- * vector instead of gathering four lanes per block per weight row. meta holds ceil(nTokens/4)·(cols/32) records.
+ * Prefill tiles of the activation rows x (q8RowBytes layout of `type`), per tile of four tokens (a last
+ * partial tile repeats its last token) and per block, so the tile kernels load each field of four tokens as
+ * one vector instead of gathering four lanes per block per weight row:
+ * - i16 rows (Q8_0, and every type in the baseline build): a META_BYTES record of d_x of the four tokens (f32)
+ *   and s_x (f32, q8_1 rows); the quants stay in the rows.
+ * - narrow rows: a NARROW_TILE_BYTES record of the four tokens' 32 i8 quants, d_x, s_x, then offset·Σq (i32)
+ *   for Q4_0/Q5_0.
+ * meta holds legacyTileBytes(type, cols, nTokens) bytes.
  */
 export function legacyTileMeta(type: i32, x: usize, meta: usize, cols: i32, nTokens: i32): void {
   const withMin = type == Q4_1 || type == Q5_1;
@@ -197,23 +204,36 @@ export function legacyTileMeta(type: i32, x: usize, meta: usize, cols: i32, nTok
   const sh = narrow ? offsetShift(type) : 0;
   const nb = cols >> 5;
   const xRow = <usize>q8RowBytes(cols, withMin, narrow);
+  const rec = narrow ? NARROW_TILE_BYTES : META_BYTES, fields: usize = narrow ? 128 : 0;
   const dOff = narrow ? <usize>cols : <usize>cols << 1, sOff = dOff + (<usize>nb << 2), sqOff = sOff + (withMin ? <usize>nb << 2 : 0);
   const tiles = (nTokens + 3) >> 2;
   for (let t = 0; t < tiles; t++) {
     for (let j = 0; j < 4; j++) {
       const row = x + <usize>min(4 * t + j, nTokens - 1) * xRow;
       for (let b = 0; b < nb; b++) {
-        const rec = meta + (<usize>t * <usize>nb + <usize>b) * META_BYTES + (<usize>j << 2), bo = <usize>b << 2;
-        store<f32>(rec, load<f32>(row + dOff + bo));
-        if (withMin) store<f32>(rec, load<f32>(row + sOff + bo), 16);
-        if (sh != 0) store<i32>(rec, load<i32>(row + sqOff + bo) << sh, 32);
+        const r = meta + (<usize>t * <usize>nb + <usize>b) * rec, bo = <usize>b << 2;
+        if (narrow) {
+          v128.store(r + (<usize>j << 5), v128.load(row + (<usize>b << 5)));
+          v128.store(r + (<usize>j << 5), v128.load(row + (<usize>b << 5), 16), 16);
+        }
+        const f = r + fields + (<usize>j << 2);
+        store<f32>(f, load<f32>(row + dOff + bo));
+        if (withMin) store<f32>(f, load<f32>(row + sOff + bo), 16);
+        if (sh != 0) store<i32>(f, load<i32>(row + sqOff + bo) << sh, 32);
       }
     }
   }
 }
 
-/** Bytes of one block's prefill metadata record (legacyTileMeta). */
+/** Bytes legacyTileMeta writes for nTokens activation rows of `cols` for weights of `type`. */
+export function legacyTileBytes(type: i32, cols: i32, nTokens: i32): i32 {
+  return ((nTokens + 3) >> 2) * (cols >> 5) * <i32>(isNarrow(type) ? NARROW_TILE_BYTES : META_BYTES);
+}
+
+/** Bytes of one block's tile record for i16 rows: four d_x, four s_x, (unused) four offset sums. */
 const META_BYTES: usize = 48;
+/** Bytes of one block's tile record for narrow rows: four tokens' 32 quants, then the META_BYTES fields. */
+const NARROW_TILE_BYTES: usize = 128 + META_BYTES;
 
 /** The f16 scales d (and, for Q4_1/Q5_1, m) of every block of `n` rows from w, as f32 at out: d[n][nb], then m. */
 @inline function convertRowScales(type: i32, w: usize, n: i32, rowBytes: usize, nb: i32, out: usize): void {
@@ -319,7 +339,7 @@ const META_BYTES: usize = 48;
       for (let r = r0; r < r1; r++) {
         const wr = w + <usize>r * rowBytes, dw = scratch + (<usize>(r - r0) * <usize>nb << 3);
         let v = f32x4.splat(0);
-        if (ASC_FEATURE_RELAXED_SIMD) v = narrow ? tokens4Narrow(type, wr, x0, x1, x2, x3, cols, m, dw) : tokens4(type, wr, x0, x1, x2, x3, cols, m, dw);
+        if (ASC_FEATURE_RELAXED_SIMD) v = narrow ? tokens4Tile(type, wr, meta + <usize>(t >> 2) * <usize>nb * NARROW_TILE_BYTES, cols, dw) : tokens4(type, wr, x0, x1, x2, x3, cols, m, dw);
         else v = tokens4(type, wr, x0, x1, x2, x3, cols, m, dw);
         const o = out + ((<usize>t * <usize>rows + <usize>r) << 2);
         store<f32>(o, f32x4.extract_lane(v, 0));

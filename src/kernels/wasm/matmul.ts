@@ -32,7 +32,7 @@ export interface MatmulCall {
    */
   readonly rowScratch: number;
   readonly rowScratchBytes: number;
-  /** Legacy types with several tokens: the activation rows' tile metadata (legacyTileMeta); else 0. */
+  /** Legacy types with several tokens: the activation rows' prefill tiles (legacyTileMeta); else 0. */
   readonly meta: number;
 }
 
@@ -40,8 +40,6 @@ export interface MatmulCall {
 const EXACT_TYPES: readonly DType[] = ["Q2_K", "Q3_K"];
 /** ggml's 32-element block types (wasm/matmul-legacy.ts). */
 const LEGACY_TYPES: readonly DType[] = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"];
-/** Bytes of one block's tile metadata record (wasm/matmul-legacy.ts META_BYTES). */
-const LEGACY_META_BYTES = 48;
 
 /** Rounds or quantizes x (nTokens, cols) at xPtr as llama.cpp would for `dtype` weights, into scratch. */
 export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DType, out: number, w: number, xPtr: number,
@@ -65,7 +63,7 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       x = scratch.get("x-q8", nTokens * ex.q8RowBytes(cols, withSum, narrow));
       ex.quantizeQ8(xPtr, x, cols, nTokens, withSum, narrow);
       if (nTokens > 1 && LEGACY_TYPES.includes(dtype)) {
-        meta = scratch.get("x-meta", Math.ceil(nTokens / 4) * (cols / 32) * LEGACY_META_BYTES);
+        meta = scratch.get("x-meta", ex.legacyTileBytes(DTYPES[dtype].ggmlId, cols, nTokens));
         ex.legacyTileMeta(DTYPES[dtype].ggmlId, x, meta, cols, nTokens);
         rowScratchBytes = cols * 4;
         rowScratch = scratch.get("w-row", rowScratchBytes);

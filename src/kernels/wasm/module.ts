@@ -31,6 +31,7 @@ export interface WasmExports {
   readonly matmulFloatScratchBytes: Fn;
   readonly matmulLegacy: Fn;
   readonly legacyTileMeta: Fn;
+  readonly legacyTileBytes: Fn;
   readonly matmulKQuant: Fn;
   readonly matmulKQuantExact: Fn;
   readonly q8kToF32: Fn;
@@ -52,7 +53,7 @@ export interface WasmExports {
 }
 
 const EXPORT_NAMES: ReadonlyArray<keyof WasmExports> = ["heapBase", "quantizeQ8", "quantizeQ8K", "roundRowsF16",
-  "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulFloatScratchBytes", "matmulLegacy", "legacyTileMeta", "matmulKQuant", "matmulKQuantExact", "q8kToF32",
+  "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulFloatScratchBytes", "matmulLegacy", "legacyTileMeta", "legacyTileBytes", "matmulKQuant", "matmulKQuantExact", "q8kToF32",
   "rmsNorm", "rope", "swiglu", "addInPlace", "softmax", "storeF16", "attention", "attentionScratchFloats", "transposeF32",
   "gelu", "geluBackward", "swigluBackward", "layerNorm", "addBias", "geluRounded"];
 
