@@ -159,12 +159,13 @@ const ROW_CHUNK: i32 = 16;
 }
 
 /**
- * Narrow path: acc + s·(Σ pairs of the 32-element sub-block a, b against the i8 activation quants at p). The
+ * Narrow path: acc + s·(Σ pairs of the 32-element sub-block a, b against the i8 activation quants at p and
+ * p + gs, its two groups of sixteen). The
  * two 8-bit dots add in i16 before the scale (pair sums ≤ 2·31·128, so four products fit), one
  * multiply-add per sub-block half instead of one per dot.
  */
-@inline function scaledSub(acc: v128, a: v128, b: v128, p: usize, s: v128): v128 {
-  const pairs = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(p), a), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(p, 16), b));
+@inline function scaledSub(acc: v128, a: v128, b: v128, p: usize, gs: usize, s: v128): v128 {
+  const pairs = i16x8.add(i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(p), a), i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(p + gs), b));
   return i32x4.add(acc, i32x4.dot_i16x8_s(pairs, s));
 }
 
@@ -175,10 +176,11 @@ const ROW_CHUNK: i32 = 16;
 }
 
 /**
- * Narrow path: as q45Super (T = 1 or 4), the activation quants i8 at x0..x3 + xo. The 6-bit scales widen to
- * i16 lanes once per super-block, and each 64-element step splats its two from the front of that vector.
+ * Narrow path: as q45Super (T = 1 or 4), the activation quants i8 of group g (elements 16g..16g+15 of the
+ * super-block) at x0..x3 + g·gs: gs = 16 in a q8_k row, KTILE_GROUP in a prefill tile. The 6-bit scales widen
+ * to i16 lanes once per super-block, and each 64-element step splats its two from the front of that vector.
  */
-@inline function q45SuperNarrow(type: i32, T: i32, wb: usize, sm: v128, x0: usize, x1: usize, x2: usize, x3: usize, xo: usize): v128 {
+@inline function q45SuperNarrow(type: i32, T: i32, wb: usize, sm: v128, x0: usize, x1: usize, x2: usize, x3: usize, gs: usize): v128 {
   const qs = wb + (type == Q4_K ? 16 : 48);
   const m4 = i8x16.splat(15);
   let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
@@ -188,30 +190,32 @@ const ROW_CHUNK: i32 = 16;
     const sHi = i8x16.shuffle(scales, scales, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
     scales = i8x16.shuffle(scales, scales, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3); // rotate two lanes down
     const qa = v128.load(qs + (<usize>c << 5)), qb = v128.load(qs + (<usize>c << 5), 16);
-    let la = v128.and(qa, m4), lb = v128.and(qb, m4), ha = i8x16.shr_u(qa, 4), hb = i8x16.shr_u(qb, 4);
+    let la = v128.and(qa, m4), lb = v128.and(qb, m4), ha = v128.and(i16x8.shr_u(qa, 4), m4), hb = v128.and(i16x8.shr_u(qb, 4), m4);
     if (type == Q5_K) {
       const qha = v128.load(wb + 16), qhb = v128.load(wb + 32);
       la = v128.or(la, fifthBit(qha, 2 * c)); lb = v128.or(lb, fifthBit(qhb, 2 * c));
       ha = v128.or(ha, fifthBit(qha, 2 * c + 1)); hb = v128.or(hb, fifthBit(qhb, 2 * c + 1));
     }
-    const xc = xo + (<usize>c << 6);
-    i0 = scaledSub(scaledSub(i0, la, lb, x0 + xc, sLo), ha, hb, x0 + xc + 32, sHi);
+    const xc = <usize>c * 4 * gs, xh = xc + 2 * gs; // groups 4c, 4c + 1 (sub-block 2c), 4c + 2, 4c + 3
+    i0 = scaledSub(scaledSub(i0, la, lb, x0 + xc, gs, sLo), ha, hb, x0 + xh, gs, sHi);
     if (T == 4) {
-      i1 = scaledSub(scaledSub(i1, la, lb, x1 + xc, sLo), ha, hb, x1 + xc + 32, sHi);
-      i2 = scaledSub(scaledSub(i2, la, lb, x2 + xc, sLo), ha, hb, x2 + xc + 32, sHi);
-      i3 = scaledSub(scaledSub(i3, la, lb, x3 + xc, sLo), ha, hb, x3 + xc + 32, sHi);
+      i1 = scaledSub(scaledSub(i1, la, lb, x1 + xc, gs, sLo), ha, hb, x1 + xh, gs, sHi);
+      i2 = scaledSub(scaledSub(i2, la, lb, x2 + xc, gs, sLo), ha, hb, x2 + xh, gs, sHi);
+      i3 = scaledSub(scaledSub(i3, la, lb, x3 + xc, gs, sLo), ha, hb, x3 + xh, gs, sHi);
     }
   }
   return T == 4 ? reduce4(i0, i1, i2, i3) : hsumLane0(i0);
 }
 
 /**
- * Narrow path: Σ sc·q·x − 32·Σ sc·bsum of a Q6_K super-block (q unsigned 0..63) per token lane, bsums at x + bo.
+ * Narrow path: Σ sc·q·x − 32·Σ sc·bsum of a Q6_K super-block (q unsigned 0..63) per token lane, group g of
+ * the activation quants at x0..x3 + g·gs (as q45SuperNarrow), the sixteen per-group sums at b0..b3.
  * The sixteen i8 scales widen to i16 once; each step of sixteen elements splats its four from lanes 0, 2, 4, 6
- * and then rotates the next step's into place. The top-bit fields are shifted within 16-bit lanes, which is
- * exact because the masked bits never cross into the neighbouring byte.
+ * and then rotates the next step's into place. Fields are shifted within 16-bit lanes and masked (V8 lowers
+ * an 8-bit shift to the same 16-bit shift plus a mask it rebuilds each time).
  */
-@inline function q6SuperNarrow(T: i32, wb: usize, x0: usize, x1: usize, x2: usize, x3: usize, xo: usize, bo: usize): v128 {
+@inline function q6SuperNarrow(T: i32, wb: usize, x0: usize, x1: usize, x2: usize, x3: usize, gs: usize,
+  b0: usize, b1: usize, b2: usize, b3: usize): v128 {
   const m4 = i8x16.splat(15);
   let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
   const scv = v128.load(wb + 192);
@@ -223,35 +227,35 @@ const ROW_CHUNK: i32 = 16;
       const a = v128.load(ql + (<usize>g << 4)), b = v128.load(ql + 32 + (<usize>g << 4)), hv = v128.load(qh + (<usize>g << 4));
       const q0 = v128.or(v128.and(a, m4), i16x8.shl(v128.and(hv, i8x16.splat(3)), 4));
       const q1 = v128.or(v128.and(b, m4), i16x8.shl(v128.and(hv, i8x16.splat(12)), 2));
-      const q2 = v128.or(i8x16.shr_u(a, 4), v128.and(hv, i8x16.splat(48)));
-      const q3 = v128.or(i8x16.shr_u(b, 4), i16x8.shr_u(v128.and(hv, i8x16.splat(-64)), 2));
+      const q2 = v128.or(v128.and(i16x8.shr_u(a, 4), m4), v128.and(hv, i8x16.splat(48)));
+      const q3 = v128.or(v128.and(i16x8.shr_u(b, 4), m4), i16x8.shr_u(v128.and(hv, i8x16.splat(-64)), 2));
       const s0 = i8x16.shuffle(scales, scales, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1);
       const s1 = i8x16.shuffle(scales, scales, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5);
       const s2 = i8x16.shuffle(scales, scales, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9);
       const s3 = i8x16.shuffle(scales, scales, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13);
       scales = i8x16.shuffle(scales, scales, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1); // rotate one lane down
-      const xp = xo + (<usize>h << 7) + (<usize>g << 4); // element 128h + 16g, then +32 per group k
-      i0 = scaled4(i0, q0, q1, q2, q3, x0 + xp, 32, s0, s1, s2, s3);
+      const xp = <usize>(8 * h + g) * gs; // group 8h + g (element 128h + 16g), then +32 elements per k
+      i0 = scaled4(i0, q0, q1, q2, q3, x0 + xp, 2 * gs, s0, s1, s2, s3);
       if (T == 4) {
-        i1 = scaled4(i1, q0, q1, q2, q3, x1 + xp, 32, s0, s1, s2, s3);
-        i2 = scaled4(i2, q0, q1, q2, q3, x2 + xp, 32, s0, s1, s2, s3);
-        i3 = scaled4(i3, q0, q1, q2, q3, x3 + xp, 32, s0, s1, s2, s3);
+        i1 = scaled4(i1, q0, q1, q2, q3, x1 + xp, 2 * gs, s0, s1, s2, s3);
+        i2 = scaled4(i2, q0, q1, q2, q3, x2 + xp, 2 * gs, s0, s1, s2, s3);
+        i3 = scaled4(i3, q0, q1, q2, q3, x3 + xp, 2 * gs, s0, s1, s2, s3);
       }
     }
   }
   // the offset: 32·Σ_g sc_g·bsum_g over the sixteen groups of sixteen (scales and bsums in the same order)
-  if (T == 1) return i32x4.sub(hsumLane0(i0), i32x4.shl(hsumLane0(minSum(scLo, scHi, x0 + bo)), 5));
-  const o = reduce4(minSum(scLo, scHi, x0 + bo), minSum(scLo, scHi, x1 + bo), minSum(scLo, scHi, x2 + bo), minSum(scLo, scHi, x3 + bo));
+  if (T == 1) return i32x4.sub(hsumLane0(i0), i32x4.shl(hsumLane0(minSum(scLo, scHi, b0)), 5));
+  const o = reduce4(minSum(scLo, scHi, b0), minSum(scLo, scHi, b1), minSum(scLo, scHi, b2), minSum(scLo, scHi, b3));
   return i32x4.sub(reduce4(i0, i1, i2, i3), i32x4.shl(o, 5));
 }
 
-/** Σ m_j·(Σ of sub-block j's activation quants) per token lane, from the per-16 sums at x0..x3 + bo. */
-@inline function minSuper(T: i32, sm: v128, x0: usize, x1: usize, x2: usize, x3: usize, bo: usize): v128 {
+/** Σ m_j·(Σ of sub-block j's activation quants) per token lane, from the per-16 sums at b0..b3. */
+@inline function minSuper(T: i32, sm: v128, b0: usize, b1: usize, b2: usize, b3: usize): v128 {
   // each min twice, as i16, matching the per-16 activation sums
   const mins = i16x8.extend_high_i8x16_u(sm);
   const mA = i16x8.shuffle(mins, mins, 0, 0, 1, 1, 2, 2, 3, 3), mB = i16x8.shuffle(mins, mins, 4, 4, 5, 5, 6, 6, 7, 7);
-  if (T == 1) return hsumLane0(minSum(mA, mB, x0 + bo));
-  return reduce4(minSum(mA, mB, x0 + bo), minSum(mA, mB, x1 + bo), minSum(mA, mB, x2 + bo), minSum(mA, mB, x3 + bo));
+  if (T == 1) return hsumLane0(minSum(mA, mB, b0));
+  return reduce4(minSum(mA, mB, b0), minSum(mA, mB, b1), minSum(mA, mB, b2), minSum(mA, mB, b3));
 }
 
 /** The f32 values at four addresses. */
@@ -260,6 +264,22 @@ const ROW_CHUNK: i32 = 16;
   v = f32x4.replace_lane(v, 1, load<f32>(p1));
   v = f32x4.replace_lane(v, 2, load<f32>(p2));
   return f32x4.replace_lane(v, 3, load<f32>(p3));
+}
+
+/** acc + S·d·dx (− M·dmin·dx for Q4_K/Q5_K), one super-block's contribution to each token lane. */
+@inline function addSuper(type: i32, acc: v128, S: v128, M: v128, wb: usize, dxv: v128): v128 {
+  if (type == Q6_K) return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb, 208))), dxv)));
+  const a = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb))), dxv)));
+  return f32x4.sub(a, f32x4.mul(f32x4.convert_i32x4_s(M), f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb, 2))), dxv)));
+}
+
+/** Stores the first n lanes of v at out[(t + j)·rows + r]. */
+@inline function storeLanes(out: usize, v: v128, rows: i32, r: i32, t: i32, n: i32): void {
+  const o = out + ((<usize>t * <usize>rows + <usize>r) << 2), step = <usize>rows << 2;
+  store<f32>(o, f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(o + step, f32x4.extract_lane(v, 1));
+  if (n > 2) store<f32>(o + 2 * step, f32x4.extract_lane(v, 2));
+  if (n > 3) store<f32>(o + 3 * step, f32x4.extract_lane(v, 3));
 }
 
 /**
@@ -274,31 +294,80 @@ const ROW_CHUNK: i32 = 16;
   let acc = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
     const wb = w + <usize>b * blockBytes(type);
-    const xo = <usize>b << (narrow ? 8 : 9), dx = dOff + (<usize>b << 2);
+    const xo = <usize>b << (narrow ? 8 : 9), dx = dOff + (<usize>b << 2), bo = bsOff + (<usize>b << 5);
     const dxv = T == 4 ? f32At4(x0 + dx, x1 + dx, x2 + dx, x3 + dx) : f32x4.splat(load<f32>(x0 + dx));
+    let S = i32x4.splat(0), M = S;
     if (type == Q6_K) {
-      let S = i32x4.splat(0);
-      if (ASC_FEATURE_RELAXED_SIMD) S = narrow ? q6SuperNarrow(T, wb, x0, x1, x2, x3, xo, bsOff + (<usize>b << 5)) : q6Super(T, wb, x0, x1, x2, x3, xo);
+      if (ASC_FEATURE_RELAXED_SIMD) S = narrow ? q6SuperNarrow(T, wb, x0 + xo, x1 + xo, x2 + xo, x3 + xo, 16, x0 + bo, x1 + bo, x2 + bo, x3 + bo) : q6Super(T, wb, x0, x1, x2, x3, xo);
       else S = q6Super(T, wb, x0, x1, x2, x3, xo);
-      acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb, 208))), dxv)));
     } else {
       const sm = scalesAndMins(wb + 4);
-      let S = i32x4.splat(0);
-      if (ASC_FEATURE_RELAXED_SIMD) S = narrow ? q45SuperNarrow(type, T, wb, sm, x0, x1, x2, x3, xo) : q45Super(type, T, wb, sm, x0, x1, x2, x3, xo);
+      if (ASC_FEATURE_RELAXED_SIMD) S = narrow ? q45SuperNarrow(type, T, wb, sm, x0 + xo, x1 + xo, x2 + xo, x3 + xo, 16) : q45Super(type, T, wb, sm, x0, x1, x2, x3, xo);
       else S = q45Super(type, T, wb, sm, x0, x1, x2, x3, xo);
-      const M = minSuper(T, sm, x0, x1, x2, x3, bsOff + (<usize>b << 5));
-      acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb))), dxv)));
-      acc = f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(M), f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb, 2))), dxv)));
+      M = minSuper(T, sm, x0 + bo, x1 + bo, x2 + bo, x3 + bo);
     }
+    acc = addSuper(type, acc, S, M, wb, dxv);
   }
-  const o = out + ((<usize>t * <usize>rows + <usize>r) << 2), step = <usize>rows << 2;
-  store<f32>(o, f32x4.extract_lane(acc, 0));
-  if (n > 1) store<f32>(o + step, f32x4.extract_lane(acc, 1));
-  if (n > 2) store<f32>(o + 2 * step, f32x4.extract_lane(acc, 2));
-  if (n > 3) store<f32>(o + 3 * step, f32x4.extract_lane(acc, 3));
+  storeLanes(out, acc, rows, r, t, n);
 }
 
-@inline function rowsOf(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32): void {
+/** Tile layout per super-block: 16 groups × 4 tokens × 16 quants, then the 4 d (f32), then 4 × 16 bsums (i16). */
+const KTILE_GROUP: usize = 64, KTILE_D: usize = 16 * KTILE_GROUP, KTILE_BSUMS: usize = KTILE_D + 16, KTILE_BYTES: usize = KTILE_BSUMS + 128;
+
+/**
+ * Prefill with narrow activations: outputs for weight row w and the four tokens of one tile (kquantTiles).
+ * The same operations as kRow with T = 4, the activation fields read from the tile at fixed offsets.
+ */
+@inline function kRowTile(type: i32, out: usize, w: usize, tile: usize, cols: i32, rows: i32, r: i32, t: i32, n: i32): void {
+  const nb = cols >> 8;
+  let acc = f32x4.splat(0);
+  let wb = w, p = tile;
+  for (let b = 0; b < nb; b++, wb += blockBytes(type), p += KTILE_BYTES) {
+    const dxv = v128.load(p + KTILE_D), bs = p + KTILE_BSUMS;
+    let S = i32x4.splat(0), M = S;
+    if (type == Q6_K) {
+      S = q6SuperNarrow(4, wb, p, p + 16, p + 32, p + 48, KTILE_GROUP, bs, bs + 32, bs + 64, bs + 96);
+    } else {
+      const sm = scalesAndMins(wb + 4);
+      S = q45SuperNarrow(type, 4, wb, sm, p, p + 16, p + 32, p + 48, KTILE_GROUP);
+      M = minSuper(4, sm, bs, bs + 32, bs + 64, bs + 96);
+    }
+    acc = addSuper(type, acc, S, M, wb, dxv);
+  }
+  storeLanes(out, acc, rows, r, t, n);
+}
+
+/** Bytes kquantTiles writes for nTokens narrow q8_k rows of `cols`. */
+export function kquantTileBytes(cols: i32, nTokens: i32): i32 {
+  return ((nTokens + 3) >> 2) * (cols >> 8) * <i32>KTILE_BYTES;
+}
+
+/**
+ * Prefill tiles of narrow q8_k rows x (quantizeQ8K with narrow = 1): per tile of four tokens (a last partial
+ * tile repeats its last token) and per super-block, each group of sixteen quants of the four tokens back to
+ * back, then their d and per-16 sums, so the tile kernel reads every token's field at a constant offset from
+ * one pointer (with four row pointers, V8 recomputes and spills them every super-block).
+ */
+export function kquantTiles(x: usize, tiles: usize, cols: i32, nTokens: i32): void {
+  const nb = cols >> 8;
+  const xRow = <usize>q8kRowBytes(cols, true);
+  const dOff = <usize>cols, bsOff = dOff + (<usize>nb << 2);
+  for (let t = 0; t < (nTokens + 3) >> 2; t++) {
+    for (let j = 0; j < 4; j++) {
+      const row = x + <usize>min(4 * t + j, nTokens - 1) * xRow;
+      for (let b = 0; b < nb; b++) {
+        const p = tiles + (<usize>t * <usize>nb + <usize>b) * KTILE_BYTES;
+        for (let g = 0; g < 16; g++) v128.store(p + <usize>g * KTILE_GROUP + (<usize>j << 4), v128.load(row + (<usize>b << 8) + (<usize>g << 4)));
+        store<f32>(p + KTILE_D + (<usize>j << 2), load<f32>(row + dOff + (<usize>b << 2)));
+        const bs = row + bsOff + (<usize>b << 5), q = p + KTILE_BSUMS + (<usize>j << 5);
+        v128.store(q, v128.load(bs));
+        v128.store(q, v128.load(bs, 16), 16);
+      }
+    }
+  }
+}
+
+@inline function rowsOf(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize): void {
   const narrow = narrowActivations(type) != 0; // the layout the quantizer wrote for this type
   const xRow = <usize>q8kRowBytes(cols, narrow);
   const rowBytes = <usize>(cols >> 8) * blockBytes(type);
@@ -306,18 +375,25 @@ const ROW_CHUNK: i32 = 16;
     for (let r = rowStart; r < rowEnd; r++) kRow(type, 1, out, w + <usize>r * rowBytes, x, xRow, cols, rows, r, 0, 1, narrow);
     return;
   }
+  const tileStride = <usize>(cols >> 8) * KTILE_BYTES;
   for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
     const r1 = min(r0 + ROW_CHUNK, rowEnd);
     for (let t = 0; t < nTokens; t += 4) { // a last tile of fewer tokens repeats its last token in the spare lanes
       const n = min(4, nTokens - t);
-      for (let r = r0; r < r1; r++) kRow(type, 4, out, w + <usize>r * rowBytes, x + <usize>t * xRow, xRow, cols, rows, r, t, n, narrow);
+      for (let r = r0; r < r1; r++) {
+        if (ASC_FEATURE_RELAXED_SIMD && narrow) kRowTile(type, out, w + <usize>r * rowBytes, tiles + <usize>(t >> 2) * tileStride, cols, rows, r, t, n);
+        else kRow(type, 4, out, w + <usize>r * rowBytes, x + <usize>t * xRow, xRow, cols, rows, r, t, n, narrow);
+      }
     }
   }
 }
 
-/** out (nTokens, rows) = x · wᵀ for weight rows rowStart..rowEnd of a Q4_K, Q5_K or Q6_K matrix; x is q8_k rows. */
-export function matmulKQuant(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32): void {
-  if (type == Q4_K) rowsOf(Q4_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd);
-  else if (type == Q6_K) rowsOf(Q6_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd);
-  else rowsOf(Q5_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd);
+/**
+ * out (nTokens, rows) = x · wᵀ for weight rows rowStart..rowEnd of a Q4_K, Q5_K or Q6_K matrix; x is q8_k rows,
+ * and with several tokens and narrow rows, tiles is their kquantTiles (else unused).
+ */
+export function matmulKQuant(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize): void {
+  if (type == Q4_K) rowsOf(Q4_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd, tiles);
+  else if (type == Q6_K) rowsOf(Q6_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd, tiles);
+  else rowsOf(Q5_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd, tiles);
 }

@@ -37,7 +37,7 @@ const ROW_CHUNK: i32 = 16;
 /** Q5_0/Q5_1: elements 16·half .. 16·half + 15 of the block at wb as sixteen i8 quants (offset removed). */
 @inline function q5Half(type: i32, wb: usize, half: i32): v128 {
   const q = v128.load(wb + (type == Q5_0 ? 6 : 8));
-  const nib = half == 0 ? v128.and(q, i8x16.splat(15)) : i8x16.shr_u(q, 4);
+  const nib = v128.and(half == 0 ? q : i16x8.shr_u(q, 4), i8x16.splat(15));
   const v = v128.or(nib, highBits(load<u32>(wb + (type == Q5_0 ? 2 : 4)), half == 1));
   return type == Q5_0 ? i8x16.sub(v, i8x16.splat(16)) : v;
 }

@@ -32,7 +32,7 @@ export interface MatmulCall {
    */
   readonly rowScratch: number;
   readonly rowScratchBytes: number;
-  /** Legacy types with several tokens: the activation rows' prefill tiles (legacyTileMeta); else 0. */
+  /** Several tokens: the activation rows' prefill tiles (legacyTileMeta; kquantTiles for narrow q8_k rows); else 0. */
   readonly meta: number;
 }
 
@@ -74,6 +74,10 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       const narrow = EXACT_TYPES.includes(dtype) ? 0 : ex.narrowActivations(DTYPES[dtype].ggmlId);
       x = scratch.get("x-q8k", nTokens * ex.q8kRowBytes(cols, narrow));
       ex.quantizeQ8K(xPtr, x, cols, nTokens, narrow);
+      if (nTokens > 1 && narrow !== 0) { // prefill tiles: each super-block's fields of four tokens side by side
+        meta = scratch.get("x-meta", ex.kquantTileBytes(cols, nTokens));
+        ex.kquantTiles(x, meta, cols, nTokens);
+      }
       if (EXACT_TYPES.includes(dtype)) { // these take f32(d·q) rows, and one dequantized weight row of scratch
         const q = x;
         x = scratch.get("x-rounded", nTokens * cols * 4);
@@ -100,7 +104,7 @@ export function runMatmulRows(ex: WasmExports, c: MatmulCall, rowStart: number, 
       ex.matmulKQuantExact(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.rowScratch);
       return;
     case "Q4_K": case "Q5_K": case "Q6_K":
-      ex.matmulKQuant(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd);
+      ex.matmulKQuant(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta);
       return;
     case "Q8_1": case "Q8_K":
       throw new Error(`unreachable: ${c.dtype} weights are rejected by prepareWeight`);

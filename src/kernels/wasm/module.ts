@@ -33,6 +33,8 @@ export interface WasmExports {
   readonly legacyTileMeta: Fn;
   readonly legacyTileBytes: Fn;
   readonly matmulKQuant: Fn;
+  readonly kquantTiles: Fn;
+  readonly kquantTileBytes: Fn;
   readonly matmulKQuantExact: Fn;
   readonly q8kToF32: Fn;
   readonly rmsNorm: Fn;
@@ -53,7 +55,7 @@ export interface WasmExports {
 }
 
 const EXPORT_NAMES: ReadonlyArray<keyof WasmExports> = ["heapBase", "quantizeQ8", "quantizeQ8K", "roundRowsF16",
-  "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulFloatScratchBytes", "matmulLegacy", "legacyTileMeta", "legacyTileBytes", "matmulKQuant", "matmulKQuantExact", "q8kToF32",
+  "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulFloatScratchBytes", "matmulLegacy", "legacyTileMeta", "legacyTileBytes", "matmulKQuant", "kquantTiles", "kquantTileBytes", "matmulKQuantExact", "q8kToF32",
   "rmsNorm", "rope", "swiglu", "addInPlace", "softmax", "storeF16", "attention", "attentionScratchFloats", "transposeF32",
   "gelu", "geluBackward", "swigluBackward", "layerNorm", "addBias", "geluRounded"];
 
