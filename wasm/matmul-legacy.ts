@@ -97,25 +97,23 @@ const ROW_CHUNK: i32 = 16;
 }
 
 /**
- * Prefill: weight row w against tokens t..t+3 (lanes; activation rows x0..x3, a repeated pointer where fewer
- * than four remain). Each unpacked weight block serves the four tokens. The tile's activation scales come
- * from its metadata record per block at m (legacyTileMeta), the row's weight scales as f32 from dw
- * (convertRowScales). Returns the four outputs.
+ * Prefill: weight row w against the four tokens of one activation tile (lanes; legacyTileMeta: per block,
+ * the four tokens' i16 quants back to back, then their d_x and s_x), the row's weight scales as f32 from dw
+ * (convertRowScales). Each unpacked weight block serves the four tokens. Returns the four outputs.
  */
-@inline function tokens4(type: i32, w: usize, x0: usize, x1: usize, x2: usize, x3: usize, cols: i32, m: usize, dw: usize): v128 {
+@inline function tokens4(type: i32, w: usize, tile: usize, cols: i32, dw: usize): v128 {
   const bb = blockBytes(type);
   const withMin = type == Q4_1 || type == Q5_1;
   const nb = cols >> 5;
   const mw = dw + (<usize>nb << 2);
   let acc = f32x4.splat(0);
-  for (let b = 0; b < nb; b++) {
-    const wb = w + <usize>b * bb;
+  let wb = w, p = tile;
+  for (let b = 0; b < nb; b++, wb += bb, p += WIDE_TILE_BYTES) {
     const h0 = isQ5(type) ? q5Half(type, wb, 0) : i32x4.splat(0), h1 = isQ5(type) ? q5Half(type, wb, 1) : h0;
     const w0 = unpack(type, wb, 0, h0, h1), w1 = unpack(type, wb, 1, h0, h1), w2 = unpack(type, wb, 2, h0, h1), w3 = unpack(type, wb, 3, h0, h1);
-    const qo = <usize>b << 6, mb = m + <usize>b * META_BYTES;
-    const S = reduce4(dot32(w0, w1, w2, w3, x0 + qo), dot32(w0, w1, w2, w3, x1 + qo), dot32(w0, w1, w2, w3, x2 + qo), dot32(w0, w1, w2, w3, x3 + qo));
-    const d = f32x4.mul(v128.load32_splat(dw + (<usize>b << 2)), v128.load(mb));
-    acc = addBlock(acc, S, d, withMin, withMin ? v128.load32_splat(mw + (<usize>b << 2)) : d, withMin ? v128.load(mb, 16) : d);
+    const S = reduce4(dot32(w0, w1, w2, w3, p), dot32(w0, w1, w2, w3, p + 64), dot32(w0, w1, w2, w3, p + 128), dot32(w0, w1, w2, w3, p + 192));
+    const d = f32x4.mul(v128.load32_splat(dw + (<usize>b << 2)), v128.load(p, 256));
+    acc = addBlock(acc, S, d, withMin, withMin ? v128.load32_splat(mw + (<usize>b << 2)) : d, withMin ? v128.load(p, 256 + 16) : d);
   }
   return acc;
 }
@@ -167,11 +165,11 @@ const ROW_CHUNK: i32 = 16;
 }
 
 /**
- * Narrow prefill: as tokens4, for narrow activation rows copied into a tile (legacyTileMeta): per block, the
+ * Narrow prefill: as tokens4, for a tile of narrow activation rows (legacyTileMeta): per block, the
  * four tokens' 32 quants back to back, then their d_x, s_x and offset sums. One pointer walks the tile with
  * constant offsets, so the loop keeps its addresses in registers instead of recomputing four row pointers.
  */
-@inline function tokens4Tile(type: i32, w: usize, tile: usize, cols: i32, dw: usize): v128 {
+@inline function tokens4Narrow(type: i32, w: usize, tile: usize, cols: i32, dw: usize): v128 {
   const bb = blockBytes(type);
   const withMin = type == Q4_1 || type == Q5_1;
   const nb = cols >> 5;
@@ -190,12 +188,11 @@ const ROW_CHUNK: i32 = 16;
 
 /**
  * Prefill tiles of the activation rows x (q8RowBytes layout of `type`), per tile of four tokens (a last
- * partial tile repeats its last token) and per block, so the tile kernels load each field of four tokens as
- * one vector instead of gathering four lanes per block per weight row:
- * - i16 rows (Q8_0, and every type in the baseline build): a META_BYTES record of d_x of the four tokens (f32)
- *   and s_x (f32, q8_1 rows); the quants stay in the rows.
- * - narrow rows: a NARROW_TILE_BYTES record of the four tokens' 32 i8 quants, d_x, s_x, then offset·Σq (i32)
- *   for Q4_0/Q5_0.
+ * partial tile repeats its last token) and per block, one record: the four tokens' 32 quants (i16 rows:
+ * Q8_0, and every type in the baseline build; i8 for narrow rows) back to back, then d_x of the four tokens
+ * (f32), s_x (f32, q8_1 rows) and, for narrow Q4_0/Q5_0, offset·Σq (i32). The tile kernels then read every
+ * field of the four tokens at a constant offset from one pointer: with four row pointers and gathered
+ * lanes, V8 recomputed the pointers and spilled registers every block.
  * meta holds legacyTileBytes(type, cols, nTokens) bytes.
  */
 export function legacyTileMeta(type: i32, x: usize, meta: usize, cols: i32, nTokens: i32): void {
@@ -204,7 +201,7 @@ export function legacyTileMeta(type: i32, x: usize, meta: usize, cols: i32, nTok
   const sh = narrow ? offsetShift(type) : 0;
   const nb = cols >> 5;
   const xRow = <usize>q8RowBytes(cols, withMin, narrow);
-  const rec = narrow ? NARROW_TILE_BYTES : META_BYTES, fields: usize = narrow ? 128 : 0;
+  const rec = narrow ? NARROW_TILE_BYTES : WIDE_TILE_BYTES, qBytes: usize = narrow ? 32 : 64;
   const dOff = narrow ? <usize>cols : <usize>cols << 1, sOff = dOff + (<usize>nb << 2), sqOff = sOff + (withMin ? <usize>nb << 2 : 0);
   const tiles = (nTokens + 3) >> 2;
   for (let t = 0; t < tiles; t++) {
@@ -212,11 +209,8 @@ export function legacyTileMeta(type: i32, x: usize, meta: usize, cols: i32, nTok
       const row = x + <usize>min(4 * t + j, nTokens - 1) * xRow;
       for (let b = 0; b < nb; b++) {
         const r = meta + (<usize>t * <usize>nb + <usize>b) * rec, bo = <usize>b << 2;
-        if (narrow) {
-          v128.store(r + (<usize>j << 5), v128.load(row + (<usize>b << 5)));
-          v128.store(r + (<usize>j << 5), v128.load(row + (<usize>b << 5), 16), 16);
-        }
-        const f = r + fields + (<usize>j << 2);
+        for (let o: usize = 0; o < qBytes; o += 16) v128.store(r + <usize>j * qBytes + o, v128.load(row + <usize>b * qBytes + o));
+        const f = r + 4 * qBytes + (<usize>j << 2);
         store<f32>(f, load<f32>(row + dOff + bo));
         if (withMin) store<f32>(f, load<f32>(row + sOff + bo), 16);
         if (sh != 0) store<i32>(f, load<i32>(row + sqOff + bo) << sh, 32);
@@ -227,13 +221,13 @@ export function legacyTileMeta(type: i32, x: usize, meta: usize, cols: i32, nTok
 
 /** Bytes legacyTileMeta writes for nTokens activation rows of `cols` for weights of `type`. */
 export function legacyTileBytes(type: i32, cols: i32, nTokens: i32): i32 {
-  return ((nTokens + 3) >> 2) * (cols >> 5) * <i32>(isNarrow(type) ? NARROW_TILE_BYTES : META_BYTES);
+  return ((nTokens + 3) >> 2) * (cols >> 5) * <i32>(isNarrow(type) ? NARROW_TILE_BYTES : WIDE_TILE_BYTES);
 }
 
-/** Bytes of one block's tile record for i16 rows: four d_x, four s_x, (unused) four offset sums. */
+/** Bytes of a tile record's fields after the quants: four d_x, four s_x, four offset sums. */
 const META_BYTES: usize = 48;
-/** Bytes of one block's tile record for narrow rows: four tokens' 32 quants, then the META_BYTES fields. */
-const NARROW_TILE_BYTES: usize = 128 + META_BYTES;
+/** Bytes of one block's tile record: four tokens' 32 quants (i8 narrow, i16 wide), then the META_BYTES fields. */
+const NARROW_TILE_BYTES: usize = 4 * 32 + META_BYTES, WIDE_TILE_BYTES: usize = 4 * 64 + META_BYTES;
 
 /** The f16 scales d (and, for Q4_1/Q5_1, m) of every block of `n` rows from w, as f32 at out: d[n][nb], then m. */
 @inline function convertRowScales(type: i32, w: usize, n: i32, rowBytes: usize, nb: i32, out: usize): void {
@@ -315,7 +309,6 @@ const NARROW_TILE_BYTES: usize = 128 + META_BYTES;
   meta: usize, scratch: usize): void {
   const nb = cols >> 5;
   const narrow = isNarrow(type);
-  const xRow = <usize>q8RowBytes(cols, type == Q4_1 || type == Q5_1, narrow);
   const rowBytes = <usize>nb * blockBytes(type);
   const oRow = <usize>rows << 2;
   if (nTokens == 1) {
@@ -333,14 +326,12 @@ const NARROW_TILE_BYTES: usize = 128 + META_BYTES;
     convertRowScales(type, w + <usize>r0 * rowBytes, r1 - r0, rowBytes, nb, scratch);
     for (let t = 0; t < nTokens; t += 4) {
       const n = min(4, nTokens - t);
-      const x0 = x + <usize>t * xRow;
-      const x1 = x0 + (n > 1 ? xRow : 0), x2 = x0 + <usize>min(2, n - 1) * xRow, x3 = x0 + <usize>min(3, n - 1) * xRow;
-      const m = meta + <usize>(t >> 2) * <usize>nb * META_BYTES;
+      const tile = meta + <usize>(t >> 2) * <usize>nb * (narrow ? NARROW_TILE_BYTES : WIDE_TILE_BYTES);
       for (let r = r0; r < r1; r++) {
         const wr = w + <usize>r * rowBytes, dw = scratch + (<usize>(r - r0) * <usize>nb << 3);
         let v = f32x4.splat(0);
-        if (ASC_FEATURE_RELAXED_SIMD) v = narrow ? tokens4Tile(type, wr, meta + <usize>(t >> 2) * <usize>nb * NARROW_TILE_BYTES, cols, dw) : tokens4(type, wr, x0, x1, x2, x3, cols, m, dw);
-        else v = tokens4(type, wr, x0, x1, x2, x3, cols, m, dw);
+        if (ASC_FEATURE_RELAXED_SIMD) v = narrow ? tokens4Narrow(type, wr, tile, cols, dw) : tokens4(type, wr, tile, cols, dw);
+        else v = tokens4(type, wr, tile, cols, dw);
         const o = out + ((<usize>t * <usize>rows + <usize>r) << 2);
         store<f32>(o, f32x4.extract_lane(v, 0));
         if (n > 1) store<f32>(o + oRow, f32x4.extract_lane(v, 1));
