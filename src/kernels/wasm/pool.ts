@@ -115,7 +115,7 @@ export async function createThreadPool(host: WorkerHost, module: WebAssembly.Mod
     run(op, total, granule, setArgs) {
       if (disposed) throw new PeelError("INVALID_ARGUMENT", "kernels(wasm): the thread pool was disposed");
       setArgs(ctrl.args);
-      const chunk = chunkSize(total, granule);
+      const chunk = chunkSize(total, granule, threads);
       ints[CTRL.op] = op;
       ints[CTRL.total] = total;
       ints[CTRL.chunk] = chunk;
