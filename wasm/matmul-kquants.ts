@@ -10,8 +10,10 @@
  * prefill and decode give identical values.
  * Relaxed-SIMD build: the quants stay unsigned bytes (Q4_K 0..15, Q5_K 0..31, Q6_K 0..63) and meet narrow
  * (i8) activation rows in the 8-bit dot (i16x8.relaxed_dot_i8x16_i7x16_s, sixteen elements to eight i16 pair
- * sums), then one i32x4.dot_i16x8_s with the sub-block's scale per sixteen elements; Q6_K's offset of 32
- * comes off as 32·Σ sc·bsum. The same exact integers as the baseline path.
+ * sums), then one i32x4.dot_i16x8_s with the sub-block's scale: per sixteen elements for Q6_K, per 32 for
+ * Q4_K/Q5_K (the two halves of a sub-block add in i16 first). Q6_K's offset of 32 comes off as
+ * 32·Σ sc·bsum. The same exact integers as the baseline path. Prefill reads the activations from tiles
+ * (kquantTiles) in which the four tokens' quants of each group of sixteen sit side by side.
  * Q2_K and Q3_K go through matmul-kquants-exact.ts. Block layouts: shared/docs/gguf-and-quants.md §5.4 and
  * src/formats/gguf/dequant/k-quants.ts. Entry points cover weight rows rowStart..rowEnd.
  */

@@ -1,11 +1,11 @@
 /**
  * What the main thread and the pool's workers agree on: the layout of the control block (a small
  * SharedArrayBuffer beside the wasm memory), the job codes, how a job's range is cut into chunks, and the
- * one function that runs chunks. A job's items (rows, heads, tokens) are cut into chunks whose bounds depend
- * only on the job (never on the thread count); threads take chunks from a shared counter until none are
- * left, so a thread that the OS did not schedule does not hold the others up. Every thread runs chunks with
- * `runChunks`, so a row (or head) is computed by the same code whichever thread gets it: results are
- * bitwise the same for any number of threads.
+ * one function that runs chunks. A job's items (rows, heads, tokens) are cut into a few chunks per thread,
+ * on multiples of the job's granule (16 rows for a matmul, whose kernels tile rows within those bounds);
+ * threads take chunks from a shared counter until none are left, so a thread that the OS did not schedule
+ * does not hold the others up. Every thread runs chunks with `runChunks`, so a row (or head) is computed by
+ * the same code whichever thread gets it: results are bitwise the same for any number of threads.
  * It does not start workers (pool.ts, worker.ts) or choose which jobs are worth splitting (index.ts).
  */
 
@@ -55,7 +55,8 @@ export function controlBlock(buffer: SharedArrayBuffer): ControlBlock {
  * noisy machine) hand work to the others; each chunk costs about a microsecond (atomics on the shared control
  * block, the call into the kernel, and a new weight stream for the prefetcher), which in a decode step of
  * ~225 jobs added up: 16 chunks a job on 2 threads decoded 1.1B Q4_K at 25.7-27.5 tok/s, 6 chunks at
- * 29.2-29.7 (3 was worse: one thread took two of the three).
+ * 29.2-29.7 (3 was worse: one thread took two of the three). Two halves, and a plan of one big chunk per
+ * thread followed by small ones, measured the same as 6 within this machine's noise.
  */
 const CHUNKS_PER_THREAD = 3;
 
