@@ -124,6 +124,15 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
     pool.run(OP.matmul, c.rows, ROW_GRANULE, (a) => matmulArgs(a, c, rowScratch, stride));
   }
 
+  /** prepareMatmul's per-token work (quantizing prefill activations, laying out tiles) split across the pool. */
+  function pooledActivations(job: number, total: number, args: ArrayLike<number>): void {
+    if (pool === undefined) throw new Error("unreachable: pooled activations without a pool");
+    pool.run(OP.activation, total, 1, (a) => {
+      a[0] = job;
+      for (let i = 0; i < args.length; i++) a[i + 1] = args[i] as number;
+    });
+  }
+
   /** Offset of `a` (n floats) in wasm memory, staging a copy in `slot` if it lives elsewhere. */
   function input(a: Float32Array, n: number, slot: string): number {
     need(a, n, slot);
@@ -217,7 +226,8 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const wp = weightPtr(w);
       const xp = input(x, nTokens * w.cols, "in-x");
       output(out, nTokens * w.rows, "out", false, (op) => {
-        runMatmul(prepareMatmul(ex, scratch, w.dtype, op, wp, xp, w.rows, w.cols, nTokens));
+        const split = pool !== undefined && nTokens > 1 && nTokens * w.cols >= MIN_PARALLEL_NORM ? pooledActivations : undefined;
+        runMatmul(prepareMatmul(ex, scratch, w.dtype, op, wp, xp, w.rows, w.cols, nTokens, split));
       });
     },
     matmulF32(out, w, x, rows, cols, nTokens, layout) {
@@ -312,7 +322,10 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
     swiglu(out, gate, up, n) {
       const gp = input(gate, n, "in-x");
       const upp = input(up, n, "in-w");
-      output(out, n, "out", false, (op) => ex.swiglu(op, gp, upp, n));
+      output(out, n, "out", false, (op) => {
+        if (pool === undefined || n < MIN_PARALLEL_NORM) ex.swiglu(op, gp, upp, n);
+        else pool.run(OP.swiglu, n, 4, (a) => { a[0] = op; a[1] = gp; a[2] = upp; });
+      });
     },
     geluRounded(out, x, n) {
       const xp = input(x, n, "in-x");

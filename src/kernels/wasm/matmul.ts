@@ -36,14 +36,55 @@ export interface MatmulCall {
   readonly meta: number;
 }
 
+/** Per-token activation work before a product, splittable by tokens (quantizers) or tiles of four tokens. */
+export const ACTIVATION_JOB = { quantizeQ8: 0, quantizeQ8K: 1, legacyTiles: 2, kquantTiles: 3 } as const;
+
+/**
+ * Runs activation job `job` (ACTIVATION_JOB) with arguments `args` over items 0..total-1 (tokens or tiles),
+ * all at once or split across threads: prepareMatmul's callers pass the thread pool's version.
+ */
+export type ActivationSplit = (job: number, total: number, args: ArrayLike<number>) => void;
+
+/**
+ * Items start..end of activation job `job` (arguments as prepareMatmul passes them): each item's rows are
+ * independent, so a split gives the bytes a single call would.
+ */
+export function runActivationRange(ex: WasmExports, job: number, a: ArrayLike<number>, start: number, end: number): void {
+  const n = (i: number) => a[i] as number;
+  switch (job) {
+    case ACTIVATION_JOB.quantizeQ8: // x, out, cols, withSum, narrow, rowBytes
+      ex.quantizeQ8(n(0) + start * n(2) * 4, n(1) + start * n(5), n(2), end - start, n(3), n(4));
+      return;
+    case ACTIVATION_JOB.quantizeQ8K: // x, out, cols, narrow, rowBytes
+      ex.quantizeQ8K(n(0) + start * n(2) * 4, n(1) + start * n(4), n(2), end - start, n(3));
+      return;
+    case ACTIVATION_JOB.legacyTiles: // type, x, tiles, cols, nTokens, rowBytes, tileBytes (items: tiles)
+      ex.legacyTileMeta(n(0), n(1) + 4 * start * n(5), n(2) + start * n(6), n(3), Math.min(n(4), 4 * end) - 4 * start);
+      return;
+    case ACTIVATION_JOB.kquantTiles: // x, tiles, cols, nTokens, rowBytes, tileBytes (items: tiles)
+      ex.kquantTiles(n(0) + 4 * start * n(4), n(1) + start * n(5), n(2), Math.min(n(3), 4 * end) - 4 * start);
+      return;
+    default:
+      throw new Error(`unreachable: activation job ${job}`);
+  }
+}
+
+/** ActivationSplit that runs every item on the calling thread. */
+export function serialActivations(ex: WasmExports): ActivationSplit {
+  return (job, total, args) => runActivationRange(ex, job, args, 0, total);
+}
+
 /** Types multiplied by the reference's arithmetic (wasm/matmul-kquants-exact.ts explains why). */
 const EXACT_TYPES: readonly DType[] = ["Q2_K", "Q3_K"];
 /** ggml's 32-element block types (wasm/matmul-legacy.ts). */
 const LEGACY_TYPES: readonly DType[] = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"];
 
-/** Rounds or quantizes x (nTokens, cols) at xPtr as llama.cpp would for `dtype` weights, into scratch. */
+/**
+ * Rounds or quantizes x (nTokens, cols) at xPtr as llama.cpp would for `dtype` weights, into scratch, and
+ * lays out prefill tiles; `split` runs the per-token parts (default: on this thread).
+ */
 export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DType, out: number, w: number, xPtr: number,
-  rows: number, cols: number, nTokens: number): MatmulCall {
+  rows: number, cols: number, nTokens: number, split: ActivationSplit = serialActivations(ex)): MatmulCall {
   const mode = activationRoundingFor(dtype);
   let x = xPtr;
   let rowScratch = 0, rowScratchBytes = 0, meta = 0;
@@ -60,11 +101,13 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
     case "q8_0": case "q8_1": {
       const withSum = mode === "q8_1" ? 1 : 0;
       const narrow = ex.narrowActivations(DTYPES[dtype].ggmlId); // the layout this build's kernel for dtype reads
-      x = scratch.get("x-q8", nTokens * ex.q8RowBytes(cols, withSum, narrow));
-      ex.quantizeQ8(xPtr, x, cols, nTokens, withSum, narrow);
+      const rowBytes = ex.q8RowBytes(cols, withSum, narrow);
+      x = scratch.get("x-q8", nTokens * rowBytes);
+      split(ACTIVATION_JOB.quantizeQ8, nTokens, [xPtr, x, cols, withSum, narrow, rowBytes]);
       if (nTokens > 1 && LEGACY_TYPES.includes(dtype)) {
-        meta = scratch.get("x-meta", ex.legacyTileBytes(DTYPES[dtype].ggmlId, cols, nTokens));
-        ex.legacyTileMeta(DTYPES[dtype].ggmlId, x, meta, cols, nTokens);
+        const type = DTYPES[dtype].ggmlId, tiles = Math.ceil(nTokens / 4);
+        meta = scratch.get("x-meta", ex.legacyTileBytes(type, cols, nTokens));
+        split(ACTIVATION_JOB.legacyTiles, tiles, [type, x, meta, cols, nTokens, rowBytes, ex.legacyTileBytes(type, cols, 4)]);
         rowScratchBytes = cols * 4;
         rowScratch = scratch.get("w-row", rowScratchBytes);
       }
@@ -72,11 +115,12 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
     }
     case "q8_k": {
       const narrow = EXACT_TYPES.includes(dtype) ? 0 : ex.narrowActivations(DTYPES[dtype].ggmlId);
-      x = scratch.get("x-q8k", nTokens * ex.q8kRowBytes(cols, narrow));
-      ex.quantizeQ8K(xPtr, x, cols, nTokens, narrow);
+      const rowBytes = ex.q8kRowBytes(cols, narrow);
+      x = scratch.get("x-q8k", nTokens * rowBytes);
+      split(ACTIVATION_JOB.quantizeQ8K, nTokens, [xPtr, x, cols, narrow, rowBytes]);
       if (nTokens > 1 && narrow !== 0) { // prefill tiles: each super-block's fields of four tokens side by side
         meta = scratch.get("x-meta", ex.kquantTileBytes(cols, nTokens));
-        ex.kquantTiles(x, meta, cols, nTokens);
+        split(ACTIVATION_JOB.kquantTiles, Math.ceil(nTokens / 4), [x, meta, cols, nTokens, rowBytes, ex.kquantTileBytes(cols, 4)]);
       }
       if (EXACT_TYPES.includes(dtype)) { // these take f32(d·q) rows, and one dequantized weight row of scratch
         const q = x;

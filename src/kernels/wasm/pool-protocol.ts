@@ -10,7 +10,7 @@
  */
 
 import type { DType } from "../../tensor/dtype.js";
-import { runMatmulRows, WASM_WEIGHT_TYPES, type MatmulCall } from "./matmul.js";
+import { runActivationRange, runMatmulRows, WASM_WEIGHT_TYPES, type MatmulCall } from "./matmul.js";
 import type { WasmExports } from "./module.js";
 
 /** Int32 slots of the control block. */
@@ -38,7 +38,7 @@ const CTRL_INTS = 16;
 export const MAX_ARGS = 16;
 export const CONTROL_BYTES = CTRL_INTS * 4 + MAX_ARGS * 8;
 
-export const OP = { quit: 0, matmul: 1, attention: 2, rmsNorm: 3, layerNorm: 4 } as const;
+export const OP = { quit: 0, matmul: 1, attention: 2, rmsNorm: 3, layerNorm: 4, activation: 5, swiglu: 6 } as const;
 export type OpCode = (typeof OP)[keyof typeof OP];
 
 export interface ControlBlock {
@@ -113,6 +113,12 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
       return;
     case OP.layerNorm: // out, x, weight, bias, eps, dim
       ex.layerNorm(n(0), n(1), n(2), n(3), n(4), n(5), start, end);
+      return;
+    case OP.activation: // job (ACTIVATION_JOB), then its arguments
+      runActivationRange(ex, n(0), a.subarray(1), start, end);
+      return;
+    case OP.swiglu: // out, gate, up (elements start..end: multiples of 4 but the last, as one call would vectorize)
+      ex.swiglu(n(0) + start * 4, n(1) + start * 4, n(2) + start * 4, end - start);
       return;
     default:
       throw new Error(`thread pool: unknown job code ${ints[CTRL.op]}`);
