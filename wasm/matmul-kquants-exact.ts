@@ -6,7 +6,9 @@
  * the network (see the parity test's notes) far more often than with other types, and the fast integer path
  * (matmul-kquants.ts, which stays correct to 1e-8 of Σ|w·x|) loses parity with llama.cpp on some fixtures.
  * These are the "at least correct" types: slower than the integer path, most of all in decode (where each
- * dequantized weight row serves a single dot product).
+ * dequantized weight row serves a single dot product). The dequantizers unpack sixteen quants per step with
+ * the scalar code's f32 operations per element (bitwise the same rows); the f64 dot bounds prefill (about
+ * 8 GFLOP/s a thread) and, with the dequantization, decode (about 4).
  */
 
 import { f16ToF32 } from "./simd";
@@ -25,6 +27,19 @@ export function q8kToF32(xq: usize, out: usize, n: i32, nTokens: i32): void {
   }
 }
 
+/**
+ * Sixteen i8 quants q → f32 dl·q − ml at p, the same two f32 operations per element as the scalar
+ * dequantizer (formats/gguf/dequant): a multiply, then a subtraction (ml = 0 for Q3_K, where x − 0 = x).
+ */
+@inline function store16(p: usize, q: v128, dl: f32, ml: f32): void {
+  const d = f32x4.splat(dl), m = f32x4.splat(ml);
+  const lo = i16x8.extend_low_i8x16_s(q), hi = i16x8.extend_high_i8x16_s(q);
+  v128.store(p, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo))), m));
+  v128.store(p, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo))), m), 16);
+  v128.store(p, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi))), m), 32);
+  v128.store(p, f32x4.sub(f32x4.mul(d, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi))), m), 48);
+}
+
 function dequantQ2_K(w: usize, out: usize, nb: i32): void {
   for (let b = 0; b < nb; b++) {
     const o = w + <usize>b * 84;
@@ -36,11 +51,9 @@ function dequantQ2_K(w: usize, out: usize, nb: i32): void {
         for (let g = 0; g < 2; g++) {
           const sc = <i32>load<u8>(o + <usize>(8 * half + 2 * j + g));
           const dl = d * <f32>(sc & 15), ml = dmin * <f32>(sc >> 4);
-          const base = p + (<usize>(128 * half + 32 * j + 16 * g) << 2);
-          for (let l = 0; l < 16; l++) {
-            const q = (<i32>load<u8>(qs + <usize>(16 * g + l)) >> (2 * j)) & 3;
-            store<f32>(base + (<usize>l << 2), dl * <f32>q - ml);
-          }
+          // sixteen 2-bit fields at once (a 16-bit shift: the mask keeps each byte's own bits)
+          const q = v128.and(i16x8.shr_u(v128.load(qs + <usize>(16 * g)), 2 * j), i8x16.splat(3));
+          store16(p + (<usize>(128 * half + 32 * j + 16 * g) << 2), q, dl, ml);
         }
       }
     }
@@ -64,11 +77,11 @@ function dequantQ3_K(w: usize, out: usize, nb: i32): void {
         const hbit = 4 * half + j;
         for (let g = 0; g < 2; g++) { // two 16-element groups, one scale each
           const dl = d * <f32>q3Scale(o + 96, 8 * half + 2 * j + g);
-          for (let l = 16 * g; l < 16 * g + 16; l++) {
-            const q = (<i32>load<u8>(qs + <usize>l) >> (2 * j)) & 3;
-            const hb = (<i32>load<u8>(o + <usize>l) >> hbit) & 1;
-            store<f32>(p + (<usize>(128 * half + 32 * j + l) << 2), dl * <f32>(q - (hb == 1 ? 0 : 4)));
-          }
+          // sixteen elements at once: the 2-bit field, minus 4 where the high bit is clear
+          const lo = v128.and(i16x8.shr_u(v128.load(qs + <usize>(16 * g)), 2 * j), i8x16.splat(3));
+          const hb = v128.and(i16x8.shr_u(v128.load(o + <usize>(16 * g)), hbit), i8x16.splat(1));
+          const q = i8x16.sub(lo, i8x16.sub(i8x16.splat(4), i8x16.shl(hb, 2)));
+          store16(p + (<usize>(128 * half + 32 * j + 16 * g) << 2), q, dl, 0);
         }
       }
     }
