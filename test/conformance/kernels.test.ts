@@ -217,6 +217,11 @@ for (const backend of BACKENDS) {
       const plain = x.slice();
       k.rope(plain, positions, nTokens, nHeads, headDim, spec);
       assertWithin(plain, want, 0, `rope ${style} plain`);
+      positions[3] = 301; // the same array, one position moved: a backend that keeps its angle table must notice
+      const moved = x.slice(), movedWant = x.slice();
+      ref.rope(movedWant, positions, nTokens, nHeads, headDim, spec);
+      k.rope(moved, positions, nTokens, nHeads, headDim, spec);
+      assertWithin(moved, movedWant, 0, `rope ${style} after a position changed`);
     });
   }
 

@@ -10,7 +10,7 @@
  * per token, exact like get_rows). Browser-safe: in Node, index.node.ts supplies the worker_threads host.
  */
 
-import type { Kernels, KvBuffer, KvDType, WeightMatrix } from "../kernels.js";
+import type { Kernels, KvBuffer, KvDType, RopeSpec, WeightMatrix } from "../kernels.js";
 import type { DType } from "../../tensor/dtype.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { PeelError } from "../../util/errors.js";
@@ -122,6 +122,37 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
     const stride = Math.ceil(c.rowScratchBytes / 64) * 64;
     const rowScratch = c.rowScratch === 0 ? 0 : scratch.get("w-row-pool", stride * pool.threads);
     pool.run(OP.matmul, c.rows, ROW_GRANULE, (a) => matmulArgs(a, c, rowScratch, stride));
+  }
+
+  /**
+   * The cos/sin table of `positions` for `spec` (pairs per token and frequency) in scratch. Every layer rotates
+   * q and k at the same positions, so the table of the previous call is kept and reused when the positions
+   * and the spec are the same (one rope call over 128 tokens, 12 heads of 64: 167 → 98 µs; the 110M model's
+   * prefill makes 24 of them on the main thread while the workers wait).
+   */
+  const rope = { spec: undefined as RopeSpec | undefined, positions: new Int32Array(0), ptr: -1, bytes: 0 };
+  function ropeTable(positions: ArrayLike<number>, nTokens: number, spec: RopeSpec): number {
+    const half = spec.nRot / 2, bytes = nTokens * half * 8;
+    const ptr = scratch.get("rope", bytes);
+    if (rope.spec === spec && rope.ptr === ptr && rope.bytes === bytes && samePositions(rope.positions, positions, nTokens)) return ptr;
+    const cs = heap.f32(ptr, nTokens * half * 2);
+    for (let t = 0; t < nTokens; t++) {
+      const pos = positions[t] as number;
+      for (let i = 0; i < half; i++) {
+        const theta = pos * (spec.invFreq[i] as number);
+        cs[2 * (t * half + i)] = Math.cos(theta);
+        cs[2 * (t * half + i) + 1] = Math.sin(theta);
+      }
+    }
+    rope.spec = spec; rope.ptr = ptr; rope.bytes = bytes;
+    rope.positions = Int32Array.from({ length: nTokens }, (_, t) => positions[t] as number);
+    return ptr;
+  }
+
+  function samePositions(a: Int32Array, b: ArrayLike<number>, n: number): boolean {
+    if (a.length !== n) return false;
+    for (let t = 0; t < n; t++) if (a[t] !== b[t]) return false;
+    return true;
   }
 
   /** prepareMatmul's per-token work (quantizing prefill activations, laying out tiles) split across the pool. */
@@ -271,17 +302,7 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       });
     },
     rope(x, positions, nTokens, nHeads, headDim, spec) {
-      const half = spec.nRot / 2;
-      const csPtr = scratch.get("rope", nTokens * half * 8);
-      const cs = heap.f32(csPtr, nTokens * half * 2);
-      for (let t = 0; t < nTokens; t++) {
-        const pos = positions[t] as number;
-        for (let i = 0; i < half; i++) {
-          const theta = pos * (spec.invFreq[i] as number);
-          cs[2 * (t * half + i)] = Math.cos(theta);
-          cs[2 * (t * half + i) + 1] = Math.sin(theta);
-        }
-      }
+      const csPtr = ropeTable(positions, nTokens, spec);
       output(x, nTokens * nHeads * headDim, "io-x", true, (xp) =>
         ex.rope(xp, csPtr, nTokens, nHeads, headDim, spec.nRot, spec.style === "neox" ? 1 : 0));
     },
