@@ -8,6 +8,7 @@
  */
 
 import type { DType } from "../tensor/dtype.js";
+import { PeelError } from "../util/errors.js";
 
 /** A 2-D weight matrix kept in its storage type: `rows` output units, each `cols` contiguous elements. */
 export interface WeightMatrix {
@@ -69,6 +70,12 @@ export interface Kernels {
   /** out (nTokens, w.rows) = x (nTokens, w.cols) · wᵀ, with activations rounded as llama.cpp's CPU dot products do. */
   matmul(out: Float32Array, w: WeightMatrix, x: Float32Array, nTokens: number): void;
   /**
+   * outs[i] (nTokens, ws[i].rows) = x · ws[i]ᵀ for matrices that read the same input (q/k/v, gate/up): the
+   * values matmul gives each, computed as one step where the backend can (the activations rounded once, one
+   * thread-pool job instead of one per matrix). All ws[i].cols are equal.
+   */
+  matmulShared(outs: readonly Float32Array[], ws: readonly WeightMatrix[], x: Float32Array, nTokens: number): void;
+  /**
    * out (nTokens, rows) = x (nTokens, cols) · wᵀ for plain f32 matrices, exact f32 products (no activation
    * rounding): training's forward and backward products. Any Float32Arrays; a backend stages foreign ones.
    * `layout` says an operand is held transposed (w as (cols, rows), x as (cols, nTokens)), so backward
@@ -122,4 +129,15 @@ export interface Kernels {
    * model's weight size and the backend's limit when they cannot fit (the wasm backend's 4 GiB address space).
    */
   reserveWeights?(totalBytes: number, modelDescription: string): void;
+}
+
+/** The argument checks of Kernels.matmulShared, the same in every backend: one output per matrix, equal cols. */
+export function checkShared(backend: string, outs: readonly Float32Array[], ws: readonly WeightMatrix[]): void {
+  if (outs.length !== ws.length || ws.length === 0) {
+    throw new PeelError("INVALID_ARGUMENT", `kernels(${backend}): matmulShared needs one output per matrix, got ${outs.length} outputs for ${ws.length} matrices`);
+  }
+  const cols = (ws[0] as WeightMatrix).cols;
+  for (const w of ws) {
+    if (w.cols !== cols) throw new PeelError("INVALID_ARGUMENT", `kernels(${backend}): matmulShared needs matrices of equal cols, got ${cols} and ${w.cols}`);
+  }
 }

@@ -16,9 +16,8 @@ function llamaQkv(m: LlamaTransformer, s: RunState, layer: number, startPos: num
   const w = m.weights.layers[layer]!;
   k.rmsNorm(s.xb, s.x, w.attnNorm, c.normEps, nTokens, c.dim);
   if (trace?.wants("attn_norm")) trace.record("attn_norm", layer, startPos, [nTokens, c.dim], s.xb);
-  k.matmul(s.q, w.wq, s.xb, nTokens); // (nTokens, nHeads·headDim)
-  k.matmul(s.k, w.wk, s.xb, nTokens); // (nTokens, kvDim)
-  k.matmul(s.v, w.wv, s.xb, nTokens); // (nTokens, kvDim)
+  // q (nTokens, nHeads·headDim), k and v (nTokens, kvDim): three products of one input, in one step
+  k.matmulShared([s.q, s.k, s.v], [w.wq, w.wk, w.wv], s.xb, nTokens);
   k.rope(s.q, s.positions, nTokens, c.nHeads, c.headDim, m.rope);
   k.rope(s.k, s.positions, nTokens, c.nKvHeads, c.headDim, m.rope);
 }
@@ -29,9 +28,7 @@ function gpt2Qkv(m: Gpt2Transformer, s: RunState, layer: number, startPos: numbe
   const w = m.weights.layers[layer]!;
   k.layerNorm(s.xb, s.x, w.attnNorm, w.attnNormBias, c.normEps, nTokens, c.dim);
   if (trace?.wants("attn_norm")) trace.record("attn_norm", layer, startPos, [nTokens, c.dim], s.xb);
-  k.matmul(s.q, w.wq, s.xb, nTokens); // (nTokens, dim)
-  k.matmul(s.k, w.wk, s.xb, nTokens); // (nTokens, kvDim)
-  k.matmul(s.v, w.wv, s.xb, nTokens); // (nTokens, kvDim)
+  k.matmulShared([s.q, s.k, s.v], [w.wq, w.wk, w.wv], s.xb, nTokens); // (nTokens, dim), (nTokens, kvDim) ×2
   k.addBias(s.q, w.bq, nTokens, c.dim);
   k.addBias(s.k, w.bk, nTokens, c.kvDim);
   k.addBias(s.v, w.bv, nTokens, c.kvDim);

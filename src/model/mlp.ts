@@ -14,8 +14,7 @@ function swigluFfn(m: LlamaTransformer, s: RunState, layer: number, startPos: nu
   const w = m.weights.layers[layer]!;
   k.rmsNorm(s.xb, s.x, w.ffnNorm, c.normEps, nTokens, c.dim);
   if (trace?.wants("ffn_norm")) trace.record("ffn_norm", layer, startPos, [nTokens, c.dim], s.xb);
-  k.matmul(s.gate, w.wGate, s.xb, nTokens); // (nTokens, hiddenDim)
-  k.matmul(s.up, w.wUp, s.xb, nTokens); // (nTokens, hiddenDim)
+  k.matmulShared([s.gate, s.up], [w.wGate, w.wUp], s.xb, nTokens); // both (nTokens, hiddenDim)
   k.swiglu(s.hidden, s.gate, s.up, nTokens * c.hiddenDim);
   k.matmul(s.proj, w.wDown, s.hidden, nTokens); // (nTokens, dim)
 }

@@ -3,7 +3,7 @@
  * Buffers are ordinary typed arrays; weights stay views over the loaded bytes (no copy).
  */
 
-import type { Kernels, KvBuffer, KvDType, WeightMatrix } from "../kernels.js";
+import { checkShared, type Kernels, type KvBuffer, type KvDType, type WeightMatrix } from "../kernels.js";
 import type { DType } from "../../tensor/dtype.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { PeelError } from "../../util/errors.js";
@@ -38,6 +38,10 @@ export function createTsKernels(): Kernels {
       return { dtype, data, seqLen, kvDim };
     },
     matmul: (out, w, x, nTokens) => matmul(scratch, out, w, x, nTokens),
+    matmulShared(outs, ws, x, nTokens) {
+      checkShared("ts", outs, ws);
+      for (let i = 0; i < ws.length; i++) matmul(scratch, outs[i] as Float32Array, ws[i] as WeightMatrix, x, nTokens);
+    },
     matmulF32,
     embedRows,
     rmsNorm,

@@ -10,7 +10,7 @@
  * per token, exact like get_rows). Browser-safe: in Node, index.node.ts supplies the worker_threads host.
  */
 
-import type { Kernels, KvBuffer, KvDType, RopeSpec, WeightMatrix } from "../kernels.js";
+import { checkShared, type Kernels, type KvBuffer, type KvDType, type RopeSpec, type WeightMatrix } from "../kernels.js";
 import type { DType } from "../../tensor/dtype.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { PeelError } from "../../util/errors.js";
@@ -19,9 +19,9 @@ import { attention as referenceAttention } from "../ts/attention.js";
 import { geluF16Table } from "../ts/elementwise.js";
 import { createScratchSlots, createWasmHeap, formatBytes, MAX_PAGES, PAGE_BYTES, type WasmHeap } from "./heap.js";
 import { createSharedMemory, instantiateKernels, kernelsModule, relaxedSimdSupported, type SimdVariant, type WasmExports } from "./module.js";
-import { prepareMatmul, runMatmulRows, WASM_WEIGHT_TYPES, type MatmulCall } from "./matmul.js";
+import { prepareMatmul, runMatmulRows, WASM_WEIGHT_TYPES, type ActivationSplit, type MatmulCall } from "./matmul.js";
 import { createThreadPool, type ThreadPool, type WorkerHost } from "./pool.js";
-import { matmulArgs, OP } from "./pool-protocol.js";
+import { MAX_SHARED, matmulArgs, matmulSharedArgs, OP } from "./pool-protocol.js";
 import { hasWebWorkers, webWorkerHost } from "./host.web.js";
 
 export { WASM_WEIGHT_TYPES } from "./matmul.js";
@@ -155,6 +155,18 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
     return true;
   }
 
+  /** How prepareMatmul runs its per-token work: on the pool for prefill-sized inputs, else on this thread. */
+  function activationSplit(nTokens: number, cols: number): ActivationSplit | undefined {
+    return pool !== undefined && nTokens > 1 && nTokens * cols >= MIN_PARALLEL_NORM ? pooledActivations : undefined;
+  }
+
+  /** output() for several arrays at once: fn gets their offsets in wasm memory (each staged in its own slot). */
+  function outputs(as: readonly Float32Array[], ns: readonly number[], fn: (ptrs: number[]) => void, ptrs: number[] = []): void {
+    const i = ptrs.length;
+    if (i === as.length) { fn(ptrs); return; }
+    output(as[i] as Float32Array, ns[i] as number, `out-${i}`, false, (p) => outputs(as, ns, fn, [...ptrs, p]));
+  }
+
   /** prepareMatmul's per-token work (quantizing prefill activations, laying out tiles) split across the pool. */
   function pooledActivations(job: number, total: number, args: ArrayLike<number>): void {
     if (pool === undefined) throw new Error("unreachable: pooled activations without a pool");
@@ -204,7 +216,7 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
     return off;
   }
 
-  return {
+  const kernels: WasmKernels = {
     name: "wasm",
     heap,
     exports: ex,
@@ -257,8 +269,28 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const wp = weightPtr(w);
       const xp = input(x, nTokens * w.cols, "in-x");
       output(out, nTokens * w.rows, "out", false, (op) => {
-        const split = pool !== undefined && nTokens > 1 && nTokens * w.cols >= MIN_PARALLEL_NORM ? pooledActivations : undefined;
-        runMatmul(prepareMatmul(ex, scratch, w.dtype, op, wp, xp, w.rows, w.cols, nTokens, split));
+        runMatmul(prepareMatmul(ex, scratch, w.dtype, op, wp, xp, w.rows, w.cols, nTokens, activationSplit(nTokens, w.cols)));
+      });
+    },
+    matmulShared(outs, ws, x, nTokens) {
+      checkShared("wasm", outs, ws);
+      const w0 = ws[0] as WeightMatrix, cols = w0.cols;
+      const rows = ws.map((w) => w.rows), total = rows.reduce((a, b) => a + b, 0);
+      const p = pool;
+      if (p === undefined || ws.length < 2 || ws.length > MAX_SHARED || total * cols * nTokens < MIN_PARALLEL_MACS ||
+        ws.some((w) => w.dtype !== w0.dtype || w.rows % ROW_GRANULE !== 0)) {
+        for (let i = 0; i < ws.length; i++) kernels.matmul(outs[i] as Float32Array, ws[i] as WeightMatrix, x, nTokens);
+        return;
+      }
+      // one weight type, so one rounding of x serves every matrix; rows on the granule, so every chunk bound
+      // inside a matrix falls where a single product's would
+      const wps = ws.map(weightPtr);
+      const xp = input(x, nTokens * cols, "in-x");
+      outputs(outs, rows.map((r) => nTokens * r), (ops) => {
+        const c = prepareMatmul(ex, scratch, w0.dtype, ops[0] as number, wps[0] as number, xp, w0.rows, cols, nTokens, activationSplit(nTokens, cols));
+        const stride = Math.ceil(c.rowScratchBytes / 64) * 64;
+        const rowScratch = c.rowScratch === 0 ? 0 : scratch.get("w-row-pool", stride * p.threads);
+        p.run(OP.matmulShared, total, ROW_GRANULE, (a) => matmulSharedArgs(a, c, ops, wps, rows, rowScratch, stride));
       });
     },
     matmulF32(out, w, x, rows, cols, nTokens, layout) {
@@ -380,6 +412,7 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       output(x, n, "io-x", true, (xp) => ex.softmax(xp, n));
     },
   };
+  return kernels;
 }
 
 function need(a: ArrayLike<number>, n: number, what: string): void {

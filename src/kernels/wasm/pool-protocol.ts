@@ -35,10 +35,10 @@ export const CTRL = {
 } as const;
 const CTRL_INTS = 16;
 /** Float64 job arguments follow the ints (pointers, sizes, scales). */
-export const MAX_ARGS = 16;
+export const MAX_ARGS = 24;
 export const CONTROL_BYTES = CTRL_INTS * 4 + MAX_ARGS * 8;
 
-export const OP = { quit: 0, matmul: 1, attention: 2, rmsNorm: 3, layerNorm: 4, activation: 5, swiglu: 6 } as const;
+export const OP = { quit: 0, matmul: 1, attention: 2, rmsNorm: 3, layerNorm: 4, activation: 5, swiglu: 6, matmulShared: 7 } as const;
 export type OpCode = (typeof OP)[keyof typeof OP];
 
 export interface ControlBlock {
@@ -71,6 +71,20 @@ type MutableCall = { -readonly [K in keyof MatmulCall]: MatmulCall[K] };
 export function matmulArgs(args: Float64Array, c: MatmulCall, rowScratchBase: number, rowScratchStride: number): void {
   args[0] = WASM_WEIGHT_TYPES.indexOf(c.dtype); args[1] = c.out; args[2] = c.w; args[3] = c.x;
   args[4] = c.rows; args[5] = c.cols; args[6] = c.nTokens; args[7] = rowScratchBase; args[8] = rowScratchStride; args[9] = c.meta;
+}
+
+/** Matrices one OP.matmulShared job multiplies at most (its arguments must fit in MAX_ARGS). */
+export const MAX_SHARED = 4;
+
+/**
+ * Argument order of OP.matmulShared: products with one input and one weight type, rows numbered across the
+ * matrices in order. `first` is the first matrix's prepared call (its x, meta and row scratch serve all).
+ */
+export function matmulSharedArgs(args: Float64Array, first: MatmulCall, outs: readonly number[], ws: readonly number[],
+  rows: readonly number[], rowScratchBase: number, rowScratchStride: number): void {
+  args[0] = ws.length; args[1] = WASM_WEIGHT_TYPES.indexOf(first.dtype); args[2] = first.x; args[3] = first.cols;
+  args[4] = first.nTokens; args[5] = rowScratchBase; args[6] = rowScratchStride; args[7] = first.meta;
+  for (let i = 0; i < ws.length; i++) { args[8 + 3 * i] = outs[i] as number; args[9 + 3 * i] = ws[i] as number; args[10 + 3 * i] = rows[i] as number; }
 }
 
 /**
@@ -114,6 +128,21 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
     case OP.layerNorm: // out, x, weight, bias, eps, dim
       ex.layerNorm(n(0), n(1), n(2), n(3), n(4), n(5), start, end);
       return;
+    case OP.matmulShared: { // rows start..end across the matrices: each matrix runs its own part of the range
+      call.dtype = WASM_WEIGHT_TYPES[n(1)] as DType;
+      call.x = n(2); call.cols = n(3); call.nTokens = n(4);
+      call.rowScratch = n(5) === 0 ? 0 : n(5) + index * n(6);
+      call.meta = n(7);
+      for (let i = 0, first = 0; i < n(0); i++) {
+        const rows = n(10 + 3 * i), lo = Math.max(start, first), hi = Math.min(end, first + rows);
+        if (lo < hi) {
+          call.out = n(8 + 3 * i); call.w = n(9 + 3 * i); call.rows = rows;
+          runMatmulRows(ex, call, lo - first, hi - first);
+        }
+        first += rows;
+      }
+      return;
+    }
     case OP.activation: // job (ACTIVATION_JOB), then its arguments
       runActivationRange(ex, n(0), a.subarray(1), start, end);
       return;
