@@ -19,7 +19,7 @@ import { attention as referenceAttention } from "../ts/attention.js";
 import { geluF16Table } from "../ts/elementwise.js";
 import { createScratchSlots, createWasmHeap, formatBytes, MAX_PAGES, PAGE_BYTES, type WasmHeap } from "./heap.js";
 import { createSharedMemory, instantiateKernels, kernelsModule, relaxedSimdSupported, type SimdVariant, type WasmExports } from "./module.js";
-import { prepareMatmul, runMatmulRows, WASM_WEIGHT_TYPES, type ActivationSplit, type MatmulCall } from "./matmul.js";
+import { prepareMatmul, runMatmulRows, serialActivations, WASM_WEIGHT_TYPES, type ActivationSplit, type MatmulCall } from "./matmul.js";
 import { createThreadPool, type ThreadPool, type WorkerHost } from "./pool.js";
 import { MAX_SHARED, matmulArgs, matmulSharedArgs, OP } from "./pool-protocol.js";
 import { hasWebWorkers, webWorkerHost } from "./host.web.js";
@@ -155,9 +155,10 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
     return true;
   }
 
+  const serialSplit = serialActivations(ex);
   /** How prepareMatmul runs its per-token work: on the pool for prefill-sized inputs, else on this thread. */
-  function activationSplit(nTokens: number, cols: number): ActivationSplit | undefined {
-    return pool !== undefined && nTokens > 1 && nTokens * cols >= MIN_PARALLEL_NORM ? pooledActivations : undefined;
+  function activationSplit(nTokens: number, cols: number): ActivationSplit {
+    return pool !== undefined && nTokens > 1 && nTokens * cols >= MIN_PARALLEL_NORM ? pooledActivations : serialSplit;
   }
 
   /** output() for several arrays at once: fn gets their offsets in wasm memory (each staged in its own slot). */
