@@ -10,7 +10,7 @@
  * per token, exact like get_rows). Browser-safe: in Node, index.node.ts supplies the worker_threads host.
  */
 
-import { checkShared, type Kernels, type KvBuffer, type KvDType, type RopeSpec, type WeightMatrix } from "../kernels.js";
+import { checkShared, type Kernels, type KvBuffer, type KvDType, type WeightMatrix } from "../kernels.js";
 import type { DType } from "../../tensor/dtype.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { PeelError } from "../../util/errors.js";
@@ -18,10 +18,11 @@ import { dequantizeRow } from "../../formats/gguf/dequant/index.js";
 import { attention as referenceAttention } from "../ts/attention.js";
 import { geluF16Table } from "../ts/elementwise.js";
 import { createScratchSlots, createWasmHeap, formatBytes, MAX_PAGES, PAGE_BYTES, type WasmHeap } from "./heap.js";
-import { createSharedMemory, instantiateKernels, kernelsModule, relaxedSimdSupported, type SimdVariant, type WasmExports } from "./module.js";
+import { createRopeTables } from "./rope-table.js";
+import { chooseSimd, createSharedMemory, instantiateKernels, kernelsModule, type SimdVariant, type WasmExports } from "./module.js";
 import { prepareMatmul, runMatmulRows, serialActivations, WASM_WEIGHT_TYPES, type ActivationSplit, type MatmulCall } from "./matmul.js";
 import { createThreadPool, type ThreadPool, type WorkerHost } from "./pool.js";
-import { MAX_SHARED, matmulArgs, matmulSharedArgs, OP } from "./pool-protocol.js";
+import { MAX_SHARED, matmulArgs, OP } from "./pool-protocol.js";
 import { hasWebWorkers, webWorkerHost } from "./host.web.js";
 
 export { WASM_WEIGHT_TYPES } from "./matmul.js";
@@ -85,27 +86,13 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
     throw new PeelError("UNSUPPORTED", `kernels(wasm): ${threads} threads need a worker host and this runtime has no Web Workers; ` +
       "in Node, use createWasmKernels from Peel's Node entry (it starts worker_threads), or threads: 1");
   }
-  const simd = chooseSimd(opts.simd ?? "auto", host);
+  const simd = chooseSimd(opts.simd ?? "auto", host?.prepareRuntime);
   const maxPages = Math.max(2, Math.floor(maxBytes / PAGE_BYTES));
   const memory = createSharedMemory(1, maxPages);
   const ex = await instantiateKernels(memory, simd);
   const heap = createWasmHeap(memory, ex.heapBase(), maxPages);
   const pool = threads > 1 && host !== undefined ? await createThreadPool(host, await kernelsModule(simd), memory, ex, threads) : undefined;
   return bindKernels(ex, heap, pool, simd);
-}
-
-function chooseSimd(wanted: "auto" | SimdVariant, host: WorkerHost | undefined): SimdVariant {
-  if (wanted !== "auto" && wanted !== "baseline" && wanted !== "relaxed") {
-    throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): simd must be "auto", "baseline" or "relaxed", got "${String(wanted)}"`);
-  }
-  if (wanted === "baseline") return "baseline";
-  host?.prepareRuntime?.();
-  if (relaxedSimdSupported()) return "relaxed";
-  if (wanted === "relaxed") {
-    throw new PeelError("UNSUPPORTED", "kernels(wasm): this runtime does not accept relaxed SIMD (Node ≥ 22, or Node 20 with " +
-      "--experimental-wasm-relaxed-simd, Chrome ≥ 114); use simd: \"auto\" or \"baseline\"");
-  }
-  return "baseline";
 }
 
 function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | undefined, simd: SimdVariant): WasmKernels {
@@ -119,41 +106,18 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       runMatmulRows(ex, c, 0, c.rows);
       return;
     }
+    runPooled(pool, c, [c.out], [c.w], [c.rows]);
+  }
+
+  /** Products with c's input and weight type (c is the first) as one pool job, each thread with its row scratch. */
+  function runPooled(p: ThreadPool, c: MatmulCall, outs: readonly number[], ws: readonly number[], rows: readonly number[]): void {
     const stride = Math.ceil(c.rowScratchBytes / 64) * 64;
-    const rowScratch = c.rowScratch === 0 ? 0 : scratch.get("w-row-pool", stride * pool.threads);
-    pool.run(OP.matmul, c.rows, ROW_GRANULE, (a) => matmulArgs(a, c, rowScratch, stride));
+    const rowScratch = c.rowScratch === 0 ? 0 : scratch.get("w-row-pool", stride * p.threads);
+    const total = rows.reduce((a, b) => a + b, 0);
+    p.run(OP.matmul, total, ROW_GRANULE, (a) => matmulArgs(a, c, outs, ws, rows, rowScratch, stride));
   }
 
-  /**
-   * The cos/sin table of `positions` for `spec` (pairs per token and frequency) in scratch. Every layer rotates
-   * q and k at the same positions, so the table of the previous call is kept and reused when the positions
-   * and the spec are the same (one rope call over 128 tokens, 12 heads of 64: 167 → 98 µs; the 110M model's
-   * prefill makes 24 of them on the main thread while the workers wait).
-   */
-  const rope = { spec: undefined as RopeSpec | undefined, positions: new Int32Array(0), ptr: -1, bytes: 0 };
-  function ropeTable(positions: ArrayLike<number>, nTokens: number, spec: RopeSpec): number {
-    const half = spec.nRot / 2, bytes = nTokens * half * 8;
-    const ptr = scratch.get("rope", bytes);
-    if (rope.spec === spec && rope.ptr === ptr && rope.bytes === bytes && samePositions(rope.positions, positions, nTokens)) return ptr;
-    const cs = heap.f32(ptr, nTokens * half * 2);
-    for (let t = 0; t < nTokens; t++) {
-      const pos = positions[t] as number;
-      for (let i = 0; i < half; i++) {
-        const theta = pos * (spec.invFreq[i] as number);
-        cs[2 * (t * half + i)] = Math.cos(theta);
-        cs[2 * (t * half + i) + 1] = Math.sin(theta);
-      }
-    }
-    rope.spec = spec; rope.ptr = ptr; rope.bytes = bytes;
-    rope.positions = Int32Array.from({ length: nTokens }, (_, t) => positions[t] as number);
-    return ptr;
-  }
-
-  function samePositions(a: Int32Array, b: ArrayLike<number>, n: number): boolean {
-    if (a.length !== n) return false;
-    for (let t = 0; t < n; t++) if (a[t] !== b[t]) return false;
-    return true;
-  }
+  const ropeTable = createRopeTables(heap, scratch);
 
   const serialSplit = serialActivations(ex);
   /** How prepareMatmul runs its per-token work: on the pool for prefill-sized inputs, else on this thread. */
@@ -288,10 +252,7 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const wps = ws.map(weightPtr);
       const xp = input(x, nTokens * cols, "in-x");
       outputs(outs, rows.map((r) => nTokens * r), (ops) => {
-        const c = prepareMatmul(ex, scratch, w0.dtype, ops[0] as number, wps[0] as number, xp, w0.rows, cols, nTokens, activationSplit(nTokens, cols));
-        const stride = Math.ceil(c.rowScratchBytes / 64) * 64;
-        const rowScratch = c.rowScratch === 0 ? 0 : scratch.get("w-row-pool", stride * p.threads);
-        p.run(OP.matmulShared, total, ROW_GRANULE, (a) => matmulSharedArgs(a, c, ops, wps, rows, rowScratch, stride));
+        runPooled(p, prepareMatmul(ex, scratch, w0.dtype, ops[0] as number, wps[0] as number, xp, w0.rows, cols, nTokens, activationSplit(nTokens, cols)), ops, wps, rows);
       });
     },
     matmulF32(out, w, x, rows, cols, nTokens, layout) {

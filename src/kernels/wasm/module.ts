@@ -81,6 +81,25 @@ export function relaxedSimdSupported(): boolean {
   }
 }
 
+/**
+ * The build to run for WasmKernelsOptions.simd: "baseline" as asked; "auto" and "relaxed" take "relaxed"
+ * where the runtime accepts it (after `prepareRuntime`, which may switch it on), and "relaxed" is an
+ * UNSUPPORTED error where it does not.
+ */
+export function chooseSimd(wanted: "auto" | SimdVariant, prepareRuntime?: () => void): SimdVariant {
+  if (wanted !== "auto" && wanted !== "baseline" && wanted !== "relaxed") {
+    throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): simd must be "auto", "baseline" or "relaxed", got "${String(wanted)}"`);
+  }
+  if (wanted === "baseline") return "baseline";
+  prepareRuntime?.();
+  if (relaxedSimdSupported()) return "relaxed";
+  if (wanted === "relaxed") {
+    throw new PeelError("UNSUPPORTED", "kernels(wasm): this runtime does not accept relaxed SIMD (Node ≥ 22, or Node 20 with " +
+      "--experimental-wasm-relaxed-simd, Chrome ≥ 114); use simd: \"auto\" or \"baseline\"");
+  }
+  return "baseline";
+}
+
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);

@@ -38,7 +38,7 @@ const CTRL_INTS = 16;
 export const MAX_ARGS = 24;
 export const CONTROL_BYTES = CTRL_INTS * 4 + MAX_ARGS * 8;
 
-export const OP = { quit: 0, matmul: 1, attention: 2, rmsNorm: 3, layerNorm: 4, activation: 5, swiglu: 6, matmulShared: 7 } as const;
+export const OP = { quit: 0, matmul: 1, attention: 2, rmsNorm: 3, layerNorm: 4, activation: 5, swiglu: 6 } as const;
 export type OpCode = (typeof OP)[keyof typeof OP];
 
 export interface ControlBlock {
@@ -67,20 +67,15 @@ export function chunkSize(total: number, granule: number, threads: number): numb
 
 type MutableCall = { -readonly [K in keyof MatmulCall]: MatmulCall[K] };
 
-/** Argument order of OP.matmul: the MatmulCall, with its row scratch given per thread. */
-export function matmulArgs(args: Float64Array, c: MatmulCall, rowScratchBase: number, rowScratchStride: number): void {
-  args[0] = WASM_WEIGHT_TYPES.indexOf(c.dtype); args[1] = c.out; args[2] = c.w; args[3] = c.x;
-  args[4] = c.rows; args[5] = c.cols; args[6] = c.nTokens; args[7] = rowScratchBase; args[8] = rowScratchStride; args[9] = c.meta;
-}
-
-/** Matrices one OP.matmulShared job multiplies at most (its arguments must fit in MAX_ARGS). */
+/** Matrices one OP.matmul job multiplies at most (its arguments must fit in MAX_ARGS). */
 export const MAX_SHARED = 4;
 
 /**
- * Argument order of OP.matmulShared: products with one input and one weight type, rows numbered across the
- * matrices in order. `first` is the first matrix's prepared call (its x, meta and row scratch serve all).
+ * Argument order of OP.matmul: one or more products with one input and one weight type, rows numbered across
+ * the matrices in order. `first` is the first matrix's prepared call (its x, meta and row scratch serve all),
+ * its row scratch given per thread.
  */
-export function matmulSharedArgs(args: Float64Array, first: MatmulCall, outs: readonly number[], ws: readonly number[],
+export function matmulArgs(args: Float64Array, first: MatmulCall, outs: readonly number[], ws: readonly number[],
   rows: readonly number[], rowScratchBase: number, rowScratchStride: number): void {
   args[0] = ws.length; args[1] = WASM_WEIGHT_TYPES.indexOf(first.dtype); args[2] = first.x; args[3] = first.cols;
   args[4] = first.nTokens; args[5] = rowScratchBase; args[6] = rowScratchStride; args[7] = first.meta;
@@ -112,13 +107,6 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
   const { ints, args: a } = ctrl;
   const n = (i: number) => a[i] as number;
   switch (ints[CTRL.op]) {
-    case OP.matmul:
-      call.dtype = WASM_WEIGHT_TYPES[n(0)] as DType;
-      call.out = n(1); call.w = n(2); call.x = n(3); call.rows = n(4); call.cols = n(5); call.nTokens = n(6);
-      call.rowScratch = n(7) === 0 ? 0 : n(7) + index * n(8);
-      call.meta = n(9);
-      runMatmulRows(ex, call, start, end);
-      return;
     case OP.attention: // out, q, k, v, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, scratch, stride
       ex.attention(n(0), n(1), n(2), n(3), n(4), n(5), n(6), n(7), n(8), n(9), n(10), n(11) + index * n(12), start, end);
       return;
@@ -128,7 +116,7 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
     case OP.layerNorm: // out, x, weight, bias, eps, dim
       ex.layerNorm(n(0), n(1), n(2), n(3), n(4), n(5), start, end);
       return;
-    case OP.matmulShared: { // rows start..end across the matrices: each matrix runs its own part of the range
+    case OP.matmul: { // rows start..end across the matrices: each matrix runs its own part of the range
       call.dtype = WASM_WEIGHT_TYPES[n(1)] as DType;
       call.x = n(2); call.cols = n(3); call.nTokens = n(4);
       call.rowScratch = n(5) === 0 ? 0 : n(5) + index * n(6);
