@@ -6,8 +6,9 @@
 
 export { quantizeQ8, quantizeQ8K, roundRowsF16, roundRowsBF16, q8RowBytes, q8kRowBytes, narrowActivations } from "./activation-rounding";
 export { matmulF32, matmulF16, matmulBF16, matmulFloatScratchBytes } from "./matmul-float";
-export { matmulLegacy, legacyTileMeta, legacyTileBytes } from "./matmul-legacy";
-export { matmulKQuant, kquantTiles, kquantTileBytes } from "./matmul-kquants";
+export { legacyTileMeta, legacyTileBytes, kquantTiles, kquantTileBytes } from "./activation-tiles";
+export { matmulLegacy } from "./matmul-legacy";
+export { matmulKQuant } from "./matmul-kquants";
 export { rmsNorm, layerNorm } from "./norm";
 export { rope } from "./rope";
 export { swiglu, addInPlace, addBias, geluRounded, softmax, storeF16 } from "./elementwise";

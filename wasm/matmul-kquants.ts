@@ -20,6 +20,7 @@
 
 import { f16ToF32 } from "./simd";
 import { narrowActivations, q8kRowBytes } from "./activation-rounding";
+import { KTILE_BSUMS, KTILE_BYTES, KTILE_D, KTILE_GROUP } from "./activation-tiles";
 
 // ggml type ids (the JS side passes DTYPES[dtype].ggmlId)
 const Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14;
@@ -313,9 +314,6 @@ const ROW_CHUNK: i32 = 16;
   storeLanes(out, acc, rows, r, t, n);
 }
 
-/** Tile layout per super-block: 16 groups × 4 tokens × 16 quants, then the 4 d (f32), then 4 × 16 bsums (i16). */
-const KTILE_GROUP: usize = 64, KTILE_D: usize = 16 * KTILE_GROUP, KTILE_BSUMS: usize = KTILE_D + 16, KTILE_BYTES: usize = KTILE_BSUMS + 128;
-
 /**
  * Prefill with narrow activations: outputs for weight row w and the four tokens of one tile (kquantTiles).
  * The same operations as kRow with T = 4, the activation fields read from the tile at fixed offsets.
@@ -337,36 +335,6 @@ const KTILE_GROUP: usize = 64, KTILE_D: usize = 16 * KTILE_GROUP, KTILE_BSUMS: u
     acc = addSuper(type, acc, S, M, wb, dxv);
   }
   storeLanes(out, acc, rows, r, t, n);
-}
-
-/** Bytes kquantTiles writes for nTokens narrow q8_k rows of `cols`. */
-export function kquantTileBytes(cols: i32, nTokens: i32): i32 {
-  return ((nTokens + 3) >> 2) * (cols >> 8) * <i32>KTILE_BYTES;
-}
-
-/**
- * Prefill tiles of narrow q8_k rows x (quantizeQ8K with narrow = 1): per tile of four tokens (a last partial
- * tile repeats its last token) and per super-block, each group of sixteen quants of the four tokens back to
- * back, then their d and per-16 sums, so the tile kernel reads every token's field at a constant offset from
- * one pointer (with four row pointers, V8 recomputes and spills them every super-block).
- */
-export function kquantTiles(x: usize, tiles: usize, cols: i32, nTokens: i32): void {
-  const nb = cols >> 8;
-  const xRow = <usize>q8kRowBytes(cols, true);
-  const dOff = <usize>cols, bsOff = dOff + (<usize>nb << 2);
-  for (let t = 0; t < (nTokens + 3) >> 2; t++) {
-    for (let j = 0; j < 4; j++) {
-      const row = x + <usize>min(4 * t + j, nTokens - 1) * xRow;
-      for (let b = 0; b < nb; b++) {
-        const p = tiles + (<usize>t * <usize>nb + <usize>b) * KTILE_BYTES;
-        for (let g = 0; g < 16; g++) v128.store(p + <usize>g * KTILE_GROUP + (<usize>j << 4), v128.load(row + (<usize>b << 8) + (<usize>g << 4)));
-        store<f32>(p + KTILE_D + (<usize>j << 2), load<f32>(row + dOff + (<usize>b << 2)));
-        const bs = row + bsOff + (<usize>b << 5), q = p + KTILE_BSUMS + (<usize>j << 5);
-        v128.store(q, v128.load(bs));
-        v128.store(q, v128.load(bs, 16), 16);
-      }
-    }
-  }
 }
 
 @inline function rowsOf(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize): void {

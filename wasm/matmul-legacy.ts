@@ -16,7 +16,8 @@
  */
 
 import { f16ToF32, f16Lo, hsumF32, hsumI32 } from "./simd";
-import { narrowActivations, q8RowBytes } from "./activation-rounding";
+import { q8RowBytes } from "./activation-rounding";
+import { isNarrow, NARROW_QUANTS, NARROW_TILE_BYTES, offsetShift, WIDE_QUANTS, WIDE_TILE_BYTES } from "./activation-tiles";
 
 // ggml type ids select the block format (the JS side passes DTYPES[dtype].ggmlId).
 const Q4_0: i32 = 2, Q4_1: i32 = 3, Q5_0: i32 = 6, Q5_1: i32 = 7, Q8_0: i32 = 8;
@@ -112,20 +113,10 @@ const ROW_CHUNK: i32 = 16;
     const h0 = isQ5(type) ? q5Half(type, wb, 0) : i32x4.splat(0), h1 = isQ5(type) ? q5Half(type, wb, 1) : h0;
     const w0 = unpack(type, wb, 0, h0, h1), w1 = unpack(type, wb, 1, h0, h1), w2 = unpack(type, wb, 2, h0, h1), w3 = unpack(type, wb, 3, h0, h1);
     const S = reduce4(dot32(w0, w1, w2, w3, p), dot32(w0, w1, w2, w3, p + 64), dot32(w0, w1, w2, w3, p + 128), dot32(w0, w1, w2, w3, p + 192));
-    const d = f32x4.mul(v128.load32_splat(dw + (<usize>b << 2)), v128.load(p, 256));
-    acc = addBlock(acc, S, d, withMin, withMin ? v128.load32_splat(mw + (<usize>b << 2)) : d, withMin ? v128.load(p, 256 + 16) : d);
+    const d = f32x4.mul(v128.load32_splat(dw + (<usize>b << 2)), v128.load(p, WIDE_QUANTS));
+    acc = addBlock(acc, S, d, withMin, withMin ? v128.load32_splat(mw + (<usize>b << 2)) : d, withMin ? v128.load(p, WIDE_QUANTS + 16) : d);
   }
   return acc;
-}
-
-/** Whether products with `type` read narrow activation rows (the quantizer's rule, so both agree). */
-@inline function isNarrow(type: i32): bool {
-  return narrowActivations(type) != 0;
-}
-
-/** log2 of the offset a type's unsigned quants carry (Q4_0: 8, Q5_0: 16), or 0 for none. */
-@inline function offsetShift(type: i32): i32 {
-  return type == Q4_0 ? 3 : type == Q5_0 ? 4 : 0;
 }
 
 /** Narrow path: elements 0..15 (upper: 16..31) of the block at wb as sixteen unsigned quants (0..15 or 0..31). */
@@ -179,55 +170,13 @@ const ROW_CHUNK: i32 = 16;
   for (let b = 0; b < nb; b++, wb += bb, p += NARROW_TILE_BYTES) {
     const lo = unsignedHalf(type, wb, false), hi = unsignedHalf(type, wb, true);
     let S = reduceNarrow4(type, narrowPairs(lo, hi, p), narrowPairs(lo, hi, p + 32), narrowPairs(lo, hi, p + 64), narrowPairs(lo, hi, p + 96));
-    if (offsetShift(type) != 0) S = i32x4.sub(S, v128.load(p, 160));
-    const d = f32x4.mul(v128.load32_splat(dw + (<usize>b << 2)), v128.load(p, 128));
-    acc = addBlockFused(acc, S, d, withMin, withMin ? v128.load32_splat(mw + (<usize>b << 2)) : d, withMin ? v128.load(p, 144) : d);
+    if (offsetShift(type) != 0) S = i32x4.sub(S, v128.load(p, NARROW_QUANTS + 32));
+    const d = f32x4.mul(v128.load32_splat(dw + (<usize>b << 2)), v128.load(p, NARROW_QUANTS));
+    acc = addBlockFused(acc, S, d, withMin, withMin ? v128.load32_splat(mw + (<usize>b << 2)) : d, withMin ? v128.load(p, NARROW_QUANTS + 16) : d);
   }
   return acc;
 }
 
-/**
- * Prefill tiles of the activation rows x (q8RowBytes layout of `type`), per tile of four tokens (a last
- * partial tile repeats its last token) and per block, one record: the four tokens' 32 quants (i16 rows:
- * Q8_0, and every type in the baseline build; i8 for narrow rows) back to back, then d_x of the four tokens
- * (f32), s_x (f32, q8_1 rows) and, for narrow Q4_0/Q5_0, offset·Σq (i32). The tile kernels then read every
- * field of the four tokens at a constant offset from one pointer: with four row pointers and gathered
- * lanes, V8 recomputed the pointers and spilled registers every block.
- * meta holds legacyTileBytes(type, cols, nTokens) bytes.
- */
-export function legacyTileMeta(type: i32, x: usize, meta: usize, cols: i32, nTokens: i32): void {
-  const withMin = type == Q4_1 || type == Q5_1;
-  const narrow = isNarrow(type);
-  const sh = narrow ? offsetShift(type) : 0;
-  const nb = cols >> 5;
-  const xRow = <usize>q8RowBytes(cols, withMin, narrow);
-  const rec = narrow ? NARROW_TILE_BYTES : WIDE_TILE_BYTES, qBytes: usize = narrow ? 32 : 64;
-  const dOff = narrow ? <usize>cols : <usize>cols << 1, sOff = dOff + (<usize>nb << 2), sqOff = sOff + (withMin ? <usize>nb << 2 : 0);
-  const tiles = (nTokens + 3) >> 2;
-  for (let t = 0; t < tiles; t++) {
-    for (let j = 0; j < 4; j++) {
-      const row = x + <usize>min(4 * t + j, nTokens - 1) * xRow;
-      for (let b = 0; b < nb; b++) {
-        const r = meta + (<usize>t * <usize>nb + <usize>b) * rec, bo = <usize>b << 2;
-        for (let o: usize = 0; o < qBytes; o += 16) v128.store(r + <usize>j * qBytes + o, v128.load(row + <usize>b * qBytes + o));
-        const f = r + 4 * qBytes + (<usize>j << 2);
-        store<f32>(f, load<f32>(row + dOff + bo));
-        if (withMin) store<f32>(f, load<f32>(row + sOff + bo), 16);
-        if (sh != 0) store<i32>(f, load<i32>(row + sqOff + bo) << sh, 32);
-      }
-    }
-  }
-}
-
-/** Bytes legacyTileMeta writes for nTokens activation rows of `cols` for weights of `type`. */
-export function legacyTileBytes(type: i32, cols: i32, nTokens: i32): i32 {
-  return ((nTokens + 3) >> 2) * (cols >> 5) * <i32>(isNarrow(type) ? NARROW_TILE_BYTES : WIDE_TILE_BYTES);
-}
-
-/** Bytes of a tile record's fields after the quants: four d_x, four s_x, four offset sums. */
-const META_BYTES: usize = 48;
-/** Bytes of one block's tile record: four tokens' 32 quants (i8 narrow, i16 wide), then the META_BYTES fields. */
-const NARROW_TILE_BYTES: usize = 4 * 32 + META_BYTES, WIDE_TILE_BYTES: usize = 4 * 64 + META_BYTES;
 
 /** The f16 scales d (and, for Q4_1/Q5_1, m) of every block of `n` rows from w, as f32 at out: d[n][nb], then m. */
 @inline function convertRowScales(type: i32, w: usize, n: i32, rowBytes: usize, nb: i32, out: usize): void {

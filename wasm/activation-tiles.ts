@@ -1,0 +1,90 @@
+/**
+ * Prefill tiles: the quantized activation rows (activation-rounding.ts) laid out again, four tokens at a
+ * time, in the order the prefill kernels read them. In a tile, each field of the four tokens sits at a
+ * constant offset from one pointer; with four row pointers and lanes gathered per block, V8 recomputed the
+ * pointers and spilled registers in every block of the hot loops (found by reading its machine code:
+ * scripts/wasm-code.mjs). A last partial tile repeats its last token in the spare lanes.
+ * - Legacy 32-element blocks (matmul-legacy.ts): per block, the four tokens' 32 quants (i8 for narrow rows,
+ *   i16 otherwise), then d_x of the four (f32), s_x (f32, q8_1 rows) and offset·Σq (i32, narrow Q4_0/Q5_0).
+ * - K-quant super-blocks (matmul-kquants.ts, narrow q8_k rows): 16 groups × 4 tokens × 16 quants, then the
+ *   four d (f32), then the four tokens' 16 per-group sums (i16).
+ */
+
+import { narrowActivations, q8kRowBytes, q8RowBytes } from "./activation-rounding";
+
+const Q4_0: i32 = 2, Q4_1: i32 = 3, Q5_0: i32 = 6, Q5_1: i32 = 7;
+
+/** Bytes of the four tokens' quants of one legacy block: narrow (i8) and wide (i16) rows. */
+export const NARROW_QUANTS: usize = 4 * 32, WIDE_QUANTS: usize = 4 * 64;
+/** Bytes of a legacy record's fields after the quants: four d_x, four s_x, four offset sums (16 each). */
+const META_BYTES: usize = 48;
+/** Bytes of one legacy block's record. */
+export const NARROW_TILE_BYTES: usize = NARROW_QUANTS + META_BYTES, WIDE_TILE_BYTES: usize = WIDE_QUANTS + META_BYTES;
+
+/** K-quant tile: bytes per group of sixteen (four tokens), offsets of the d and of the sums, bytes per super-block. */
+export const KTILE_GROUP: usize = 64, KTILE_D: usize = 16 * KTILE_GROUP, KTILE_BSUMS: usize = KTILE_D + 16, KTILE_BYTES: usize = KTILE_BSUMS + 128;
+
+/** Whether products with `type` read narrow activation rows (the quantizer's rule, so both agree). */
+@inline export function isNarrow(type: i32): bool {
+  return narrowActivations(type) != 0;
+}
+
+/** log2 of the offset a type's unsigned quants carry (Q4_0: 8, Q5_0: 16), or 0 for none. */
+@inline export function offsetShift(type: i32): i32 {
+  return type == Q4_0 ? 3 : type == Q5_0 ? 4 : 0;
+}
+
+/** Legacy tiles of the activation rows x (q8RowBytes layout of `type`) at meta: legacyTileBytes(type, cols, nTokens) bytes. */
+export function legacyTileMeta(type: i32, x: usize, meta: usize, cols: i32, nTokens: i32): void {
+  const withMin = type == Q4_1 || type == Q5_1;
+  const narrow = isNarrow(type);
+  const sh = narrow ? offsetShift(type) : 0;
+  const nb = cols >> 5;
+  const xRow = <usize>q8RowBytes(cols, withMin, narrow);
+  const rec = narrow ? NARROW_TILE_BYTES : WIDE_TILE_BYTES, qBytes: usize = narrow ? 32 : 64;
+  const dOff = narrow ? <usize>cols : <usize>cols << 1, sOff = dOff + (<usize>nb << 2), sqOff = sOff + (withMin ? <usize>nb << 2 : 0);
+  const tiles = (nTokens + 3) >> 2;
+  for (let t = 0; t < tiles; t++) {
+    for (let j = 0; j < 4; j++) {
+      const row = x + <usize>min(4 * t + j, nTokens - 1) * xRow;
+      for (let b = 0; b < nb; b++) {
+        const r = meta + (<usize>t * <usize>nb + <usize>b) * rec, bo = <usize>b << 2;
+        for (let o: usize = 0; o < qBytes; o += 16) v128.store(r + <usize>j * qBytes + o, v128.load(row + <usize>b * qBytes + o));
+        const f = r + 4 * qBytes + (<usize>j << 2);
+        store<f32>(f, load<f32>(row + dOff + bo));
+        if (withMin) store<f32>(f, load<f32>(row + sOff + bo), 16);
+        if (sh != 0) store<i32>(f, load<i32>(row + sqOff + bo) << sh, 32);
+      }
+    }
+  }
+}
+
+/** Bytes legacyTileMeta writes for nTokens activation rows of `cols` for weights of `type`. */
+export function legacyTileBytes(type: i32, cols: i32, nTokens: i32): i32 {
+  return ((nTokens + 3) >> 2) * (cols >> 5) * <i32>(isNarrow(type) ? NARROW_TILE_BYTES : WIDE_TILE_BYTES);
+}
+
+/** K-quant tiles of narrow q8_k rows x (quantizeQ8K with narrow = 1) at tiles: kquantTileBytes(cols, nTokens) bytes. */
+export function kquantTiles(x: usize, tiles: usize, cols: i32, nTokens: i32): void {
+  const nb = cols >> 8;
+  const xRow = <usize>q8kRowBytes(cols, true);
+  const dOff = <usize>cols, bsOff = dOff + (<usize>nb << 2);
+  for (let t = 0; t < (nTokens + 3) >> 2; t++) {
+    for (let j = 0; j < 4; j++) {
+      const row = x + <usize>min(4 * t + j, nTokens - 1) * xRow;
+      for (let b = 0; b < nb; b++) {
+        const p = tiles + (<usize>t * <usize>nb + <usize>b) * KTILE_BYTES;
+        for (let g = 0; g < 16; g++) v128.store(p + <usize>g * KTILE_GROUP + (<usize>j << 4), v128.load(row + (<usize>b << 8) + (<usize>g << 4)));
+        store<f32>(p + KTILE_D + (<usize>j << 2), load<f32>(row + dOff + (<usize>b << 2)));
+        const bs = row + bsOff + (<usize>b << 5), q = p + KTILE_BSUMS + (<usize>j << 5);
+        v128.store(q, v128.load(bs));
+        v128.store(q, v128.load(bs, 16), 16);
+      }
+    }
+  }
+}
+
+/** Bytes kquantTiles writes for nTokens narrow q8_k rows of `cols`. */
+export function kquantTileBytes(cols: i32, nTokens: i32): i32 {
+  return ((nTokens + 3) >> 2) * (cols >> 8) * <i32>KTILE_BYTES;
+}
