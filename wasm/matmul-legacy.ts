@@ -98,25 +98,32 @@ const ROW_CHUNK: i32 = 16;
 }
 
 /**
- * Prefill: weight row w against the four tokens of one activation tile (lanes; legacyTileMeta: per block,
- * the four tokens' i16 quants back to back, then their d_x and s_x), the row's weight scales as f32 from dw
- * (convertRowScales). Each unpacked weight block serves the four tokens. Returns the four outputs.
+ * Prefill: weight row w against the four tokens of one activation tile (lanes; activation-tiles.ts), the
+ * row's weight scales as f32 from dw (convertRowScales). Each unpacked weight block serves the four tokens:
+ * narrowBlock for a tile of narrow i8 quants (relaxed build), wideBlock for i16 quants. Returns the four outputs.
  */
-@inline function tokens4(type: i32, w: usize, tile: usize, cols: i32, dw: usize): v128 {
+@inline function tokens4(type: i32, narrow: bool, w: usize, tile: usize, cols: i32, dw: usize): v128 {
   const bb = blockBytes(type);
   const withMin = type == Q4_1 || type == Q5_1;
   const nb = cols >> 5;
   const mw = dw + (<usize>nb << 2);
   let acc = f32x4.splat(0);
   let wb = w, p = tile;
-  for (let b = 0; b < nb; b++, wb += bb, p += WIDE_TILE_BYTES) {
-    const h0 = isQ5(type) ? q5Half(type, wb, 0) : i32x4.splat(0), h1 = isQ5(type) ? q5Half(type, wb, 1) : h0;
-    const w0 = unpack(type, wb, 0, h0, h1), w1 = unpack(type, wb, 1, h0, h1), w2 = unpack(type, wb, 2, h0, h1), w3 = unpack(type, wb, 3, h0, h1);
-    const S = reduce4(dot32(w0, w1, w2, w3, p), dot32(w0, w1, w2, w3, p + 64), dot32(w0, w1, w2, w3, p + 128), dot32(w0, w1, w2, w3, p + 192));
-    const d = f32x4.mul(v128.load32_splat(dw + (<usize>b << 2)), v128.load(p, WIDE_QUANTS));
-    acc = addBlock(acc, S, d, withMin, withMin ? v128.load32_splat(mw + (<usize>b << 2)) : d, withMin ? v128.load(p, WIDE_QUANTS + 16) : d);
+  for (let b = 0; b < nb; b++, wb += bb, p += narrow ? NARROW_TILE_BYTES : WIDE_TILE_BYTES) {
+    const dwb = v128.load32_splat(dw + (<usize>b << 2)), mwb = withMin ? v128.load32_splat(mw + (<usize>b << 2)) : dwb;
+    acc = narrow ? narrowBlock(type, acc, wb, p, dwb, mwb) : wideBlock(type, acc, wb, p, dwb, mwb);
   }
   return acc;
+}
+
+/** One block of tokens4 against i16 tile quants: acc + S·d (+ m·s), unfused (also the relaxed build's Q8_0). */
+@inline function wideBlock(type: i32, acc: v128, wb: usize, p: usize, dw: v128, mw: v128): v128 {
+  const withMin = type == Q4_1 || type == Q5_1;
+  const h0 = isQ5(type) ? q5Half(type, wb, 0) : i32x4.splat(0), h1 = isQ5(type) ? q5Half(type, wb, 1) : h0;
+  const w0 = unpack(type, wb, 0, h0, h1), w1 = unpack(type, wb, 1, h0, h1), w2 = unpack(type, wb, 2, h0, h1), w3 = unpack(type, wb, 3, h0, h1);
+  const S = reduce4(dot32(w0, w1, w2, w3, p), dot32(w0, w1, w2, w3, p + 64), dot32(w0, w1, w2, w3, p + 128), dot32(w0, w1, w2, w3, p + 192));
+  const d = f32x4.mul(dw, v128.load(p, WIDE_QUANTS));
+  return addBlock(acc, S, d, withMin, withMin ? mw : d, withMin ? v128.load(p, WIDE_QUANTS + 16) : d);
 }
 
 /** Narrow path: elements 0..15 (upper: 16..31) of the block at wb as sixteen unsigned quants (0..15 or 0..31). */
@@ -156,27 +163,20 @@ const ROW_CHUNK: i32 = 16;
 }
 
 /**
- * Narrow prefill: as tokens4, for a tile of narrow activation rows (legacyTileMeta): per block, the
- * four tokens' 32 quants back to back, then their d_x, s_x and offset sums. One pointer walks the tile with
- * constant offsets, so the loop keeps its addresses in registers instead of recomputing four row pointers.
+ * One block of tokens4 against narrow tile quants (i8; their scales and offset sums after them): the 8-bit
+ * dot and fused multiply-adds. Relaxed build only: the baseline build has no narrow rows (narrowActivations).
  */
-@inline function tokens4Narrow(type: i32, w: usize, tile: usize, cols: i32, dw: usize): v128 {
-  const bb = blockBytes(type);
-  const withMin = type == Q4_1 || type == Q5_1;
-  const nb = cols >> 5;
-  const mw = dw + (<usize>nb << 2);
-  let acc = f32x4.splat(0);
-  let wb = w, p = tile;
-  for (let b = 0; b < nb; b++, wb += bb, p += NARROW_TILE_BYTES) {
+@inline function narrowBlock(type: i32, acc: v128, wb: usize, p: usize, dw: v128, mw: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const withMin = type == Q4_1 || type == Q5_1;
     const lo = unsignedHalf(type, wb, false), hi = unsignedHalf(type, wb, true);
     let S = reduceNarrow4(type, narrowPairs(lo, hi, p), narrowPairs(lo, hi, p + 32), narrowPairs(lo, hi, p + 64), narrowPairs(lo, hi, p + 96));
     if (offsetShift(type) != 0) S = i32x4.sub(S, v128.load(p, NARROW_QUANTS + 32));
-    const d = f32x4.mul(v128.load32_splat(dw + (<usize>b << 2)), v128.load(p, NARROW_QUANTS));
-    acc = addBlockFused(acc, S, d, withMin, withMin ? v128.load32_splat(mw + (<usize>b << 2)) : d, withMin ? v128.load(p, NARROW_QUANTS + 16) : d);
+    const d = f32x4.mul(dw, v128.load(p, NARROW_QUANTS));
+    return addBlockFused(acc, S, d, withMin, withMin ? mw : d, withMin ? v128.load(p, NARROW_QUANTS + 16) : d);
   }
   return acc;
 }
-
 
 /** The f16 scales d (and, for Q4_1/Q5_1, m) of every block of `n` rows from w, as f32 at out: d[n][nb], then m. */
 @inline function convertRowScales(type: i32, w: usize, n: i32, rowBytes: usize, nb: i32, out: usize): void {
@@ -278,9 +278,7 @@ const ROW_CHUNK: i32 = 16;
       const tile = meta + <usize>(t >> 2) * <usize>nb * (narrow ? NARROW_TILE_BYTES : WIDE_TILE_BYTES);
       for (let r = r0; r < r1; r++) {
         const wr = w + <usize>r * rowBytes, dw = scratch + (<usize>(r - r0) * <usize>nb << 3);
-        let v = f32x4.splat(0);
-        if (ASC_FEATURE_RELAXED_SIMD) v = narrow ? tokens4Narrow(type, wr, tile, cols, dw) : tokens4(type, wr, tile, cols, dw);
-        else v = tokens4(type, wr, tile, cols, dw);
+        const v = tokens4(type, narrow, wr, tile, cols, dw);
         const o = out + ((<usize>t * <usize>rows + <usize>r) << 2);
         store<f32>(o, f32x4.extract_lane(v, 0));
         if (n > 1) store<f32>(o + oRow, f32x4.extract_lane(v, 1));
