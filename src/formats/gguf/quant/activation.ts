@@ -35,32 +35,36 @@ function amaxOf(x: Float32Array, start: number, n: number): number {
   return amax;
 }
 
+/**
+ * One 32-value block of Q8_0/Q8_1: d = amax/127 as f16 at out[o], the 32 rounded quants x·(1/d) at
+ * out[qs..qs+31]; returns d (f32) and Σq, which Q8_1 stores as s = d·Σq.
+ */
+function quantizeBlock8(out: Uint8Array, x: Float32Array, xs: number, o: number, qs: number): [number, number] {
+  const d = fr(amaxOf(x, xs, 32) / 127);
+  const id = d === 0 ? 0 : fr(1 / d);
+  writeF16(out, o, d);
+  let sum = 0;
+  for (let j = 0; j < 32; j++) {
+    const q = roundHalfAway(fr((x[xs + j] as number) * id));
+    out[qs + j] = q & 255;
+    sum += q;
+  }
+  return [d, sum];
+}
+
 /** out (n/32 blocks × 34 bytes) = Q8_0 of x[xOffset .. xOffset+n); n a multiple of 32. */
 export function quantizeQ8_0(out: Uint8Array, x: Float32Array, n: number, xOffset = 0, outOffset = 0): void {
   for (let b = 0; b < n / 32; b++) {
-    const xs = xOffset + 32 * b;
     const o = outOffset + 34 * b;
-    const d = fr(amaxOf(x, xs, 32) / 127);
-    const id = d === 0 ? 0 : fr(1 / d);
-    writeF16(out, o, d);
-    for (let j = 0; j < 32; j++) out[o + 2 + j] = roundHalfAway(fr((x[xs + j] as number) * id)) & 255;
+    quantizeBlock8(out, x, xOffset + 32 * b, o, o + 2);
   }
 }
 
 /** out (n/32 blocks × 36 bytes) = Q8_1 of x: like Q8_0 plus s = d·Σq (f16). */
 export function quantizeQ8_1(out: Uint8Array, x: Float32Array, n: number, xOffset = 0, outOffset = 0): void {
   for (let b = 0; b < n / 32; b++) {
-    const xs = xOffset + 32 * b;
     const o = outOffset + 36 * b;
-    const d = fr(amaxOf(x, xs, 32) / 127);
-    const id = d === 0 ? 0 : fr(1 / d);
-    writeF16(out, o, d);
-    let sum = 0;
-    for (let j = 0; j < 32; j++) {
-      const q = roundHalfAway(fr((x[xs + j] as number) * id));
-      out[o + 4 + j] = q & 255;
-      sum += q;
-    }
+    const [d, sum] = quantizeBlock8(out, x, xOffset + 32 * b, o, o + 4);
     writeF16(out, o + 2, fr(sum * d));
   }
 }
