@@ -13,6 +13,7 @@ import type { Tensor } from "../../src/tensor/tensor.js";
 import { loadModelFromSource } from "../../src/model/load.js";
 import { generate } from "../../src/generate/generate.js";
 import { PeelError, type PeelErrorCode } from "../../src/util/errors.js";
+import { metaWith, metaWithout, rejectsLoad } from "../fixtures/bad-gguf.js";
 import { randomLlamaMetadata, randomLlamaTensors, type RandomLlamaSpec } from "../fixtures/random-llama.js";
 
 const spec: RandomLlamaSpec = { dim: 64, hiddenDim: 128, nLayers: 1, nHeads: 2, nKvHeads: 2, weightType: "F32", tied: true, seed: 5, contextLength: 16 };
@@ -24,16 +25,11 @@ function build(meta: Array<[string, GgufKv]> = META, tensors: Tensor[] = TENSORS
 }
 
 async function rejects(bytes: Uint8Array, code: PeelErrorCode, pattern: RegExp): Promise<void> {
-  await assert.rejects(loadModelFromSource(bytesSource(bytes, "bad.gguf")), (e: unknown) => {
-    assert.ok(e instanceof PeelError, `expected a PeelError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    assert.match(e.message, pattern);
-    return true;
-  });
+  await rejectsLoad(bytes, code, pattern);
 }
 
-const without = (key: string) => META.filter(([k]) => k !== key);
-const withValue = (key: string, value: GgufKv) => META.map(([k, v]): [string, GgufKv] => [k, k === key ? value : v]);
+const without = (key: string) => metaWithout(META, key);
+const withValue = (key: string, value: GgufKv) => metaWith(META, key, value);
 
 test("missing required metadata names the key", async () => {
   await rejects(build(without("llama.embedding_length")), "CONFIG", /llama\.embedding_length/);

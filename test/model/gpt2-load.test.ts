@@ -16,6 +16,7 @@ import { describeModelSource, loadModelFromSource } from "../../src/model/load.j
 import { createSession } from "../../src/generate/session.js";
 import { createTrace, type TapName } from "../../src/model/trace.js";
 import { PeelError, type PeelErrorCode } from "../../src/util/errors.js";
+import { metaWith, metaWithout, rejectsLoad } from "../fixtures/bad-gguf.js";
 import { gpt2FixtureTokenizer, randomGpt2Metadata, randomGpt2Tensors, type RandomGpt2Spec } from "../fixtures/random-gpt2.js";
 
 const spec: RandomGpt2Spec = { dim: 64, hiddenDim: 256, nLayers: 2, nHeads: 4, contextLength: 32, weightType: "F32", tied: false, seed: 9 };
@@ -28,16 +29,11 @@ function build(meta: Array<[string, GgufKv]> = META, tensors: readonly Tensor[] 
 }
 
 async function rejects(bytes: Uint8Array, code: PeelErrorCode, pattern: RegExp): Promise<void> {
-  await assert.rejects(loadModelFromSource(bytesSource(bytes, "bad.gguf"), { backend: "ts" }), (e: unknown) => {
-    assert.ok(e instanceof PeelError, `expected a PeelError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    assert.match(e.message, pattern);
-    return true;
-  });
+  await rejectsLoad(bytes, code, pattern, { backend: "ts" });
 }
 
-const without = (key: string) => META.filter(([k]) => k !== key);
-const withValue = (key: string, value: GgufKv) => META.map(([k, v]): [string, GgufKv] => [k, k === key ? value : v]);
+const without = (key: string) => metaWithout(META, key);
+const withValue = (key: string, value: GgufKv) => metaWith(META, key, value);
 const withoutTensor = (name: string) => TENSORS.filter((t) => t.name !== name);
 /** The tensor with a different leading dimension (and its bytes cut to match). */
 function reshaped(name: string, rows: number): Tensor[] {
