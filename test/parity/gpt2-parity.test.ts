@@ -27,10 +27,9 @@ import type { Kernels } from "../../src/kernels/kernels.js";
 import { createTsKernels } from "../../src/kernels/ts/index.js";
 import { createWasmKernels } from "../../src/kernels/wasm/index.node.js";
 import { loadModel } from "../../src/model/load.node.js";
-import { createSession } from "../../src/generate/session.js";
-import { generate } from "../../src/generate/generate.js";
 import { gpt2FixtureTokenizer, writeRandomGpt2Gguf, type RandomGpt2Spec } from "../fixtures/random-gpt2.js";
-import { loadReferenceModel, referenceRun, type ReferenceRun, softmax } from "./llama-cpp.js";
+import { loadReferenceModel, referenceRun, type ReferenceRun } from "./llama-cpp.js";
+import { forcedDecoding, greedyAgreement } from "./forced-decoding.js";
 
 const N_GEN = 32;
 const CONTEXT = 128;
@@ -58,42 +57,15 @@ const BACKENDS: Record<string, () => Promise<Kernels>> = {
   "wasm-2t": () => createWasmKernels({ threads: 2 }),
 };
 
-function argmax(p: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < p.length; i++) if ((p[i] as number) > (p[best] as number)) best = i;
-  return best;
-}
-
 type PeelModel = Awaited<ReturnType<typeof loadModel>>;
 
 /** Forced decoding and a free greedy run of one Peel backend against llama.cpp's run; returns a summary line. */
 async function checkAgainstReference(model: PeelModel, prompt: number[], ref: ReferenceRun): Promise<string> {
-  const session = createSession(model, { contextLength: CONTEXT });
-  const diffs: number[] = [];
-  for (let i = 0; i < ref.dists.length; i++) {
-    const p = softmax(session.evaluate(i === 0 ? prompt : [ref.greedy[i - 1] as number]));
-    const top = [...ref.dists[i]!.entries()].slice(0, 5);
-    const gap = (top[0]?.[1] ?? 0) - (top[1]?.[1] ?? 0);
-    if (gap > NEAR_TIE) assert.equal(argmax(p), top[0]![0], `position ${prompt.length + i}: top-1 differs (llama.cpp gap ${gap.toFixed(4)})`);
-    diffs.push(Math.max(...top.map(([id, pr]) => Math.abs((p[id] as number) - pr))));
-  }
-  // a saturated fixture (top-1 probability ≈ 1 everywhere) would pass whatever Peel computed
-  const meanTop1 = ref.dists.reduce((a, d) => a + (d.values().next().value ?? 0), 0) / ref.dists.length;
-  assert.ok(meanTop1 < 0.97, `fixture too peaked to test anything: mean top-1 probability ${meanTop1.toFixed(3)}`);
+  const { diffs, meanTop1 } = forcedDecoding(model, prompt, ref, CONTEXT, NEAR_TIE);
   const worst = Math.max(...diffs);
   assert.ok(worst <= TOLERANCE, `worst top-5 probability difference ${worst.toExponential(2)} > ${TOLERANCE} (per position: ${diffs.map((d) => d.toFixed(4)).join(" ")})`);
-
-  // Peel's own greedy run, equal up to llama.cpp's first near-tie: a gap between llama.cpp's top two wider than
-  // twice the largest difference just measured cannot be reordered
-  const nearTie = Math.max(2 * worst, 1e-4);
-  const gen = generate(model, prompt, { maxTokens: ref.greedy.length, contextLength: CONTEXT });
-  for await (const _ of gen) { /* drain */ }
-  let compared = 0;
-  for (; compared < ref.greedy.length; compared++) {
-    const top = [...ref.dists[compared]!.values()];
-    if ((top[0] ?? 0) - (top[1] ?? 0) < nearTie) break;
-    assert.equal(gen.tokens[compared], ref.greedy[compared], `greedy token ${compared} differs`);
-  }
+  // a gap between llama.cpp's top two wider than twice the largest difference just measured cannot be reordered
+  const compared = await greedyAgreement(model, prompt, ref, CONTEXT, Math.max(2 * worst, 1e-4));
   assert.ok(compared >= MIN_COMPARED, `only ${compared} greedy tokens compared (llama.cpp made ${ref.greedy.length}; near-tie or EOS early)`);
   const median = [...diffs].sort((a, b) => a - b)[Math.floor(diffs.length / 2)] as number;
   return `${ref.greedy.length} steps, ${compared} greedy tokens equal, mean top-1 p ${meanTop1.toFixed(2)}, ` +

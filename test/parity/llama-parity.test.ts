@@ -32,10 +32,9 @@ import type { Kernels } from "../../src/kernels/kernels.js";
 import { createTsKernels } from "../../src/kernels/ts/index.js";
 import { createWasmKernels } from "../../src/kernels/wasm/index.node.js";
 import { loadModel } from "../../src/model/load.node.js";
-import { createSession } from "../../src/generate/session.js";
-import { generate } from "../../src/generate/generate.js";
 import { writeRandomLlamaGguf, type RandomLlamaSpec } from "../fixtures/random-llama.js";
-import { loadReferenceModel, referenceRun, softmax } from "./llama-cpp.js";
+import { loadReferenceModel, referenceRun } from "./llama-cpp.js";
+import { forcedDecoding, greedyAgreement } from "./forced-decoding.js";
 
 const N_GEN = 32;
 const PROMPT = "Once upon a time, in a land far away,";
@@ -76,12 +75,6 @@ function tolerance(t: DType): { max: number; first: number } {
   return t === "F32" || t === "F16" ? { max: 2e-3, first: 2e-3 } : { max: 0.08, first: 0.02 };
 }
 
-function argmax(p: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < p.length; i++) if ((p[i] as number) > (p[best] as number)) best = i;
-  return best;
-}
-
 /**
  * Backends to check, from PEEL_PARITY_BACKENDS (comma-separated; default: every backend). "wasm-2t" (the
  * wasm backend with a worker thread) runs only on TWO_THREAD_CASES: its results equal "wasm" bit for bit
@@ -107,36 +100,16 @@ type PeelModel = Awaited<ReturnType<typeof loadModel>>;
 
 /** Forced decoding and a free greedy run of one Peel backend against llama.cpp's run; returns a summary line. */
 async function checkAgainstReference(model: PeelModel, prompt: number[], ref: Reference, weightType: DType): Promise<string> {
-  // forced decoding: prefill the prompt, then feed llama.cpp's tokens one step at a time
-  const session = createSession(model, { contextLength: 256 });
-  const diffs: number[] = [];
-  for (let i = 0; i < ref.dists.length; i++) {
-    const logits = i === 0 ? session.evaluate(prompt) : session.evaluate([ref.greedy[i - 1] as number]);
-    const p = softmax(logits);
-    const top = [...ref.dists[i]!.entries()].slice(0, 5);
-    const gap = (top[0]?.[1] ?? 0) - (top[1]?.[1] ?? 0);
-    if (gap > NEAR_TIE) assert.equal(argmax(p), top[0]![0], `position ${prompt.length + i}: top-1 differs (llama.cpp gap ${gap.toFixed(4)})`);
-    diffs.push(Math.max(...top.map(([id, pr]) => Math.abs((p[id] as number) - pr))));
-  }
-  // a saturated fixture (top-1 probability ≈ 1 everywhere) would pass whatever Peel computed
-  const meanTop1 = ref.dists.reduce((a, d) => a + (d.values().next().value ?? 0), 0) / ref.dists.length;
-  assert.ok(meanTop1 < 0.97, `fixture too peaked to test anything: mean top-1 probability ${meanTop1.toFixed(3)}`);
+  const { diffs, meanTop1 } = forcedDecoding(model, prompt, ref, 256, NEAR_TIE);
   const sorted = [...diffs].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)] as number;
   const worst = sorted[sorted.length - 1] as number;
   const tol = tolerance(weightType);
   assert.ok(worst <= tol.max, `worst top-5 probability difference ${worst.toExponential(2)} > ${tol.max} (per position: ${diffs.map((d) => d.toFixed(4)).join(" ")})`);
   assert.ok((diffs[0] as number) <= tol.first, `top-5 probability difference after the prompt ${(diffs[0] as number).toExponential(2)} > ${tol.first}`);
-
   // free greedy run: equal up to the first near-tie of llama.cpp's distribution
-  const gen = generate(model, prompt, { maxTokens: ref.greedy.length, contextLength: 256 });
-  for await (const _ of gen) { /* drain */ }
-  for (let i = 0; i < ref.greedy.length; i++) {
-    const top = [...ref.dists[i]!.values()];
-    if ((top[0] ?? 0) - (top[1] ?? 0) < NEAR_TIE) break;
-    assert.equal(gen.tokens[i], ref.greedy[i], `greedy token ${i} differs`);
-  }
-  return `${ref.greedy.length} steps, mean top-1 p ${meanTop1.toFixed(2)}, top-5 |Δp| median ${median.toExponential(1)}, worst ${worst.toExponential(1)}`;
+  const compared = await greedyAgreement(model, prompt, ref, 256, NEAR_TIE);
+  return `${ref.greedy.length} steps, ${compared} greedy tokens equal, mean top-1 p ${meanTop1.toFixed(2)}, top-5 |Δp| median ${median.toExponential(1)}, worst ${worst.toExponential(1)}`;
 }
 
 for (const { label, spec } of CASES) {
