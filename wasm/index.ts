@@ -13,11 +13,7 @@ export { rmsNorm, layerNorm } from "./norm";
 export { rope } from "./rope";
 export { swiglu, addInPlace, addBias, geluRounded, softmax, storeF16 } from "./elementwise";
 export { attention, attentionScratchFloats } from "./attention";
-
-/** First byte past the module's static data: the JS allocator starts above it. */
-export function heapBase(): usize {
-  return __heap_base;
-}
+export { heapBase, initF16Table } from "./f16-table";
 export { matmulKQuantExact, q8kToF32 } from "./matmul-kquants-exact";
 export { transposeF32 } from "./transpose";
 export { gelu, geluBackward, swigluBackward } from "./train-elementwise";

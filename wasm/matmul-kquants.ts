@@ -18,7 +18,7 @@
  * src/formats/gguf/dequant/k-quants.ts. Entry points cover weight rows rowStart..rowEnd.
  */
 
-import { f16ToF32 } from "./simd";
+import { f16Lookup } from "./f16-table";
 import { narrowActivations, q8kRowBytes } from "./activation-rounding";
 import { KTILE_BSUMS, KTILE_BYTES, KTILE_D, KTILE_GROUP } from "./activation-tiles";
 
@@ -41,10 +41,14 @@ const ROW_CHUNK: i32 = 16;
  * take their low 4 bits from the nibbles of bytes 8..11 and their top 2 bits from the top of bytes 0..7.
  */
 @inline function scalesAndMins(p: usize): v128 {
-  const a = load<u32>(p), b = load<u32>(p, 4), c = load<u32>(p, 8);
-  const sc = (<u64>((c & 0x0f0f0f0f) | (((a >> 6) & 0x03030303) << 4)) << 32) | <u64>(a & 0x3f3f3f3f);
-  const mn = (<u64>(((c >> 4) & 0x0f0f0f0f) | (((b >> 6) & 0x03030303) << 4)) << 32) | <u64>(b & 0x3f3f3f3f);
-  return i64x2.replace_lane(i64x2.splat(<i64>sc), 1, <i64>mn);
+  const v = v128.load(p);
+  // lanes 0-3: bytes 0-3, 4-7: bytes 8-11, 8-11: bytes 4-7, 12-15: bytes 8-11 (low fields); top bits from 0-3 / 4-7
+  const a = i8x16.shuffle(v, v, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
+  const b = i8x16.shuffle(v, v, 0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7, 4, 5, 6, 7);
+  const low = v128.and(a, i32x4(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0));
+  const nib = v128.and(i16x8.shr_u(a, 4), i32x4(0, 0, 0, 0x0f0f0f0f));
+  const top = v128.and(i16x8.shr_u(b, 2), i32x4(0, 0x30303030, 0, 0x30303030));
+  return v128.or(v128.or(low, nib), top);
 }
 
 /** Q6_K: eight quants (low/high nibble `nib`, top bits from hb >> shift) minus 32, times the i8 scale at sc. */
@@ -271,9 +275,9 @@ const ROW_CHUNK: i32 = 16;
 
 /** acc + S·d·dx (− M·dmin·dx for Q4_K/Q5_K), one super-block's contribution to each token lane. */
 @inline function addSuper(type: i32, acc: v128, S: v128, M: v128, wb: usize, dxv: v128): v128 {
-  if (type == Q6_K) return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb, 208))), dxv)));
-  const a = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb))), dxv)));
-  return f32x4.sub(a, f32x4.mul(f32x4.convert_i32x4_s(M), f32x4.mul(f32x4.splat(f16ToF32(load<u16>(wb, 2))), dxv)));
+  if (type == Q6_K) return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(f32x4.splat(f16Lookup(load<u16>(wb, 208))), dxv)));
+  const a = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(f32x4.splat(f16Lookup(load<u16>(wb))), dxv)));
+  return f32x4.sub(a, f32x4.mul(f32x4.convert_i32x4_s(M), f32x4.mul(f32x4.splat(f16Lookup(load<u16>(wb, 2))), dxv)));
 }
 
 /** Stores the first n lanes of v at out[(t + j)·rows + r]. */

@@ -35,7 +35,7 @@ export function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
-/** A heap over `memory`, handing out bytes from `base` up to `maxPages` pages. */
+/** A heap over `memory`, handing out bytes from `base` up to `maxPages` pages (the memory grows to `base` at once). */
 export function createWasmHeap(memory: WebAssembly.Memory, base: number, maxPages: number): WasmHeap {
   const limitBytes = maxPages * PAGE_BYTES;
   const buffers = new WeakSet<ArrayBufferLike>();
@@ -64,6 +64,8 @@ export function createWasmHeap(memory: WebAssembly.Memory, base: number, maxPage
     memory.grow(pages);
     buffer();
   }
+
+  grow(top, 0, "the kernels' static data and tables"); // the module's own bytes below base must exist
 
   return {
     memory,

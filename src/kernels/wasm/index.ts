@@ -91,6 +91,7 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
   const memory = createSharedMemory(1, maxPages);
   const ex = await instantiateKernels(memory, simd);
   const heap = createWasmHeap(memory, ex.heapBase(), maxPages);
+  ex.initF16Table(); // the heap has grown the memory past heapBase()
   const pool = threads > 1 && host !== undefined ? await createThreadPool(host, await kernelsModule(simd), memory, ex, threads) : undefined;
   return bindKernels(ex, heap, pool, simd);
 }

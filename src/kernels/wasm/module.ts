@@ -18,6 +18,8 @@ type Fn = (...args: number[]) => number;
 /** The module's exports, named as in wasm/index.ts; every pointer is a byte offset into the shared memory. */
 export interface WasmExports {
   readonly heapBase: () => number;
+  /** Fills the f16 → f32 table below heapBase() (once, by the main thread, before any product). */
+  readonly initF16Table: () => void;
   readonly quantizeQ8: Fn;
   readonly quantizeQ8K: Fn;
   readonly roundRowsF16: Fn;
@@ -54,7 +56,7 @@ export interface WasmExports {
   readonly swigluBackward: Fn;
 }
 
-const EXPORT_NAMES: ReadonlyArray<keyof WasmExports> = ["heapBase", "quantizeQ8", "quantizeQ8K", "roundRowsF16",
+const EXPORT_NAMES: ReadonlyArray<keyof WasmExports> = ["heapBase", "initF16Table", "quantizeQ8", "quantizeQ8K", "roundRowsF16",
   "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulFloatScratchBytes", "matmulLegacy", "legacyTileMeta", "legacyTileBytes", "matmulKQuant", "kquantTiles", "kquantTileBytes", "matmulKQuantExact", "q8kToF32",
   "rmsNorm", "rope", "swiglu", "addInPlace", "softmax", "storeF16", "attention", "attentionScratchFloats", "transposeF32",
   "gelu", "geluBackward", "swigluBackward", "layerNorm", "addBias", "geluRounded"];

@@ -14,6 +14,7 @@ import { createRng, randomWeights } from "../../../test/conformance/backends.js"
 import { createWasmKernels } from "./index.js";
 import { prepareMatmul, runMatmulRows } from "./matmul.js";
 import { createScratchSlots } from "./heap.js";
+import { f16ToF32 } from "../../tensor/f16.js";
 
 test("views from allocF32 stay valid after the memory grows", async () => {
   const k = await createWasmKernels();
@@ -64,5 +65,33 @@ test("a matmul split into row ranges equals the whole product (Q4_0, Q3_K, F16)"
     const call = prepareMatmul(k.exports, scratch, dtype, off(parts), k.heap.offsetOf(w.data), off(x), rows, cols, nTokens);
     for (const [a, b] of [[0, 5], [5, 6], [6, 21]] as const) runMatmulRows(k.exports, call, a, b);
     assert.deepEqual([...parts], [...whole], dtype);
+  }
+});
+
+test("K-quant super-block scales convert exactly for every f16 pattern (the f16 table), in both builds", async () => {
+  // row h of a one-super-block Q4_K matrix: d = dmin = h; sub-block 0 has scale 2, min 1 and quants 1; the rest 0
+  // (S ≠ M, so a wrong d or dmin cannot cancel out)
+  const rows = 65536, cols = 256, data = new Uint8Array(rows * 144);
+  for (let h = 0; h < rows; h++) {
+    const o = h * 144;
+    data[o] = h & 255; data[o + 1] = h >> 8; data[o + 2] = h & 255; data[o + 3] = h >> 8;
+    data[o + 4] = 2; data[o + 8] = 1; // scale and min of sub-block 0
+    data.fill(1, o + 16, o + 48); // its 32 quants (low nibbles)
+  }
+  const x = new Float32Array(cols).fill(0);
+  x.fill(127, 0, 32); // q8_k: d_x = -1, quants -127, so S = 2·32·(-127) and M = 32·(-127)
+  const fr = Math.fround, S = -8128, M = -4064, dx = -1;
+  for (const simd of ["baseline", "relaxed"] as const) {
+    const k = await createWasmKernels({ simd });
+    const w = k.prepareWeight("Q4_K", rows, cols, data);
+    const out = k.allocF32(rows), xv = k.allocF32(cols);
+    xv.set(x);
+    k.matmul(out, w, xv, 1);
+    for (let h = 0; h < rows; h++) {
+      const d = f16ToF32(h);
+      const want = fr(fr(0 + fr(S * fr(d * dx))) - fr(M * fr(d * dx)));
+      if (!Object.is(out[h], want)) assert.fail(`${k.simd}: d = dmin = f16 0x${h.toString(16)}: got ${out[h]}, want ${want}`);
+    }
+    await k.dispose();
   }
 });
