@@ -223,7 +223,7 @@ const ROW_CHUNK: i32 = 16;
  */
 @inline function q6SuperNarrow(T: i32, wb: usize, x0: usize, x1: usize, x2: usize, x3: usize, gs: usize,
   b0: usize, b1: usize, b2: usize, b3: usize): v128 {
-  const m4 = i8x16.splat(15);
+  const m4 = i8x16.splat(15), m30 = i8x16.splat(0x30);
   let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
   const scv = v128.load(wb + 192);
   const scLo = i16x8.extend_low_i8x16_s(scv), scHi = i16x8.extend_high_i8x16_s(scv);
@@ -232,10 +232,11 @@ const ROW_CHUNK: i32 = 16;
     let scales = h == 0 ? scLo : scHi; // the scales of groups g, 2 + g, 4 + g, 6 + g in lanes 0, 2, 4, 6
     for (let g = 0; g < 2; g++) { // elements 16g..16g+15 of each 32 of the half
       const a = v128.load(ql + (<usize>g << 4)), b = v128.load(ql + 32 + (<usize>g << 4)), hv = v128.load(qh + (<usize>g << 4));
-      const q0 = v128.or(v128.and(a, m4), i16x8.shl(v128.and(hv, i8x16.splat(3)), 4));
-      const q1 = v128.or(v128.and(b, m4), i16x8.shl(v128.and(hv, i8x16.splat(12)), 2));
-      const q2 = v128.or(v128.and(i16x8.shr_u(a, 4), m4), v128.and(hv, i8x16.splat(48)));
-      const q3 = v128.or(v128.and(i16x8.shr_u(b, 4), m4), i16x8.shr_u(v128.and(hv, i8x16.splat(-64)), 2));
+      // each 2-bit field of hv moved to bits 4-5 by a 16-bit shift, then one mask (bits crossing a byte land outside it)
+      const q0 = v128.or(v128.and(a, m4), v128.and(i16x8.shl(hv, 4), m30));
+      const q1 = v128.or(v128.and(b, m4), v128.and(i16x8.shl(hv, 2), m30));
+      const q2 = v128.or(v128.and(i16x8.shr_u(a, 4), m4), v128.and(hv, m30));
+      const q3 = v128.or(v128.and(i16x8.shr_u(b, 4), m4), v128.and(i16x8.shr_u(hv, 2), m30));
       const s0 = i8x16.shuffle(scales, scales, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1);
       const s1 = i8x16.shuffle(scales, scales, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5);
       const s2 = i8x16.shuffle(scales, scales, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9);
