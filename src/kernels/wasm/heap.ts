@@ -65,7 +65,11 @@ export function createWasmHeap(memory: WebAssembly.Memory, base: number, maxPage
     buffer();
   }
 
-  grow(top, 0, "the kernels' static data and tables"); // the module's own bytes below base must exist
+  if (top > limitBytes) {
+    throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): a memory limit of ${formatBytes(limitBytes)} is below the ${formatBytes(top)} ` +
+      "the kernels themselves use (their static data and f16 table); allow more memory (maxMemoryBytes)");
+  }
+  grow(top, top, "the kernels' static data and tables"); // the module's own bytes below base must exist
 
   return {
     memory,

@@ -47,6 +47,9 @@ test("loading a model larger than the memory limit fails with the clear error", 
 test("bad memory limits are INVALID_ARGUMENT", async () => {
   await assert.rejects(createWasmKernels({ maxMemoryBytes: 0 }), (e: unknown) => e instanceof PeelError && e.code === "INVALID_ARGUMENT");
   await assert.rejects(createWasmKernels({ maxMemoryBytes: 2 ** 33 }), (e: unknown) => e instanceof PeelError && e.code === "INVALID_ARGUMENT");
+  // below what the kernels themselves need (static data and the f16 table): said so, not "out of memory"
+  await assert.rejects(createWasmKernels({ maxMemoryBytes: 65536 }), (e: unknown) => e instanceof PeelError && e.code === "INVALID_ARGUMENT" &&
+    /kernels themselves use/.test(e.message) && /maxMemoryBytes/.test(e.message));
 });
 
 test("a matmul split into row ranges equals the whole product (Q4_0, Q3_K, F16)", async () => {
