@@ -42,7 +42,8 @@ const ROW_CHUNK: i32 = 16;
  */
 @inline function scalesAndMins(p: usize): v128 {
   const v = v128.load(p);
-  // lanes 0-3: bytes 0-3, 4-7: bytes 8-11, 8-11: bytes 4-7, 12-15: bytes 8-11 (low fields); top bits from 0-3 / 4-7
+  // reads 16 bytes: the 12 and 4 quant bytes that no lane uses. a: the low fields (lanes 0-3 from bytes 0-3,
+  // 4-7 and 12-15 from bytes 8-11, 8-11 from bytes 4-7); b: the top bits of lanes 4-7 (bytes 0-3) and 12-15 (4-7)
   const a = i8x16.shuffle(v, v, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
   const b = i8x16.shuffle(v, v, 0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7, 4, 5, 6, 7);
   const low = v128.and(a, i32x4(0x3f3f3f3f, 0x0f0f0f0f, 0x3f3f3f3f, 0));
