@@ -104,7 +104,11 @@ export async function createThreadPool(host: WorkerHost, module: WebAssembly.Mod
     let v = Atomics.load(ints, at);
     for (let i = 0; v !== want && i < MAIN_SPIN; i++) v = Atomics.load(ints, at);
     while (v !== want) {
-      if (canBlock) Atomics.wait(ints, at, v, 1);
+      if (canBlock) {
+        Atomics.add(ints, CTRL.doneSleepers, 1);
+        Atomics.wait(ints, at, v, 1);
+        Atomics.sub(ints, CTRL.doneSleepers, 1);
+      }
       v = Atomics.load(ints, at);
     }
   }
@@ -123,7 +127,7 @@ export async function createThreadPool(host: WorkerHost, module: WebAssembly.Mod
       ints[CTRL.next] = 0;
       ints[CTRL.done] = 0;
       const epoch = Atomics.add(ints, CTRL.epoch, 1) + 1; // publishes everything above (sequentially consistent)
-      Atomics.notify(ints, CTRL.epoch);
+      if (Atomics.load(ints, CTRL.epochSleepers) !== 0) Atomics.notify(ints, CTRL.epoch); // spinning workers see the epoch
       runChunks(ex, ctrl, 0, call);
       waitFor(CTRL.done, Math.ceil(total / chunk)); // chunks taken by workers
       Atomics.store(ints, CTRL.closed, epoch); // late workers stay out...

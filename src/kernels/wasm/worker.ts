@@ -20,7 +20,9 @@ function nextEpoch(ints: Int32Array, seen: number, spinMicros: number): number {
     if ((i & 255) === 0 && performance.now() > until) break;
   }
   for (;;) {
+    Atomics.add(ints, CTRL.epochSleepers, 1); // before the wait's own check of the epoch: see CTRL.epochSleepers
     Atomics.wait(ints, CTRL.epoch, seen);
+    Atomics.sub(ints, CTRL.epochSleepers, 1);
     e = Atomics.load(ints, CTRL.epoch);
     if (e !== seen) return e;
   }
