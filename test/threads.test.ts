@@ -1,5 +1,5 @@
 // The wasm backend's thread pool: logits bitwise equal for 1 and 2 threads (prefill and decode, float,
-// legacy, K-quant and the Q3_K row-scratch path; a GPT-2 model for the batched LayerNorm), no deadlock when a generation is aborted mid-way, a
+// legacy, K-quant and the Q3_K row-scratch path; a GPT-2 model for the batched LayerNorm), no deadlock when a generation is aborted mid-way, a worker asleep between jobs is woken by the next one, a
 // process that never disposes its pool still exits (normally or by an exception), and bad `threads`
 // values are INVALID_ARGUMENT. The kernels themselves are covered by test/conformance/.
 
@@ -131,4 +131,26 @@ test("bad thread counts are INVALID_ARGUMENT; threads without a worker host are 
   await assert.rejects(createWasmKernelsNoHost({ threads: 2 }), (e: unknown) => e instanceof PeelError && e.code === "UNSUPPORTED");
   const ts = await loadModel(path, { backend: "ts" });
   assert.equal(ts.transformer.kernels.name, "ts");
+});
+
+test("a worker asleep between jobs (past its spin) is woken by the next job and takes part", { timeout: 30_000 }, async () => {
+  const k = await createWasmKernels({ threads: 2 });
+  try {
+    const rows = 1024, cols = 512, w = k.prepareWeight("F32", rows, cols, new Uint8Array(rows * cols * 4).fill(60));
+    const x = k.allocF32(cols).fill(0.5), out = k.allocF32(rows);
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    let woke = false;
+    // each round sleeps 5 ms (far past the workers' 200 µs spin, so they sleep in Atomics.wait), then runs one job;
+    // a worker that no notify reached would never take a chunk again
+    for (let round = 0; round < 200 && !woke; round++) {
+      Atomics.wait(pause, 0, 0, 5);
+      const before = k.workerChunks();
+      k.matmul(out, w, x, 1);
+      for (let t = 0; t < 50 && k.workerChunks() === before; t++) k.matmul(out, w, x, 1); // it may wake after a small job ends
+      woke = k.workerChunks() > before;
+    }
+    assert.ok(woke, "the sleeping worker never took a chunk again");
+  } finally {
+    await k.dispose();
+  }
 });
