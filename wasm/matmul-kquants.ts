@@ -19,6 +19,7 @@
  */
 
 import { f16Lookup } from "./f16-table";
+import { storeLanes } from "./simd";
 import { narrowActivations, q8kRowBytes } from "./activation-rounding";
 import { KTILE_BSUMS, KTILE_BYTES, KTILE_D, KTILE_GROUP } from "./activation-tiles";
 
@@ -280,15 +281,6 @@ const ROW_CHUNK: i32 = 16;
   if (type == Q6_K) return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(f32x4.splat(f16Lookup(load<u16>(wb, 208))), dxv)));
   const a = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(f32x4.splat(f16Lookup(load<u16>(wb))), dxv)));
   return f32x4.sub(a, f32x4.mul(f32x4.convert_i32x4_s(M), f32x4.mul(f32x4.splat(f16Lookup(load<u16>(wb, 2))), dxv)));
-}
-
-/** Stores the first n lanes of v at out[(t + j)·rows + r]. */
-@inline function storeLanes(out: usize, v: v128, rows: i32, r: i32, t: i32, n: i32): void {
-  const o = out + ((<usize>t * <usize>rows + <usize>r) << 2), step = <usize>rows << 2;
-  store<f32>(o, f32x4.extract_lane(v, 0));
-  if (n > 1) store<f32>(o + step, f32x4.extract_lane(v, 1));
-  if (n > 2) store<f32>(o + 2 * step, f32x4.extract_lane(v, 2));
-  if (n > 3) store<f32>(o + 3 * step, f32x4.extract_lane(v, 3));
 }
 
 /**

@@ -15,7 +15,7 @@
  * same scaling, f32 sums with fused multiply-adds. Q8_0's quants are signed, so it keeps the i16 path.
  */
 
-import { f16ToF32, f16Lo, hsumF32, hsumI32 } from "./simd";
+import { f16ToF32, f16Lo, hsumF32, hsumI32, storeLanes } from "./simd";
 import { q8RowBytes } from "./activation-rounding";
 import { isNarrow, NARROW_QUANTS, NARROW_TILE_BYTES, offsetShift, WIDE_QUANTS, WIDE_TILE_BYTES } from "./activation-tiles";
 
@@ -259,7 +259,6 @@ const ROW_CHUNK: i32 = 16;
   const nb = cols >> 5;
   const narrow = isNarrow(type);
   const rowBytes = <usize>nb * blockBytes(type);
-  const oRow = <usize>rows << 2;
   if (nTokens == 1) {
     for (let r = rowStart; r < rowEnd; r++) {
       const wr = w + <usize>r * rowBytes;
@@ -278,12 +277,7 @@ const ROW_CHUNK: i32 = 16;
       const tile = meta + <usize>(t >> 2) * <usize>nb * (narrow ? NARROW_TILE_BYTES : WIDE_TILE_BYTES);
       for (let r = r0; r < r1; r++) {
         const wr = w + <usize>r * rowBytes, dw = scratch + (<usize>(r - r0) * <usize>nb << 3);
-        const v = tokens4(type, narrow, wr, tile, cols, dw);
-        const o = out + ((<usize>t * <usize>rows + <usize>r) << 2);
-        store<f32>(o, f32x4.extract_lane(v, 0));
-        if (n > 1) store<f32>(o + oRow, f32x4.extract_lane(v, 1));
-        if (n > 2) store<f32>(o + 2 * oRow, f32x4.extract_lane(v, 2));
-        if (n > 3) store<f32>(o + 3 * oRow, f32x4.extract_lane(v, 3));
+        storeLanes(out, tokens4(type, narrow, wr, tile, cols, dw), rows, r, t, n);
       }
     }
   }

@@ -79,6 +79,18 @@ export function f32ToF16(v: f32): u32 {
   return f32x4.mul(v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(h8), 13), i32x4.splat(0x8fffe000)), f32x4.splat(reinterpret<f32>(0x77800000)));
 }
 
+/**
+ * Stores the first n lanes of v (one per token) at out[(t + j)·rows + r]: a product's outputs for weight row r
+ * and tokens t..t+n-1 of an (nTokens, rows) result.
+ */
+@inline export function storeLanes(out: usize, v: v128, rows: i32, r: i32, t: i32, n: i32): void {
+  const o = out + ((<usize>t * <usize>rows + <usize>r) << 2), step = <usize>rows << 2;
+  store<f32>(o, f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(o + step, f32x4.extract_lane(v, 1));
+  if (n > 2) store<f32>(o + 2 * step, f32x4.extract_lane(v, 2));
+  if (n > 3) store<f32>(o + 3 * step, f32x4.extract_lane(v, 3));
+}
+
 @inline export function hsumF32(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
