@@ -12,11 +12,12 @@ import type { ScratchSlots, WasmHeap } from "./heap.js";
 export type RopeTables = (positions: ArrayLike<number>, nTokens: number, spec: RopeSpec) => number;
 
 export function createRopeTables(heap: WasmHeap, scratch: ScratchSlots): RopeTables {
-  let last: { spec: RopeSpec; positions: Int32Array; ptr: number; bytes: number } | undefined;
+  let last: { spec: RopeSpec; positions: Int32Array; ptr: number } | undefined;
   return (positions, nTokens, spec) => {
     const half = spec.nRot / 2, bytes = nTokens * half * 8;
     const ptr = scratch.get("rope", bytes);
-    if (last !== undefined && last.spec === spec && last.ptr === ptr && last.bytes === bytes && samePositions(last.positions, positions, nTokens)) return ptr;
+    // the same spec and positions (their count included) mean the same table size; the slot may have moved
+    if (last !== undefined && last.spec === spec && last.ptr === ptr && samePositions(last.positions, positions, nTokens)) return ptr;
     const cs = heap.f32(ptr, nTokens * half * 2);
     for (let t = 0; t < nTokens; t++) {
       const pos = positions[t] as number;
@@ -26,7 +27,7 @@ export function createRopeTables(heap: WasmHeap, scratch: ScratchSlots): RopeTab
         cs[2 * (t * half + i) + 1] = Math.sin(theta);
       }
     }
-    last = { spec, ptr, bytes, positions: Int32Array.from({ length: nTokens }, (_, t) => positions[t] as number) };
+    last = { spec, ptr, positions: Int32Array.from({ length: nTokens }, (_, t) => positions[t] as number) };
     return ptr;
   };
 }
