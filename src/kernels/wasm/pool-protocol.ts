@@ -33,7 +33,8 @@ export const CTRL = {
   /** Chunks run by workers since the pool started (a statistic for tests and diagnostics). */
   workerChunks: 9,
   /**
-   * Threads asleep (or about to sleep) in Atomics.wait on `epoch`, and whether the main thread is on `done`:
+   * Threads asleep (or about to sleep) in Atomics.wait on `epoch`, and whether the main thread sleeps while
+   * it waits for a job's chunks (`done`) or its workers (`inflight`, which nobody notifies: it polls):
    * a notify is only needed when someone sleeps, and V8's Atomics.notify costs ~1.5 µs even with no waiter.
    * Each side updates its count before it waits and the other reads it after its own update (all
    * sequentially consistent), so either the notifier sees the sleeper or the sleeper's wait sees the new value.
