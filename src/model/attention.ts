@@ -10,7 +10,11 @@ import type { RunState } from "./run-state.js";
 import type { Trace } from "./trace.js";
 import type { Gpt2Transformer, LlamaTransformer, Transformer } from "./transformer.js";
 
-/** s.q, s.k, s.v ← Llama's projections of RMSNorm(x), rotated by position. */
+/**
+ * s.q, s.k, s.v ← the Llama graph's projections of RMSNorm(x) (plus biases where the config has them), q and
+ * k RMSNorm-ed per head where it has q/k norms (in place: each row is summed before it is written), then
+ * rotated by position, in llama.cpp's order: bias, norm, RoPE.
+ */
 function llamaQkv(m: LlamaTransformer, s: RunState, layer: number, startPos: number, nTokens: number, trace: Trace | undefined): void {
   const { config: c, kernels: k } = m;
   const w = m.weights.layers[layer]!;
@@ -18,6 +22,15 @@ function llamaQkv(m: LlamaTransformer, s: RunState, layer: number, startPos: num
   if (trace?.wants("attn_norm")) trace.record("attn_norm", layer, startPos, [nTokens, c.dim], s.xb);
   // q (nTokens, nHeads·headDim), k and v (nTokens, kvDim): three products of one input, in one step
   k.matmulShared([s.q, s.k, s.v], [w.wq, w.wk, w.wv], s.xb, nTokens);
+  if (w.qkvBias !== undefined) {
+    k.addBias(s.q, w.qkvBias.bq, nTokens, c.nHeads * c.headDim);
+    k.addBias(s.k, w.qkvBias.bk, nTokens, c.kvDim);
+    k.addBias(s.v, w.qkvBias.bv, nTokens, c.kvDim);
+  }
+  if (w.qkNorm !== undefined) {
+    k.rmsNorm(s.q, s.q, w.qkNorm.q, c.normEps, nTokens * c.nHeads, c.headDim);
+    k.rmsNorm(s.k, s.k, w.qkNorm.k, c.normEps, nTokens * c.nKvHeads, c.headDim);
+  }
   k.rope(s.q, s.positions, nTokens, c.nHeads, c.headDim, m.rope);
   k.rope(s.k, s.positions, nTokens, c.nKvHeads, c.headDim, m.rope);
 }

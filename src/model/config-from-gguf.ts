@@ -9,7 +9,7 @@ import type { GgufMetadata } from "../formats/gguf/types.js";
 import { getNumber, getString } from "../formats/gguf/metadata.js";
 import { PeelError } from "../util/errors.js";
 import { GPT2_ARCHITECTURES, GPT2_KEYS, GPT2_TENSORS } from "./architectures/gpt2.js";
-import { LLAMA_ARCHITECTURES, LLAMA_DEFAULTS, LLAMA_KEYS, LLAMA_TENSORS } from "./architectures/llama.js";
+import { LLAMA_ARCHITECTURES, LLAMA_DEFAULTS, LLAMA_KEYS, LLAMA_TENSORS, llamaLayerTensors, type LlamaVariant } from "./architectures/llama.js";
 import type { Gpt2Config, LlamaConfig, ModelConfig, RopeScaling } from "./config.js";
 import { validateConfig } from "./validate-config.js";
 
@@ -46,7 +46,8 @@ function embeddingRows(shapes: TensorShapes, name: string): number {
 export function configFromGguf(meta: GgufMetadata, shapes: TensorShapes): ModelConfig {
   const arch = getString(meta, "general.architecture");
   if (arch === undefined) throw new PeelError("CONFIG", `GGUF: missing required metadata key "general.architecture"`);
-  const config = LLAMA_ARCHITECTURES[arch] !== undefined ? llamaConfig(meta, shapes, arch)
+  const variant = LLAMA_ARCHITECTURES[arch];
+  const config = variant !== undefined ? llamaConfig(meta, shapes, arch, variant)
     : GPT2_ARCHITECTURES.includes(arch) ? gpt2Config(meta, shapes, arch) : undefined;
   if (config === undefined) {
     const supported = [...Object.keys(LLAMA_ARCHITECTURES), ...GPT2_ARCHITECTURES];
@@ -56,7 +57,21 @@ export function configFromGguf(meta: GgufMetadata, shapes: TensorShapes): ModelC
   return config;
 }
 
-function llamaConfig(meta: GgufMetadata, shapes: TensorShapes, arch: string): LlamaConfig {
+/**
+ * Whether this file's q/k/v carry biases: taken when layer 0 has attn_q.bias, as llama.cpp takes them (the
+ * shape check then names any other missing one). Per-head q/k norms on an architecture without them are
+ * refused, as llama.cpp refuses tensors it does not expect: ignoring them would run a different model than
+ * the file describes.
+ */
+function resolveQkvBias(arch: string, variant: LlamaVariant, shapes: TensorShapes): boolean {
+  const first = llamaLayerTensors(0);
+  if (!variant.qkNorm && shapes.has(first.qNorm)) {
+    throw new PeelError("CONFIG", `GGUF: architecture "${arch}" has no per-head q/k norms, but the file has "${first.qNorm}"`);
+  }
+  return shapes.has(first.bq);
+}
+
+function llamaConfig(meta: GgufMetadata, shapes: TensorShapes, arch: string, variant: LlamaVariant): LlamaConfig {
   const { key, req, opt } = keyReader(meta, arch);
   const dim = req(LLAMA_KEYS.dim);
   const nHeads = req(LLAMA_KEYS.nHeads);
@@ -80,12 +95,14 @@ function llamaConfig(meta: GgufMetadata, shapes: TensorShapes, arch: string): Ll
     contextLength: req(LLAMA_KEYS.contextLength),
     normEps: opt(LLAMA_KEYS.normEps) ?? LLAMA_DEFAULTS.normEps,
     rope: {
-      style: LLAMA_ARCHITECTURES[arch] ?? "normal",
+      style: variant.rope,
       nRot: opt(LLAMA_KEYS.ropeDims) ?? headDim,
       theta: opt(LLAMA_KEYS.ropeTheta) ?? LLAMA_DEFAULTS.ropeTheta,
       scaling: ropeScaling(meta, key),
     },
     tiedOutput: !shapes.has(LLAMA_TENSORS.output),
+    qkvBias: resolveQkvBias(arch, variant, shapes),
+    qkNorm: variant.qkNorm,
   };
 }
 

@@ -24,6 +24,8 @@ export function configFromLlama2c(h: Llama2cConfig): LlamaConfig {
     normEps: 1e-5,
     rope: { style: "normal", nRot: headDim, theta: 10000, scaling: { type: "none" } },
     tiedOutput: h.sharedClassifier,
+    qkvBias: false,
+    qkNorm: false,
   };
   validateConfig(config);
   return config;

@@ -40,10 +40,17 @@ interface CommonConfig {
   readonly tiedOutput: boolean;
 }
 
-/** Llama: RMSNorm, RoPE, SwiGLU feed-forward, no biases. */
+/**
+ * The Llama graph: RMSNorm, RoPE, SwiGLU feed-forward, no biases on the output and feed-forward projections.
+ * Architectures of this graph (Llama, Qwen 2, Qwen 3) differ by the choices below and by the RoPE style.
+ */
 export interface LlamaConfig extends CommonConfig {
   readonly family: "llama";
   readonly rope: RopeConfig;
+  /** q, k and v projections add a bias (Qwen 2; a Llama file that carries them). */
+  readonly qkvBias: boolean;
+  /** q and k are RMSNorm-ed per head (gain of headDim) before RoPE (Qwen 3). */
+  readonly qkNorm: boolean;
 }
 
 /**

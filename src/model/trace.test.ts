@@ -19,6 +19,7 @@ const spec = { dim: 32, hiddenDim: 48, nLayers: 2, nHeads: 4, nKvHeads: 2, vocab
 const config: LlamaConfig = {
   family: "llama", architecture: "llama", dim: 32, hiddenDim: 48, nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 8, kvDim: 16,
   vocabSize: 64, contextLength: 16, normEps: 1e-5, rope: { style: "normal", nRot: 8, theta: 10000, scaling: { type: "none" } }, tiedOutput: false,
+  qkvBias: false, qkNorm: false,
 };
 
 function transformer(): Transformer {

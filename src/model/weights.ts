@@ -18,6 +18,10 @@ export interface LayerWeights {
   readonly wq: WeightMatrix; // (nHeads·headDim, dim)
   readonly wk: WeightMatrix; // (kvDim, dim)
   readonly wv: WeightMatrix; // (kvDim, dim)
+  /** q/k/v biases (nHeads·headDim), (kvDim), (kvDim) where the config has them (Qwen 2). */
+  readonly qkvBias: { readonly bq: Float32Array; readonly bk: Float32Array; readonly bv: Float32Array } | undefined;
+  /** Per-head RMSNorm gains of q and k, (headDim) each, where the config has them (Qwen 3). */
+  readonly qkNorm: { readonly q: Float32Array; readonly k: Float32Array } | undefined;
   readonly wo: WeightMatrix; // (dim, nHeads·headDim)
   readonly ffnNorm: Float32Array; // (dim)
   readonly wGate: WeightMatrix; // (hiddenDim, dim)
@@ -43,6 +47,8 @@ export function expectedLlamaShapes(c: LlamaConfig): Map<string, readonly number
     shapes.set(n.attnNorm, [c.dim]).set(n.wq, [qDim, c.dim]).set(n.wk, [c.kvDim, c.dim]).set(n.wv, [c.kvDim, c.dim])
       .set(n.wo, [c.dim, qDim]).set(n.ffnNorm, [c.dim]).set(n.wGate, [c.hiddenDim, c.dim]).set(n.wUp, [c.hiddenDim, c.dim])
       .set(n.wDown, [c.dim, c.hiddenDim]);
+    if (c.qkvBias) shapes.set(n.bq, [qDim]).set(n.bk, [c.kvDim]).set(n.bv, [c.kvDim]);
+    if (c.qkNorm) shapes.set(n.qNorm, [c.headDim]).set(n.kNorm, [c.headDim]);
   }
   shapes.set(LLAMA_TENSORS.outputNorm, [c.dim]);
   if (!c.tiedOutput) shapes.set(LLAMA_TENSORS.output, [c.vocabSize, c.dim]);
@@ -102,6 +108,8 @@ export function bindLlamaWeights(c: LlamaConfig, tensors: ReadonlyMap<string, Te
       wq: matrix(k, tensors, n.wq, qDim, c.dim),
       wk: matrix(k, tensors, n.wk, c.kvDim, c.dim),
       wv: matrix(k, tensors, n.wv, c.kvDim, c.dim),
+      qkvBias: c.qkvBias ? { bq: vector(tensors, n.bq, qDim), bk: vector(tensors, n.bk, c.kvDim), bv: vector(tensors, n.bv, c.kvDim) } : undefined,
+      qkNorm: c.qkNorm ? { q: vector(tensors, n.qNorm, c.headDim), k: vector(tensors, n.kNorm, c.headDim) } : undefined,
       wo: matrix(k, tensors, n.wo, c.dim, qDim),
       ffnNorm: vector(tensors, n.ffnNorm, c.dim),
       wGate: matrix(k, tensors, n.wGate, c.hiddenDim, c.dim),

@@ -67,8 +67,8 @@ test("missing gpt2 metadata is a CONFIG error naming the key (the LayerNorm epsi
   }
 });
 
-test("an unsupported architecture lists both families' architectures", async () => {
-  await rejects(build(withValue("general.architecture", kv.str("gptj"))), "UNSUPPORTED", /"gptj".*supported: llama, gpt2/);
+test("an unsupported architecture lists every architecture of both graphs", async () => {
+  await rejects(build(withValue("general.architecture", kv.str("gptj"))), "UNSUPPORTED", /"gptj".*supported: llama, qwen2, qwen3, gpt2/);
 });
 
 test("heads that do not tile dim are a CONFIG error", async () => {

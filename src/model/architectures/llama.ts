@@ -1,14 +1,29 @@
 /**
- * The Llama family as GGUF and llama2.c name it: metadata keys, tensor names and per-architecture quirks.
- * Data only: the math lives in the stage files of model/. Architectures listed here share Llama's tensor
- * layout (token_embd, attn_q/k/v/output, ffn_gate/up/down, RMSNorm); they differ only in RoPE pairing.
+ * The Llama graph's architectures as GGUF and llama2.c name them: metadata keys, tensor names and the
+ * choices each architecture makes. Data only: the math lives in the stage files of model/. Architectures
+ * listed here share Llama's tensor layout (token_embd, attn_q/k/v/output, ffn_gate/up/down, RMSNorm,
+ * SwiGLU); they differ in RoPE pairing and per-head q/k norms, as llama.cpp loads them.
  */
 
 import type { RopeStyle } from "../../kernels/kernels.js";
 
-/** general.architecture values Peel runs with the Llama graph, and the RoPE pairing each uses. */
-export const LLAMA_ARCHITECTURES: Readonly<Record<string, RopeStyle>> = {
-  llama: "normal",
+/** The choices an architecture of the Llama graph makes (see the table below for who makes which). */
+export interface LlamaVariant {
+  /** RoPE pairing: adjacent dims ("normal", Llama) or dims half a head apart ("neox", Qwen). */
+  readonly rope: RopeStyle;
+  /** RMSNorm over each head of q and of k after the projection, before RoPE (Qwen 3's attn_q_norm/attn_k_norm). */
+  readonly qkNorm: boolean;
+}
+
+/**
+ * general.architecture values Peel runs with the Llama graph, and the choices each makes. q/k/v biases are
+ * not an architecture's choice but a file's: llama.cpp's loader takes attn_{q,k,v}.bias wherever a file has
+ * them, for every architecture here (Qwen 2 checkpoints always have them, Qwen 3 and Llama ones do not).
+ */
+export const LLAMA_ARCHITECTURES: Readonly<Record<string, LlamaVariant>> = {
+  llama: { rope: "normal", qkNorm: false }, // Llama 1-3, TinyLlama, SmolLM, Mistral dense
+  qwen2: { rope: "neox", qkNorm: false }, // Qwen 1.5, Qwen 2, Qwen 2.5
+  qwen3: { rope: "neox", qkNorm: true },
 };
 
 /** Metadata keys, relative to the `{arch}.` prefix. */
@@ -47,6 +62,11 @@ export function llamaLayerTensors(i: number) {
     wq: `blk.${i}.attn_q.weight`,
     wk: `blk.${i}.attn_k.weight`,
     wv: `blk.${i}.attn_v.weight`,
+    bq: `blk.${i}.attn_q.bias`,
+    bk: `blk.${i}.attn_k.bias`,
+    bv: `blk.${i}.attn_v.bias`,
+    qNorm: `blk.${i}.attn_q_norm.weight`,
+    kNorm: `blk.${i}.attn_k_norm.weight`,
     wo: `blk.${i}.attn_output.weight`,
     ffnNorm: `blk.${i}.ffn_norm.weight`,
     wGate: `blk.${i}.ffn_gate.weight`,
