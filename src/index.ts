@@ -14,7 +14,7 @@ export type { Kernels, KvDType } from "./kernels/kernels.js";
 export { createTsKernels } from "./kernels/ts/index.js";
 export { createWasmKernels, type WasmKernels, type WasmKernelsOptions } from "./kernels/wasm/index.js";
 
-export type { Gpt2Config, LlamaConfig, ModelConfig, RopeConfig, RopeScaling } from "./model/config.js";
+export type { ActivationKind as BlockActivationKind, BiasChoices, ModelConfig, ProjectionLayout, RopeConfig, RopeScaling } from "./model/config.js";
 export type { Model, ModelInfo, TensorSummary } from "./model/model.js";
 export { loadModelFromSource, type BackendName, type LoadOptions, type LoadProgress } from "./model/load.js";
 export { createTrace, type Trace, type TapName, type TapRecord } from "./model/trace.js";

@@ -95,12 +95,32 @@ export function attentionScratchFloats(headDim: i32, nCtx: i32, nHeads: i32): i3
   return hsum4x4(d0, d1, d2, d3);
 }
 
-/** Scores sc[j] = f32(q·k[j0 + j]) · scale for j in 0..jn, four key rows at a time when headDim allows; returns their maximum. */
-function scores(sc: usize, q: usize, k: usize, j0: i32, jn: i32, kvDim: i32, kvOff: i32, headDim: i32, scale: f64, kF16: bool): f32 {
+/** cap · tanh(s / cap) as llama.cpp's three f32 steps (s · (1/cap), tanh, · cap); invCap = f32(1/cap). */
+@inline function capScore(s: f32, cap: f32, invCap: f32): f32 {
+  return <f32>Mathf.tanh(s * invCap) * cap;
+}
+
+/**
+ * Scores sc[j] = f32(q·k[j0 + j]) · scale for j in 0..jn, four key rows at a time when headDim allows; returns
+ * their maximum. With a soft cap (cap > 0) each raw score is capped before the scale, one lane at a time.
+ */
+function scores(sc: usize, q: usize, k: usize, j0: i32, jn: i32, kvDim: i32, kvOff: i32, headDim: i32, scale: f64, kF16: bool, cap: f32): f32 {
   const elem: usize = kF16 ? 2 : 4;
   const rs = <usize>kvDim * elem;
   let j = 0;
   let mv = f32x4.splat(-Infinity);
+  if (cap > 0) {
+    const invCap = <f32>1.0 / cap;
+    let m: f32 = -Infinity;
+    for (; j < jn; j++) {
+      const row = k + (<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) * elem;
+      const dot = kF16 ? dotF16(row, q, headDim) : dotF32(row, q, headDim);
+      const s = <f32>(<f64>capScore(dot, cap, invCap) * scale);
+      store<f32>(sc + (<usize>j << 2), s);
+      m = max(m, s);
+    }
+    return m;
+  }
   if (kF16 ? (headDim & 7) == 0 : (headDim & 3) == 0) {
     for (; j + 4 <= jn; j += 4) {
       const row = k + (<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) * elem;
@@ -216,7 +236,7 @@ function touchRows(base: usize, j0: i32, j1: i32, nCtx: i32, kvDim: i32, elem: u
  * arithmetic is the same as if it ran alone; the heads share each chunk of cache rows while it is in cache.
  */
 function headsOnePass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, group: i32, h0: i32, h1: i32, headDim: i32,
-  scale: f64, kF16: bool, ml: usize, scRow: usize): void {
+  scale: f64, kF16: bool, ml: usize, scRow: usize, cap: f32): void {
   const nh = h1 - h0;
   for (let h = h0; h < h1; h++) {
     const i = h - h0;
@@ -234,7 +254,7 @@ function headsOnePass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
     touchRows(v, j0 + CHUNK, j0 + 2 * CHUNK, nCtx, kvDim, 4, lo, hi, sink);
     for (let h = h0; h < h1; h++) {
       const i = h - h0, kvOff = (h / group) * headDim, acc = accAt(ml, nh, headDim, i), sc = scAt(ml, nh, headDim, scRow, 0);
-      const cm = scores(sc, qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, kvOff, headDim, scale, kF16);
+      const cm = scores(sc, qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, kvOff, headDim, scale, kF16, cap);
       let m = load<f32>(mAt(ml, i));
       let l = load<f64>(lAt(ml, i));
       if (cm > m) {
@@ -271,7 +291,7 @@ function headsOnePass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
  * of a 110M model's cache). Each head's arithmetic, and so its result, is the same as a head computed alone.
  */
 function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, group: i32, h0: i32, h1: i32, headDim: i32,
-  scale: f64, kF16: bool, ml: usize, scRow: usize): void {
+  scale: f64, kF16: bool, ml: usize, scRow: usize, cap: f32): void {
   const nh = h1 - h0;
   for (let h = h0; h < h1; h++) store<f32>(mAt(ml, h - h0), -Infinity);
   const kElem: usize = kF16 ? 2 : 4, lo = kvLo(h0, group, headDim), hi = kvHi(h1, group, headDim);
@@ -282,7 +302,7 @@ function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
     touchRows(k, j0 + ROWS, j0 + 2 * ROWS, nCtx, kvDim, kElem, lo, hi, sink);
     for (let h = h0; h < h1; h++) {
       const i = h - h0;
-      const cm = scores(scAt(ml, nh, headDim, scRow, i) + (<usize>j0 << 2), qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, (h / group) * headDim, headDim, scale, kF16);
+      const cm = scores(scAt(ml, nh, headDim, scRow, i) + (<usize>j0 << 2), qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, (h / group) * headDim, headDim, scale, kF16, cap);
       store<f32>(mAt(ml, i), max(load<f32>(mAt(ml, i)), cm));
     }
   }
@@ -323,20 +343,25 @@ function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
 
 /**
  * out, q: (nTokens, nHeads, headDim); k, v: (seqLen, nKvHeads·headDim) f32 or f16 (kvF16 bit 0: keys, bit 1:
- * values). Token t (position startPos + t) attends to cache rows 0..startPos + t. Heads h0..h1 only; scratch
- * holds attentionScratchFloats(headDim, startPos + nTokens, h1 - h0) floats.
+ * values). Token t (position startPos + t) attends to cache rows 0..startPos + t, or with window > 0 to the
+ * last `window` of them: the passes then start at the window's first row, as if the cache began there (the
+ * same arithmetic over the rows a mask would keep). cap > 0 soft-caps the raw scores. Heads h0..h1 only;
+ * scratch holds attentionScratchFloats(headDim, startPos + nTokens, h1 - h0) floats.
  */
 export function attention(out: usize, q: usize, k: usize, v: usize, kvF16: i32, startPos: i32, nTokens: i32,
-  nHeads: i32, nKvHeads: i32, headDim: i32, scale: f64, scratch: usize, h0: i32, h1: i32): void {
+  nHeads: i32, nKvHeads: i32, headDim: i32, scale: f64, scratch: usize, h0: i32, h1: i32, cap: f32, window: i32): void {
   const kF16 = (kvF16 & 1) != 0, vF16 = (kvF16 & 2) != 0;
   const kvDim = nKvHeads * headDim;
   const group = nHeads / nKvHeads;
   const nh = h1 - h0, scRow = <usize>scoreRowFloats(startPos + nTokens) << 2;
+  const kRow = <usize>kvDim * (kF16 ? 2 : 4), vRow = <usize>kvDim * (vF16 ? 2 : 4);
   for (let t = 0; t < nTokens; t++) {
     const nCtx = startPos + t + 1;
+    const first = window > 0 ? max(0, nCtx - window) : 0;
     const qt = q + ((<usize>(t * nHeads) * <usize>headDim) << 2), ot = out + ((<usize>(t * nHeads) * <usize>headDim) << 2);
+    const kt = k + <usize>first * kRow, vt = v + <usize>first * vRow;
     for (let h = h0; h < h1; h++) roundQuery(qrAt(scratch, nh, headDim, h - h0), qt + ((<usize>h * <usize>headDim) << 2), headDim, kF16);
-    if (vF16) headsTwoPass(ot, k, v, nCtx, kvDim, group, h0, h1, headDim, scale, kF16, scratch, scRow);
-    else headsOnePass(ot, k, v, nCtx, kvDim, group, h0, h1, headDim, scale, kF16, scratch, scRow);
+    if (vF16) headsTwoPass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, scratch, scRow, cap);
+    else headsOnePass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, scratch, scRow, cap);
   }
 }

@@ -22,6 +22,37 @@ export function swiglu(out: usize, gate: usize, up: usize, n: i32): void {
   }
 }
 
+/** out (n) = gelu(gate) · up, gelu through the f16 table as in geluRounded (ggml_vec_geglu_f32). */
+export function geglu(out: usize, gate: usize, up: usize, n: i32, table: usize): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    const g = load<f32>(gate + o), u = load<f32>(up + o);
+    store<f32>(out + o, g <= -10 ? 0 : g >= 10 ? g * u : load<f32>(table + (<usize>f32ToF16(g) << 2)) * u);
+  }
+}
+
+/** x (n) ← x · s (ggml_scale) */
+export function scaleInPlace(x: usize, s: f32, n: i32): void {
+  const sv = f32x4.splat(s);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = x + (<usize>i << 2);
+    v128.store(p, f32x4.mul(v128.load(p), sv));
+  }
+  for (; i < n; i++) {
+    const p = x + (<usize>i << 2);
+    store<f32>(p, load<f32>(p) * s);
+  }
+}
+
+/** x (n) ← cap · tanh(x · (1/cap)), llama.cpp's scale, tanh, scale in f32 (invCap = f32(1/cap)). */
+export function softcap(x: usize, cap: f32, invCap: f32, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const p = x + (<usize>i << 2);
+    store<f32>(p, <f32>Mathf.tanh(load<f32>(p) * invCap) * cap);
+  }
+}
+
 /** acc (n) += x */
 export function addInPlace(acc: usize, x: usize, n: i32): void {
   let i = 0;

@@ -11,7 +11,7 @@ export { matmulLegacy } from "./matmul-legacy";
 export { matmulKQuant } from "./matmul-kquants";
 export { rmsNorm, layerNorm } from "./norm";
 export { rope } from "./rope";
-export { swiglu, addInPlace, addBias, geluRounded, softmax, storeF16 } from "./elementwise";
+export { swiglu, geglu, scaleInPlace, softcap, addInPlace, addBias, geluRounded, softmax, storeF16 } from "./elementwise";
 export { attention, attentionScratchFloats } from "./attention";
 export { heapBase, initF16Table } from "./f16-table";
 export { matmulKQuantExact, q8kToF32 } from "./matmul-kquants-exact";

@@ -45,8 +45,15 @@ export interface AttentionShape {
   readonly nHeads: number;
   readonly nKvHeads: number;
   readonly headDim: number;
-  /** Multiplier on q·k before softmax (1/sqrt(headDim) for Llama). */
+  /** Multiplier on q·k before softmax (1/sqrt(headDim) for Llama; 1 where the model scaled q itself). */
   readonly scale: number;
+  /**
+   * Soft cap on the raw scores, before `scale`: s ← cap · tanh(s / cap) (Gemma 2). 0 or absent: none.
+   * Computed as llama.cpp's three f32 steps: s · (1/cap), tanh, · cap.
+   */
+  readonly softcap?: number;
+  /** Sliding window: a query at position p sees keys max(0, p − window + 1)..p. 0 or absent: every earlier key. */
+  readonly window?: number;
 }
 
 /** Operands of matmulF32 given transposed. */
@@ -96,14 +103,20 @@ export interface Kernels {
   /** Writes src (nTokens, kvDim) into rows startPos.. of dst, converting to its storage type. */
   storeKv(dst: KvBuffer, src: Float32Array, startPos: number, nTokens: number): void;
   /**
-   * Causal attention for tokens at positions startPos..startPos+nTokens-1 over cache rows 0..pos.
-   * out, q: (nTokens, nHeads, headDim). scratch: ≥ startPos + nTokens floats.
-   * probs (optional tap): (nTokens, nHeads, startPos + nTokens) softmax weights, zero above the diagonal.
+   * Causal attention for tokens at positions startPos..startPos+nTokens-1 over cache rows 0..pos (or the
+   * last `shape.window` of them). out, q: (nTokens, nHeads, headDim). scratch: ≥ startPos + nTokens floats.
+   * probs (optional tap): (nTokens, nHeads, startPos + nTokens) softmax weights, zero where masked.
    */
   attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: KvBuffer, startPos: number, nTokens: number,
     shape: AttentionShape, scratch: Float32Array, probs?: Float32Array): void;
   /** out (n) = silu(gate) · up. */
   swiglu(out: Float32Array, gate: Float32Array, up: Float32Array, n: number): void;
+  /** out (n) = gelu(gate) · up, gelu as `geluRounded` computes it (ggml's CPU GeGLU uses the same f16 table). */
+  geglu(out: Float32Array, gate: Float32Array, up: Float32Array, n: number): void;
+  /** x (n) ← x · s, each product rounded to f32 (ggml_scale). */
+  scale(x: Float32Array, s: number, n: number): void;
+  /** x (n) ← cap · tanh(x / cap), as llama.cpp's three f32 steps: x · (1/cap), tanh, · cap. */
+  softcap(x: Float32Array, cap: number, n: number): void;
   /**
    * out (n) = gelu(x) as llama.cpp's CPU backend computes it at inference: x rounded to f16, then a table of
    * f16 results of the tanh formula (x ≤ −10 gives 0, x ≥ 10 gives x). Inference.

@@ -1,4 +1,8 @@
-/** One transformer block: attention then feed-forward, each a pre-norm residual sub-block. */
+/**
+ * One transformer block: attention and feed-forward, each reading a pre-normed residual stream. Sequential
+ * (x += attn(x), then x += ffn(x)) or, where the config says, parallel (GPT-NeoX: both read the block's input,
+ * and x ← (ffn + x) + attn, in llama.cpp's order of the two adds).
+ */
 
 import { attentionBlock } from "./attention.js";
 import type { KvCache } from "./kv-cache.js";
@@ -9,7 +13,18 @@ import type { Transformer } from "./transformer.js";
 
 export function transformerBlock(m: Transformer, s: RunState, cache: KvCache, layer: number, startPos: number, nTokens: number,
   trace: Trace | undefined): void {
-  attentionBlock(m, s, cache, layer, startPos, nTokens, trace);
-  mlpBlock(m, s, layer, startPos, nTokens, trace);
-  if (trace?.wants("resid")) trace.record("resid", layer, startPos, [nTokens, m.config.dim], s.x);
+  const { config: c, kernels: k } = m;
+  const n = nTokens * c.dim;
+  if (c.parallelResidual) {
+    attentionBlock(m, s, cache, layer, startPos, nTokens, trace, s.parallel);
+    mlpBlock(m, s, layer, startPos, nTokens, trace);
+    k.addInPlace(s.x, s.proj, n);
+    k.addInPlace(s.x, s.parallel, n);
+  } else {
+    attentionBlock(m, s, cache, layer, startPos, nTokens, trace, s.proj);
+    k.addInPlace(s.x, s.proj, n);
+    mlpBlock(m, s, layer, startPos, nTokens, trace);
+    k.addInPlace(s.x, s.proj, n);
+  }
+  if (trace?.wants("resid")) trace.record("resid", layer, startPos, [nTokens, c.dim], s.x);
 }

@@ -1,16 +1,18 @@
 /**
- * Builds a ModelConfig from GGUF metadata (and the tensor table, which decides tied vs separate output and
- * the vocabulary size when the metadata does not say): the family comes from `general.architecture`, each
- * family's keys from architectures/. Missing or inconsistent values are CONFIG errors that name the key;
- * architectures Peel does not run are UNSUPPORTED errors listing the ones it does.
+ * Builds a ModelConfig from GGUF metadata and the tensor table, through the architecture's table
+ * (architectures/): the table says which choices the architecture makes and which keys it reads; the file
+ * supplies sizes, optional tensors (biases, a separate head) and the keys' values. Missing or inconsistent
+ * values are CONFIG errors that name the key; architectures Peel does not run are UNSUPPORTED errors listing
+ * the ones it does.
  */
 
 import type { GgufMetadata } from "../formats/gguf/types.js";
-import { getNumber, getString } from "../formats/gguf/metadata.js";
+import { getArray, getBool, getNumber, getString } from "../formats/gguf/metadata.js";
 import { PeelError } from "../util/errors.js";
-import { GPT2_ARCHITECTURES, GPT2_KEYS, GPT2_TENSORS } from "./architectures/gpt2.js";
-import { LLAMA_ARCHITECTURES, LLAMA_DEFAULTS, LLAMA_KEYS, LLAMA_TENSORS, llamaLayerTensors, type LlamaVariant } from "./architectures/llama.js";
-import type { Gpt2Config, LlamaConfig, ModelConfig, RopeScaling } from "./config.js";
+import { GGUF_KEYS, GGUF_TENSORS, ggufLayerTensors } from "./architectures/gguf-names.js";
+import { GGUF_ARCHITECTURES } from "./architectures/registry.js";
+import type { ArchitectureTable, Presence } from "./architectures/table.js";
+import type { ModelConfig, RopeConfig, RopeScaling } from "./config.js";
 import { validateConfig } from "./validate-config.js";
 
 /** What config parsing needs to know about the tensors: their shapes by name. */
@@ -46,106 +48,140 @@ function embeddingRows(shapes: TensorShapes, name: string): number {
 export function configFromGguf(meta: GgufMetadata, shapes: TensorShapes): ModelConfig {
   const arch = getString(meta, "general.architecture");
   if (arch === undefined) throw new PeelError("CONFIG", `GGUF: missing required metadata key "general.architecture"`);
-  const variant = LLAMA_ARCHITECTURES[arch];
-  const config = variant !== undefined ? llamaConfig(meta, shapes, arch, variant)
-    : GPT2_ARCHITECTURES.includes(arch) ? gpt2Config(meta, shapes, arch) : undefined;
-  if (config === undefined) {
-    const supported = [...Object.keys(LLAMA_ARCHITECTURES), ...GPT2_ARCHITECTURES];
-    throw new PeelError("UNSUPPORTED", `model architecture "${arch}" is not supported yet; supported: ${supported.join(", ")}`);
+  const table = Object.hasOwn(GGUF_ARCHITECTURES, arch) ? GGUF_ARCHITECTURES[arch] : undefined;
+  if (table === undefined) {
+    throw new PeelError("UNSUPPORTED", `GGUF: architecture "${arch}" is not supported; supported: ${Object.keys(GGUF_ARCHITECTURES).join(", ")}`);
   }
+  const config = configFromTable(meta, shapes, table);
   validateConfig(config);
   return config;
 }
 
-/**
- * Whether this file's q/k/v carry biases: taken when layer 0 has attn_q.bias, as llama.cpp takes them (the
- * shape check then names any other missing one). Per-head q/k norms on an architecture without them are
- * refused, as llama.cpp refuses tensors it does not expect: ignoring them would run a different model than
- * the file describes.
- */
-function resolveQkvBias(arch: string, variant: LlamaVariant, shapes: TensorShapes): boolean {
-  const first = llamaLayerTensors(0);
-  if (!variant.qkNorm && shapes.has(first.qNorm)) {
-    throw new PeelError("CONFIG", `GGUF: architecture "${arch}" has no per-head q/k norms, but the file has "${first.qNorm}"`);
-  }
-  return shapes.has(first.bq);
+/** A required/optional/none presence resolved against the file: optional means "when layer 0 has `probe`". */
+function present(p: Presence, shapes: TensorShapes, probe: string): boolean {
+  return p === "required" || (p === "optional" && shapes.has(probe));
 }
 
-function llamaConfig(meta: GgufMetadata, shapes: TensorShapes, arch: string, variant: LlamaVariant): LlamaConfig {
+/** 1/√x rounded as llama.cpp's `1.0f/sqrtf(float(x))`. */
+const invSqrtF32 = (x: number) => Math.fround(1 / Math.fround(Math.sqrt(x)));
+
+function configFromTable(meta: GgufMetadata, shapes: TensorShapes, t: ArchitectureTable): ModelConfig {
+  const arch = t.name;
   const { key, req, opt } = keyReader(meta, arch);
-  const dim = req(LLAMA_KEYS.dim);
-  const nHeads = req(LLAMA_KEYS.nHeads);
-  const nKvHeads = opt(LLAMA_KEYS.nKvHeads) ?? nHeads;
-  const headDim = opt(LLAMA_KEYS.keyLength) ?? (nHeads > 0 ? dim / nHeads : 0);
-  const valueLength = opt(LLAMA_KEYS.valueLength);
+  const dim = req(GGUF_KEYS.dim);
+  const nLayers = req(GGUF_KEYS.nLayers);
+  const nHeads = req(GGUF_KEYS.nHeads);
+  const nKvHeads = opt(GGUF_KEYS.nKvHeads) ?? nHeads;
+  const headDim = opt(GGUF_KEYS.keyLength) ?? (nHeads > 0 ? dim / nHeads : 0);
+  const valueLength = opt(GGUF_KEYS.valueLength);
   if (valueLength !== undefined && valueLength !== headDim) {
-    throw new PeelError("UNSUPPORTED", `GGUF: ${key(LLAMA_KEYS.valueLength)} = ${valueLength} differs from key_length ${headDim}; separate value head sizes are not supported`);
+    throw new PeelError("UNSUPPORTED", `GGUF: ${key(GGUF_KEYS.valueLength)} = ${valueLength} differs from key_length ${headDim}; separate value head sizes are not supported`);
   }
+  const l0 = ggufLayerTensors(0);
+  const fusedQkv = t.qkv === "fused" || (t.qkv === "either" && shapes.has(l0.wqkv));
+  const largeModel = t.attnScale.largeLayers !== undefined && t.attnScale.largeLayers === nLayers;
+  const parallel = t.parallelResidual;
   return {
-    family: "llama",
     architecture: arch,
     dim,
-    hiddenDim: req(LLAMA_KEYS.hiddenDim),
-    nLayers: req(LLAMA_KEYS.nLayers),
+    hiddenDim: req(GGUF_KEYS.hiddenDim),
+    nLayers,
     nHeads,
     nKvHeads,
     headDim,
     kvDim: nKvHeads * headDim,
-    vocabSize: opt(LLAMA_KEYS.vocabSize) ?? embeddingRows(shapes, LLAMA_TENSORS.tokenEmbd),
-    contextLength: req(LLAMA_KEYS.contextLength),
-    normEps: opt(LLAMA_KEYS.normEps) ?? LLAMA_DEFAULTS.normEps,
-    rope: {
-      style: variant.rope,
-      nRot: opt(LLAMA_KEYS.ropeDims) ?? headDim,
-      theta: opt(LLAMA_KEYS.ropeTheta) ?? LLAMA_DEFAULTS.ropeTheta,
-      scaling: ropeScaling(meta, key),
+    vocabSize: opt(GGUF_KEYS.vocabSize) ?? embeddingRows(shapes, GGUF_TENSORS.tokenEmbd),
+    contextLength: req(GGUF_KEYS.contextLength),
+    norm: t.norm,
+    normEps: t.normEps.default === undefined ? req(t.normEps.key) : opt(t.normEps.key) ?? t.normEps.default,
+    postNorms: t.postNorms,
+    position: t.position,
+    rope: t.position === "rope" ? ropeConfig(meta, t, key, opt, headDim) : undefined,
+    activation: t.activation,
+    biases: {
+      qkv: present(t.biases.qkv, shapes, fusedQkv ? l0.bqkv : l0.bq),
+      attnOut: present(t.biases.attnOut, shapes, l0.bo),
+      ffn: present(t.biases.ffn, shapes, l0.bUp),
     },
-    tiedOutput: !shapes.has(LLAMA_TENSORS.output),
-    qkvBias: resolveQkvBias(arch, variant, shapes),
-    qkNorm: variant.qkNorm,
+    qkNorm: t.qkNorm,
+    parallelResidual: typeof parallel === "boolean" ? parallel : requireBool(meta, key(parallel.key)),
+    embedScale: t.embedScale === "sqrtDim" ? Math.fround(Math.sqrt(dim)) : 1,
+    // llama.cpp's 27B Gemmas scale by 1/√(n_embd / n_head) in integer division. A q scale is an f32 operand
+    // of ggml_scale; a score scale stays a double, as the attention kernels have always taken it
+    attnScale: t.attnScale.at === "query" ? invSqrtF32(largeModel ? Math.floor(dim / nHeads) : headDim) : 1 / Math.sqrt(headDim),
+    attnScaleAt: t.attnScale.at,
+    attnSoftcap: softcapValue(meta, key(GGUF_KEYS.attnSoftcap), t.softcap?.attn),
+    finalSoftcap: softcapValue(meta, key(GGUF_KEYS.finalSoftcap), t.softcap?.final),
+    layerWindows: layerWindows(meta, t, key, nLayers),
+    tiedOutput: t.tiedOutput === "always" || !shapes.has(GGUF_TENSORS.output),
+    layout: { fusedQkv, fusedGateUp: t.gateUp === "fused" },
   };
 }
 
-/** GPT-2 as llama.cpp reads it: the LayerNorm epsilon is required; heads split dim evenly (no key_length). */
-function gpt2Config(meta: GgufMetadata, shapes: TensorShapes, arch: string): Gpt2Config {
-  const { req, opt } = keyReader(meta, arch);
-  const dim = req(GPT2_KEYS.dim);
-  const nHeads = req(GPT2_KEYS.nHeads);
-  const nKvHeads = opt(GPT2_KEYS.nKvHeads) ?? nHeads;
-  const headDim = nHeads > 0 ? dim / nHeads : 0;
+function requireBool(meta: GgufMetadata, k: string): boolean {
+  const v = getBool(meta, k);
+  if (v === undefined) throw new PeelError("CONFIG", `GGUF: missing required metadata key "${k}"`);
+  return v;
+}
+
+/** A soft cap for architectures that have one: the key's value, else the table's default; 0 means none. */
+function softcapValue(meta: GgufMetadata, k: string, fallback: number | undefined): number | undefined {
+  if (fallback === undefined) return undefined;
+  const v = getNumber(meta, k) ?? fallback;
+  if (!Number.isFinite(v) || v < 0) throw new PeelError("CONFIG", `GGUF: "${k}" must be a non-negative number, got ${v}`);
+  return v > 0 ? v : undefined;
+}
+
+/** Per layer, its window (0: global), by the table's rule and the file's window and pattern keys. */
+function layerWindows(meta: GgufMetadata, t: ArchitectureTable, key: (k: string) => string, nLayers: number): number[] {
+  const rule = t.slidingWindow;
+  const global = Array.from({ length: Math.max(0, nLayers) }, () => 0);
+  if (rule === undefined) return global;
+  const window = getNumber(meta, key(GGUF_KEYS.slidingWindow)) ?? rule.defaultWindow;
+  if (window === undefined || window === 0) return global;
+  if (!Number.isInteger(window) || window < 0) throw new PeelError("CONFIG", `GGUF: "${key(GGUF_KEYS.slidingWindow)}" must be a positive integer, got ${window}`);
+  const patternKey = key(GGUF_KEYS.slidingWindowPattern);
+  if (meta.get(patternKey)?.type === "ARRAY") {
+    const arr = getArray(meta, patternKey)!;
+    if (arr.elementType !== "BOOL" || arr.values.length !== nLayers) {
+      throw new PeelError("CONFIG", `GGUF: "${patternKey}" must be a number or ${nLayers} booleans (one per layer), got ${arr.values.length} ${arr.elementType} values`);
+    }
+    return arr.values.map((slides) => (slides ? window : 0));
+  }
+  const pattern = getNumber(meta, patternKey) ?? rule.defaultPattern;
+  if (!Number.isInteger(pattern) || pattern < 0) throw new PeelError("CONFIG", `GGUF: "${patternKey}" must be a non-negative integer, got ${pattern}`);
+  // llama.cpp's set_swa_pattern: 0 slides every layer, n slides all but the last of every n
+  return global.map((_, il) => (pattern === 0 || il % pattern < pattern - 1 ? window : 0));
+}
+
+function ropeConfig(meta: GgufMetadata, t: ArchitectureTable, key: (k: string) => string, opt: (k: string) => number | undefined, headDim: number): RopeConfig {
+  const theta = opt(GGUF_KEYS.ropeTheta) ?? 10000;
+  const local = t.slidingWindow?.localTheta;
   return {
-    family: "gpt2",
-    architecture: arch,
-    dim,
-    hiddenDim: req(GPT2_KEYS.hiddenDim),
-    nLayers: req(GPT2_KEYS.nLayers),
-    nHeads,
-    nKvHeads,
-    headDim,
-    kvDim: nKvHeads * headDim,
-    vocabSize: opt(GPT2_KEYS.vocabSize) ?? embeddingRows(shapes, GPT2_TENSORS.tokenEmbd),
-    contextLength: req(GPT2_KEYS.contextLength),
-    normEps: req(GPT2_KEYS.normEps),
-    tiedOutput: !shapes.has(GPT2_TENSORS.output),
+    style: t.ropeStyle,
+    nRot: opt(GGUF_KEYS.ropeDims) ?? headDim,
+    theta,
+    localTheta: local === undefined ? undefined : opt(GGUF_KEYS.ropeThetaLocal) ?? (local === "global" ? theta : local),
+    scaling: ropeScaling(meta, key),
   };
 }
 
 function ropeScaling(meta: GgufMetadata, key: (k: string) => string): RopeScaling {
-  const type = getString(meta, key(LLAMA_KEYS.ropeScalingType));
-  const factor = getNumber(meta, key(LLAMA_KEYS.ropeScalingFactor));
-  const legacyLinear = getNumber(meta, key(LLAMA_KEYS.ropeScaleLinear));
+  const type = getString(meta, key(GGUF_KEYS.ropeScalingType));
+  const factor = getNumber(meta, key(GGUF_KEYS.ropeScalingFactor));
+  const legacyLinear = getNumber(meta, key(GGUF_KEYS.ropeScaleLinear));
   if (type === undefined || type === "none") {
     return legacyLinear !== undefined && legacyLinear !== 1 ? { type: "linear", factor: legacyLinear } : { type: "none" };
   }
-  if (factor === undefined) throw new PeelError("CONFIG", `GGUF: "${key(LLAMA_KEYS.ropeScalingType)}" is "${type}" but "${key(LLAMA_KEYS.ropeScalingFactor)}" is missing`);
+  if (factor === undefined) throw new PeelError("CONFIG", `GGUF: "${key(GGUF_KEYS.ropeScalingType)}" is "${type}" but "${key(GGUF_KEYS.ropeScalingFactor)}" is missing`);
   if (type === "linear") return { type: "linear", factor };
   if (type === "llama3") {
     return {
       type: "llama3",
       factor,
-      lowFreqFactor: getNumber(meta, key(LLAMA_KEYS.ropeLowFreqFactor)) ?? 1,
-      highFreqFactor: getNumber(meta, key(LLAMA_KEYS.ropeHighFreqFactor)) ?? 4,
-      originalContextLength: getNumber(meta, key(LLAMA_KEYS.ropeOrigContext)) ?? 8192,
+      lowFreqFactor: getNumber(meta, key(GGUF_KEYS.ropeLowFreqFactor)) ?? 1,
+      highFreqFactor: getNumber(meta, key(GGUF_KEYS.ropeHighFreqFactor)) ?? 4,
+      originalContextLength: getNumber(meta, key(GGUF_KEYS.ropeOrigContext)) ?? 8192,
     };
   }
   throw new PeelError("UNSUPPORTED", `GGUF: RoPE scaling type "${type}" is not supported; supported: none, linear, llama3`);

@@ -1,10 +1,23 @@
 /**
- * Hyperparameters, parsed once from a model file's metadata into one typed record per family.
- * Every later stage reads only this record (never raw metadata keys). Shape names follow the glossary in
- * src/README.md: dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, kvDim, vocabSize, contextLength.
+ * Hyperparameters and architecture choices, parsed once from a model file into one typed record. Every later
+ * stage reads only this record (never raw metadata keys, never the architecture's name): the shape names
+ * follow the glossary in src/README.md (dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, kvDim, vocabSize,
+ * contextLength), and the choices use the seeds' vocabulary (norm, position, activation, ...), the same words
+ * training's config uses (train/model/config.ts), so a trained mix can be run and exported as it was built.
+ * Which architecture makes which choices is a table per family in architectures/.
  */
 
 import type { RopeStyle } from "../kernels/kernels.js";
+
+/** "rms": RMSNorm, gain only. "layer": LayerNorm, gain and bias. */
+export type NormKind = "layer" | "rms";
+/** How a token learns its position: a learned table added to the embedding, sinusoids (training only), or rotary q/k. */
+export type PositionKind = "learned" | "sinusoidal" | "rope";
+/**
+ * The feed-forward's nonlinearity and gating. Ungated: down(act(up·n)). Gated: down(act(gate·n) ⊙ up·n), with
+ * SiLU ("swiglu") or tanh-approximated GELU ("geglu", Gemma).
+ */
+export type ActivationKind = "relu" | "gelu" | "swiglu" | "geglu";
 
 export type RopeScaling =
   | { readonly type: "none" }
@@ -12,17 +25,30 @@ export type RopeScaling =
   | { readonly type: "llama3"; readonly factor: number; readonly lowFreqFactor: number; readonly highFreqFactor: number; readonly originalContextLength: number };
 
 export interface RopeConfig {
+  /** Pairing: adjacent dims ("normal", Llama) or dims half the rotated span apart ("neox": Qwen, Gemma, Phi, GPT-NeoX). */
   readonly style: RopeStyle;
-  /** Rotated dims per head. */
+  /** Rotated dims per head; fewer than headDim is partial rotary (GPT-NeoX, Phi 2): the rest pass through. */
   readonly nRot: number;
   /** Base of the frequency ladder (ropeTheta, GGUF `rope.freq_base`). */
   readonly theta: number;
+  /** Base on sliding-window layers where it differs (Gemma 3: 10000 locally, 1e6 on global layers). */
+  readonly localTheta: number | undefined;
+  /** Applies to the global base only (llama.cpp scales the local layers' frequencies not at all). */
   readonly scaling: RopeScaling;
 }
 
-/** What every family has: the glossary's shape names. */
-interface CommonConfig {
-  /** The file's own architecture name (`general.architecture`, or "llama2.c"). */
+/** Which projections add a bias. */
+export interface BiasChoices {
+  /** q, k and v (GPT-2, GPT-NeoX, Qwen 2, or any Llama-graph file that carries them). */
+  readonly qkv: boolean;
+  /** The attention output projection. */
+  readonly attnOut: boolean;
+  /** The feed-forward's up and down projections. */
+  readonly ffn: boolean;
+}
+
+export interface ModelConfig {
+  /** The file's own architecture name (`general.architecture`, or "llama2.c"): for display, never for branching. */
   readonly architecture: string;
   readonly dim: number;
   readonly hiddenDim: number;
@@ -34,32 +60,53 @@ interface CommonConfig {
   readonly vocabSize: number;
   /** Trained context window; prompts plus generation may not exceed it. */
   readonly contextLength: number;
-  /** Epsilon inside the norms (RMSNorm for Llama, LayerNorm for GPT-2). */
+
+  /** Norm kind of every norm in the model (block inputs, post-norms, final norm). */
+  readonly norm: NormKind;
+  /** Epsilon inside every norm. */
   readonly normEps: number;
-  /** True when the LM head reuses the token embedding matrix. */
-  readonly tiedOutput: boolean;
-}
-
-/**
- * The Llama graph: RMSNorm, RoPE, SwiGLU feed-forward, no biases on the output and feed-forward projections.
- * Architectures of this graph (Llama, Qwen 2, Qwen 3) differ by the choices below and by the RoPE style.
- */
-export interface LlamaConfig extends CommonConfig {
-  readonly family: "llama";
-  readonly rope: RopeConfig;
-  /** q, k and v projections add a bias (Qwen 2; a Llama file that carries them). */
-  readonly qkvBias: boolean;
-  /** q and k are RMSNorm-ed per head (gain of headDim) before RoPE (Qwen 3). */
+  /**
+   * Norms on each sub-block's output too, before it joins the residual stream (Gemma 2/3's post-attention
+   * and post-feed-forward norms). Every block always has its pre-norms.
+   */
+  readonly postNorms: boolean;
+  /** Absolute positions or rotary; `rope` is set exactly when this is "rope". */
+  readonly position: PositionKind;
+  readonly rope: RopeConfig | undefined;
+  readonly activation: ActivationKind;
+  readonly biases: BiasChoices;
+  /** q and k are normed per head (gain of headDim) before RoPE (Qwen 3, Gemma 3). */
   readonly qkNorm: boolean;
+  /** x + attn(norm₁ x) + ffn(norm₂ x), both sub-blocks reading the block's input (GPT-NeoX), instead of one after the other. */
+  readonly parallelResidual: boolean;
+  /** Multiplies the token embeddings (Gemma: √dim); 1 elsewhere. */
+  readonly embedScale: number;
+  /** Multiplies q·k before the softmax: 1/√headDim unless the architecture says otherwise (Gemma 2/3's 27B). */
+  readonly attnScale: number;
+  /**
+   * Where attnScale is applied: to q after RoPE (Gemma, Phi-3, as llama.cpp's graphs for them do; q is then
+   * rounded to f16 for an f16 cache already scaled) or to each score.
+   */
+  readonly attnScaleAt: "query" | "scores";
+  /** Attention scores become cap · tanh(score / cap) before scaling (Gemma 2); undefined: none. */
+  readonly attnSoftcap: number | undefined;
+  /** Final logits become cap · tanh(logit / cap) (Gemma 2); undefined: none. */
+  readonly finalSoftcap: number | undefined;
+  /**
+   * Per layer: how many positions a token sees (itself and the window − 1 before it) on a sliding-window
+   * layer, or 0 on a layer that sees the whole context (Mistral: every layer; Gemma 2: every other; Gemma 3:
+   * five of every six).
+   */
+  readonly layerWindows: readonly number[];
+  /** The LM head reuses the token embedding matrix. */
+  readonly tiedOutput: boolean;
+  /** How the file stores the projections (no effect on the math). */
+  readonly layout: ProjectionLayout;
 }
 
-/**
- * GPT-2: learned absolute positions (contextLength rows), LayerNorm with bias, fused QKV projection, biases on
- * every projection, GELU feed-forward. No RoPE.
- */
-export interface Gpt2Config extends CommonConfig {
-  readonly family: "gpt2";
+export interface ProjectionLayout {
+  /** One q/k/v matrix (rows Q, K, V) instead of three. */
+  readonly fusedQkv: boolean;
+  /** Gate and up rows in one matrix (gate first) instead of two. */
+  readonly fusedGateUp: boolean;
 }
-
-/** One config type per family; `family` tells them apart. */
-export type ModelConfig = LlamaConfig | Gpt2Config;

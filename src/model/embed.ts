@@ -1,16 +1,18 @@
 /**
- * Stage 1: token ids → rows of the embedding table, written into the residual stream x (nTokens, dim).
- * GPT-2 adds the learned position rows (its only position signal: it has no RoPE).
+ * Stage 1: token ids → rows of the embedding table, written into the residual stream x (nTokens, dim),
+ * scaled where the model scales them (Gemma: √dim), plus the learned position rows where the model has them
+ * (GPT-2: its only position signal; rotary models rotate q and k in attention instead).
  */
 
 import type { RunState } from "./run-state.js";
 import type { Transformer } from "./transformer.js";
 
 export function embedTokens(m: Transformer, s: RunState, nTokens: number): void {
-  const k = m.kernels;
-  k.embedRows(s.x, m.weights.tokenEmbd, s.ids, nTokens);
-  if (m.family === "gpt2") {
-    k.embedRows(s.proj, m.weights.posEmbd, s.positions, nTokens); // (nTokens, dim)
-    k.addInPlace(s.x, s.proj, nTokens * m.config.dim);
+  const { config: c, kernels: k, weights: w } = m;
+  k.embedRows(s.x, w.tokenEmbd, s.ids, nTokens);
+  if (c.embedScale !== 1) k.scale(s.x, c.embedScale, nTokens * c.dim);
+  if (w.posEmbd !== undefined) {
+    k.embedRows(s.proj, w.posEmbd, s.positions, nTokens); // (nTokens, dim)
+    k.addInPlace(s.x, s.proj, nTokens * c.dim);
   }
 }

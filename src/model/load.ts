@@ -24,8 +24,7 @@ import { PeelError } from "../util/errors.js";
 import { configFromGguf } from "./config-from-gguf.js";
 import { configFromLlama2c } from "./config-from-llama2c.js";
 import { createModel, type Model, type ModelDescription } from "./model.js";
-import { checkGpt2TensorShapes } from "./gpt2-weights.js";
-import { checkLlamaTensorShapes } from "./weights.js";
+import { checkTensorShapes } from "./weights.js";
 
 export interface LoadProgress {
   readonly loadedBytes: number;
@@ -119,8 +118,7 @@ function describeGguf(source: ByteSource, header: GgufHeader): ModelDescription 
   const shapes = new Map(header.tensorInfos.map((t) => [t.name, t.shape]));
   const fileType = getNumber(header.metadata, "general.file_type");
   const config = configFromGguf(header.metadata, shapes);
-  if (config.family === "llama") checkLlamaTensorShapes(config, shapes);
-  else checkGpt2TensorShapes(config, shapes);
+  checkTensorShapes(config, shapes);
   return {
     config,
     tokenizer: tokenizerFromGguf(header.metadata),

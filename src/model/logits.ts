@@ -1,8 +1,10 @@
 /**
- * Stage 3: the final norm (RMSNorm for Llama, LayerNorm with bias for GPT-2) and the LM head. Only the rows the caller needs are projected: the last token
- * during generation, every token when scoring a sequence (the vocabulary projection is the biggest matmul).
+ * Stage 3: the final norm and the LM head, then the final soft cap where the model has one (Gemma 2). Only
+ * the rows the caller needs are projected: the last token during generation, every token when scoring a
+ * sequence (the vocabulary projection is the biggest matmul).
  */
 
+import { applyNorm } from "./norm.js";
 import type { RunState } from "./run-state.js";
 import type { Trace } from "./trace.js";
 import type { Transformer } from "./transformer.js";
@@ -11,12 +13,11 @@ import type { Transformer } from "./transformer.js";
 export function computeLogits(m: Transformer, s: RunState, startPos: number, nTokens: number, nOut: number, trace: Trace | undefined): Float32Array {
   const { config: c, kernels: k } = m;
   const first = nTokens - nOut;
-  const x = s.x.subarray(first * c.dim, nTokens * c.dim);
-  if (m.family === "llama") k.rmsNorm(s.xb, x, m.weights.outputNorm, c.normEps, nOut, c.dim);
-  else k.layerNorm(s.xb, x, m.weights.outputNorm, m.weights.outputNormBias, c.normEps, nOut, c.dim);
+  applyNorm(m, s.xb, s.x.subarray(first * c.dim, nTokens * c.dim), m.weights.outputNorm, nOut, c.dim);
   if (trace?.wants("output_norm")) trace.record("output_norm", -1, startPos + first, [nOut, c.dim], s.xb);
   k.matmul(s.logits, m.weights.output, s.xb, nOut);
   const logits = s.logits.subarray(0, nOut * c.vocabSize);
+  if (c.finalSoftcap !== undefined) k.softcap(logits, c.finalSoftcap, nOut * c.vocabSize);
   if (trace?.wants("logits")) trace.record("logits", -1, startPos + first, [nOut, c.vocabSize], logits);
   return logits;
 }

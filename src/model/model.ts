@@ -9,10 +9,9 @@ import type { DType } from "../tensor/dtype.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Tokenizer, EncodeOptions } from "../tokenizer/types.js";
 import type { ModelConfig } from "./config.js";
-import { bindGpt2Weights } from "./gpt2-weights.js";
-import { ropeSpec } from "./rope.js";
+import { layerRopes } from "./rope.js";
 import type { Transformer } from "./transformer.js";
-import { bindLlamaWeights } from "./weights.js";
+import { bindWeights } from "./weights.js";
 import { PeelError } from "../util/errors.js";
 
 export interface TensorSummary {
@@ -78,14 +77,8 @@ export function createModel(p: ModelParts): Model {
   };
 }
 
-/** The config's family decides which weights record is bound (and whether RoPE frequencies are needed). */
+/** Binds the weights the config implies and the per-layer rotary tables. */
 function bindTransformer(config: ModelConfig, tensors: ReadonlyMap<string, Tensor>, kernels: Kernels): Transformer {
-  switch (config.family) {
-    case "llama": {
-      const weights = bindLlamaWeights(config, tensors, kernels);
-      return { family: "llama", config, weights, rope: ropeSpec(config, weights.ropeFreqs), kernels };
-    }
-    case "gpt2":
-      return { family: "gpt2", config, weights: bindGpt2Weights(config, tensors, kernels), kernels };
-  }
+  const weights = bindWeights(config, tensors, kernels);
+  return { config, weights, ropes: layerRopes(config, weights.ropeFreqs), kernels };
 }

@@ -5,7 +5,7 @@
  */
 
 import type { RopeSpec } from "../kernels/kernels.js";
-import type { LlamaConfig } from "./config.js";
+import type { ModelConfig, RopeConfig } from "./config.js";
 
 /** Llama 3.1's frequency-dependent divisor for pair frequency `freq` (HF `_compute_llama3_parameters`). */
 function llama3Factor(freq: number, s: { factor: number; lowFreqFactor: number; highFreqFactor: number; originalContextLength: number }): number {
@@ -18,8 +18,8 @@ function llama3Factor(freq: number, s: { factor: number; lowFreqFactor: number; 
   return 1 / ((1 - smooth) / s.factor + smooth);
 }
 
-export function ropeSpec(c: Pick<LlamaConfig, "rope">, ropeFreqs: Float32Array | undefined): RopeSpec {
-  const { nRot, theta, scaling, style } = c.rope;
+export function ropeSpec(rope: RopeConfig, ropeFreqs: Float32Array | undefined): RopeSpec {
+  const { nRot, theta, scaling, style } = rope;
   const invFreq = new Float32Array(nRot / 2);
   const freqScale = scaling.type === "linear" ? 1 / scaling.factor : 1;
   for (let i = 0; i < nRot / 2; i++) {
@@ -30,4 +30,18 @@ export function ropeSpec(c: Pick<LlamaConfig, "rope">, ropeFreqs: Float32Array |
     invFreq[i] = (base / factor) * freqScale;
   }
   return { style, nRot, invFreq };
+}
+
+/**
+ * Each layer's rotary table, or undefined for a model without rotary positions. Sliding-window layers with
+ * their own base (Gemma 3's localTheta) rotate with it, unscaled and without rope_freqs, as llama.cpp's
+ * per-layer rope settings have them (its local frequency scale is 1).
+ */
+export function layerRopes(c: Pick<ModelConfig, "rope" | "layerWindows">, ropeFreqs: Float32Array | undefined): RopeSpec[] | undefined {
+  const rope = c.rope;
+  if (rope === undefined) return undefined;
+  const global = ropeSpec(rope, ropeFreqs);
+  const local = rope.localTheta !== undefined && rope.localTheta !== rope.theta
+    ? ropeSpec({ ...rope, theta: rope.localTheta, scaling: { type: "none" } }, undefined) : global;
+  return c.layerWindows.map((w) => (w > 0 ? local : global));
 }

@@ -5,6 +5,7 @@
 
 import type { Kernels } from "../kernels/kernels.js";
 import type { ModelConfig } from "./config.js";
+import { isGated } from "./weights.js";
 
 export interface RunState {
   /** Most tokens one forward call may process (prefill is split into chunks of this size). */
@@ -17,10 +18,11 @@ export interface RunState {
   readonly k: Float32Array; // (batch, kvDim)
   readonly v: Float32Array; // (batch, kvDim)
   readonly att: Float32Array; // (batch, nHeads·headDim) attention mix before the output projection
-  readonly proj: Float32Array; // (batch, dim) output of attn_output / ffn_down; GPT-2's position rows
-  readonly gate: Float32Array; // (batch, hiddenDim) SwiGLU's gate (Llama); empty for GPT-2, which has none
+  readonly proj: Float32Array; // (batch, dim) output of attn_output / ffn_down; learned position rows
+  readonly parallel: Float32Array; // (batch, dim) a parallel block's attention output; empty for sequential blocks
+  readonly gate: Float32Array; // (batch, hiddenDim) a gated feed-forward's gate; empty for ungated ones
   readonly up: Float32Array; // (batch, hiddenDim)
-  readonly hidden: Float32Array; // (batch, hiddenDim) silu(gate)·up (Llama) or gelu(up) (GPT-2)
+  readonly hidden: Float32Array; // (batch, hiddenDim) act(gate)·up or act(up)
   readonly scores: Float32Array; // (contextLength) one attention score row
   readonly logits: Float32Array; // (batch, vocabSize)
 }
@@ -38,7 +40,8 @@ export function createRunState(k: Kernels, c: ModelConfig, batch: number, contex
     v: k.allocF32(batch * c.kvDim),
     att: k.allocF32(batch * qDim),
     proj: k.allocF32(batch * c.dim),
-    gate: k.allocF32(c.family === "llama" ? batch * c.hiddenDim : 0),
+    parallel: k.allocF32(c.parallelResidual ? batch * c.dim : 0),
+    gate: k.allocF32(isGated(c) ? batch * c.hiddenDim : 0),
     up: k.allocF32(batch * c.hiddenDim),
     hidden: k.allocF32(batch * c.hiddenDim),
     scores: k.allocF32(contextLength),

@@ -6,27 +6,30 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomLlamaTensors } from "../../test/fixtures/random-llama.js";
 import { createTsKernels } from "../kernels/ts/index.js";
-import type { LlamaConfig } from "./config.js";
+import type { ModelConfig } from "./config.js";
 import { forward } from "./forward.js";
 import { createKvCache } from "./kv-cache.js";
-import { ropeSpec } from "./rope.js";
+import { layerRopes } from "./rope.js";
 import { createRunState } from "./run-state.js";
 import { createTrace, type TapName } from "./trace.js";
 import type { Transformer } from "./transformer.js";
-import { bindLlamaWeights } from "./weights.js";
+import { bindWeights } from "./weights.js";
 
 const spec = { dim: 32, hiddenDim: 48, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 64, weightType: "F32", tied: false, seed: 3 } as const;
-const config: LlamaConfig = {
-  family: "llama", architecture: "llama", dim: 32, hiddenDim: 48, nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 8, kvDim: 16,
-  vocabSize: 64, contextLength: 16, normEps: 1e-5, rope: { style: "normal", nRot: 8, theta: 10000, scaling: { type: "none" } }, tiedOutput: false,
-  qkvBias: false, qkNorm: false,
+const config: ModelConfig = {
+  architecture: "llama", dim: 32, hiddenDim: 48, nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 8, kvDim: 16,
+  vocabSize: 64, contextLength: 16, norm: "rms", normEps: 1e-5, postNorms: false, position: "rope",
+  rope: { style: "normal", nRot: 8, theta: 10000, localTheta: undefined, scaling: { type: "none" } }, activation: "swiglu",
+  biases: { qkv: false, attnOut: false, ffn: false }, qkNorm: false, parallelResidual: false, embedScale: 1,
+  attnScale: 1 / Math.sqrt(8), attnScaleAt: "scores", attnSoftcap: undefined, finalSoftcap: undefined, layerWindows: [0, 0],
+  tiedOutput: false, layout: { fusedQkv: false, fusedGateUp: false },
 };
 
 function transformer(): Transformer {
   const kernels = createTsKernels();
   const tensors = new Map(randomLlamaTensors(spec).map((t) => [t.name, t]));
-  const weights = bindLlamaWeights(config, tensors, kernels);
-  return { family: "llama", config, weights, rope: ropeSpec(config, weights.ropeFreqs), kernels };
+  const weights = bindWeights(config, tensors, kernels);
+  return { config, weights, ropes: layerRopes(config, weights.ropeFreqs), kernels };
 }
 
 const ALL_TAPS: TapName[] = ["embed", "attn_norm", "q", "k", "v", "attn_weights", "attn_out", "ffn_norm", "ffn_out", "resid", "output_norm", "logits"];

@@ -7,14 +7,14 @@
 export type TapName =
   | "embed" // (nTokens, dim) token embeddings
   | "attn_norm" // (nTokens, dim) input to attention after the norm (RMSNorm or LayerNorm), per layer
-  | "q" | "k" | "v" // (nTokens, nHeads|nKvHeads, headDim) after RoPE (Llama's q, k) or biases (GPT-2), per layer
+  | "q" | "k" | "v" // (nTokens, nHeads|nKvHeads, headDim) as attention reads them: after biases, q/k norms, RoPE and any q scale, per layer
   | "attn_weights" // (nTokens, nHeads, startPos + nTokens) softmax weights, per layer
-  | "attn_out" // (nTokens, dim) attention output projection, per layer
+  | "attn_out" // (nTokens, dim) attention output projection (after its post-norm, where the model has one), per layer
   | "ffn_norm" // (nTokens, dim) input to the feed-forward after the norm, per layer
-  | "ffn_out" // (nTokens, dim) feed-forward output, per layer
+  | "ffn_out" // (nTokens, dim) feed-forward output (after its post-norm, where the model has one), per layer
   | "resid" // (nTokens, dim) residual stream after the layer
   | "output_norm" // (nTokens, dim) final norm output
-  | "logits"; // (nTokens, vocabSize)
+  | "logits"; // (nTokens, vocabSize), after any final soft cap
 
 export interface TapRecord {
   readonly name: TapName;

@@ -1,7 +1,7 @@
 /**
- * Sanity checks on a parsed config, shared by every file format and family: positive sizes, kv heads that
- * divide the heads, sizes small enough to be real, then the family's own rules (RoPE dims; GPT-2's heads
- * tiling dim). Each failure names the offending values.
+ * Sanity checks on a parsed config, shared by every file format and architecture: positive sizes, kv heads
+ * that divide the heads, sizes small enough to be real, rotary dims that fit a head, one window per layer.
+ * Each failure names the offending values.
  */
 
 import { PeelError } from "../util/errors.js";
@@ -10,10 +10,10 @@ import type { ModelConfig } from "./config.js";
 const LIMIT = 1 << 24; // no real model has a dimension, layer count or context near 16M
 
 export function validateConfig(c: ModelConfig): void {
-  // GPT-2's attention output matrix is (dim, dim): the heads must tile the model width exactly (said before
-  // the size checks, which would only report a fractional headDim)
-  if (c.family === "gpt2" && Number.isInteger(c.nHeads) && c.nHeads > 0 && c.dim % c.nHeads !== 0) {
-    throw new PeelError("CONFIG", `model config: dim (${c.dim}) must be a multiple of nHeads (${c.nHeads}) for GPT-2`);
+  // without a key_length, heads split dim evenly: say so before the size checks, which would only report a
+  // fractional headDim
+  if (Number.isInteger(c.nHeads) && c.nHeads > 0 && !Number.isInteger(c.headDim) && c.dim % c.nHeads !== 0) {
+    throw new PeelError("CONFIG", `model config: dim (${c.dim}) must be a multiple of nHeads (${c.nHeads}) when the file gives no head size (headDim = dim / nHeads)`);
   }
   const sizes: Array<[string, number]> = [["dim", c.dim], ["hiddenDim", c.hiddenDim], ["nLayers", c.nLayers], ["nHeads", c.nHeads],
     ["nKvHeads", c.nKvHeads], ["headDim", c.headDim], ["vocabSize", c.vocabSize], ["contextLength", c.contextLength]];
@@ -26,14 +26,23 @@ export function validateConfig(c: ModelConfig): void {
     throw new PeelError("CONFIG", `model config: nHeads (${c.nHeads}) must be a multiple of nKvHeads (${c.nKvHeads})`);
   }
   if (!(c.normEps > 0)) throw new PeelError("CONFIG", `model config: normEps must be positive, got ${c.normEps}`);
-  switch (c.family) {
-    case "llama":
-      if (c.rope.nRot % 2 !== 0 || c.rope.nRot > c.headDim) {
-        throw new PeelError("CONFIG", `model config: rotary dims (${c.rope.nRot}) must be even and at most headDim (${c.headDim})`);
-      }
-      if (!(c.rope.theta > 0)) throw new PeelError("CONFIG", `model config: rope theta must be positive, got ${c.rope.theta}`);
-      return;
-    case "gpt2": // no RoPE; its head rule is checked above
-      return;
+  if ((c.position === "rope") !== (c.rope !== undefined)) {
+    throw new PeelError("CONFIG", `model config: rope settings must be given exactly when position is "rope" (position "${c.position}")`);
+  }
+  if (c.rope !== undefined) {
+    if (!Number.isInteger(c.rope.nRot) || c.rope.nRot <= 0 || c.rope.nRot % 2 !== 0 || c.rope.nRot > c.headDim) {
+      throw new PeelError("CONFIG", `model config: rotary dims (${c.rope.nRot}) must be even, positive and at most headDim (${c.headDim})`);
+    }
+    if (!(c.rope.theta > 0)) throw new PeelError("CONFIG", `model config: rope theta must be positive, got ${c.rope.theta}`);
+    if (c.rope.localTheta !== undefined && !(c.rope.localTheta > 0)) throw new PeelError("CONFIG", `model config: local rope theta must be positive, got ${c.rope.localTheta}`);
+  }
+  if (c.layerWindows.length !== c.nLayers || c.layerWindows.some((w) => !Number.isInteger(w) || w < 0)) {
+    throw new PeelError("CONFIG", `model config: layerWindows must hold one non-negative integer per layer (${c.nLayers}), got [${c.layerWindows.join(", ")}]`);
+  }
+  for (const [name, cap] of [["attnSoftcap", c.attnSoftcap], ["finalSoftcap", c.finalSoftcap]] as const) {
+    if (cap !== undefined && !(cap > 0 && Number.isFinite(cap))) throw new PeelError("CONFIG", `model config: ${name} must be a positive number, got ${cap}`);
+  }
+  if (!(c.attnScale > 0 && Number.isFinite(c.attnScale)) || !(c.embedScale > 0 && Number.isFinite(c.embedScale))) {
+    throw new PeelError("CONFIG", `model config: attnScale (${c.attnScale}) and embedScale (${c.embedScale}) must be positive`);
   }
 }

@@ -1,68 +1,118 @@
 /**
- * The weights record of the Llama family, and the binding helpers every family shares (gpt2-weights.ts has
- * GPT-2's): views over the loaded tensors, kept in their storage type and handed to the kernels backend once
- * (`prepareWeight`). Every tensor's presence and shape is checked against the config (from the header alone,
- * by `checkLlamaTensorShapes`), so a wrong file fails at load with the tensor's name, not deep inside a
- * forward pass.
+ * The weights record: views over the loaded tensors, kept in their storage type and handed to the kernels
+ * backend once (`prepareWeight`). Which tensors a model has follows from its config alone (norm kind, biases,
+ * q/k norms, post-norms, gating, positions, tied head, fused layouts), so every tensor's presence and shape
+ * is checked from the header (`checkTensorShapes`) before any weight is read, and a wrong file fails at load
+ * with the tensor's name, not deep inside a forward pass. Fused matrices (q/k/v, gate/up) are bound as row
+ * ranges of the same bytes: each output row is one dot product either way, so the results equal a fused
+ * product's.
  */
 
 import type { Kernels, WeightMatrix } from "../kernels/kernels.js";
+import { DTYPES } from "../tensor/dtype.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { dequantize } from "../formats/gguf/dequant/index.js";
 import { PeelError } from "../util/errors.js";
-import { LLAMA_TENSORS, llamaLayerTensors } from "./architectures/llama.js";
-import type { LlamaConfig } from "./config.js";
+import { GGUF_TENSORS, ggufLayerTensors } from "./architectures/gguf-names.js";
+import type { ModelConfig } from "./config.js";
+
+/** A norm's gain (dim) and, for LayerNorm, its shift (dim). */
+export interface NormWeights {
+  readonly gain: Float32Array;
+  readonly shift: Float32Array | undefined;
+}
 
 export interface LayerWeights {
-  readonly attnNorm: Float32Array; // (dim)
+  readonly attnNorm: NormWeights;
   readonly wq: WeightMatrix; // (nHeads·headDim, dim)
   readonly wk: WeightMatrix; // (kvDim, dim)
   readonly wv: WeightMatrix; // (kvDim, dim)
-  /** q/k/v biases (nHeads·headDim), (kvDim), (kvDim) where the config has them (Qwen 2). */
-  readonly qkvBias: { readonly bq: Float32Array; readonly bk: Float32Array; readonly bv: Float32Array } | undefined;
-  /** Per-head RMSNorm gains of q and k, (headDim) each, where the config has them (Qwen 3). */
+  /** q/k/v biases (nHeads·headDim), (kvDim), (kvDim) where the config has them. */
+  readonly qkvBias: { readonly q: Float32Array; readonly k: Float32Array; readonly v: Float32Array } | undefined;
+  /** Per-head RMSNorm gains of q and k, (headDim) each, where the config has them. */
   readonly qkNorm: { readonly q: Float32Array; readonly k: Float32Array } | undefined;
   readonly wo: WeightMatrix; // (dim, nHeads·headDim)
-  readonly ffnNorm: Float32Array; // (dim)
-  readonly wGate: WeightMatrix; // (hiddenDim, dim)
+  readonly bo: Float32Array | undefined; // (dim)
+  readonly postAttnNorm: NormWeights | undefined;
+  readonly ffnNorm: NormWeights;
+  /** Gated feed-forwards only. */
+  readonly wGate: WeightMatrix | undefined; // (hiddenDim, dim)
   readonly wUp: WeightMatrix; // (hiddenDim, dim)
+  readonly bUp: Float32Array | undefined; // (hiddenDim)
   readonly wDown: WeightMatrix; // (dim, hiddenDim)
+  readonly bDown: Float32Array | undefined; // (dim)
+  readonly postFfnNorm: NormWeights | undefined;
 }
 
-export interface LlamaWeights {
+export interface ModelWeights {
   readonly tokenEmbd: WeightMatrix; // (vocabSize, dim)
+  /** Learned positions (contextLength, dim). */
+  readonly posEmbd: WeightMatrix | undefined;
   readonly layers: readonly LayerWeights[];
-  readonly outputNorm: Float32Array; // (dim)
+  readonly outputNorm: NormWeights;
   readonly output: WeightMatrix; // (vocabSize, dim); the same matrix as tokenEmbd when tied
   /** Optional per-pair RoPE frequency divisors (nRot/2), as llama.cpp's `rope_freqs` tensor. */
   readonly ropeFreqs: Float32Array | undefined;
 }
 
-/** Every tensor a Llama model needs, with the shape its config implies (outermost-first). */
-export function expectedLlamaShapes(c: LlamaConfig): Map<string, readonly number[]> {
+export const isGated = (c: Pick<ModelConfig, "activation">): boolean => c.activation === "swiglu" || c.activation === "geglu";
+
+/** Every tensor the config implies, with its shape (outermost-first). */
+export function expectedShapes(c: ModelConfig): Map<string, readonly number[]> {
   const qDim = c.nHeads * c.headDim;
-  const shapes = new Map<string, readonly number[]>([[LLAMA_TENSORS.tokenEmbd, [c.vocabSize, c.dim]]]);
+  const shifted = c.norm === "layer";
+  const shapes = new Map<string, readonly number[]>([[GGUF_TENSORS.tokenEmbd, [c.vocabSize, c.dim]]]);
+  if (c.position === "learned") shapes.set(GGUF_TENSORS.posEmbd, [c.contextLength, c.dim]);
   for (let i = 0; i < c.nLayers; i++) {
-    const n = llamaLayerTensors(i);
-    shapes.set(n.attnNorm, [c.dim]).set(n.wq, [qDim, c.dim]).set(n.wk, [c.kvDim, c.dim]).set(n.wv, [c.kvDim, c.dim])
-      .set(n.wo, [c.dim, qDim]).set(n.ffnNorm, [c.dim]).set(n.wGate, [c.hiddenDim, c.dim]).set(n.wUp, [c.hiddenDim, c.dim])
-      .set(n.wDown, [c.dim, c.hiddenDim]);
-    if (c.qkvBias) shapes.set(n.bq, [qDim]).set(n.bk, [c.kvDim]).set(n.bv, [c.kvDim]);
+    const n = ggufLayerTensors(i);
+    shapes.set(n.attnNorm, [c.dim]);
+    if (shifted) shapes.set(n.attnNormBias, [c.dim]);
+    if (c.layout.fusedQkv) {
+      shapes.set(n.wqkv, [qDim + 2 * c.kvDim, c.dim]);
+      if (c.biases.qkv) shapes.set(n.bqkv, [qDim + 2 * c.kvDim]);
+    } else {
+      shapes.set(n.wq, [qDim, c.dim]).set(n.wk, [c.kvDim, c.dim]).set(n.wv, [c.kvDim, c.dim]);
+      if (c.biases.qkv) shapes.set(n.bq, [qDim]).set(n.bk, [c.kvDim]).set(n.bv, [c.kvDim]);
+    }
     if (c.qkNorm) shapes.set(n.qNorm, [c.headDim]).set(n.kNorm, [c.headDim]);
+    shapes.set(n.wo, [c.dim, qDim]);
+    if (c.biases.attnOut) shapes.set(n.bo, [c.dim]);
+    if (c.postNorms) shapes.set(n.postAttnNorm, [c.dim]).set(n.postFfnNorm, [c.dim]);
+    if (c.postNorms && shifted) shapes.set(n.postAttnNormBias, [c.dim]).set(n.postFfnNormBias, [c.dim]);
+    shapes.set(n.ffnNorm, [c.dim]);
+    if (shifted) shapes.set(n.ffnNormBias, [c.dim]);
+    if (isGated(c) && c.layout.fusedGateUp) shapes.set(n.wUp, [2 * c.hiddenDim, c.dim]);
+    else {
+      if (isGated(c)) shapes.set(n.wGate, [c.hiddenDim, c.dim]);
+      shapes.set(n.wUp, [c.hiddenDim, c.dim]);
+    }
+    shapes.set(n.wDown, [c.dim, c.hiddenDim]);
+    if (c.biases.ffn) shapes.set(n.bUp, [c.hiddenDim]).set(n.bDown, [c.dim]);
   }
-  shapes.set(LLAMA_TENSORS.outputNorm, [c.dim]);
-  if (!c.tiedOutput) shapes.set(LLAMA_TENSORS.output, [c.vocabSize, c.dim]);
+  shapes.set(GGUF_TENSORS.outputNorm, [c.dim]);
+  if (shifted) shapes.set(GGUF_TENSORS.outputNormBias, [c.dim]);
+  if (!c.tiedOutput) shapes.set(GGUF_TENSORS.output, [c.vocabSize, c.dim]);
   return shapes;
 }
 
 /**
- * Checks a file's tensor table against the config: every required tensor present with the implied shape,
- * and the optional rope_freqs with nRot/2 entries. Runs on header data alone, before any weight is read.
+ * Checks a file's tensor table against the config: every implied tensor present with its shape, the
+ * optional rope_freqs with nRot/2 entries, and nothing else. llama.cpp refuses a file with tensors its graph
+ * does not use, and so does Peel: ignoring one (a bias, a norm) would run a different model than the file
+ * describes. Runs on header data alone, before any weight is read.
  */
-export function checkLlamaTensorShapes(c: LlamaConfig, shapes: ReadonlyMap<string, readonly number[]>): void {
-  const expected = expectedLlamaShapes(c);
-  if (shapes.has(LLAMA_TENSORS.ropeFreqs)) expected.set(LLAMA_TENSORS.ropeFreqs, [c.rope.nRot / 2]);
+export function checkTensorShapes(c: ModelConfig, shapes: ReadonlyMap<string, readonly number[]>): void {
+  const expected = expectedShapes(c);
+  if (c.rope !== undefined && shapes.has(GGUF_TENSORS.ropeFreqs)) expected.set(GGUF_TENSORS.ropeFreqs, [c.rope.nRot / 2]);
   checkShapes(expected, shapes);
+  for (const name of shapes.keys()) {
+    if (expected.has(name)) continue;
+    if (/^rope_factors_(long|short)\.weight$/.test(name)) {
+      throw new PeelError("UNSUPPORTED", `model: "${name}" holds "longrope" scaling factors (long-context Phi-3), which Peel does not support yet`);
+    }
+    throw new PeelError("CONFIG", `model: tensor "${name}" is not part of a "${c.architecture}" model as this file's metadata describes it ` +
+      `(llama.cpp refuses such files too); expected only: ${[...expected.keys()].filter((k) => !k.startsWith("blk.") || k.startsWith("blk.0.")).join(", ")} (and the same per block)`);
+  }
 }
 
 /** Every expected tensor present with its shape; CONFIG errors name the tensor and both shapes. */
@@ -88,7 +138,17 @@ export function matrix(k: Kernels, tensors: ReadonlyMap<string, Tensor>, name: s
   return k.prepareWeight(t.dtype, rows, cols, t.data);
 }
 
-/** 1-D tensors (norm gains, rope factors) are tiny: dequantize them to f32 once. */
+/** Rows first..first+rows-1 of a (·, cols) tensor as a weight matrix over the same bytes. */
+function matrixRows(k: Kernels, t: Tensor, first: number, rows: number, cols: number): WeightMatrix {
+  const { blockElems, blockBytes } = DTYPES[t.dtype];
+  if (cols % blockElems !== 0) {
+    throw new PeelError("CONFIG", `model: tensor "${t.name}" (${t.dtype}) has rows of ${cols} values, not a whole number of ${blockElems}-value blocks`);
+  }
+  const rowBytes = (cols / blockElems) * blockBytes;
+  return k.prepareWeight(t.dtype, rows, cols, t.data.subarray(first * rowBytes, (first + rows) * rowBytes));
+}
+
+/** 1-D tensors (norm gains, biases, rope factors) are tiny: dequantize them to f32 once. */
 export function vector(tensors: ReadonlyMap<string, Tensor>, name: string, n: number): Float32Array {
   const t = requireTensor(tensors, name);
   const out = new Float32Array(n);
@@ -96,32 +156,57 @@ export function vector(tensors: ReadonlyMap<string, Tensor>, name: string, n: nu
   return out;
 }
 
-export function bindLlamaWeights(c: LlamaConfig, tensors: ReadonlyMap<string, Tensor>, k: Kernels): LlamaWeights {
-  checkLlamaTensorShapes(c, new Map([...tensors].map(([name, t]) => [name, t.shape])));
-  const qDim = c.nHeads * c.headDim;
-  const tokenEmbd = matrix(k, tensors, LLAMA_TENSORS.tokenEmbd, c.vocabSize, c.dim);
+export function bindWeights(c: ModelConfig, tensors: ReadonlyMap<string, Tensor>, k: Kernels): ModelWeights {
+  checkTensorShapes(c, new Map([...tensors].map(([name, t]) => [name, t.shape])));
+  const qDim = c.nHeads * c.headDim, kv = c.kvDim, h = c.hiddenDim, dim = c.dim;
+  const norm = (gain: string, shift: string): NormWeights =>
+    ({ gain: vector(tensors, gain, dim), shift: c.norm === "layer" ? vector(tensors, shift, dim) : undefined });
+  const tokenEmbd = matrix(k, tensors, GGUF_TENSORS.tokenEmbd, c.vocabSize, dim);
   const layers: LayerWeights[] = [];
   for (let i = 0; i < c.nLayers; i++) {
-    const n = llamaLayerTensors(i);
+    const n = ggufLayerTensors(i);
+    let qkv: Pick<LayerWeights, "wq" | "wk" | "wv" | "qkvBias">;
+    if (c.layout.fusedQkv) {
+      const t = requireTensor(tensors, n.wqkv);
+      const b = c.biases.qkv ? vector(tensors, n.bqkv, qDim + 2 * kv) : undefined;
+      qkv = {
+        wq: matrixRows(k, t, 0, qDim, dim), wk: matrixRows(k, t, qDim, kv, dim), wv: matrixRows(k, t, qDim + kv, kv, dim),
+        qkvBias: b && { q: b.subarray(0, qDim), k: b.subarray(qDim, qDim + kv), v: b.subarray(qDim + kv) },
+      };
+    } else {
+      qkv = {
+        wq: matrix(k, tensors, n.wq, qDim, dim), wk: matrix(k, tensors, n.wk, kv, dim), wv: matrix(k, tensors, n.wv, kv, dim),
+        qkvBias: c.biases.qkv ? { q: vector(tensors, n.bq, qDim), k: vector(tensors, n.bk, kv), v: vector(tensors, n.bv, kv) } : undefined,
+      };
+    }
+    let gateUp: Pick<LayerWeights, "wGate" | "wUp">;
+    if (isGated(c) && c.layout.fusedGateUp) {
+      const t = requireTensor(tensors, n.wUp);
+      gateUp = { wGate: matrixRows(k, t, 0, h, dim), wUp: matrixRows(k, t, h, h, dim) };
+    } else {
+      gateUp = { wGate: isGated(c) ? matrix(k, tensors, n.wGate, h, dim) : undefined, wUp: matrix(k, tensors, n.wUp, h, dim) };
+    }
     layers.push({
-      attnNorm: vector(tensors, n.attnNorm, c.dim),
-      wq: matrix(k, tensors, n.wq, qDim, c.dim),
-      wk: matrix(k, tensors, n.wk, c.kvDim, c.dim),
-      wv: matrix(k, tensors, n.wv, c.kvDim, c.dim),
-      qkvBias: c.qkvBias ? { bq: vector(tensors, n.bq, qDim), bk: vector(tensors, n.bk, c.kvDim), bv: vector(tensors, n.bv, c.kvDim) } : undefined,
+      attnNorm: norm(n.attnNorm, n.attnNormBias),
+      ...qkv,
       qkNorm: c.qkNorm ? { q: vector(tensors, n.qNorm, c.headDim), k: vector(tensors, n.kNorm, c.headDim) } : undefined,
-      wo: matrix(k, tensors, n.wo, c.dim, qDim),
-      ffnNorm: vector(tensors, n.ffnNorm, c.dim),
-      wGate: matrix(k, tensors, n.wGate, c.hiddenDim, c.dim),
-      wUp: matrix(k, tensors, n.wUp, c.hiddenDim, c.dim),
-      wDown: matrix(k, tensors, n.wDown, c.dim, c.hiddenDim),
+      wo: matrix(k, tensors, n.wo, dim, qDim),
+      bo: c.biases.attnOut ? vector(tensors, n.bo, dim) : undefined,
+      postAttnNorm: c.postNorms ? norm(n.postAttnNorm, n.postAttnNormBias) : undefined,
+      ffnNorm: norm(n.ffnNorm, n.ffnNormBias),
+      ...gateUp,
+      bUp: c.biases.ffn ? vector(tensors, n.bUp, h) : undefined,
+      wDown: matrix(k, tensors, n.wDown, dim, h),
+      bDown: c.biases.ffn ? vector(tensors, n.bDown, dim) : undefined,
+      postFfnNorm: c.postNorms ? norm(n.postFfnNorm, n.postFfnNormBias) : undefined,
     });
   }
   return {
     tokenEmbd,
+    posEmbd: c.position === "learned" ? matrix(k, tensors, GGUF_TENSORS.posEmbd, c.contextLength, dim) : undefined,
     layers,
-    outputNorm: vector(tensors, LLAMA_TENSORS.outputNorm, c.dim),
-    output: c.tiedOutput ? tokenEmbd : matrix(k, tensors, LLAMA_TENSORS.output, c.vocabSize, c.dim),
-    ropeFreqs: tensors.has(LLAMA_TENSORS.ropeFreqs) ? vector(tensors, LLAMA_TENSORS.ropeFreqs, c.rope.nRot / 2) : undefined,
+    outputNorm: norm(GGUF_TENSORS.outputNorm, GGUF_TENSORS.outputNormBias),
+    output: c.tiedOutput ? tokenEmbd : matrix(k, tensors, GGUF_TENSORS.output, c.vocabSize, dim),
+    ropeFreqs: c.rope !== undefined && tensors.has(GGUF_TENSORS.ropeFreqs) ? vector(tensors, GGUF_TENSORS.ropeFreqs, c.rope.nRot / 2) : undefined,
   };
 }

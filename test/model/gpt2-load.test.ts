@@ -45,11 +45,14 @@ function reshaped(name: string, rows: number): Tensor[] {
   });
 }
 
-test("gpt2 metadata parses into a Gpt2Config; the tensor table decides the tied head", async () => {
+test("gpt2 metadata parses into GPT-2's choices; the tensor table decides the tied head", async () => {
   const { config } = await describeModelSource(bytesSource(build()));
   assert.deepEqual(config, {
-    family: "gpt2", architecture: "gpt2", dim: 64, hiddenDim: 256, nLayers: 2, nHeads: 4, nKvHeads: 4, headDim: 16, kvDim: 64,
-    vocabSize: tok.vocab.length, contextLength: 32, normEps: Math.fround(1e-5), tiedOutput: false,
+    architecture: "gpt2", dim: 64, hiddenDim: 256, nLayers: 2, nHeads: 4, nKvHeads: 4, headDim: 16, kvDim: 64,
+    vocabSize: tok.vocab.length, contextLength: 32, norm: "layer", normEps: Math.fround(1e-5), postNorms: false,
+    position: "learned", rope: undefined, activation: "gelu", biases: { qkv: true, attnOut: true, ffn: true }, qkNorm: false,
+    parallelResidual: false, embedScale: 1, attnScale: 1 / Math.sqrt(16), attnScaleAt: "scores", attnSoftcap: undefined,
+    finalSoftcap: undefined, layerWindows: [0, 0], tiedOutput: false, layout: { fusedQkv: true, fusedGateUp: false },
   });
   const tied = await describeModelSource(bytesSource(build(META, withoutTensor("output.weight"))));
   assert.equal(tied.config.tiedOutput, true);
@@ -67,8 +70,8 @@ test("missing gpt2 metadata is a CONFIG error naming the key (the LayerNorm epsi
   }
 });
 
-test("an unsupported architecture lists every architecture of both graphs", async () => {
-  await rejects(build(withValue("general.architecture", kv.str("gptj"))), "UNSUPPORTED", /"gptj".*supported: llama, qwen2, qwen3, gpt2/);
+test("an unsupported architecture lists every supported architecture", async () => {
+  await rejects(build(withValue("general.architecture", kv.str("gptj"))), "UNSUPPORTED", /"gptj".*supported: llama, qwen2, qwen3, gemma, gemma2, gemma3, phi3, gptneox, gpt2/);
 });
 
 test("heads that do not tile dim are a CONFIG error", async () => {

@@ -86,7 +86,7 @@ for (const { label, spec, backends } of CASES) {
         await t.test(backend, async () => {
           const model = await loadModel(path, { kernels: await BACKENDS[backend]!() });
           try {
-            assert.equal(model.config.family, "gpt2");
+            assert.equal(model.config.architecture, "gpt2");
             const prompt = model.tokenize(PROMPT);
             assert.deepEqual(prompt, refModel.tokenize(PROMPT), "prompt tokenization differs from llama.cpp");
             ref ??= await referenceRun(refModel, prompt, N_GEN, CONTEXT);

@@ -72,7 +72,7 @@ test("a Peel-trained GPT-2-style model exported as GGUF gpt2: inference = traini
   const model = await loadModel(path, { threads: 1 });
   const ref = await loadReferenceModel(path);
   try {
-    assert.equal(model.config.family, "gpt2");
+    assert.equal(model.config.architecture, "gpt2");
     // 1. the inference engine reproduces the training forward
     const probe = Array.from(ids.subarray(100, 100 + 48));
     const want = forwardLogits(new Tape(kernels, { grad: false }), params, Int32Array.from(probe), 1, probe.length).data;

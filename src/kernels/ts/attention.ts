@@ -30,6 +30,8 @@ export function storeKv(dst: KvBuffer, src: Float32Array, startPos: number, nTok
 export function attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: KvBuffer, startPos: number, nTokens: number,
   shape: AttentionShape, scratch: Float32Array, probs?: Float32Array): void {
   const { nHeads, nKvHeads, headDim, scale } = shape;
+  const cap = shape.softcap ?? 0, window = shape.window ?? 0;
+  const invCap = Math.fround(1 / cap), capF = Math.fround(cap);
   const kvDim = nKvHeads * headDim;
   const group = nHeads / nKvHeads;
   const roundQ = k.dtype === "F16";
@@ -37,36 +39,39 @@ export function attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: Kv
   const total = startPos + nTokens;
   for (let t = 0; t < nTokens; t++) {
     const nCtx = startPos + t + 1; // causal: this token sees cache rows 0..its own position
+    const j0 = window > 0 ? Math.max(0, nCtx - window) : 0; // and, with a window, only its last `window` rows
     for (let h = 0; h < nHeads; h++) {
       const qBase = (t * nHeads + h) * headDim;
       const kvOff = Math.floor(h / group) * headDim;
       let max = -Infinity;
-      for (let j = 0; j < nCtx; j++) {
+      for (let j = j0; j < nCtx; j++) {
         let dot = 0;
         const kBase = j * kvDim + kvOff;
         for (let d = 0; d < headDim; d++) {
           const qv = q[qBase + d] as number;
           dot += (roundQ ? roundToF16(qv) : qv) * kvAt(k, kBase + d);
         }
-        const s = Math.fround(Math.fround(dot) * scale);
+        let raw = Math.fround(dot);
+        if (cap > 0) raw = Math.fround(Math.fround(Math.tanh(Math.fround(raw * invCap))) * capF);
+        const s = Math.fround(raw * scale);
         scratch[j] = s;
         if (s > max) max = s;
       }
       let sum = 0;
-      for (let j = 0; j < nCtx; j++) {
+      for (let j = j0; j < nCtx; j++) {
         const e = Math.fround(Math.exp((scratch[j] as number) - max));
         scratch[j] = e;
         sum += e;
       }
       const inv = 1 / sum;
-      for (let j = 0; j < nCtx; j++) scratch[j] = Math.fround((scratch[j] as number) * inv);
+      for (let j = j0; j < nCtx; j++) scratch[j] = Math.fround((scratch[j] as number) * inv);
       if (probs) {
         const pBase = (t * nHeads + h) * total;
-        for (let j = 0; j < total; j++) probs[pBase + j] = j < nCtx ? (scratch[j] as number) : 0;
+        for (let j = 0; j < total; j++) probs[pBase + j] = j >= j0 && j < nCtx ? (scratch[j] as number) : 0;
       }
       for (let d = 0; d < headDim; d++) {
         let acc = 0;
-        for (let j = 0; j < nCtx; j++) {
+        for (let j = j0; j < nCtx; j++) {
           const p = scratch[j] as number;
           acc += (roundP ? roundToF16(p) : p) * kvAt(v, j * kvDim + kvOff + d);
         }

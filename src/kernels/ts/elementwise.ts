@@ -14,6 +14,27 @@ export function swiglu(out: Float32Array, gate: Float32Array, up: Float32Array, 
   }
 }
 
+/** out (n) = gelu(gate) · up, gelu through ggml's f16 table as in `geluRounded` (ggml_vec_geglu_f32). */
+export function geglu(out: Float32Array, gate: Float32Array, up: Float32Array, n: number): void {
+  const table = geluF16Table();
+  for (let i = 0; i < n; i++) {
+    const g = gate[i] as number, u = up[i] as number;
+    out[i] = g <= -10 ? 0 : g >= 10 ? g * u : (table[f32ToF16(g)] as number) * u;
+  }
+}
+
+/** x (n) ← f32(x · f32(s)) */
+export function scale(x: Float32Array, s: number, n: number): void {
+  const f = Math.fround(s);
+  for (let i = 0; i < n; i++) x[i] = (x[i] as number) * f;
+}
+
+/** x (n) ← f32(f32(tanh(f32(x · f32(1/cap)))) · cap): llama.cpp's scale, tanh, scale. */
+export function softcap(x: Float32Array, cap: number, n: number): void {
+  const inv = Math.fround(1 / cap), c = Math.fround(cap);
+  for (let i = 0; i < n; i++) x[i] = Math.fround(Math.tanh(Math.fround((x[i] as number) * inv))) * c;
+}
+
 /** acc (n) += x */
 export function addInPlace(acc: Float32Array, x: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) acc[i] = (acc[i] as number) + (x[i] as number);

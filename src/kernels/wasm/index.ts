@@ -310,13 +310,14 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
     },
     attention(out, q, k, v, startPos, nTokens, shape, scratchRow, probs) {
       const { nHeads, nKvHeads, headDim, scale } = shape;
+      const cap = shape.softcap ?? 0, window = shape.window ?? 0;
       const n = nTokens * nHeads * headDim;
       const qp = input(q, n, "in-q");
       const flags = (k.dtype === "F16" ? 1 : 0) | (v.dtype === "F16" ? 2 : 0);
       const kp = kvPtr(k), vp = kvPtr(v);
       // cost in multiply-add equivalents: q·k and p·v per cached position, plus ~64 for the exp and bookkeeping
       // (which dominate for small heads: 260K-class models have headDim 8)
-      const work = nTokens * (startPos + nTokens) * nHeads * (2 * headDim + 64);
+      const work = nTokens * (window > 0 ? Math.min(window, startPos + nTokens) : startPos + nTokens) * nHeads * (2 * headDim + 64);
       const serial = pool === undefined || nHeads < 2 || work < MIN_PARALLEL_MACS;
       // each thread takes one run of heads: the kernel walks the cache rows once for all the heads it is given
       const heads = serial ? nHeads : Math.ceil(nHeads / threads);
@@ -325,12 +326,12 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const split = serial ? undefined : pool;
       output(out, n, "out", false, (op) => {
         if (split === undefined) {
-          ex.attention(op, qp, kp, vp, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads);
+          ex.attention(op, qp, kp, vp, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads, cap, window);
           return;
         }
         split.run(OP.attention, nHeads, heads, (a) => {
           a[0] = op; a[1] = qp; a[2] = kp; a[3] = vp; a[4] = flags; a[5] = startPos; a[6] = nTokens;
-          a[7] = nHeads; a[8] = nKvHeads; a[9] = headDim; a[10] = scale; a[11] = sp; a[12] = stride;
+          a[7] = nHeads; a[8] = nKvHeads; a[9] = headDim; a[10] = scale; a[11] = sp; a[12] = stride; a[13] = cap; a[14] = window;
         });
       });
       if (probs) referenceAttention(new Float32Array(n), q, k, v, startPos, nTokens, shape, scratchRow, probs); // the tap's slow path
@@ -342,6 +343,18 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
         if (pool === undefined || n < MIN_PARALLEL_NORM) ex.swiglu(op, gp, upp, n);
         else pool.run(OP.swiglu, n, 4, (a) => { a[0] = op; a[1] = gp; a[2] = upp; });
       });
+    },
+    geglu(out, gate, up, n) {
+      const gp = input(gate, n, "in-x");
+      const upp = input(up, n, "in-w");
+      const tp = geluTablePtr();
+      output(out, n, "out", false, (op) => ex.geglu(op, gp, upp, n, tp));
+    },
+    scale(x, s, n) {
+      output(x, n, "io-x", true, (xp) => ex.scaleInPlace(xp, s, n));
+    },
+    softcap(x, cap, n) {
+      output(x, n, "io-x", true, (xp) => ex.softcap(xp, cap, Math.fround(1 / cap), n));
     },
     geluRounded(out, x, n) {
       const xp = input(x, n, "in-x");

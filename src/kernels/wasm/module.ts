@@ -43,6 +43,9 @@ export interface WasmExports {
   readonly layerNorm: Fn;
   readonly rope: Fn;
   readonly swiglu: Fn;
+  readonly geglu: Fn;
+  readonly scaleInPlace: Fn;
+  readonly softcap: Fn;
   readonly addInPlace: Fn;
   readonly addBias: Fn;
   readonly geluRounded: Fn;
@@ -59,7 +62,7 @@ export interface WasmExports {
 const EXPORT_NAMES: ReadonlyArray<keyof WasmExports> = ["heapBase", "initF16Table", "quantizeQ8", "quantizeQ8K", "roundRowsF16",
   "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulFloatScratchBytes", "matmulLegacy", "legacyTileMeta", "legacyTileBytes", "matmulKQuant", "kquantTiles", "kquantTileBytes", "matmulKQuantExact", "q8kToF32",
   "rmsNorm", "rope", "swiglu", "addInPlace", "softmax", "storeF16", "attention", "attentionScratchFloats", "transposeF32",
-  "gelu", "geluBackward", "swigluBackward", "layerNorm", "addBias", "geluRounded"];
+  "gelu", "geluBackward", "swigluBackward", "layerNorm", "addBias", "geluRounded", "geglu", "scaleInPlace", "softcap"];
 
 const compiled: Partial<Record<SimdVariant, Promise<WebAssembly.Module>>> = {};
 

@@ -1,81 +1,51 @@
 /**
- * The Llama graph's architectures as GGUF and llama2.c name them: metadata keys, tensor names and the
- * choices each architecture makes. Data only: the math lives in the stage files of model/. Architectures
- * listed here share Llama's tensor layout (token_embd, attn_q/k/v/output, ffn_gate/up/down, RMSNorm,
- * SwiGLU); they differ in RoPE pairing and per-head q/k norms, as llama.cpp loads them.
+ * The Llama graph's architectures as llama.cpp loads them: RMSNorm, rotary positions, SwiGLU, no biases
+ * except those a file carries (llama.cpp's create_tensor_qkv takes q/k/v biases wherever they are, and its
+ * `llama` loader output and feed-forward biases too). Qwen 2 and Qwen 3 pair rotary dims NeoX-style; Qwen 3
+ * adds per-head q/k norms. Llama's metadata keys and tensor names, named for the GGUF exporter of trained
+ * models (train/export/gguf.ts). Data only.
  */
 
-import type { RopeStyle } from "../../kernels/kernels.js";
+import { GGUF_KEYS, GGUF_TENSORS, ggufLayerTensors } from "./gguf-names.js";
+import type { ArchitectureTable } from "./table.js";
 
-/** The choices an architecture of the Llama graph makes (see the table below for who makes which). */
-export interface LlamaVariant {
-  /** RoPE pairing: adjacent dims ("normal", Llama) or dims half a head apart ("neox", Qwen). */
-  readonly rope: RopeStyle;
-  /** RMSNorm over each head of q and of k after the projection, before RoPE (Qwen 3's attn_q_norm/attn_k_norm). */
-  readonly qkNorm: boolean;
-}
-
-/**
- * general.architecture values Peel runs with the Llama graph, and the choices each makes. q/k/v biases are
- * not an architecture's choice but a file's: llama.cpp's loader takes attn_{q,k,v}.bias wherever a file has
- * them, for every architecture here (Qwen 2 checkpoints always have them, Qwen 3 and Llama ones do not).
- */
-export const LLAMA_ARCHITECTURES: Readonly<Record<string, LlamaVariant>> = {
-  llama: { rope: "normal", qkNorm: false }, // Llama 1-3, TinyLlama, SmolLM, Mistral dense
-  qwen2: { rope: "neox", qkNorm: false }, // Qwen 1.5, Qwen 2, Qwen 2.5
-  qwen3: { rope: "neox", qkNorm: true },
+export const LLAMA: ArchitectureTable = {
+  name: "llama",
+  models: "Llama 1-3.2, TinyLlama, SmolLM 1/2, Mistral 7B (llama.cpp runs its window as full attention)",
+  norm: "rms",
+  normEps: { key: GGUF_KEYS.rmsNormEps, default: 1e-5 },
+  position: "rope",
+  ropeStyle: "normal",
+  activation: "swiglu",
+  qkv: "either",
+  gateUp: "split",
+  biases: { qkv: "optional", attnOut: "optional", ffn: "optional", norms: "none" },
+  qkNorm: false,
+  postNorms: false,
+  parallelResidual: false,
+  embedScale: "none",
+  attnScale: { at: "scores" },
+  softcap: undefined,
+  slidingWindow: undefined,
+  tiedOutput: "file",
 };
 
-/** Metadata keys, relative to the `{arch}.` prefix. */
-export const LLAMA_KEYS = {
-  contextLength: "context_length",
-  dim: "embedding_length",
-  nLayers: "block_count",
-  hiddenDim: "feed_forward_length",
-  nHeads: "attention.head_count",
-  nKvHeads: "attention.head_count_kv",
-  normEps: "attention.layer_norm_rms_epsilon",
-  keyLength: "attention.key_length",
-  valueLength: "attention.value_length",
-  ropeDims: "rope.dimension_count",
-  ropeTheta: "rope.freq_base",
-  ropeScalingType: "rope.scaling.type",
-  ropeScalingFactor: "rope.scaling.factor",
-  ropeScaleLinear: "rope.scale_linear",
-  ropeOrigContext: "rope.scaling.original_context_length",
-  ropeLowFreqFactor: "rope.scaling.low_freq_factor",
-  ropeHighFreqFactor: "rope.scaling.high_freq_factor",
-  vocabSize: "vocab_size",
-} as const;
+export const QWEN2: ArchitectureTable = {
+  ...LLAMA,
+  name: "qwen2",
+  models: "Qwen 1.5, Qwen 2, Qwen 2.5 (q/k/v biases in every checkpoint)",
+  ropeStyle: "neox",
+  biases: { qkv: "optional", attnOut: "none", ffn: "none", norms: "none" },
+};
 
-export const LLAMA_TENSORS = {
-  tokenEmbd: "token_embd.weight",
-  outputNorm: "output_norm.weight",
-  output: "output.weight",
-  ropeFreqs: "rope_freqs.weight",
-} as const;
+export const QWEN3: ArchitectureTable = {
+  ...QWEN2,
+  name: "qwen3",
+  models: "Qwen 3 dense models",
+  qkNorm: true,
+};
 
-/** Per-layer tensor names of block i. */
-export function llamaLayerTensors(i: number) {
-  return {
-    attnNorm: `blk.${i}.attn_norm.weight`,
-    wq: `blk.${i}.attn_q.weight`,
-    wk: `blk.${i}.attn_k.weight`,
-    wv: `blk.${i}.attn_v.weight`,
-    bq: `blk.${i}.attn_q.bias`,
-    bk: `blk.${i}.attn_k.bias`,
-    bv: `blk.${i}.attn_v.bias`,
-    qNorm: `blk.${i}.attn_q_norm.weight`,
-    kNorm: `blk.${i}.attn_k_norm.weight`,
-    wo: `blk.${i}.attn_output.weight`,
-    ffnNorm: `blk.${i}.ffn_norm.weight`,
-    wGate: `blk.${i}.ffn_gate.weight`,
-    wUp: `blk.${i}.ffn_up.weight`,
-    wDown: `blk.${i}.ffn_down.weight`,
-  } as const;
-}
-
-export const LLAMA_DEFAULTS = {
-  ropeTheta: 10000,
-  normEps: 1e-5,
-} as const;
+/** Llama's keys with its epsilon key as `normEps` (what the exporter writes). */
+export const LLAMA_KEYS = { ...GGUF_KEYS, normEps: GGUF_KEYS.rmsNormEps } as const;
+export const LLAMA_TENSORS = GGUF_TENSORS;
+export const llamaLayerTensors = ggufLayerTensors;

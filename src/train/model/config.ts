@@ -5,10 +5,12 @@
  */
 
 import { PeelError } from "../../util/errors.js";
+import type { ActivationKind as BlockActivationKind, NormKind, PositionKind } from "../../model/config.js";
 
-export type NormKind = "layer" | "rms";
-export type PositionKind = "learned" | "sinusoidal" | "rope";
-export type ActivationKind = "relu" | "gelu" | "swiglu";
+// the same words inference's config uses (model/config.ts), so a trained mix runs and exports as it was built
+export type { NormKind, PositionKind };
+/** The activations training implements (inference also runs GeGLU). */
+export type ActivationKind = Exclude<BlockActivationKind, "geglu">;
 
 export const NORM_KINDS: readonly NormKind[] = ["layer", "rms"];
 export const POSITION_KINDS: readonly PositionKind[] = ["learned", "sinusoidal", "rope"];

@@ -20,7 +20,7 @@ import type { LayerParams, ModelParams, Param } from "./params.js";
 
 /** RoPE over whole heads, adjacent pairs, unscaled: inference's own ropeSpec, so both use the same frequencies. */
 export function trainRopeSpec(c: TrainModelConfig): RopeSpec {
-  return ropeSpec({ rope: { style: "normal", nRot: headDimOf(c), theta: c.ropeTheta, scaling: { type: "none" } } }, undefined);
+  return ropeSpec({ style: "normal", nRot: headDimOf(c), theta: c.ropeTheta, localTheta: undefined, scaling: { type: "none" } }, undefined);
 }
 
 function norm(tape: Tape, c: TrainModelConfig, x: Value, gain: Param, bias: Param | undefined): Value {

@@ -1,0 +1,78 @@
+/**
+ * GGUF's names, as llama.cpp writes and reads them (llama-arch.cpp): metadata keys below the `{arch}.` prefix
+ * and tensor names. They are shared by every architecture; each architecture's table (the other files here)
+ * says which of them it reads and what they mean for it. Data only.
+ */
+
+/** Metadata keys, relative to the `{arch}.` prefix. */
+export const GGUF_KEYS = {
+  contextLength: "context_length",
+  dim: "embedding_length",
+  nLayers: "block_count",
+  hiddenDim: "feed_forward_length",
+  nHeads: "attention.head_count",
+  nKvHeads: "attention.head_count_kv",
+  rmsNormEps: "attention.layer_norm_rms_epsilon",
+  layerNormEps: "attention.layer_norm_epsilon",
+  keyLength: "attention.key_length",
+  valueLength: "attention.value_length",
+  slidingWindow: "attention.sliding_window",
+  slidingWindowPattern: "attention.sliding_window_pattern",
+  attnSoftcap: "attn_logit_softcapping",
+  finalSoftcap: "final_logit_softcapping",
+  parallelResidual: "use_parallel_residual",
+  ropeDims: "rope.dimension_count",
+  ropeTheta: "rope.freq_base",
+  ropeThetaLocal: "rope.freq_base_swa",
+  ropeScalingType: "rope.scaling.type",
+  ropeScalingFactor: "rope.scaling.factor",
+  ropeScaleLinear: "rope.scale_linear",
+  ropeOrigContext: "rope.scaling.original_context_length",
+  ropeLowFreqFactor: "rope.scaling.low_freq_factor",
+  ropeHighFreqFactor: "rope.scaling.high_freq_factor",
+  vocabSize: "vocab_size",
+} as const;
+
+/** Whole-model tensors. */
+export const GGUF_TENSORS = {
+  tokenEmbd: "token_embd.weight",
+  posEmbd: "position_embd.weight",
+  outputNorm: "output_norm.weight",
+  outputNormBias: "output_norm.bias",
+  output: "output.weight",
+  ropeFreqs: "rope_freqs.weight",
+} as const;
+
+/** Tensors of block i (which of them a model has depends on its architecture and, for some, on the file). */
+export function ggufLayerTensors(i: number) {
+  const b = `blk.${i}.`;
+  return {
+    attnNorm: `${b}attn_norm.weight`,
+    attnNormBias: `${b}attn_norm.bias`,
+    wq: `${b}attn_q.weight`,
+    wk: `${b}attn_k.weight`,
+    wv: `${b}attn_v.weight`,
+    bq: `${b}attn_q.bias`,
+    bk: `${b}attn_k.bias`,
+    bv: `${b}attn_v.bias`,
+    /** Fused q/k/v: rows Q (nHeads·headDim), then K (kvDim), then V (kvDim). */
+    wqkv: `${b}attn_qkv.weight`,
+    bqkv: `${b}attn_qkv.bias`,
+    qNorm: `${b}attn_q_norm.weight`,
+    kNorm: `${b}attn_k_norm.weight`,
+    wo: `${b}attn_output.weight`,
+    bo: `${b}attn_output.bias`,
+    postAttnNorm: `${b}post_attention_norm.weight`,
+    postAttnNormBias: `${b}post_attention_norm.bias`,
+    ffnNorm: `${b}ffn_norm.weight`,
+    ffnNormBias: `${b}ffn_norm.bias`,
+    wGate: `${b}ffn_gate.weight`,
+    /** Up projection; with a fused gate (Phi-3) its rows are the gate's, then the up's. */
+    wUp: `${b}ffn_up.weight`,
+    bUp: `${b}ffn_up.bias`,
+    wDown: `${b}ffn_down.weight`,
+    bDown: `${b}ffn_down.bias`,
+    postFfnNorm: `${b}post_ffw_norm.weight`,
+    postFfnNormBias: `${b}post_ffw_norm.bias`,
+  } as const;
+}
