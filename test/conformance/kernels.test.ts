@@ -7,11 +7,13 @@
 //  - embedRows, storeKv, addInPlace, rope: exact (same arithmetic);
 //  - rmsNorm, layerNorm, softmax, swiglu: 1e-6 relative (exp is a polynomial in wasm; the norms' f64 sums
 //    are taken in a different order);
-//  - addBias, geluRounded: exact (same arithmetic; the same f16 GELU table);
+//  - addBias, geluRounded, geglu, scale: exact (same arithmetic; the same f16 GELU table);
+//  - softcap: 1e-6 relative (wasm's tanhf and V8's Math.tanh may differ in the last bit);
 //  - attention (values ~N(0,1), |v| < 4): F32 cache 4e-5 absolute (f32 vs double sums, polynomial exp; measured
 //    1e-5); F16 cache 2e-3 absolute: both round the normalized weights to f16, and a weight whose f32 value
 //    differs in the last bit can round to the neighbouring f16 (one f16 ulp of p ≤ 2^-11, times |v| < 4;
-//    measured 7e-4); the probs tap equals the reference exactly.
+//    measured 7e-4); the probs tap equals the reference exactly. The same bounds with a sliding window and
+//    with soft-capped scores (each also checked to change the output).
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -202,6 +204,31 @@ for (const backend of BACKENDS) {
     assertWithin(gPlain, gWant, 0, "geluRounded plain");
   });
 
+  test(`${b}: geglu and scale exact, softcap within 1e-6 relative (Gemma's kernels)`, async () => {
+    const k = await kernels;
+    const rng = createRng(13);
+    const n = 101;
+    const g = randomF32(rng, n, 4), u = randomF32(rng, n, 2);
+    g[0] = -10; g[1] = 10; g[2] = -12; g[3] = 15; g[4] = 9.999; // the table's edges
+    const want = new Float32Array(n);
+    ref.geglu(want, g, u, n);
+    const got = k.allocF32(n);
+    k.geglu(got, onBackend(k, g), onBackend(k, u), n);
+    assertWithin(got, want, 0, "geglu");
+    const sWant = g.slice();
+    ref.scale(sWant, 0.0883883461356163, n);
+    const sGot = onBackend(k, g);
+    k.scale(sGot, 0.0883883461356163, n);
+    assertWithin(sGot, sWant, 0, "scale");
+    const x = randomF32(rng, n, 40);
+    const cWant = x.slice();
+    ref.softcap(cWant, 30, n);
+    assert.ok(cWant.every((v) => Math.abs(v) <= 30), "softcap bounds by the cap");
+    const cGot = onBackend(k, x);
+    k.softcap(cGot, 30, n);
+    assertWithin(cGot, cWant, 1e-6, "softcap", cWant.map((v) => Math.max(Math.abs(v), 1e-3)));
+  });
+
   for (const style of ["normal", "neox"] as const) {
     test(`${b}: rope ${style} (partial rotation) equals the reference`, async () => {
       const k = await kernels;
@@ -262,6 +289,32 @@ for (const backend of BACKENDS) {
   });
 }
 
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+}
+
+/**
+ * The reference's window against its definition: a decode step at position p with window w equals full
+ * attention over a cache holding only rows p − w + 1..p.
+ */
+test("ts: a sliding window equals attention over only the window's rows", () => {
+  const rng = createRng(8);
+  const headDim = 16, nHeads = 2, nKvHeads = 1, kvDim = 16, p = 40, w = 9;
+  const kr = ref.allocKv("F32", p + 1, kvDim), vr = ref.allocKv("F32", p + 1, kvDim);
+  const keys = randomF32(rng, (p + 1) * kvDim), values = randomF32(rng, (p + 1) * kvDim);
+  ref.storeKv(kr, keys, 0, p + 1); ref.storeKv(vr, values, 0, p + 1);
+  const ks = ref.allocKv("F32", w, kvDim), vs = ref.allocKv("F32", w, kvDim);
+  ref.storeKv(ks, keys.subarray((p + 1 - w) * kvDim), 0, w); ref.storeKv(vs, values.subarray((p + 1 - w) * kvDim), 0, w);
+  const q = randomF32(rng, nHeads * headDim);
+  const shape: AttentionShape = { nHeads, nKvHeads, headDim, scale: 0.25 };
+  const windowed = new Float32Array(q.length), short = new Float32Array(q.length);
+  ref.attention(windowed, q, kr, vr, p, 1, { ...shape, window: w }, new Float32Array(p + 1));
+  ref.attention(short, q, ks, vs, w - 1, 1, shape, new Float32Array(w));
+  assertWithin(windowed, short, 0, "windowed vs truncated cache");
+});
+
 async function attentionCases(k: Kernels, kvType: KvDType): Promise<void> {
   const rng = createRng(kvType === "F16" ? 5 : 4);
   const headDim = 32, seqLen = 160;
@@ -283,6 +336,15 @@ async function attentionCases(k: Kernels, kvType: KvDType): Promise<void> {
       const out = k.allocF32(q.length);
       k.attention(out, onBackend(k, q), kb, vb, startPos, nTokens, shape, k.allocF32(seqLen));
       assertWithin(out, want, tol, `attention ${kvType} ${nHeads}/${nKvHeads} at ${startPos}+${nTokens}`);
+      for (const extra of [{ window: 24 }, { softcap: 1.5 }, { window: 100, softcap: 2 }]) { // Gemma 2's choices
+        const wShape = { ...shape, ...extra };
+        const wWant = new Float32Array(q.length);
+        ref.attention(wWant, q, kr, vr, startPos, nTokens, wShape, new Float32Array(seqLen));
+        const wOut = k.allocF32(q.length);
+        k.attention(wOut, onBackend(k, q), kb, vb, startPos, nTokens, wShape, k.allocF32(seqLen));
+        assertWithin(wOut, wWant, tol, `attention ${kvType} ${nHeads}/${nKvHeads} at ${startPos}+${nTokens} ${JSON.stringify(extra)}`);
+        assert.ok(maxDiff(wWant, want) > 1e-4 || startPos + nTokens <= (extra.window ?? 0), `${JSON.stringify(extra)} should change the output`);
+      }
       if (startPos === 70) { // the probability tap
         const probsWant = new Float32Array(nTokens * nHeads * (startPos + nTokens));
         ref.attention(new Float32Array(q.length), q, kr, vr, startPos, nTokens, shape, new Float32Array(seqLen), probsWant);
