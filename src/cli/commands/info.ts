@@ -4,6 +4,7 @@
  * It reads only what a ModelDescription (the file header) exposes; it does not parse files itself.
  */
 
+import { architectureChoices } from "../../model/choices.js";
 import type { ModelDescription } from "../../model/model.js";
 import { flagOpt } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
@@ -38,6 +39,7 @@ export function infoJson(model: ModelDescription): unknown {
     details: model.info.details,
     architecture: model.config.architecture,
     config: model.config,
+    choices: Object.fromEntries(architectureChoices(model.config)),
     tokenizer: { kind: tok.kind, vocab_size: tok.vocabSize, bos_id: tok.bosId ?? null, eos_id: tok.eosId ?? null },
     tensors: model.info.tensors.map((t) => ({ name: t.name, shape: t.shape, type: t.dtype, bytes: t.bytes })),
     totals: modelTotals(model),
@@ -58,6 +60,9 @@ export function infoText(model: ModelDescription): string {
     "",
     "format details:",
     ...(details.length > 0 ? table(details) : ["  (none)"]),
+    "",
+    "architecture choices:",
+    ...table(architectureChoices(config)),
     "",
     "hyperparameters:",
     ...table(flatten(config)),

@@ -1,0 +1,32 @@
+/**
+ * A config's architecture choices in the seeds' words, as (choice, value) rows: what `peel info` prints and
+ * the inspector shows. Derived from the config only, so every file format reads the same way.
+ */
+
+import type { ModelConfig } from "./config.js";
+
+export function architectureChoices(c: ModelConfig): Array<[string, string]> {
+  const heads = c.nKvHeads === c.nHeads ? `multi-head (${c.nHeads} heads)`
+    : c.nKvHeads === 1 ? `multi-query (${c.nHeads} query heads, 1 kv head)`
+      : `grouped-query (${c.nHeads} query heads, ${c.nKvHeads} kv heads)`;
+  const windows = [...new Set(c.layerWindows)];
+  const sliding = c.layerWindows.filter((w) => w > 0).length;
+  const rope = c.rope;
+  const biases = Object.entries(c.biases).filter(([, on]) => on).map(([k]) => k);
+  return [
+    ["norm", `${c.norm === "rms" ? "RMSNorm" : "LayerNorm"}${c.postNorms ? ", before and after each sub-block" : ", before each sub-block"} (eps ${Number(c.normEps.toPrecision(7))})`],
+    ["position", rope === undefined ? c.position
+      : `rotary, ${rope.style === "neox" ? "NeoX halves" : "adjacent pairs"}, ${rope.nRot} of ${c.headDim} dims, base ${rope.theta}` +
+        `${rope.localTheta !== undefined && rope.localTheta !== rope.theta ? ` (${rope.localTheta} on sliding layers)` : ""}` +
+        `${rope.scaling.type !== "none" ? `, ${rope.scaling.type} scaling x${rope.scaling.factor}` : ""}`],
+    ["feed-forward", `${{ swiglu: "SwiGLU", geglu: "GeGLU (tanh GELU)", gelu: "GELU", relu: "ReLU" }[c.activation]}${c.layout.fusedGateUp ? ", fused gate/up" : ""}`],
+    ["attention", `${heads}, head size ${c.headDim}${c.layout.fusedQkv ? ", fused q/k/v" : ""}${c.qkNorm ? ", per-head q/k norms" : ""}` +
+      `, scale ${c.attnScale.toPrecision(6)} on ${c.attnScaleAt === "query" ? "q" : "scores"}${c.attnSoftcap !== undefined ? `, scores soft-capped at ${c.attnSoftcap}` : ""}`],
+    ["window", sliding === 0 ? "none (every layer sees the whole context)"
+      : `${windows.filter((w) => w > 0).join("/")} tokens on ${sliding} of ${c.nLayers} layers (${c.layerWindows.map((w) => (w > 0 ? "S" : "G")).join("")})`],
+    ["residual", c.parallelResidual ? "parallel (attention and feed-forward both read the block input)" : "sequential"],
+    ["biases", biases.length === 0 ? "none" : biases.join(", ")],
+    ["embedding", c.embedScale !== 1 ? `scaled by ${c.embedScale.toPrecision(6)}` : "unscaled"],
+    ["head", `${c.tiedOutput ? "tied to the embedding" : "separate"}${c.finalSoftcap !== undefined ? `, logits soft-capped at ${c.finalSoftcap}` : ""}`],
+  ];
+}
