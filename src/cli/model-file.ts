@@ -73,6 +73,12 @@ const GGUF_MAGIC = "GGUF";
 
 /** Fails early, with a hint, when a file without --tokenizer is not GGUF (the loader would try llama2.c). */
 async function checkLooksLoadable(path: string, tokenizerPath: string | undefined, command: string): Promise<void> {
+  const { stat } = await import("node:fs/promises");
+  const isDir = await stat(path).then((s) => s.isDirectory(), () => false);
+  if (isDir) { // a Hugging Face checkpoint folder: the loader names any missing file
+    if (tokenizerPath !== undefined) throw new UsageError(`--tokenizer is only for llama2.c checkpoints; ${path} is a checkpoint folder with its own tokenizer.json`, command);
+    return;
+  }
   const { openFileSource } = await import("../formats/byte-source.node.js");
   const source = await openFileSource(path);
   let head: Uint8Array;

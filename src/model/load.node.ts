@@ -7,7 +7,36 @@ import { openFileSource } from "../formats/byte-source.node.js";
 import type { ByteSource } from "../formats/byte-source.js";
 import type { Model, ModelDescription } from "./model.js";
 import { nodeWorkerHost } from "../kernels/wasm/host.node.js";
-import { describeModelSource, loadModelFromSource, type LoadOptions } from "./load.js";
+import { describeModelFolder, describeModelSource, loadModelFromFolder, loadModelFromSource, type LoadOptions } from "./load.js";
+import type { FolderSource } from "./load-hf.js";
+import { stat } from "node:fs/promises";
+import { PeelError } from "../util/errors.js";
+import { join } from "node:path";
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false; // openFileSource reports what is wrong with the path
+  }
+}
+
+/** A directory as a FolderSource: files that are not there are undefined, other failures are errors. */
+function directorySource(dir: string): FolderSource {
+  return {
+    description: dir,
+    async open(name) {
+      const path = join(dir, name);
+      try {
+        if (!(await stat(path)).isFile()) return undefined;
+      } catch (e) {
+        if ((e as { code?: unknown }).code === "ENOENT") return undefined;
+        throw e;
+      }
+      return openFileSource(path);
+    },
+  };
+}
 
 export interface LoadFileOptions extends Omit<LoadOptions, "tokenizerSource"> {
   /** Path of a llama2.c tokenizer.bin, for llama2.c checkpoints. */
@@ -30,8 +59,16 @@ async function withSources<T>(path: string, tokenizerPath: string | undefined,
   }
 }
 
-/** Loads a GGUF model, or a llama2.c checkpoint with `tokenizerPath`, ready to run. */
+/**
+ * Loads a GGUF model, a Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer.json), or a
+ * llama2.c checkpoint with `tokenizerPath`, ready to run.
+ */
 export async function loadModel(path: string, opts: LoadFileOptions = {}): Promise<Model> {
+  if (await isDirectory(path)) {
+    const { tokenizerPath, ...rest } = opts;
+    if (tokenizerPath !== undefined) throw new PeelError("INVALID_ARGUMENT", `${path} is a checkpoint folder, which brings its own tokenizer.json; drop --tokenizer`);
+    return loadModelFromFolder(directorySource(path), { ...rest, ...(opts.kernels === undefined ? { workerHost: opts.workerHost ?? nodeWorkerHost } : {}) });
+  }
   return withSources(path, opts.tokenizerPath, (source, tokenizerSource) =>
     loadModelFromSource(source, {
       ...opts,
@@ -42,6 +79,7 @@ export async function loadModel(path: string, opts: LoadFileOptions = {}): Promi
 
 /** Config, tokenizer and tensor table of a model file, reading only its header (and tokenizer). */
 export async function describeModel(path: string, opts: { readonly tokenizerPath?: string } = {}): Promise<ModelDescription> {
+  if (await isDirectory(path)) return describeModelFolder(directorySource(path));
   return withSources(path, opts.tokenizerPath, (source, tokenizerSource) =>
     describeModelSource(source, tokenizerSource ? { tokenizerSource } : {}));
 }

@@ -25,6 +25,7 @@ import { configFromGguf } from "./config-from-gguf.js";
 import { configFromLlama2c } from "./config-from-llama2c.js";
 import { createModel, type Model, type ModelDescription } from "./model.js";
 import { checkTensorShapes } from "./weights.js";
+import { describeHfFolder, readHfFolder, type FolderSource } from "./load-hf.js";
 
 export interface LoadProgress {
   readonly loadedBytes: number;
@@ -112,6 +113,28 @@ export async function loadModelFromSource(source: ByteSource, opts: LoadOptions 
     await kernels.dispose?.(); // the workers this call started must not outlive a failed load
     throw e;
   }
+}
+
+/** A Hugging Face checkpoint folder (config.json, safetensors, tokenizer.json), read and bound like a GGUF file. */
+export async function loadModelFromFolder(folder: FolderSource, opts: LoadOptions = {}): Promise<Model> {
+  checkBackendOptions(opts);
+  const { description, tensors } = await readHfFolder(folder, {
+    onProgress: (loadedBytes, totalBytes) => opts.onProgress?.({ loadedBytes, totalBytes }),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  if (opts.kernels !== undefined) return createModel({ ...description, tensors, kernels: opts.kernels });
+  const kernels = await createKernels(opts);
+  try {
+    return createModel({ ...description, tensors, kernels });
+  } catch (e) {
+    await kernels.dispose?.();
+    throw e;
+  }
+}
+
+/** Config, tokenizer and tensor table of a checkpoint folder, without reading the weights. */
+export function describeModelFolder(folder: FolderSource): Promise<ModelDescription> {
+  return describeHfFolder(folder);
 }
 
 function describeGguf(source: ByteSource, header: GgufHeader): ModelDescription {

@@ -22,7 +22,7 @@ export interface TensorSummary {
 }
 
 export interface ModelInfo {
-  readonly format: "gguf" | "llama2c";
+  readonly format: "gguf" | "llama2c" | "hf";
   /** Where the model came from (a path or a description of the bytes). */
   readonly source: string;
   /** Model name from the file's metadata, if any. */

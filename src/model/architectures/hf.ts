@@ -1,0 +1,95 @@
+/**
+ * Hugging Face checkpoints (config.json + safetensors) as llama.cpp's converter (convert_hf_to_gguf.py) maps
+ * them onto GGUF: which `model_type` becomes which GGUF architecture, which config.json field becomes which
+ * GGUF key, which HF tensor name becomes which GGUF name, and the two layout conventions that differ:
+ * HF's Llama-family checkpoints rotate q/k in halves while GGUF `llama` rotates adjacent pairs (so q and k
+ * rows are permuted per head), and Gemma stores norm gains as w where the model multiplies by 1 + w (the
+ * converter adds the 1). Data only; hf-to-gguf.ts applies it.
+ */
+
+import { GGUF_KEYS } from "./gguf-names.js";
+
+export interface HfArchitecture {
+  /** The GGUF architecture the checkpoint becomes (a key of GGUF_ARCHITECTURES). */
+  readonly gguf: string;
+  /** q/k rows reordered from HF's rotate-half layout to GGUF llama's adjacent pairs. */
+  readonly permuteQk: boolean;
+  /** Every `*norm.weight` gain gets + 1 (Gemma's `(1 + w)` norms). */
+  readonly normOffset: boolean;
+  /** HF layer tensor suffix → GGUF layer tensor suffix, for this family (the rest is in HF_LAYER_TENSORS). */
+  readonly layerTensors: Readonly<Record<string, string>>;
+}
+
+/** Layer tensors named alike in every family here (after `model.layers.{i}.` / before `blk.{i}.`). */
+export const HF_LAYER_TENSORS: Readonly<Record<string, string>> = {
+  "input_layernorm.weight": "attn_norm.weight",
+  "self_attn.q_proj.weight": "attn_q.weight",
+  "self_attn.k_proj.weight": "attn_k.weight",
+  "self_attn.v_proj.weight": "attn_v.weight",
+  "self_attn.q_proj.bias": "attn_q.bias",
+  "self_attn.k_proj.bias": "attn_k.bias",
+  "self_attn.v_proj.bias": "attn_v.bias",
+  "self_attn.o_proj.weight": "attn_output.weight",
+  "self_attn.o_proj.bias": "attn_output.bias",
+  "self_attn.q_norm.weight": "attn_q_norm.weight",
+  "self_attn.k_norm.weight": "attn_k_norm.weight",
+  "mlp.gate_proj.weight": "ffn_gate.weight",
+  "mlp.up_proj.weight": "ffn_up.weight",
+  "mlp.down_proj.weight": "ffn_down.weight",
+  "mlp.up_proj.bias": "ffn_up.bias",
+  "mlp.down_proj.bias": "ffn_down.bias",
+};
+
+export const HF_GLOBAL_TENSORS: Readonly<Record<string, string>> = {
+  "model.embed_tokens.weight": "token_embd.weight",
+  "model.norm.weight": "output_norm.weight",
+  "lm_head.weight": "output.weight",
+};
+
+/** HF tensors the converter drops: precomputed rotary tables some checkpoints carry. */
+export const HF_IGNORED_TENSOR = /(^|\.)rotary_emb\.inv_freq$/;
+
+const sequentialNorms = { "post_attention_layernorm.weight": "ffn_norm.weight" };
+const gemma2Norms = {
+  "post_attention_layernorm.weight": "post_attention_norm.weight",
+  "pre_feedforward_layernorm.weight": "ffn_norm.weight",
+  "post_feedforward_layernorm.weight": "post_ffw_norm.weight",
+};
+
+const llamaLike: HfArchitecture = { gguf: "llama", permuteQk: true, normOffset: false, layerTensors: sequentialNorms };
+const neoxLike = (gguf: string): HfArchitecture => ({ gguf, permuteQk: false, normOffset: false, layerTensors: sequentialNorms });
+
+/** config.json `model_type` → how the converter maps it. */
+export const HF_ARCHITECTURES: Readonly<Record<string, HfArchitecture>> = {
+  llama: llamaLike,
+  mistral: llamaLike, // llama.cpp converts Mistral to `llama` and runs its window as full attention
+  qwen2: neoxLike("qwen2"),
+  qwen3: neoxLike("qwen3"),
+  gemma: { gguf: "gemma", permuteQk: false, normOffset: true, layerTensors: sequentialNorms },
+  gemma2: { gguf: "gemma2", permuteQk: false, normOffset: true, layerTensors: gemma2Norms },
+  gemma3_text: { gguf: "gemma3", permuteQk: false, normOffset: true, layerTensors: gemma2Norms },
+  phi3: {
+    gguf: "phi3", permuteQk: false, normOffset: false,
+    layerTensors: { ...sequentialNorms, "self_attn.qkv_proj.weight": "attn_qkv.weight", "mlp.gate_up_proj.weight": "ffn_up.weight" },
+  },
+};
+
+/** config.json numeric fields → GGUF keys (relative to `{arch}.`), as the converter writes them. */
+export const HF_CONFIG_KEYS: ReadonlyArray<readonly [hf: string, gguf: string]> = [
+  ["max_position_embeddings", GGUF_KEYS.contextLength],
+  ["hidden_size", GGUF_KEYS.dim],
+  ["num_hidden_layers", GGUF_KEYS.nLayers],
+  ["intermediate_size", GGUF_KEYS.hiddenDim],
+  ["num_attention_heads", GGUF_KEYS.nHeads],
+  ["num_key_value_heads", GGUF_KEYS.nKvHeads],
+  ["head_dim", GGUF_KEYS.keyLength],
+  ["rms_norm_eps", GGUF_KEYS.rmsNormEps],
+  ["rope_theta", GGUF_KEYS.ropeTheta],
+  ["rope_local_base_freq", GGUF_KEYS.ropeThetaLocal],
+  ["attn_logit_softcapping", GGUF_KEYS.attnSoftcap],
+  ["final_logit_softcapping", GGUF_KEYS.finalSoftcap],
+  ["vocab_size", GGUF_KEYS.vocabSize],
+];
+
+/** The fields a config.json must have (the converter fails without them). */
+export const HF_REQUIRED_KEYS: readonly string[] = ["hidden_size", "num_hidden_layers", "intermediate_size", "num_attention_heads", "max_position_embeddings"];

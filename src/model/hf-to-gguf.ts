@@ -1,0 +1,201 @@
+/**
+ * A Hugging Face checkpoint seen as the GGUF file llama.cpp's converter would write from it: config.json
+ * becomes GGUF metadata (through architectures/hf.ts), HF tensor names become GGUF names, q/k rows of
+ * Llama-family checkpoints are permuted from HF's rotate-half layout to GGUF llama's adjacent pairs, and
+ * Gemma's norm gains get their + 1. Everything after that (config parsing, shape checks, binding) is the
+ * GGUF path's, so a checkpoint and its conversion run the same numbers. Browser-safe: parsed JSON and
+ * tensors in, metadata and tensors out.
+ */
+
+import { kv } from "../formats/gguf/write.js";
+import type { GgufKv } from "../formats/gguf/types.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "../tensor/f16.js";
+import { PeelError } from "../util/errors.js";
+import { GGUF_KEYS } from "./architectures/gguf-names.js";
+import {
+  HF_ARCHITECTURES, HF_CONFIG_KEYS, HF_GLOBAL_TENSORS, HF_IGNORED_TENSOR, HF_LAYER_TENSORS, HF_REQUIRED_KEYS, type HfArchitecture,
+} from "./architectures/hf.js";
+
+type Json = Readonly<Record<string, unknown>>;
+
+export interface HfModel {
+  readonly modelType: string;
+  readonly arch: HfArchitecture;
+  readonly config: Json;
+}
+
+/** config.json → its architecture; UNSUPPORTED names the model_type and lists the supported ones. */
+export function hfModel(config: unknown, file: string): HfModel {
+  if (typeof config !== "object" || config === null || Array.isArray(config)) throw new PeelError("CONFIG", `${file}: expected a JSON object`);
+  const c = config as Json;
+  const modelType = c["model_type"];
+  if (typeof modelType !== "string") throw new PeelError("CONFIG", `${file}: missing "model_type" (a string)`);
+  const arch = Object.hasOwn(HF_ARCHITECTURES, modelType) ? HF_ARCHITECTURES[modelType] : undefined;
+  if (arch === undefined) {
+    throw new PeelError("UNSUPPORTED", `${file}: model_type "${modelType}" is not supported; supported: ${Object.keys(HF_ARCHITECTURES).join(", ")}`);
+  }
+  return { modelType, arch, config: c };
+}
+
+function number(c: Json, key: string, file: string): number | undefined {
+  const v = c[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new PeelError("CONFIG", `${file}: "${key}" must be a number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** The GGUF metadata the converter writes for this config.json (model keys only; the tokenizer comes from tokenizer.json). */
+export function hfMetadata(m: HfModel, file: string): Map<string, GgufKv> {
+  const c = m.config;
+  const arch = m.arch.gguf;
+  const meta = new Map<string, GgufKv>([["general.architecture", kv.str(arch)]]);
+  const k = (key: string) => `${arch}.${key}`;
+  for (const key of HF_REQUIRED_KEYS) {
+    if (number(c, key, file) === undefined) throw new PeelError("CONFIG", `${file}: missing required field "${key}"`);
+  }
+  for (const [hf, gguf] of HF_CONFIG_KEYS) {
+    const v = number(c, hf, file);
+    if (v === undefined) continue;
+    // the converter writes sizes as u32 and the rest as f32
+    if (Number.isInteger(v) && v >= 0 && !/eps|theta|freq|softcapping/.test(hf)) meta.set(k(gguf), kv.u32(v));
+    else meta.set(k(gguf), kv.f32(Math.fround(v)));
+  }
+  const eps = number(c, "layer_norm_eps", file) ?? number(c, "layer_norm_epsilon", file);
+  if (eps !== undefined) meta.set(k(GGUF_KEYS.layerNormEps), kv.f32(Math.fround(eps)));
+  const heads = number(c, "num_attention_heads", file) ?? 0, dim = number(c, "hidden_size", file) ?? 0;
+  const partial = number(c, "partial_rotary_factor", file);
+  if (partial !== undefined && heads > 0) meta.set(k(GGUF_KEYS.ropeDims), kv.u32(Math.floor((partial * dim) / heads)));
+  ropeScaling(c, file, (key, v) => meta.set(k(key), v));
+  slidingWindow(m, file, (key, v) => meta.set(k(key), v));
+  return meta;
+}
+
+function ropeScaling(c: Json, file: string, set: (key: string, v: GgufKv) => void): void {
+  const s = c["rope_scaling"];
+  if (s === undefined || s === null) return;
+  if (typeof s !== "object" || Array.isArray(s)) throw new PeelError("CONFIG", `${file}: "rope_scaling" must be an object or null`);
+  const r = s as Json;
+  const type = r["rope_type"] ?? r["type"];
+  const factor = number(r, "factor", file);
+  if (type === "default") return;
+  if (typeof type !== "string" || factor === undefined) throw new PeelError("CONFIG", `${file}: "rope_scaling" needs "rope_type" and "factor"`);
+  set(GGUF_KEYS.ropeScalingType, kv.str(type));
+  set(GGUF_KEYS.ropeScalingFactor, kv.f32(Math.fround(factor)));
+  if (type === "llama3") {
+    const opt = (hf: string, gguf: string) => { const v = number(r, hf, file); if (v !== undefined) set(gguf, kv.f32(Math.fround(v))); };
+    opt("low_freq_factor", GGUF_KEYS.ropeLowFreqFactor);
+    opt("high_freq_factor", GGUF_KEYS.ropeHighFreqFactor);
+    const orig = number(r, "original_max_position_embeddings", file);
+    if (orig !== undefined) set(GGUF_KEYS.ropeOrigContext, kv.u32(orig));
+  }
+}
+
+/** Gemma 2/3's window: `sliding_window`, and which layers slide from `layer_types` or `sliding_window_pattern`. */
+function slidingWindow(m: HfModel, file: string, set: (key: string, v: GgufKv) => void): void {
+  if (m.arch.gguf !== "gemma2" && m.arch.gguf !== "gemma3") return; // llama.cpp ignores the others' windows
+  const c = m.config;
+  const window = number(c, "sliding_window", file);
+  const types = c["layer_types"];
+  if (Array.isArray(types)) {
+    if (!types.every((t) => t === "sliding_attention" || t === "full_attention")) {
+      throw new PeelError("CONFIG", `${file}: "layer_types" must hold "sliding_attention" or "full_attention" per layer`);
+    }
+    if (!types.includes("sliding_attention") || window === undefined) return;
+    set(GGUF_KEYS.slidingWindow, kv.u32(window));
+    set(GGUF_KEYS.slidingWindowPattern, kv.boolArray(types.map((t) => t === "sliding_attention")));
+    return;
+  }
+  const pattern = number(c, "sliding_window_pattern", file);
+  if (window === undefined || pattern === 1) return;
+  set(GGUF_KEYS.slidingWindow, kv.u32(window));
+  if (pattern !== undefined) set(GGUF_KEYS.slidingWindowPattern, kv.u32(pattern));
+}
+
+/** The GGUF name of an HF tensor, null for tensors the converter drops; CONFIG for names it does not know. */
+export function ggufNameOf(m: HfModel, hfName: string, file: string): string | null {
+  if (HF_IGNORED_TENSOR.test(hfName)) return null;
+  const global = HF_GLOBAL_TENSORS[hfName];
+  if (global !== undefined) return global;
+  const match = /^model\.layers\.(\d+)\.(.+)$/.exec(hfName);
+  const suffix = match?.[2];
+  const mapped = suffix === undefined ? undefined : m.arch.layerTensors[suffix] ?? HF_LAYER_TENSORS[suffix];
+  if (match === null || mapped === undefined) {
+    throw new PeelError("CONFIG", `${file}: tensor "${hfName}" is not part of a "${m.modelType}" checkpoint Peel can map to GGUF`);
+  }
+  return `blk.${match[1]}.${mapped}`;
+}
+
+/** Element i of a 1-D F32/F16/BF16 tensor's bytes, and its writer. */
+function elementCodec(t: Tensor): { get(i: number): number; set(i: number, v: number): void } {
+  const dv = new DataView(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  switch (t.dtype) {
+    case "F32": return { get: (i) => dv.getFloat32(4 * i, true), set: (i, v) => dv.setFloat32(4 * i, v, true) };
+    case "F16": return { get: (i) => f16ToF32(dv.getUint16(2 * i, true)), set: (i, v) => dv.setUint16(2 * i, f32ToF16(v), true) };
+    case "BF16": return { get: (i) => bf16ToF32(dv.getUint16(2 * i, true)), set: (i, v) => dv.setUint16(2 * i, f32ToBf16(v), true) };
+    default: throw new PeelError("UNSUPPORTED", `tensor "${t.name}": dtype ${t.dtype} in a Hugging Face checkpoint; supported: F32, F16, BF16`);
+  }
+}
+
+/** Gemma's gain w as 1 + w, computed in the tensor's own type (as the converter's torch add is). */
+function plusOne(t: Tensor): Tensor {
+  const out: Tensor = { ...t, data: t.data.slice() };
+  const codec = elementCodec(out);
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  for (let i = 0; i < n; i++) codec.set(i, Math.fround(codec.get(i) + 1));
+  return out;
+}
+
+/**
+ * HF's q/k rows per head are [first halves of the pairs, second halves]; GGUF llama's are the pairs in
+ * order: GGUF row h·hd + 2i + j is HF row h·hd + j·hd/2 + i (the converter's permute).
+ */
+function permuteRows(t: Tensor, nHeads: number): Tensor {
+  const rows = t.shape[0] as number;
+  const rowBytes = t.data.length / rows;
+  const hd = rows / nHeads;
+  if (!Number.isInteger(hd) || hd % 2 !== 0) throw new PeelError("CONFIG", `tensor "${t.name}": ${rows} rows do not split into ${nHeads} heads of an even size`);
+  const out = new Uint8Array(t.data.length);
+  for (let h = 0; h < nHeads; h++) {
+    for (let i = 0; i < hd / 2; i++) {
+      for (let j = 0; j < 2; j++) {
+        const src = h * hd + j * (hd / 2) + i, dst = h * hd + 2 * i + j;
+        out.set(t.data.subarray(src * rowBytes, (src + 1) * rowBytes), dst * rowBytes);
+      }
+    }
+  }
+  return { ...t, data: out };
+}
+
+/** The tensors under their GGUF names, with the family's layout conventions applied. */
+export function hfTensorsToGguf(m: HfModel, tensors: ReadonlyMap<string, Tensor>, file: string): Map<string, Tensor> {
+  const heads = number(m.config, "num_attention_heads", file) ?? 0;
+  const kvHeads = number(m.config, "num_key_value_heads", file) ?? heads;
+  const out = new Map<string, Tensor>();
+  for (const [hfName, t] of tensors) {
+    const name = ggufNameOf(m, hfName, file);
+    if (name === null) continue;
+    let g: Tensor = { ...t, name };
+    elementCodec(g); // refuses other dtypes, naming the tensor
+    if (m.arch.permuteQk && /\.attn_q\.(weight|bias)$/.test(name)) g = permuteRows(g, heads);
+    if (m.arch.permuteQk && /\.attn_k\.(weight|bias)$/.test(name)) g = permuteRows(g, kvHeads);
+    if (m.arch.normOffset && name.endsWith("norm.weight")) g = plusOne(g);
+    out.set(name, g);
+  }
+  // tied checkpoints may still carry lm_head (the converter drops it); untied ones must have it
+  const tied = m.config["tie_word_embeddings"];
+  if (tied === true || m.arch.gguf === "gemma" || m.arch.gguf === "gemma2") out.delete("output.weight");
+  else if (tied === false && !out.has("output.weight")) throw new PeelError("CONFIG", `${file}: "tie_word_embeddings" is false but there is no "lm_head.weight"`);
+  return out;
+}
+
+/** Shapes under GGUF names (for describing a checkpoint from its headers alone), with the same drops. */
+export function hfShapesToGguf(m: HfModel, infos: ReadonlyArray<{ readonly name: string; readonly shape: readonly number[] }>, file: string): Map<string, readonly number[]> {
+  const out = new Map<string, readonly number[]>();
+  for (const t of infos) {
+    const name = ggufNameOf(m, t.name, file);
+    if (name !== null) out.set(name, t.shape);
+  }
+  if (m.config["tie_word_embeddings"] === true || m.arch.gguf === "gemma" || m.arch.gguf === "gemma2") out.delete("output.weight");
+  return out;
+}

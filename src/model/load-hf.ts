@@ -1,0 +1,166 @@
+/**
+ * Hugging Face checkpoint folders: config.json, model.safetensors or shards listed in
+ * model.safetensors.index.json, tokenizer.json (+ tokenizer_config.json). The folder is read through a
+ * `FolderSource` (files by name), so this runs in a browser as well as in Node (load.node.ts opens
+ * directories). Tensors are read one at a time from each shard's header offsets, never a whole file; the
+ * checkpoint is then mapped onto the GGUF names and conventions (hf-to-gguf.ts) and bound like a GGUF model.
+ */
+
+import type { ByteSource } from "../formats/byte-source.js";
+import { readSafetensorsHeader, readSafetensorsTensors } from "../formats/safetensors/read.js";
+import { isPeelSafetensorsDType, PEEL_SAFETENSORS_DTYPES, type SafetensorsHeader } from "../formats/safetensors/types.js";
+import type { TensorSummary } from "./model.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { tokenizerFromHfJson } from "../tokenizer/hf/load-tokenizer-json.js";
+import { PeelError } from "../util/errors.js";
+import { configFromGguf } from "./config-from-gguf.js";
+import type { ModelDescription } from "./model.js";
+import { ggufNameOf, hfModel, hfMetadata, hfShapesToGguf, hfTensorsToGguf, type HfModel } from "./hf-to-gguf.js";
+import { checkTensorShapes } from "./weights.js";
+
+/** Files of a folder by name; `open` returns undefined for a file that is not there. */
+export interface FolderSource {
+  readonly description: string;
+  open(name: string): Promise<ByteSource | undefined>;
+}
+
+async function readText(folder: FolderSource, name: string): Promise<string | undefined> {
+  const src = await folder.open(name);
+  if (src === undefined) return undefined;
+  try {
+    return new TextDecoder().decode(await src.read(0, src.size));
+  } finally {
+    await src.close?.();
+  }
+}
+
+async function readJson(folder: FolderSource, name: string, required: boolean): Promise<unknown> {
+  const text = await readText(folder, name);
+  if (text === undefined) {
+    if (required) throw new PeelError("IO", `${folder.description}: no ${name} (a Hugging Face checkpoint folder has config.json, *.safetensors and tokenizer.json)`);
+    return undefined;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new PeelError("FORMAT", `${folder.description}/${name}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** Shard file names: model.safetensors, or the files model.safetensors.index.json's weight_map names. */
+async function shardNames(folder: FolderSource): Promise<{ names: string[]; weightMap: Map<string, string> | undefined }> {
+  const index = await readJson(folder, "model.safetensors.index.json", false);
+  if (index === undefined) return { names: ["model.safetensors"], weightMap: undefined };
+  const map = (index as { weight_map?: unknown }).weight_map;
+  if (typeof map !== "object" || map === null) throw new PeelError("FORMAT", `${folder.description}/model.safetensors.index.json: missing "weight_map"`);
+  const weightMap = new Map<string, string>();
+  for (const [tensor, file] of Object.entries(map)) {
+    if (typeof file !== "string" || file.includes("/") || file.includes("\\")) {
+      throw new PeelError("FORMAT", `${folder.description}/model.safetensors.index.json: weight_map["${tensor}"] must be a file name in the folder`);
+    }
+    weightMap.set(tensor, file);
+  }
+  return { names: [...new Set(weightMap.values())].sort(), weightMap };
+}
+
+interface Shard { readonly name: string; readonly source: ByteSource; readonly header: SafetensorsHeader }
+
+async function openShards(folder: FolderSource): Promise<Shard[]> {
+  const { names, weightMap } = await shardNames(folder);
+  const shards: Shard[] = [];
+  try {
+    for (const name of names) {
+      const source = await folder.open(name);
+      if (source === undefined) {
+        throw new PeelError("IO", `${folder.description}: missing ${name}${weightMap !== undefined ? " (listed in model.safetensors.index.json)" : " (or model.safetensors.index.json for a sharded checkpoint)"}`);
+      }
+      shards.push({ name, source, header: await readSafetensorsHeader(source) });
+    }
+    if (weightMap !== undefined) {
+      for (const [tensor, file] of weightMap) {
+        const shard = shards.find((s) => s.name === file)!;
+        if (!shard.header.tensors.some((t) => t.name === tensor)) {
+          throw new PeelError("FORMAT", `${folder.description}/${file}: has no tensor "${tensor}", which model.safetensors.index.json places there`);
+        }
+      }
+    }
+    return shards;
+  } catch (e) {
+    for (const s of shards) await s.source.close?.();
+    throw e;
+  }
+}
+
+async function describeParts(folder: FolderSource, shards: readonly Shard[]): Promise<{ model: HfModel; description: ModelDescription }> {
+  const configFile = `${folder.description}/config.json`;
+  const model = hfModel(await readJson(folder, "config.json", true), configFile);
+  const infos = shards.flatMap((s) => s.header.tensors);
+  const summaries: TensorSummary[] = infos.map((t) => {
+    if (!isPeelSafetensorsDType(t.dtype)) {
+      throw new PeelError("UNSUPPORTED", `${folder.description}: tensor "${t.name}" has dtype ${t.dtype}; supported: ${PEEL_SAFETENSORS_DTYPES.join(", ")}`);
+    }
+    return { name: t.name, shape: t.shape, dtype: t.dtype, bytes: t.byteSize };
+  });
+  const shapes = hfShapesToGguf(model, infos, configFile);
+  const config = configFromGguf(hfMetadata(model, configFile), shapes);
+  try {
+    checkTensorShapes(config, shapes);
+  } catch (e) {
+    if (!(e instanceof PeelError)) throw e;
+    // the checks speak GGUF names: add the checkpoint's own name of each tensor they mention
+    const hfName = new Map(infos.flatMap((t) => { const g = ggufNameOf(model, t.name, configFile); return g === null ? [] : [[g, t.name] as const]; }));
+    const message = e.message.replace(/tensor "([^"]+)"/g, (m, g: string) => (hfName.has(g) ? `${m} (HF "${hfName.get(g)}")` : m));
+    throw new PeelError(e.code, `${folder.description}: ${message}`, { cause: e });
+  }
+  const tokenizerJson = await readJson(folder, "tokenizer.json", true);
+  const tokenizerConfig = await readJson(folder, "tokenizer_config.json", false);
+  const description: ModelDescription = {
+    config,
+    tokenizer: tokenizerFromHfJson(tokenizerJson, tokenizerConfig),
+    info: {
+      format: "hf",
+      source: folder.description,
+      name: typeof model.config["_name_or_path"] === "string" ? model.config["_name_or_path"] : undefined,
+      details: { modelType: model.modelType, shards: shards.length },
+      tensors: summaries,
+    },
+  };
+  return { model, description };
+}
+
+/** Config, tokenizer and tensor table of a checkpoint folder, from its JSON files and safetensors headers. */
+export async function describeHfFolder(folder: FolderSource): Promise<ModelDescription> {
+  const shards = await openShards(folder);
+  try {
+    return (await describeParts(folder, shards)).description;
+  } finally {
+    for (const s of shards) await s.source.close?.();
+  }
+}
+
+export interface ReadHfOptions {
+  readonly onProgress?: (loadedBytes: number, totalBytes: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+/** The description and the GGUF-named tensors of a checkpoint folder, ready for createModel. */
+export async function readHfFolder(folder: FolderSource, opts: ReadHfOptions = {}): Promise<{ description: ModelDescription; tensors: Map<string, Tensor> }> {
+  const shards = await openShards(folder);
+  try {
+    const { model, description } = await describeParts(folder, shards); // fails on a bad config before reading gigabytes
+    const total = shards.reduce((a, s) => a + s.header.tensors.reduce((b, t) => b + t.byteSize, 0), 0);
+    let before = 0;
+    const hfTensors = new Map<string, Tensor>();
+    for (const s of shards) {
+      const { tensors } = await readSafetensorsTensors(s.source, s.header, {
+        onProgress: (done) => opts.onProgress?.(before + done, total),
+        ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+      });
+      for (const [name, t] of tensors) hfTensors.set(name, t);
+      before += s.header.tensors.reduce((b, t) => b + t.byteSize, 0);
+    }
+    return { description, tensors: hfTensorsToGguf(model, hfTensors, `${folder.description}/config.json`) };
+  } finally {
+    for (const s of shards) await s.source.close?.();
+  }
+}
