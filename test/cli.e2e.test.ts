@@ -175,8 +175,8 @@ describe("file errors", () => {
     assertCleanError(await peel(["tokenize", "--model", missing, "hi"]), 66, /no such file/);
   });
 
-  test("a directory instead of a file", async () => {
-    assertCleanError(await peel(["info", "--model", dir]), 66, /not a regular file/);
+  test("a directory that is not a checkpoint folder", async () => {
+    assertCleanError(await peel(["info", "--model", dir]), 66, /a directory without config\.json; a model is a GGUF file, a llama2\.c checkpoint, or a Hugging Face checkpoint folder/);
   });
 
   test("non-GGUF files are FORMAT errors (exit 65) with a hint", async () => {

@@ -11,6 +11,7 @@ import { readSafetensorsHeader, readSafetensorsTensors } from "../formats/safete
 import { isPeelSafetensorsDType, PEEL_SAFETENSORS_DTYPES, type SafetensorsHeader } from "../formats/safetensors/types.js";
 import type { TensorSummary } from "./model.js";
 import type { Tensor } from "../tensor/tensor.js";
+import type { GgufKv } from "../formats/gguf/types.js";
 import { tokenizerFromHfJson } from "../tokenizer/hf/load-tokenizer-json.js";
 import { PeelError } from "../util/errors.js";
 import { configFromGguf } from "./config-from-gguf.js";
@@ -37,6 +38,9 @@ async function readText(folder: FolderSource, name: string): Promise<string | un
 async function readJson(folder: FolderSource, name: string, required: boolean): Promise<unknown> {
   const text = await readText(folder, name);
   if (text === undefined) {
+    if (required && name === "config.json") {
+      throw new PeelError("IO", `${folder.description}: a directory without config.json; a model is a GGUF file, a llama2.c checkpoint, or a Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer.json)`);
+    }
     if (required) throw new PeelError("IO", `${folder.description}: no ${name} (a Hugging Face checkpoint folder has config.json, *.safetensors and tokenizer.json)`);
     return undefined;
   }
@@ -91,9 +95,9 @@ async function openShards(folder: FolderSource): Promise<Shard[]> {
   }
 }
 
-async function describeParts(folder: FolderSource, shards: readonly Shard[]): Promise<{ model: HfModel; description: ModelDescription }> {
+async function describeParts(folder: FolderSource, shards: readonly Shard[], configJson: unknown): Promise<{ model: HfModel; description: ModelDescription }> {
   const configFile = `${folder.description}/config.json`;
-  const model = hfModel(await readJson(folder, "config.json", true), configFile);
+  const model = hfModel(configJson, configFile);
   const infos = shards.flatMap((s) => s.header.tensors);
   const summaries: TensorSummary[] = infos.map((t) => {
     if (!isPeelSafetensorsDType(t.dtype)) {
@@ -130,9 +134,10 @@ async function describeParts(folder: FolderSource, shards: readonly Shard[]): Pr
 
 /** Config, tokenizer and tensor table of a checkpoint folder, from its JSON files and safetensors headers. */
 export async function describeHfFolder(folder: FolderSource): Promise<ModelDescription> {
+  const configJson = await readJson(folder, "config.json", true); // first: a folder without one is not a checkpoint
   const shards = await openShards(folder);
   try {
-    return (await describeParts(folder, shards)).description;
+    return (await describeParts(folder, shards, configJson)).description;
   } finally {
     for (const s of shards) await s.source.close?.();
   }
@@ -143,11 +148,24 @@ export interface ReadHfOptions {
   readonly signal?: AbortSignal;
 }
 
+export interface HfFolderContents {
+  readonly description: ModelDescription;
+  /** GGUF-named tensors in their checkpoint types, with the converter's layout conventions applied. */
+  readonly tensors: Map<string, Tensor>;
+  /** The model metadata a GGUF of this checkpoint carries (no tokenizer keys). */
+  readonly metadata: Map<string, GgufKv>;
+  readonly hf: HfModel;
+  /** Parsed tokenizer.json and tokenizer_config.json (undefined when absent). */
+  readonly tokenizerJson: unknown;
+  readonly tokenizerConfig: unknown;
+}
+
 /** The description and the GGUF-named tensors of a checkpoint folder, ready for createModel. */
-export async function readHfFolder(folder: FolderSource, opts: ReadHfOptions = {}): Promise<{ description: ModelDescription; tensors: Map<string, Tensor> }> {
+export async function readHfFolder(folder: FolderSource, opts: ReadHfOptions = {}): Promise<HfFolderContents> {
+  const configJson = await readJson(folder, "config.json", true);
   const shards = await openShards(folder);
   try {
-    const { model, description } = await describeParts(folder, shards); // fails on a bad config before reading gigabytes
+    const { model, description } = await describeParts(folder, shards, configJson); // fails on a bad config before reading gigabytes
     const total = shards.reduce((a, s) => a + s.header.tensors.reduce((b, t) => b + t.byteSize, 0), 0);
     let before = 0;
     const hfTensors = new Map<string, Tensor>();
@@ -159,7 +177,11 @@ export async function readHfFolder(folder: FolderSource, opts: ReadHfOptions = {
       for (const [name, t] of tensors) hfTensors.set(name, t);
       before += s.header.tensors.reduce((b, t) => b + t.byteSize, 0);
     }
-    return { description, tensors: hfTensorsToGguf(model, hfTensors, `${folder.description}/config.json`) };
+    const configFile = `${folder.description}/config.json`;
+    return {
+      description, tensors: hfTensorsToGguf(model, hfTensors, configFile), metadata: hfMetadata(model, configFile), hf: model,
+      tokenizerJson: await readJson(folder, "tokenizer.json", true), tokenizerConfig: await readJson(folder, "tokenizer_config.json", false),
+    };
   } finally {
     for (const s of shards) await s.source.close?.();
   }

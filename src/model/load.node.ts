@@ -22,7 +22,7 @@ async function isDirectory(path: string): Promise<boolean> {
 }
 
 /** A directory as a FolderSource: files that are not there are undefined, other failures are errors. */
-function directorySource(dir: string): FolderSource {
+export function directorySource(dir: string): FolderSource {
   return {
     description: dir,
     async open(name) {

@@ -18,6 +18,8 @@ export interface HfArchitecture {
   readonly normOffset: boolean;
   /** HF layer tensor suffix → GGUF layer tensor suffix, for this family (the rest is in HF_LAYER_TENSORS). */
   readonly layerTensors: Readonly<Record<string, string>>;
+  /** llama.cpp's pre-tokenizer name for the family's byte-level BPE tokenizer (`peel convert`); none: SentencePiece-style. */
+  readonly bpePre?: string;
 }
 
 /** Layer tensors named alike in every family here (after `model.layers.{i}.` / before `blk.{i}.`). */
@@ -56,8 +58,8 @@ const gemma2Norms = {
   "post_feedforward_layernorm.weight": "post_ffw_norm.weight",
 };
 
-const llamaLike: HfArchitecture = { gguf: "llama", permuteQk: true, normOffset: false, layerTensors: sequentialNorms };
-const neoxLike = (gguf: string): HfArchitecture => ({ gguf, permuteQk: false, normOffset: false, layerTensors: sequentialNorms });
+const llamaLike: HfArchitecture = { gguf: "llama", permuteQk: true, normOffset: false, layerTensors: sequentialNorms, bpePre: "llama-bpe" };
+const neoxLike = (gguf: string): HfArchitecture => ({ gguf, permuteQk: false, normOffset: false, layerTensors: sequentialNorms, bpePre: "qwen2" });
 
 /** config.json `model_type` → how the converter maps it. */
 export const HF_ARCHITECTURES: Readonly<Record<string, HfArchitecture>> = {
@@ -83,6 +85,7 @@ export const HF_CONFIG_KEYS: ReadonlyArray<readonly [hf: string, gguf: string]> 
   ["num_attention_heads", GGUF_KEYS.nHeads],
   ["num_key_value_heads", GGUF_KEYS.nKvHeads],
   ["head_dim", GGUF_KEYS.keyLength],
+  ["head_dim", GGUF_KEYS.valueLength],
   ["rms_norm_eps", GGUF_KEYS.rmsNormEps],
   ["rope_theta", GGUF_KEYS.ropeTheta],
   ["rope_local_base_freq", GGUF_KEYS.ropeThetaLocal],

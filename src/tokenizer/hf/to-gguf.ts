@@ -1,0 +1,85 @@
+/**
+ * A byte-level BPE tokenizer.json (+ tokenizer_config.json) as GGUF `tokenizer.ggml.*` metadata, the way
+ * llama.cpp's converter writes it (convert_hf_to_gguf.py `_set_vocab_gpt2` with gguf-py's SpecialVocab):
+ * - tokens: `model.vocab` and `added_tokens` laid out by id, 0 .. max(highest id, vocabSize − 1); ids
+ *   neither names are "[PAD<id>]" of type unused (5);
+ * - token_type: normal (1) for vocabulary pieces; an added token is control (3) when `special` or when it
+ *   "looks special" to the converter (<|...|>, <｜...｜>, <unused...>, <pad>, <mask>), else user-defined (4);
+ * - merges as "a b" strings ([a, b] pairs joined by a space, spaces inside a half as U+0120);
+ * - bos/eos/unk/pad ids from tokenizer_config.json's `<kind>_token` looked up among the added tokens;
+ *   add_bos_token / add_eos_token when it gives them.
+ * SentencePiece-style tokenizers (Llama 2, Gemma, Phi-3: a BPE over "▁" pieces with byte fallback, or
+ * Unigram) are refused: llama.cpp's converter builds those from tokenizer.model, with scores this file
+ * does not carry. Browser-safe (parsed JSON in).
+ */
+
+import { kv } from "../../formats/gguf/write.js";
+import type { GgufKv } from "../../formats/gguf/types.js";
+import { PeelError } from "../../util/errors.js";
+
+const NORMAL = 1, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5;
+type Json = Readonly<Record<string, unknown>>;
+
+const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function looksSpecial(t: string): boolean {
+  return ["<pad>", "<mask>", "<2mass>", "[@BOS@]"].includes(t) || (t.startsWith("<|") && t.endsWith("|>")) ||
+    (t.startsWith("<｜") && t.endsWith("｜>")) || (t.startsWith("<unused") && t.endsWith(">"));
+}
+
+function merges(raw: unknown, file: string): string[] {
+  if (!Array.isArray(raw)) throw new PeelError("FORMAT", `${file}: model.merges is not an array`);
+  return raw.map((m: unknown, i) => {
+    if (typeof m === "string") return m;
+    if (Array.isArray(m) && m.length === 2 && m.every((p): p is string => typeof p === "string")) return m.map((p) => p.replaceAll(" ", "\u0120")).join(" ");
+    throw new PeelError("FORMAT", `${file}: merge ${i} is neither "a b" nor [a, b]`);
+  });
+}
+
+/** True when the tokenizer.json is byte-level BPE (a ByteLevel pre-tokenizer or decoder somewhere). */
+function isByteLevel(root: Json): boolean {
+  return JSON.stringify([root["pre_tokenizer"] ?? null, root["decoder"] ?? null]).includes("\"ByteLevel\"");
+}
+
+/** GGUF tokenizer metadata for a byte-level BPE tokenizer; `pre` is llama.cpp's pre-tokenizer name. */
+export function ggufVocabFromHfJson(tokenizerJson: unknown, tokenizerConfig: unknown, pre: string, vocabSize: number, file: string): Array<[string, GgufKv]> {
+  if (!isObj(tokenizerJson) || !isObj(tokenizerJson["model"])) throw new PeelError("FORMAT", `${file}: no "model" object`);
+  const model = tokenizerJson["model"];
+  if (model["type"] !== "BPE" || !isByteLevel(tokenizerJson)) {
+    throw new PeelError("UNSUPPORTED", `${file}: only byte-level BPE tokenizers (Llama 3, Qwen, GPT-2 style) convert to GGUF yet; this one is ` +
+      `${String(model["type"])}${model["type"] === "BPE" ? " over SentencePiece pieces" : ""}, which llama.cpp's converter builds from tokenizer.model`);
+  }
+  if (!isObj(model["vocab"])) throw new PeelError("FORMAT", `${file}: model.vocab is not an object`);
+  const byId: (string | undefined)[] = [];
+  for (const [piece, id] of Object.entries(model["vocab"])) if (typeof id === "number") byId[id] = piece;
+  const added = (Array.isArray(tokenizerJson["added_tokens"]) ? tokenizerJson["added_tokens"] : []).flatMap((a: unknown) =>
+    isObj(a) && typeof a["id"] === "number" && typeof a["content"] === "string" ? [{ id: a["id"], content: a["content"], special: a["special"] === true }] : []);
+  const addedById = new Map(added.map((a) => [a.id, a]));
+  for (const a of added) byId[a.id] ??= a.content;
+  const n = Math.max(byId.length, vocabSize);
+  const tokens: string[] = [];
+  const types = new Int32Array(n);
+  for (let id = 0; id < n; id++) {
+    const piece = byId[id];
+    const a = addedById.get(id);
+    tokens.push(piece ?? `[PAD${id}]`);
+    types[id] = piece === undefined ? UNUSED : a === undefined ? NORMAL : a.special || looksSpecial(piece) ? CONTROL : USER_DEFINED;
+  }
+  const md: Array<[string, GgufKv]> = [
+    ["tokenizer.ggml.model", kv.str("gpt2")],
+    ["tokenizer.ggml.pre", kv.str(pre)],
+    ["tokenizer.ggml.tokens", kv.strArray(tokens)],
+    ["tokenizer.ggml.token_type", kv.i32Array(types)],
+    ["tokenizer.ggml.merges", kv.strArray(merges(model["merges"], file))],
+  ];
+  const config = isObj(tokenizerConfig) ? tokenizerConfig : {};
+  const keys: Record<string, string> = { bos: "bos_token_id", eos: "eos_token_id", unk: "unknown_token_id", pad: "padding_token_id" };
+  for (const [kind, key] of Object.entries(keys)) {
+    const entry = config[`${kind}_token`];
+    const content = typeof entry === "string" ? entry : isObj(entry) ? entry["content"] : undefined;
+    const id = typeof content === "string" ? added.find((a) => a.content === content)?.id : undefined;
+    if (id !== undefined) md.push([`tokenizer.ggml.${key}`, kv.u32(id)]);
+  }
+  for (const flag of ["add_bos_token", "add_eos_token"]) if (typeof config[flag] === "boolean") md.push([`tokenizer.ggml.${flag}`, kv.bool(config[flag] as boolean)]);
+  return md;
+}
