@@ -21,7 +21,17 @@ export const BENCH_SHAPES: Record<string, Shape> = {
   "260K": { dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, contextLength: 512 },
 };
 
-export const BENCH_MODELS: Record<string, { shape: string; type: DType }> = {
+/** Other families on the 110M shape (issue 13's speed rows): Qwen 3 (q/k norms, NeoX) and Gemma 2 (GeGLU, post-norms, soft caps, a 256-token window on even layers). */
+const FAMILY_EXTRAS: Record<string, Partial<RandomLlamaSpec>> = {
+  qwen3: { architecture: "qwen3" },
+  gemma2: { architecture: "gemma2", slidingWindow: 256, finalSoftcap: 50 },
+};
+
+export const BENCH_MODELS: Record<string, { shape: string; type: DType; family?: string }> = {
+  "110M-qwen3-Q8_0": { shape: "110M", type: "Q8_0", family: "qwen3" },
+  "110M-qwen3-Q4_0": { shape: "110M", type: "Q4_0", family: "qwen3" },
+  "110M-gemma2-Q8_0": { shape: "110M", type: "Q8_0", family: "gemma2" },
+  "110M-gemma2-Q4_0": { shape: "110M", type: "Q4_0", family: "gemma2" },
   "110M-F32": { shape: "110M", type: "F32" },
   "110M-F16": { shape: "110M", type: "F16" },
   "110M-Q8_0": { shape: "110M", type: "Q8_0" },
@@ -36,7 +46,8 @@ export function writeBenchModel(dir: string, name: string): string {
   const m = BENCH_MODELS[name];
   if (m === undefined) throw new Error(`unknown benchmark model "${name}"; known: ${Object.keys(BENCH_MODELS).join(", ")}`);
   const path = join(dir, `peel-bench-${name}.gguf`);
-  writeRandomLlamaGguf(path, { ...BENCH_SHAPES[m.shape]!, weightType: m.type, tied: false, seed: 42, layerScale: 0.5, outputGain: 6 });
+  const extras = m.family !== undefined ? FAMILY_EXTRAS[m.family] : undefined;
+  writeRandomLlamaGguf(path, { ...BENCH_SHAPES[m.shape]!, weightType: m.type, tied: false, seed: 42, layerScale: 0.5, outputGain: 6, ...extras });
   return path;
 }
 
