@@ -10,7 +10,7 @@ import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Model, ModelDescription } from "../model/model.js";
 import { PeelError } from "../util/errors.js";
-import { intOpt, stringOpt, UsageError, type OptionSpecs, type ParsedArgs } from "./args.js";
+import { choiceOpt, intOpt, stringOpt, UsageError, type OptionSpecs, type ParsedArgs } from "./args.js";
 import type { CliIo } from "./io.js";
 import { createProgressBar } from "./progress.js";
 
@@ -23,6 +23,16 @@ export const BACKEND_OPTIONS: OptionSpecs = {
   threads: { type: "string", valueName: "N", help: "Threads of the wasm backend, 1..256 (default: physical cores)" },
   backend: { type: "string", valueName: "NAME", help: "Compute backend: wasm (WebAssembly SIMD, default) or ts (the readable reference, one thread)" },
 };
+
+/** Options of the commands that load weights to run them. */
+export const LOAD_OPTIONS: OptionSpecs = {
+  quantize: { type: "string", valueName: "TYPE", help: "Store F32/F16/BF16 weights as q8_0 or q4_0 while loading (a Hugging Face folder at quantized speed)" },
+};
+
+/** --quantize, checked; a usage error names the allowed types. */
+export function parseQuantizeArg(args: ParsedArgs): "q8_0" | "q4_0" | undefined {
+  return choiceOpt(args, "quantize", ["q8_0", "q4_0"] as const);
+}
 
 export interface BackendArgs {
   readonly backend?: "wasm" | "ts";
@@ -102,6 +112,7 @@ async function checkLooksLoadable(path: string, tokenizerPath: string | undefine
 
 /** Loads the model named by the command's options, showing progress on a terminal stderr. */
 export async function loadModelForCommand(args: ParsedArgs, io: CliIo, signal: AbortSignal): Promise<Model> {
+  const quantize = args.values.has("quantize") ? parseQuantizeArg(args) : undefined;
   const path = resolveModelPath(args, io);
   const tokenizerPath = stringOpt(args, "tokenizer");
   await checkLooksLoadable(path, tokenizerPath, args.command);
@@ -110,6 +121,7 @@ export async function loadModelForCommand(args: ParsedArgs, io: CliIo, signal: A
   try {
     return await loadModel(path, {
       ...parseBackendArgs(args),
+      ...(quantize !== undefined ? { quantize } : {}),
       ...(tokenizerPath !== undefined ? { tokenizerPath } : {}),
       onProgress: (p) => bar.update(p.loadedBytes, p.totalBytes),
       signal,

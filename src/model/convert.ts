@@ -7,12 +7,10 @@
  * conversion never leaves a half-written file.
  */
 
-import { dequantize } from "../formats/gguf/dequant/index.js";
-import { quantize } from "../formats/gguf/quant/index.js";
 import { kv, writeGguf } from "../formats/gguf/write.js";
 import type { GgufKv } from "../formats/gguf/types.js";
-import { DTYPES, type DType } from "../tensor/dtype.js";
-import type { Tensor } from "../tensor/tensor.js";
+import type { DType } from "../tensor/dtype.js";
+import { storeAs } from "./requantize.js";
 import { ggufVocabFromHfJson } from "../tokenizer/hf/to-gguf.js";
 import { PeelError } from "../util/errors.js";
 import { readHfFolder, type FolderSource, type ReadHfOptions } from "./load-hf.js";
@@ -20,20 +18,6 @@ import { readHfFolder, type FolderSource, type ReadHfOptions } from "./load-hf.j
 /** Output types and their `general.file_type` (llama.cpp's LLAMA_FTYPE numbers). */
 export const CONVERT_TYPES = { f32: ["F32", 0], f16: ["F16", 1], bf16: ["BF16", 32], q8_0: ["Q8_0", 7], q4_0: ["Q4_0", 2], q4_1: ["Q4_1", 3], q5_0: ["Q5_0", 8], q5_1: ["Q5_1", 9] } as const satisfies Record<string, readonly [DType, number]>;
 export type ConvertType = keyof typeof CONVERT_TYPES;
-
-function f32Values(t: Tensor): Float32Array {
-  const n = t.shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  dequantize(t.dtype, t.data, out, n);
-  return out;
-}
-
-function storeAs(t: Tensor, dtype: DType): Tensor {
-  if (t.shape.length < 2) dtype = "F32";
-  else if ((t.shape[t.shape.length - 1] as number) % DTYPES[dtype].blockElems !== 0) dtype = "F16";
-  if (t.dtype === dtype) return t;
-  return { ...t, dtype, data: quantize(dtype, f32Values(t)) };
-}
 
 export async function convertHfFolder(folder: FolderSource, type: ConvertType, opts: ReadHfOptions = {}): Promise<Uint8Array> {
   const spec = CONVERT_TYPES[type];

@@ -25,6 +25,7 @@ import { configFromGguf } from "./config-from-gguf.js";
 import { configFromLlama2c } from "./config-from-llama2c.js";
 import { createModel, type Model, type ModelDescription } from "./model.js";
 import { checkTensorShapes } from "./weights.js";
+import { LOAD_QUANT_TYPES, storeAs, type LoadQuantType } from "./requantize.js";
 import { describeHfFolder, readHfFolder, type FolderSource } from "./load-hf.js";
 
 export interface LoadProgress {
@@ -52,6 +53,22 @@ export interface LoadOptions extends DescribeOptions {
   readonly workerHost?: WorkerHost;
   readonly onProgress?: (p: LoadProgress) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Store every F32/F16/BF16 matrix as this type while loading (norms and biases stay F32; quantized
+   * tensors keep their type): a BF16 checkpoint then runs at quantized speed and memory.
+   */
+  readonly quantize?: LoadQuantType;
+}
+
+/** Tensors with the load-time quantization applied (checked: an unknown type is INVALID_ARGUMENT). */
+function quantizedForLoad(tensors: ReadonlyMap<string, Tensor>, q: LoadQuantType | undefined): ReadonlyMap<string, Tensor> {
+  if (q === undefined) return tensors;
+  const dtype = Object.hasOwn(LOAD_QUANT_TYPES, q) ? LOAD_QUANT_TYPES[q] : undefined;
+  if (dtype === undefined) throw new PeelError("INVALID_ARGUMENT", `load: quantize must be one of ${Object.keys(LOAD_QUANT_TYPES).join(", ")}, got "${String(q)}"`);
+  // replace tensor by tensor, so each original can be collected once its quantized copy exists
+  const out = tensors instanceof Map ? tensors as Map<string, Tensor> : new Map(tensors);
+  for (const [name, t] of out) out.set(name, storeAs(t, dtype));
+  return out;
 }
 
 const GGUF_MAGIC = [0x47, 0x47, 0x55, 0x46];
@@ -105,6 +122,7 @@ export async function loadModelFromSource(source: ByteSource, opts: LoadOptions 
     description = (await describeLlama2c(source, opts)).description;
     tensors = (await readLlama2cCheckpoint(source, readOpts)).tensors;
   }
+  tensors = quantizedForLoad(tensors, opts.quantize);
   if (opts.kernels !== undefined) return createModel({ ...description, tensors, kernels: opts.kernels });
   const kernels = await createKernels(opts);
   try {
@@ -118,10 +136,12 @@ export async function loadModelFromSource(source: ByteSource, opts: LoadOptions 
 /** A Hugging Face checkpoint folder (config.json, safetensors, tokenizer.json), read and bound like a GGUF file. */
 export async function loadModelFromFolder(folder: FolderSource, opts: LoadOptions = {}): Promise<Model> {
   checkBackendOptions(opts);
-  const { description, tensors } = await readHfFolder(folder, {
+  const read = await readHfFolder(folder, {
     onProgress: (loadedBytes, totalBytes) => opts.onProgress?.({ loadedBytes, totalBytes }),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
+  const description = read.description;
+  const tensors = quantizedForLoad(read.tensors, opts.quantize);
   if (opts.kernels !== undefined) return createModel({ ...description, tensors, kernels: opts.kernels });
   const kernels = await createKernels(opts);
   try {

@@ -158,3 +158,31 @@ test("the llama q/k permutation is the change from HF's rotate-half to adjacent 
     await hf.dispose(); await asNeox.dispose(); await asPairs.dispose();
   }
 });
+
+test("quantize while loading: a BF16 folder's matrices become Q8_0, norms stay F32, and the logits stay close", async () => {
+  const spec: RandomLlamaSpec = { ...small, architecture: "qwen2", seed: 43 };
+  const dir = folder("bf16-folder", spec);
+  // store the folder's tensors as BF16, as most published checkpoints are
+  const { readSafetensors } = await import("../../src/formats/safetensors/read.js");
+  const { quantize } = await import("../../src/formats/gguf/quant/index.js");
+  const file = join(dir, "model.safetensors");
+  const st = await readSafetensors(bytesSource(new Uint8Array(readFileSync(file))));
+  const bf16 = [...st.tensors.values()].map((t) => ({ ...t, dtype: "BF16" as const, data: quantize("BF16", new Float32Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength))) }));
+  writeFileSync(file, writeSafetensors({ tensors: bf16 }));
+  const q = await loadModel(dir, { backend: "ts", quantize: "q8_0" });
+  const plain = await loadModel(dir, { backend: "ts" });
+  try {
+    const w = q.transformer.weights;
+    assert.equal(w.layers[0]!.wq.dtype, "Q8_0");
+    assert.equal(w.tokenEmbd.dtype, "Q8_0");
+    assert.equal(plain.transformer.weights.layers[0]!.wq.dtype, "BF16", "without quantize the checkpoint's own type");
+    assert.ok(w.layers[0]!.qkvBias !== undefined && w.layers[0]!.attnNorm.gain instanceof Float32Array);
+    const a = allLogits(q), b = allLogits(plain);
+    let d = 0;
+    for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    assert.ok(d > 0 && d < 1.5, `Q8_0 vs BF16 logits (std ≈ 6): max |Δ| ${d} over 12 × 32000 logits (8-bit weights: close, not equal)`);
+  } finally {
+    await q.dispose(); await plain.dispose();
+  }
+  await assert.rejects(loadModel(dir, { backend: "ts", quantize: "q3" as "q8_0" }), (e: unknown) => e instanceof PeelError && e.code === "INVALID_ARGUMENT" && /quantize must be one of q8_0, q4_0/.test(e.message));
+});

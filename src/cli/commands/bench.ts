@@ -11,7 +11,7 @@ import { PeelError } from "../../util/errors.js";
 import { flagOpt, intOpt, type ParsedArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { EXIT } from "../exit-codes.js";
-import { BACKEND_OPTIONS, loadModelForCommand, MODEL_OPTIONS, parseBackendArgs } from "../model-file.js";
+import { BACKEND_OPTIONS, LOAD_OPTIONS, loadModelForCommand, MODEL_OPTIONS, parseBackendArgs, parseQuantizeArg } from "../model-file.js";
 
 export interface BenchOptions {
   readonly promptTokens: number;
@@ -80,6 +80,7 @@ export function summarize(values: readonly number[]): BenchSummary {
 
 function parseBenchArgs(args: ParsedArgs): BenchOptions & { json: boolean } {
   parseBackendArgs(args);
+  parseQuantizeArg(args);
   return {
     promptTokens: intOpt(args, "prompt-tokens", 1, 4096) ?? 128,
     genTokens: intOpt(args, "gen-tokens", 1, 4096) ?? 64,
@@ -136,6 +137,7 @@ export const benchCommand: Command = {
   options: {
     ...MODEL_OPTIONS,
     ...BACKEND_OPTIONS,
+    ...LOAD_OPTIONS,
     "prompt-tokens": { type: "string", valueName: "N", help: "Prompt length prefilled in one batch, 1..4096 (default 128)" },
     "gen-tokens": { type: "string", valueName: "N", help: "Tokens decoded one at a time, 1..4096 (default 64)" },
     runs: { type: "string", valueName: "N", help: "Measured runs after one warm-up run, 1..100 (default 3)" },

@@ -10,7 +10,7 @@ import { flagOpt, idListOpt, intOpt, numberOpt, stringOpt, UsageError, type Pars
 import type { Command, CommandContext } from "../command.js";
 import { EXIT } from "../exit-codes.js";
 import { tokensPerSecond } from "../format.js";
-import { BACKEND_OPTIONS, loadModelForCommand, MODEL_OPTIONS, parseBackendArgs } from "../model-file.js";
+import { BACKEND_OPTIONS, LOAD_OPTIONS, loadModelForCommand, MODEL_OPTIONS, parseBackendArgs, parseQuantizeArg } from "../model-file.js";
 
 const MAX_TOKENS_LIMIT = 1_000_000;
 
@@ -25,7 +25,8 @@ export function parseGenerateArgs(args: ParsedArgs): GenerateRequest {
   const text = stringOpt(args, "prompt");
   const ids = idListOpt(args, "prompt-ids");
   if (text !== undefined && ids !== undefined) throw new UsageError("--prompt and --prompt-ids cannot be used together", args.command);
-  parseBackendArgs(args); // checked here, before any file is read; used by loadModelForCommand
+  parseBackendArgs(args);
+  parseQuantizeArg(args); // checked here too, before any file is read
   const maxTokens = intOpt(args, "max-tokens", 0, MAX_TOKENS_LIMIT);
   const temperature = numberOpt(args, "temperature", 0, 100);
   const topK = intOpt(args, "top-k", 0, 0x7fffffff);
@@ -106,6 +107,7 @@ export const generateCommand: Command = {
     "top-p": { type: "string", valueName: "P", help: "Nucleus sampling mass in (0, 1]; 1 = off (default 0.95)" },
     seed: { type: "string", short: "s", valueName: "S", help: "Seed for sampling, 0..4294967295 (default 0); same seed, same text" },
     ...BACKEND_OPTIONS,
+    ...LOAD_OPTIONS,
     json: { type: "boolean", help: "Print one JSON object at the end instead of streaming text" },
   },
   details: [
