@@ -13,6 +13,8 @@ import type { Tensor } from "../tensor/tensor.js";
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "../tensor/f16.js";
 import { PeelError } from "../util/errors.js";
 import { GGUF_KEYS } from "./architectures/gguf-names.js";
+import { GGUF_ARCHITECTURES } from "./architectures/registry.js";
+import type { ArchitectureTable } from "./architectures/table.js";
 import {
   HF_ARCHITECTURES, HF_CONFIG_KEYS, HF_GLOBAL_TENSORS, HF_IGNORED_TENSOR, HF_LAYER_TENSORS, HF_REQUIRED_KEYS, type HfArchitecture,
 } from "./architectures/hf.js";
@@ -93,7 +95,7 @@ function ropeScaling(c: Json, file: string, set: (key: string, v: GgufKv) => voi
 
 /** Gemma 2/3's window: `sliding_window`, and which layers slide from `layer_types` or `sliding_window_pattern`. */
 function slidingWindow(m: HfModel, file: string, set: (key: string, v: GgufKv) => void): void {
-  if (m.arch.gguf !== "gemma2" && m.arch.gguf !== "gemma3") return; // llama.cpp ignores the others' windows
+  if (ggufTable(m).slidingWindow === undefined) return; // llama.cpp ignores the windows of architectures without a rule
   const c = m.config;
   const window = number(c, "sliding_window", file);
   const types = c["layer_types"];
@@ -110,6 +112,18 @@ function slidingWindow(m: HfModel, file: string, set: (key: string, v: GgufKv) =
   if (window === undefined || pattern === 1) return;
   set(GGUF_KEYS.slidingWindow, kv.u32(window));
   if (pattern !== undefined) set(GGUF_KEYS.slidingWindowPattern, kv.u32(pattern));
+}
+
+function ggufTable(m: HfModel): ArchitectureTable {
+  return GGUF_ARCHITECTURES[m.arch.gguf] as ArchitectureTable;
+}
+
+/**
+ * Whether lm_head is left out of the GGUF: tied checkpoints may still carry it (the converter drops it), and
+ * architectures whose head is always the embedding (Gemma 1/2) never read it.
+ */
+function dropsHead(m: HfModel): boolean {
+  return m.config["tie_word_embeddings"] === true || ggufTable(m).tiedOutput === "always";
 }
 
 /** The GGUF name of an HF tensor, null for tensors the converter drops; CONFIG for names it does not know. */
@@ -182,10 +196,8 @@ export function hfTensorsToGguf(m: HfModel, tensors: ReadonlyMap<string, Tensor>
     if (m.arch.normOffset && name.endsWith("norm.weight")) g = plusOne(g);
     out.set(name, g);
   }
-  // tied checkpoints may still carry lm_head (the converter drops it); untied ones must have it
-  const tied = m.config["tie_word_embeddings"];
-  if (tied === true || m.arch.gguf === "gemma" || m.arch.gguf === "gemma2") out.delete("output.weight");
-  else if (tied === false && !out.has("output.weight")) throw new PeelError("CONFIG", `${file}: "tie_word_embeddings" is false but there is no "lm_head.weight"`);
+  if (dropsHead(m)) out.delete("output.weight");
+  else if (m.config["tie_word_embeddings"] === false && !out.has("output.weight")) throw new PeelError("CONFIG", `${file}: "tie_word_embeddings" is false but there is no "lm_head.weight"`);
   return out;
 }
 
@@ -196,6 +208,6 @@ export function hfShapesToGguf(m: HfModel, infos: ReadonlyArray<{ readonly name:
     const name = ggufNameOf(m, t.name, file);
     if (name !== null) out.set(name, t.shape);
   }
-  if (m.config["tie_word_embeddings"] === true || m.arch.gguf === "gemma" || m.arch.gguf === "gemma2") out.delete("output.weight");
+  if (dropsHead(m)) out.delete("output.weight");
   return out;
 }

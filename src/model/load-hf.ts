@@ -95,7 +95,15 @@ async function openShards(folder: FolderSource): Promise<Shard[]> {
   }
 }
 
-async function describeParts(folder: FolderSource, shards: readonly Shard[], configJson: unknown): Promise<{ model: HfModel; description: ModelDescription }> {
+interface Parts {
+  readonly model: HfModel;
+  readonly description: ModelDescription;
+  readonly metadata: Map<string, GgufKv>;
+  readonly tokenizerJson: unknown;
+  readonly tokenizerConfig: unknown;
+}
+
+async function describeParts(folder: FolderSource, shards: readonly Shard[], configJson: unknown): Promise<Parts> {
   const configFile = `${folder.description}/config.json`;
   const model = hfModel(configJson, configFile);
   const infos = shards.flatMap((s) => s.header.tensors);
@@ -106,7 +114,8 @@ async function describeParts(folder: FolderSource, shards: readonly Shard[], con
     return { name: t.name, shape: t.shape, dtype: t.dtype, bytes: t.byteSize };
   });
   const shapes = hfShapesToGguf(model, infos, configFile);
-  const config = configFromGguf(hfMetadata(model, configFile), shapes);
+  const metadata = hfMetadata(model, configFile);
+  const config = configFromGguf(metadata, shapes);
   try {
     checkTensorShapes(config, shapes);
   } catch (e) {
@@ -129,7 +138,7 @@ async function describeParts(folder: FolderSource, shards: readonly Shard[], con
       tensors: summaries,
     },
   };
-  return { model, description };
+  return { model, description, metadata, tokenizerJson, tokenizerConfig };
 }
 
 /** Config, tokenizer and tensor table of a checkpoint folder, from its JSON files and safetensors headers. */
@@ -165,7 +174,7 @@ export async function readHfFolder(folder: FolderSource, opts: ReadHfOptions = {
   const configJson = await readJson(folder, "config.json", true);
   const shards = await openShards(folder);
   try {
-    const { model, description } = await describeParts(folder, shards, configJson); // fails on a bad config before reading gigabytes
+    const parts = await describeParts(folder, shards, configJson); // fails on a bad config before reading gigabytes
     const total = shards.reduce((a, s) => a + s.header.tensors.reduce((b, t) => b + t.byteSize, 0), 0);
     let before = 0;
     const hfTensors = new Map<string, Tensor>();
@@ -177,11 +186,8 @@ export async function readHfFolder(folder: FolderSource, opts: ReadHfOptions = {
       for (const [name, t] of tensors) hfTensors.set(name, t);
       before += s.header.tensors.reduce((b, t) => b + t.byteSize, 0);
     }
-    const configFile = `${folder.description}/config.json`;
-    return {
-      description, tensors: hfTensorsToGguf(model, hfTensors, configFile), metadata: hfMetadata(model, configFile), hf: model,
-      tokenizerJson: await readJson(folder, "tokenizer.json", true), tokenizerConfig: await readJson(folder, "tokenizer_config.json", false),
-    };
+    const { model, ...rest } = parts;
+    return { ...rest, tensors: hfTensorsToGguf(model, hfTensors, `${folder.description}/config.json`), hf: model };
   } finally {
     for (const s of shards) await s.source.close?.();
   }

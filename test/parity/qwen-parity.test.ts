@@ -13,22 +13,11 @@
  */
 
 import { test } from "node:test";
-import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { DType } from "../../src/tensor/dtype.js";
-import type { Kernels } from "../../src/kernels/kernels.js";
-import { createTsKernels } from "../../src/kernels/ts/index.js";
-import { createWasmKernels } from "../../src/kernels/wasm/index.node.js";
-import { loadModel } from "../../src/model/load.node.js";
-import { writeRandomLlamaGguf, type RandomLlamaSpec } from "../fixtures/random-llama.js";
-import { loadReferenceModel, referenceRun } from "./llama-cpp.js";
-import { forcedDecoding, greedyAgreement } from "./forced-decoding.js";
-
-const N_GEN = 32;
-const PROMPT = "Once upon a time, in a land far away,";
-const NEAR_TIE = 0.02;
+import type { RandomLlamaSpec } from "../fixtures/random-llama.js";
+import { architectureParity } from "./architecture-case.js";
 
 interface Case { readonly label: string; readonly spec: RandomLlamaSpec }
 
@@ -49,48 +38,7 @@ const ALL: Case[] = [
 ];
 const CASES: Case[] = process.env.PEEL_PARITY_ONLY ? ALL.filter((c) => c.label.startsWith(process.env.PEEL_PARITY_ONLY!)) : ALL;
 
-function tolerance(t: DType): { max: number; first: number } {
-  return t === "F32" || t === "F16" ? { max: 2e-3, first: 2e-3 } : { max: 0.08, first: 0.02 };
-}
-
-const BACKENDS: Record<string, () => Promise<Kernels>> = {
-  ts: async () => createTsKernels(),
-  wasm: () => createWasmKernels({ threads: 1 }),
-};
-
 const dir = mkdtempSync(join(tmpdir(), "peel-qwen-parity-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-for (const { label, spec } of CASES) {
-  test(`parity with llama.cpp: ${label}`, async (t) => {
-    const path = join(dir, `${label.replace(/[^A-Za-z0-9]+/g, "-")}.gguf`);
-    writeRandomLlamaGguf(path, spec);
-    const refModel = await loadReferenceModel(path);
-    try {
-      let ref: Awaited<ReturnType<typeof referenceRun>> | undefined;
-      for (const [backend, make] of Object.entries(BACKENDS)) {
-        await t.test(backend, async () => {
-          const model = await loadModel(path, { kernels: await make() });
-          try {
-            assert.equal(model.config.architecture, spec.architecture);
-            assert.deepEqual(model.tokenize(PROMPT, { addSpecial: false }), refModel.tokenize(PROMPT), "prompt tokenization differs from llama.cpp");
-            const prompt = model.tokenize(PROMPT);
-            ref ??= await referenceRun(refModel, prompt, N_GEN);
-            assert.ok(ref.greedy.length >= 8, `llama.cpp generated only ${ref.greedy.length} tokens`);
-            const { diffs, meanTop1 } = forcedDecoding(model, prompt, ref, 256, NEAR_TIE);
-            const worst = Math.max(...diffs);
-            const tol = tolerance(spec.weightType);
-            assert.ok(worst <= tol.max, `worst top-5 probability difference ${worst.toExponential(2)} > ${tol.max} (per position: ${diffs.map((d) => d.toFixed(4)).join(" ")})`);
-            assert.ok((diffs[0] as number) <= tol.first, `top-5 probability difference after the prompt ${(diffs[0] as number).toExponential(2)} > ${tol.first}`);
-            const compared = await greedyAgreement(model, prompt, ref, 256, NEAR_TIE);
-            console.log(`# ${label} [${backend}]: ${ref.greedy.length} steps, ${compared} greedy tokens equal, mean top-1 p ${meanTop1.toFixed(2)}, top-5 |Δp| worst ${worst.toExponential(1)}`);
-          } finally {
-            await model.dispose();
-          }
-        });
-      }
-    } finally {
-      await refModel.dispose();
-    }
-  });
-}
+for (const { label, spec } of CASES) test(`parity with llama.cpp: ${label}`, (t) => architectureParity(t, dir, label, spec));
