@@ -16,16 +16,18 @@
  * call walk the rows together, block by block, and each block's lines are touched (one independent load per
  * 64 bytes) one block ahead. Each head's arithmetic is unchanged, so results are bitwise those of a head
  * computed alone.
+ * Flash attention (llama.cpp's CPU flash kernels, for `flashAttention: "on"`): the tiled kernel is the one-pass
+ * path with its 64-key tiles aligned to position 0 and f16 values widened to f32; the one-row kernel, with its
+ * f16 running sum, is attention-flash.ts. Shared pieces (scores, scratch layout, prefetch): attention-parts.ts.
  * The probability tap is served by the caller's reference path, not here.
  */
 
-import { exp4, expF32, f16Lo, f16Hi, f16ToF32, roundF16x4, roundRowF16 } from "./simd";
-import { dotF32, dotF16 } from "./matmul-float";
+import { exp4, expF32, f16Lo, f16Hi, roundF16x4, roundRowF16 } from "./simd";
+import { accAt, axpy, kvHi, kvLo, lAt, mAt, qrAt, ROWS, scAt, scaleF64x4, scores, touchRows } from "./attention-parts";
+import { headsVec } from "./attention-flash";
 
 /** Positions per step of the F32-value path's online softmax (its rescaling points, so part of its rounding). */
 const CHUNK: i32 = 64;
-/** Cache rows per block of the F16-value path's passes: every head of the call reads the block before the next. */
-const ROWS: i32 = 32;
 
 /** Floats of one score row (the F16-value path keeps a whole row per head; the F32 path one chunk). */
 @inline function scoreRowFloats(nCtx: i32): i32 {
@@ -48,122 +50,6 @@ export function attentionScratchFloats(headDim: i32, nCtx: i32, nHeads: i32): i3
   for (let j = 0; j < jn; j += 4) {
     const p = sc + (<usize>j << 2);
     v128.store(p, exp4(f32x4.sub(v128.load(p), mv)));
-  }
-}
-
-/** Four lanes of f32 × an f64 scale, each product rounded to f32 (as f32(f64(x) · scale)). */
-@inline function scaleF64x4(d: v128, scale: f64): v128 {
-  const s = f64x2.splat(scale);
-  const lo = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(d), s));
-  const hi = f32x4.demote_f64x2_zero(f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<f32>(d, d, 2, 3, 0, 1)), s));
-  return v128.shuffle<f32>(lo, hi, 0, 1, 4, 5);
-}
-
-/** [Σ d0, Σ d1, Σ d2, Σ d3]: the lane sums of four vectors. */
-@inline function hsum4x4(d0: v128, d1: v128, d2: v128, d3: v128): v128 {
-  const a = f32x4.add(v128.shuffle<f32>(d0, d1, 0, 4, 1, 5), v128.shuffle<f32>(d0, d1, 2, 6, 3, 7));
-  const b = f32x4.add(v128.shuffle<f32>(d2, d3, 0, 4, 1, 5), v128.shuffle<f32>(d2, d3, 2, 6, 3, 7));
-  return f32x4.add(v128.shuffle<f32>(a, b, 0, 1, 4, 5), v128.shuffle<f32>(a, b, 2, 3, 6, 7));
-}
-
-/** q·k for the four f16 key rows at k, k + rs, k + 2rs, k + 3rs (headDim a multiple of 8). */
-@inline function dot4F16(k: usize, rs: usize, q: usize, headDim: i32): v128 {
-  let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0), d3 = f32x4.splat(0);
-  for (let i = 0; i < headDim; i += 8) {
-    const ql = v128.load(q + (<usize>i << 2)), qh = v128.load(q + (<usize>i << 2), 16);
-    const p = k + (<usize>i << 1);
-    const h0 = v128.load(p), h1 = v128.load(p + rs), h2 = v128.load(p + 2 * rs), h3 = v128.load(p + 3 * rs);
-    d0 = f32x4.add(d0, f32x4.add(f32x4.mul(f16Lo(h0), ql), f32x4.mul(f16Hi(h0), qh)));
-    d1 = f32x4.add(d1, f32x4.add(f32x4.mul(f16Lo(h1), ql), f32x4.mul(f16Hi(h1), qh)));
-    d2 = f32x4.add(d2, f32x4.add(f32x4.mul(f16Lo(h2), ql), f32x4.mul(f16Hi(h2), qh)));
-    d3 = f32x4.add(d3, f32x4.add(f32x4.mul(f16Lo(h3), ql), f32x4.mul(f16Hi(h3), qh)));
-  }
-  return hsum4x4(d0, d1, d2, d3);
-}
-
-/** q·k for four f32 key rows (headDim a multiple of 4). */
-@inline function dot4F32(k: usize, rs: usize, q: usize, headDim: i32): v128 {
-  let d0 = f32x4.splat(0), d1 = f32x4.splat(0), d2 = f32x4.splat(0), d3 = f32x4.splat(0);
-  for (let i = 0; i < headDim; i += 4) {
-    const qv = v128.load(q + (<usize>i << 2));
-    const p = k + (<usize>i << 2);
-    d0 = f32x4.add(d0, f32x4.mul(v128.load(p), qv));
-    d1 = f32x4.add(d1, f32x4.mul(v128.load(p + rs), qv));
-    d2 = f32x4.add(d2, f32x4.mul(v128.load(p + 2 * rs), qv));
-    d3 = f32x4.add(d3, f32x4.mul(v128.load(p + 3 * rs), qv));
-  }
-  return hsum4x4(d0, d1, d2, d3);
-}
-
-/** cap · tanh(s / cap) as llama.cpp's three f32 steps (s · (1/cap), tanh, · cap); invCap = f32(1/cap). */
-@inline function capScore(s: f32, cap: f32, invCap: f32): f32 {
-  return <f32>Mathf.tanh(s * invCap) * cap;
-}
-
-/**
- * Scores sc[j] = f32(q·k[j0 + j]) · scale for j in 0..jn, four key rows at a time when headDim allows; returns
- * their maximum. With a soft cap (cap > 0) each raw score is capped before the scale, one lane at a time.
- */
-function scores(sc: usize, q: usize, k: usize, j0: i32, jn: i32, kvDim: i32, kvOff: i32, headDim: i32, scale: f64, kF16: bool, cap: f32): f32 {
-  const elem: usize = kF16 ? 2 : 4;
-  const rs = <usize>kvDim * elem;
-  let j = 0;
-  let mv = f32x4.splat(-Infinity);
-  if (cap > 0) {
-    const invCap = <f32>1.0 / cap;
-    let m: f32 = -Infinity;
-    for (; j < jn; j++) {
-      const row = k + (<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) * elem;
-      const dot = kF16 ? dotF16(row, q, headDim) : dotF32(row, q, headDim);
-      const s = <f32>(<f64>capScore(dot, cap, invCap) * scale);
-      store<f32>(sc + (<usize>j << 2), s);
-      m = max(m, s);
-    }
-    return m;
-  }
-  if (kF16 ? (headDim & 7) == 0 : (headDim & 3) == 0) {
-    for (; j + 4 <= jn; j += 4) {
-      const row = k + (<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) * elem;
-      const s = scaleF64x4(kF16 ? dot4F16(row, rs, q, headDim) : dot4F32(row, rs, q, headDim), scale);
-      v128.store(sc + (<usize>j << 2), s);
-      mv = f32x4.max(mv, s);
-    }
-  }
-  let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
-  for (; j < jn; j++) {
-    const row = k + (<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) * elem;
-    const dot = kF16 ? dotF16(row, q, headDim) : dotF32(row, q, headDim);
-    const s = <f32>(<f64>dot * scale);
-    store<f32>(sc + (<usize>j << 2), s);
-    m = max(m, s);
-  }
-  return m;
-}
-
-/** acc (n) += p · v (n), v in f32 or f16. */
-@inline function axpy(acc: usize, p: f32, v: usize, n: i32, vF16: bool): void {
-  const pv = f32x4.splat(p);
-  let i = 0;
-  if (vF16) {
-    for (; i + 8 <= n; i += 8) {
-      const h = v128.load(v + (<usize>i << 1));
-      const a = acc + (<usize>i << 2);
-      v128.store(a, f32x4.add(v128.load(a), f32x4.mul(pv, f16Lo(h))));
-      v128.store(a, f32x4.add(v128.load(a, 16), f32x4.mul(pv, f16Hi(h))), 16);
-    }
-    for (; i < n; i++) {
-      const a = acc + (<usize>i << 2);
-      store<f32>(a, load<f32>(a) + p * f16ToF32(load<u16>(v + (<usize>i << 1))));
-    }
-  } else {
-    for (; i + 4 <= n; i += 4) {
-      const a = acc + (<usize>i << 2);
-      v128.store(a, f32x4.add(v128.load(a), f32x4.mul(pv, v128.load(v + (<usize>i << 2)))));
-    }
-    for (; i < n; i++) {
-      const a = acc + (<usize>i << 2);
-      store<f32>(a, load<f32>(a) + p * load<f32>(v + (<usize>i << 2)));
-    }
   }
 }
 
@@ -201,42 +87,14 @@ function normalizedWeightsF16(sc: usize, n: i32, m: f32): void {
 }
 
 /**
- * Per-call scratch, head i = h - h0 of the call: its running maximum (f32) and sum (f64) in a 16-byte record at
- * ml, then rounded queries (headDim floats each), accumulators (headDim floats each) and score rows (scRow bytes each).
- */
-@inline function mAt(ml: usize, i: i32): usize { return ml + (<usize>i << 4); }
-@inline function lAt(ml: usize, i: i32): usize { return ml + (<usize>i << 4) + 8; }
-@inline function qrAt(ml: usize, nh: i32, headDim: i32, i: i32): usize { return ml + (<usize>nh << 4) + (<usize>(i * headDim) << 2); }
-@inline function accAt(ml: usize, nh: i32, headDim: i32, i: i32): usize { return qrAt(ml, nh, headDim, nh + i); }
-@inline function scAt(ml: usize, nh: i32, headDim: i32, scRow: usize, i: i32): usize { return qrAt(ml, nh, headDim, 2 * nh) + <usize>i * scRow; }
-
-/**
- * Reads one byte of every 64-byte line of cache rows j0..j1 (j1 capped at nCtx), columns lo..hi of kvDim,
- * elem bytes each, so the lines are in cache before the heads' strided passes reach them: these loads are
- * independent of each other, so the CPU keeps many misses in flight, which the per-head passes (a few short
- * slices per row) do not. The OR of the bytes goes to sink so the loads stay.
- */
-function touchRows(base: usize, j0: i32, j1: i32, nCtx: i32, kvDim: i32, elem: usize, lo: i32, hi: i32, sink: usize): void {
-  const rowBytes = <usize>kvDim * elem, off = <usize>lo * elem, len = <usize>(hi - lo) * elem;
-  let x: u32 = 0;
-  for (let j = j0; j < min(j1, nCtx); j++) {
-    const row = base + <usize>j * rowBytes + off;
-    for (let b: usize = 0; b < len; b += 64) x |= load<u8>(row + b);
-  }
-  store<u32>(sink, x);
-}
-
-/** First and one-past-last cache column read by query heads h0..h1 (their kv heads' slices). */
-@inline function kvLo(h0: i32, group: i32, headDim: i32): i32 { return (h0 / group) * headDim; }
-@inline function kvHi(h1: i32, group: i32, headDim: i32): i32 { return ((h1 - 1) / group + 1) * headDim; }
-
-/**
- * F32 values, the one-pass online softmax, for query heads h0..h1 of one token: chunk by chunk of CHUNK cache
- * rows, every head takes its scores, rescales its accumulator when its maximum grows, and adds p·v. Each head's
- * arithmetic is the same as if it ran alone; the heads share each chunk of cache rows while it is in cache.
+ * The one-pass online softmax, for query heads h0..h1 of one token: chunk by chunk of CHUNK cache rows (the
+ * first chunk `phase` rows short, so later chunks start at multiples of CHUNK of the position), every head takes
+ * its scores, rescales its accumulator when its maximum grows, and adds p·v in f32. The standard path with F32
+ * values, and llama.cpp's tiled flash kernel (its 64-key tiles) with F32 or F16 values. Each head's arithmetic
+ * is the same as if it ran alone; the heads share each chunk of cache rows while it is in cache.
  */
 function headsOnePass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, group: i32, h0: i32, h1: i32, headDim: i32,
-  scale: f64, kF16: bool, ml: usize, scRow: usize, cap: f32): void {
+  scale: f64, kF16: bool, vF16: bool, ml: usize, scRow: usize, cap: f32, invCap: f32, phase: i32): void {
   const nh = h1 - h0;
   for (let h = h0; h < h1; h++) {
     const i = h - h0;
@@ -244,17 +102,17 @@ function headsOnePass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
     store<f32>(mAt(ml, i), -Infinity);
     store<f64>(lAt(ml, i), 0);
   }
-  const kElem: usize = kF16 ? 2 : 4, lo = kvLo(h0, group, headDim), hi = kvHi(h1, group, headDim);
+  const kElem: usize = kF16 ? 2 : 4, vElem: usize = vF16 ? 2 : 4, lo = kvLo(h0, group, headDim), hi = kvHi(h1, group, headDim);
   const sink = scAt(ml, nh, headDim, scRow, nh); // the 4 floats past the score rows
   touchRows(k, 0, CHUNK, nCtx, kvDim, kElem, lo, hi, sink);
-  touchRows(v, 0, CHUNK, nCtx, kvDim, 4, lo, hi, sink);
-  for (let j0 = 0; j0 < nCtx; j0 += CHUNK) {
-    const jn = min(CHUNK, nCtx - j0);
+  touchRows(v, 0, CHUNK, nCtx, kvDim, vElem, lo, hi, sink);
+  // the first chunk is shortened by `phase` so the rest start at multiples of CHUNK of the position
+  for (let j0 = 0, jn = min(CHUNK - phase, nCtx); j0 < nCtx; j0 += jn, jn = min(CHUNK, nCtx - j0)) {
     touchRows(k, j0 + CHUNK, j0 + 2 * CHUNK, nCtx, kvDim, kElem, lo, hi, sink);
-    touchRows(v, j0 + CHUNK, j0 + 2 * CHUNK, nCtx, kvDim, 4, lo, hi, sink);
+    touchRows(v, j0 + CHUNK, j0 + 2 * CHUNK, nCtx, kvDim, vElem, lo, hi, sink);
     for (let h = h0; h < h1; h++) {
       const i = h - h0, kvOff = (h / group) * headDim, acc = accAt(ml, nh, headDim, i), sc = scAt(ml, nh, headDim, scRow, 0);
-      const cm = scores(sc, qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, kvOff, headDim, scale, kF16, cap);
+      const cm = scores(sc, qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, kvOff, headDim, scale, kF16, cap, invCap);
       let m = load<f32>(mAt(ml, i));
       let l = load<f64>(lAt(ml, i));
       if (cm > m) {
@@ -269,7 +127,7 @@ function headsOnePass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
       for (let j = 0; j < jn; j++) {
         const p = load<f32>(sc + (<usize>j << 2));
         l += <f64>p;
-        axpy(acc, p, v + ((<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) << 2), headDim, false);
+        axpy(acc, p, v + (<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) * vElem, headDim, vF16);
       }
       store<f32>(mAt(ml, i), m);
       store<f64>(lAt(ml, i), l);
@@ -291,7 +149,7 @@ function headsOnePass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
  * of a 110M model's cache). Each head's arithmetic, and so its result, is the same as a head computed alone.
  */
 function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, group: i32, h0: i32, h1: i32, headDim: i32,
-  scale: f64, kF16: bool, ml: usize, scRow: usize, cap: f32): void {
+  scale: f64, kF16: bool, ml: usize, scRow: usize, cap: f32, invCap: f32): void {
   const nh = h1 - h0;
   for (let h = h0; h < h1; h++) store<f32>(mAt(ml, h - h0), -Infinity);
   const kElem: usize = kF16 ? 2 : 4, lo = kvLo(h0, group, headDim), hi = kvHi(h1, group, headDim);
@@ -302,7 +160,7 @@ function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
     touchRows(k, j0 + ROWS, j0 + 2 * ROWS, nCtx, kvDim, kElem, lo, hi, sink);
     for (let h = h0; h < h1; h++) {
       const i = h - h0;
-      const cm = scores(scAt(ml, nh, headDim, scRow, i) + (<usize>j0 << 2), qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, (h / group) * headDim, headDim, scale, kF16, cap);
+      const cm = scores(scAt(ml, nh, headDim, scRow, i) + (<usize>j0 << 2), qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, (h / group) * headDim, headDim, scale, kF16, cap, invCap);
       store<f32>(mAt(ml, i), max(load<f32>(mAt(ml, i)), cm));
     }
   }
@@ -347,21 +205,31 @@ function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
  * last `window` of them: the passes then start at the window's first row, as if the cache began there (the
  * same arithmetic over the rows a mask would keep). cap > 0 soft-caps the raw scores. Heads h0..h1 only;
  * scratch holds attentionScratchFloats(headDim, startPos + nTokens, h1 - h0) floats.
+ * flash: 0 the standard path, 1 llama.cpp's one-row flash kernel (headsVec; headDim a multiple of 8), 2 its
+ * tiled flash kernel (headsOnePass with 64-key tiles from position 0, q not rounded). Flash kernels scale the
+ * scores as llama.cpp's does: s · f32(scale), or with a cap c · tanh(s · f32(scale / c)).
  */
 export function attention(out: usize, q: usize, k: usize, v: usize, kvF16: i32, startPos: i32, nTokens: i32,
-  nHeads: i32, nKvHeads: i32, headDim: i32, scale: f64, scratch: usize, h0: i32, h1: i32, cap: f32, window: i32): void {
+  nHeads: i32, nKvHeads: i32, headDim: i32, scale: f64, scratch: usize, h0: i32, h1: i32, cap: f32, window: i32, flash: i32): void {
   const kF16 = (kvF16 & 1) != 0, vF16 = (kvF16 & 2) != 0;
   const kvDim = nKvHeads * headDim;
   const group = nHeads / nKvHeads;
   const nh = h1 - h0, scRow = <usize>scoreRowFloats(startPos + nTokens) << 2;
   const kRow = <usize>kvDim * (kF16 ? 2 : 4), vRow = <usize>kvDim * (vF16 ? 2 : 4);
+  let invCap: f32 = cap > 0 ? <f32>1.0 / cap : 0;
+  if (flash != 0) {
+    scale = <f64><f32>scale;
+    if (cap > 0) { invCap = <f32>scale / cap; scale = 1; }
+  }
   for (let t = 0; t < nTokens; t++) {
     const nCtx = startPos + t + 1;
     const first = window > 0 ? max(0, nCtx - window) : 0;
     const qt = q + ((<usize>(t * nHeads) * <usize>headDim) << 2), ot = out + ((<usize>(t * nHeads) * <usize>headDim) << 2);
     const kt = k + <usize>first * kRow, vt = v + <usize>first * vRow;
-    for (let h = h0; h < h1; h++) roundQuery(qrAt(scratch, nh, headDim, h - h0), qt + ((<usize>h * <usize>headDim) << 2), headDim, kF16);
-    if (vF16) headsTwoPass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, scratch, scRow, cap);
-    else headsOnePass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, scratch, scRow, cap);
+    for (let h = h0; h < h1; h++) roundQuery(qrAt(scratch, nh, headDim, h - h0), qt + ((<usize>h * <usize>headDim) << 2), headDim, kF16 && flash != 2);
+    if (flash == 1) headsVec(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, vF16, scratch, scRow, cap, invCap);
+    else if (flash == 2) headsOnePass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, vF16, scratch, scRow, cap, invCap, first % CHUNK);
+    else if (vF16) headsTwoPass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, scratch, scRow, cap, invCap);
+    else headsOnePass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, false, scratch, scRow, cap, invCap, 0);
   }
 }

@@ -76,6 +76,8 @@ const USAGE_ERRORS: Array<[string[], RegExp]> = [
   [["generate", "--threads", "many"], /--threads expects an integer/],
   [["generate", "--backend", "gpu"], /--backend must be wasm or ts, got "gpu"/],
   [["generate", "--backend", "ts", "--threads", "2"], /--threads 2: the ts backend is single-threaded/],
+  [["generate", "--flash-attn", "auto"], /--flash-attn must be one of on, off, got "auto"/],
+  [["bench", "--flash-attn", "yes"], /--flash-attn must be one of on, off, got "yes"/],
   [["bench", "--threads", "0"], /--threads must be between 1 and 256/],
   [["bench", "--prompt-tokens", "0"], /--prompt-tokens must be between 1 and 4096/],
   [["bench", "--runs", "x"], /--runs expects an integer/],

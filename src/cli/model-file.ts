@@ -25,6 +25,16 @@ export const BACKEND_OPTIONS: OptionSpecs = {
 };
 
 /** Options of the commands that load weights to run them. */
+/** How attention is computed at run time (generate, bench). */
+export const ATTENTION_OPTIONS: OptionSpecs = {
+  "flash-attn": { type: "string", valueName: "on|off", help: "Flash attention with llama.cpp's CPU flash numerics (on, default, as llama.cpp) or its standard path (off)" },
+};
+
+/** --flash-attn, checked: "on" | "off" | undefined. */
+export function parseFlashArg(args: ParsedArgs): "on" | "off" | undefined {
+  return choiceOpt(args, "flash-attn", ["on", "off"] as const);
+}
+
 export const LOAD_OPTIONS: OptionSpecs = {
   quantize: { type: "string", valueName: "TYPE", help: "Store F32/F16/BF16 weights as q8_0 or q4_0 while loading (a Hugging Face folder at quantized speed)" },
 };

@@ -9,7 +9,7 @@ import type { Model } from "../model/model.js";
 import { createSampler, validateSampling, type SamplingOptions } from "../sample/sampler.js";
 import { PeelError } from "../util/errors.js";
 import { yieldToEventLoop } from "../util/yield.js";
-import { checkTokenIds, createSession, type Session, type SessionOptions } from "./session.js";
+import { checkTokenIds, createSession, LLAMA_UBATCH, type Session, type SessionOptions } from "./session.js";
 
 export interface GenerateOptions extends SamplingOptions, SessionOptions {
   /** Most tokens to generate (default 128). */
@@ -80,7 +80,9 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
     for (let start = 0; start < promptTokens.length; start += session.batchSize) {
       if (start > 0) { await yieldToEventLoop(); checkAbort(); }
       const t0 = now();
-      logits = session.evaluate(promptTokens.slice(start, start + session.batchSize));
+      // the llama.cpp micro-batch this slice belongs to (the prompt in pieces of LLAMA_UBATCH) picks its flash kernel
+      const microBatch = Math.min(LLAMA_UBATCH, promptTokens.length - start + (start % LLAMA_UBATCH));
+      logits = session.evaluate(promptTokens.slice(start, start + session.batchSize), { microBatch });
       timings.prefillMs += now() - t0;
     }
     timings.prefillTokens = promptTokens.length;

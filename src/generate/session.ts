@@ -4,7 +4,7 @@
  * the logits of the last one, or of every one for scoring. Reusing a session continues the same context.
  */
 
-import type { KvDType } from "../kernels/kernels.js";
+import { FLASH_TILE_QUERIES, type FlashVariant, type KvDType } from "../kernels/kernels.js";
 import type { Model } from "../model/model.js";
 import { forward } from "../model/forward.js";
 import { createKvCache, type KvCache } from "../model/kv-cache.js";
@@ -19,7 +19,18 @@ export interface SessionOptions {
   readonly kvType?: KvDType;
   /** Tokens per forward call during prefill (default 64). */
   readonly batchSize?: number;
+  /**
+   * Flash attention: "on" (default, as llama.cpp's default on CPU) reproduces llama.cpp's flash kernels'
+   * rounding, "off" its standard attention graph. Both give the same result up to rounding (see
+   * kernels.ts FlashVariant); pick the one the engine you compare against runs.
+   */
+  readonly flashAttention?: FlashAttention;
 }
+
+export type FlashAttention = "on" | "off";
+
+/** Tokens in one llama.cpp micro-batch (n_ubatch's default): a longer input runs as several. */
+export const LLAMA_UBATCH = 512;
 
 export interface Session {
   readonly model: Model;
@@ -28,13 +39,30 @@ export interface Session {
   readonly batchSize: number;
   /** Tokens evaluated so far, in order. */
   readonly tokens: readonly number[];
+  readonly flashAttention: FlashAttention;
   /**
    * Appends tokens to the context and returns logits: (vocabSize) for the last token as a view that the
    * next call overwrites, or with allLogits a new (tokens.length, vocabSize) array.
    */
-  evaluate(tokens: readonly number[], opts?: { allLogits?: boolean; trace?: Trace }): Float32Array;
+  evaluate(tokens: readonly number[], opts?: EvaluateOptions): Float32Array;
   /** Forgets every token (the cache is reused, not reallocated). */
   reset(): void;
+}
+
+export interface EvaluateOptions {
+  readonly allLogits?: boolean;
+  readonly trace?: Trace;
+  /**
+   * Size of the llama.cpp micro-batch these tokens belong to, when a caller feeds one prompt in several calls
+   * (generate does, to stay abortable). Default: the input is its own batch, split into micro-batches of
+   * LLAMA_UBATCH. With flash attention on it picks llama.cpp's kernel: tiled for ≥ 64 queries, vec below.
+   */
+  readonly microBatch?: number;
+}
+
+/** The flash kernel llama.cpp runs for a micro-batch of n queries, or undefined with flash attention off. */
+export function flashVariant(mode: FlashAttention, n: number): FlashVariant | undefined {
+  return mode === "off" ? undefined : n >= FLASH_TILE_QUERIES ? "tiled" : "vec";
 }
 
 export function createSession(model: Model, opts: SessionOptions = {}): Session {
@@ -47,8 +75,12 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
   if (!Number.isInteger(batch) || batch < 1 || batch > 4096) {
     throw new PeelError("INVALID_ARGUMENT", `session: batchSize must be an integer in 1..4096, got ${batch}`);
   }
+  const flashAttention = opts.flashAttention ?? "on";
+  if (flashAttention !== "on" && flashAttention !== "off") {
+    throw new PeelError("INVALID_ARGUMENT", `session: flashAttention must be "on" or "off", got ${JSON.stringify(flashAttention)}`);
+  }
   const k = model.transformer.kernels;
-  const cache: KvCache = createKvCache(k, c, contextLength, opts.kvType ?? "F16");
+  const cache: KvCache = createKvCache(k, c, contextLength, opts.kvType ?? "F16", batch);
   const state: RunState = createRunState(k, c, batch, contextLength);
   const tokens: number[] = [];
 
@@ -56,6 +88,7 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
     model,
     contextLength,
     batchSize: batch,
+    flashAttention,
     tokens,
     evaluate(input, evalOpts = {}) {
       if (input.length === 0) throw new PeelError("INVALID_ARGUMENT", "session: evaluate needs at least one token");
@@ -71,8 +104,10 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
       for (let start = 0; start < input.length; start += batch) {
         const chunk = input.length <= batch ? input : input.slice(start, start + batch);
         const isLast = start + batch >= input.length;
+        // the llama.cpp micro-batch of this chunk's first token (whole when batch divides LLAMA_UBATCH, as 64 does)
+        const ubatch = evalOpts.microBatch ?? Math.min(LLAMA_UBATCH, input.length - start + (start % LLAMA_UBATCH));
         const logits = forward(model.transformer, state, cache, chunk, tokens.length,
-          { logits: all ? "all" : isLast ? "last" : "none", trace: evalOpts.trace });
+          { logits: all ? "all" : isLast ? "last" : "none", trace: evalOpts.trace, flash: flashVariant(flashAttention, ubatch) });
         if (out !== undefined) out.set(logits, start * c.vocabSize);
         else last = logits;
         for (const id of chunk) tokens.push(id);

@@ -54,7 +54,30 @@ export interface AttentionShape {
   readonly softcap?: number;
   /** Sliding window: a query at position p sees keys max(0, p − window + 1)..p. 0 or absent: every earlier key. */
   readonly window?: number;
+  /**
+   * Position held by cache row 0: a sliding-window layer's cache keeps only its recent rows, so position p
+   * sits in row p − kvStart. 0 or absent: row = position.
+   */
+  readonly kvStart?: number;
+  /** Flash attention numerics (FlashVariant); absent: the standard path. */
+  readonly flash?: FlashVariant;
 }
+
+/**
+ * Flash attention as llama.cpp's CPU backend computes it (an online softmax over the keys, no score row):
+ *  - "vec": its one-query-row kernel, taken for micro-batches of fewer than 64 queries (decode): q rounded to
+ *    f16 against f16 keys, the running value sum kept in f16 (rounded after every key) when values are f16.
+ *  - "tiled": its kernel for micro-batches of 64 queries or more (prefill): 64-key tiles, f32 throughout
+ *    (q and the weights are not rounded).
+ * The standard path (no flash) takes the softmax of a whole score row and rounds the normalized weights to f16
+ * against f16 values, as llama.cpp's non-flash graph does.
+ */
+export type FlashVariant = "vec" | "tiled";
+
+/** Queries per micro-batch from which llama.cpp's CPU flash attention takes its tiled kernel (GGML_FA_TILE_Q). */
+export const FLASH_TILE_QUERIES = 64;
+/** Keys per tile of the tiled kernel (GGML_FA_TILE_KV): its online softmax rescales at these boundaries. */
+export const FLASH_TILE_KEYS = 64;
 
 /** Operands of matmulF32 given transposed. */
 export interface MatmulF32Layout {
@@ -100,12 +123,13 @@ export interface Kernels {
   layerNorm(out: Float32Array, x: Float32Array, weight: Float32Array, bias: Float32Array, eps: number, nTokens: number, dim: number): void;
   /** Rotates x (nTokens, nHeads, headDim) in place by position. */
   rope(x: Float32Array, positions: Int32Array, nTokens: number, nHeads: number, headDim: number, spec: RopeSpec): void;
-  /** Writes src (nTokens, kvDim) into rows startPos.. of dst, converting to its storage type. */
-  storeKv(dst: KvBuffer, src: Float32Array, startPos: number, nTokens: number): void;
+  /** Writes src (nTokens, kvDim) into rows row.. of dst, converting to its storage type. */
+  storeKv(dst: KvBuffer, src: Float32Array, row: number, nTokens: number): void;
   /**
-   * Causal attention for tokens at positions startPos..startPos+nTokens-1 over cache rows 0..pos (or the
-   * last `shape.window` of them). out, q: (nTokens, nHeads, headDim). scratch: ≥ startPos + nTokens floats.
-   * probs (optional tap): (nTokens, nHeads, startPos + nTokens) softmax weights, zero where masked.
+   * Causal attention for tokens at positions startPos..startPos+nTokens-1 over the cached positions 0..pos (or
+   * the last `shape.window` of them), position p in cache row p − shape.kvStart. out, q: (nTokens, nHeads,
+   * headDim). scratch: ≥ startPos + nTokens floats. probs (optional tap): (nTokens, nHeads, startPos + nTokens)
+   * softmax weights by position, zero where masked (always the standard path's weights).
    */
   attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: KvBuffer, startPos: number, nTokens: number,
     shape: AttentionShape, scratch: Float32Array, probs?: Float32Array): void;

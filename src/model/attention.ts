@@ -6,7 +6,8 @@
  * config has them.
  */
 
-import type { KvCache } from "./kv-cache.js";
+import type { FlashVariant } from "../kernels/kernels.js";
+import { makeRoom, type KvCache } from "./kv-cache.js";
 import { applyNorm } from "./norm.js";
 import type { RunState } from "./run-state.js";
 import type { Trace } from "./trace.js";
@@ -40,7 +41,7 @@ function projectQkv(m: Transformer, s: RunState, layer: number, startPos: number
 
 /** out (nTokens, dim) ← the attention sub-block of layer `layer` applied to x. */
 export function attentionBlock(m: Transformer, s: RunState, cache: KvCache, layer: number, startPos: number, nTokens: number,
-  trace: Trace | undefined, out: Float32Array): void {
+  trace: Trace | undefined, flash: FlashVariant | undefined, out: Float32Array): void {
   const { config: c, kernels: k } = m;
   const kv = cache.layers[layer]!;
   const w = m.weights.layers[layer]!;
@@ -49,13 +50,16 @@ export function attentionBlock(m: Transformer, s: RunState, cache: KvCache, laye
   if (trace?.wants("k")) trace.record("k", layer, startPos, [nTokens, c.nKvHeads, c.headDim], s.k);
   if (trace?.wants("v")) trace.record("v", layer, startPos, [nTokens, c.nKvHeads, c.headDim], s.v);
 
-  k.storeKv(kv.k, s.k, startPos, nTokens);
-  k.storeKv(kv.v, s.v, startPos, nTokens);
+  const row = makeRoom(kv, startPos, nTokens); // a sliding layer's cache may move its rows first
+  k.storeKv(kv.k, s.k, row, nTokens);
+  k.storeKv(kv.v, s.v, row, nTokens);
   const shape = {
     nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim,
     scale: c.attnScaleAt === "query" ? 1 : c.attnScale,
     softcap: c.attnSoftcap ?? 0,
-    window: c.layerWindows[layer] ?? 0,
+    window: kv.window,
+    kvStart: kv.start,
+    ...(flash !== undefined ? { flash } : {}),
   };
   if (trace?.wants("attn_weights")) {
     // only a traced pass pays for the full (nTokens, nHeads, nCtx) weight matrix

@@ -4,6 +4,7 @@
  * and x ← (ffn + x) + attn, in llama.cpp's order of the two adds).
  */
 
+import type { FlashVariant } from "../kernels/kernels.js";
 import { attentionBlock } from "./attention.js";
 import type { KvCache } from "./kv-cache.js";
 import { mlpBlock } from "./mlp.js";
@@ -12,16 +13,16 @@ import type { Trace } from "./trace.js";
 import type { Transformer } from "./transformer.js";
 
 export function transformerBlock(m: Transformer, s: RunState, cache: KvCache, layer: number, startPos: number, nTokens: number,
-  trace: Trace | undefined): void {
+  trace: Trace | undefined, flash: FlashVariant | undefined): void {
   const { config: c, kernels: k } = m;
   const n = nTokens * c.dim;
   if (c.parallelResidual) {
-    attentionBlock(m, s, cache, layer, startPos, nTokens, trace, s.parallel);
+    attentionBlock(m, s, cache, layer, startPos, nTokens, trace, flash, s.parallel);
     mlpBlock(m, s, layer, startPos, nTokens, trace);
     k.addInPlace(s.x, s.proj, n);
     k.addInPlace(s.x, s.parallel, n);
   } else {
-    attentionBlock(m, s, cache, layer, startPos, nTokens, trace, s.proj);
+    attentionBlock(m, s, cache, layer, startPos, nTokens, trace, flash, s.proj);
     k.addInPlace(s.x, s.proj, n);
     mlpBlock(m, s, layer, startPos, nTokens, trace);
     k.addInPlace(s.x, s.proj, n);

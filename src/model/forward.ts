@@ -4,6 +4,7 @@
  * step), appending their keys and values to the KV cache. No allocation unless a trace asks for copies.
  */
 
+import type { FlashVariant } from "../kernels/kernels.js";
 import { PeelError } from "../util/errors.js";
 import { transformerBlock } from "./block.js";
 import { embedTokens } from "./embed.js";
@@ -17,6 +18,8 @@ export interface ForwardOptions {
   /** Logits for every token, only the last (default), or none (inner prefill chunks). */
   readonly logits?: "all" | "last" | "none";
   readonly trace?: Trace | undefined;
+  /** Flash attention numerics for this call (kernels.ts FlashVariant); absent: the standard attention path. */
+  readonly flash?: FlashVariant | undefined;
 }
 
 /** Returns a view of logits (nTokens | 1 | 0, vocabSize) as `opts.logits` asks, valid until the next call. */
@@ -39,7 +42,7 @@ export function forward(m: Transformer, s: RunState, cache: KvCache, tokens: Arr
   const trace = opts.trace;
   embedTokens(m, s, nTokens);
   if (trace?.wants("embed")) trace.record("embed", -1, startPos, [nTokens, c.dim], s.x);
-  for (let layer = 0; layer < c.nLayers; layer++) transformerBlock(m, s, cache, layer, startPos, nTokens, trace);
+  for (let layer = 0; layer < c.nLayers; layer++) transformerBlock(m, s, cache, layer, startPos, nTokens, trace, opts.flash);
   const mode = opts.logits ?? "last";
   if (mode === "none") return s.logits.subarray(0, 0);
   return computeLogits(m, s, startPos, nTokens, mode === "all" ? nTokens : 1, trace);

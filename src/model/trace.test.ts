@@ -37,7 +37,7 @@ const m = transformer();
 
 /** Runs `chunks` of ids through a fresh cache, returning all logits of the last chunk. */
 function runChunks(chunks: number[][], trace?: ReturnType<typeof createTrace>): Float32Array {
-  const cache = createKvCache(m.kernels, config, 16, "F32");
+  const cache = createKvCache(m.kernels, config, 16, "F32", 8);
   const state = createRunState(m.kernels, config, 8, 16);
   let pos = 0;
   let logits = new Float32Array(0);

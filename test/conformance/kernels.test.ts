@@ -14,10 +14,15 @@
 //    differs in the last bit can round to the neighbouring f16 (one f16 ulp of p ≤ 2^-11, times |v| < 4;
 //    measured 7e-4); the probs tap equals the reference exactly. The same bounds with a sliding window and
 //    with soft-capped scores (each also checked to change the output).
+//  - flash attention (llama.cpp's "vec" and "tiled" kernels), the same cases: "tiled" (f32 throughout) F32 and
+//    F16 caches 4e-5; "vec" F32 cache 4e-5, F16 cache 4e-3: its running value sum is rounded to f16 after every
+//    key, and a weight e^(s − M) one f32 ulp apart (wasm's polynomial exp) can round that sum to the next f16
+//    (an f16 ulp of the unnormalized sum, divided by S; measured worst below). A cache that starts at position
+//    kvStart (a sliding layer's rows) gives exactly the output of a full cache.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { AttentionShape, Kernels, KvDType, RopeSpec } from "../../src/kernels/kernels.js";
+import type { AttentionShape, FlashVariant, Kernels, KvDType, RopeSpec } from "../../src/kernels/kernels.js";
 import { createTsKernels } from "../../src/kernels/ts/index.js";
 import type { DType } from "../../src/tensor/dtype.js";
 import { dequantize } from "../../src/formats/gguf/dequant/index.js";
@@ -279,6 +284,12 @@ for (const backend of BACKENDS) {
       const k = await kernels;
       await attentionCases(k, kvType);
     });
+    for (const flash of ["vec", "tiled"] as const) {
+      test(`${b}: flash attention "${flash}" ${kvType} within its tolerance (MHA, GQA, MQA; windows, soft caps, a cache from kvStart)`, async () => {
+        const k = await kernels;
+        await flashCases(k, kvType, flash);
+      });
+    }
   }
 
   test(`${b}: prepareWeight rejects unsupported weight types with UNSUPPORTED listing the supported ones`, async () => {
@@ -356,4 +367,48 @@ async function attentionCases(k: Kernels, kvType: KvDType): Promise<void> {
       }
     }
   }
+}
+
+/** Flash attention on a backend against the reference flash kernel; a cache from kvStart against a full one. */
+async function flashCases(k: Kernels, kvType: KvDType, flash: FlashVariant): Promise<void> {
+  const rng = createRng(kvType === "F16" ? 15 : 14);
+  const headDim = 32, seqLen = 160;
+  const tol = kvType === "F16" && flash === "vec" ? 4e-3 : 4e-5;
+  let worst = 0;
+  for (const [nHeads, nKvHeads] of [[4, 4], [4, 2], [4, 1]] as const) {
+    const kvDim = nKvHeads * headDim;
+    const kr = ref.allocKv(kvType, seqLen, kvDim), vr = ref.allocKv(kvType, seqLen, kvDim);
+    const kb = k.allocKv(kvType, seqLen, kvDim), vb = k.allocKv(kvType, seqLen, kvDim);
+    for (const [startPos, nTokens] of [[0, 70], [70, 1], [71, 2], [73, 80]] as const) {
+      const kn = randomF32(rng, nTokens * kvDim), vn = randomF32(rng, nTokens * kvDim);
+      ref.storeKv(kr, kn, startPos, nTokens); ref.storeKv(vr, vn, startPos, nTokens);
+      k.storeKv(kb, onBackend(k, kn), startPos, nTokens); k.storeKv(vb, vn, startPos, nTokens);
+      const q = randomF32(rng, nTokens * nHeads * headDim, 2);
+      const base: AttentionShape = { nHeads, nKvHeads, headDim, scale: 1 / Math.sqrt(headDim), flash };
+      const standard = new Float32Array(q.length);
+      ref.attention(standard, q, kr, vr, startPos, nTokens, { nHeads, nKvHeads, headDim, scale: base.scale }, new Float32Array(seqLen));
+      for (const extra of [{}, { window: 24 }, { softcap: 1.5 }, { window: 100, softcap: 2 }]) {
+        const shape = { ...base, ...extra };
+        const want = new Float32Array(q.length);
+        ref.attention(want, q, kr, vr, startPos, nTokens, shape, new Float32Array(seqLen));
+        const out = k.allocF32(q.length);
+        k.attention(out, onBackend(k, q), kb, vb, startPos, nTokens, shape, k.allocF32(seqLen));
+        const label = `flash ${flash} ${kvType} ${nHeads}/${nKvHeads} at ${startPos}+${nTokens} ${JSON.stringify(extra)}`;
+        assertWithin(out, want, tol, label);
+        worst = Math.max(worst, maxDiff(out, want));
+        if (Object.keys(extra).length === 0) assert.ok(maxDiff(want, standard) < 2e-2, `${label}: far from the standard path`);
+      }
+      if (startPos === 73) { // the same rows in a cache that starts at position kvStart (a sliding layer's cache)
+        const kvStart = 40, rows = seqLen - kvStart, window = startPos - kvStart + 1;
+        const ks = k.allocKv(kvType, rows, kvDim), vs = k.allocKv(kvType, rows, kvDim);
+        ks.data.set(kb.data.subarray(kvStart * kvDim)); vs.data.set(vb.data.subarray(kvStart * kvDim));
+        const shape = { ...base, window };
+        const want = k.allocF32(q.length), got = k.allocF32(q.length);
+        k.attention(want, onBackend(k, q), kb, vb, startPos, nTokens, shape, k.allocF32(seqLen));
+        k.attention(got, onBackend(k, q), ks, vs, startPos, nTokens, { ...shape, kvStart }, k.allocF32(seqLen));
+        assertWithin(got, want, 0, `${flash} ${kvType}: a cache from position ${kvStart}`);
+      }
+    }
+  }
+  console.log(`# ${k.name} flash ${flash} ${kvType}: worst |Δ| against the reference ${worst.toExponential(2)}`);
 }

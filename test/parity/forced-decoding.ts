@@ -29,7 +29,7 @@ export interface ForcedDecoding {
  * llama.cpp's top two are more than `nearTie` apart, and that the fixture is not saturated.
  */
 export function forcedDecoding(model: Model, prompt: readonly number[], ref: ReferenceRun, contextLength: number, nearTie: number): ForcedDecoding {
-  const session = createSession(model, { contextLength });
+  const session = createSession(model, { contextLength, flashAttention: ref.flashAttention });
   const diffs: number[] = [];
   for (let i = 0; i < ref.dists.length; i++) {
     const p = softmax(session.evaluate(i === 0 ? [...prompt] : [ref.greedy[i - 1] as number]));
@@ -43,12 +43,21 @@ export function forcedDecoding(model: Model, prompt: readonly number[], ref: Ref
   return { diffs, meanTop1 };
 }
 
+/** Forced decoding's per-position top-5 |Δp| alone, asserting nothing (for comparisons that are reported, not gated). */
+export function forcedDiffs(model: Model, prompt: readonly number[], ref: ReferenceRun, contextLength: number): number[] {
+  const session = createSession(model, { contextLength, flashAttention: ref.flashAttention });
+  return ref.dists.map((dist, i) => {
+    const p = softmax(session.evaluate(i === 0 ? [...prompt] : [ref.greedy[i - 1] as number]));
+    return Math.max(...[...dist.entries()].slice(0, 5).map(([id, pr]) => Math.abs((p[id] as number) - pr)));
+  });
+}
+
 /**
  * Peel's own greedy run against llama.cpp's: asserts the tokens are equal up to llama.cpp's first step whose
  * top two are closer than `nearTie`; returns how many tokens were compared.
  */
 export async function greedyAgreement(model: Model, prompt: readonly number[], ref: ReferenceRun, contextLength: number, nearTie: number): Promise<number> {
-  const gen = generate(model, [...prompt], { maxTokens: ref.greedy.length, contextLength });
+  const gen = generate(model, [...prompt], { maxTokens: ref.greedy.length, contextLength, flashAttention: ref.flashAttention });
   for await (const _ of gen) { /* drain */ }
   let compared = 0;
   for (; compared < ref.greedy.length; compared++) {

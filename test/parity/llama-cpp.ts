@@ -1,10 +1,11 @@
 /**
  * The reference side of parity tests: llama.cpp through node-llama-cpp's prebuilt CPU binary
- * (gpu: false, build: "never"). Flash attention is off so llama.cpp takes the plain f16-KV path whose
- * rounding Peel's reference attention reproduces.
+ * (gpu: false, build: "never"). A run says whether llama.cpp's flash attention was on (its default) or off,
+ * and the Peel side of a comparison runs the same numerics (session option flashAttention).
  */
 
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
+import type { FlashAttention } from "../../src/generate/session.js";
 
 let llamaPromise: Promise<Llama> | undefined;
 
@@ -26,10 +27,20 @@ export interface ReferenceRun {
    * promptLength + i, so there are greedy.length + 1 of them. Sorted, highest probability first.
    */
   readonly dists: Array<Map<number, number>>;
+  /** llama.cpp's attention path for this run; Peel's side must use the same. */
+  readonly flashAttention: FlashAttention;
 }
 
-export async function referenceRun(model: LlamaModel, prompt: readonly number[], nGen: number, contextSize = 256): Promise<ReferenceRun> {
-  const context = await model.createContext({ contextSize, batchSize: contextSize, flashAttention: false, threads: 2, sequences: 1 });
+/**
+ * llama.cpp's greedy run and its distributions. With flash attention off, the distributions come from one
+ * batch of prompt + greedy tokens (the standard path's numerics do not depend on the batch). With it on, the
+ * kernel depends on the micro-batch (tiled for ≥ 64 queries, one-row below), so the prompt is one batch and
+ * every greedy token its own, as Peel's forced decoding feeds them.
+ */
+export async function referenceRun(model: LlamaModel, prompt: readonly number[], nGen: number, contextSize = 256,
+  flashAttention: FlashAttention = "off"): Promise<ReferenceRun> {
+  const flash = flashAttention === "on";
+  const context = await model.createContext({ contextSize, batchSize: contextSize, flashAttention: flash, threads: 2, sequences: 1 });
   try {
     const seq = context.getSequence();
     const greedy: number[] = [];
@@ -41,15 +52,21 @@ export async function referenceRun(model: LlamaModel, prompt: readonly number[],
     }
     await seq.clearHistory();
     const all = [...prompt, ...greedy];
-    const items = all.map((t, i) => (i >= prompt.length - 1 ? [t, { generateNext: { probabilities: true } }] : t));
-    const out = await seq.controlledEvaluate(items as never);
+    const next = { generateNext: { probabilities: true } };
+    const batches = flash ? [prompt.length, ...greedy.map(() => 1)] : [all.length];
     const dists: Array<Map<number, number>> = [];
-    for (let i = prompt.length - 1; i < all.length; i++) {
-      const p = out[i]?.next.probabilities;
-      if (p === undefined) throw new Error(`node-llama-cpp returned no probabilities at position ${i}`);
-      dists.push(p as Map<number, number>);
+    let start = 0;
+    for (const size of batches) {
+      const items = all.slice(start, start + size).map((t, i) => (start + i >= prompt.length - 1 ? [t, next] : t));
+      const out = await seq.controlledEvaluate(items as never);
+      for (let i = Math.max(0, prompt.length - 1 - start); i < size; i++) {
+        const p = out[i]?.next.probabilities;
+        if (p === undefined) throw new Error(`node-llama-cpp returned no probabilities at position ${start + i}`);
+        dists.push(p as Map<number, number>);
+      }
+      start += size;
     }
-    return { greedy, dists };
+    return { greedy, dists, flashAttention };
   } finally {
     await context.dispose();
   }

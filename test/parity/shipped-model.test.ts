@@ -28,7 +28,7 @@ for (const file of defaultModels()) {
         const run = await referenceRun(reference, prompt, nGen, model.config.contextLength);
         assert.ok(run.greedy.length >= 60, `llama.cpp generated ${run.greedy.length} tokens`);
         // forced along llama.cpp's path: Peel's probabilities of llama.cpp's top 5 at every position
-        const session = createSession(model);
+        const session = createSession(model, { flashAttention: run.flashAttention });
         const logits = session.evaluate([...prompt, ...run.greedy], { allLogits: true });
         const V = model.config.vocabSize;
         run.dists.forEach((dist, i) => {
@@ -38,7 +38,7 @@ for (const file of defaultModels()) {
             assert.ok(Math.abs(ours - p) <= TOLERANCE, `${text}: position ${i}, token ${id}: Peel ${ours} vs llama.cpp ${p}`);
           }
         });
-        const gen = generate(model, prompt, { maxTokens: run.greedy.length });
+        const gen = generate(model, prompt, { maxTokens: run.greedy.length, flashAttention: run.flashAttention });
         for await (const _ of gen) { /* drain */ }
         assert.deepEqual(gen.tokens, run.greedy, `${text}: greedy continuation`);
       }

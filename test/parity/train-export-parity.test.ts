@@ -131,7 +131,7 @@ for (const { kind, dtype, seed } of CASES) {
 
         const run = await referenceRun(ref, prompt, N_GEN, CONTEXT);
         // forced decoding along llama.cpp's path
-        const session = createSession(model, { contextLength: CONTEXT });
+        const session = createSession(model, { contextLength: CONTEXT, flashAttention: run.flashAttention });
         let worst = 0;
         for (let i = 0; i < run.dists.length; i++) {
           const p = softmax(session.evaluate(i === 0 ? prompt : [run.greedy[i - 1] as number]));
@@ -144,7 +144,7 @@ for (const { kind, dtype, seed } of CASES) {
         // Peel's own greedy run, equal up to llama.cpp's first near-tie, which must not come too early. A gap
         // between llama.cpp's top two wider than twice the largest difference just measured cannot be reordered.
         const nearTie = Math.max(2 * worst, 1e-4);
-        const gen = generate(model, prompt, { maxTokens: run.greedy.length, contextLength: CONTEXT });
+        const gen = generate(model, prompt, { maxTokens: run.greedy.length, contextLength: CONTEXT, flashAttention: run.flashAttention });
         for await (const _ of gen) { /* drain */ }
         let compared = 0;
         for (; compared < run.greedy.length; compared++) {

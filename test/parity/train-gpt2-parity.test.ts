@@ -85,14 +85,14 @@ test("a Peel-trained GPT-2-style model exported as GGUF gpt2: inference = traini
       const p = model.tokenize(prompt);
       assert.deepEqual(p, [...ref.tokenize(prompt)], `${prompt}: tokens`);
       const run = await referenceRun(ref, p, CONTEXT - p.length - 1, CONTEXT);
-      const session = createSession(model, { contextLength: CONTEXT });
+      const session = createSession(model, { contextLength: CONTEXT, flashAttention: run.flashAttention });
       let worst = 0;
       for (let i = 0; i < run.dists.length; i++) {
         const probs = softmax(session.evaluate(i === 0 ? p : [run.greedy[i - 1] as number]));
         for (const [id, pr] of [...run.dists[i]!.entries()].slice(0, 5)) worst = Math.max(worst, Math.abs((probs[id] as number) - pr));
       }
       assert.ok(worst <= TOLERANCE, `${prompt}: top-5 probabilities differ from llama.cpp's by up to ${worst.toExponential(2)}`);
-      const gen = generate(model, p, { maxTokens: run.greedy.length, contextLength: CONTEXT });
+      const gen = generate(model, p, { maxTokens: run.greedy.length, contextLength: CONTEXT, flashAttention: run.flashAttention });
       for await (const _ of gen) { /* drain */ }
       const nearTie = Math.max(2 * worst, 1e-4);
       let compared = 0;

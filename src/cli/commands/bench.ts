@@ -11,12 +11,14 @@ import { PeelError } from "../../util/errors.js";
 import { flagOpt, intOpt, type ParsedArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { EXIT } from "../exit-codes.js";
-import { BACKEND_OPTIONS, LOAD_OPTIONS, loadModelForCommand, MODEL_OPTIONS, parseBackendArgs, parseQuantizeArg } from "../model-file.js";
+import { ATTENTION_OPTIONS, BACKEND_OPTIONS, LOAD_OPTIONS, loadModelForCommand, MODEL_OPTIONS, parseBackendArgs, parseFlashArg, parseQuantizeArg } from "../model-file.js";
 
 export interface BenchOptions {
   readonly promptTokens: number;
   readonly genTokens: number;
   readonly runs: number;
+  /** Flash attention (default "on", as the session's default). */
+  readonly flashAttention?: "on" | "off";
 }
 
 export interface BenchRun {
@@ -57,7 +59,7 @@ export async function createPeelBench(model: Model, opts: BenchOptions): Promise
     throw new PeelError("CONTEXT_OVERFLOW", `bench: ${opts.promptTokens} prompt + ${opts.genTokens} generated tokens exceed the model's context of ${model.config.contextLength}`);
   }
   const { createSession } = await import("../../generate/session.js");
-  const session = createSession(model, { contextLength: need, batchSize: Math.min(opts.promptTokens, 512) });
+  const session = createSession(model, { contextLength: need, batchSize: Math.min(opts.promptTokens, 512), flashAttention: opts.flashAttention ?? "on" });
   const prompt = benchPromptTokens(opts.promptTokens, model.config.vocabSize);
   return () => {
     session.reset();
@@ -81,7 +83,9 @@ export function summarize(values: readonly number[]): BenchSummary {
 function parseBenchArgs(args: ParsedArgs): BenchOptions & { json: boolean } {
   parseBackendArgs(args);
   parseQuantizeArg(args);
+  const flashAttention = parseFlashArg(args);
   return {
+    ...(flashAttention !== undefined ? { flashAttention } : {}),
     promptTokens: intOpt(args, "prompt-tokens", 1, 4096) ?? 128,
     genTokens: intOpt(args, "gen-tokens", 1, 4096) ?? 64,
     runs: intOpt(args, "runs", 1, 100) ?? 3,
@@ -137,6 +141,7 @@ export const benchCommand: Command = {
   options: {
     ...MODEL_OPTIONS,
     ...BACKEND_OPTIONS,
+    ...ATTENTION_OPTIONS,
     ...LOAD_OPTIONS,
     "prompt-tokens": { type: "string", valueName: "N", help: "Prompt length prefilled in one batch, 1..4096 (default 128)" },
     "gen-tokens": { type: "string", valueName: "N", help: "Tokens decoded one at a time, 1..4096 (default 64)" },

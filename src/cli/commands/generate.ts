@@ -10,7 +10,7 @@ import { flagOpt, idListOpt, intOpt, numberOpt, stringOpt, UsageError, type Pars
 import type { Command, CommandContext } from "../command.js";
 import { EXIT } from "../exit-codes.js";
 import { tokensPerSecond } from "../format.js";
-import { BACKEND_OPTIONS, LOAD_OPTIONS, loadModelForCommand, MODEL_OPTIONS, parseBackendArgs, parseQuantizeArg } from "../model-file.js";
+import { ATTENTION_OPTIONS, BACKEND_OPTIONS, LOAD_OPTIONS, loadModelForCommand, MODEL_OPTIONS, parseBackendArgs, parseFlashArg, parseQuantizeArg } from "../model-file.js";
 
 const MAX_TOKENS_LIMIT = 1_000_000;
 
@@ -32,7 +32,9 @@ export function parseGenerateArgs(args: ParsedArgs): GenerateRequest {
   const topK = intOpt(args, "top-k", 0, 0x7fffffff);
   const topP = numberOpt(args, "top-p", 0, 1, true);
   const seed = intOpt(args, "seed", 0, 0xffffffff);
+  const flashAttention = parseFlashArg(args);
   const options: GenerateOptions = {
+    ...(flashAttention !== undefined ? { flashAttention } : {}),
     ...(maxTokens !== undefined ? { maxTokens } : {}),
     ...(temperature !== undefined ? { temperature } : {}),
     ...(topK !== undefined ? { topK } : {}),
@@ -107,6 +109,7 @@ export const generateCommand: Command = {
     "top-p": { type: "string", valueName: "P", help: "Nucleus sampling mass in (0, 1]; 1 = off (default 0.95)" },
     seed: { type: "string", short: "s", valueName: "S", help: "Seed for sampling, 0..4294967295 (default 0); same seed, same text" },
     ...BACKEND_OPTIONS,
+    ...ATTENTION_OPTIONS,
     ...LOAD_OPTIONS,
     json: { type: "boolean", help: "Print one JSON object at the end instead of streaming text" },
   },

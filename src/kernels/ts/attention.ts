@@ -4,21 +4,19 @@
  * With an F16 cache it rounds q and the softmax weights to f16 before the dot products, as llama.cpp's
  * CPU path does when it multiplies f32 activations by f16 cache rows. It keeps one score row in scratch
  * (startPos + nTokens floats), never the full (nTokens × seqLen) matrix unless the caller taps it.
+ * Flash attention (shape.flash) is attention-flash.ts; this file dispatches to it.
  */
 
 import type { AttentionShape, KvBuffer } from "../kernels.js";
-import { f16ToF32, f32ToF16, roundToF16 } from "../../tensor/f16.js";
+import { f32ToF16, roundToF16 } from "../../tensor/f16.js";
+import { flashAttention } from "./attention-flash.js";
+import { kvAt } from "./kv-read.js";
 
-/** Reads element i of a KV buffer as f32. */
-function kvAt(buf: KvBuffer, i: number): number {
-  const v = buf.data[i] as number;
-  return buf.dtype === "F16" ? f16ToF32(v) : v;
-}
 
-/** dst rows startPos.. ← src (nTokens, kvDim), converted to the cache's storage type. */
-export function storeKv(dst: KvBuffer, src: Float32Array, startPos: number, nTokens: number): void {
+/** dst rows row.. ← src (nTokens, kvDim), converted to the cache's storage type. */
+export function storeKv(dst: KvBuffer, src: Float32Array, row: number, nTokens: number): void {
   const n = nTokens * dst.kvDim;
-  const off = startPos * dst.kvDim;
+  const off = row * dst.kvDim;
   if (dst.dtype === "F32") {
     (dst.data as Float32Array).set(src.subarray(0, n), off);
     return;
@@ -29,8 +27,15 @@ export function storeKv(dst: KvBuffer, src: Float32Array, startPos: number, nTok
 
 export function attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: KvBuffer, startPos: number, nTokens: number,
   shape: AttentionShape, scratch: Float32Array, probs?: Float32Array): void {
+  if (shape.flash !== undefined) {
+    flashAttention(out, q, k, v, startPos, nTokens, shape, shape.flash);
+    // the tap shows the softmax weights, which flash attention never forms: the standard path computes them
+    const { flash: _, ...standard } = shape;
+    if (probs) attention(new Float32Array(out.length), q, k, v, startPos, nTokens, standard, scratch, probs);
+    return;
+  }
   const { nHeads, nKvHeads, headDim, scale } = shape;
-  const cap = shape.softcap ?? 0, window = shape.window ?? 0;
+  const cap = shape.softcap ?? 0, window = shape.window ?? 0, kvStart = shape.kvStart ?? 0;
   const invCap = Math.fround(1 / cap), capF = Math.fround(cap);
   const kvDim = nKvHeads * headDim;
   const group = nHeads / nKvHeads;
@@ -46,7 +51,7 @@ export function attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: Kv
       let max = -Infinity;
       for (let j = j0; j < nCtx; j++) {
         let dot = 0;
-        const kBase = j * kvDim + kvOff;
+        const kBase = (j - kvStart) * kvDim + kvOff;
         for (let d = 0; d < headDim; d++) {
           const qv = q[qBase + d] as number;
           dot += (roundQ ? roundToF16(qv) : qv) * kvAt(k, kBase + d);
@@ -73,7 +78,7 @@ export function attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: Kv
         let acc = 0;
         for (let j = j0; j < nCtx; j++) {
           const p = scratch[j] as number;
-          acc += (roundP ? roundToF16(p) : p) * kvAt(v, j * kvDim + kvOff + d);
+          acc += (roundP ? roundToF16(p) : p) * kvAt(v, (j - kvStart) * kvDim + kvOff + d);
         }
         out[qBase + d] = acc;
       }

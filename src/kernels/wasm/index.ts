@@ -301,20 +301,28 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       output(x, nTokens * nHeads * headDim, "io-x", true, (xp) =>
         ex.rope(xp, csPtr, nTokens, nHeads, headDim, spec.nRot, spec.style === "neox" ? 1 : 0));
     },
-    storeKv(dst, src, startPos, nTokens) {
+    storeKv(dst, src, row, nTokens) {
       const n = nTokens * dst.kvDim;
-      const off = startPos * dst.kvDim;
-      if (off + n > dst.data.length) throw new PeelError("CONTEXT_OVERFLOW", `kernels(wasm): KV rows ${startPos}..${startPos + nTokens - 1} exceed the cache of ${dst.seqLen}`);
+      const off = row * dst.kvDim;
+      if (off + n > dst.data.length) throw new PeelError("CONTEXT_OVERFLOW", `kernels(wasm): KV rows ${row}..${row + nTokens - 1} exceed the cache of ${dst.seqLen}`);
       if (dst.dtype === "F32") { (dst.data as Float32Array).set(src.subarray(0, n), off); return; }
       ex.storeF16(kvPtr(dst) + off * 2, input(src, n, "in-x"), n);
     },
     attention(out, q, k, v, startPos, nTokens, shape, scratchRow, probs) {
       const { nHeads, nKvHeads, headDim, scale } = shape;
-      const cap = shape.softcap ?? 0, window = shape.window ?? 0;
+      const cap = shape.softcap ?? 0, window = shape.window ?? 0, kvStart = shape.kvStart ?? 0;
+      const flash = shape.flash === "vec" ? 1 : shape.flash === "tiled" ? 2 : 0;
+      if (flash === 1 && headDim % 8 !== 0) { // the kernel's f16 sum takes eight lanes at a time
+        referenceAttention(out, q, k, v, startPos, nTokens, shape, scratchRow, probs);
+        return;
+      }
       const n = nTokens * nHeads * headDim;
       const qp = input(q, n, "in-q");
       const flags = (k.dtype === "F16" ? 1 : 0) | (v.dtype === "F16" ? 2 : 0);
-      const kp = kvPtr(k), vp = kvPtr(v);
+      // the kernel finds position p at row p of the address it is given: with a cache that starts at position
+      // kvStart, that is kvStart rows before the buffer (wrapping as u32); only rows ≥ kvStart are ever read
+      const kp = kvPtr(k) - kvStart * k.kvDim * (k.dtype === "F16" ? 2 : 4);
+      const vp = kvPtr(v) - kvStart * v.kvDim * (v.dtype === "F16" ? 2 : 4);
       // cost in multiply-add equivalents: q·k and p·v per cached position, plus ~64 for the exp and bookkeeping
       // (which dominate for small heads: 260K-class models have headDim 8)
       const work = nTokens * (window > 0 ? Math.min(window, startPos + nTokens) : startPos + nTokens) * nHeads * (2 * headDim + 64);
@@ -326,15 +334,18 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const split = serial ? undefined : pool;
       output(out, n, "out", false, (op) => {
         if (split === undefined) {
-          ex.attention(op, qp, kp, vp, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads, cap, window);
+          ex.attention(op, qp, kp, vp, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads, cap, window, flash);
           return;
         }
         split.run(OP.attention, nHeads, heads, (a) => {
           a[0] = op; a[1] = qp; a[2] = kp; a[3] = vp; a[4] = flags; a[5] = startPos; a[6] = nTokens;
-          a[7] = nHeads; a[8] = nKvHeads; a[9] = headDim; a[10] = scale; a[11] = sp; a[12] = stride; a[13] = cap; a[14] = window;
+          a[7] = nHeads; a[8] = nKvHeads; a[9] = headDim; a[10] = scale; a[11] = sp; a[12] = stride; a[13] = cap; a[14] = window; a[15] = flash;
         });
       });
-      if (probs) referenceAttention(new Float32Array(n), q, k, v, startPos, nTokens, shape, scratchRow, probs); // the tap's slow path
+      if (probs) { // the tap's slow path: the standard weights, which flash attention never forms
+        const { flash: _, ...standard } = shape;
+        referenceAttention(new Float32Array(n), q, k, v, startPos, nTokens, standard, scratchRow, probs);
+      }
     },
     swiglu(out, gate, up, n) {
       const gp = input(gate, n, "in-x");

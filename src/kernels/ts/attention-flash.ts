@@ -1,0 +1,112 @@
+/**
+ * Flash attention as llama.cpp's CPU backend computes it (ggml-cpu's flash_attn_ext), so that Peel with
+ * flash attention on gives llama.cpp's numbers with flash attention on. Both variants keep a running maximum
+ * M, a running sum S of e^(s − M) and a running value sum, rescaled by e^(Mold − Mnew) whenever the maximum
+ * grows; the output is the value sum times 1/S. No score row is stored. Where they differ is rounding:
+ *  - "vec" (micro-batches of < 64 queries: decode, short prompts): q is rounded to f16 when the keys are f16
+ *    (the dot product runs in the keys' type), keys are taken one at a time, and with f16 values the value sum
+ *    itself is an f16 vector: after every key it is rounded to f16 (acc ← f16(acc + v·p), and ← f16(acc · ms)
+ *    on a new maximum). That rounding is the measurable difference from the standard path.
+ *  - "tiled" (micro-batches of ≥ 64 queries: prefill): q stays f32, keys and values are widened to f32, and
+ *    keys are taken in tiles of 64 (aligned to position 0): one maximum update per tile, weights e^(s − M) in
+ *    f32 summed in f64 per tile, the value sum in f32.
+ * Scores in both: s = f32(q·k) · f32(scale), or with a soft cap c: c · tanh(f32(q·k) · f32(scale / c)).
+ * Not reproduced: llama.cpp's split-KV decode path (one query, ≥ 512 cached keys), which gives each thread a
+ * share of the keys with its own f16 sum and merges them in f32; Peel's "vec" keeps one sum for all keys.
+ */
+
+import { FLASH_TILE_KEYS, type AttentionShape, type FlashVariant, type KvBuffer } from "../kernels.js";
+import { roundToF16 } from "../../tensor/f16.js";
+import { kvAt } from "./kv-read.js";
+
+const f32 = Math.fround;
+/** One tile's scores, then weights (reused: a kernel call allocates nothing). */
+const tileScratch = new Float32Array(FLASH_TILE_KEYS);
+
+/** out, q: (nTokens, nHeads, headDim); keys and values by position, position p in row p − kvStart. */
+export function flashAttention(out: Float32Array, q: Float32Array, k: KvBuffer, v: KvBuffer, startPos: number, nTokens: number,
+  shape: AttentionShape, variant: FlashVariant): void {
+  const { nHeads, nKvHeads, headDim } = shape;
+  const cap = shape.softcap ?? 0, window = shape.window ?? 0, kvStart = shape.kvStart ?? 0;
+  // llama.cpp folds the cap into the scale: s · (scale / c), then c · tanh
+  const scale = cap > 0 ? f32(f32(shape.scale) / f32(cap)) : f32(shape.scale);
+  const kvDim = nKvHeads * headDim;
+  const group = nHeads / nKvHeads;
+  const score = (qBase: number, j: number, kvOff: number, roundQ: boolean): number => {
+    let dot = 0;
+    const kBase = (j - kvStart) * kvDim + kvOff;
+    for (let d = 0; d < headDim; d++) {
+      const qv = q[qBase + d] as number;
+      dot += (roundQ ? roundToF16(qv) : qv) * kvAt(k, kBase + d);
+    }
+    const s = f32(f32(dot) * scale);
+    return cap > 0 ? f32(f32(cap) * f32(Math.tanh(s))) : s;
+  };
+  for (let t = 0; t < nTokens; t++) {
+    const nCtx = startPos + t + 1;
+    const j0 = window > 0 ? Math.max(0, nCtx - window) : 0;
+    for (let h = 0; h < nHeads; h++) {
+      const qBase = (t * nHeads + h) * headDim;
+      const kvOff = Math.floor(h / group) * headDim;
+      const acc = out.subarray(qBase, qBase + headDim); // the running value sum lives in the output row
+      acc.fill(0);
+      const sum = variant === "vec"
+        ? vecRow(acc, j0, nCtx, (j) => score(qBase, j, kvOff, k.dtype === "F16"), v, (j) => (j - kvStart) * kvDim + kvOff)
+        : tiledRow(acc, j0, nCtx, (j) => score(qBase, j, kvOff, false), v, (j) => (j - kvStart) * kvDim + kvOff);
+      const inv = sum === 0 ? 0 : f32(1 / sum);
+      for (let d = 0; d < headDim; d++) acc[d] = f32((acc[d] as number) * inv);
+    }
+  }
+}
+
+/** One query row, keys j0..nCtx−1 one at a time (ggml's one-chunk kernel); returns S. */
+function vecRow(acc: Float32Array, j0: number, nCtx: number, score: (j: number) => number, v: KvBuffer, vRow: (j: number) => number): number {
+  const round = v.dtype === "F16" ? roundToF16 : f32;
+  let m = -Infinity, sum = 0;
+  for (let j = j0; j < nCtx; j++) {
+    const s = score(j);
+    let ms = 1, vs = 1;
+    if (s > m) { // a new maximum: this key's weight is e^0 = 1 and the sums so far shrink by e^(Mold − s)
+      ms = f32(Math.exp(m - s));
+      m = s;
+      for (let d = 0; d < acc.length; d++) acc[d] = round(f32((acc[d] as number) * ms));
+    } else {
+      vs = f32(Math.exp(s - m));
+    }
+    const base = vRow(j);
+    // ggml_vec_mad_f16: a fused multiply-add in f32, then stored as f16 (v·vs is exact in a double)
+    for (let d = 0; d < acc.length; d++) acc[d] = round(f32((acc[d] as number) + kvAt(v, base + d) * vs));
+    sum = f32(f32(sum * ms) + vs);
+  }
+  return sum;
+}
+
+/** One query row, keys in tiles of FLASH_TILE_KEYS aligned to position 0 (ggml's tiled kernel); returns S. */
+function tiledRow(acc: Float32Array, j0: number, nCtx: number, score: (j: number) => number, v: KvBuffer, vRow: (j: number) => number): number {
+  let m = -Infinity, sum = 0;
+  const s = tileScratch;
+  for (let tile = j0 - (j0 % FLASH_TILE_KEYS); tile < nCtx; tile += FLASH_TILE_KEYS) {
+    const a = Math.max(tile, j0), b = Math.min(tile + FLASH_TILE_KEYS, nCtx);
+    let tileMax = -Infinity;
+    for (let j = a; j < b; j++) { s[j - tile] = score(j); tileMax = Math.max(tileMax, s[j - tile] as number); }
+    if (tileMax > m) {
+      const ms = f32(Math.exp(m - tileMax));
+      for (let d = 0; d < acc.length; d++) acc[d] = f32((acc[d] as number) * ms);
+      sum = f32(sum * ms);
+      m = tileMax;
+    }
+    let tileSum = 0; // ggml_vec_soft_max_f32 sums in double
+    for (let j = a; j < b; j++) {
+      const p = f32(Math.exp((s[j - tile] as number) - m));
+      s[j - tile] = p;
+      tileSum += p;
+    }
+    sum = f32(sum + tileSum);
+    for (let d = 0; d < acc.length; d++) {
+      let x = acc[d] as number;
+      for (let j = a; j < b; j++) x += (s[j - tile] as number) * kvAt(v, vRow(j) + d);
+      acc[d] = f32(x);
+    }
+  }
+  return sum;
+}
