@@ -8,6 +8,7 @@
  * roofline: bytes of weights one token reads (every matrix but the token embedding table, of which one row is
  * read) divided into 25 GB/s (this machine's figure in issue 4) and into the bandwidth measured here.
  * --simd picks the build of Peel's wasm kernels (default auto: relaxed SIMD where the runtime has it).
+ * --flash-attn on|off (default on, llama.cpp's default) sets both engines' attention path.
  */
 
 import { parseArgs } from "node:util";
@@ -24,7 +25,7 @@ const { values } = parseArgs({
   options: {
     model: { type: "string" }, threads: { type: "string", default: "2" }, "prompt-tokens": { type: "string", default: "128" },
     "gen-tokens": { type: "string", default: "64" }, runs: { type: "string", default: "3" }, "llama-threads": { type: "string", default: "1,2" },
-    json: { type: "boolean", default: false }, simd: { type: "string", default: "auto" },
+    json: { type: "boolean", default: false }, simd: { type: "string", default: "auto" }, "flash-attn": { type: "string", default: "on" },
   },
 });
 if (values.model === undefined) throw new Error("usage: npm run bench:llamacpp -- --model FILE [--threads N] [--prompt-tokens N] [--gen-tokens N] [--runs N]");
@@ -32,6 +33,8 @@ const path = values.model;
 const threads = Number(values.threads), promptTokens = Number(values["prompt-tokens"]), genTokens = Number(values["gen-tokens"]);
 const runs = Number(values.runs);
 const llamaThreads = values["llama-threads"].split(",").map(Number);
+const flash = values["flash-attn"];
+if (flash !== "on" && flash !== "off") throw new Error(`--flash-attn must be on or off, got "${flash}"`);
 
 /** Bytes of weights one decode step reads: every tensor but the token embedding table (unless it is the output head). */
 function bytesPerToken(model: Model): number {
@@ -57,12 +60,12 @@ const simd = values.simd;
 if (simd !== "auto" && simd !== "baseline" && simd !== "relaxed") throw new Error(`--simd must be auto, baseline or relaxed, got "${simd}"`);
 const kernels = await createWasmKernels({ threads, simd });
 const peelModel = await loadModel(path, { kernels });
-const peel = await createPeelBench(peelModel, { promptTokens, genTokens, runs });
+const peel = await createPeelBench(peelModel, { promptTokens, genTokens, runs, flashAttention: flash });
 const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, progressLogs: false, maxThreads: 0 });
 const refModel = await llama.loadModel({ modelPath: path });
 const prompt = benchPromptTokens(promptTokens, peelModel.config.vocabSize) as Token[];
 const contexts = await Promise.all(llamaThreads.map((t) =>
-  refModel.createContext({ contextSize: promptTokens + genTokens + 16, batchSize: promptTokens, threads: t, sequences: 1 })));
+  refModel.createContext({ contextSize: promptTokens + genTokens + 16, batchSize: promptTokens, threads: t, sequences: 1, flashAttention: flash === "on" })));
 const seqs = contexts.map((c) => c.getSequence());
 
 const results: { peel: BenchRun[]; llama: BenchRun[][] } = { peel: [], llama: llamaThreads.map(() => []) };
@@ -83,7 +86,7 @@ const bestPrefill = Math.max(...llamaPrefill), bestDecode = Math.max(...llamaDec
 const bytes = bytesPerToken(peelModel);
 const roof = (gbs: number) => (gbs * 1e9) / bytes;
 const report = {
-  model: path, threads, simd: kernels.simd, prompt_tokens: promptTokens, gen_tokens: genTokens, runs,
+  model: path, threads, simd: kernels.simd, flash_attention: flash, prompt_tokens: promptTokens, gen_tokens: genTokens, runs,
   weight_bytes_per_token: bytes, bandwidth_gbs: Math.round(bandwidth * 10) / 10,
   peel: { prefill: peelPrefill, decode: peelDecode },
   llama: llamaThreads.map((t, i) => ({ threads: t, prefill: llamaPrefill[i], decode: llamaDecode[i] })),
@@ -95,7 +98,7 @@ if (values.json) {
 } else {
   const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1)).padStart(7);
   console.log(`${path}: ${(bytes / 2 ** 20).toFixed(1)} MiB of weights read per token; copy bandwidth here (${threads} threads) ${bandwidth.toFixed(1)} GB/s`);
-  console.log(`prompt ${promptTokens}, generate ${genTokens}; medians of ${runs} alternating runs after a warm-up (tok/s)`);
+  console.log(`prompt ${promptTokens}, generate ${genTokens}, flash attention ${flash}; medians of ${runs} alternating runs after a warm-up (tok/s)`);
   console.log(`engine              prefill  decode  decode/roofline@${REFERENCE_GBS}GB/s  @measured`);
   const line = (name: string, p: number, d: number) =>
     console.log(`${name.padEnd(18)}${f(p)} ${f(d)}   ${(d / roof(REFERENCE_GBS)).toFixed(2).padStart(8)}             ${(d / roof(bandwidth)).toFixed(2)}`);
