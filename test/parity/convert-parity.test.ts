@@ -76,10 +76,10 @@ test("peel convert (CLI): writes the file, refuses to overwrite without --force,
   assert.notEqual(again.status, 0);
   assert.match(again.stderr, /already exists; pass --force/);
   const bad = join(root, "not-a-model");
-  writeRandomHfFolder(bad, { ...spec, architecture: "gemma", vocabSize: 32000 }, 1);
-  const failed = cli(bad, "--out", join(root, "gemma.gguf"));
+  writeRandomHfFolder(bad, { ...spec, vocabSize: 32000 }, 1); // Qwen 3 weights with a SentencePiece tokenizer.json
+  const failed = cli(bad, "--out", join(root, "bad.gguf"));
   assert.notEqual(failed.status, 0);
-  assert.match(failed.stderr, /SentencePiece tokenizer|only byte-level BPE/);
-  assert.ok(!existsSync(join(root, "gemma.gguf")), "no output after a failure");
+  assert.match(failed.stderr, /"qwen3" checkpoint converts with a byte-level BPE tokenizer/);
+  assert.ok(!existsSync(join(root, "bad.gguf")), "no output after a failure");
   assert.ok(!readdirSync(root).some((f) => f.includes("peel-partial")), "no temporary file left");
 });

@@ -8,6 +8,7 @@
  */
 
 import { GGUF_KEYS } from "./gguf-names.js";
+import type { SpmFamilyRules } from "../../tokenizer/hf/spm-to-gguf.js";
 
 export interface HfArchitecture {
   /** The GGUF architecture the checkpoint becomes (a key of GGUF_ARCHITECTURES). */
@@ -18,8 +19,10 @@ export interface HfArchitecture {
   readonly normOffset: boolean;
   /** HF layer tensor suffix → GGUF layer tensor suffix, for this family (the rest is in HF_LAYER_TENSORS). */
   readonly layerTensors: Readonly<Record<string, string>>;
-  /** llama.cpp's pre-tokenizer name for the family's byte-level BPE tokenizer (`peel convert`); none: SentencePiece-style. */
+  /** llama.cpp's pre-tokenizer name for the family's byte-level BPE tokenizer (`peel convert`); none: the family has none. */
   readonly bpePre?: string;
+  /** The family converts a SentencePiece tokenizer (tokenizer.model, or a tokenizer.json of that style), with these quirks. */
+  readonly spm?: SpmFamilyRules;
 }
 
 /** Layer tensors named alike in every family here (after `model.layers.{i}.` / before `blk.{i}.`). */
@@ -58,7 +61,10 @@ const gemma2Norms = {
   "post_feedforward_layernorm.weight": "post_ffw_norm.weight",
 };
 
-const llamaLike: HfArchitecture = { gguf: "llama", permuteQk: true, normOffset: false, layerTensors: sequentialNorms, bpePre: "llama-bpe" };
+// Llama 2 / Mistral v0.1 / TinyLlama have SentencePiece tokenizers, Llama 3 a byte-level one
+const llamaLike: HfArchitecture = { gguf: "llama", permuteQk: true, normOffset: false, layerTensors: sequentialNorms, bpePre: "llama-bpe", spm: {} };
+// the converter turns off the space prefix for every Gemma; Gemma 1's also names <end_of_turn> (107) end-of-turn
+const gemmaSpm = { addSpacePrefix: false } as const;
 const neoxLike = (gguf: string): HfArchitecture => ({ gguf, permuteQk: false, normOffset: false, layerTensors: sequentialNorms, bpePre: "qwen2" });
 
 /** config.json `model_type` → how the converter maps it. */
@@ -67,11 +73,11 @@ export const HF_ARCHITECTURES: Readonly<Record<string, HfArchitecture>> = {
   mistral: llamaLike, // llama.cpp converts Mistral to `llama` and runs its window as full attention
   qwen2: neoxLike("qwen2"),
   qwen3: neoxLike("qwen3"),
-  gemma: { gguf: "gemma", permuteQk: false, normOffset: true, layerTensors: sequentialNorms },
-  gemma2: { gguf: "gemma2", permuteQk: false, normOffset: true, layerTensors: gemma2Norms },
-  gemma3_text: { gguf: "gemma3", permuteQk: false, normOffset: true, layerTensors: gemma2Norms },
+  gemma: { gguf: "gemma", permuteQk: false, normOffset: true, layerTensors: sequentialNorms, spm: { ...gemmaSpm, fixedIds: { eot: 107 } } },
+  gemma2: { gguf: "gemma2", permuteQk: false, normOffset: true, layerTensors: gemma2Norms, spm: gemmaSpm },
+  gemma3_text: { gguf: "gemma3", permuteQk: false, normOffset: true, layerTensors: gemma2Norms, spm: gemmaSpm },
   phi3: {
-    gguf: "phi3", permuteQk: false, normOffset: false,
+    gguf: "phi3", permuteQk: false, normOffset: false, spm: { addedTokens: "phi3" },
     layerTensors: { ...sequentialNorms, "self_attn.qkv_proj.weight": "attn_qkv.weight", "mlp.gate_up_proj.weight": "ffn_up.weight" },
   },
 };
