@@ -3,8 +3,9 @@
  * them onto GGUF: which `model_type` becomes which GGUF architecture, which config.json field becomes which
  * GGUF key, which HF tensor name becomes which GGUF name, and the two layout conventions that differ:
  * HF's Llama-family checkpoints rotate q/k in halves while GGUF `llama` rotates adjacent pairs (so q and k
- * rows are permuted per head), and Gemma stores norm gains as w where the model multiplies by 1 + w (the
- * converter adds the 1). Data only; hf-to-gguf.ts applies it.
+ * rows are permuted per head), Gemma stores norm gains as w where the model multiplies by 1 + w (the
+ * converter adds the 1), and GPT-NeoX packs q/k/v per head where GGUF packs all q, all k, all v. Data only;
+ * hf-to-gguf.ts applies it.
  */
 
 import { GGUF_KEYS } from "./gguf-names.js";
@@ -21,6 +22,14 @@ export interface HfArchitecture {
   readonly layerTensors: Readonly<Record<string, string>>;
   /** llama.cpp's pre-tokenizer name for the family's byte-level BPE tokenizer (`peel convert`); none: the family has none. */
   readonly bpePre?: string;
+  /** Where layer tensors live (default "model.layers."; GPT-NeoX: "gpt_neox.layers."). */
+  readonly layerPrefix?: string;
+  /** Whole-model HF tensor → GGUF tensor (default HF_GLOBAL_TENSORS). */
+  readonly globalTensors?: Readonly<Record<string, string>>;
+  /** GPT-NeoX's fused q/k/v rows are per head [q, k, v]; GGUF's are [all q, all k, all v]. */
+  readonly interleavedQkv?: boolean;
+  /** Boolean config.json fields the converter always writes: [HF field, GGUF key, default]. */
+  readonly boolKeys?: ReadonlyArray<readonly [hf: string, gguf: string, fallback: boolean]>;
   /** The family converts a SentencePiece tokenizer (tokenizer.model, or a tokenizer.json of that style), with these quirks. */
   readonly spm?: SpmFamilyRules;
 }
@@ -51,8 +60,8 @@ export const HF_GLOBAL_TENSORS: Readonly<Record<string, string>> = {
   "lm_head.weight": "output.weight",
 };
 
-/** HF tensors the converter drops: precomputed rotary tables some checkpoints carry. */
-export const HF_IGNORED_TENSOR = /(^|\.)rotary_emb\.inv_freq$/;
+/** HF tensors the converter drops: precomputed rotary tables and GPT-NeoX's stored causal masks. */
+export const HF_IGNORED_TENSOR = /(^|\.)(rotary_emb\.inv_freq|attention\.masked_bias|attention\.bias)$/;
 
 const sequentialNorms = { "post_attention_layernorm.weight": "ffn_norm.weight" };
 const gemma2Norms = {
@@ -80,6 +89,22 @@ export const HF_ARCHITECTURES: Readonly<Record<string, HfArchitecture>> = {
     gguf: "phi3", permuteQk: false, normOffset: false, spm: { addedTokens: "phi3" },
     layerTensors: { ...sequentialNorms, "self_attn.qkv_proj.weight": "attn_qkv.weight", "mlp.gate_up_proj.weight": "ffn_up.weight" },
   },
+  // Pythia: the GPT-NeoX-20B byte-level tokenizer, whose pre-tokenizer llama.cpp calls "mpt" (its default for that vocabulary)
+  gpt_neox: {
+    gguf: "gptneox", permuteQk: false, normOffset: false, bpePre: "mpt", interleavedQkv: true,
+    layerPrefix: "gpt_neox.layers.",
+    globalTensors: {
+      "gpt_neox.embed_in.weight": "token_embd.weight",
+      "gpt_neox.final_layer_norm.weight": "output_norm.weight",
+      "gpt_neox.final_layer_norm.bias": "output_norm.bias",
+      "embed_out.weight": "output.weight",
+    },
+    layerTensors: Object.fromEntries(([
+      ["input_layernorm", "attn_norm"], ["post_attention_layernorm", "ffn_norm"], ["attention.query_key_value", "attn_qkv"],
+      ["attention.dense", "attn_output"], ["mlp.dense_h_to_4h", "ffn_up"], ["mlp.dense_4h_to_h", "ffn_down"],
+    ] as const).flatMap(([hf, gguf]) => [[`${hf}.weight`, `${gguf}.weight`], [`${hf}.bias`, `${gguf}.bias`]])),
+    boolKeys: [["use_parallel_residual", GGUF_KEYS.parallelResidual, true]],
+  },
 };
 
 /** config.json numeric fields → GGUF keys (relative to `{arch}.`), as the converter writes them. */
@@ -94,6 +119,7 @@ export const HF_CONFIG_KEYS: ReadonlyArray<readonly [hf: string, gguf: string]> 
   ["head_dim", GGUF_KEYS.valueLength],
   ["rms_norm_eps", GGUF_KEYS.rmsNormEps],
   ["rope_theta", GGUF_KEYS.ropeTheta],
+  ["rotary_emb_base", GGUF_KEYS.ropeTheta], // GPT-NeoX's older name (the converter leaves it at llama.cpp's 10000; Pythia's is 10000)
   ["rope_local_base_freq", GGUF_KEYS.ropeThetaLocal],
   ["attn_logit_softcapping", GGUF_KEYS.attnSoftcap],
   ["final_logit_softcapping", GGUF_KEYS.finalSoftcap],
