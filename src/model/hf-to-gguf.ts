@@ -2,8 +2,8 @@
  * A Hugging Face checkpoint seen as the GGUF file llama.cpp's converter would write from it: config.json
  * becomes GGUF metadata (through architectures/hf.ts), HF tensor names become GGUF names, q/k rows of
  * Llama-family checkpoints are permuted from HF's rotate-half layout to GGUF llama's adjacent pairs, and
- * Gemma's norm gains get their + 1. Everything after that (config parsing, shape checks, binding) is the
- * GGUF path's, so a checkpoint and its conversion run the same numbers. Browser-safe: parsed JSON and
+ * Gemma's norm gains get their + 1, and GPT-NeoX's per-head interleaved q/k/v rows are regrouped.
+ * Everything after that (config parsing, shape checks, binding) is the GGUF path's, so a checkpoint and its conversion run the same numbers. Browser-safe: parsed JSON and
  * tensors in, metadata and tensors out.
  */
 
@@ -60,7 +60,7 @@ export function hfMetadata(m: HfModel, file: string): Map<string, GgufKv> {
     const v = number(c, hf, file);
     if (v === undefined) continue;
     // the converter writes sizes as u32 and the rest as f32
-    if (Number.isInteger(v) && v >= 0 && !/eps|theta|freq|softcapping/.test(hf)) meta.set(k(gguf), kv.u32(v));
+    if (Number.isInteger(v) && v >= 0 && !/eps|theta|freq|base|softcapping/.test(hf)) meta.set(k(gguf), kv.u32(v));
     else meta.set(k(gguf), kv.f32(Math.fround(v)));
   }
   const eps = number(c, "layer_norm_eps", file) ?? number(c, "layer_norm_epsilon", file);
@@ -68,6 +68,13 @@ export function hfMetadata(m: HfModel, file: string): Map<string, GgufKv> {
   const heads = number(c, "num_attention_heads", file) ?? 0, dim = number(c, "hidden_size", file) ?? 0;
   const partial = number(c, "partial_rotary_factor", file);
   if (partial !== undefined && heads > 0) meta.set(k(GGUF_KEYS.ropeDims), kv.u32(Math.floor((partial * dim) / heads)));
+  const pct = number(c, "rotary_pct", file); // GPT-NeoX: the fraction of each head that rotates
+  if (pct !== undefined && heads > 0) meta.set(k(GGUF_KEYS.ropeDims), kv.u32(Math.floor(pct * Math.floor(dim / heads))));
+  for (const [hf, gguf, fallback] of m.arch.boolKeys ?? []) {
+    const v = c[hf] ?? fallback;
+    if (typeof v !== "boolean") throw new PeelError("CONFIG", `${file}: "${hf}" must be true or false, got ${JSON.stringify(v)}`);
+    meta.set(k(gguf), kv.bool(v));
+  }
   ropeScaling(c, file, (key, v) => meta.set(k(key), v));
   slidingWindow(m, file, (key, v) => meta.set(k(key), v));
   return meta;
@@ -129,9 +136,10 @@ function dropsHead(m: HfModel): boolean {
 /** The GGUF name of an HF tensor, null for tensors the converter drops; CONFIG for names it does not know. */
 export function ggufNameOf(m: HfModel, hfName: string, file: string): string | null {
   if (HF_IGNORED_TENSOR.test(hfName)) return null;
-  const global = HF_GLOBAL_TENSORS[hfName];
+  const global = (m.arch.globalTensors ?? HF_GLOBAL_TENSORS)[hfName];
   if (global !== undefined) return global;
-  const match = /^model\.layers\.(\d+)\.(.+)$/.exec(hfName);
+  const prefix = m.arch.layerPrefix ?? "model.layers.";
+  const match = hfName.startsWith(prefix) ? /^(\d+)\.(.+)$/.exec(hfName.slice(prefix.length)) : null;
   const suffix = match?.[2];
   const mapped = suffix === undefined ? undefined : m.arch.layerTensors[suffix] ?? HF_LAYER_TENSORS[suffix];
   if (match === null || mapped === undefined) {
@@ -181,6 +189,25 @@ function permuteRows(t: Tensor, nHeads: number): Tensor {
   return { ...t, data: out };
 }
 
+/**
+ * GPT-NeoX's fused q/k/v: HF row h·3·hd + j·hd + i (head h, part j of q/k/v, element i) becomes GGUF row
+ * j·nHeads·hd + h·hd + i, all queries first, then keys, then values (the converter's reshape and concat).
+ */
+function deinterleaveQkv(t: Tensor, nHeads: number): Tensor {
+  const rows = t.shape[0] as number;
+  const rowBytes = t.data.length / rows;
+  const hd = rows / (3 * nHeads);
+  if (!Number.isInteger(hd)) throw new PeelError("CONFIG", `tensor "${t.name}": ${rows} rows do not split into ${nHeads} heads of q, k and v`);
+  const out = new Uint8Array(t.data.length);
+  for (let h = 0; h < nHeads; h++) {
+    for (let j = 0; j < 3; j++) {
+      const src = (h * 3 + j) * hd, dst = j * nHeads * hd + h * hd;
+      out.set(t.data.subarray(src * rowBytes, (src + hd) * rowBytes), dst * rowBytes);
+    }
+  }
+  return { ...t, data: out };
+}
+
 /** The tensors under their GGUF names, with the family's layout conventions applied. */
 export function hfTensorsToGguf(m: HfModel, tensors: ReadonlyMap<string, Tensor>, file: string): Map<string, Tensor> {
   const heads = number(m.config, "num_attention_heads", file) ?? 0;
@@ -193,6 +220,7 @@ export function hfTensorsToGguf(m: HfModel, tensors: ReadonlyMap<string, Tensor>
     elementCodec(g); // refuses other dtypes, naming the tensor
     if (m.arch.permuteQk && /\.attn_q\.(weight|bias)$/.test(name)) g = permuteRows(g, heads);
     if (m.arch.permuteQk && /\.attn_k\.(weight|bias)$/.test(name)) g = permuteRows(g, kvHeads);
+    if (m.arch.interleavedQkv && /\.attn_qkv\.(weight|bias)$/.test(name)) g = deinterleaveQkv(g, heads);
     if (m.arch.normOffset && name.endsWith("norm.weight")) g = plusOne(g);
     out.set(name, g);
   }

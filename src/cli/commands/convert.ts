@@ -56,10 +56,11 @@ export const convertCommand: Command = {
   },
   positional: { name: "DIR", min: 1, max: 1 },
   details: [
-    "Maps the folder as llama.cpp's convert_hf_to_gguf.py does (model_type llama, mistral, qwen2, qwen3 with\n" +
-      "their byte-level BPE tokenizers; Gemma and Phi-3 folders run directly with --model DIR but do not\n" +
-      "convert yet, their SentencePiece tokenizer.model not being read). The output is written in full under a\n" +
-      "temporary name and renamed into place, so an interrupted conversion leaves no partial file.",
+    "Maps the folder as llama.cpp's convert_hf_to_gguf.py does (model_type llama, mistral, qwen2, qwen3, gemma,\n" +
+      "gemma2, gemma3_text, phi3, gpt_neox). Tokenizers: byte-level BPE tokenizer.json (Llama 3, Qwen, Pythia);\n" +
+      "SentencePiece (Llama 2, Mistral v0.1, Gemma, Phi-3) from tokenizer.model when present, else from a\n" +
+      "Unigram or byte-fallback BPE tokenizer.json. The output is written in full under a temporary name and\n" +
+      "renamed into place, so an interrupted conversion leaves no partial file.",
     "Examples:\n  peel convert ./Qwen3-0.6B --out qwen3-0.6b-q8_0.gguf --type q8_0",
   ],
   run,

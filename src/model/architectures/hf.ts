@@ -3,11 +3,13 @@
  * them onto GGUF: which `model_type` becomes which GGUF architecture, which config.json field becomes which
  * GGUF key, which HF tensor name becomes which GGUF name, and the two layout conventions that differ:
  * HF's Llama-family checkpoints rotate q/k in halves while GGUF `llama` rotates adjacent pairs (so q and k
- * rows are permuted per head), and Gemma stores norm gains as w where the model multiplies by 1 + w (the
- * converter adds the 1). Data only; hf-to-gguf.ts applies it.
+ * rows are permuted per head), Gemma stores norm gains as w where the model multiplies by 1 + w (the
+ * converter adds the 1), and GPT-NeoX packs q/k/v per head where GGUF packs all q, all k, all v. Data only;
+ * hf-to-gguf.ts applies it.
  */
 
 import { GGUF_KEYS } from "./gguf-names.js";
+import type { SpmFamilyRules } from "../../tokenizer/hf/spm-to-gguf.js";
 
 export interface HfArchitecture {
   /** The GGUF architecture the checkpoint becomes (a key of GGUF_ARCHITECTURES). */
@@ -18,8 +20,18 @@ export interface HfArchitecture {
   readonly normOffset: boolean;
   /** HF layer tensor suffix → GGUF layer tensor suffix, for this family (the rest is in HF_LAYER_TENSORS). */
   readonly layerTensors: Readonly<Record<string, string>>;
-  /** llama.cpp's pre-tokenizer name for the family's byte-level BPE tokenizer (`peel convert`); none: SentencePiece-style. */
+  /** llama.cpp's pre-tokenizer name for the family's byte-level BPE tokenizer (`peel convert`); none: the family has none. */
   readonly bpePre?: string;
+  /** Where layer tensors live (default "model.layers."; GPT-NeoX: "gpt_neox.layers."). */
+  readonly layerPrefix?: string;
+  /** Whole-model HF tensor → GGUF tensor (default HF_GLOBAL_TENSORS). */
+  readonly globalTensors?: Readonly<Record<string, string>>;
+  /** GPT-NeoX's fused q/k/v rows are per head [q, k, v]; GGUF's are [all q, all k, all v]. */
+  readonly interleavedQkv?: boolean;
+  /** Boolean config.json fields the converter always writes: [HF field, GGUF key, default]. */
+  readonly boolKeys?: ReadonlyArray<readonly [hf: string, gguf: string, fallback: boolean]>;
+  /** The family converts a SentencePiece tokenizer (tokenizer.model, or a tokenizer.json of that style), with these quirks. */
+  readonly spm?: SpmFamilyRules;
 }
 
 /** Layer tensors named alike in every family here (after `model.layers.{i}.` / before `blk.{i}.`). */
@@ -48,8 +60,8 @@ export const HF_GLOBAL_TENSORS: Readonly<Record<string, string>> = {
   "lm_head.weight": "output.weight",
 };
 
-/** HF tensors the converter drops: precomputed rotary tables some checkpoints carry. */
-export const HF_IGNORED_TENSOR = /(^|\.)rotary_emb\.inv_freq$/;
+/** HF tensors the converter drops: precomputed rotary tables and GPT-NeoX's stored causal masks. */
+export const HF_IGNORED_TENSOR = /(^|\.)(rotary_emb\.inv_freq|attention\.masked_bias|attention\.bias)$/;
 
 const sequentialNorms = { "post_attention_layernorm.weight": "ffn_norm.weight" };
 const gemma2Norms = {
@@ -58,7 +70,10 @@ const gemma2Norms = {
   "post_feedforward_layernorm.weight": "post_ffw_norm.weight",
 };
 
-const llamaLike: HfArchitecture = { gguf: "llama", permuteQk: true, normOffset: false, layerTensors: sequentialNorms, bpePre: "llama-bpe" };
+// Llama 2 / Mistral v0.1 / TinyLlama have SentencePiece tokenizers, Llama 3 a byte-level one
+const llamaLike: HfArchitecture = { gguf: "llama", permuteQk: true, normOffset: false, layerTensors: sequentialNorms, bpePre: "llama-bpe", spm: {} };
+// the converter turns off the space prefix for every Gemma; Gemma 1's also names <end_of_turn> (107) end-of-turn
+const gemmaSpm = { addSpacePrefix: false } as const;
 const neoxLike = (gguf: string): HfArchitecture => ({ gguf, permuteQk: false, normOffset: false, layerTensors: sequentialNorms, bpePre: "qwen2" });
 
 /** config.json `model_type` → how the converter maps it. */
@@ -67,12 +82,28 @@ export const HF_ARCHITECTURES: Readonly<Record<string, HfArchitecture>> = {
   mistral: llamaLike, // llama.cpp converts Mistral to `llama` and runs its window as full attention
   qwen2: neoxLike("qwen2"),
   qwen3: neoxLike("qwen3"),
-  gemma: { gguf: "gemma", permuteQk: false, normOffset: true, layerTensors: sequentialNorms },
-  gemma2: { gguf: "gemma2", permuteQk: false, normOffset: true, layerTensors: gemma2Norms },
-  gemma3_text: { gguf: "gemma3", permuteQk: false, normOffset: true, layerTensors: gemma2Norms },
+  gemma: { gguf: "gemma", permuteQk: false, normOffset: true, layerTensors: sequentialNorms, spm: { ...gemmaSpm, fixedIds: { eot: 107 } } },
+  gemma2: { gguf: "gemma2", permuteQk: false, normOffset: true, layerTensors: gemma2Norms, spm: gemmaSpm },
+  gemma3_text: { gguf: "gemma3", permuteQk: false, normOffset: true, layerTensors: gemma2Norms, spm: gemmaSpm },
   phi3: {
-    gguf: "phi3", permuteQk: false, normOffset: false,
+    gguf: "phi3", permuteQk: false, normOffset: false, spm: { addedTokens: "phi3" },
     layerTensors: { ...sequentialNorms, "self_attn.qkv_proj.weight": "attn_qkv.weight", "mlp.gate_up_proj.weight": "ffn_up.weight" },
+  },
+  // Pythia: the GPT-NeoX-20B byte-level tokenizer, whose pre-tokenizer llama.cpp calls "mpt" (its default for that vocabulary)
+  gpt_neox: {
+    gguf: "gptneox", permuteQk: false, normOffset: false, bpePre: "mpt", interleavedQkv: true,
+    layerPrefix: "gpt_neox.layers.",
+    globalTensors: {
+      "gpt_neox.embed_in.weight": "token_embd.weight",
+      "gpt_neox.final_layer_norm.weight": "output_norm.weight",
+      "gpt_neox.final_layer_norm.bias": "output_norm.bias",
+      "embed_out.weight": "output.weight",
+    },
+    layerTensors: Object.fromEntries(([
+      ["input_layernorm", "attn_norm"], ["post_attention_layernorm", "ffn_norm"], ["attention.query_key_value", "attn_qkv"],
+      ["attention.dense", "attn_output"], ["mlp.dense_h_to_4h", "ffn_up"], ["mlp.dense_4h_to_h", "ffn_down"],
+    ] as const).flatMap(([hf, gguf]) => [[`${hf}.weight`, `${gguf}.weight`], [`${hf}.bias`, `${gguf}.bias`]])),
+    boolKeys: [["use_parallel_residual", GGUF_KEYS.parallelResidual, true]],
   },
 };
 
@@ -88,6 +119,7 @@ export const HF_CONFIG_KEYS: ReadonlyArray<readonly [hf: string, gguf: string]> 
   ["head_dim", GGUF_KEYS.valueLength],
   ["rms_norm_eps", GGUF_KEYS.rmsNormEps],
   ["rope_theta", GGUF_KEYS.ropeTheta],
+  ["rotary_emb_base", GGUF_KEYS.ropeTheta], // GPT-NeoX's older name (the converter leaves it at llama.cpp's 10000; Pythia's is 10000)
   ["rope_local_base_freq", GGUF_KEYS.ropeThetaLocal],
   ["attn_logit_softcapping", GGUF_KEYS.attnSoftcap],
   ["final_logit_softcapping", GGUF_KEYS.finalSoftcap],

@@ -6,16 +6,15 @@
  * - token_type: normal (1) for vocabulary pieces; an added token is control (3) when `special` or when it
  *   "looks special" to the converter (<|...|>, <｜...｜>, <unused...>, <pad>, <mask>), else user-defined (4);
  * - merges as "a b" strings ([a, b] pairs joined by a space, spaces inside a half as U+0120);
- * - bos/eos/unk/pad ids from tokenizer_config.json's `<kind>_token` looked up among the added tokens;
- *   add_bos_token / add_eos_token when it gives them.
+ * - special ids, add-BOS/EOS and the chat template as special-vocab.ts decides them.
  * SentencePiece-style tokenizers (Llama 2, Gemma, Phi-3: a BPE over "▁" pieces with byte fallback, or
- * Unigram) are refused: llama.cpp's converter builds those from tokenizer.model, with scores this file
- * does not carry. Browser-safe (parsed JSON in).
+ * Unigram) are spm-to-gguf.ts's. Browser-safe (parsed JSON in).
  */
 
 import { kv } from "../../formats/gguf/write.js";
 import type { GgufKv } from "../../formats/gguf/types.js";
 import { PeelError } from "../../util/errors.js";
+import { specialVocabEntries } from "./special-vocab.js";
 
 const NORMAL = 1, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5;
 type Json = Readonly<Record<string, unknown>>;
@@ -36,18 +35,21 @@ function merges(raw: unknown, file: string): string[] {
   });
 }
 
-/** True when the tokenizer.json is byte-level BPE (a ByteLevel pre-tokenizer or decoder somewhere). */
-function isByteLevel(root: Json): boolean {
+/** True when the tokenizer.json is byte-level BPE (a BPE model with a ByteLevel pre-tokenizer or decoder somewhere). */
+export function isByteLevelJson(root: unknown): boolean {
+  if (!isObj(root) || !isObj(root["model"]) || root["model"]["type"] !== "BPE") return false;
   return JSON.stringify([root["pre_tokenizer"] ?? null, root["decoder"] ?? null]).includes("\"ByteLevel\"");
 }
 
-/** GGUF tokenizer metadata for a byte-level BPE tokenizer; `pre` is llama.cpp's pre-tokenizer name. */
-export function ggufVocabFromHfJson(tokenizerJson: unknown, tokenizerConfig: unknown, pre: string, vocabSize: number, file: string): Array<[string, GgufKv]> {
+/**
+ * GGUF tokenizer metadata for a byte-level BPE tokenizer; `pre` is llama.cpp's pre-tokenizer name,
+ * `modelConfig` the checkpoint's config.json (special ids it names).
+ */
+export function ggufVocabFromHfJson(tokenizerJson: unknown, tokenizerConfig: unknown, modelConfig: unknown, pre: string, vocabSize: number, file: string): Array<[string, GgufKv]> {
   if (!isObj(tokenizerJson) || !isObj(tokenizerJson["model"])) throw new PeelError("FORMAT", `${file}: no "model" object`);
   const model = tokenizerJson["model"];
-  if (model["type"] !== "BPE" || !isByteLevel(tokenizerJson)) {
-    throw new PeelError("UNSUPPORTED", `${file}: only byte-level BPE tokenizers (Llama 3, Qwen, GPT-2 style) convert to GGUF yet; this one is ` +
-      `${String(model["type"])}${model["type"] === "BPE" ? " over SentencePiece pieces" : ""}, which llama.cpp's converter builds from tokenizer.model`);
+  if (!isByteLevelJson(tokenizerJson)) {
+    throw new PeelError("UNSUPPORTED", `${file}: expected a byte-level BPE tokenizer (Llama 3, Qwen, GPT-2 style); this one is ${String(model["type"])} without a ByteLevel pre-tokenizer or decoder`);
   }
   if (!isObj(model["vocab"])) throw new PeelError("FORMAT", `${file}: model.vocab is not an object`);
   const byId: (string | undefined)[] = [];
@@ -72,14 +74,6 @@ export function ggufVocabFromHfJson(tokenizerJson: unknown, tokenizerConfig: unk
     ["tokenizer.ggml.token_type", kv.i32Array(types)],
     ["tokenizer.ggml.merges", kv.strArray(merges(model["merges"], file))],
   ];
-  const config = isObj(tokenizerConfig) ? tokenizerConfig : {};
-  const keys: Record<string, string> = { bos: "bos_token_id", eos: "eos_token_id", unk: "unknown_token_id", pad: "padding_token_id" };
-  for (const [kind, key] of Object.entries(keys)) {
-    const entry = config[`${kind}_token`];
-    const content = typeof entry === "string" ? entry : isObj(entry) ? entry["content"] : undefined;
-    const id = typeof content === "string" ? added.find((a) => a.content === content)?.id : undefined;
-    if (id !== undefined) md.push([`tokenizer.ggml.${key}`, kv.u32(id)]);
-  }
-  for (const flag of ["add_bos_token", "add_eos_token"]) if (typeof config[flag] === "boolean") md.push([`tokenizer.ggml.${flag}`, kv.bool(config[flag] as boolean)]);
+  md.push(...specialVocabEntries({ tokenizerJson, tokenizerConfig, modelConfig, nVocab: n }));
   return md;
 }
