@@ -4,6 +4,8 @@
  * `FolderSource` (files by name), so this runs in a browser as well as in Node (load.node.ts opens
  * directories). Tensors are read one at a time from each shard's header offsets, never a whole file; the
  * checkpoint is then mapped onto the GGUF names and conventions (hf-to-gguf.ts) and bound like a GGUF model.
+ * The tokenizer is tokenizer.json's, cut to config.json's vocab_size as the converter cuts it: added tokens
+ * beyond the embedding table (Gemma 3's `<image_soft_token>`) are left out.
  */
 
 import type { ByteSource } from "../formats/byte-source.js";
@@ -129,7 +131,8 @@ async function describeParts(folder: FolderSource, shards: readonly Shard[], con
   const tokenizerConfig = await readJson(folder, "tokenizer_config.json", false);
   const description: ModelDescription = {
     config,
-    tokenizer: tokenizerFromHfJson(tokenizerJson, tokenizerConfig),
+    // added tokens past the embedding table are dropped, as llama.cpp's converter does (Gemma 3's image token)
+    tokenizer: tokenizerFromHfJson(tokenizerJson, tokenizerConfig, { vocabSize: config.vocabSize, file: `${folder.description}/tokenizer.json` }),
     info: {
       format: "hf",
       source: folder.description,

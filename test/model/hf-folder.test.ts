@@ -2,7 +2,8 @@
  * Hugging Face checkpoint folders: the same weights written as an HF folder (HF names, layouts and
  * config.json; test/fixtures/random-hf.ts) and as GGUF give bitwise equal logits in Peel (F32 weights, F32
  * KV cache, ts backend), for every family the converter maps, single-file and sharded; bad folders fail with
- * a typed error naming the file and the field or tensor.
+ * a typed error naming the file and the field or tensor. A tokenizer.json with an added token past config.json's
+ * vocab_size (Gemma 3's `<image_soft_token>`) loads without it, as llama.cpp's converter drops it.
  */
 
 import { test } from "node:test";
@@ -187,4 +188,41 @@ test("quantize while loading: a BF16 folder's matrices become Q8_0, norms stay F
     await q.dispose(); await plain.dispose();
   }
   await assert.rejects(loadModel(dir, { backend: "ts", quantize: "q3" as "q8_0" }), (e: unknown) => e instanceof PeelError && e.code === "INVALID_ARGUMENT" && /quantize must be one of q8_0, q4_0/.test(e.message));
+});
+
+test("an added token past config.json's vocab_size is dropped, as llama.cpp's converter drops it (Gemma 3's <image_soft_token>); a base piece past it is an error", async () => {
+  const { tokenizerFromHfJson } = await import("../../src/tokenizer/hf/load-tokenizer-json.js");
+  const dir = folder("added-past-table");
+  const file = join(dir, "tokenizer.json");
+  const original = JSON.parse(readFileSync(file, "utf8")) as { added_tokens: unknown[]; model: { vocab: Record<string, number> } };
+  // Gemma 3's layout in small: 32000 embedding rows, 32000 pieces, one special added token at id 32000
+  const soft = { id: 32000, content: "<image_soft_token>", single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+  writeFileSync(file, JSON.stringify({ ...original, added_tokens: [...original.added_tokens, soft] }));
+  assert.equal(tokenizerFromHfJson(JSON.parse(readFileSync(file, "utf8"))).vocabSize, 32001, "on its own the file holds 32001 tokens");
+  const plain = tokenizerFromHfJson(original);
+  const model = await loadModel(dir, { backend: "ts" });
+  try {
+    assert.equal(model.tokenizer.vocabSize, 32000, "cut to the embedding table");
+    for (const text of ["Hello world, this is a test.", "  spaces\tand\nnewlines <s> 日本語 🙂"]) {
+      assert.deepEqual(model.tokenize(text), plain.encode(text), text);
+      assert.deepEqual(model.tokenize(text, { parseSpecial: true }), plain.encode(text, { parseSpecial: true }), text);
+    }
+    // the dropped token is gone, as in the GGUF llama.cpp writes: its text is plain text even when parsing specials
+    const withSoft = "a <image_soft_token> b";
+    const ids = model.tokenize(withSoft, { parseSpecial: true });
+    assert.ok(!ids.includes(32000) && ids.length > 4, `tokenized as text: ${ids.join(" ")}`);
+    assert.deepEqual(ids, plain.encode(withSoft, { parseSpecial: true }));
+    assert.equal(model.detokenize(ids), withSoft);
+    assert.throws(() => model.tokenizer.piece(32000), PeelError);
+    assert.equal(createSession(model, { contextLength: 64, kvType: "F32" }).evaluate(ids).length, 32000, "every id has a row");
+  } finally {
+    await model.dispose();
+  }
+  // fewer tokens than rows stays as it was: the llama2 tokenizer on a 32001-row table
+  const wide = folder("tokenizer-smaller-than-table", { ...small, architecture: "llama", seed: 44, vocabSize: 32001 });
+  assert.equal((await describeModel(wide)).tokenizer.vocabSize, 32000);
+  // a base-vocabulary piece past the table means the wrong tokenizer: an error naming the file and the numbers
+  const base = folder("base-past-table");
+  writeFileSync(join(base, "tokenizer.json"), JSON.stringify({ ...original, model: { ...original.model, vocab: { ...original.model.vocab, "▁zzzq": 32000 } } }));
+  await rejects(base, "CONFIG", /base-past-table\/tokenizer\.json: model\.vocab has ids up to 32000 \(32001 pieces\) but config\.json's vocab_size is 32000/);
 });

@@ -7,6 +7,11 @@
  * report code points; convert when comparing). Plain `encode` takes a leaner road with the same result:
  * strings only, words handed straight to the model (raw text to a byte-level BPE, which maps bytes itself).
  * Truncation and padding settings are ignored.
+ * Given the model's embedding rows (`limits`, from a checkpoint folder's config.json), added tokens whose id
+ * has no row are dropped, as llama.cpp's converter drops every id ≥ vocab_size (Gemma 3's tokenizer.json
+ * adds `<image_soft_token>` at 262144, one past the text model's 262144 rows): the token is then unknown,
+ * its text tokenized as plain text, as in the GGUF llama.cpp writes. A base-vocabulary piece without a row
+ * is an error instead: the converter would silently cut the vocabulary, but it means the wrong tokenizer.
  * Browser-safe: it takes parsed JSON, reads no files.
  */
 
@@ -26,10 +31,23 @@ import { parsePreTokenizer, unitSpan, type Emit, type Split, type WordSplitter }
 // Texts of tokens that end a turn or the text in common chat models.
 const EOG_TEXTS = new Set(["</s>", "<eos>", "<|endoftext|>", "<|end_of_text|>", "<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<end_of_turn>", "<|end|>", "<|return|>", "<|call|>", "[SEP]", "<｜end▁of▁sentence｜>"]);
 
-export function tokenizerFromHfJson(tokenizerJson: unknown, tokenizerConfig?: unknown): Tokenizer {
+/** What the tokenizer must fit: the model's embedding rows, and the file to name when it does not. */
+export interface HfTokenizerLimits {
+  /** Rows of the embedding table (config.json's vocab_size). */
+  readonly vocabSize: number;
+  /** The tokenizer.json path, for errors. */
+  readonly file: string;
+}
+
+export function tokenizerFromHfJson(tokenizerJson: unknown, tokenizerConfig?: unknown, limits?: HfTokenizerLimits): Tokenizer {
   const root = obj(tokenizerJson, "tokenizer.json (the top level)");
   const model = parseModel(root["model"]);
-  const added = resolveAddedIds(parseAddedTokens(root["added_tokens"]), model.idOf);
+  if (limits !== undefined && model.pieces.length > limits.vocabSize) {
+    throw new PeelError("CONFIG", `${limits.file}: model.vocab has ids up to ${model.pieces.length - 1} (${model.pieces.length} pieces) but config.json's vocab_size is ${limits.vocabSize} (the embedding table's rows); is this the checkpoint's own tokenizer?`);
+  }
+  const allAdded = resolveAddedIds(parseAddedTokens(root["added_tokens"]), model.idOf);
+  // only added tokens can go: the base vocabulary fits (checked above)
+  const added = limits === undefined ? allAdded : allAdded.filter((t) => t.id < limits.vocabSize);
   const normalizer = parseNormalizer(root["normalizer"]);
   const pre = parsePreTokenizer(root["pre_tokenizer"]);
   const post = parsePostProcessor(root["post_processor"]);
