@@ -16,7 +16,7 @@ type Shape = Omit<RandomLlamaSpec, "weightType" | "tied" | "seed">;
 
 /** The shapes of issue 4: llama2.c's stories110M and stories260K, and TinyLlama 1.1B. Separate output heads. */
 export const BENCH_SHAPES: Record<string, Shape> = {
-  "110M": { dim: 768, hiddenDim: 2048, nLayers: 12, nHeads: 12, nKvHeads: 12, vocabSize: 32000, contextLength: 512 },
+  "110M": { dim: 768, hiddenDim: 2048, nLayers: 12, nHeads: 12, nKvHeads: 12, vocabSize: 32000, contextLength: 4096 }, // room for 2048-token prompts
   "1.1B": { dim: 2048, hiddenDim: 5632, nLayers: 22, nHeads: 32, nKvHeads: 4, vocabSize: 32000, contextLength: 512 },
   "260K": { dim: 64, hiddenDim: 172, nLayers: 5, nHeads: 8, nKvHeads: 4, vocabSize: 512, contextLength: 512 },
 };
