@@ -6,41 +6,58 @@
  * one-pass path. src/kernels/ts/attention-flash.ts is the readable reference.
  */
 
-import { exp4, expF32, f16Lo, f16Hi, roundF16, roundF16x4 } from "./simd";
+import { exp4, expF32, f16Lo, f16Hi, hmaxF32, roundF16x4 } from "./simd";
 import { accAt, axpy, kvHi, kvLo, lAt, mAt, qrAt, ROWS, scAt, scores, touchRows } from "./attention-parts";
+
+/** c + a · b: one fused multiply-add where the build has relaxed SIMD (as ggml's FMA), else a product and a sum. */
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
+/**
+ * roundF16x4 is exact below 65504 and gives 65536 or more where f16 overflows: after a row is rounded, a lane
+ * above 65504 (seen through the row's running max of |x|, so the common case costs one max per vector) becomes
+ * ±infinity, as llama.cpp's f16 sum does.
+ */
+function fixOverflow(acc: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const a = acc + (<usize>i << 2);
+    const x = load<f32>(a);
+    if (Mathf.abs(x) > 65504) store<f32>(a, x > 0 ? Infinity : -Infinity);
+  }
+}
 
 /** acc (n) ← f16(acc · f), or f32 when the values are f32 (the vec kernel's sum on a new maximum). */
 @inline function rescaleAcc(acc: usize, f: f32, n: i32, vF16: bool): void {
   const fv = f32x4.splat(f);
+  let mx = f32x4.splat(0);
   for (let i = 0; i < n; i += 4) {
     const a = acc + (<usize>i << 2);
     const x = f32x4.mul(v128.load(a), fv);
-    v128.store(a, vF16 ? roundAcc(x, a) : x);
+    if (!vF16) { v128.store(a, x); continue; }
+    const r = roundF16x4(x);
+    v128.store(a, r);
+    mx = f32x4.pmax(mx, f32x4.abs(r));
   }
-}
-
-/**
- * x rounded to f16 precision: roundF16x4 while every lane is below 65504 (the sum of weighted values nearly
- * always is), lane by lane otherwise (an f16 sum overflows to infinity there, as llama.cpp's does). a: where
- * the lanes go, used as scratch by the slow path.
- */
-@inline function roundAcc(x: v128, a: usize): v128 {
-  if (i32x4.all_true(f32x4.lt(f32x4.abs(x), f32x4.splat(65504)))) return roundF16x4(x);
-  v128.store(a, x);
-  for (let l: usize = 0; l < 16; l += 4) store<f32>(a + l, roundF16(load<f32>(a + l)));
-  return v128.load(a);
+  if (vF16 && hmaxF32(mx) > 65504) fixOverflow(acc, n);
 }
 
 /** acc (n) ← f16(acc + p · v) for f16 values (ggml_vec_mad_f16: the sum is stored as f16), acc + p · v for f32. */
 @inline function madAcc(acc: usize, p: f32, v: usize, n: i32, vF16: bool): void {
   if (!vF16) { axpy(acc, p, v, n, false); return; }
   const pv = f32x4.splat(p);
+  let mx = f32x4.splat(0);
   for (let i = 0; i < n; i += 8) {
     const h = v128.load(v + (<usize>i << 1));
     const a = acc + (<usize>i << 2);
-    v128.store(a, roundAcc(f32x4.add(v128.load(a), f32x4.mul(pv, f16Lo(h))), a));
-    v128.store(a + 16, roundAcc(f32x4.add(v128.load(a, 16), f32x4.mul(pv, f16Hi(h))), a + 16));
+    const r0 = roundF16x4(madd(pv, f16Lo(h), v128.load(a)));
+    const r1 = roundF16x4(madd(pv, f16Hi(h), v128.load(a, 16)));
+    v128.store(a, r0);
+    v128.store(a, r1, 16);
+    mx = f32x4.pmax(mx, f32x4.pmax(f32x4.abs(r0), f32x4.abs(r1)));
   }
+  if (hmaxF32(mx) > 65504) fixOverflow(acc, n);
 }
 
 /**

@@ -39,13 +39,15 @@ export function f32ToF16(v: f32): u32 {
 
 /**
  * v rounded to f16 precision (as f32), four lanes, for |v| < 65504 (finite, no overflow): the same value as
- * roundF16 on each lane. Normal f16 range: round to nearest even at bit 13; below 2^-14 (f16 subnormals, i.e.
- * multiples of 2^-24): nearest(v · 2^24) · 2^-24.
+ * roundF16 on each lane. An f16's spacing near v is q = 2^(e − 10), e the exponent of max(|v|, 2^-14) (below
+ * 2^-14, the subnormals, q stays 2^-24). Adding M = 1.5 · 2^23 · q puts v + M in the binade where an f32's
+ * spacing is q, so that sum rounds v to a multiple of q, nearest even (M / q is even), and subtracting M is
+ * exact. M comes from v's exponent bits: seven operations, with no separate subnormal path.
  */
 @inline export function roundF16x4(v: v128): v128 {
-  const norm = v128.and(i32x4.add(i32x4.add(v, i32x4.splat(0x0fff)), v128.and(i32x4.shr_u(v, 13), i32x4.splat(1))), i32x4.splat(0xffffe000));
-  const sub = f32x4.mul(f32x4.nearest(f32x4.mul(v, f32x4.splat(16777216.0))), f32x4.splat(reinterpret<f32>(0x33800000)));
-  return v128.bitselect(sub, norm, f32x4.lt(f32x4.abs(v), f32x4.splat(reinterpret<f32>(0x38800000))));
+  const e = v128.and(f32x4.max(f32x4.abs(v), f32x4.splat(reinterpret<f32>(0x38800000))), i32x4.splat(0x7f800000));
+  const m = v128.or(i32x4.add(e, i32x4.splat(13 << 23)), i32x4.splat(0x400000)); // 1.5 · 2^(e + 13)
+  return f32x4.sub(f32x4.add(v, m), m);
 }
 
 /**

@@ -14,7 +14,7 @@ import { createRng, RELAXED_SIMD, randomWeights } from "../../../test/conformanc
 import { createWasmKernels } from "./index.js";
 import { prepareMatmul, runMatmulRows } from "./matmul.js";
 import { createScratchSlots } from "./heap.js";
-import { f16ToF32 } from "../../tensor/f16.js";
+import { f16ToF32, roundToF16 } from "../../tensor/f16.js";
 
 test("views from allocF32 stay valid after the memory grows", async () => {
   const k = await createWasmKernels();
@@ -96,5 +96,33 @@ test("K-quant super-block scales convert exactly for every f16 pattern (the f16 
       if (!Object.is(out[h], want)) assert.fail(`${k.simd}: d = dmin = f16 0x${h.toString(16)}: got ${out[h]}, want ${want}`);
     }
     await k.dispose();
+  }
+});
+
+/**
+ * The SIMD f16 rounding (simd.ts roundF16x4, behind roundRowsF16, the F16 matmul's activations, q and the flash
+ * kernel's f16 sum) against the TS reference, bit for bit, on the values where rounding can go wrong: every
+ * f16 value below 65504 of both signs, the midpoints between neighbours (ties to even), and one f32 step either
+ * side of each midpoint, subnormals and zeros included. Both builds.
+ */
+test("roundRowsF16 equals the reference f16 rounding on every f16, every tie and its f32 neighbours (both builds)", async () => {
+  const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
+  const next = (x: number, d: number) => { f32[0] = x; u32[0] = (u32[0] as number) + (x >= 0 ? d : -d); return f32[0] as number; };
+  const values: number[] = [];
+  for (let h = 0; h < 0x7bff; h++) { // up to the largest finite f16 below 65504
+    const a = f16ToF32(h), b = f16ToF32(h + 1), mid = Math.fround((a + b) / 2);
+    for (const s of [1, -1]) values.push(s * a, s * mid, s * next(mid, 1), s * next(mid, -1));
+  }
+  const x = Float32Array.from(values);
+  const want = x.map((v) => roundToF16(v));
+  for (const simd of RELAXED_SIMD ? ["baseline", "relaxed"] as const : ["baseline"] as const) {
+    const k = await createWasmKernels({ simd });
+    const xp = k.heap.alloc(x.length * 4, "x"), op = k.heap.alloc(x.length * 4, "out");
+    k.heap.f32(xp, x.length).set(x);
+    k.exports.roundRowsF16(xp, op, x.length);
+    const got = k.heap.f32(op, x.length).map((v) => v / 2 ** 112); // roundRowsF16 scales by 2^112 for the F16 matmul
+    let bad = 0;
+    for (let i = 0; i < x.length; i++) if (!Object.is(got[i], want[i]) && !(got[i] === 0 && want[i] === 0)) bad++;
+    assert.equal(bad, 0, `${simd}: ${bad} of ${x.length} values rounded differently`);
   }
 });
