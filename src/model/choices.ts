@@ -4,6 +4,9 @@
  */
 
 import type { ModelConfig } from "./config.js";
+import { kvCacheBytes } from "./kv-cache.js";
+
+const mib = (b: number) => `${(b / 2 ** 20).toFixed(b < 2 ** 24 ? 2 : 0)} MiB`;
 
 export function architectureChoices(c: ModelConfig): Array<[string, string]> {
   const heads = c.nKvHeads === c.nHeads ? `multi-head (${c.nHeads} heads)`
@@ -24,9 +27,17 @@ export function architectureChoices(c: ModelConfig): Array<[string, string]> {
       `, scale ${c.attnScale.toPrecision(6)} on ${c.attnScaleAt === "query" ? "q" : "scores"}${c.attnSoftcap !== undefined ? `, scores soft-capped at ${c.attnSoftcap}` : ""}`],
     ["window", sliding === 0 ? "none (every layer sees the whole context)"
       : `${windows.filter((w) => w > 0).join("/")} tokens on ${sliding} of ${c.nLayers} layers (${c.layerWindows.map((w) => (w > 0 ? "S" : "G")).join("")})`],
+    ["kv cache", kvCacheRow(c)],
     ["residual", c.parallelResidual ? "parallel (attention and feed-forward both read the block input)" : "sequential"],
     ["biases", biases.length === 0 ? "none" : biases.join(", ")],
     ["embedding", c.embedScale !== 1 ? `scaled by ${c.embedScale.toPrecision(6)}` : "unscaled"],
     ["head", `${c.tiedOutput ? "tied to the embedding" : "separate"}${c.finalSoftcap !== undefined ? `, logits soft-capped at ${c.finalSoftcap}` : ""}`],
   ];
+}
+
+/** The F16 KV cache at the full context with the default 64-token batch, and the sliding layers' saving. */
+function kvCacheRow(c: ModelConfig): string {
+  const { bytes, unbounded } = kvCacheBytes(c, c.contextLength, "F16", 64);
+  return `${mib(bytes)} in F16 at the full ${c.contextLength}-token context` +
+    (bytes < unbounded ? ` (sliding layers keep 2 × window + batch rows; ${mib(unbounded)} without that bound)` : "");
 }

@@ -35,6 +35,18 @@ export function kvRows(window: number, seqLen: number, batch: number): number {
   return window > 0 ? Math.min(seqLen, 2 * window + batch) : seqLen;
 }
 
+/**
+ * Bytes of a session's KV cache: keys and values of every layer, sliding layers bounded by kvRows. Also what
+ * a cache of the whole context would take without that bound, so `peel info` and the inspector can show the
+ * saving.
+ */
+export function kvCacheBytes(c: ModelConfig, seqLen: number, dtype: KvDType, batch: number): { bytes: number; unbounded: number } {
+  const rowBytes = 2 * c.kvDim * (dtype === "F16" ? 2 : 4); // a key and a value
+  let bytes = 0;
+  for (let i = 0; i < c.nLayers; i++) bytes += kvRows(c.layerWindows[i] ?? 0, seqLen, batch) * rowBytes;
+  return { bytes, unbounded: c.nLayers * seqLen * rowBytes };
+}
+
 export function createKvCache(k: Kernels, c: ModelConfig, seqLen: number, dtype: KvDType, batch: number): KvCache {
   const layers: KvLayer[] = [];
   for (let i = 0; i < c.nLayers; i++) {

@@ -11,7 +11,8 @@ import assert from "node:assert/strict";
 import { bytesSource } from "../../src/formats/byte-source.js";
 import { writeGguf } from "../../src/formats/gguf/write.js";
 import { loadModelFromSource } from "../../src/model/load.js";
-import { createKvCache, kvRows, makeRoom, type KvCache } from "../../src/model/kv-cache.js";
+import { createKvCache, kvCacheBytes, kvRows, makeRoom, type KvCache } from "../../src/model/kv-cache.js";
+import { architectureChoices } from "../../src/model/choices.js";
 import { createRunState } from "../../src/model/run-state.js";
 import { forward } from "../../src/model/forward.js";
 import { flashVariant } from "../../src/generate/session.js";
@@ -58,6 +59,16 @@ for (const backend of ["ts", "wasm"] as const) {
     });
   }
 }
+
+test("kvCacheBytes and peel info's kv cache row count the bounded sliding layers", async () => {
+  const model = await loadModelFromSource(bytesSource(writeGguf({ metadata: randomLlamaMetadata(spec), tensors: randomLlamaTensors(spec) })), { backend: "ts" });
+  const c = model.config; // six layers, five sliding with window 8, context 160, kvDim 32
+  const row = 2 * c.kvDim * 2; // a key and a value in f16
+  assert.deepEqual(kvCacheBytes(c, 160, "F16", 64), { bytes: (5 * 80 + 160) * row, unbounded: 6 * 160 * row });
+  const info = new Map(architectureChoices(c)).get("kv cache") ?? "";
+  assert.match(info, /0\.07 MiB in F16 at the full 160-token context .*0\.12 MiB without that bound/);
+  await model.dispose();
+});
 
 test("kvRows: a sliding layer holds 2·window + batch rows at most the context; a full layer the context", () => {
   assert.equal(kvRows(0, 4096, 64), 4096);
