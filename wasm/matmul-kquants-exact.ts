@@ -1,5 +1,5 @@
 /**
- * Q2_K and Q3_K products by the reference's own arithmetic, not by integer dot products: each weight row is
+ * Q2_K, Q3_K and IQ4_XS products by the reference's own arithmetic, not by integer dot products: each weight row is
  * dequantized to f32 exactly as formats/gguf/dequant does, the activations are f32(d·q) of their q8_k rows,
  * and products are summed in f64, so results equal the ts backend's to the last bit (up to f64 summation
  * order). Why: with these low-bit types a last-bit difference in a product flips f16/8-bit roundings later in
@@ -8,7 +8,8 @@
  * These are the "at least correct" types: slower than the integer path, most of all in decode (where each
  * dequantized weight row serves a single dot product). The dequantizers unpack sixteen quants per step with
  * the scalar code's f32 operations per element (bitwise the same rows); the f64 dot bounds prefill (about
- * 8 GFLOP/s a thread) and, with the dequantization, decode (about 4).
+ * 8 GFLOP/s a thread) and, with the dequantization, decode (about 4). IQ4_XS is here because it is new:
+ * correct first; an integer kernel for it (its levels are signed, so the 16-bit path) is still to be written.
  */
 
 import { f16ToF32 } from "./simd";
@@ -88,6 +89,33 @@ function dequantQ3_K(w: usize, out: usize, nb: i32): void {
   }
 }
 
+/** ggml's kvalues_iq4nl as sixteen i8 lanes: IQ4 nibbles index it with one swizzle. */
+@inline function iq4Levels(): v128 {
+  return i8x16(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
+}
+
+/**
+ * IQ4_XS (136-byte super-blocks: d, scales_h, scales_l[4], qs[128]): per 32-element sub-block b, dl = d·(ls − 32)
+ * and the levels its nibbles select (low nibbles elements 0..15, high 16..31), dl·level as one f32 product each
+ * (store16 with no offset), as the scalar dequantizer rounds them.
+ */
+function dequantIQ4_XS(w: usize, out: usize, nb: i32): void {
+  const levels = iq4Levels();
+  for (let b = 0; b < nb; b++) {
+    const o = w + <usize>b * 136;
+    const p = out + (<usize>b << 10);
+    const d = f16ToF32(load<u16>(o));
+    const scalesH = <i32>load<u16>(o, 2);
+    for (let s = 0; s < 8; s++) {
+      const ls = ((<i32>load<u8>(o + 4 + <usize>(s >> 1)) >> (4 * (s & 1))) & 15) | (((scalesH >> (2 * s)) & 3) << 4);
+      const dl = d * <f32>(ls - 32);
+      const q = v128.load(o + 8 + <usize>(16 * s));
+      store16(p + (<usize>(32 * s) << 2), i8x16.swizzle(levels, v128.and(q, i8x16.splat(15))), dl, 0);
+      store16(p + (<usize>(32 * s + 16) << 2), i8x16.swizzle(levels, i8x16.shr_u(q, 4)), dl, 0);
+    }
+  }
+}
+
 /** Σ w[i]·x[i] with f32 inputs, products and sums in f64. */
 function dotF64(w: usize, x: usize, n: i32): f64 {
   let a0 = f64x2.splat(0), a1 = f64x2.splat(0);
@@ -100,19 +128,20 @@ function dotF64(w: usize, x: usize, n: i32): f64 {
   return f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
 }
 
-const Q2_K: i32 = 10;
+const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
 
 /**
- * out (nTokens, rows) = x · wᵀ for rows rowStart..rowEnd of a Q2_K (type 10) or Q3_K (11) matrix; x holds the
+ * out (nTokens, rows) = x · wᵀ for rows rowStart..rowEnd of a Q2_K (type 10), Q3_K (11) or IQ4_XS (23) matrix; x holds the
  * f32 rows from q8kToF32; rowScratch has room for one dequantized row (cols floats, per thread).
  */
 export function matmulKQuantExact(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32,
   rowStart: i32, rowEnd: i32, rowScratch: usize): void {
   const nb = cols >> 8;
-  const rowBytes = <usize>nb * (type == Q2_K ? 84 : 110);
+  const rowBytes = <usize>nb * (type == Q2_K ? 84 : type == Q3_K ? 110 : 136);
   for (let r = rowStart; r < rowEnd; r++) {
     if (type == Q2_K) dequantQ2_K(w + <usize>r * rowBytes, rowScratch, nb);
-    else dequantQ3_K(w + <usize>r * rowBytes, rowScratch, nb);
+    else if (type == Q3_K) dequantQ3_K(w + <usize>r * rowBytes, rowScratch, nb);
+    else dequantIQ4_XS(w + <usize>r * rowBytes, rowScratch, nb);
     for (let t = 0; t < nTokens; t++) {
       const v = dotF64(rowScratch, x + ((<usize>t * <usize>cols) << 2), cols);
       store<f32>(out + ((<usize>t * <usize>rows + <usize>r) << 2), <f32>v);

@@ -12,7 +12,9 @@
  * Relaxed-SIMD build: Q4_0/Q4_1/Q5_0/Q5_1 keep their quants unsigned (0..15, 0..31) as sixteen bytes per half
  * block and take the 8-bit dot (i16x8.relaxed_dot_i8x16_i7x16_s, the second operand in 0..127) with narrow i8
  * activation rows; the offset of Q4_0/Q5_0 (8, 16) comes off the exact integer sum as offset·Σx. Same integers,
- * same scaling, f32 sums with fused multiply-adds. Q8_0's quants are signed, so it keeps the i16 path.
+ * same scaling, f32 sums with fused multiply-adds. Q8_0's quants are signed, so it keeps the i16 path, and so
+ * does IQ4_NL (ggml id 20), whose nibbles select signed levels (one swizzle of its 16-entry table) against q8_0
+ * activations, as ggml's vec_dot_iq4_nl_q8_0 takes them.
  */
 
 import { f16ToF32, f16Lo, hsumF32, hsumI32, storeLanes } from "./simd";
@@ -20,12 +22,12 @@ import { q8RowBytes } from "./activation-rounding";
 import { isNarrow, NARROW_QUANTS, NARROW_TILE_BYTES, offsetShift, WIDE_QUANTS, WIDE_TILE_BYTES } from "./activation-tiles";
 
 // ggml type ids select the block format (the JS side passes DTYPES[dtype].ggmlId).
-const Q4_0: i32 = 2, Q4_1: i32 = 3, Q5_0: i32 = 6, Q5_1: i32 = 7, Q8_0: i32 = 8;
+const Q4_0: i32 = 2, Q4_1: i32 = 3, Q5_0: i32 = 6, Q5_1: i32 = 7, Q8_0: i32 = 8, IQ4_NL: i32 = 20;
 /** Weight rows per chunk in prefill: each chunk is multiplied by every token tile before the next. */
 const ROW_CHUNK: i32 = 16;
 
 @inline function blockBytes(type: i32): usize {
-  return type == Q4_0 ? 18 : type == Q4_1 ? 20 : type == Q5_0 ? 22 : type == Q5_1 ? 24 : 34;
+  return type == Q4_0 || type == IQ4_NL ? 18 : type == Q4_1 ? 20 : type == Q5_0 ? 22 : type == Q5_1 ? 24 : 34;
 }
 
 /** Bits 0..15 (upper: 16..31) of qh spread to sixteen byte lanes: 16 where the bit is set, else 0. */
@@ -44,12 +46,33 @@ const ROW_CHUNK: i32 = 16;
 }
 
 /**
- * Elements 8k..8k+7 (k = 0..3) of the block at wb as i16x8 integer quants (offset removed). Q5 types take
- * them from h0/h1, their two halves from q5Half (computed once per block by the caller).
+ * IQ4_NL: elements 16·half .. 16·half + 15 of the block at wb as sixteen i8 weights: ggml's kvalues_iq4nl levels
+ * the nibbles select (low nibbles first half, high nibbles second), one swizzle for sixteen lookups.
+ */
+@inline function iq4Half(wb: usize, half: i32): v128 {
+  const q = v128.load(wb + 2);
+  const nib = half == 0 ? v128.and(q, i8x16.splat(15)) : i8x16.shr_u(q, 4);
+  return i8x16.swizzle(i8x16(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113), nib);
+}
+
+/** Whether a type's block is unpacked into two sixteen-element halves first (Q5's high bits, IQ4_NL's levels). */
+@inline function hasHalves(type: i32): bool {
+  return type == Q5_0 || type == Q5_1 || type == IQ4_NL;
+}
+
+/** The block's two halves as i8 (hasHalves types), computed once per block. */
+@inline function half(type: i32, wb: usize, h: i32): v128 {
+  if (!hasHalves(type)) return i32x4.splat(0);
+  return type == IQ4_NL ? iq4Half(wb, h) : q5Half(type, wb, h);
+}
+
+/**
+ * Elements 8k..8k+7 (k = 0..3) of the block at wb as i16x8 integer quants (offset removed). Q5 types and
+ * IQ4_NL take them from h0/h1, their two halves from half() (computed once per block by the caller).
  */
 @inline function unpack(type: i32, wb: usize, k: i32, h0: v128, h1: v128): v128 {
   if (type == Q8_0) return v128.load8x8_s(wb + 2 + <usize>(8 * k));
-  if (type == Q5_0 || type == Q5_1) {
+  if (hasHalves(type)) {
     const h = k < 2 ? h0 : h1;
     return (k & 1) == 0 ? i16x8.extend_low_i8x16_s(h) : i16x8.extend_high_i8x16_s(h);
   }
@@ -64,7 +87,7 @@ const ROW_CHUNK: i32 = 16;
 
 /** Σ w·x of the block at wb with the activation quants at xb, as four i32 partial sums. */
 @inline function blockDot(type: i32, wb: usize, xb: usize): v128 {
-  const h0 = isQ5(type) ? q5Half(type, wb, 0) : i32x4.splat(0), h1 = isQ5(type) ? q5Half(type, wb, 1) : h0;
+  const h0 = half(type, wb, 0), h1 = half(type, wb, 1);
   return dot32(unpack(type, wb, 0, h0, h1), unpack(type, wb, 1, h0, h1), unpack(type, wb, 2, h0, h1), unpack(type, wb, 3, h0, h1), xb);
 }
 
@@ -119,7 +142,7 @@ const ROW_CHUNK: i32 = 16;
 /** One block of tokens4 against i16 tile quants: acc + S·d (+ m·s), unfused (also the relaxed build's Q8_0). */
 @inline function wideBlock(type: i32, acc: v128, wb: usize, p: usize, dw: v128, mw: v128): v128 {
   const withMin = type == Q4_1 || type == Q5_1;
-  const h0 = isQ5(type) ? q5Half(type, wb, 0) : i32x4.splat(0), h1 = isQ5(type) ? q5Half(type, wb, 1) : h0;
+  const h0 = half(type, wb, 0), h1 = half(type, wb, 1);
   const w0 = unpack(type, wb, 0, h0, h1), w1 = unpack(type, wb, 1, h0, h1), w2 = unpack(type, wb, 2, h0, h1), w3 = unpack(type, wb, 3, h0, h1);
   const S = reduce4(dot32(w0, w1, w2, w3, p), dot32(w0, w1, w2, w3, p + 64), dot32(w0, w1, w2, w3, p + 128), dot32(w0, w1, w2, w3, p + 192));
   const d = f32x4.mul(dw, v128.load(p, WIDE_QUANTS));
@@ -296,5 +319,6 @@ export function matmulLegacy(type: i32, out: usize, w: usize, x: usize, rows: i3
   else if (type == Q8_0) rowsOf(Q8_0, out, w, x, rows, cols, nTokens, rowStart, rowEnd, meta, scratch);
   else if (type == Q5_0) rowsOf(Q5_0, out, w, x, rows, cols, nTokens, rowStart, rowEnd, meta, scratch);
   else if (type == Q4_1) rowsOf(Q4_1, out, w, x, rows, cols, nTokens, rowStart, rowEnd, meta, scratch);
+  else if (type == IQ4_NL) rowsOf(IQ4_NL, out, w, x, rows, cols, nTokens, rowStart, rowEnd, meta, scratch);
   else rowsOf(Q5_1, out, w, x, rows, cols, nTokens, rowStart, rowEnd, meta, scratch);
 }

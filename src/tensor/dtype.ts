@@ -6,7 +6,8 @@
 export type DType =
   | "F32" | "F16" | "BF16"
   | "Q4_0" | "Q4_1" | "Q5_0" | "Q5_1" | "Q8_0" | "Q8_1"
-  | "Q2_K" | "Q3_K" | "Q4_K" | "Q5_K" | "Q6_K" | "Q8_K";
+  | "Q2_K" | "Q3_K" | "Q4_K" | "Q5_K" | "Q6_K" | "Q8_K"
+  | "IQ4_NL" | "IQ4_XS";
 
 export interface DTypeInfo {
   readonly name: DType;
@@ -39,13 +40,15 @@ export const DTYPES: Readonly<Record<DType, DTypeInfo>> = {
   Q5_K: info("Q5_K", 13, 256, 176),
   Q6_K: info("Q6_K", 14, 256, 210),
   Q8_K: info("Q8_K", 15, 256, 292),
+  IQ4_NL: info("IQ4_NL", 20, 32, 18),
+  IQ4_XS: info("IQ4_XS", 23, 256, 136),
   BF16: info("BF16", 30, 1, 2),
 };
 
 /** Names of ggml types Peel recognises but cannot compute with; used to word "unsupported" errors. */
 export const KNOWN_UNSUPPORTED_GGML_TYPES: Readonly<Record<number, string>> = {
-  16: "IQ2_XXS", 17: "IQ2_XS", 18: "IQ3_XXS", 19: "IQ1_S", 20: "IQ4_NL", 21: "IQ3_S", 22: "IQ2_S",
-  23: "IQ4_XS", 24: "I8", 25: "I16", 26: "I32", 27: "I64", 28: "F64", 29: "IQ1_M", 34: "TQ1_0", 35: "TQ2_0",
+  16: "IQ2_XXS", 17: "IQ2_XS", 18: "IQ3_XXS", 19: "IQ1_S", 21: "IQ3_S", 22: "IQ2_S",
+  24: "I8", 25: "I16", 26: "I32", 27: "I64", 28: "F64", 29: "IQ1_M", 34: "TQ1_0", 35: "TQ2_0",
 };
 
 const BY_GGML_ID = new Map<number, DType>(Object.values(DTYPES).map((d) => [d.ggmlId, d.name]));

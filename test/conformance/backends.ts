@@ -41,12 +41,14 @@ export function randomF32(rng: Rng, n: number, std = 1): Float32Array {
 }
 
 /** Byte offsets of the f16 scale fields in each K-quant block (d, and dmin where the type has minimums). */
-const K_SCALES: Partial<Record<DType, { d: number; dmin?: number }>> = {
+const K_SCALES: Partial<Record<DType, { d: number; dmin?: number; size?: number }>> = {
   Q2_K: { d: 80, dmin: 82 }, Q3_K: { d: 108 }, Q4_K: { d: 0, dmin: 2 }, Q5_K: { d: 0, dmin: 2 }, Q6_K: { d: 208 },
+  // IQ4 levels reach ±127 (× up to 32 for IQ4_XS's sub-block scales): smaller d keeps weights of order 1
+  IQ4_NL: { d: 0, size: 4 }, IQ4_XS: { d: 0, size: 0.25 },
 };
 
 /**
- * Weight bytes of a (rows, cols) matrix: quantized Gaussians, or random K-quant blocks with small scales
+ * Weight bytes of a (rows, cols) matrix: quantized Gaussians, or random K-quant and IQ4 blocks with small scales
  * (subnormalScales: scales that are f16 subnormals, below 2^-14, which conversions must get exact).
  */
 export function randomWeights(rng: Rng, dtype: DType, rows: number, cols: number, subnormalScales = false): Uint8Array {
@@ -57,11 +59,11 @@ export function randomWeights(rng: Rng, dtype: DType, rows: number, cols: number
     return dtype === "F32" ? new Uint8Array(x.buffer) : quantize(dtype, x);
   }
   const bb = DTYPES[dtype].blockBytes;
-  const bytes = new Uint8Array((n / 256) * bb);
+  const bytes = new Uint8Array((n / DTYPES[dtype].blockElems) * bb);
   for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(rng.next() * 256);
   for (let o = 0; o < bytes.length; o += bb) {
     const scale = subnormalScales ? 2 ** -16 : 1;
-    const d = f32ToF16((0.5 + rng.next()) * 0.002 * scale), m = f32ToF16((0.5 + rng.next()) * 0.004 * scale);
+    const d = f32ToF16((0.5 + rng.next()) * 0.002 * (k.size ?? 1) * scale), m = f32ToF16((0.5 + rng.next()) * 0.004 * scale);
     bytes[o + k.d] = d & 255; bytes[o + k.d + 1] = d >> 8;
     if (k.dmin !== undefined) { bytes[o + k.dmin] = m & 255; bytes[o + k.dmin + 1] = m >> 8; }
   }

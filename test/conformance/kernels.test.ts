@@ -24,13 +24,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { AttentionShape, FlashVariant, Kernels, KvDType, RopeSpec } from "../../src/kernels/kernels.js";
 import { createTsKernels } from "../../src/kernels/ts/index.js";
-import type { DType } from "../../src/tensor/dtype.js";
+import { DTYPES, type DType } from "../../src/tensor/dtype.js";
 import { dequantize } from "../../src/formats/gguf/dequant/index.js";
 import { PeelError } from "../../src/util/errors.js";
 import { BACKENDS, createRng, onBackend, randomF32, randomWeights, worstError } from "./backends.js";
 
 const ref = createTsKernels();
-const WEIGHT_TYPES: DType[] = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"];
+const WEIGHT_TYPES: DType[] = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"];
 
 function massOf(wf: Float32Array, rows: number, cols: number, x: Float32Array, nTokens: number): Float64Array {
   const m = new Float64Array(nTokens * rows);
@@ -57,7 +57,8 @@ for (const backend of BACKENDS) {
     test(`${b}: matmul ${dtype} matches the reference within 1e-6 of Σ|w·x|`, async () => {
       const k = await kernels;
       const rng = createRng(100 + WEIGHT_TYPES.indexOf(dtype));
-      const cols = dtype.endsWith("_K") ? 512 : dtype.startsWith("Q") ? 96 : 100;
+      const block = DTYPES[dtype].blockElems;
+      const cols = block === 256 ? 512 : block === 32 ? 96 : 100;
       const rows = 37;
       const bytes = randomWeights(rng, dtype, rows, cols);
       const wf = new Float32Array(rows * cols);
@@ -77,7 +78,7 @@ for (const backend of BACKENDS) {
       }
     });
 
-    if (dtype.endsWith("_K")) {
+    if (DTYPES[dtype].blockElems === 256) {
       test(`${b}: matmul ${dtype} with f16-subnormal block scales matches the reference within 1e-6 of Σ|w·x|`, async () => {
         const k = await kernels;
         const rng = createRng(200 + WEIGHT_TYPES.indexOf(dtype));
@@ -98,7 +99,7 @@ for (const backend of BACKENDS) {
 
     test(`${b}: embedRows ${dtype} equals the dequantized rows`, async () => {
       const k = await kernels;
-      const rows = 9, cols = dtype.endsWith("_K") ? 256 : 64;
+      const rows = 9, cols = DTYPES[dtype].blockElems === 256 ? 256 : 64;
       const bytes = randomWeights(createRng(7), dtype, rows, cols);
       const ids = [3, 0, 8, 3];
       const want = new Float32Array(ids.length * cols);

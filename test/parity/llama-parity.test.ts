@@ -67,6 +67,8 @@ const ALL: Case[] = [
   { label: "Q3_K MQA", spec: { ...mqa, ...tiedBase, weightType: "Q3_K", tied: true, seed: 29 } },
   { label: "Q4_K GQA", spec: { ...gqa, ...base, weightType: "Q4_K", tied: false, seed: 30 } },
   { label: "Q5_K head 128", spec: { ...h128, ...base, weightType: "Q5_K", tied: false, seed: 31 } },
+  { label: "IQ4_NL GQA", spec: { ...gqa, ...base, weightType: "IQ4_NL", tied: false, seed: 33 } },
+  { label: "IQ4_XS MHA", spec: { ...mha, ...base, weightType: "IQ4_XS", tied: false, seed: 34 } },
   { label: "Q6_K MHA, Q8_0 embeddings", spec: { ...mha, ...base, weightType: "Q6_K", embdType: "Q8_0", tied: false, seed: 32 } },
 ];
 const CASES: Case[] = process.env.PEEL_PARITY_ONLY ? ALL.filter((c) => c.label.startsWith(process.env.PEEL_PARITY_ONLY!)) : ALL; // a label prefix, for debugging one case

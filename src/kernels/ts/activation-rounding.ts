@@ -21,7 +21,8 @@ export function activationRoundingFor(dtype: DType): ActivationRounding {
     case "BF16": return "bf16";
     case "Q4_0": case "Q5_0": case "Q8_0": return "q8_0";
     case "Q4_1": case "Q5_1": return "q8_1";
-    case "Q2_K": case "Q3_K": case "Q4_K": case "Q5_K": case "Q6_K": return "q8_k";
+    case "IQ4_NL": return "q8_0"; // ggml pairs IQ4_NL with Q8_0 and IQ4_XS with Q8_K, like the types of their block size
+    case "Q2_K": case "Q3_K": case "Q4_K": case "Q5_K": case "Q6_K": case "IQ4_XS": return "q8_k";
     case "Q8_1": case "Q8_K": return "none"; // activation formats themselves; never weights in practice
   }
 }

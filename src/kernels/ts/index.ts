@@ -15,7 +15,7 @@ import { addBias, addInPlace, geglu, gelu, geluBackward, geluRounded, scale, sof
 
 /** Weight types the reference backend can multiply (every type the GGUF dequantizers handle). */
 export const TS_WEIGHT_TYPES: readonly DType[] = ["F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0",
-  "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"];
+  "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"];
 
 export function createTsKernels(): Kernels {
   const scratch: MatmulScratch = { row: new Float32Array(0), x: new Float32Array(0), sCorr: new Float32Array(0) };

@@ -13,7 +13,7 @@ import type { WasmExports } from "./module.js";
 
 /** Weight types the wasm backend multiplies. */
 export const WASM_WEIGHT_TYPES: readonly DType[] = ["F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0",
-  "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"];
+  "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_XS", "IQ4_NL"];
 
 /** One product, ready to run over any row range: pointers into wasm memory and the shape. */
 export interface MatmulCall {
@@ -75,9 +75,9 @@ export function serialActivations(ex: WasmExports): ActivationSplit {
 }
 
 /** Types multiplied by the reference's arithmetic (wasm/matmul-kquants-exact.ts explains why). */
-const EXACT_TYPES: readonly DType[] = ["Q2_K", "Q3_K"];
+const EXACT_TYPES: readonly DType[] = ["Q2_K", "Q3_K", "IQ4_XS"];
 /** ggml's 32-element block types (wasm/matmul-legacy.ts). */
-const LEGACY_TYPES: readonly DType[] = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"];
+const LEGACY_TYPES: readonly DType[] = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL"];
 
 /**
  * Rounds or quantizes x (nTokens, cols) at xPtr as llama.cpp would for `dtype` weights, into scratch, and
@@ -141,10 +141,10 @@ export function runMatmulRows(ex: WasmExports, c: MatmulCall, rowStart: number, 
     case "F32": ex.matmulF32(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd); return;
     case "F16": ex.matmulF16(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.rowScratch); return;
     case "BF16": ex.matmulBF16(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.rowScratch); return;
-    case "Q4_0": case "Q4_1": case "Q5_0": case "Q5_1": case "Q8_0":
+    case "Q4_0": case "Q4_1": case "Q5_0": case "Q5_1": case "Q8_0": case "IQ4_NL":
       ex.matmulLegacy(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
       return;
-    case "Q2_K": case "Q3_K":
+    case "Q2_K": case "Q3_K": case "IQ4_XS":
       ex.matmulKQuantExact(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.rowScratch);
       return;
     case "Q4_K": case "Q5_K": case "Q6_K":

@@ -26,7 +26,7 @@ test("dequantizers match gguf-py exactly on every supported type in quant-vector
   const json = JSON.parse(readFileSync(VECTORS, "utf8")) as { dequant: Record<string, DequantCase> };
   const checked: string[] = [];
   for (const [name, c] of Object.entries(json.dequant)) {
-    if (!isDType(name)) continue; // IQ and TQ types: not supported by Peel
+    if (!isDType(name)) continue; // the IQ1-IQ3 and TQ types: not supported by Peel
     assert.equal(DTYPES[name].ggmlId, c.type_id, name);
     assert.equal(DTYPES[name].blockBytes, c.block_bytes, name);
     const src = b64(c.blocks_b64);
@@ -43,7 +43,7 @@ test("dequantizers match gguf-py exactly on every supported type in quant-vector
     assert.deepEqual(out2.subarray(7), expected, `${name} via dequantizeRow`);
     checked.push(name);
   }
-  assert.deepEqual(checked.sort(), ["Q2_K", "Q3_K", "Q4_0", "Q4_1", "Q4_K", "Q5_0", "Q5_1", "Q5_K", "Q6_K", "Q8_0"]);
+  assert.deepEqual(checked.sort(), ["IQ4_NL", "IQ4_XS", "Q2_K", "Q3_K", "Q4_0", "Q4_1", "Q4_K", "Q5_0", "Q5_1", "Q5_K", "Q6_K", "Q8_0"]);
 });
 
 test("one Q8_0 block computed by hand", () => {

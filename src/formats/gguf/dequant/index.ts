@@ -9,11 +9,13 @@ import { elementCount, type Tensor } from "../../../tensor/tensor.js";
 import { PeelError } from "../../../util/errors.js";
 import { dequantizeBF16, dequantizeF16, dequantizeF32 } from "./float.js";
 import { dequantizeQ2_K, dequantizeQ3_K, dequantizeQ4_K, dequantizeQ5_K, dequantizeQ6_K, dequantizeQ8_K } from "./k-quants.js";
+import { dequantizeIQ4_NL, dequantizeIQ4_XS } from "./iq4.js";
 import { dequantizeQ4_0, dequantizeQ4_1, dequantizeQ5_0, dequantizeQ5_1, dequantizeQ8_0, dequantizeQ8_1 } from "./legacy.js";
 
 export * from "./float.js";
 export * from "./k-quants.js";
 export * from "./legacy.js";
+export * from "./iq4.js";
 
 /** (src bytes from srcOffset, at a block boundary) → out[outOffset .. outOffset+nElems). */
 export type Dequantizer = (src: Uint8Array, srcOffset: number, out: Float32Array, outOffset: number, nElems: number) => void;
@@ -24,6 +26,7 @@ export const DEQUANTIZERS: Readonly<Record<DType, Dequantizer>> = {
   Q8_0: dequantizeQ8_0, Q8_1: dequantizeQ8_1,
   Q2_K: dequantizeQ2_K, Q3_K: dequantizeQ3_K, Q4_K: dequantizeQ4_K, Q5_K: dequantizeQ5_K,
   Q6_K: dequantizeQ6_K, Q8_K: dequantizeQ8_K,
+  IQ4_NL: dequantizeIQ4_NL, IQ4_XS: dequantizeIQ4_XS,
 };
 
 /** Dequantizes nElems values starting at byte `srcOffset` of src into out starting at `outOffset`. */
