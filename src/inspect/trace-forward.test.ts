@@ -68,10 +68,10 @@ test("an over-budget map keeps each row's top-k key positions, flagged as summar
   assert.equal(small.positions.length, c.nHeads * IDS.length * 3);
   for (let h = 0; h < c.nHeads; h++) {
     for (let q = 0; q < IDS.length; q++) {
-      const row = [...attentionRow(full, h, q)].map((w, j) => ({ w, j })).filter((x) => x.w > 0).sort((a, b) => b.w - a.w || a.j - b.j);
+      const row: Array<{ w: number; j: number }> = [...attentionRow(full, h, q)].map((w, j) => ({ w, j })).filter((x) => x.w > 0).sort((a, b) => b.w - a.w || a.j - b.j);
       const r = (h * IDS.length + q) * 3;
       for (let i = 0; i < 3; i++) {
-        const want = row[i];
+        const want: { w: number; j: number } | undefined = row[i];
         assert.equal(small.positions[r + i], want?.j ?? -1, `head ${h} query ${q} rank ${i}`);
         assert.equal(small.weights[r + i], want?.w ?? 0);
       }
