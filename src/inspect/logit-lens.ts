@@ -45,8 +45,8 @@ export interface LogitLens {
   readonly layers: readonly LensLayer[];
 }
 
-/** Rows of the lens projected per call: bounds the run state's logits buffer (rows × vocabSize). */
-const LENS_BATCH = 16;
+/** Rows of the lens projected per call: bounds the run state's logits buffer (rows × vocabSize; 8 MB at 32000). */
+const LENS_BATCH = 64;
 
 export function logitLens(model: Model, trace: ForwardTrace, opts: LogitLensOptions = {}): LogitLens {
   const m = model.transformer;
