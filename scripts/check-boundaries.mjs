@@ -16,6 +16,7 @@ const FORBIDDEN = {
   sample: ["formats", "tokenizer", "kernels", "model", "generate", "cli", "server", "train", "inspect"],
   model: ["sample", "generate", "cli", "server", "train", "inspect"],
   generate: ["cli", "server", "inspect"],
+  inspect: ["cli", "server", "train"],
 };
 
 function walk(dir) {

@@ -18,12 +18,31 @@ export type { ActivationKind as BlockActivationKind, BiasChoices, ModelConfig, P
 export type { Model, ModelInfo, TensorSummary } from "./model/model.js";
 export { loadModelFromSource, type BackendName, type LoadOptions, type LoadProgress } from "./model/load.js";
 export { createTrace, type Trace, type TapName, type TapRecord } from "./model/trace.js";
+export type { Intervention, HeadScale, MlpScale, ResidPatch } from "./model/intervention.js";
 
 export * from "./tokenizer/index.js";
 
 export { createSampler, type Sampler, type SamplingOptions } from "./sample/sampler.js";
-export { createSession, type Session, type SessionOptions } from "./generate/session.js";
+export { createSession, type Session, type SessionOptions, type EvaluateOptions, type FlashAttention } from "./generate/session.js";
 export { generate, type GenerateOptions, type Generation, type GeneratedToken, type FinishReason, type GenerationTimings } from "./generate/generate.js";
+
+// inspect/: looking inside a forward pass (issue 14's engine side; web/ draws these)
+export {
+  traceForward, ALL_TRACE_TAPS, DEFAULT_TRACE_TAPS,
+  type TraceForwardOptions, type ForwardTrace, type LayerTrace, type TraceTapName,
+} from "./inspect/trace-forward.js";
+export { attentionRow, kvHeadsOf, type AttentionMap, type FullAttentionMap, type TopKAttentionMap } from "./inspect/attention-map.js";
+export { logitLens, type LogitLens, type LogitLensOptions, type LensLayer, type LensCell } from "./inspect/logit-lens.js";
+export { streamNorms, rowNorms, type StreamNorms, type LayerNorms } from "./inspect/stream-norms.js";
+export { samplerSteps, type SamplerSteps, type StageEffect, type CandidateView } from "./inspect/sampler-steps.js";
+export {
+  createEmbeddingSpace, type EmbeddingSpace, type EmbeddingQuery, type Neighbour, type NeighbourOptions, type Analogy, type EmbeddingProjection,
+} from "./inspect/embeddings.js";
+export { pca2d, type Pca2d } from "./inspect/pca.js";
+export {
+  ablate, patchResidual, compareLogits, type Ablation, type ResidPatchSpec, type DistributionChange, type InterventionRunOptions,
+} from "./inspect/interventions.js";
+export { softmax64, topTokens, rankOf, klDivergence, type TokenProb } from "./inspect/distribution.js";
 
 export { readSafetensors, readSafetensorsHeader, readSafetensorsTensors, type ReadSafetensorsOptions, type SafetensorsFile } from "./formats/safetensors/read.js";
 export { writeSafetensors, type SafetensorsWriteSpec } from "./formats/safetensors/write.js";

@@ -9,6 +9,7 @@ import type { Model } from "../model/model.js";
 import { forward } from "../model/forward.js";
 import { createKvCache, type KvCache } from "../model/kv-cache.js";
 import { createRunState, type RunState } from "../model/run-state.js";
+import type { Intervention } from "../model/intervention.js";
 import type { Trace } from "../model/trace.js";
 import { PeelError } from "../util/errors.js";
 
@@ -52,6 +53,8 @@ export interface Session {
 export interface EvaluateOptions {
   readonly allLogits?: boolean;
   readonly trace?: Trace;
+  /** Edits to the forward pass (model/intervention.ts), for the inspector's ablations and patching. */
+  readonly intervention?: Intervention;
   /**
    * Size of the llama.cpp micro-batch these tokens belong to, when a caller feeds one prompt in several calls
    * (generate does, to stay abortable). Default: the input is its own batch, split into micro-batches of
@@ -107,7 +110,7 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
         // the llama.cpp micro-batch of this chunk's first token (whole when batch divides LLAMA_UBATCH, as 64 does)
         const ubatch = evalOpts.microBatch ?? Math.min(LLAMA_UBATCH, input.length - start + (start % LLAMA_UBATCH));
         const logits = forward(model.transformer, state, cache, chunk, tokens.length,
-          { logits: all ? "all" : isLast ? "last" : "none", trace: evalOpts.trace, flash: flashVariant(flashAttention, ubatch) });
+          { logits: all ? "all" : isLast ? "last" : "none", trace: evalOpts.trace, intervention: evalOpts.intervention, flash: flashVariant(flashAttention, ubatch) });
         if (out !== undefined) out.set(logits, start * c.vocabSize);
         else last = logits;
         for (const id of chunk) tokens.push(id);

@@ -7,6 +7,7 @@
  */
 
 import type { FlashVariant } from "../kernels/kernels.js";
+import { scaleHeads, type Intervention } from "./intervention.js";
 import { makeRoom, type KvCache } from "./kv-cache.js";
 import { applyNorm } from "./norm.js";
 import type { RunState } from "./run-state.js";
@@ -41,7 +42,7 @@ function projectQkv(m: Transformer, s: RunState, layer: number, startPos: number
 
 /** out (nTokens, dim) ← the attention sub-block of layer `layer` applied to x. */
 export function attentionBlock(m: Transformer, s: RunState, cache: KvCache, layer: number, startPos: number, nTokens: number,
-  trace: Trace | undefined, flash: FlashVariant | undefined, out: Float32Array): void {
+  trace: Trace | undefined, flash: FlashVariant | undefined, out: Float32Array, iv?: Intervention): void {
   const { config: c, kernels: k } = m;
   const kv = cache.layers[layer]!;
   const w = m.weights.layers[layer]!;
@@ -70,6 +71,7 @@ export function attentionBlock(m: Transformer, s: RunState, cache: KvCache, laye
     k.attention(s.att, s.q, kv.k, kv.v, startPos, nTokens, shape, s.scores);
   }
 
+  if (iv?.heads !== undefined) scaleHeads(m, iv, layer, nTokens, s.att); // before Wo mixes the heads
   k.matmul(out, w.wo, s.att, nTokens); // (nTokens, dim)
   if (w.bo !== undefined) k.addBias(out, w.bo, nTokens, c.dim);
   if (w.postAttnNorm !== undefined) applyNorm(m, out, out, w.postAttnNorm, nTokens, c.dim);

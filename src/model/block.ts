@@ -1,11 +1,13 @@
 /**
  * One transformer block: attention and feed-forward, each reading a pre-normed residual stream. Sequential
  * (x += attn(x), then x += ffn(x)) or, where the config says, parallel (GPT-NeoX: both read the block's input,
- * and x ← (ffn + x) + attn, in llama.cpp's order of the two adds).
+ * and x ← (ffn + x) + attn, in llama.cpp's order of the two adds). An optional intervention (intervention.ts)
+ * may scale heads or the feed-forward inside the sub-blocks and patch the residual stream after the block.
  */
 
 import type { FlashVariant } from "../kernels/kernels.js";
 import { attentionBlock } from "./attention.js";
+import { patchResid, type Intervention } from "./intervention.js";
 import type { KvCache } from "./kv-cache.js";
 import { mlpBlock } from "./mlp.js";
 import type { RunState } from "./run-state.js";
@@ -13,19 +15,20 @@ import type { Trace } from "./trace.js";
 import type { Transformer } from "./transformer.js";
 
 export function transformerBlock(m: Transformer, s: RunState, cache: KvCache, layer: number, startPos: number, nTokens: number,
-  trace: Trace | undefined, flash: FlashVariant | undefined): void {
+  trace: Trace | undefined, flash: FlashVariant | undefined, iv?: Intervention): void {
   const { config: c, kernels: k } = m;
   const n = nTokens * c.dim;
   if (c.parallelResidual) {
-    attentionBlock(m, s, cache, layer, startPos, nTokens, trace, flash, s.parallel);
-    mlpBlock(m, s, layer, startPos, nTokens, trace);
+    attentionBlock(m, s, cache, layer, startPos, nTokens, trace, flash, s.parallel, iv);
+    mlpBlock(m, s, layer, startPos, nTokens, trace, iv);
     k.addInPlace(s.x, s.proj, n);
     k.addInPlace(s.x, s.parallel, n);
   } else {
-    attentionBlock(m, s, cache, layer, startPos, nTokens, trace, flash, s.proj);
+    attentionBlock(m, s, cache, layer, startPos, nTokens, trace, flash, s.proj, iv);
     k.addInPlace(s.x, s.proj, n);
-    mlpBlock(m, s, layer, startPos, nTokens, trace);
+    mlpBlock(m, s, layer, startPos, nTokens, trace, iv);
     k.addInPlace(s.x, s.proj, n);
   }
+  if (iv?.resid !== undefined) patchResid(m, iv, layer, startPos, nTokens, s.x);
   if (trace?.wants("resid")) trace.record("resid", layer, startPos, [nTokens, c.dim], s.x);
 }

@@ -8,6 +8,7 @@ import type { FlashVariant } from "../kernels/kernels.js";
 import { PeelError } from "../util/errors.js";
 import { transformerBlock } from "./block.js";
 import { embedTokens } from "./embed.js";
+import { checkIntervention, type Intervention } from "./intervention.js";
 import type { KvCache } from "./kv-cache.js";
 import { computeLogits } from "./logits.js";
 import type { RunState } from "./run-state.js";
@@ -20,6 +21,8 @@ export interface ForwardOptions {
   readonly trace?: Trace | undefined;
   /** Flash attention numerics for this call (kernels.ts FlashVariant); absent: the standard attention path. */
   readonly flash?: FlashVariant | undefined;
+  /** Edits to this pass (head and feed-forward scales, residual patches; intervention.ts); absent: none. */
+  readonly intervention?: Intervention | undefined;
 }
 
 /** Returns a view of logits (nTokens | 1 | 0, vocabSize) as `opts.logits` asks, valid until the next call. */
@@ -40,9 +43,11 @@ export function forward(m: Transformer, s: RunState, cache: KvCache, tokens: Arr
     s.positions[t] = startPos + t;
   }
   const trace = opts.trace;
+  const iv = opts.intervention;
+  if (iv !== undefined) checkIntervention(c, iv);
   embedTokens(m, s, nTokens);
   if (trace?.wants("embed")) trace.record("embed", -1, startPos, [nTokens, c.dim], s.x);
-  for (let layer = 0; layer < c.nLayers; layer++) transformerBlock(m, s, cache, layer, startPos, nTokens, trace, opts.flash);
+  for (let layer = 0; layer < c.nLayers; layer++) transformerBlock(m, s, cache, layer, startPos, nTokens, trace, opts.flash, iv);
   const mode = opts.logits ?? "last";
   if (mode === "none") return s.logits.subarray(0, 0);
   return computeLogits(m, s, startPos, nTokens, mode === "all" ? nTokens : 1, trace);

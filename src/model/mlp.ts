@@ -6,13 +6,15 @@
  */
 
 import { PeelError } from "../util/errors.js";
+import { scaleMlp, type Intervention } from "./intervention.js";
 import { applyNorm } from "./norm.js";
 import type { RunState } from "./run-state.js";
 import type { Trace } from "./trace.js";
 import type { Transformer } from "./transformer.js";
 
 /** s.proj (nTokens, dim) ← the feed-forward of layer `layer` applied to x. */
-export function mlpBlock(m: Transformer, s: RunState, layer: number, startPos: number, nTokens: number, trace: Trace | undefined): void {
+export function mlpBlock(m: Transformer, s: RunState, layer: number, startPos: number, nTokens: number, trace: Trace | undefined,
+  iv?: Intervention): void {
   const { config: c, kernels: k } = m;
   const w = m.weights.layers[layer]!;
   const n = nTokens * c.hiddenDim;
@@ -30,5 +32,6 @@ export function mlpBlock(m: Transformer, s: RunState, layer: number, startPos: n
   k.matmul(s.proj, w.wDown, s.hidden, nTokens); // (nTokens, dim)
   if (w.bDown !== undefined) k.addBias(s.proj, w.bDown, nTokens, c.dim);
   if (w.postFfnNorm !== undefined) applyNorm(m, s.proj, s.proj, w.postFfnNorm, nTokens, c.dim);
+  if (iv?.mlp !== undefined) scaleMlp(m, iv, layer, nTokens, s.proj);
   if (trace?.wants("ffn_out")) trace.record("ffn_out", layer, startPos, [nTokens, c.dim], s.proj);
 }
