@@ -208,9 +208,10 @@ function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
  * flash: 0 the standard path, 1 llama.cpp's one-row flash kernel (headsVec; headDim a multiple of 8), 2 its
  * tiled flash kernel (headsOnePass with 64-key tiles from position 0, q not rounded). Flash kernels scale the
  * scores as llama.cpp's does: s · f32(scale), or with a cap c · tanh(s · f32(scale / c)).
+ * causal = 0: bidirectional (encoders): every token sees rows 0..startPos + nTokens − 1.
  */
 export function attention(out: usize, q: usize, k: usize, v: usize, kvF16: i32, startPos: i32, nTokens: i32,
-  nHeads: i32, nKvHeads: i32, headDim: i32, scale: f64, scratch: usize, h0: i32, h1: i32, cap: f32, window: i32, flash: i32): void {
+  nHeads: i32, nKvHeads: i32, headDim: i32, scale: f64, scratch: usize, h0: i32, h1: i32, cap: f32, window: i32, flash: i32, causal: i32): void {
   const kF16 = (kvF16 & 1) != 0, vF16 = (kvF16 & 2) != 0;
   const kvDim = nKvHeads * headDim;
   const group = nHeads / nKvHeads;
@@ -222,8 +223,8 @@ export function attention(out: usize, q: usize, k: usize, v: usize, kvF16: i32, 
     if (cap > 0) { invCap = <f32>scale / cap; scale = 1; }
   }
   for (let t = 0; t < nTokens; t++) {
-    const nCtx = startPos + t + 1;
-    const first = window > 0 ? max(0, nCtx - window) : 0;
+    const nCtx = causal != 0 ? startPos + t + 1 : startPos + nTokens;
+    const first = window > 0 && causal != 0 ? max(0, nCtx - window) : 0;
     const qt = q + ((<usize>(t * nHeads) * <usize>headDim) << 2), ot = out + ((<usize>(t * nHeads) * <usize>headDim) << 2);
     const kt = k + <usize>first * kRow, vt = v + <usize>first * vRow;
     for (let h = h0; h < h1; h++) roundQuery(qrAt(scratch, nh, headDim, h - h0), qt + ((<usize>h * <usize>headDim) << 2), headDim, kF16 && flash != 2);

@@ -61,6 +61,12 @@ export interface AttentionShape {
   readonly kvStart?: number;
   /** Flash attention numerics (FlashVariant); absent: the standard path. */
   readonly flash?: FlashVariant;
+  /**
+   * false: bidirectional attention (encoders such as BERT): every token of the call sees every cached position
+   * up to the call's last, startPos + nTokens − 1, later ones included. Default true: causal. `window` applies
+   * to causal attention only.
+   */
+  readonly causal?: boolean;
 }
 
 /**

@@ -12,8 +12,8 @@
 //  - attention (values ~N(0,1), |v| < 4): F32 cache 4e-5 absolute (f32 vs double sums, polynomial exp; measured
 //    1e-5); F16 cache 2e-3 absolute: both round the normalized weights to f16, and a weight whose f32 value
 //    differs in the last bit can round to the neighbouring f16 (one f16 ulp of p ≤ 2^-11, times |v| < 4;
-//    measured 7e-4); the probs tap equals the reference exactly. The same bounds with a sliding window and
-//    with soft-capped scores (each also checked to change the output).
+//    measured 7e-4); the probs tap equals the reference exactly. The same bounds with a sliding window, with
+//    soft-capped scores and bidirectional (encoder) attention (each also checked to change the output).
 //  - flash attention (llama.cpp's "vec" and "tiled" kernels), the same cases: "tiled" (f32 throughout) F32 and
 //    F16 caches 4e-5; "vec" F32 cache 4e-5, F16 cache 4e-3: its running value sum is rounded to f16 after every
 //    key, and a weight e^(s − M) one f32 ulp apart (wasm's polynomial exp) can round that sum to the next f16
@@ -348,14 +348,15 @@ async function attentionCases(k: Kernels, kvType: KvDType): Promise<void> {
       const out = k.allocF32(q.length);
       k.attention(out, onBackend(k, q), kb, vb, startPos, nTokens, shape, k.allocF32(seqLen));
       assertWithin(out, want, tol, `attention ${kvType} ${nHeads}/${nKvHeads} at ${startPos}+${nTokens}`);
-      for (const extra of [{ window: 24 }, { softcap: 1.5 }, { window: 100, softcap: 2 }]) { // Gemma 2's choices
+      for (const extra of [{ window: 24 }, { softcap: 1.5 }, { window: 100, softcap: 2 }, { causal: false }]) { // Gemma 2's choices; encoders
         const wShape = { ...shape, ...extra };
         const wWant = new Float32Array(q.length);
         ref.attention(wWant, q, kr, vr, startPos, nTokens, wShape, new Float32Array(seqLen));
         const wOut = k.allocF32(q.length);
         k.attention(wOut, onBackend(k, q), kb, vb, startPos, nTokens, wShape, k.allocF32(seqLen));
         assertWithin(wOut, wWant, tol, `attention ${kvType} ${nHeads}/${nKvHeads} at ${startPos}+${nTokens} ${JSON.stringify(extra)}`);
-        assert.ok(maxDiff(wWant, want) > 1e-4 || startPos + nTokens <= (extra.window ?? 0), `${JSON.stringify(extra)} should change the output`);
+        const unchanged = "causal" in extra ? nTokens <= 2 : startPos + nTokens <= ("window" in extra ? extra.window : 0); // one query sees every row either way; two differ by one row
+        assert.ok(maxDiff(wWant, want) > 1e-4 || unchanged, `${JSON.stringify(extra)} should change the output`);
       }
       if (startPos === 70) { // the probability tap
         const probsWant = new Float32Array(nTokens * nHeads * (startPos + nTokens));
@@ -388,7 +389,7 @@ async function flashCases(k: Kernels, kvType: KvDType, flash: FlashVariant): Pro
       const base: AttentionShape = { nHeads, nKvHeads, headDim, scale: 1 / Math.sqrt(headDim), flash };
       const standard = new Float32Array(q.length);
       ref.attention(standard, q, kr, vr, startPos, nTokens, { nHeads, nKvHeads, headDim, scale: base.scale }, new Float32Array(seqLen));
-      for (const extra of [{}, { window: 24 }, { softcap: 1.5 }, { window: 100, softcap: 2 }]) {
+      for (const extra of [{}, { window: 24 }, { softcap: 1.5 }, { window: 100, softcap: 2 }, { causal: false }]) {
         const shape = { ...base, ...extra };
         const want = new Float32Array(q.length);
         ref.attention(want, q, kr, vr, startPos, nTokens, shape, new Float32Array(seqLen));

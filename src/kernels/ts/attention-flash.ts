@@ -27,7 +27,7 @@ const tileScratch = new Float32Array(FLASH_TILE_KEYS);
 export function flashAttention(out: Float32Array, q: Float32Array, k: KvBuffer, v: KvBuffer, startPos: number, nTokens: number,
   shape: AttentionShape, variant: FlashVariant): void {
   const { nHeads, nKvHeads, headDim } = shape;
-  const cap = shape.softcap ?? 0, window = shape.window ?? 0, kvStart = shape.kvStart ?? 0;
+  const cap = shape.softcap ?? 0, window = shape.window ?? 0, kvStart = shape.kvStart ?? 0, causal = shape.causal ?? true;
   // llama.cpp folds the cap into the scale: s · (scale / c), then c · tanh
   const scale = cap > 0 ? f32(f32(shape.scale) / f32(cap)) : f32(shape.scale);
   const kvDim = nKvHeads * headDim;
@@ -43,8 +43,8 @@ export function flashAttention(out: Float32Array, q: Float32Array, k: KvBuffer, 
     return cap > 0 ? f32(f32(cap) * f32(Math.tanh(s))) : s;
   };
   for (let t = 0; t < nTokens; t++) {
-    const nCtx = startPos + t + 1;
-    const j0 = window > 0 ? Math.max(0, nCtx - window) : 0;
+    const nCtx = causal ? startPos + t + 1 : startPos + nTokens;
+    const j0 = window > 0 && causal ? Math.max(0, nCtx - window) : 0;
     for (let h = 0; h < nHeads; h++) {
       const qBase = (t * nHeads + h) * headDim;
       const kvOff = Math.floor(h / group) * headDim;

@@ -35,7 +35,7 @@ export function attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: Kv
     return;
   }
   const { nHeads, nKvHeads, headDim, scale } = shape;
-  const cap = shape.softcap ?? 0, window = shape.window ?? 0, kvStart = shape.kvStart ?? 0;
+  const cap = shape.softcap ?? 0, window = shape.window ?? 0, kvStart = shape.kvStart ?? 0, causal = shape.causal ?? true;
   const invCap = Math.fround(1 / cap), capF = Math.fround(cap);
   const kvDim = nKvHeads * headDim;
   const group = nHeads / nKvHeads;
@@ -43,8 +43,8 @@ export function attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: Kv
   const roundP = v.dtype === "F16";
   const total = startPos + nTokens;
   for (let t = 0; t < nTokens; t++) {
-    const nCtx = startPos + t + 1; // causal: this token sees cache rows 0..its own position
-    const j0 = window > 0 ? Math.max(0, nCtx - window) : 0; // and, with a window, only its last `window` rows
+    const nCtx = causal ? startPos + t + 1 : total; // causal: this token sees cache rows 0..its own position
+    const j0 = window > 0 && causal ? Math.max(0, nCtx - window) : 0; // and, with a window, only its last `window` rows
     for (let h = 0; h < nHeads; h++) {
       const qBase = (t * nHeads + h) * headDim;
       const kvOff = Math.floor(h / group) * headDim;

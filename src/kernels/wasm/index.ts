@@ -312,6 +312,7 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const { nHeads, nKvHeads, headDim, scale } = shape;
       const cap = shape.softcap ?? 0, window = shape.window ?? 0, kvStart = shape.kvStart ?? 0;
       const flash = shape.flash === "vec" ? 1 : shape.flash === "tiled" ? 2 : 0;
+      const causal = shape.causal === false ? 0 : 1;
       if (flash === 1 && headDim % 8 !== 0) { // the kernel's f16 sum takes eight lanes at a time
         referenceAttention(out, q, k, v, startPos, nTokens, shape, scratchRow, probs);
         return;
@@ -325,7 +326,7 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const vp = kvPtr(v) - kvStart * v.kvDim * (v.dtype === "F16" ? 2 : 4);
       // cost in multiply-add equivalents: q·k and p·v per cached position, plus ~64 for the exp and bookkeeping
       // (which dominate for small heads: 260K-class models have headDim 8)
-      const work = nTokens * (window > 0 ? Math.min(window, startPos + nTokens) : startPos + nTokens) * nHeads * (2 * headDim + 64);
+      const work = nTokens * (window > 0 && causal === 1 ? Math.min(window, startPos + nTokens) : startPos + nTokens) * nHeads * (2 * headDim + 64);
       const serial = pool === undefined || nHeads < 2 || work < MIN_PARALLEL_MACS;
       // each thread takes one run of heads: the kernel walks the cache rows once for all the heads it is given
       const heads = serial ? nHeads : Math.ceil(nHeads / threads);
@@ -334,12 +335,12 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const split = serial ? undefined : pool;
       output(out, n, "out", false, (op) => {
         if (split === undefined) {
-          ex.attention(op, qp, kp, vp, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads, cap, window, flash);
+          ex.attention(op, qp, kp, vp, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads, cap, window, flash, causal);
           return;
         }
         split.run(OP.attention, nHeads, heads, (a) => {
           a[0] = op; a[1] = qp; a[2] = kp; a[3] = vp; a[4] = flags; a[5] = startPos; a[6] = nTokens;
-          a[7] = nHeads; a[8] = nKvHeads; a[9] = headDim; a[10] = scale; a[11] = sp; a[12] = stride; a[13] = cap; a[14] = window; a[15] = flash;
+          a[7] = nHeads; a[8] = nKvHeads; a[9] = headDim; a[10] = scale; a[11] = sp; a[12] = stride; a[13] = cap; a[14] = window; a[15] = flash; a[16] = causal;
         });
       });
       if (probs) { // the tap's slow path: the standard weights, which flash attention never forms
