@@ -19,10 +19,12 @@ function projectQkv(m: Transformer, s: RunState, layer: number, startPos: number
   const { config: c, kernels: k } = m;
   const w = m.weights.layers[layer]!;
   const qDim = c.nHeads * c.headDim;
-  applyNorm(m, s.xb, s.x, w.attnNorm, nTokens, c.dim);
-  if (trace?.wants("attn_norm")) trace.record("attn_norm", layer, startPos, [nTokens, c.dim], s.xb);
+  // an encoder's norm comes after the residual add (block.ts): it projects the stream itself
+  const n = c.encoder !== undefined ? s.x : s.xb;
+  if (c.encoder === undefined) applyNorm(m, s.xb, s.x, w.attnNorm, nTokens, c.dim);
+  if (trace?.wants("attn_norm")) trace.record("attn_norm", layer, startPos, [nTokens, c.dim], n);
   // q (nTokens, nHeads·headDim), k and v (nTokens, kvDim): three products of one input, in one step
-  k.matmulShared([s.q, s.k, s.v], [w.wq, w.wk, w.wv], s.xb, nTokens);
+  k.matmulShared([s.q, s.k, s.v], [w.wq, w.wk, w.wv], n, nTokens);
   if (w.qkvBias !== undefined) {
     k.addBias(s.q, w.qkvBias.q, nTokens, qDim);
     k.addBias(s.k, w.qkvBias.k, nTokens, c.kvDim);
@@ -60,6 +62,7 @@ export function attentionBlock(m: Transformer, s: RunState, cache: KvCache, laye
     softcap: c.attnSoftcap ?? 0,
     window: kv.window,
     kvStart: kv.start,
+    causal: c.encoder === undefined,
     ...(flash !== undefined ? { flash } : {}),
   };
   if (trace?.wants("attn_weights")) {

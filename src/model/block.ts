@@ -3,6 +3,7 @@
  * (x += attn(x), then x += ffn(x)) or, where the config says, parallel (GPT-NeoX: both read the block's input,
  * and x ← (ffn + x) + attn, in llama.cpp's order of the two adds). An optional intervention (intervention.ts)
  * may scale heads or the feed-forward inside the sub-blocks and patch the residual stream after the block.
+ * Encoders (BERT) norm after each residual add instead of before each sub-block.
  */
 
 import type { FlashVariant } from "../kernels/kernels.js";
@@ -10,6 +11,7 @@ import { attentionBlock } from "./attention.js";
 import { patchResid, type Intervention } from "./intervention.js";
 import type { KvCache } from "./kv-cache.js";
 import { mlpBlock } from "./mlp.js";
+import { applyNorm } from "./norm.js";
 import type { RunState } from "./run-state.js";
 import type { Trace } from "./trace.js";
 import type { Transformer } from "./transformer.js";
@@ -18,7 +20,15 @@ export function transformerBlock(m: Transformer, s: RunState, cache: KvCache, la
   trace: Trace | undefined, flash: FlashVariant | undefined, iv?: Intervention): void {
   const { config: c, kernels: k } = m;
   const n = nTokens * c.dim;
-  if (c.parallelResidual) {
+  if (c.encoder !== undefined) { // BERT: x ← norm(x + attn(x)), then x ← norm(x + ffn(x))
+    const w = m.weights.layers[layer]!;
+    attentionBlock(m, s, cache, layer, startPos, nTokens, trace, flash, s.proj, iv);
+    k.addInPlace(s.x, s.proj, n);
+    applyNorm(m, s.x, s.x, w.attnNorm, nTokens, c.dim);
+    mlpBlock(m, s, layer, startPos, nTokens, trace, iv);
+    k.addInPlace(s.x, s.proj, n);
+    applyNorm(m, s.x, s.x, w.ffnNorm, nTokens, c.dim);
+  } else if (c.parallelResidual) {
     attentionBlock(m, s, cache, layer, startPos, nTokens, trace, flash, s.parallel, iv);
     mlpBlock(m, s, layer, startPos, nTokens, trace, iv);
     k.addInPlace(s.x, s.proj, n);

@@ -9,10 +9,10 @@
 import type { GgufMetadata } from "../formats/gguf/types.js";
 import { getArray, getBool, getNumber, getString } from "../formats/gguf/metadata.js";
 import { PeelError } from "../util/errors.js";
-import { GGUF_KEYS, GGUF_TENSORS, ggufLayerTensors } from "./architectures/gguf-names.js";
+import { GGUF_KEYS, GGUF_POOLING, GGUF_TENSORS, ggufLayerTensors } from "./architectures/gguf-names.js";
 import { GGUF_ARCHITECTURES } from "./architectures/registry.js";
 import type { ArchitectureTable, Presence } from "./architectures/table.js";
-import type { ModelConfig, RopeConfig, RopeScaling } from "./config.js";
+import type { EncoderConfig, ModelConfig, PoolingKind, RopeConfig, RopeScaling } from "./config.js";
 import { validateConfig } from "./validate-config.js";
 
 /** What config parsing needs to know about the tensors: their shapes by name. */
@@ -115,7 +115,21 @@ function configFromTable(meta: GgufMetadata, shapes: TensorShapes, t: Architectu
     layerWindows: layerWindows(meta, t, key, nLayers),
     tiedOutput: t.tiedOutput === "always" || !shapes.has(GGUF_TENSORS.output),
     layout: { fusedQkv, fusedGateUp: t.gateUp === "fused" },
+    ...(t.encoder !== undefined ? { encoder: encoderConfig(meta, shapes, t.encoder.defaultPooling, key) } : {}),
   };
+}
+
+/** An encoder's pooling (the file's `pooling_type`, else the table's default) and its token-type rows. */
+function encoderConfig(meta: GgufMetadata, shapes: TensorShapes, fallback: PoolingKind, key: (k: string) => string): EncoderConfig {
+  const n = getNumber(meta, key(GGUF_KEYS.poolingType));
+  const pooling = n === undefined ? fallback : GGUF_POOLING[n];
+  if (pooling === undefined) {
+    throw new PeelError("UNSUPPORTED", `GGUF: "${key(GGUF_KEYS.poolingType)}" = ${n}${n === 4 ? " (rank: a reranker's classifier head)" : ""} is not supported; supported: 0 none, 1 mean, 2 cls, 3 last`);
+  }
+  if (getBool(meta, key(GGUF_KEYS.causal)) === true) {
+    throw new PeelError("UNSUPPORTED", `GGUF: "${key(GGUF_KEYS.causal)}" is true; Peel runs encoders bidirectionally only`);
+  }
+  return { pooling, tokenTypes: shapes.get(GGUF_TENSORS.tokenTypes)?.[0] ?? 0 };
 }
 
 function requireBool(meta: GgufMetadata, k: string): boolean {

@@ -47,6 +47,20 @@ export interface BiasChoices {
   readonly ffn: boolean;
 }
 
+/** How an encoder's token vectors become one vector per text (GGUF `pooling_type`). */
+export type PoolingKind = "none" | "mean" | "cls" | "last";
+
+/**
+ * Encoder-only models (BERT family): attention is bidirectional; each sub-block's norm comes after its
+ * residual add (x ← norm(x + attn(x)), then x ← norm(x + ffn(x))); the summed embeddings are LayerNormed;
+ * there is no LM head: the last layer's token vectors are pooled.
+ */
+export interface EncoderConfig {
+  readonly pooling: PoolingKind;
+  /** Rows of the token-type table (0: none); row 0 ("sentence A") is added to every token, as llama.cpp does. */
+  readonly tokenTypes: number;
+}
+
 export interface ModelConfig {
   /** The file's own architecture name (`general.architecture`, or "llama2.c"): for display, never for branching. */
   readonly architecture: string;
@@ -102,6 +116,8 @@ export interface ModelConfig {
   readonly tiedOutput: boolean;
   /** How the file stores the projections (no effect on the math). */
   readonly layout: ProjectionLayout;
+  /** Present for encoder-only models (EncoderConfig); decoders have none. */
+  readonly encoder?: EncoderConfig;
 }
 
 export interface ProjectionLayout {

@@ -18,10 +18,11 @@ export function mlpBlock(m: Transformer, s: RunState, layer: number, startPos: n
   const { config: c, kernels: k } = m;
   const w = m.weights.layers[layer]!;
   const n = nTokens * c.hiddenDim;
-  applyNorm(m, s.xb, s.x, w.ffnNorm, nTokens, c.dim);
-  if (trace?.wants("ffn_norm")) trace.record("ffn_norm", layer, startPos, [nTokens, c.dim], s.xb);
-  if (w.wGate !== undefined) k.matmulShared([s.gate, s.up], [w.wGate, w.wUp], s.xb, nTokens); // both (nTokens, hiddenDim)
-  else k.matmul(s.up, w.wUp, s.xb, nTokens);
+  const x = c.encoder !== undefined ? s.x : s.xb; // an encoder's norm comes after the residual add (block.ts)
+  if (c.encoder === undefined) applyNorm(m, s.xb, s.x, w.ffnNorm, nTokens, c.dim);
+  if (trace?.wants("ffn_norm")) trace.record("ffn_norm", layer, startPos, [nTokens, c.dim], x);
+  if (w.wGate !== undefined) k.matmulShared([s.gate, s.up], [w.wGate, w.wUp], x, nTokens); // both (nTokens, hiddenDim)
+  else k.matmul(s.up, w.wUp, x, nTokens);
   if (w.bUp !== undefined) k.addBias(s.up, w.bUp, nTokens, c.hiddenDim);
   switch (c.activation) {
     case "swiglu": k.swiglu(s.hidden, s.gate, s.up, n); break;

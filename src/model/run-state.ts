@@ -45,6 +45,6 @@ export function createRunState(k: Kernels, c: ModelConfig, batch: number, contex
     up: k.allocF32(batch * c.hiddenDim),
     hidden: k.allocF32(batch * c.hiddenDim),
     scores: k.allocF32(contextLength),
-    logits: k.allocF32(batch * c.vocabSize),
+    logits: k.allocF32(c.encoder !== undefined ? 0 : batch * c.vocabSize), // encoders have no head
   };
 }

@@ -23,6 +23,7 @@ export interface NormWeights {
 }
 
 export interface LayerWeights {
+  /** The attention sub-block's norm: before it (decoders), or after its residual add (encoders, attn_output_norm). */
   readonly attnNorm: NormWeights;
   readonly wq: WeightMatrix; // (nHeads·headDim, dim)
   readonly wk: WeightMatrix; // (kvDim, dim)
@@ -34,6 +35,7 @@ export interface LayerWeights {
   readonly wo: WeightMatrix; // (dim, nHeads·headDim)
   readonly bo: Float32Array | undefined; // (dim)
   readonly postAttnNorm: NormWeights | undefined;
+  /** The feed-forward's norm: before it (decoders), or after its residual add (encoders, layer_output_norm). */
   readonly ffnNorm: NormWeights;
   /** Gated feed-forwards only. */
   readonly wGate: WeightMatrix | undefined; // (hiddenDim, dim)
@@ -48,9 +50,14 @@ export interface ModelWeights {
   readonly tokenEmbd: WeightMatrix; // (vocabSize, dim)
   /** Learned positions (contextLength, dim). */
   readonly posEmbd: WeightMatrix | undefined;
+  /** Encoders: token-type row 0 (dim), added to every token, or undefined without a type table. */
+  readonly tokenType0: Float32Array | undefined;
+  /** Encoders: the LayerNorm on the summed embeddings. */
+  readonly embedNorm: NormWeights | undefined;
   readonly layers: readonly LayerWeights[];
-  readonly outputNorm: NormWeights;
-  readonly output: WeightMatrix; // (vocabSize, dim); the same matrix as tokenEmbd when tied
+  /** The final norm and LM head; undefined for encoders, which pool token vectors instead. */
+  readonly outputNorm: NormWeights | undefined;
+  readonly output: WeightMatrix | undefined; // (vocabSize, dim); the same matrix as tokenEmbd when tied
   /** Optional per-pair RoPE frequency divisors (nRot/2), as llama.cpp's `rope_freqs` tensor. */
   readonly ropeFreqs: Float32Array | undefined;
 }
@@ -63,8 +70,13 @@ export function expectedShapes(c: ModelConfig): Map<string, readonly number[]> {
   const shifted = c.norm === "layer";
   const shapes = new Map<string, readonly number[]>([[GGUF_TENSORS.tokenEmbd, [c.vocabSize, c.dim]]]);
   if (c.position === "learned") shapes.set(GGUF_TENSORS.posEmbd, [c.contextLength, c.dim]);
+  const enc = c.encoder;
+  if (enc !== undefined) {
+    if (enc.tokenTypes > 0) shapes.set(GGUF_TENSORS.tokenTypes, [enc.tokenTypes, c.dim]);
+    shapes.set(GGUF_TENSORS.embedNorm, [c.dim]).set(GGUF_TENSORS.embedNormBias, [c.dim]);
+  }
   for (let i = 0; i < c.nLayers; i++) {
-    const n = ggufLayerTensors(i);
+    const n = layerNames(c, i);
     shapes.set(n.attnNorm, [c.dim]);
     if (shifted) shapes.set(n.attnNormBias, [c.dim]);
     if (c.layout.fusedQkv) {
@@ -89,10 +101,18 @@ export function expectedShapes(c: ModelConfig): Map<string, readonly number[]> {
     shapes.set(n.wDown, [c.dim, c.hiddenDim]);
     if (c.biases.ffn) shapes.set(n.bUp, [c.hiddenDim]).set(n.bDown, [c.dim]);
   }
+  if (enc !== undefined) return shapes; // no head
   shapes.set(GGUF_TENSORS.outputNorm, [c.dim]);
   if (shifted) shapes.set(GGUF_TENSORS.outputNormBias, [c.dim]);
   if (!c.tiedOutput) shapes.set(GGUF_TENSORS.output, [c.vocabSize, c.dim]);
   return shapes;
+}
+
+/** Block i's tensor names, its two norms named as the config places them (after the residual adds for encoders). */
+function layerNames(c: ModelConfig, i: number): Record<keyof ReturnType<typeof ggufLayerTensors>, string> {
+  const n = ggufLayerTensors(i);
+  if (c.encoder === undefined) return n;
+  return { ...n, attnNorm: n.attnOutNorm, attnNormBias: n.attnOutNormBias, ffnNorm: n.layerOutNorm, ffnNormBias: n.layerOutNormBias };
 }
 
 /**
@@ -164,7 +184,7 @@ export function bindWeights(c: ModelConfig, tensors: ReadonlyMap<string, Tensor>
   const tokenEmbd = matrix(k, tensors, GGUF_TENSORS.tokenEmbd, c.vocabSize, dim);
   const layers: LayerWeights[] = [];
   for (let i = 0; i < c.nLayers; i++) {
-    const n = ggufLayerTensors(i);
+    const n = layerNames(c, i);
     let qkv: Pick<LayerWeights, "wq" | "wk" | "wv" | "qkvBias">;
     if (c.layout.fusedQkv) {
       const t = requireTensor(tensors, n.wqkv);
@@ -204,9 +224,11 @@ export function bindWeights(c: ModelConfig, tensors: ReadonlyMap<string, Tensor>
   return {
     tokenEmbd,
     posEmbd: c.position === "learned" ? matrix(k, tensors, GGUF_TENSORS.posEmbd, c.contextLength, dim) : undefined,
+    tokenType0: c.encoder !== undefined && c.encoder.tokenTypes > 0 ? vector(tensors, GGUF_TENSORS.tokenTypes, dim) : undefined, // its first row
+    embedNorm: c.encoder !== undefined ? norm(GGUF_TENSORS.embedNorm, GGUF_TENSORS.embedNormBias) : undefined,
     layers,
-    outputNorm: norm(GGUF_TENSORS.outputNorm, GGUF_TENSORS.outputNormBias),
-    output: c.tiedOutput ? tokenEmbd : matrix(k, tensors, GGUF_TENSORS.output, c.vocabSize, dim),
+    outputNorm: c.encoder !== undefined ? undefined : norm(GGUF_TENSORS.outputNorm, GGUF_TENSORS.outputNormBias),
+    output: c.encoder !== undefined ? undefined : c.tiedOutput ? tokenEmbd : matrix(k, tensors, GGUF_TENSORS.output, c.vocabSize, dim),
     ropeFreqs: c.rope !== undefined && tensors.has(GGUF_TENSORS.ropeFreqs) ? vector(tensors, GGUF_TENSORS.ropeFreqs, c.rope.nRot / 2) : undefined,
   };
 }

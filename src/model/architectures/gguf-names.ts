@@ -31,7 +31,12 @@ export const GGUF_KEYS = {
   ropeLowFreqFactor: "rope.scaling.low_freq_factor",
   ropeHighFreqFactor: "rope.scaling.high_freq_factor",
   vocabSize: "vocab_size",
+  poolingType: "pooling_type",
+  causal: "attention.causal",
 } as const;
+
+/** GGUF's `pooling_type` numbers (llama.cpp's enum llama_pooling_type; 4 "rank" needs a classifier head). */
+export const GGUF_POOLING: Readonly<Record<number, "none" | "mean" | "cls" | "last">> = { 0: "none", 1: "mean", 2: "cls", 3: "last" };
 
 /** Whole-model tensors. */
 export const GGUF_TENSORS = {
@@ -41,6 +46,10 @@ export const GGUF_TENSORS = {
   outputNormBias: "output_norm.bias",
   output: "output.weight",
   ropeFreqs: "rope_freqs.weight",
+  /** Encoders: the token-type table and the LayerNorm on the summed embeddings. */
+  tokenTypes: "token_types.weight",
+  embedNorm: "token_embd_norm.weight",
+  embedNormBias: "token_embd_norm.bias",
 } as const;
 
 /** Tensors of block i (which of them a model has depends on its architecture and, for some, on the file). */
@@ -74,5 +83,10 @@ export function ggufLayerTensors(i: number) {
     bDown: `${b}ffn_down.bias`,
     postFfnNorm: `${b}post_ffw_norm.weight`,
     postFfnNormBias: `${b}post_ffw_norm.bias`,
+    /** Encoders' norms after the residual adds (BERT's attention output and layer output norms). */
+    attnOutNorm: `${b}attn_output_norm.weight`,
+    attnOutNormBias: `${b}attn_output_norm.bias`,
+    layerOutNorm: `${b}layer_output_norm.weight`,
+    layerOutNormBias: `${b}layer_output_norm.bias`,
   } as const;
 }

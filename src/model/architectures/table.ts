@@ -6,7 +6,7 @@
  */
 
 import type { RopeStyle } from "../../kernels/kernels.js";
-import type { ActivationKind, NormKind } from "../config.js";
+import type { ActivationKind, NormKind, PoolingKind } from "../config.js";
 
 /** Whether a tensor (or set of tensors) is in every file, in some (taken when present), or in none. */
 export type Presence = "required" | "optional" | "none";
@@ -65,4 +65,6 @@ export interface ArchitectureTable {
   readonly slidingWindow: SlidingWindowRule | undefined;
   /** "file": tied when output.weight is absent; "always": the head is the embedding (a file's output.weight is not read). */
   readonly tiedOutput: "file" | "always";
+  /** Encoder-only (BERT): pooling when the file has no `pooling_type` key (config.ts EncoderConfig). */
+  readonly encoder?: { readonly defaultPooling: PoolingKind };
 }

@@ -1,0 +1,58 @@
+/**
+ * Sentence embeddings with an encoder model (BERT family): each text is tokenized ([CLS] … [SEP] as the
+ * model's tokenizer adds them), run through the encoder in one forward call (attention is bidirectional, so
+ * every token of a text must be in the same call), and its last-layer token vectors are pooled (pool.ts) and,
+ * by default, L2-normalised. Texts run one after another through one preallocated run state and cache, sized
+ * for the longest text of the call; batching several texts into one padded forward call is not done yet.
+ * Decoder models are refused: they have no pooling of their own here.
+ */
+
+import type { KvDType } from "../kernels/kernels.js";
+import type { PoolingKind } from "../model/config.js";
+import { forward } from "../model/forward.js";
+import { createKvCache } from "../model/kv-cache.js";
+import type { Model } from "../model/model.js";
+import { createRunState } from "../model/run-state.js";
+import { flashVariant, type FlashAttention } from "../generate/session.js";
+import { PeelError } from "../util/errors.js";
+import { normalizeL2, pool } from "./pool.js";
+
+export interface EmbedOptions {
+  /** How token vectors become one vector (default: the model's own, GGUF `pooling_type`). "none": every token's. */
+  readonly pooling?: PoolingKind;
+  /** Scale each vector to unit length (default true; cosine similarity is then a dot product). */
+  readonly normalize?: boolean;
+  /** Attention numerics as in sessions (default "on", llama.cpp's default); "off" with an F32 cache is exact f32. */
+  readonly flashAttention?: FlashAttention;
+  /** Storage of the keys and values inside the forward pass (default F16, as llama.cpp's flash path rounds them). */
+  readonly kvType?: KvDType;
+}
+
+/** One Float32Array per text: (dim), or (nTokens · dim) with pooling "none". */
+export function embed(model: Model, texts: readonly string[], opts: EmbedOptions = {}): Float32Array[] {
+  const c = model.config;
+  if (c.encoder === undefined) {
+    throw new PeelError("UNSUPPORTED", `embed: "${c.architecture}" is a decoder; embeddings need an encoder model (BERT family: bert)`);
+  }
+  const pooling = opts.pooling ?? c.encoder.pooling;
+  const flash = opts.flashAttention ?? "on";
+  const ids = texts.map((text, i) => {
+    if (typeof text !== "string") throw new PeelError("INVALID_ARGUMENT", `embed: text ${i} is not a string`);
+    const t = model.tokenize(text);
+    if (t.length === 0) throw new PeelError("INVALID_ARGUMENT", `embed: text ${i} has no tokens`);
+    if (t.length > c.contextLength) {
+      throw new PeelError("CONTEXT_OVERFLOW", `embed: text ${i} has ${t.length} tokens; the model reads at most ${c.contextLength} (its context length). Split the text.`);
+    }
+    return t;
+  });
+  if (ids.length === 0) return [];
+  const longest = Math.max(...ids.map((t) => t.length));
+  const k = model.transformer.kernels;
+  const state = createRunState(k, c, longest, longest);
+  const cache = createKvCache(k, c, longest, opts.kvType ?? "F16", longest);
+  return ids.map((t) => {
+    forward(model.transformer, state, cache, t, 0, { logits: "none", flash: flashVariant(flash, t.length) });
+    const v = pool(state.x, t.length, c.dim, pooling);
+    return opts.normalize ?? true ? normalizeL2(v) : v;
+  });
+}
