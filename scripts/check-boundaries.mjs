@@ -8,14 +8,15 @@ import { dirname, join, relative, resolve } from "node:path";
 
 const SRC = resolve("src");
 const FORBIDDEN = {
-  util: ["tensor", "formats", "tokenizer", "kernels", "model", "sample", "generate", "cli", "server", "train", "inspect"],
-  tensor: ["formats", "tokenizer", "kernels", "model", "sample", "generate", "cli", "server", "train", "inspect"],
-  formats: ["tokenizer", "kernels", "model", "sample", "generate", "cli", "server", "train", "inspect"],
-  tokenizer: ["kernels", "model", "sample", "generate", "cli", "server", "train", "inspect"],
-  kernels: ["tokenizer", "model", "sample", "generate", "cli", "server", "train", "inspect"],
-  sample: ["formats", "tokenizer", "kernels", "model", "generate", "cli", "server", "train", "inspect"],
-  model: ["sample", "generate", "cli", "server", "train", "inspect"],
-  generate: ["cli", "server", "inspect"],
+  util: ["tensor", "formats", "tokenizer", "kernels", "model", "sample", "generate", "chat", "cli", "server", "train", "inspect"],
+  tensor: ["formats", "tokenizer", "kernels", "model", "sample", "generate", "chat", "cli", "server", "train", "inspect"],
+  formats: ["tokenizer", "kernels", "model", "sample", "generate", "chat", "cli", "server", "train", "inspect"],
+  tokenizer: ["kernels", "model", "sample", "generate", "chat", "cli", "server", "train", "inspect"],
+  kernels: ["tokenizer", "model", "sample", "generate", "chat", "cli", "server", "train", "inspect"],
+  sample: ["formats", "tokenizer", "kernels", "model", "generate", "chat", "cli", "server", "train", "inspect"],
+  model: ["sample", "generate", "chat", "cli", "server", "train", "inspect"],
+  generate: ["chat", "cli", "server", "inspect"],
+  chat: ["cli", "server", "inspect", "train"],
 };
 
 function walk(dir) {
