@@ -135,7 +135,6 @@ const MODEL_TEMPLATES = [
   { file: "meta-llama-Llama-3.3-70B-Instruct.jinja", expectedFrom: "Llama-3", edit: "llama31-system-header" },
   { file: "Qwen-Qwen2.5-7B-Instruct.jinja", expectedFrom: "teknium/OpenHermes-2.5-Mistral-7B", edit: "none" },
   { file: "Qwen-Qwen3-0.6B.jinja", expectedFrom: "teknium/OpenHermes-2.5-Mistral-7B", edit: "none" },
-  { file: "Qwen-QwQ-32B.jinja", expectedFrom: "teknium/OpenHermes-2.5-Mistral-7B", edit: "none" },
   { file: "google-gemma-2-2b-it.jinja", expectedFrom: "google/gemma-7b-it", edit: "none" },
   { file: "microsoft-Phi-3.5-mini-instruct.jinja", expectedFrom: "Phi-3-small", edit: "none" },
   { file: "mistralai-Mistral-Nemo-Instruct-2407.jinja", expectedFrom: "Mistral-Nemo-Instruct-2407 (mistralai 'v3-tekken' template; modified to have system prompt at start)", edit: "none" },
