@@ -90,12 +90,18 @@ export function createChatSession(model: Model, template: ChatTemplate, opts: Ch
       // sessions only append: reuse the cache when the new tokens extend it (and leave one to evaluate for logits)
       const reuse = common === session.tokens.length && common < ids.length ? common : 0;
       if (reuse === 0 && session.tokens.length > 0) session.reset();
-      const generation = generate(model, ids.slice(reuse), {
-        ...replyOpts,
-        session,
-        ...(eot !== undefined ? { stopTokens: [eot] } : {}),
-        stop: [...stopText, ...(replyOpts.stop ?? [])],
-      });
+      let generation: Generation;
+      try {
+        generation = generate(model, ids.slice(reuse), {
+          ...replyOpts,
+          session,
+          ...(eot !== undefined ? { stopTokens: [eot] } : {}),
+          stop: [...stopText, ...(replyOpts.stop ?? [])],
+        });
+      } catch (e) {
+        messages.pop(); // a turn that could not start (context full, bad options) leaves the history as it was
+        throw e;
+      }
       let replyText = "";
       async function* stream(): AsyncGenerator<string> {
         try {
