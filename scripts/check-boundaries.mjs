@@ -8,14 +8,16 @@ import { dirname, join, relative, resolve } from "node:path";
 
 const SRC = resolve("src");
 const FORBIDDEN = {
-  util: ["tensor", "formats", "tokenizer", "kernels", "model", "sample", "generate", "cli", "server", "train", "inspect"],
-  tensor: ["formats", "tokenizer", "kernels", "model", "sample", "generate", "cli", "server", "train", "inspect"],
-  formats: ["tokenizer", "kernels", "model", "sample", "generate", "cli", "server", "train", "inspect"],
-  tokenizer: ["kernels", "model", "sample", "generate", "cli", "server", "train", "inspect"],
-  kernels: ["tokenizer", "model", "sample", "generate", "cli", "server", "train", "inspect"],
-  sample: ["formats", "tokenizer", "kernels", "model", "generate", "cli", "server", "train", "inspect"],
-  model: ["sample", "generate", "cli", "server", "train", "inspect"],
-  generate: ["cli", "server", "inspect"],
+  util: ["tensor", "formats", "tokenizer", "kernels", "model", "sample", "generate", "embed", "chat", "cli", "server", "train", "inspect"],
+  tensor: ["formats", "tokenizer", "kernels", "model", "sample", "generate", "embed", "chat", "cli", "server", "train", "inspect"],
+  formats: ["tokenizer", "kernels", "model", "sample", "generate", "embed", "chat", "cli", "server", "train", "inspect"],
+  tokenizer: ["kernels", "model", "sample", "generate", "embed", "chat", "cli", "server", "train", "inspect"],
+  kernels: ["tokenizer", "model", "sample", "generate", "embed", "chat", "cli", "server", "train", "inspect"],
+  sample: ["formats", "tokenizer", "kernels", "model", "generate", "embed", "chat", "cli", "server", "train", "inspect"],
+  model: ["sample", "generate", "embed", "chat", "cli", "server", "train", "inspect"],
+  generate: ["embed", "chat", "cli", "server", "inspect"],
+  embed: ["chat", "cli", "server", "train", "inspect"],
+  chat: ["cli", "server", "inspect", "train"],
   inspect: ["cli", "server", "train"],
 };
 

@@ -9,6 +9,7 @@ import type { Model } from "../model/model.js";
 import { createSampler, validateSampling, type SamplingOptions } from "../sample/sampler.js";
 import { PeelError } from "../util/errors.js";
 import { yieldToEventLoop } from "../util/yield.js";
+import { createStopMatcher } from "./stop-strings.js";
 import { checkTokenIds, createSession, LLAMA_UBATCH, type Session, type SessionOptions } from "./session.js";
 
 export interface GenerateOptions extends SamplingOptions, SessionOptions {
@@ -18,6 +19,13 @@ export interface GenerateOptions extends SamplingOptions, SessionOptions {
   readonly addSpecial?: boolean;
   /** Stop at the model's end-of-generation tokens (default true). */
   readonly stopAtEog?: boolean;
+  /** More ids that end generation like end-of-generation tokens (a chat template's end-of-turn token). */
+  readonly stopTokens?: readonly number[];
+  /**
+   * Stop when the text contains one of these strings, even across token boundaries: text that could be the
+   * start of one is held back until it cannot, and the stop string and what follows are not returned.
+   */
+  readonly stop?: readonly string[];
   readonly signal?: AbortSignal;
   /** Continue in an existing session instead of a fresh one (its tokens stay in front of the prompt). */
   readonly session?: Session;
@@ -65,6 +73,8 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
     throw new PeelError("CONTEXT_OVERFLOW", `the prompt has ${promptTokens.length} tokens but the context has room for ${room} (context length ${session.contextLength}); shorten the prompt or use a larger context`);
   }
   const sampler = createSampler(model.config.vocabSize, opts);
+  const stopTokens = new Set(opts.stopTokens ?? []);
+  const stopText = createStopMatcher(opts.stop ?? []);
   const tokens: number[] = [];
   const timings: GenerationTimings = { prefillTokens: 0, prefillMs: 0, decodeTokens: 0, decodeMs: 0 };
   let finishReason: FinishReason | undefined;
@@ -88,12 +98,15 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
     timings.prefillTokens = promptTokens.length;
     let t0 = now();
     let pending: number | undefined; // the last sampled token while it is not yet in the session
+    let stoppedByText = false;
     while (tokens.length < maxTokens) {
       const id = sampler.sample(logits);
-      if ((opts.stopAtEog ?? true) && model.tokenizer.isEndOfGeneration(id)) { finishReason = "stop"; break; }
+      if (((opts.stopAtEog ?? true) && model.tokenizer.isEndOfGeneration(id)) || stopTokens.has(id)) { finishReason = "stop"; break; }
       tokens.push(id);
       pending = id;
-      yield { id, text: decoder.push(id) };
+      const shown = stopText.push(decoder.push(id));
+      yield { id, text: shown.text };
+      if (shown.stopped) { finishReason = "stop"; stoppedByText = true; break; }
       await yieldToEventLoop();
       checkAbort();
       if (tokens.length >= maxTokens) break;
@@ -113,8 +126,12 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
       timings.decodeMs += now() - t0;
       timings.decodeTokens++;
     }
-    const rest = decoder.flush();
-    if (rest !== "") yield { id: -1, text: rest };
+    if (!stoppedByText) {
+      // the decoder's incomplete tail and the text held back for a stop string that never came
+      const tail = stopText.push(decoder.flush());
+      const rest = tail.stopped ? tail.text : tail.text + stopText.flush();
+      if (rest !== "") yield { id: -1, text: rest };
+    }
   }
 
   let started = false;

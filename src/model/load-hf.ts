@@ -139,9 +139,26 @@ async function describeParts(folder: FolderSource, shards: readonly Shard[], con
       name: typeof model.config["_name_or_path"] === "string" ? model.config["_name_or_path"] : undefined,
       details: { modelType: model.modelType, shards: shards.length },
       tensors: summaries,
+      chatTemplates: hfChatTemplates(tokenizerConfig),
     },
   };
   return { model, description, metadata, tokenizerJson, tokenizerConfig };
+}
+
+/** tokenizer_config.json's `chat_template`: a string ("default"), or a list of {name, template}. */
+function hfChatTemplates(tokenizerConfig: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof tokenizerConfig !== "object" || tokenizerConfig === null) return out;
+  const value: unknown = (tokenizerConfig as Record<string, unknown>)["chat_template"];
+  if (typeof value === "string") out["default"] = value;
+  else if (Array.isArray(value)) {
+    for (const item of value as unknown[]) {
+      if (typeof item !== "object" || item === null) continue;
+      const { name, template } = item as Record<string, unknown>;
+      if (typeof name === "string" && typeof template === "string") out[name] = template;
+    }
+  }
+  return out;
 }
 
 /** Config, tokenizer and tensor table of a checkpoint folder, from its JSON files and safetensors headers. */

@@ -171,8 +171,22 @@ function describeGguf(source: ByteSource, header: GgufHeader): ModelDescription 
       name: getString(header.metadata, "general.name"),
       details: { ggufVersion: header.version, alignment: header.alignment, ...(fileType !== undefined ? { fileType } : {}) },
       tensors: header.tensorInfos.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype, bytes: t.byteSize })),
+      chatTemplates: ggufChatTemplates(header),
     },
   };
+}
+
+const CHAT_TEMPLATE_KEY = "tokenizer.chat_template";
+
+/** `tokenizer.chat_template` as "default" and each `tokenizer.chat_template.NAME` under its name. */
+function ggufChatTemplates(header: GgufHeader): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of header.metadata.keys()) {
+    if (key !== CHAT_TEMPLATE_KEY && !key.startsWith(`${CHAT_TEMPLATE_KEY}.`)) continue;
+    const text = getString(header.metadata, key);
+    if (text !== undefined) out[key === CHAT_TEMPLATE_KEY ? "default" : key.slice(CHAT_TEMPLATE_KEY.length + 1)] = text;
+  }
+  return out;
 }
 
 /** The llama2.c header, or — for bytes that are neither GGUF nor llama2.c — a FORMAT error saying what they look like. */

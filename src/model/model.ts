@@ -30,6 +30,12 @@ export interface ModelInfo {
   /** File-format details worth showing (GGUF version, llama2.c version, file type). */
   readonly details: Readonly<Record<string, string | number | boolean>>;
   readonly tensors: readonly TensorSummary[];
+  /**
+   * The Jinja chat templates the file carries, by name: "default" for GGUF `tokenizer.chat_template` or
+   * tokenizer_config.json's `chat_template`, other names for named ones (`tokenizer.chat_template.NAME`, or
+   * the list form). Absent or empty when the model has none.
+   */
+  readonly chatTemplates?: Readonly<Record<string, string>>;
 }
 
 /** What a model file says about itself without its weights: enough for `peel info` and tokenizing. */

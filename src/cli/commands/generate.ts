@@ -6,7 +6,7 @@
 
 import type { GenerateOptions } from "../../generate/generate.js";
 import type { Model } from "../../model/model.js";
-import { flagOpt, idListOpt, intOpt, numberOpt, stringOpt, UsageError, type ParsedArgs } from "../args.js";
+import { flagOpt, idListOpt, intOpt, numberOpt, stringOpt, UsageError, type OptionSpecs, type ParsedArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { EXIT } from "../exit-codes.js";
 import { tokensPerSecond } from "../format.js";
@@ -25,6 +25,12 @@ export function parseGenerateArgs(args: ParsedArgs): GenerateRequest {
   const text = stringOpt(args, "prompt");
   const ids = idListOpt(args, "prompt-ids");
   if (text !== undefined && ids !== undefined) throw new UsageError("--prompt and --prompt-ids cannot be used together", args.command);
+  const options = parseSamplingArgs(args);
+  return { prompt: ids ?? text ?? "", options, json: flagOpt(args, "json") };
+}
+
+/** The flags generate and chat share (sampling, budget, backend, attention), checked; throws UsageError naming the flag. */
+export function parseSamplingArgs(args: ParsedArgs): GenerateOptions {
   parseBackendArgs(args);
   parseQuantizeArg(args); // checked here too, before any file is read
   const maxTokens = intOpt(args, "max-tokens", 0, MAX_TOKENS_LIMIT);
@@ -33,7 +39,7 @@ export function parseGenerateArgs(args: ParsedArgs): GenerateRequest {
   const topP = numberOpt(args, "top-p", 0, 1, true);
   const seed = intOpt(args, "seed", 0, 0xffffffff);
   const flashAttention = parseFlashArg(args);
-  const options: GenerateOptions = {
+  return {
     ...(flashAttention !== undefined ? { flashAttention } : {}),
     ...(maxTokens !== undefined ? { maxTokens } : {}),
     ...(temperature !== undefined ? { temperature } : {}),
@@ -41,8 +47,16 @@ export function parseGenerateArgs(args: ParsedArgs): GenerateRequest {
     ...(topP !== undefined ? { topP } : {}),
     ...(seed !== undefined ? { seed } : {}),
   };
-  return { prompt: ids ?? text ?? "", options, json: flagOpt(args, "json") };
 }
+
+/** The sampling flags' declarations, shared with `peel chat`. */
+export const SAMPLING_OPTIONS: OptionSpecs = {
+  "max-tokens": { type: "string", short: "n", valueName: "N", help: `Most tokens to generate, 0..${MAX_TOKENS_LIMIT} (default 128)` },
+  temperature: { type: "string", short: "t", valueName: "T", help: "Sampling temperature, 0..100; 0 = greedy (default 0)" },
+  "top-k": { type: "string", valueName: "K", help: "Keep the K most likely tokens when sampling; 0 = off (default 40)" },
+  "top-p": { type: "string", valueName: "P", help: "Nucleus sampling mass in (0, 1]; 1 = off (default 0.95)" },
+  seed: { type: "string", short: "s", valueName: "S", help: "Seed for sampling, 0..4294967295 (default 0); same seed, same text" },
+};
 
 function checkPromptIds(model: Model, prompt: string | number[], command: string): void {
   if (typeof prompt === "string") return;
@@ -103,11 +117,7 @@ export const generateCommand: Command = {
     ...MODEL_OPTIONS,
     prompt: { type: "string", short: "p", valueName: "TEXT", help: "Prompt text (default: empty, so generation starts from BOS alone)" },
     "prompt-ids": { type: "string", valueName: "IDS", help: "Prompt as comma-separated token ids, e.g. 1,450,4996 (no BOS is added)" },
-    "max-tokens": { type: "string", short: "n", valueName: "N", help: `Most tokens to generate, 0..${MAX_TOKENS_LIMIT} (default 128)` },
-    temperature: { type: "string", short: "t", valueName: "T", help: "Sampling temperature, 0..100; 0 = greedy (default 0)" },
-    "top-k": { type: "string", valueName: "K", help: "Keep the K most likely tokens when sampling; 0 = off (default 40)" },
-    "top-p": { type: "string", valueName: "P", help: "Nucleus sampling mass in (0, 1]; 1 = off (default 0.95)" },
-    seed: { type: "string", short: "s", valueName: "S", help: "Seed for sampling, 0..4294967295 (default 0); same seed, same text" },
+    ...SAMPLING_OPTIONS,
     ...BACKEND_OPTIONS,
     ...ATTENTION_OPTIONS,
     ...LOAD_OPTIONS,
