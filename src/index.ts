@@ -14,7 +14,7 @@ export type { Kernels, KvDType } from "./kernels/kernels.js";
 export { createTsKernels } from "./kernels/ts/index.js";
 export { createWasmKernels, type WasmKernels, type WasmKernelsOptions } from "./kernels/wasm/index.js";
 
-export type { ActivationKind as BlockActivationKind, BiasChoices, ModelConfig, ProjectionLayout, RopeConfig, RopeScaling } from "./model/config.js";
+export type { ActivationKind as BlockActivationKind, BiasChoices, EncoderConfig, PoolingKind, ModelConfig, ProjectionLayout, RopeConfig, RopeScaling } from "./model/config.js";
 export type { Model, ModelInfo, TensorSummary } from "./model/model.js";
 export { loadModelFromSource, type BackendName, type LoadOptions, type LoadProgress } from "./model/load.js";
 export { createTrace, type Trace, type TapName, type TapRecord } from "./model/trace.js";
@@ -24,6 +24,8 @@ export * from "./tokenizer/index.js";
 
 export { createSampler, type Sampler, type SamplingOptions } from "./sample/sampler.js";
 export { createSession, type Session, type SessionOptions, type EvaluateOptions, type FlashAttention } from "./generate/session.js";
+export { embed, type EmbedOptions } from "./embed/embed.js";
+export { cosineSimilarity, normalizeL2 } from "./embed/pool.js";
 export { generate, type GenerateOptions, type Generation, type GeneratedToken, type FinishReason, type GenerationTimings } from "./generate/generate.js";
 export { createStopMatcher, type StopMatcher } from "./generate/stop-strings.js";
 

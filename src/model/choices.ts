@@ -16,8 +16,11 @@ export function architectureChoices(c: ModelConfig): Array<[string, string]> {
   const sliding = c.layerWindows.filter((w) => w > 0).length;
   const rope = c.rope;
   const biases = Object.entries(c.biases).filter(([, on]) => on).map(([k]) => k);
+  const enc = c.encoder;
+  const placement = enc !== undefined ? ", after each residual add, and on the embeddings" : c.postNorms ? ", before and after each sub-block" : ", before each sub-block";
   return [
-    ["norm", `${c.norm === "rms" ? "RMSNorm" : "LayerNorm"}${c.postNorms ? ", before and after each sub-block" : ", before each sub-block"} (eps ${Number(c.normEps.toPrecision(7))})`],
+    ["kind", enc !== undefined ? `encoder (bidirectional attention; ${enc.pooling} pooling of the last layer's token vectors)` : "decoder (causal attention, next-token head)"],
+    ["norm", `${c.norm === "rms" ? "RMSNorm" : "LayerNorm"}${placement} (eps ${Number(c.normEps.toPrecision(7))})`],
     ["position", rope === undefined ? c.position
       : `rotary, ${rope.style === "neox" ? "NeoX halves" : "adjacent pairs"}, ${rope.nRot} of ${c.headDim} dims, base ${rope.theta}` +
         `${rope.localTheta !== undefined && rope.localTheta !== rope.theta ? ` (${rope.localTheta} on sliding layers)` : ""}` +
@@ -30,8 +33,8 @@ export function architectureChoices(c: ModelConfig): Array<[string, string]> {
     ["kv cache", kvCacheRow(c)],
     ["residual", c.parallelResidual ? "parallel (attention and feed-forward both read the block input)" : "sequential"],
     ["biases", biases.length === 0 ? "none" : biases.join(", ")],
-    ["embedding", c.embedScale !== 1 ? `scaled by ${c.embedScale.toPrecision(6)}` : "unscaled"],
-    ["head", `${c.tiedOutput ? "tied to the embedding" : "separate"}${c.finalSoftcap !== undefined ? `, logits soft-capped at ${c.finalSoftcap}` : ""}`],
+    ["embedding", `${c.embedScale !== 1 ? `scaled by ${c.embedScale.toPrecision(6)}` : "unscaled"}${enc !== undefined && enc.tokenTypes > 0 ? `, plus token-type row 0 of ${enc.tokenTypes}` : ""}`],
+    ["head", enc !== undefined ? "none (pooled token vectors)" : `${c.tiedOutput ? "tied to the embedding" : "separate"}${c.finalSoftcap !== undefined ? `, logits soft-capped at ${c.finalSoftcap}` : ""}`],
   ];
 }
 
