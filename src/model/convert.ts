@@ -2,7 +2,7 @@
  * `peel convert`: a Hugging Face checkpoint folder to the GGUF file llama.cpp's converter would write: the
  * model metadata and tensors of hf-to-gguf.ts (names, q/k order, Gemma's + 1), the tokenizer as
  * `tokenizer.ggml.*` keys (tokenizer.model when the folder has one and the family is SentencePiece-style, as
- * the converter prefers it; else tokenizer.json, byte-level BPE or SentencePiece-style), and every 2-D weight stored as the asked type (1-D norms and biases stay F32,
+ * the converter prefers it; else tokenizer.json, byte-level BPE, SentencePiece-style, or an encoder's WordPiece), and every 2-D weight stored as the asked type (1-D norms and biases stay F32,
  * and a matrix whose rows are not whole blocks of that type falls back to F16, as the converter does).
  * Returns the file's bytes; the CLI writes them next to the output and renames, so a failed or interrupted
  * conversion never leaves a half-written file.
@@ -14,6 +14,7 @@ import type { DType } from "../tensor/dtype.js";
 import { storeAs } from "./requantize.js";
 import { ggufVocabFromHfJson, isByteLevelJson } from "../tokenizer/hf/to-gguf.js";
 import { ggufVocabFromSpm, isSentencePieceJson } from "../tokenizer/hf/spm-to-gguf.js";
+import { ggufVocabFromWordPiece, isWordPieceJson } from "../tokenizer/hf/wordpiece-to-gguf.js";
 import { readSpmModelProto } from "../tokenizer/spm-model-proto.js";
 import { PeelError } from "../util/errors.js";
 import { readHfFolder, type FolderSource, type HfFolderContents, type ReadHfOptions } from "./load-hf.js";
@@ -80,8 +81,11 @@ async function tokenizerMetadata(folder: FolderSource, c: HfFolderContents): Pro
   if (arch.bpePre !== undefined && isByteLevelJson(c.tokenizerJson)) {
     return ggufVocabFromHfJson(c.tokenizerJson, c.tokenizerConfig, config, arch.bpePre, vocabSize, jsonFile);
   }
+  if (arch.encoder !== undefined && isWordPieceJson(c.tokenizerJson)) {
+    return ggufVocabFromWordPiece(c.tokenizerJson, c.tokenizerConfig, config, vocabSize, jsonFile);
+  }
   const model = typeof c.tokenizerJson === "object" && c.tokenizerJson !== null ? (c.tokenizerJson as { model?: { type?: unknown } }).model : undefined;
-  const kinds = [arch.bpePre !== undefined ? "byte-level BPE" : undefined, spm !== undefined ? "SentencePiece (tokenizer.model, or a Unigram or byte-fallback BPE tokenizer.json)" : undefined].filter((k) => k !== undefined);
+  const kinds = [arch.encoder !== undefined ? "WordPiece" : undefined, arch.bpePre !== undefined ? "byte-level BPE" : undefined, spm !== undefined ? "SentencePiece (tokenizer.model, or a Unigram or byte-fallback BPE tokenizer.json)" : undefined].filter((k) => k !== undefined);
   throw new PeelError("UNSUPPORTED", `${jsonFile}: a "${modelType}" checkpoint converts with a ${kinds.join(" or ")} tokenizer; ` +
     `this tokenizer.json's model.type is ${JSON.stringify(model?.type)}${model?.type === "BPE" ? " (neither byte-level nor with byte fallback)" : ""} and there is no usable tokenizer.model`);
 }

@@ -2,7 +2,9 @@
  * A Hugging Face checkpoint seen as the GGUF file llama.cpp's converter would write from it: config.json
  * becomes GGUF metadata (through architectures/hf.ts), HF tensor names become GGUF names, q/k rows of
  * Llama-family checkpoints are permuted from HF's rotate-half layout to GGUF llama's adjacent pairs, and
- * Gemma's norm gains get their + 1, and GPT-NeoX's per-head interleaved q/k/v rows are regrouped.
+ * Gemma's norm gains get their + 1, and GPT-NeoX's per-head interleaved q/k/v rows are regrouped. Encoders
+ * (BERT) get `attention.causal` false and the pooling their sentence-transformers files name (modules.json
+ * → the Pooling module's config.json), as the converter writes them.
  * Everything after that (config parsing, shape checks, binding) is the GGUF path's, so a checkpoint and its conversion run the same numbers. Browser-safe: parsed JSON and
  * tensors in, metadata and tensors out.
  */
@@ -12,7 +14,7 @@ import type { GgufKv } from "../formats/gguf/types.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "../tensor/f16.js";
 import { PeelError } from "../util/errors.js";
-import { GGUF_KEYS } from "./architectures/gguf-names.js";
+import { GGUF_KEYS, GGUF_POOLING } from "./architectures/gguf-names.js";
 import { GGUF_ARCHITECTURES } from "./architectures/registry.js";
 import type { ArchitectureTable } from "./architectures/table.js";
 import {
@@ -47,14 +49,24 @@ function number(c: Json, key: string, file: string): number | undefined {
   return v;
 }
 
+export interface HfMetadataExtras {
+  /** An encoder's GGUF pooling_type (poolingTypeOf), from the folder's sentence-transformers files; none: no key. */
+  readonly pooling?: number;
+}
+
 /** The GGUF metadata the converter writes for this config.json (model keys only; the tokenizer comes from tokenizer.json). */
-export function hfMetadata(m: HfModel, file: string): Map<string, GgufKv> {
+export function hfMetadata(m: HfModel, file: string, extras: HfMetadataExtras = {}): Map<string, GgufKv> {
   const c = m.config;
   const arch = m.arch.gguf;
   const meta = new Map<string, GgufKv>([["general.architecture", kv.str(arch)]]);
   const k = (key: string) => `${arch}.${key}`;
-  for (const key of HF_REQUIRED_KEYS) {
+  for (const key of [...HF_REQUIRED_KEYS, ...(m.arch.requiredKeys ?? [])]) {
     if (number(c, key, file) === undefined) throw new PeelError("CONFIG", `${file}: missing required field "${key}"`);
+  }
+  const act = c["hidden_act"];
+  const acts = m.arch.hiddenAct;
+  if (acts !== undefined && act !== undefined && (typeof act !== "string" || !acts.includes(act))) {
+    throw new PeelError("UNSUPPORTED", `${file}: "hidden_act" ${JSON.stringify(act)} is not supported for "${m.modelType}"; supported: ${acts.join(", ")}`);
   }
   for (const [hf, gguf] of HF_CONFIG_KEYS) {
     const v = number(c, hf, file);
@@ -77,7 +89,41 @@ export function hfMetadata(m: HfModel, file: string): Map<string, GgufKv> {
   }
   ropeScaling(c, file, (key, v) => meta.set(k(key), v));
   slidingWindow(m, file, (key, v) => meta.set(k(key), v));
+  if (m.arch.encoder !== undefined) {
+    meta.set(k(GGUF_KEYS.causal), kv.bool(false));
+    if (extras.pooling !== undefined) meta.set(k(GGUF_KEYS.poolingType), kv.u32(extras.pooling));
+  }
   return meta;
+}
+
+/**
+ * The folder of a sentence-transformers modules.json's Pooling module ("1_Pooling"), or undefined when there is
+ * no such module (the converter then writes no pooling_type). Only a plain folder name inside the checkpoint.
+ */
+export function poolingModulePath(modules: unknown, file: string): string | undefined {
+  if (!Array.isArray(modules)) throw new PeelError("CONFIG", `${file}: expected a list of modules`);
+  for (const mod of modules as unknown[]) {
+    const { type, path } = (typeof mod === "object" && mod !== null ? mod : {}) as Record<string, unknown>;
+    if (typeof type !== "string" || !type.endsWith("Pooling")) continue;
+    if (typeof path !== "string" || path === "" || path.split(/[\\/]/).some((p) => p === ".." || p === "") || path.startsWith("/")) {
+      throw new PeelError("CONFIG", `${file}: the Pooling module's "path" must be a folder inside the checkpoint, got ${JSON.stringify(path)}`);
+    }
+    return path;
+  }
+  return undefined;
+}
+
+/** The converter's order: mean, then cls, then last token flags, then `pooling_mode`; anything else is refused. */
+export function poolingTypeOf(pooling: unknown, file: string): number {
+  const p = (typeof pooling === "object" && pooling !== null ? pooling : {}) as Json;
+  const byName = { mean: "mean", cls: "cls", lasttoken: "last" } as const;
+  const mode = p["pooling_mode"];
+  const kind = p["pooling_mode_mean_tokens"] === true ? "mean" : p["pooling_mode_cls_token"] === true ? "cls" : p["pooling_mode_lasttoken"] === true ? "last"
+    : typeof mode === "string" && Object.hasOwn(byName, mode) ? byName[mode as keyof typeof byName] : undefined;
+  if (kind === undefined) {
+    throw new PeelError("UNSUPPORTED", `${file}: no pooling mode Peel runs (pooling_mode_mean_tokens, pooling_mode_cls_token, pooling_mode_lasttoken, or pooling_mode mean, cls, lasttoken)`);
+  }
+  return Number(Object.entries(GGUF_POOLING).find(([, v]) => v === kind)![0]);
 }
 
 function ropeScaling(c: Json, file: string, set: (key: string, v: GgufKv) => void): void {
@@ -134,8 +180,11 @@ function dropsHead(m: HfModel): boolean {
 }
 
 /** The GGUF name of an HF tensor, null for tensors the converter drops; CONFIG for names it does not know. */
-export function ggufNameOf(m: HfModel, hfName: string, file: string): string | null {
-  if (HF_IGNORED_TENSOR.test(hfName)) return null;
+export function ggufNameOf(m: HfModel, checkpointName: string, file: string): string | null {
+  let hfName = checkpointName;
+  if (m.arch.namePrefix !== undefined && hfName.startsWith(m.arch.namePrefix)) hfName = hfName.slice(m.arch.namePrefix.length);
+  if (m.arch.gammaBeta === true) hfName = hfName.replace(/\.gamma$/, ".weight").replace(/\.beta$/, ".bias");
+  if (HF_IGNORED_TENSOR.test(hfName) || m.arch.ignoredTensors?.test(hfName) === true) return null;
   const global = (m.arch.globalTensors ?? HF_GLOBAL_TENSORS)[hfName];
   if (global !== undefined) return global;
   const prefix = m.arch.layerPrefix ?? "model.layers.";
@@ -143,7 +192,7 @@ export function ggufNameOf(m: HfModel, hfName: string, file: string): string | n
   const suffix = match?.[2];
   const mapped = suffix === undefined ? undefined : m.arch.layerTensors[suffix] ?? HF_LAYER_TENSORS[suffix];
   if (match === null || mapped === undefined) {
-    throw new PeelError("CONFIG", `${file}: tensor "${hfName}" is not part of a "${m.modelType}" checkpoint Peel can map to GGUF`);
+    throw new PeelError("CONFIG", `${file}: tensor "${checkpointName}" is not part of a "${m.modelType}" checkpoint Peel can map to GGUF`);
   }
   return `blk.${match[1]}.${mapped}`;
 }
@@ -237,5 +286,17 @@ export function hfShapesToGguf(m: HfModel, infos: ReadonlyArray<{ readonly name:
     if (name !== null) out.set(name, t.shape);
   }
   if (dropsHead(m)) out.delete("output.weight");
+  checkTokenTypes(m, out, file);
   return out;
+}
+
+/** An encoder's token-type table has config.json's row count (the converter writes it as token_type_count). */
+function checkTokenTypes(m: HfModel, shapes: ReadonlyMap<string, readonly number[]>, file: string): void {
+  const enc = m.arch.encoder;
+  if (enc === undefined) return;
+  const want = number(m.config, enc.tokenTypesKey, file);
+  const rows = shapes.get(enc.tokenTypesTensor)?.[0];
+  if (want !== undefined && rows !== undefined && rows !== want) {
+    throw new PeelError("CONFIG", `${file}: "${enc.tokenTypesKey}" is ${want} but tensor "${enc.tokenTypesTensor}" has ${rows} rows`);
+  }
 }

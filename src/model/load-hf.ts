@@ -5,7 +5,9 @@
  * directories). Tensors are read one at a time from each shard's header offsets, never a whole file; the
  * checkpoint is then mapped onto the GGUF names and conventions (hf-to-gguf.ts) and bound like a GGUF model.
  * The tokenizer is tokenizer.json's, cut to config.json's vocab_size as the converter cuts it: added tokens
- * beyond the embedding table (Gemma 3's `<image_soft_token>`) are left out.
+ * beyond the embedding table (Gemma 3's `<image_soft_token>`) are left out. An encoder's pooling comes from the
+ * sentence-transformers files when the folder has them (modules.json → its Pooling module's config.json).
+ * Tensors the converter drops are never read, so their dtype does not matter (BERT's I64 position_ids).
  */
 
 import type { ByteSource } from "../formats/byte-source.js";
@@ -18,7 +20,9 @@ import { tokenizerFromHfJson } from "../tokenizer/hf/load-tokenizer-json.js";
 import { PeelError } from "../util/errors.js";
 import { configFromGguf } from "./config-from-gguf.js";
 import type { ModelDescription } from "./model.js";
-import { ggufNameOf, hfModel, hfMetadata, hfShapesToGguf, hfTensorsToGguf, type HfModel } from "./hf-to-gguf.js";
+import {
+  ggufNameOf, hfModel, hfMetadata, hfShapesToGguf, hfTensorsToGguf, poolingModulePath, poolingTypeOf, type HfMetadataExtras, type HfModel,
+} from "./hf-to-gguf.js";
 import { checkTensorShapes } from "./weights.js";
 
 /** Files of a folder by name; `open` returns undefined for a file that is not there. */
@@ -109,14 +113,16 @@ async function describeParts(folder: FolderSource, shards: readonly Shard[], con
   const configFile = `${folder.description}/config.json`;
   const model = hfModel(configJson, configFile);
   const infos = shards.flatMap((s) => s.header.tensors);
-  const summaries: TensorSummary[] = infos.map((t) => {
+  // a dropped tensor of a type Peel has no name for (BERT's I64 position_ids) is left out of the table
+  const summaries: TensorSummary[] = infos.flatMap((t) => {
     if (!isPeelSafetensorsDType(t.dtype)) {
+      if (ggufNameOf(model, t.name, configFile) === null) return [];
       throw new PeelError("UNSUPPORTED", `${folder.description}: tensor "${t.name}" has dtype ${t.dtype}; supported: ${PEEL_SAFETENSORS_DTYPES.join(", ")}`);
     }
-    return { name: t.name, shape: t.shape, dtype: t.dtype, bytes: t.byteSize };
+    return [{ name: t.name, shape: t.shape, dtype: t.dtype, bytes: t.byteSize }];
   });
   const shapes = hfShapesToGguf(model, infos, configFile);
-  const metadata = hfMetadata(model, configFile);
+  const metadata = hfMetadata(model, configFile, await encoderExtras(folder, model));
   const config = configFromGguf(metadata, shapes);
   try {
     checkTensorShapes(config, shapes);
@@ -143,6 +149,18 @@ async function describeParts(folder: FolderSource, shards: readonly Shard[], con
     },
   };
   return { model, description, metadata, tokenizerJson, tokenizerConfig };
+}
+
+/** An encoder's pooling from modules.json and its Pooling module's config.json (none for decoders or without the files). */
+async function encoderExtras(folder: FolderSource, model: HfModel): Promise<HfMetadataExtras> {
+  if (model.arch.encoder === undefined) return {};
+  const modules = await readJson(folder, "modules.json", false);
+  if (modules === undefined) return {};
+  const path = poolingModulePath(modules, `${folder.description}/modules.json`);
+  if (path === undefined) return {};
+  const name = `${path}/config.json`;
+  const pooling = await readJson(folder, name, true);
+  return { pooling: poolingTypeOf(pooling, `${folder.description}/${name}`) };
 }
 
 /** tokenizer_config.json's `chat_template`: a string ("default"), or a list of {name, template}. */
@@ -195,11 +213,13 @@ export async function readHfFolder(folder: FolderSource, opts: ReadHfOptions = {
   const shards = await openShards(folder);
   try {
     const parts = await describeParts(folder, shards, configJson); // fails on a bad config before reading gigabytes
+    const configFile = `${folder.description}/config.json`;
     const total = shards.reduce((a, s) => a + s.header.tensors.reduce((b, t) => b + t.byteSize, 0), 0);
     let before = 0;
     const hfTensors = new Map<string, Tensor>();
     for (const s of shards) {
       const { tensors } = await readSafetensorsTensors(s.source, s.header, {
+        filter: (t) => ggufNameOf(parts.model, t.name, configFile) !== null, // what the converter drops is never read
         onProgress: (done) => opts.onProgress?.(before + done, total),
         ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
       });

@@ -4,8 +4,10 @@
  * GGUF key, which HF tensor name becomes which GGUF name, and the two layout conventions that differ:
  * HF's Llama-family checkpoints rotate q/k in halves while GGUF `llama` rotates adjacent pairs (so q and k
  * rows are permuted per head), Gemma stores norm gains as w where the model multiplies by 1 + w (the
- * converter adds the 1), and GPT-NeoX packs q/k/v per head where GGUF packs all q, all k, all v. Data only;
- * hf-to-gguf.ts applies it.
+ * converter adds the 1), and GPT-NeoX packs q/k/v per head where GGUF packs all q, all k, all v. BERT
+ * encoders (BertModel, BertForMaskedLM) keep their tensors under `bert.`-prefixed or bare `embeddings.*` /
+ * `encoder.layer.*` names and carry tensors the converter drops (the pooler, the MLM and next-sentence heads,
+ * the position_ids buffer). Data only; hf-to-gguf.ts applies it.
  */
 
 import { GGUF_KEYS } from "./gguf-names.js";
@@ -32,6 +34,25 @@ export interface HfArchitecture {
   readonly boolKeys?: ReadonlyArray<readonly [hf: string, gguf: string, fallback: boolean]>;
   /** The family converts a SentencePiece tokenizer (tokenizer.model, or a tokenizer.json of that style), with these quirks. */
   readonly spm?: SpmFamilyRules;
+  /** A prefix some checkpoints put before every tensor name (BertForMaskedLM's "bert."), removed first. */
+  readonly namePrefix?: string;
+  /** Norms saved under TensorFlow's names (`.gamma`, `.beta`) are read as `.weight`, `.bias` (old BERT ports). */
+  readonly gammaBeta?: boolean;
+  /** The family's own tensors the converter drops (matched after namePrefix is removed). */
+  readonly ignoredTensors?: RegExp;
+  /** config.json fields this family needs beyond HF_REQUIRED_KEYS. */
+  readonly requiredKeys?: readonly string[];
+  /** config.json `hidden_act` values the GGUF architecture computes (absent: the family's default, the first). */
+  readonly hiddenAct?: readonly string[];
+  /** An encoder: the converter writes `attention.causal` false and the sentence-transformers pooling. */
+  readonly encoder?: EncoderRules;
+}
+
+export interface EncoderRules {
+  /** The config.json field with the token-type table's row count (written as tokenizer.ggml.token_type_count). */
+  readonly tokenTypesKey: string;
+  /** The GGUF tensor holding those rows. */
+  readonly tokenTypesTensor: string;
 }
 
 /** Layer tensors named alike in every family here (after `model.layers.{i}.` / before `blk.{i}.`). */
@@ -76,6 +97,34 @@ const llamaLike: HfArchitecture = { gguf: "llama", permuteQk: true, normOffset: 
 const gemmaSpm = { addSpacePrefix: false } as const;
 const neoxLike = (gguf: string): HfArchitecture => ({ gguf, permuteQk: false, normOffset: false, layerTensors: sequentialNorms, bpePre: "qwen2" });
 
+/** BERT's names (modeling_bert.py) → GGUF bert's, each with a weight and a bias. */
+const bertPairs = (pairs: ReadonlyArray<readonly [string, string]>): Record<string, string> =>
+  Object.fromEntries(pairs.flatMap(([hf, gguf]) => [[`${hf}.weight`, `${gguf}.weight`], [`${hf}.bias`, `${gguf}.bias`]]));
+
+const bert: HfArchitecture = {
+  gguf: "bert", permuteQk: false, normOffset: false,
+  namePrefix: "bert.",
+  gammaBeta: true,
+  layerPrefix: "encoder.layer.",
+  globalTensors: {
+    "embeddings.word_embeddings.weight": "token_embd.weight",
+    "embeddings.position_embeddings.weight": "position_embd.weight",
+    "embeddings.token_type_embeddings.weight": "token_types.weight",
+    "embeddings.LayerNorm.weight": "token_embd_norm.weight",
+    "embeddings.LayerNorm.bias": "token_embd_norm.bias",
+  },
+  layerTensors: bertPairs([
+    ["attention.self.query", "attn_q"], ["attention.self.key", "attn_k"], ["attention.self.value", "attn_v"],
+    ["attention.output.dense", "attn_output"], ["attention.output.LayerNorm", "attn_output_norm"],
+    ["intermediate.dense", "ffn_up"], ["output.dense", "ffn_down"], ["output.LayerNorm", "layer_output_norm"],
+  ]),
+  // the converter keeps BERT for embeddings only: the pooler's dense layer and the pre-training heads go
+  ignoredTensors: /^(embeddings\.position_ids|pooler\.dense\.(weight|bias)|cls\.(predictions|seq_relationship)\..+)$/,
+  requiredKeys: ["type_vocab_size", "layer_norm_eps"],
+  hiddenAct: ["gelu"], // llama.cpp's bert graph has GELU only
+  encoder: { tokenTypesKey: "type_vocab_size", tokenTypesTensor: "token_types.weight" },
+};
+
 /** config.json `model_type` → how the converter maps it. */
 export const HF_ARCHITECTURES: Readonly<Record<string, HfArchitecture>> = {
   llama: llamaLike,
@@ -105,6 +154,7 @@ export const HF_ARCHITECTURES: Readonly<Record<string, HfArchitecture>> = {
     ] as const).flatMap(([hf, gguf]) => [[`${hf}.weight`, `${gguf}.weight`], [`${hf}.bias`, `${gguf}.bias`]])),
     boolKeys: [["use_parallel_residual", GGUF_KEYS.parallelResidual, true]],
   },
+  bert,
 };
 
 /** config.json numeric fields → GGUF keys (relative to `{arch}.`), as the converter writes them. */

@@ -1,0 +1,66 @@
+/**
+ * A WordPiece tokenizer.json (BERT) as GGUF `tokenizer.ggml.*` metadata, the way llama.cpp's converter writes
+ * it (convert_hf_to_gguf.py BertModel.set_vocab with gguf-py's SpecialVocab):
+ * - token_type_count: config.json's `type_vocab_size` (1 without it), first;
+ * - model "bert"; tokens laid out by id over 0 .. max(highest id, vocabSize − 1), "[PAD<id>]" (unused) where
+ *   no piece has the id; an added token is control (3) when `special` or when it looks special, else
+ *   user-defined (4); vocabulary pieces are normal (1);
+ * - the converter's "phantom space" form, which llama.cpp's WPM tokenizer expects: a control token stays as
+ *   it is, a continuation "##ing" becomes "ing", every other piece a word start "▁piece";
+ * - special ids and add flags as special-vocab.ts decides them.
+ * `tokenizer.ggml.pre` is "default": the converter names it from a hash of its test string's ids, but
+ * llama.cpp ignores it for "bert" vocabularies (WPM always pre-tokenizes the same way). Browser-safe.
+ */
+
+import { kv } from "../../formats/gguf/write.js";
+import type { GgufKv } from "../../formats/gguf/types.js";
+import { PeelError } from "../../util/errors.js";
+import { specialVocabEntries } from "./special-vocab.js";
+
+const NORMAL = 1, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5;
+type Json = Readonly<Record<string, unknown>>;
+const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** True when the tokenizer.json's model is WordPiece. */
+export function isWordPieceJson(root: unknown): boolean {
+  return isObj(root) && isObj(root["model"]) && root["model"]["type"] === "WordPiece";
+}
+
+// the converter's does_token_look_special, for the shapes a WordPiece vocabulary has
+const looksSpecial = (t: string): boolean => ["<pad>", "<mask>", "<2mass>", "[@BOS@]"].includes(t) || (t.startsWith("<|") && t.endsWith("|>"));
+
+export function ggufVocabFromWordPiece(tokenizerJson: unknown, tokenizerConfig: unknown, modelConfig: unknown, vocabSize: number, file: string): Array<[string, GgufKv]> {
+  if (!isWordPieceJson(tokenizerJson)) throw new PeelError("UNSUPPORTED", `${file}: expected a WordPiece tokenizer (BERT style)`);
+  const root = tokenizerJson as Json;
+  const model = root["model"] as Json;
+  if (!isObj(model["vocab"])) throw new PeelError("FORMAT", `${file}: model.vocab is not an object`);
+  const prefix = typeof model["continuing_subword_prefix"] === "string" ? model["continuing_subword_prefix"] : "##";
+  if (prefix !== "##") throw new PeelError("UNSUPPORTED", `${file}: model.continuing_subword_prefix is ${JSON.stringify(prefix)}; llama.cpp's "bert" vocabulary knows "##" only`);
+  const byId: (string | undefined)[] = [];
+  for (const [piece, id] of Object.entries(model["vocab"])) if (typeof id === "number") byId[id] = piece;
+  const added = (Array.isArray(root["added_tokens"]) ? root["added_tokens"] : []).flatMap((a: unknown) =>
+    isObj(a) && typeof a["id"] === "number" && typeof a["content"] === "string" ? [{ id: a["id"], content: a["content"], special: a["special"] === true }] : []);
+  const addedById = new Map(added.map((a) => [a.id, a]));
+  for (const a of added) byId[a.id] ??= a.content;
+  const n = Math.max(byId.length, vocabSize);
+  const tokens: string[] = [];
+  const types = new Int32Array(n);
+  for (let id = 0; id < n; id++) {
+    const piece = byId[id];
+    const a = addedById.get(id);
+    const type = piece === undefined ? UNUSED : a === undefined ? NORMAL : a.special || looksSpecial(piece) ? CONTROL : USER_DEFINED;
+    types[id] = type;
+    const text = piece ?? `[PAD${id}]`;
+    tokens.push(type === CONTROL ? text : text.startsWith("##") ? text.slice(2) : `\u2581${text}`);
+  }
+  const mc = isObj(modelConfig) ? modelConfig : {};
+  const typeCount = typeof mc["type_vocab_size"] === "number" ? mc["type_vocab_size"] : 1;
+  return [
+    ["tokenizer.ggml.token_type_count", kv.u32(typeCount)],
+    ["tokenizer.ggml.model", kv.str("bert")],
+    ["tokenizer.ggml.pre", kv.str("default")],
+    ["tokenizer.ggml.tokens", kv.strArray(tokens)],
+    ["tokenizer.ggml.token_type", kv.i32Array(types)],
+    ...specialVocabEntries({ tokenizerJson, tokenizerConfig, modelConfig, nVocab: n }),
+  ];
+}
