@@ -131,3 +131,14 @@ test("a text prompt is tokenized with BOS and streams text pieces", async () => 
   for await (const t of g) text += t.text;
   assert.equal(text, model.detokenize(g.tokens));
 });
+
+test("sampler stages in generate: a banned token never appears, and a repeat penalty stops a repeat", async () => {
+  const greedy = await run({ maxTokens: 12 });
+  const banned = greedy[0] as number;
+  const without = await run({ maxTokens: 12, logitBias: { [banned]: -Infinity } });
+  assert.ok(!without.includes(banned), "a -Infinity bias bans the token");
+  const long = await run({ maxTokens: 40 });
+  assert.ok(new Set(long).size < long.length, "fixture: 40 greedy tokens repeat one");
+  const penalised = await run({ maxTokens: 40, repeatPenalty: 1.5 });
+  assert.equal(new Set(penalised).size, penalised.length, `no token repeated under the penalty: ${penalised}`);
+});

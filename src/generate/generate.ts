@@ -96,6 +96,7 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
       timings.prefillMs += now() - t0;
     }
     timings.prefillTokens = promptTokens.length;
+    for (const id of session.tokens) sampler.accept(id); // the penalties look back over the whole context, prompt included
     let t0 = now();
     let pending: number | undefined; // the last sampled token while it is not yet in the session
     let stoppedByText = false;
@@ -103,6 +104,7 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
       const id = sampler.sample(logits);
       if (((opts.stopAtEog ?? true) && model.tokenizer.isEndOfGeneration(id)) || stopTokens.has(id)) { finishReason = "stop"; break; }
       tokens.push(id);
+      sampler.accept(id);
       pending = id;
       const shown = stopText.push(decoder.push(id));
       yield { id, text: shown.text };

@@ -1,12 +1,16 @@
 /**
  * The sampler: builds a stage chain from user options and turns one step's logits into a token id.
- * Temperature 0 (the default) means greedy decoding; otherwise top-k → top-p → temperature → seeded draw.
+ * The chain, in llama.cpp's order: logit bias → penalties → (greedy, at temperature 0, the default; otherwise
+ * top-k → top-p → min-p → temperature → seeded draw). Stages left at their "off" values are not in the chain.
  */
 
 import { PeelError } from "../util/errors.js";
 import { createCandidates, fillCandidates, type Candidates } from "./candidates.js";
 import { createRng } from "./rng.js";
 import { draw, greedy, temperature, topK, topP, type SamplerStage } from "./stages.js";
+import { logitBias } from "./logit-bias.js";
+import { minP } from "./min-p.js";
+import { penalties } from "./penalties.js";
 
 export interface SamplingOptions {
   /** 0 = greedy (default). */
@@ -17,12 +21,28 @@ export interface SamplingOptions {
   readonly topP?: number;
   /** Seed for the random draw; the same seed gives the same tokens. Default 0. */
   readonly seed?: number;
+  /** Keep tokens with probability ≥ minP × the top token's, in [0, 1]; 0 = off (default). */
+  readonly minP?: number;
+  /** Divide (positive) or multiply (negative) the logits of recent tokens, > 0; 1 = off (default). */
+  readonly repeatPenalty?: number;
+  /** Subtract per occurrence of a recent token, in [-2, 2]; 0 = off (default). */
+  readonly frequencyPenalty?: number;
+  /** Subtract once for any recent token, in [-2, 2]; 0 = off (default). */
+  readonly presencePenalty?: number;
+  /** How many recent tokens the penalties look at (default 64, as llama.cpp). */
+  readonly penaltyLastN?: number;
+  /** Added to chosen tokens' logits (-Infinity bans one), by token id. */
+  readonly logitBias?: ReadonlyMap<number, number> | Readonly<Record<number, number>>;
 }
 
 export interface Sampler {
   readonly stages: readonly SamplerStage[];
-  /** Chooses the next token from logits (vocabSize). */
+  /** Chooses the next token from logits (vocabSize). Does not record it: call accept when the context takes it. */
   sample(logits: Float32Array): number;
+  /** Records a token the context took (prompt or generated), for the penalties' window. */
+  accept(id: number): void;
+  /** Forgets accepted tokens. */
+  reset(): void;
 }
 
 export function validateSampling(o: SamplingOptions): void {
@@ -32,14 +52,37 @@ export function validateSampling(o: SamplingOptions): void {
   if (o.topK !== undefined && !(Number.isInteger(o.topK) && o.topK >= 0)) throw bad("topK", o.topK, "an integer ≥ 0");
   if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw bad("topP", o.topP, "in (0, 1]");
   if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff)) throw bad("seed", o.seed, "an integer in 0..4294967295");
+  if (o.minP !== undefined && !(o.minP >= 0 && o.minP <= 1)) throw bad("minP", o.minP, "in [0, 1]");
+  if (o.repeatPenalty !== undefined && !(o.repeatPenalty > 0 && o.repeatPenalty <= 10)) throw bad("repeatPenalty", o.repeatPenalty, "in (0, 10]");
+  if (o.frequencyPenalty !== undefined && !(o.frequencyPenalty >= -2 && o.frequencyPenalty <= 2)) throw bad("frequencyPenalty", o.frequencyPenalty, "in [-2, 2]");
+  if (o.presencePenalty !== undefined && !(o.presencePenalty >= -2 && o.presencePenalty <= 2)) throw bad("presencePenalty", o.presencePenalty, "in [-2, 2]");
+  if (o.penaltyLastN !== undefined && !(Number.isInteger(o.penaltyLastN) && o.penaltyLastN >= 0 && o.penaltyLastN <= 1 << 20)) throw bad("penaltyLastN", o.penaltyLastN, "an integer in 0..1048576");
+  for (const [id, b] of biasEntries(o.logitBias)) {
+    if (!Number.isInteger(id) || id < 0) throw new PeelError("INVALID_ARGUMENT", `sampling: logitBias has token id ${id}; ids are integers ≥ 0`);
+    if (Number.isNaN(b) || b === Infinity) throw new PeelError("INVALID_ARGUMENT", `sampling: logitBias for token ${id} must be a number or -Infinity, got ${b}`);
+  }
+}
+
+function biasEntries(b: SamplingOptions["logitBias"]): Array<[number, number]> {
+  if (b === undefined) return [];
+  return b instanceof Map ? [...b] : Object.entries(b).map(([k, v]) => [Number(k), v as number]);
 }
 
 export function createSampler(vocabSize: number, o: SamplingOptions = {}): Sampler {
   validateSampling(o);
   const t = o.temperature ?? 0;
+  const bias = new Map(biasEntries(o.logitBias));
+  for (const id of bias.keys()) {
+    if (id >= vocabSize) throw new PeelError("INVALID_ARGUMENT", `sampling: logitBias has token id ${id}, outside the vocabulary (0..${vocabSize - 1})`);
+  }
+  const repeat = o.repeatPenalty ?? 1, frequency = o.frequencyPenalty ?? 0, presence = o.presencePenalty ?? 0;
+  const first: SamplerStage[] = [
+    ...(bias.size > 0 ? [logitBias(bias)] : []),
+    ...(repeat !== 1 || frequency !== 0 || presence !== 0 ? [penalties({ repeat, frequency, presence, lastN: o.penaltyLastN ?? 64 })] : []),
+  ];
   const stages: SamplerStage[] = t === 0
-    ? [greedy()]
-    : [topK(o.topK ?? 40), topP(o.topP ?? 0.95), temperature(t), draw(createRng(o.seed ?? 0))];
+    ? [...first, greedy()]
+    : [...first, topK(o.topK ?? 40), topP(o.topP ?? 0.95), ...((o.minP ?? 0) > 0 ? [minP(o.minP ?? 0)] : []), temperature(t), draw(createRng(o.seed ?? 0))];
   const cands: Candidates = createCandidates(vocabSize);
   return {
     stages,
@@ -47,6 +90,12 @@ export function createSampler(vocabSize: number, o: SamplingOptions = {}): Sampl
       fillCandidates(cands, logits);
       for (const s of stages) s.apply(cands);
       return cands.ids[0] as number;
+    },
+    accept(id) {
+      for (const s of stages) s.accept?.(id);
+    },
+    reset() {
+      for (const s of stages) s.reset?.();
     },
   };
 }

@@ -11,6 +11,10 @@ import type { Rng } from "./rng.js";
 export interface SamplerStage {
   readonly name: string;
   apply(c: Candidates): void;
+  /** Told each token the context takes (prompt and generated), for stages with memory (penalties). */
+  accept?(id: number): void;
+  /** Forgets what accept recorded. */
+  reset?(): void;
 }
 
 /** Keeps the k most likely tokens (k ≤ 0: keep all). */

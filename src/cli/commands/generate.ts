@@ -39,7 +39,22 @@ export function parseSamplingArgs(args: ParsedArgs): GenerateOptions {
   const topP = numberOpt(args, "top-p", 0, 1, true);
   const seed = intOpt(args, "seed", 0, 0xffffffff);
   const flashAttention = parseFlashArg(args);
+  const minP = numberOpt(args, "min-p", 0, 1);
+  const repeatPenalty = numberOpt(args, "repeat-penalty", 0, 10, true);
+  const frequencyPenalty = numberOpt(args, "frequency-penalty", -2, 2);
+  const presencePenalty = numberOpt(args, "presence-penalty", -2, 2);
+  const penaltyLastN = intOpt(args, "repeat-last-n", 0, 1 << 20);
+  const logitBias = parseLogitBias(args);
+  const stop = stringOpt(args, "stop");
+  if (stop === "") throw new UsageError("--stop needs a non-empty string", args.command);
   return {
+    ...(minP !== undefined ? { minP } : {}),
+    ...(repeatPenalty !== undefined ? { repeatPenalty } : {}),
+    ...(frequencyPenalty !== undefined ? { frequencyPenalty } : {}),
+    ...(presencePenalty !== undefined ? { presencePenalty } : {}),
+    ...(penaltyLastN !== undefined ? { penaltyLastN } : {}),
+    ...(logitBias !== undefined ? { logitBias } : {}),
+    ...(stop !== undefined ? { stop: [stop] } : {}),
     ...(flashAttention !== undefined ? { flashAttention } : {}),
     ...(maxTokens !== undefined ? { maxTokens } : {}),
     ...(temperature !== undefined ? { temperature } : {}),
@@ -49,6 +64,21 @@ export function parseSamplingArgs(args: ParsedArgs): GenerateOptions {
   };
 }
 
+/** --logit-bias ID:BIAS[,ID:BIAS...] (BIAS a number, or -inf to ban the token). */
+function parseLogitBias(args: ParsedArgs): Map<number, number> | undefined {
+  const raw = stringOpt(args, "logit-bias");
+  if (raw === undefined) return undefined;
+  const bias = new Map<number, number>();
+  for (const part of raw.split(",")) {
+    const m = /^\s*(\d+)\s*:\s*(-?inf|[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)\s*$/i.exec(part);
+    if (m === null) throw new UsageError(`--logit-bias expects ID:BIAS pairs separated by commas (BIAS a number or -inf), got "${part}"`, args.command);
+    const v = /^-inf$/i.test(m[2]!) ? -Infinity : Number(m[2]);
+    if (v === Infinity || /^inf$/i.test(m[2]!)) throw new UsageError(`--logit-bias: +inf would force a token; use a large number, got "${part}"`, args.command);
+    bias.set(Number(m[1]), v);
+  }
+  return bias;
+}
+
 /** The sampling flags' declarations, shared with `peel chat`. */
 export const SAMPLING_OPTIONS: OptionSpecs = {
   "max-tokens": { type: "string", short: "n", valueName: "N", help: `Most tokens to generate, 0..${MAX_TOKENS_LIMIT} (default 128)` },
@@ -56,6 +86,13 @@ export const SAMPLING_OPTIONS: OptionSpecs = {
   "top-k": { type: "string", valueName: "K", help: "Keep the K most likely tokens when sampling; 0 = off (default 40)" },
   "top-p": { type: "string", valueName: "P", help: "Nucleus sampling mass in (0, 1]; 1 = off (default 0.95)" },
   seed: { type: "string", short: "s", valueName: "S", help: "Seed for sampling, 0..4294967295 (default 0); same seed, same text" },
+  "min-p": { type: "string", valueName: "P", help: "Keep tokens at least P times as likely as the top one, 0..1; 0 = off (default)" },
+  "repeat-penalty": { type: "string", valueName: "R", help: "Discourage the last N tokens: positive logits / R, negative × R; 1 = off (default)" },
+  "frequency-penalty": { type: "string", valueName: "F", help: "Subtract F per occurrence in the last N tokens, -2..2 (default 0)" },
+  "presence-penalty": { type: "string", valueName: "P", help: "Subtract P from any token in the last N tokens, -2..2 (default 0)" },
+  "repeat-last-n": { type: "string", valueName: "N", help: "How many recent tokens (prompt included) the penalties look at (default 64)" },
+  "logit-bias": { type: "string", valueName: "ID:B,...", help: "Add B to token ID's logit (-inf bans it), e.g. 2:-inf,450:1.5" },
+  stop: { type: "string", valueName: "TEXT", help: "Stop when the text contains TEXT (held back while it could still be starting)" },
 };
 
 function checkPromptIds(model: Model, prompt: string | number[], command: string): void {
