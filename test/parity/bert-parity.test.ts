@@ -1,7 +1,8 @@
 /**
  * BERT sentence embeddings against llama.cpp (node-llama-cpp's prebuilt CPU binary, createEmbeddingContext /
- * getEmbeddingFor, pooled vectors before any normalisation): random-weight `bert` models written by Peel's GGUF
- * writer with the real bert-bge WordPiece vocabulary, in F32, F16 and Q8_0, mean and cls pooling, over 50 varied
+ * getEmbeddingFor, pooled vectors before any normalisation): random-weight `bert` and `nomic-bert` (rotary,
+ * SwiGLU, fused q/k/v) models written by Peel's GGUF writer with the real bert-bge WordPiece vocabulary, in F32,
+ * F16 and Q8_0, mean and cls pooling, over 50 varied
  * texts (short, long, punctuation, digits, accents, CJK, emoji, whitespace-only). Peel runs
  * `embed(…, { normalize: false })` on the ts and wasm backends with the attention path llama.cpp ran: with flash
  * attention off llama.cpp's encoder (no KV cache) multiplies f32 keys and values, which Peel reproduces with an
@@ -47,7 +48,9 @@ const TEXTS = [
 const dir = mkdtempSync(join(tmpdir(), "peel-bert-parity-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-const CASES: Array<{ label: string; weightType: DType; pooling: number; flash: boolean; seed: number }> = [
+const CASES: Array<{ label: string; weightType: DType; pooling: number; flash: boolean; seed: number; architecture?: "nomic-bert" }> = [
+  { label: "nomic-bert F32 mean (rotary, SwiGLU, fused q/k/v)", weightType: "F32", pooling: 1, flash: false, seed: 95, architecture: "nomic-bert" },
+  { label: "nomic-bert F16 mean, flash attention on", weightType: "F16", pooling: 1, flash: true, seed: 96, architecture: "nomic-bert" },
   { label: "F32 mean", weightType: "F32", pooling: 1, flash: false, seed: 91 },
   { label: "F32 cls, flash attention on", weightType: "F32", pooling: 2, flash: true, seed: 92 },
   { label: "F16 mean", weightType: "F16", pooling: 1, flash: false, seed: 93 },
@@ -59,7 +62,7 @@ for (const c of CASES) {
     const vocab = await llamaCppVocab("bert-bge");
     if (vocab === undefined) { t.skip("../shared absent: no ggml-vocab-bert-bge.gguf"); return; }
     const path = join(dir, `${c.label.replace(/[^A-Za-z0-9]+/g, "-")}.gguf`);
-    writeRandomBertGguf(path, { dim: 128, hiddenDim: 256, nLayers: 2, nHeads: 4, contextLength: 512, weightType: c.weightType, seed: c.seed, pooling: c.pooling, vocab });
+    writeRandomBertGguf(path, { dim: 128, hiddenDim: 256, nLayers: 2, nHeads: 4, contextLength: 512, weightType: c.weightType, seed: c.seed, pooling: c.pooling, vocab, ...(c.architecture !== undefined ? { architecture: c.architecture } : {}) });
     const llama = await referenceLlama();
     const ref = await llama.loadModel({ modelPath: path, defaultContextFlashAttention: c.flash });
     const refVectors: number[][] = [];
