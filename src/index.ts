@@ -26,6 +26,7 @@ export { createSampler, type Sampler, type SamplingOptions } from "./sample/samp
 export { createSession, type Session, type SessionOptions, type EvaluateOptions, type FlashAttention } from "./generate/session.js";
 export { embed, type EmbedOptions } from "./embed/embed.js";
 export { cosineSimilarity, normalizeL2 } from "./embed/pool.js";
+export { rerank, type RerankOptions } from "./embed/rerank.js";
 export { generate, type GenerateOptions, type Generation, type GeneratedToken, type FinishReason, type GenerationTimings } from "./generate/generate.js";
 export { createStopMatcher, type StopMatcher } from "./generate/stop-strings.js";
 

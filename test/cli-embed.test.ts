@@ -1,6 +1,7 @@
 /**
  * `peel embed` spawned as a user runs it, on a random BERT model (bert-bge vocabulary from ../shared): vectors
  * per text equal the library's embed(), --similarity prints a symmetric matrix with ones on the diagonal,
+ * `peel rerank` ranks documents most relevant first with scores in 0..1 and needs --query,
  * lines on stdin are texts, `peel info` calls the model an encoder, and a decoder model is refused with a
  * message naming what is needed (exit 69).
  */
@@ -50,6 +51,16 @@ test("peel embed: vectors, --similarity, stdin lines, info, and a decoder refuse
   }));
   const info = peel(["info", "--model", path]);
   assert.match(info.stdout, /kind\s+encoder \(bidirectional attention; mean pooling/);
+  const reranker = join(dir, "reranker.gguf");
+  writeRandomBertGguf(reranker, { dim: 64, hiddenDim: 128, nLayers: 1, nHeads: 4, contextLength: 128, weightType: "F32", seed: 6, pooling: undefined, vocab, reranker: true });
+  const ranked = peel(["rerank", "--model", reranker, "--query", "capital of France", "--json", "--backend", "ts", "Paris is in France", "Bananas", "Berlin"]);
+  assert.equal(ranked.code, 0, ranked.stderr);
+  const results = (JSON.parse(ranked.stdout) as { results: Array<{ index: number; score: number }> }).results;
+  assert.deepEqual(results.map((r) => r.index).sort(), [0, 1, 2]);
+  results.forEach((r, i) => { assert.ok(r.score > 0 && r.score < 1); if (i > 0) assert.ok(r.score <= results[i - 1]!.score, "most relevant first"); });
+  const noQuery = peel(["rerank", "--model", reranker, "doc"]);
+  assert.equal(noQuery.code, 2);
+  assert.match(noQuery.stderr, /--query is required/);
   const decoder = peel(["embed", "--model", join(ROOT, "models/peel-tinystories-1m.gguf"), "hello"]);
   assert.equal(decoder.code, 69);
   assert.match(decoder.stderr, /is a decoder; embeddings need an encoder model/);

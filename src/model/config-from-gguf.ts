@@ -122,6 +122,12 @@ function configFromTable(meta: GgufMetadata, shapes: TensorShapes, t: Architectu
 /** An encoder's pooling (the file's `pooling_type`, else the table's default) and its token-type rows. */
 function encoderConfig(meta: GgufMetadata, shapes: TensorShapes, fallback: PoolingKind, key: (k: string) => string): EncoderConfig {
   const n = getNumber(meta, key(GGUF_KEYS.poolingType));
+  const tokenTypes = shapes.get(GGUF_TENSORS.tokenTypes)?.[0] ?? 0;
+  if (n === 4) { // rank: the [CLS] vector through the classifier head (llama.cpp's build_pooling)
+    if (!shapes.has(GGUF_TENSORS.clsOut)) throw new PeelError("UNSUPPORTED", `GGUF: pooling_type 4 (rank) without a "${GGUF_TENSORS.clsOut}" classifier is not supported`);
+    const labels = getArray(meta, key(GGUF_KEYS.classifierLabels));
+    return { pooling: "cls", tokenTypes, classifier: { hidden: shapes.has(GGUF_TENSORS.cls), outputs: labels?.values.length ?? 1 } };
+  }
   const pooling = n === undefined ? fallback : GGUF_POOLING[n];
   if (pooling === undefined) {
     throw new PeelError("UNSUPPORTED", `GGUF: "${key(GGUF_KEYS.poolingType)}" = ${n}${n === 4 ? " (rank: a reranker's classifier head)" : ""} is not supported; supported: 0 none, 1 mean, 2 cls, 3 last`);
@@ -129,7 +135,7 @@ function encoderConfig(meta: GgufMetadata, shapes: TensorShapes, fallback: Pooli
   if (getBool(meta, key(GGUF_KEYS.causal)) === true) {
     throw new PeelError("UNSUPPORTED", `GGUF: "${key(GGUF_KEYS.causal)}" is true; Peel runs encoders bidirectionally only`);
   }
-  return { pooling, tokenTypes: shapes.get(GGUF_TENSORS.tokenTypes)?.[0] ?? 0 };
+  return { pooling, tokenTypes };
 }
 
 function requireBool(meta: GgufMetadata, k: string): boolean {

@@ -59,6 +59,11 @@ export interface EncoderConfig {
   readonly pooling: PoolingKind;
   /** Rows of the token-type table (0: none); row 0 ("sentence A") is added to every token, as llama.cpp does. */
   readonly tokenTypes: number;
+  /**
+   * A reranker's classifier head (GGUF pooling "rank"): on the [CLS] vector, tanh(cls · x + b) when `hidden`, then
+   * `outputs` scores (cls.output). Undefined for plain embedding models.
+   */
+  readonly classifier?: { readonly hidden: boolean; readonly outputs: number };
 }
 
 export interface ModelConfig {

@@ -46,6 +46,13 @@ export interface LayerWeights {
   readonly postFfnNorm: NormWeights | undefined;
 }
 
+export interface ClassifierWeights {
+  /** tanh(hidden · x + hiddenBias) first, where the head has that layer: (dim, dim), (dim). */
+  readonly hidden: { readonly w: WeightMatrix; readonly b: Float32Array } | undefined;
+  readonly out: WeightMatrix; // (outputs, dim)
+  readonly outBias: Float32Array; // (outputs)
+}
+
 export interface ModelWeights {
   readonly tokenEmbd: WeightMatrix; // (vocabSize, dim)
   /** Learned positions (contextLength, dim). */
@@ -54,6 +61,8 @@ export interface ModelWeights {
   readonly tokenType0: Float32Array | undefined;
   /** Encoders: the LayerNorm on the summed embeddings. */
   readonly embedNorm: NormWeights | undefined;
+  /** Rerankers: the classifier head on the [CLS] vector (config.encoder.classifier). */
+  readonly classifier: ClassifierWeights | undefined;
   readonly layers: readonly LayerWeights[];
   /** The final norm and LM head; undefined for encoders, which pool token vectors instead. */
   readonly outputNorm: NormWeights | undefined;
@@ -74,6 +83,11 @@ export function expectedShapes(c: ModelConfig): Map<string, readonly number[]> {
   if (enc !== undefined) {
     if (enc.tokenTypes > 0) shapes.set(GGUF_TENSORS.tokenTypes, [enc.tokenTypes, c.dim]);
     shapes.set(GGUF_TENSORS.embedNorm, [c.dim]).set(GGUF_TENSORS.embedNormBias, [c.dim]);
+    const cls = enc.classifier;
+    if (cls !== undefined) {
+      if (cls.hidden) shapes.set(GGUF_TENSORS.cls, [c.dim, c.dim]).set(GGUF_TENSORS.clsBias, [c.dim]);
+      shapes.set(GGUF_TENSORS.clsOut, [cls.outputs, c.dim]).set(GGUF_TENSORS.clsOutBias, [cls.outputs]);
+    }
   }
   for (let i = 0; i < c.nLayers; i++) {
     const n = layerNames(c, i);
@@ -106,6 +120,16 @@ export function expectedShapes(c: ModelConfig): Map<string, readonly number[]> {
   if (shifted) shapes.set(GGUF_TENSORS.outputNormBias, [c.dim]);
   if (!c.tiedOutput) shapes.set(GGUF_TENSORS.output, [c.vocabSize, c.dim]);
   return shapes;
+}
+
+function bindClassifier(c: ModelConfig, tensors: ReadonlyMap<string, Tensor>, k: Kernels): ClassifierWeights | undefined {
+  const cls = c.encoder?.classifier;
+  if (cls === undefined) return undefined;
+  return {
+    hidden: cls.hidden ? { w: matrix(k, tensors, GGUF_TENSORS.cls, c.dim, c.dim), b: vector(tensors, GGUF_TENSORS.clsBias, c.dim) } : undefined,
+    out: matrix(k, tensors, GGUF_TENSORS.clsOut, cls.outputs, c.dim),
+    outBias: vector(tensors, GGUF_TENSORS.clsOutBias, cls.outputs),
+  };
 }
 
 /** Block i's tensor names, its two norms named as the config places them (after the residual adds for encoders). */
@@ -226,6 +250,7 @@ export function bindWeights(c: ModelConfig, tensors: ReadonlyMap<string, Tensor>
     posEmbd: c.position === "learned" ? matrix(k, tensors, GGUF_TENSORS.posEmbd, c.contextLength, dim) : undefined,
     tokenType0: c.encoder !== undefined && c.encoder.tokenTypes > 0 ? vector(tensors, GGUF_TENSORS.tokenTypes, dim) : undefined, // its first row
     embedNorm: c.encoder !== undefined ? norm(GGUF_TENSORS.embedNorm, GGUF_TENSORS.embedNormBias) : undefined,
+    classifier: bindClassifier(c, tensors, k),
     layers,
     outputNorm: c.encoder !== undefined ? undefined : norm(GGUF_TENSORS.outputNorm, GGUF_TENSORS.outputNormBias),
     output: c.encoder !== undefined ? undefined : c.tiedOutput ? tokenEmbd : matrix(k, tensors, GGUF_TENSORS.output, c.vocabSize, dim),

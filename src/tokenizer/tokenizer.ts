@@ -114,6 +114,7 @@ export function fromCore(core: TokenizerCore): Tokenizer {
     vocabSize: index.size,
     bosId: v.bosId,
     eosId: v.eosId,
+    sepId: v.sepId,
     encode(text: string, opts: EncodeOptions = {}): number[] {
       const addSpecial = opts.addSpecial ?? true;
       const out: number[] = [];

@@ -88,6 +88,8 @@ export interface Tokenizer {
   readonly vocabSize: number;
   readonly bosId: number | undefined;
   readonly eosId: number | undefined;
+  /** The separator token (BERT's [SEP]) where the vocabulary has one; rerankers put it between query and document. */
+  readonly sepId?: number | undefined;
   encode(text: string, opts?: EncodeOptions): number[];
   /** Ids and, for each, the span of `text` it covers (UTF-16 code units; characters, not bytes). */
   encodeWithOffsets(text: string, opts?: EncodeOptions): EncodingWithOffsets;

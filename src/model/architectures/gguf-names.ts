@@ -32,6 +32,7 @@ export const GGUF_KEYS = {
   ropeHighFreqFactor: "rope.scaling.high_freq_factor",
   vocabSize: "vocab_size",
   poolingType: "pooling_type",
+  classifierLabels: "classifier.output_labels",
   causal: "attention.causal",
 } as const;
 
@@ -50,6 +51,11 @@ export const GGUF_TENSORS = {
   tokenTypes: "token_types.weight",
   embedNorm: "token_embd_norm.weight",
   embedNormBias: "token_embd_norm.bias",
+  /** Rerankers' classifier head (pooling "rank"): an optional tanh layer, then the output layer. */
+  cls: "cls.weight",
+  clsBias: "cls.bias",
+  clsOut: "cls.output.weight",
+  clsOutBias: "cls.output.bias",
 } as const;
 
 /** Tensors of block i (which of them a model has depends on its architecture and, for some, on the file). */
