@@ -5,6 +5,7 @@ import { createCandidates, fillCandidates } from "./candidates.js";
 import { minP } from "./min-p.js";
 import { penalties } from "./penalties.js";
 import { logitBias } from "./logit-bias.js";
+import { typicalP } from "./typical-p.js";
 import { createSampler } from "./sampler.js";
 import { PeelError } from "../util/errors.js";
 
@@ -55,4 +56,15 @@ test("logit bias adds to chosen logits; -Infinity bans; the greedy chain sees it
   assert.throws(() => createSampler(3, { minP: 2 }), (e: unknown) => e instanceof PeelError && /minP/.test(e.message));
   assert.deepEqual(createSampler(3, { temperature: 1, minP: 0.1, presencePenalty: 1, logitBias: { 0: 1 } }).stages.map((st) => st.name.split("(")[0]),
     ["logit-bias", "penalties", "top-k", "top-p", "min-p", "temperature", "draw"]);
+  assert.deepEqual(createSampler(3, { temperature: 1, typicalP: 0.5 }).stages.map((st) => st.name.split("(")[0]), ["top-k", "typical-p", "top-p", "temperature", "draw"]);
+});
+
+test("typical-p keeps the tokens whose surprise is nearest the entropy, in that order, until their mass exceeds p", () => {
+  // p = [0.5, 0.25, 0.125, 0.125] (logits ln p): entropy = 1.75 ln 2; surprises ln2·[1, 2, 3, 3]: distances [0.75, 0.25, 1.25, 1.25]·ln 2
+  const c = cands([Math.log(0.5), Math.log(0.25), Math.log(0.125), Math.log(0.125)]);
+  typicalP(0.6).apply(c);
+  assert.deepEqual([...c.ids.subarray(0, c.size)], [1, 0], "token 1 (most typical) first, then token 0: mass 0.75 > 0.6");
+  const one = cands([Math.log(0.5), Math.log(0.25), Math.log(0.125), Math.log(0.125)]);
+  typicalP(0.2).apply(one);
+  assert.deepEqual([...one.ids.subarray(0, one.size)], [1], "0.25 > 0.2 after one token");
 });

@@ -1,7 +1,7 @@
 /**
  * The sampler: builds a stage chain from user options and turns one step's logits into a token id.
  * The chain, in llama.cpp's order: logit bias → penalties → (greedy, at temperature 0, the default; otherwise
- * top-k → top-p → min-p → temperature → seeded draw). Stages left at their "off" values are not in the chain.
+ * top-k → typical-p → top-p → min-p → temperature → seeded draw). Stages left at their "off" values are not in the chain.
  */
 
 import { PeelError } from "../util/errors.js";
@@ -10,6 +10,7 @@ import { createRng } from "./rng.js";
 import { draw, greedy, temperature, topK, topP, type SamplerStage } from "./stages.js";
 import { logitBias } from "./logit-bias.js";
 import { minP } from "./min-p.js";
+import { typicalP } from "./typical-p.js";
 import { penalties } from "./penalties.js";
 
 export interface SamplingOptions {
@@ -21,6 +22,8 @@ export interface SamplingOptions {
   readonly topP?: number;
   /** Seed for the random draw; the same seed gives the same tokens. Default 0. */
   readonly seed?: number;
+  /** Locally typical sampling mass in (0, 1]; 1 = off (default). */
+  readonly typicalP?: number;
   /** Keep tokens with probability ≥ minP × the top token's, in [0, 1]; 0 = off (default). */
   readonly minP?: number;
   /** Divide (positive) or multiply (negative) the logits of recent tokens, > 0; 1 = off (default). */
@@ -53,6 +56,7 @@ export function validateSampling(o: SamplingOptions): void {
   if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) throw bad("topP", o.topP, "in (0, 1]");
   if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0 && o.seed <= 0xffffffff)) throw bad("seed", o.seed, "an integer in 0..4294967295");
   if (o.minP !== undefined && !(o.minP >= 0 && o.minP <= 1)) throw bad("minP", o.minP, "in [0, 1]");
+  if (o.typicalP !== undefined && !(o.typicalP > 0 && o.typicalP <= 1)) throw bad("typicalP", o.typicalP, "in (0, 1]");
   if (o.repeatPenalty !== undefined && !(o.repeatPenalty > 0 && o.repeatPenalty <= 10)) throw bad("repeatPenalty", o.repeatPenalty, "in (0, 10]");
   if (o.frequencyPenalty !== undefined && !(o.frequencyPenalty >= -2 && o.frequencyPenalty <= 2)) throw bad("frequencyPenalty", o.frequencyPenalty, "in [-2, 2]");
   if (o.presencePenalty !== undefined && !(o.presencePenalty >= -2 && o.presencePenalty <= 2)) throw bad("presencePenalty", o.presencePenalty, "in [-2, 2]");
@@ -82,7 +86,7 @@ export function createSampler(vocabSize: number, o: SamplingOptions = {}): Sampl
   ];
   const stages: SamplerStage[] = t === 0
     ? [...first, greedy()]
-    : [...first, topK(o.topK ?? 40), topP(o.topP ?? 0.95), ...((o.minP ?? 0) > 0 ? [minP(o.minP ?? 0)] : []), temperature(t), draw(createRng(o.seed ?? 0))];
+    : [...first, topK(o.topK ?? 40), ...((o.typicalP ?? 1) < 1 ? [typicalP(o.typicalP ?? 1)] : []), topP(o.topP ?? 0.95), ...((o.minP ?? 0) > 0 ? [minP(o.minP ?? 0)] : []), temperature(t), draw(createRng(o.seed ?? 0))];
   const cands: Candidates = createCandidates(vocabSize);
   return {
     stages,

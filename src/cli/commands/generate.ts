@@ -40,6 +40,7 @@ export function parseSamplingArgs(args: ParsedArgs): GenerateOptions {
   const seed = intOpt(args, "seed", 0, 0xffffffff);
   const flashAttention = parseFlashArg(args);
   const minP = numberOpt(args, "min-p", 0, 1);
+  const typicalP = numberOpt(args, "typical-p", 0, 1, true);
   const repeatPenalty = numberOpt(args, "repeat-penalty", 0, 10, true);
   const frequencyPenalty = numberOpt(args, "frequency-penalty", -2, 2);
   const presencePenalty = numberOpt(args, "presence-penalty", -2, 2);
@@ -49,6 +50,7 @@ export function parseSamplingArgs(args: ParsedArgs): GenerateOptions {
   if (stop === "") throw new UsageError("--stop needs a non-empty string", args.command);
   return {
     ...(minP !== undefined ? { minP } : {}),
+    ...(typicalP !== undefined ? { typicalP } : {}),
     ...(repeatPenalty !== undefined ? { repeatPenalty } : {}),
     ...(frequencyPenalty !== undefined ? { frequencyPenalty } : {}),
     ...(presencePenalty !== undefined ? { presencePenalty } : {}),
@@ -87,6 +89,7 @@ export const SAMPLING_OPTIONS: OptionSpecs = {
   "top-p": { type: "string", valueName: "P", help: "Nucleus sampling mass in (0, 1]; 1 = off (default 0.95)" },
   seed: { type: "string", short: "s", valueName: "S", help: "Seed for sampling, 0..4294967295 (default 0); same seed, same text" },
   "min-p": { type: "string", valueName: "P", help: "Keep tokens at least P times as likely as the top one, 0..1; 0 = off (default)" },
+  "typical-p": { type: "string", valueName: "P", help: "Locally typical sampling mass in (0, 1]; 1 = off (default)" },
   "repeat-penalty": { type: "string", valueName: "R", help: "Discourage the last N tokens: positive logits / R, negative × R; 1 = off (default)" },
   "frequency-penalty": { type: "string", valueName: "F", help: "Subtract F per occurrence in the last N tokens, -2..2 (default 0)" },
   "presence-penalty": { type: "string", valueName: "P", help: "Subtract P from any token in the last N tokens, -2..2 (default 0)" },
