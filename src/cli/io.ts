@@ -19,6 +19,13 @@ export interface CliIo {
   readonly cwd: string;
 }
 
+/** Every non-empty line of stdin, read to its end: the texts of `peel embed` and `peel rerank` when none are given. */
+export async function readStdinLines(): Promise<string[]> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8").split(/\r?\n/).filter((l) => l.trim() !== "");
+}
+
 export function processIo(): CliIo {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
 }

@@ -7,25 +7,18 @@
  * Decoder models are refused: they have no pooling of their own here.
  */
 
-import type { KvDType } from "../kernels/kernels.js";
 import type { PoolingKind } from "../model/config.js";
-import { forward } from "../model/forward.js";
-import { createKvCache } from "../model/kv-cache.js";
 import type { Model } from "../model/model.js";
-import { createRunState } from "../model/run-state.js";
-import { flashVariant, type FlashAttention } from "../generate/session.js";
 import { PeelError } from "../util/errors.js";
+import { encodeEach, type EncodeOptions } from "./encode.js";
 import { normalizeL2, pool } from "./pool.js";
 
-export interface EmbedOptions {
+/** flashAttention "off" with kvType "F32" is exact f32 attention, as llama.cpp's cache-less encoder without flash. */
+export interface EmbedOptions extends EncodeOptions {
   /** How token vectors become one vector (default: the model's own, GGUF `pooling_type`). "none": every token's. */
   readonly pooling?: PoolingKind;
   /** Scale each vector to unit length (default true; cosine similarity is then a dot product). */
   readonly normalize?: boolean;
-  /** Attention numerics as in sessions (default "on", llama.cpp's default); "off" with an F32 cache is exact f32. */
-  readonly flashAttention?: FlashAttention;
-  /** Storage of the keys and values inside the forward pass (default F16, as llama.cpp's flash path rounds them). */
-  readonly kvType?: KvDType;
 }
 
 /** One Float32Array per text: (dim), or (nTokens · dim) with pooling "none". */
@@ -35,7 +28,6 @@ export function embed(model: Model, texts: readonly string[], opts: EmbedOptions
     throw new PeelError("UNSUPPORTED", `embed: "${c.architecture}" is a decoder; embeddings need an encoder model (BERT family: bert)`);
   }
   const pooling = opts.pooling ?? c.encoder.pooling;
-  const flash = opts.flashAttention ?? "on";
   const ids = texts.map((text, i) => {
     if (typeof text !== "string") throw new PeelError("INVALID_ARGUMENT", `embed: text ${i} is not a string`);
     const t = model.tokenize(text);
@@ -45,14 +37,8 @@ export function embed(model: Model, texts: readonly string[], opts: EmbedOptions
     }
     return t;
   });
-  if (ids.length === 0) return [];
-  const longest = Math.max(...ids.map((t) => t.length));
-  const k = model.transformer.kernels;
-  const state = createRunState(k, c, longest, longest);
-  const cache = createKvCache(k, c, longest, opts.kvType ?? "F16", longest);
-  return ids.map((t) => {
-    forward(model.transformer, state, cache, t, 0, { logits: "none", flash: flashVariant(flash, t.length) });
-    const v = pool(state.x, t.length, c.dim, pooling);
+  return encodeEach(model, ids, opts, (hidden, nTokens) => {
+    const v = pool(hidden, nTokens, c.dim, pooling);
     return opts.normalize ?? true ? normalizeL2(v) : v;
   });
 }

@@ -7,19 +7,13 @@
  * sigmoid is the relevance in 0..1 (`raw` keeps the logit). One forward pass per document.
  */
 
-import type { KvDType } from "../kernels/kernels.js";
-import { forward } from "../model/forward.js";
-import { createKvCache } from "../model/kv-cache.js";
 import type { Model } from "../model/model.js";
-import { createRunState } from "../model/run-state.js";
-import { flashVariant, type FlashAttention } from "../generate/session.js";
 import { PeelError } from "../util/errors.js";
+import { encodeEach, type EncodeOptions } from "./encode.js";
 
-export interface RerankOptions {
+export interface RerankOptions extends EncodeOptions {
   /** Return the classifier's first logit instead of its sigmoid (default false). */
   readonly raw?: boolean;
-  readonly flashAttention?: FlashAttention;
-  readonly kvType?: KvDType;
 }
 
 /** One relevance score per document, in the documents' order. */
@@ -39,16 +33,10 @@ export function rerank(model: Model, query: string, documents: readonly string[]
     }
     return ids;
   });
-  if (inputs.length === 0) return [];
-  const longest = Math.max(...inputs.map((t) => t.length));
   const k = model.transformer.kernels;
-  const state = createRunState(k, c, longest, longest);
-  const cache = createKvCache(k, c, longest, opts.kvType ?? "F16", longest);
-  const outputs = c.encoder.classifier.outputs;
-  const h = new Float32Array(c.dim), scores = new Float32Array(outputs);
-  return inputs.map((ids) => {
-    forward(model.transformer, state, cache, ids, 0, { logits: "none", flash: flashVariant(opts.flashAttention ?? "on", ids.length) });
-    let x = state.x.subarray(0, c.dim); // the [CLS] row
+  const h = new Float32Array(c.dim), scores = new Float32Array(c.encoder.classifier.outputs);
+  return encodeEach(model, inputs, opts, (hidden) => {
+    let x = hidden.subarray(0, c.dim); // the [CLS] row
     if (head.hidden !== undefined) {
       k.matmul(h, head.hidden.w, x, 1);
       for (let i = 0; i < c.dim; i++) h[i] = Math.fround(Math.tanh(Math.fround((h[i] as number) + (head.hidden.b[i] as number))));

@@ -7,6 +7,7 @@
 
 import { choiceOpt, flagOpt, UsageError, type ParsedArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
+import { readStdinLines } from "../io.js";
 import { EXIT } from "../exit-codes.js";
 import { ATTENTION_OPTIONS, BACKEND_OPTIONS, loadModelForCommand, MODEL_OPTIONS, parseBackendArgs, parseFlashArg } from "../model-file.js";
 import type { EmbedOptions } from "../../embed/embed.js";
@@ -35,17 +36,11 @@ export function parseEmbedArgs(args: ParsedArgs): EmbedRequest {
   };
 }
 
-async function readLines(): Promise<string[]> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8").split(/\r?\n/).filter((l) => l.trim() !== "");
-}
-
 const fmt = (x: number) => (Object.is(x, -0) ? 0 : x).toPrecision(6);
 
 async function run({ args, io, signal }: CommandContext): Promise<number> {
   const request = parseEmbedArgs(args);
-  const texts = args.positionals.length > 0 ? [...args.positionals] : await readLines();
+  const texts = args.positionals.length > 0 ? [...args.positionals] : await readStdinLines();
   if (texts.length === 0) throw new UsageError("no text to embed: give TEXT arguments or lines on stdin", args.command);
   const model = await loadModelForCommand(args, io, signal);
   try {

@@ -6,6 +6,7 @@
 
 import { flagOpt, stringOpt, UsageError, type ParsedArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
+import { readStdinLines } from "../io.js";
 import { EXIT } from "../exit-codes.js";
 import { ATTENTION_OPTIONS, BACKEND_OPTIONS, loadModelForCommand, MODEL_OPTIONS, parseBackendArgs, parseFlashArg } from "../model-file.js";
 
@@ -16,15 +17,9 @@ function parseRerankArgs(args: ParsedArgs): { query: string; flashAttention: "on
   return { query, flashAttention: parseFlashArg(args) };
 }
 
-async function readLines(): Promise<string[]> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8").split(/\r?\n/).filter((l) => l.trim() !== "");
-}
-
 async function run({ args, io, signal }: CommandContext): Promise<number> {
   const { query, flashAttention } = parseRerankArgs(args);
-  const docs = args.positionals.length > 0 ? [...args.positionals] : await readLines();
+  const docs = args.positionals.length > 0 ? [...args.positionals] : await readStdinLines();
   if (docs.length === 0) throw new UsageError("no documents: give DOC arguments or lines on stdin", args.command);
   const model = await loadModelForCommand(args, io, signal);
   try {

@@ -45,28 +45,40 @@ export function isByteLevelJson(root: unknown): boolean {
  * GGUF tokenizer metadata for a byte-level BPE tokenizer; `pre` is llama.cpp's pre-tokenizer name,
  * `modelConfig` the checkpoint's config.json (special ids it names).
  */
+/**
+ * A tokenizer.json's pieces by id (model.vocab, then added_tokens where the vocab has no piece) over at least
+ * vocabSize ids, undefined where an id has none, and each id's GGUF token type as the converter assigns it:
+ * unused for a gap, normal for a vocabulary piece, control for a special (or special-looking) added token,
+ * user-defined for another added token. Shared by the byte-level and WordPiece converters.
+ */
+export function vocabTable(root: Json, model: Json, vocabSize: number, looksSpecial: (t: string) => boolean, file: string):
+  { pieces: Array<string | undefined>; types: Int32Array } {
+  if (!isObj(model["vocab"])) throw new PeelError("FORMAT", `${file}: model.vocab is not an object`);
+  const byId: (string | undefined)[] = [];
+  for (const [piece, id] of Object.entries(model["vocab"])) if (typeof id === "number") byId[id] = piece;
+  const added = (Array.isArray(root["added_tokens"]) ? root["added_tokens"] : []).flatMap((a: unknown) =>
+    isObj(a) && typeof a["id"] === "number" && typeof a["content"] === "string" ? [{ id: a["id"], content: a["content"], special: a["special"] === true }] : []);
+  const addedById = new Map(added.map((a) => [a.id, a]));
+  for (const a of added) byId[a.id] ??= a.content;
+  const n = Math.max(byId.length, vocabSize);
+  const pieces = Array.from({ length: n }, (_, id) => byId[id]);
+  const types = new Int32Array(n);
+  for (let id = 0; id < n; id++) {
+    const piece = pieces[id], a = addedById.get(id);
+    types[id] = piece === undefined ? UNUSED : a === undefined ? NORMAL : a.special || looksSpecial(piece) ? CONTROL : USER_DEFINED;
+  }
+  return { pieces, types };
+}
+
 export function ggufVocabFromHfJson(tokenizerJson: unknown, tokenizerConfig: unknown, modelConfig: unknown, pre: string, vocabSize: number, file: string): Array<[string, GgufKv]> {
   if (!isObj(tokenizerJson) || !isObj(tokenizerJson["model"])) throw new PeelError("FORMAT", `${file}: no "model" object`);
   const model = tokenizerJson["model"];
   if (!isByteLevelJson(tokenizerJson)) {
     throw new PeelError("UNSUPPORTED", `${file}: expected a byte-level BPE tokenizer (Llama 3, Qwen, GPT-2 style); this one is ${String(model["type"])} without a ByteLevel pre-tokenizer or decoder`);
   }
-  if (!isObj(model["vocab"])) throw new PeelError("FORMAT", `${file}: model.vocab is not an object`);
-  const byId: (string | undefined)[] = [];
-  for (const [piece, id] of Object.entries(model["vocab"])) if (typeof id === "number") byId[id] = piece;
-  const added = (Array.isArray(tokenizerJson["added_tokens"]) ? tokenizerJson["added_tokens"] : []).flatMap((a: unknown) =>
-    isObj(a) && typeof a["id"] === "number" && typeof a["content"] === "string" ? [{ id: a["id"], content: a["content"], special: a["special"] === true }] : []);
-  const addedById = new Map(added.map((a) => [a.id, a]));
-  for (const a of added) byId[a.id] ??= a.content;
-  const n = Math.max(byId.length, vocabSize);
-  const tokens: string[] = [];
-  const types = new Int32Array(n);
-  for (let id = 0; id < n; id++) {
-    const piece = byId[id];
-    const a = addedById.get(id);
-    tokens.push(piece ?? `[PAD${id}]`);
-    types[id] = piece === undefined ? UNUSED : a === undefined ? NORMAL : a.special || looksSpecial(piece) ? CONTROL : USER_DEFINED;
-  }
+  const { pieces, types } = vocabTable(tokenizerJson, model, vocabSize, looksSpecial, file);
+  const tokens = pieces.map((piece, id) => piece ?? `[PAD${id}]`);
+  const n = pieces.length;
   const md: Array<[string, GgufKv]> = [
     ["tokenizer.ggml.model", kv.str("gpt2")],
     ["tokenizer.ggml.pre", kv.str(pre)],

@@ -16,8 +16,9 @@ import { kv } from "../../formats/gguf/write.js";
 import type { GgufKv } from "../../formats/gguf/types.js";
 import { PeelError } from "../../util/errors.js";
 import { specialVocabEntries } from "./special-vocab.js";
+import { vocabTable } from "./to-gguf.js";
 
-const NORMAL = 1, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5;
+const CONTROL = 3;
 type Json = Readonly<Record<string, unknown>>;
 const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -33,26 +34,15 @@ export function ggufVocabFromWordPiece(tokenizerJson: unknown, tokenizerConfig: 
   if (!isWordPieceJson(tokenizerJson)) throw new PeelError("UNSUPPORTED", `${file}: expected a WordPiece tokenizer (BERT style)`);
   const root = tokenizerJson as Json;
   const model = root["model"] as Json;
-  if (!isObj(model["vocab"])) throw new PeelError("FORMAT", `${file}: model.vocab is not an object`);
   const prefix = typeof model["continuing_subword_prefix"] === "string" ? model["continuing_subword_prefix"] : "##";
   if (prefix !== "##") throw new PeelError("UNSUPPORTED", `${file}: model.continuing_subword_prefix is ${JSON.stringify(prefix)}; llama.cpp's "bert" vocabulary knows "##" only`);
-  const byId: (string | undefined)[] = [];
-  for (const [piece, id] of Object.entries(model["vocab"])) if (typeof id === "number") byId[id] = piece;
-  const added = (Array.isArray(root["added_tokens"]) ? root["added_tokens"] : []).flatMap((a: unknown) =>
-    isObj(a) && typeof a["id"] === "number" && typeof a["content"] === "string" ? [{ id: a["id"], content: a["content"], special: a["special"] === true }] : []);
-  const addedById = new Map(added.map((a) => [a.id, a]));
-  for (const a of added) byId[a.id] ??= a.content;
-  const n = Math.max(byId.length, vocabSize);
-  const tokens: string[] = [];
-  const types = new Int32Array(n);
-  for (let id = 0; id < n; id++) {
-    const piece = byId[id];
-    const a = addedById.get(id);
-    const type = piece === undefined ? UNUSED : a === undefined ? NORMAL : a.special || looksSpecial(piece) ? CONTROL : USER_DEFINED;
-    types[id] = type;
+  const { pieces, types } = vocabTable(root, model, vocabSize, looksSpecial, file);
+  const n = pieces.length;
+  // llama.cpp's WordPiece convention: a word start carries U+2581, a "##" continuation drops its prefix
+  const tokens = pieces.map((piece, id) => {
     const text = piece ?? `[PAD${id}]`;
-    tokens.push(type === CONTROL ? text : text.startsWith("##") ? text.slice(2) : `\u2581${text}`);
-  }
+    return types[id] === CONTROL ? text : text.startsWith("##") ? text.slice(2) : `\u2581${text}`;
+  });
   const mc = isObj(modelConfig) ? modelConfig : {};
   const typeCount = typeof mc["type_vocab_size"] === "number" ? mc["type_vocab_size"] : 1;
   return [
