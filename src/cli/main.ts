@@ -17,6 +17,7 @@ import { embedCommand } from "./commands/embed.js";
 import { rerankCommand } from "./commands/rerank.js";
 import { generateCommand } from "./commands/generate.js";
 import { infoCommand } from "./commands/info.js";
+import { inspectCommand } from "./commands/inspect.js";
 import { tokenizeCommand } from "./commands/tokenize.js";
 import { tokenizerCommand } from "./commands/tokenizer.js";
 import { trainCommand } from "./commands/train.js";
@@ -26,7 +27,7 @@ import { processIo, type CliIo, type OutStream } from "./io.js";
 import { defaultModels } from "./model-file.js";
 import { peelVersion } from "./version.js";
 
-export const COMMANDS: readonly Command[] = [generateCommand, chatCommand, embedCommand, rerankCommand, benchCommand, infoCommand, tokenizeCommand, tokenizerCommand, trainCommand, convertCommand];
+export const COMMANDS: readonly Command[] = [generateCommand, chatCommand, embedCommand, rerankCommand, benchCommand, infoCommand, inspectCommand, tokenizeCommand, tokenizerCommand, trainCommand, convertCommand];
 
 /** What `peel` with no arguments generates from, once a default model ships in models/. */
 const DEFAULT_PROMPT = "Once upon a time";
