@@ -8,7 +8,7 @@ export type { DType } from "./tensor/dtype.js";
 export type { Tensor } from "./tensor/tensor.js";
 
 export type { ByteSource } from "./formats/byte-source.js";
-export { bytesSource } from "./formats/byte-source.js";
+export { bytesSource, blobSource } from "./formats/byte-source.js";
 
 export type { Kernels, KvDType } from "./kernels/kernels.js";
 export { createTsKernels } from "./kernels/ts/index.js";
@@ -16,7 +16,8 @@ export { createWasmKernels, type WasmKernels, type WasmKernelsOptions } from "./
 
 export type { ActivationKind as BlockActivationKind, BiasChoices, EncoderConfig, PoolingKind, ModelConfig, ProjectionLayout, RopeConfig, RopeScaling } from "./model/config.js";
 export type { Model, ModelInfo, TensorSummary } from "./model/model.js";
-export { loadModelFromSource, type BackendName, type LoadOptions, type LoadProgress } from "./model/load.js";
+export { loadModelFromSource, loadModelFromFolder, type BackendName, type LoadOptions, type LoadProgress } from "./model/load.js";
+export type { FolderSource } from "./model/load-hf.js";
 export { createTrace, type Trace, type TapName, type TapRecord } from "./model/trace.js";
 export type { Intervention, HeadScale, MlpScale, ResidPatch } from "./model/intervention.js";
 
@@ -53,6 +54,12 @@ export {
   ablate, patchResidual, compareLogits, type Ablation, type ResidPatchSpec, type DistributionChange, type InterventionRunOptions,
 } from "./inspect/interventions.js";
 export { softmax64, topTokens, rankOf, klDivergence, type TokenProb } from "./inspect/distribution.js";
+export {
+  createInspector, type Inspector, type InspectorInfo, type TokenView, type ProbView, type TokenizeResult, type AnalyzeResult,
+  type LensCellView, type AttentionView, type InspectStep, type ChangeView, type ProbLike,
+} from "./inspect/inspector.js";
+export { callInspector, INSPECT_METHODS, type InspectMethod } from "./inspect/protocol.js";
+export { parameterGroups, stageOfTensor, type ParameterGroup, type ParameterStage } from "./inspect/parameters.js";
 
 export { readSafetensors, readSafetensorsHeader, readSafetensorsTensors, type ReadSafetensorsOptions, type SafetensorsFile } from "./formats/safetensors/read.js";
 export { writeSafetensors, type SafetensorsWriteSpec } from "./formats/safetensors/write.js";

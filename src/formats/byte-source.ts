@@ -68,3 +68,21 @@ export function bytesSource(bytes: Uint8Array, description = "in-memory bytes"):
     },
   };
 }
+
+/**
+ * A Blob (a browser File dropped on a page, or Node's Blob) as a ByteSource: each read slices the blob, so a
+ * multi-GB file is never held whole.
+ */
+export function blobSource(blob: Blob, description = "a Blob"): ByteSource {
+  return {
+    size: blob.size,
+    description,
+    async read(offset: number, length: number): Promise<Uint8Array> {
+      checkRange(description, blob.size, offset, length);
+      return new Uint8Array(await blob.slice(offset, offset + length).arrayBuffer());
+    },
+    close(): Promise<void> {
+      return Promise.resolve();
+    },
+  };
+}

@@ -105,7 +105,7 @@ export interface AttentionView {
   readonly k: number | null;
 }
 
-export interface StepResult {
+export interface InspectStep {
   readonly next: readonly ProbView[];
   readonly stages: ReadonlyArray<{ readonly stage: string; readonly before: { readonly size: number; readonly top: readonly ProbView[] }; readonly after: { readonly size: number; readonly top: readonly ProbView[] } }>;
   readonly chosen: TokenView;
@@ -129,7 +129,7 @@ export interface Inspector {
   /** One layer's map from the last analyze(). */
   attention(layer: number): AttentionView;
   /** The next-token distribution after `ids` and what each sampler stage does to it. */
-  step(ids: readonly number[], sampling: SamplingOptions, topN?: number): StepResult;
+  step(ids: readonly number[], sampling: SamplingOptions, topN?: number): InspectStep;
   neighbours(query: EmbeddingQuery, k?: number): ProbLike[];
   analogy(a: EmbeddingQuery, b: EmbeddingQuery, c: EmbeddingQuery, k?: number): { readonly excluded: readonly TokenView[]; readonly neighbours: ProbLike[] };
   project(queries: readonly EmbeddingQuery[]): { readonly labels: readonly string[]; readonly points: ReadonlyArray<readonly [number, number]>; readonly variance: readonly [number, number] };

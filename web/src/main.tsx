@@ -1,0 +1,7 @@
+/** Entry of the inspector app: mounts the App into #app. */
+import { render } from "preact";
+import { App } from "./app";
+import "./styles.css";
+
+const root = document.getElementById("app");
+if (root !== null) render(<App />, root);
