@@ -61,7 +61,25 @@ export interface EmbeddingSpace {
 /** Rows dequantized per kernels call while scanning the table. */
 const CHUNK = 256;
 
-export function createEmbeddingSpace(model: Model): EmbeddingSpace {
+export interface EmbeddingSpaceOptions {
+  /**
+   * How a word becomes tokens. "as-typed" (default): the word's own tokenization. "in-sentence": the tokens
+   * it gets after another word ("a girl" minus "a"), i.e. with the leading space that byte-level BPE (Ġgirl)
+   * and SentencePiece (▁girl) vocabularies store for words inside a sentence, without the caller knowing
+   * which kind of vocabulary it is. Falls back to as-typed where the two tokenizations do not share a prefix.
+   */
+  readonly words?: "as-typed" | "in-sentence";
+}
+
+/** The tokens `word` gets after "a " in a sentence, or undefined when "a" merges with it. */
+function sentenceTokens(model: Model, word: string): number[] | undefined {
+  const lead = model.tokenize("a", { addSpecial: false });
+  const both = model.tokenize(`a ${word.replace(/^ +/, "")}`, { addSpecial: false });
+  if (both.length <= lead.length || lead.some((id, i) => both[i] !== id)) return undefined;
+  return both.slice(lead.length);
+}
+
+export function createEmbeddingSpace(model: Model, opts: EmbeddingSpaceOptions = {}): EmbeddingSpace {
   const { config: c, kernels: k, weights } = model.transformer;
   const table = weights.tokenEmbd; // (vocabSize, dim)
   const dim = c.dim, vocabSize = c.vocabSize;
@@ -89,7 +107,7 @@ export function createEmbeddingSpace(model: Model): EmbeddingSpace {
 
   const tokensOf = (word: string): number[] => {
     if (word.trim() === "") throw new PeelError("INVALID_ARGUMENT", `embeddings: the word ${JSON.stringify(word)} is empty`);
-    const toks = model.tokenize(word, { addSpecial: false });
+    const toks = (opts.words === "in-sentence" ? sentenceTokens(model, word) : undefined) ?? model.tokenize(word, { addSpecial: false });
     // an unknown token (e.g. SentencePiece's <unk>) decodes to nothing when special tokens are skipped
     if (toks.length === 0 || toks.some((id) => model.tokenizer.decode([id]) === "")) {
       throw new PeelError("INVALID_ARGUMENT", `embeddings: unknown word ${JSON.stringify(word)}: the tokenizer has no tokens for it`);

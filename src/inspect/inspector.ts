@@ -14,7 +14,9 @@ import { PeelError } from "../util/errors.js";
 import { type AttentionMap } from "./attention-map.js";
 import { checkLayer } from "./check.js";
 import { softmax64, topTokens } from "./distribution.js";
-import { createEmbeddingSpace, type EmbeddingQuery, type EmbeddingSpace } from "./embeddings.js";
+import { createEmbeddingSpace, type EmbeddingQuery, type EmbeddingSpace, type EmbeddingSpaceOptions } from "./embeddings.js";
+
+type EmbeddingWords = NonNullable<EmbeddingSpaceOptions["words"]>;
 import { ablate, patchResidual, type Ablation, type DistributionChange } from "./interventions.js";
 import { logitLens } from "./logit-lens.js";
 import { samplerSteps } from "./sampler-steps.js";
@@ -130,9 +132,10 @@ export interface Inspector {
   attention(layer: number): AttentionView;
   /** The next-token distribution after `ids` and what each sampler stage does to it. */
   step(ids: readonly number[], sampling: SamplingOptions, topN?: number): InspectStep;
-  neighbours(query: EmbeddingQuery, k?: number): ProbLike[];
-  analogy(a: EmbeddingQuery, b: EmbeddingQuery, c: EmbeddingQuery, k?: number): { readonly excluded: readonly TokenView[]; readonly neighbours: ProbLike[] };
-  project(queries: readonly EmbeddingQuery[]): { readonly labels: readonly string[]; readonly points: ReadonlyArray<readonly [number, number]>; readonly variance: readonly [number, number] };
+  /** Words are read "in-sentence" by default (see EmbeddingSpaceOptions). */
+  neighbours(query: EmbeddingQuery, k?: number, words?: EmbeddingWords): ProbLike[];
+  analogy(a: EmbeddingQuery, b: EmbeddingQuery, c: EmbeddingQuery, k?: number, words?: EmbeddingWords): { readonly excluded: readonly TokenView[]; readonly neighbours: ProbLike[] };
+  project(queries: readonly EmbeddingQuery[], words?: EmbeddingWords): { readonly labels: readonly string[]; readonly points: ReadonlyArray<readonly [number, number]>; readonly variance: readonly [number, number] };
   ablate(text: string, ablations: readonly Ablation[], topK?: number): ChangeView;
   patch(text: string, sourceText: string, layer: number, pos: number, sourcePos?: number, topK?: number): ChangeView;
 }
@@ -147,7 +150,7 @@ const decoder = new TextDecoder("utf-8", { fatal: false });
 export function createInspector(model: Model): Inspector {
   const c = model.config;
   const tok = model.tokenizer;
-  let space: EmbeddingSpace | undefined;
+  const spaces = new Map<EmbeddingWords, EmbeddingSpace>();
   let last: { text: string; trace: ForwardTrace } | undefined;
 
   const tokenView = (id: number): TokenView => ({ id, text: decoder.decode(tok.tokenBytes(id)), piece: tok.piece(id) });
@@ -156,7 +159,11 @@ export function createInspector(model: Model): Inspector {
     if (typeof text !== "string" || text.length === 0) throw new PeelError("INVALID_ARGUMENT", "inspect: the text is empty; type a prompt");
     return model.tokenize(text);
   };
-  const embeddings = (): EmbeddingSpace => (space ??= createEmbeddingSpace(model));
+  const embeddings = (words: EmbeddingWords = "in-sentence"): EmbeddingSpace => {
+    let s = spaces.get(words);
+    if (s === undefined) spaces.set(words, (s = createEmbeddingSpace(model, { words })));
+    return s;
+  };
   const change = (d: DistributionChange): ChangeView => ({
     kl: d.kl, maxLogitChange: d.maxLogitChange, before: d.before.map(probView), after: d.after.map(probView), topTokenProbAfter: d.topTokenProbAfter,
   });
@@ -243,17 +250,17 @@ export function createInspector(model: Model): Inspector {
       };
     },
 
-    neighbours(query, k = 10) {
-      return embeddings().neighbours(query, { k }).map((n) => ({ ...tokenView(n.id), similarity: n.similarity }));
+    neighbours(query, k = 10, words) {
+      return embeddings(words).neighbours(query, { k }).map((n) => ({ ...tokenView(n.id), similarity: n.similarity }));
     },
 
-    analogy(a, b, cc, k = 10) {
-      const r = embeddings().analogy(a, b, cc, { k });
+    analogy(a, b, cc, k = 10, words) {
+      const r = embeddings(words).analogy(a, b, cc, { k });
       return { excluded: r.excluded.map(tokenView), neighbours: r.neighbours.map((n) => ({ ...tokenView(n.id), similarity: n.similarity })) };
     },
 
-    project(queries) {
-      const r = embeddings().project(queries);
+    project(queries, words) {
+      const r = embeddings(words).project(queries);
       const pts: Array<[number, number]> = [];
       for (let i = 0; i < r.labels.length; i++) pts.push([r.pca.coords[2 * i] as number, r.pca.coords[2 * i + 1] as number]);
       return { labels: r.labels, points: pts, variance: r.pca.variance };

@@ -64,6 +64,13 @@ function sampling(m: string, p: Params): SamplingOptions {
   return out as SamplingOptions; // createSampler validates the ranges with its own messages
 }
 
+function words(m: string, p: Params): "as-typed" | "in-sentence" {
+  const v = p["words"];
+  if (v === undefined) return "in-sentence";
+  if (v === "as-typed" || v === "in-sentence") return v;
+  throw bad(m, "words", '"as-typed" or "in-sentence"', v);
+}
+
 function ablations(m: string, p: Params, nLayers: number, nHeads: number): Ablation[] {
   const v = p["ablations"];
   if (!Array.isArray(v) || v.length === 0) throw bad(m, "ablations", "a non-empty array", v);
@@ -92,12 +99,12 @@ export function callInspector(ins: Inspector, method: string, params: unknown): 
     case "analyze": return ins.analyze(str(m, p, "text"), { topK: int(m, p, "topK", 1, 50, true) ?? 5 });
     case "attention": return ins.attention(int(m, p, "layer", 0, c.nLayers - 1));
     case "step": return ins.step(ids(m, p, "ids"), sampling(m, p), int(m, p, "topN", 1, 100, true) ?? 10);
-    case "neighbours": return ins.neighbours(query(m, p, "query"), int(m, p, "k", 1, 200, true) ?? 10);
-    case "analogy": return ins.analogy(query(m, p, "a"), query(m, p, "b"), query(m, p, "c"), int(m, p, "k", 1, 200, true) ?? 10);
+    case "neighbours": return ins.neighbours(query(m, p, "query"), int(m, p, "k", 1, 200, true) ?? 10, words(m, p));
+    case "analogy": return ins.analogy(query(m, p, "a"), query(m, p, "b"), query(m, p, "c"), int(m, p, "k", 1, 200, true) ?? 10, words(m, p));
     case "project": {
       const q = p["queries"];
       if (!Array.isArray(q) || q.length < 2) throw bad(m, "queries", "an array of at least two words or ids", q);
-      return ins.project(q.map((_, i) => query(m, q as unknown as Params, String(i))));
+      return ins.project(q.map((_, i) => query(m, q as unknown as Params, String(i))), words(m, p));
     }
     case "ablate": return ins.ablate(str(m, p, "text"), ablations(m, p, c.nLayers, c.nHeads), int(m, p, "topK", 1, 100, true) ?? 10);
     case "patch":

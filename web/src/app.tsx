@@ -74,8 +74,7 @@ export function App() {
       await engine.loadFiles(files);
       await refresh(engine);
     } catch {
-      // the status line shows the message; the previous model stays loaded
-      if (info !== undefined) setStatus({ phase: "error", message: `${status.message}` });
+      // the status line already shows the engine's message; the previous model stays loaded and usable
     }
   };
 

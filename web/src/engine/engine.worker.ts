@@ -16,6 +16,8 @@ declare const self: DedicatedWorkerGlobalScope;
 
 /** 32-bit WebAssembly addresses 4 GiB; weights, KV cache and activations must fit in it together. */
 const WASM_LIMIT = 4 * 1024 ** 3;
+/** The page may lower the limit (`?maxModelMiB=N`: a phone, or a test of this very check). */
+let limit = WASM_LIMIT;
 const MODEL_FILE = /\.(gguf|bin)$/i;
 
 let model: Model | undefined;
@@ -36,8 +38,8 @@ function mib(n: number): string {
 }
 
 function checkSize(total: number, what: string): void {
-  if (total > WASM_LIMIT) {
-    throw new PeelError("UNSUPPORTED", `${what} is ${mib(total)}, more than the ${mib(WASM_LIMIT)} a browser's WebAssembly memory can hold; ` +
+  if (total > limit) {
+    throw new PeelError("UNSUPPORTED", `${what} is ${mib(total)}, more than the ${mib(limit)} this page's WebAssembly memory may hold; ` +
       "use `peel inspect --model FILE` (Node) for it, or a smaller or more quantized file");
   }
 }
@@ -101,6 +103,9 @@ async function replaceModel(next: Model): Promise<{ name: string }> {
 
 async function handle(m: ToWorker): Promise<unknown> {
   switch (m.type) {
+    case "set-limit":
+      limit = Math.min(WASM_LIMIT, m.maxBytes);
+      return { limit };
     case "load-default": {
       const bytes = await fetchBytes(m.id, m.url);
       return replaceModel(await loadModelFromSource(bytesSource(bytes, "peel-tinystories-1m.gguf"), loadOptions(m.id, "the shipped model")));

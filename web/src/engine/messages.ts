@@ -1,6 +1,7 @@
 /** Messages between the page and the engine Worker (engine.worker.ts). */
 
 export type ToWorker =
+  | { readonly type: "set-limit"; readonly id: number; readonly maxBytes: number }
   | { readonly type: "load-default"; readonly id: number; readonly url: string }
   | { readonly type: "load-files"; readonly id: number; readonly files: readonly File[] }
   | { readonly type: "call"; readonly id: number; readonly method: string; readonly params: Record<string, unknown> };

@@ -50,6 +50,9 @@ export function createWorkerEngine(): Engine {
     }
   };
 
+  const maxMiB = Number(new URLSearchParams(location.search).get("maxModelMiB") ?? "");
+  if (Number.isFinite(maxMiB) && maxMiB > 0) void send({ type: "set-limit", maxBytes: maxMiB * 1024 * 1024 });
+
   return {
     mode: "page",
     call: <T>(method: string, params: Record<string, unknown> = {}) => send<T>({ type: "call", method, params }),

@@ -24,7 +24,10 @@ function Neighbours({ list, testId }: { readonly list: readonly ProbLike[]; read
 export function EmbeddingsView({ engine }: { readonly engine: Engine }) {
   const [word, setWord] = useState("girl");
   const [near, setNear] = useState<ProbLike[] | undefined>(undefined);
-  const [abc, setAbc] = useState<[string, string, string]>(["king", "man", "woman"]);
+  const [abc, setAbc] = useState<[string, string, string]>(["girl", "boy", "he"]);
+  // Byte-level BPE and SentencePiece vocabularies store a word as it appears inside a sentence, with its space.
+  const [spaced, setSpaced] = useState(true);
+  const mode = spaced ? "in-sentence" : "as-typed";
   const [analogy, setAnalogy] = useState<{ excluded: readonly TokenView[]; neighbours: ProbLike[] } | undefined>(undefined);
   const [words, setWords] = useState("boy, girl, man, woman, cat, dog, bird, red, blue, green, happy, sad");
   const [proj, setProj] = useState<Projection | undefined>(undefined);
@@ -35,11 +38,13 @@ export function EmbeddingsView({ engine }: { readonly engine: Engine }) {
   return (
     <div data-testid="view-embeddings">
       {error !== undefined && <p class="error" data-testid="embeddings-error">{error}</p>}
+      <label class="muted"><input type="checkbox" data-testid="spaced" checked={spaced} onChange={(e) => setSpaced((e.target as HTMLInputElement).checked)} />
+        {" "}read words as they appear inside a sentence (with the leading space most vocabularies store)</label>
       <section>
         <h3>Nearest neighbours</h3>
         <div class="controls">
           <input data-testid="neighbour-word" value={word} onInput={(e) => setWord((e.target as HTMLInputElement).value)} />
-          <button data-testid="neighbour-run" onClick={() => run(async () => setNear(await engine.call<ProbLike[]>("neighbours", { query: word, k: 12 })))}>Find</button>
+          <button data-testid="neighbour-run" onClick={() => run(async () => setNear(await engine.call<ProbLike[]>("neighbours", { query: word, k: 12, words: mode })))}>Find</button>
         </div>
         {near !== undefined && <Neighbours list={near} testId="neighbours" />}
       </section>
@@ -50,7 +55,7 @@ export function EmbeddingsView({ engine }: { readonly engine: Engine }) {
             <span key={i}>{i === 1 ? " − " : i === 2 ? " + " : ""}<input data-testid={`analogy-${"abc"[i]}`} size={10} value={v}
               onInput={(e) => { const next = [...abc] as [string, string, string]; next[i] = (e.target as HTMLInputElement).value; setAbc(next); }} /></span>
           ))}
-          <button data-testid="analogy-run" onClick={() => run(async () => setAnalogy(await engine.call("analogy", { a: abc[0], b: abc[1], c: abc[2], k: 12 })))}>≈ ?</button>
+          <button data-testid="analogy-run" onClick={() => run(async () => setAnalogy(await engine.call("analogy", { a: abc[0], b: abc[1], c: abc[2], k: 12, words: mode })))}>≈ ?</button>
         </div>
         {analogy !== undefined && (
           <>
@@ -63,7 +68,7 @@ export function EmbeddingsView({ engine }: { readonly engine: Engine }) {
         <h3>Projection (PCA of the embeddings)</h3>
         <div class="controls">
           <input data-testid="pca-words" size={70} value={words} onInput={(e) => setWords((e.target as HTMLInputElement).value)} />
-          <button data-testid="pca-run" onClick={() => run(async () => setProj(await engine.call<Projection>("project", { queries: words.split(",").map((w) => w.trim()).filter((w) => w !== "") })))}>Project</button>
+          <button data-testid="pca-run" onClick={() => run(async () => setProj(await engine.call<Projection>("project", { queries: words.split(",").map((x) => x.trim()).filter((x) => x !== ""), words: mode })))}>Project</button>
         </div>
         {proj !== undefined && (
           <Figure testId="pca-chart" deps={[proj]} make={() => scatter(proj.labels.map((l, i) => ({ label: l, x: proj.points[i]?.[0] ?? 0, y: proj.points[i]?.[1] ?? 0 })),
