@@ -55,11 +55,12 @@ export {
 } from "./inspect/interventions.js";
 export { softmax64, topTokens, rankOf, klDivergence, type TokenProb } from "./inspect/distribution.js";
 export {
-  createInspector, type Inspector, type InspectorInfo, type TokenView, type ProbView, type TokenizeResult, type AnalyzeResult,
+  createInspector, type Inspector, type InspectorOptions, type InspectorInfo, type TokenView, type ProbView, type TokenizeResult, type AnalyzeResult,
   type LensCellView, type AttentionView, type InspectStep, type ChangeView, type ProbLike,
 } from "./inspect/inspector.js";
 export { callInspector, INSPECT_METHODS, type InspectMethod } from "./inspect/protocol.js";
 export { parameterGroups, stageOfTensor, type ParameterGroup, type ParameterStage } from "./inspect/parameters.js";
+export { mergeRows, MODEL_TOKENIZER, type MergeRows, type MergeRowsWord, type TokenizerLibrary } from "./inspect/tokenizer-shelf.js";
 
 export { readSafetensors, readSafetensorsHeader, readSafetensorsTensors, type ReadSafetensorsOptions, type SafetensorsFile } from "./formats/safetensors/read.js";
 export { writeSafetensors, type SafetensorsWriteSpec } from "./formats/safetensors/write.js";

@@ -23,6 +23,8 @@ import { samplerSteps } from "./sampler-steps.js";
 import { streamNorms } from "./stream-norms.js";
 import { traceForward, type ForwardTrace } from "./trace-forward.js";
 import { parameterGroups, type ParameterGroup } from "./parameters.js";
+import { createTokenizerShelf, mergeRows, type MergeRows, type TokenizerLibrary } from "./tokenizer-shelf.js";
+import type { Tokenizer } from "../tokenizer/types.js";
 
 /** A token with its text, as every view lists them. */
 export interface TokenView {
@@ -125,7 +127,13 @@ export interface ChangeView {
 export interface Inspector {
   readonly model: Model;
   info(): InspectorInfo;
-  tokenize(text: string, addSpecial?: boolean): TokenizeResult;
+  /** Tokens of `text` by the model's tokenizer, or by another loaded one (see tokenizers()). */
+  tokenize(text: string, addSpecial?: boolean, tokenizer?: string): TokenizeResult;
+  /** Merge-ranked BPE, merge by merge (supported: false for other algorithms). */
+  mergeTrace(text: string, tokenizer?: string): MergeRows;
+  tokenizers(): { readonly loaded: readonly string[]; readonly available: readonly string[] };
+  loadTokenizer(name: string): Promise<{ readonly loaded: readonly string[]; readonly available: readonly string[] }>;
+  addTokenizer(name: string, tokenizer: Tokenizer): void;
   /** Traces `text` with every view's taps; keeps the trace for attention(). */
   analyze(text: string, opts?: { readonly topK?: number; readonly nextK?: number }): AnalyzeResult;
   /** One layer's map from the last analyze(). */
@@ -147,9 +155,15 @@ export interface ProbLike extends TokenView {
 
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
-export function createInspector(model: Model): Inspector {
+export interface InspectorOptions {
+  /** Tokenizers the playground may load by name, beside the model's own. */
+  readonly tokenizerLibrary?: TokenizerLibrary;
+}
+
+export function createInspector(model: Model, opts: InspectorOptions = {}): Inspector {
   const c = model.config;
   const tok = model.tokenizer;
+  const shelf = createTokenizerShelf(tok, opts.tokenizerLibrary);
   const spaces = new Map<EmbeddingWords, EmbeddingSpace>();
   let last: { text: string; trace: ForwardTrace } | undefined;
 
@@ -193,10 +207,19 @@ export function createInspector(model: Model): Inspector {
       };
     },
 
-    tokenize(text, addSpecial = true) {
-      const enc = tok.encodeWithOffsets(text, { addSpecial });
-      return { ids: enc.ids, tokens: enc.ids.map(tokenView), offsets: enc.offsets, count: enc.ids.length };
+    tokenize(text, addSpecial = true, tokenizer) {
+      const t = shelf.get(tokenizer);
+      const enc = t.encodeWithOffsets(text, { addSpecial });
+      const view = (id: number): TokenView => ({ id, text: decoder.decode(t.tokenBytes(id)), piece: t.piece(id) });
+      return { ids: enc.ids, tokens: enc.ids.map(view), offsets: enc.offsets, count: enc.ids.length };
     },
+    mergeTrace: (text, tokenizer) => mergeRows(shelf.get(tokenizer), text),
+    tokenizers: () => shelf.list(),
+    async loadTokenizer(name) {
+      await shelf.load(name);
+      return shelf.list();
+    },
+    addTokenizer: (name, t) => shelf.add(name, t),
 
     analyze(text, opts = {}) {
       const ids = encode(text);

@@ -11,7 +11,7 @@ import type { EmbeddingQuery } from "./embeddings.js";
 import type { Inspector } from "./inspector.js";
 import type { Ablation } from "./interventions.js";
 
-export const INSPECT_METHODS = ["info", "tokenize", "analyze", "attention", "step", "neighbours", "analogy", "project", "ablate", "patch"] as const;
+export const INSPECT_METHODS = ["info", "tokenize", "mergeTrace", "tokenizers", "loadTokenizer", "analyze", "attention", "step", "neighbours", "analogy", "project", "ablate", "patch"] as const;
 export type InspectMethod = (typeof INSPECT_METHODS)[number];
 
 type Params = Readonly<Record<string, unknown>>;
@@ -25,6 +25,10 @@ function str(m: string, p: Params, f: string): string {
   const v = p[f];
   if (typeof v !== "string") throw bad(m, f, "a string", v);
   return v;
+}
+
+function optStr(m: string, p: Params, f: string): string | undefined {
+  return p[f] === undefined ? undefined : str(m, p, f);
 }
 
 function int(m: string, p: Params, f: string, lo: number, hi: number): number;
@@ -87,7 +91,7 @@ function ablations(m: string, p: Params, nLayers: number, nHeads: number): Ablat
   });
 }
 
-/** Runs one inspector call; the result is JSON-serialisable. */
+/** Runs one inspector call; the result (or the promise's) is JSON-serialisable. */
 export function callInspector(ins: Inspector, method: string, params: unknown): unknown {
   const p: Params = params === undefined || params === null ? {} : (params as Params);
   if (typeof p !== "object" || Array.isArray(p)) throw bad(method, "params", "an object", params);
@@ -95,7 +99,10 @@ export function callInspector(ins: Inspector, method: string, params: unknown): 
   const m = method;
   switch (m as InspectMethod) {
     case "info": return ins.info();
-    case "tokenize": return ins.tokenize(str(m, p, "text"), p["addSpecial"] !== false);
+    case "tokenize": return ins.tokenize(str(m, p, "text"), p["addSpecial"] !== false, optStr(m, p, "tokenizer"));
+    case "mergeTrace": return ins.mergeTrace(str(m, p, "text"), optStr(m, p, "tokenizer"));
+    case "tokenizers": return ins.tokenizers();
+    case "loadTokenizer": return ins.loadTokenizer(str(m, p, "name"));
     case "analyze": return ins.analyze(str(m, p, "text"), { topK: int(m, p, "topK", 1, 50, true) ?? 5 });
     case "attention": return ins.attention(int(m, p, "layer", 0, c.nLayers - 1));
     case "step": return ins.step(ids(m, p, "ids"), sampling(m, p), int(m, p, "topN", 1, 100, true) ?? 10);

@@ -7,11 +7,13 @@
  */
 
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import type { Model } from "../model/model.js";
 import { createInspector } from "../inspect/inspector.js";
+import type { TokenizerLibrary } from "../inspect/tokenizer-shelf.js";
+import type { Tokenizer } from "../tokenizer/types.js";
 import { callInspector } from "../inspect/protocol.js";
 import { PeelError } from "../util/errors.js";
 
@@ -24,6 +26,10 @@ export interface InspectServerOptions {
   readonly port?: number;
   /** Largest request body in bytes (default 1 MiB). */
   readonly maxBodyBytes?: number;
+  /** Tokenizers the playground may load by name (default: the tokenizer.json files in webRoot/tokenizers/). */
+  readonly tokenizerLibrary?: TokenizerLibrary;
+  /** Tokenizers to compare from the start, by name. */
+  readonly tokenizers?: ReadonlyMap<string, Tokenizer>;
 }
 
 export interface InspectServer {
@@ -79,8 +85,24 @@ async function serveStatic(root: string, urlPath: string, res: ServerResponse): 
   createReadStream(target).pipe(res);
 }
 
+/** The tokenizer.json files of a folder (the app's shipped ones), loaded on demand by file name. */
+export async function diskTokenizerLibrary(dir: string): Promise<TokenizerLibrary | undefined> {
+  const files = await readdir(dir).catch(() => undefined);
+  if (files === undefined) return undefined;
+  const names = files.filter((f) => f.endsWith(".json") && f !== "index.json").map((f) => f.slice(0, -".json".length)).sort();
+  return {
+    names,
+    async load(name) {
+      const { tokenizerFromBytes } = await import("../tokenizer/load-bytes.js");
+      return tokenizerFromBytes(new Uint8Array(await readFile(join(dir, `${name}.json`))), `${name}.json`);
+    },
+  };
+}
+
 export async function startInspectServer(opts: InspectServerOptions): Promise<InspectServer> {
-  const inspector = createInspector(opts.model);
+  const library = opts.tokenizerLibrary ?? (opts.webRoot === undefined ? undefined : await diskTokenizerLibrary(join(opts.webRoot, "tokenizers")));
+  const inspector = createInspector(opts.model, library === undefined ? {} : { tokenizerLibrary: library });
+  for (const [name, t] of opts.tokenizers ?? []) inspector.addTokenizer(name, t);
   const limit = opts.maxBodyBytes ?? 1 << 20;
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -104,7 +126,7 @@ export async function startInspectServer(opts: InspectServerOptions): Promise<In
         sendJson(res, 400, { error: { code: "INVALID_ARGUMENT", message: 'the body must be {"method": string, "params": object}' } });
         return;
       }
-      const run = queue.then(() => callInspector(inspector, call.method as string, call.params));
+      const run = queue.then(async () => callInspector(inspector, call.method as string, call.params));
       queue = run.catch(() => undefined);
       try {
         sendJson(res, 200, { result: await run });

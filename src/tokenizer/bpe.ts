@@ -20,6 +20,8 @@ import type { VocabIndex } from "./vocab-index.js";
  * or -1 for empty, right id, rank); it grows as pairs are added. With `resolve`, a pair not yet in the table
  * is asked for once and its answer kept (NO_RANK too): tiktoken's pairs are found this way, on demand.
  */
+import type { MergeStep, WordMergeTrace } from "./types.js";
+
 export interface BpeMerges {
   /** rank -> id of the merged piece (-1 for a rank no pair has) */
   readonly mergedId: Int32Array;
@@ -227,6 +229,29 @@ export interface WordEncoder {
   encodeWord(word: string, out: number[]): void;
   /** Its ids as a fresh array (not cached). */
   wordIds(word: string): Int32Array;
+  /** The same word merge by merge, for the inspector; slow on purpose (a plain loop, no cache). */
+  traceWord(word: string): WordMergeTrace;
+}
+
+/**
+ * The merge loop written plainly: repeatedly merge the adjacent pair of lowest rank, the leftmost on a tie,
+ * which is the order createBpeMerger's fast paths reproduce. Reports each merge.
+ */
+export function traceMerges(m: BpeMerges, initial: readonly number[]): MergeStep[] {
+  const sym = [...initial];
+  const steps: MergeStep[] = [];
+  for (;;) {
+    let best = NO_RANK, at = -1;
+    for (let i = 0; i + 1 < sym.length; i++) {
+      const l = sym[i] as number, r = sym[i + 1] as number;
+      const rank = l < 0 || r < 0 ? NO_RANK : pairRank(m, l, r);
+      if (rank < best) { best = rank; at = i; }
+    }
+    if (at < 0) return steps;
+    const merged = m.mergedId[best] as number;
+    steps.push({ at, rank: best, left: sym[at] as number, right: sym[at + 1] as number, merged });
+    sym.splice(at, 2, merged);
+  }
 }
 
 const CACHE_LIMIT = 1 << 17;
@@ -259,6 +284,16 @@ export function createWordEncoder(spec: WordEncoderSpec): WordEncoder {
   };
   return {
     wordIds: (word) => compute(word),
+    traceWord(word) {
+      const ids = Array.from(compute(word));
+      const b = new Uint8Array(word.length * 3);
+      const n = utf8Into(word, b);
+      const initial = Array.from(b.subarray(0, n), (x) => byteIds[x] as number);
+      let key = "";
+      if (whole) for (let i = 0; i < n; i++) key += whole.byteKeys[b[i] as number] as string;
+      if (whole?.ids.has(key)) return { word, initial, merges: [], ids, whole: true };
+      return { word, initial, merges: traceMerges(spec.merges, initial), ids, whole: false };
+    },
     encodeWord(word, out) {
       const hit = cache.get(word);
       if (hit !== undefined) {
@@ -278,6 +313,8 @@ export function createWordEncoder(spec: WordEncoderSpec): WordEncoder {
 
 export interface BpeEncoder {
   encode(text: string, out: number[]): void;
+  /** Each pre-tokenized word of `text`, merge by merge. */
+  trace(text: string): WordMergeTrace[];
 }
 
 /**
@@ -300,6 +337,12 @@ export function createBpeEncoder(index: VocabIndex, merges: BpeMerges, pre: PreT
     encode(text: string, out: number[]): void {
       if (single) forEachPiece(single, text, (w) => words.encodeWord(w, out));
       else for (const w of preTokenize(pre, text)) words.encodeWord(w, out);
+    },
+    trace(text: string): WordMergeTrace[] {
+      const out: WordMergeTrace[] = [];
+      if (single) forEachPiece(single, text, (w) => out.push(words.traceWord(w)));
+      else for (const w of preTokenize(pre, text)) out.push(words.traceWord(w));
+      return out;
     },
   };
 }

@@ -7,12 +7,13 @@
 
 export { TokenType } from "./types.js";
 export type {
-  DecodeOptions, DecodeStream, EncodeOptions, EncodingWithOffsets, Tokenizer, TokenizerKind, TokenTypeValue, VocabModel, Vocabulary,
+  DecodeOptions, DecodeStream, EncodeOptions, EncodingWithOffsets, MergeStep, MergeTrace, Tokenizer, TokenizerKind, TokenTypeValue, VocabModel, Vocabulary, WordMergeTrace,
 } from "./types.js";
 export { createTokenizer } from "./tokenizer.js";
 export { tokenizerFromGguf, vocabularyFromGguf, type GgufMetadataLike } from "./load-gguf.js";
 export { createLlama2cTokenizer, type Llama2cTokenizerData } from "./llama2c.js";
 export { tokenizerFromHfJson } from "./hf/load-tokenizer-json.js";
+export { tokenizerFromBytes } from "./load-bytes.js";
 export { wordPieceFromVocabTxt, type BertVocabOptions } from "./load-vocab-txt.js";
 export {
   createTiktokenTokenizer, parseTiktokenRanks, tiktokenEncodingSpec, TIKTOKEN_ENCODING_NAMES,

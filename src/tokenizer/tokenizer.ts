@@ -10,7 +10,7 @@ import { checkId, createDecodeStream, detokenize, renderPiece, type DecodeSettin
 import { withDerivedMethods } from "./offsets.js";
 import { createMarkCutter, preTokenizerFor } from "./pretokenize.js";
 import { byteTokenTable, spmEncode } from "./spm.js";
-import type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerKind, Vocabulary } from "./types.js";
+import type { DecodeOptions, EncodeOptions, MergeTrace, Tokenizer, TokenizerKind, Vocabulary, WordMergeTrace } from "./types.js";
 import { toWellFormed } from "./utf8.js";
 import { buildVocabIndex, splitOnSpecial, type VocabIndex } from "./vocab-index.js";
 import { createWordPieceEncoder } from "./wordpiece.js";
@@ -28,6 +28,8 @@ export interface TokenizerCore {
   readonly cleanSpaces: boolean;
   /** Appends the ids of one stretch of text that holds no special token. */
   encodeFragment(text: string, out: number[], afterSpecial: boolean): void;
+  /** Merge-ranked BPE only: each word of such a stretch, merge by merge. */
+  traceFragment?(text: string): WordMergeTrace[];
 }
 
 export function createTokenizer(vocab: Vocabulary): Tokenizer {
@@ -84,6 +86,7 @@ function bpeCore(index: VocabIndex): TokenizerCore {
     kind: "gpt2", index, style: "byte-level",
     addBos: v.addBos, addEos: v.addEos, addSep: false, addSpacePrefix: false, cleanSpaces: pre.cleanSpaces,
     encodeFragment(text, out) { encoder.encode(text, out); },
+    traceFragment: (text) => encoder.trace(text),
   };
 }
 
@@ -146,5 +149,15 @@ export function fromCore(core: TokenizerCore): Tokenizer {
     createDecodeStream(opts = {}) {
       return createDecodeStream(index, pieceBytes, opts.skipSpecial ?? true);
     },
+    ...(core.traceFragment === undefined ? {} : {
+      traceMerges(text: string, opts: Pick<EncodeOptions, "parseSpecial"> = {}): MergeTrace {
+        const words: WordMergeTrace[] = [];
+        for (const f of splitOnSpecial(index, toWellFormed(text), opts.parseSpecial ?? false)) {
+          if ("id" in f) words.push({ word: v.pieces[f.id] as string, initial: [f.id], merges: [], ids: [f.id], whole: true });
+          else words.push(...(core.traceFragment?.(f.text) ?? []));
+        }
+        return { words };
+      },
+    }),
   });
 }

@@ -83,6 +83,31 @@ export interface DecodeStream {
   flush(): string;
 }
 
+/** One merge: the pair at symbol position `at` became `merged` (lower rank merges first). */
+export interface MergeStep {
+  readonly at: number;
+  readonly rank: number;
+  readonly left: number;
+  readonly right: number;
+  readonly merged: number;
+}
+
+/** How one pre-tokenized word became tokens: its byte symbols, every merge in order, the final ids. */
+export interface WordMergeTrace {
+  readonly word: string;
+  /** Symbol ids before any merge (−1 for a byte the vocabulary lacks). */
+  readonly initial: readonly number[];
+  readonly merges: readonly MergeStep[];
+  readonly ids: readonly number[];
+  /** True when the word is itself a piece and skipped merging (llama 3's ignore_merges). */
+  readonly whole: boolean;
+}
+
+/** A text's merge-ranked BPE, word by word; special tokens matched in the text appear as words of one id. */
+export interface MergeTrace {
+  readonly words: readonly WordMergeTrace[];
+}
+
 export interface Tokenizer {
   readonly kind: TokenizerKind;
   readonly vocabSize: number;
@@ -103,4 +128,9 @@ export interface Tokenizer {
   /** True for eos, eot, eom and the other end-of-generation tokens the vocabulary names. */
   isEndOfGeneration(id: number): boolean;
   createDecodeStream(opts?: { readonly skipSpecial?: boolean }): DecodeStream;
+  /**
+   * Merge-ranked byte-level BPE vocabularies (GGUF "gpt2"): how each word of `text` is merged, step by step,
+   * as encode() merges it (BOS/EOS are not added). Absent for other algorithms.
+   */
+  traceMerges?(text: string, opts?: Pick<EncodeOptions, "parseSpecial">): MergeTrace;
 }

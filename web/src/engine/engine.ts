@@ -19,6 +19,8 @@ export interface Engine {
   call<T>(method: string, params?: Record<string, unknown>): Promise<T>;
   /** Loads a model from dropped files (page mode only); the server's model is fixed. */
   loadFiles?(files: readonly File[]): Promise<void>;
+  /** Adds a tokenizer file to compare (page mode; the server takes --compare). */
+  addTokenizer?(file: File): Promise<unknown>;
   /** Loads the shipped model (page mode). */
   loadDefault?(): Promise<void>;
   onStatus(fn: (s: LoadStatus) => void): void;

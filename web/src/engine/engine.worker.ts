@@ -7,8 +7,8 @@
 
 /// <reference lib="webworker" />
 import {
-  blobSource, bytesSource, callInspector, createInspector, loadModelFromFolder, loadModelFromSource, PeelError,
-  type ByteSource, type FolderSource, type Inspector, type LoadOptions, type Model,
+  blobSource, bytesSource, callInspector, createInspector, loadModelFromFolder, loadModelFromSource, PeelError, tokenizerFromBytes,
+  type ByteSource, type FolderSource, type Inspector, type LoadOptions, type Model, type TokenizerLibrary,
 } from "peel";
 import type { FromWorker, ToWorker } from "./messages";
 
@@ -93,10 +93,28 @@ async function loadFiles(id: number, files: readonly File[]): Promise<Model> {
   return loadModelFromSource(blobSource(main, main.name), tokenizer === undefined ? opts : { ...opts, tokenizerSource: blobSource(tokenizer, tokenizer.name) });
 }
 
+/** The tokenizer.json files the build put beside the app (tokenizers/index.json lists them). */
+let library: Promise<TokenizerLibrary | undefined> | undefined;
+function shippedTokenizers(): Promise<TokenizerLibrary | undefined> {
+  library ??= fetch(new URL("../tokenizers/index.json", self.location.href))
+    .then((r) => (r.ok ? (r.json() as Promise<{ names: string[] }>) : { names: [] }))
+    .then((m): TokenizerLibrary => ({
+      names: m.names,
+      async load(name) {
+        const r = await fetch(new URL(`../tokenizers/${name}.json`, self.location.href));
+        if (!r.ok) throw new PeelError("IO", `cannot fetch the ${name} tokenizer: HTTP ${r.status}`);
+        return tokenizerFromBytes(new Uint8Array(await r.arrayBuffer()), `${name}.json`);
+      },
+    }))
+    .catch(() => undefined);
+  return library;
+}
+
 async function replaceModel(next: Model): Promise<{ name: string }> {
   const old = model;
   model = next;
-  inspector = createInspector(next);
+  const lib = await shippedTokenizers();
+  inspector = createInspector(next, lib === undefined ? {} : { tokenizerLibrary: lib });
   await old?.dispose();
   return { name: next.info.name ?? next.info.source };
 }
@@ -112,9 +130,14 @@ async function handle(m: ToWorker): Promise<unknown> {
     }
     case "load-files":
       return replaceModel(await loadFiles(m.id, m.files));
+    case "add-tokenizer": {
+      if (inspector === undefined) throw new PeelError("INVALID_ARGUMENT", "no model is loaded yet");
+      inspector.addTokenizer(m.file.name, await tokenizerFromBytes(new Uint8Array(await m.file.arrayBuffer()), m.file.name));
+      return inspector.tokenizers();
+    }
     case "call":
       if (inspector === undefined) throw new PeelError("INVALID_ARGUMENT", "no model is loaded yet");
-      return callInspector(inspector, m.method, m.params);
+      return await callInspector(inspector, m.method, m.params);
   }
 }
 

@@ -4,6 +4,7 @@ export type ToWorker =
   | { readonly type: "set-limit"; readonly id: number; readonly maxBytes: number }
   | { readonly type: "load-default"; readonly id: number; readonly url: string }
   | { readonly type: "load-files"; readonly id: number; readonly files: readonly File[] }
+  | { readonly type: "add-tokenizer"; readonly id: number; readonly file: File }
   | { readonly type: "call"; readonly id: number; readonly method: string; readonly params: Record<string, unknown> };
 
 export type FromWorker =

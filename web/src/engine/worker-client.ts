@@ -57,6 +57,7 @@ export function createWorkerEngine(): Engine {
     mode: "page",
     call: <T>(method: string, params: Record<string, unknown> = {}) => send<T>({ type: "call", method, params }),
     loadDefault: () => load("the shipped model", () => send({ type: "load-default", url: new URL("./models/peel-tinystories-1m.gguf", document.baseURI).href })),
+    addTokenizer: (file) => send({ type: "add-tokenizer", file }),
     loadFiles: (files) => load(files.map((f) => f.name).join(", "), () => send({ type: "load-files", files })),
     onStatus(fn) {
       listener = fn;
