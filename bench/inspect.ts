@@ -6,7 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { ALL_TRACE_TAPS, createSession, logitLens, loadModel, traceForward } from "../src/index.node.js";
+import { ALL_TRACE_TAPS, callInspector, createInspector, createSession, logitLens, loadModel, traceForward } from "../src/index.node.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -35,9 +35,21 @@ const traced = best(() => { traceForward(model, ids); });
 let trace = traceForward(model, ids, { taps: ALL_TRACE_TAPS });
 const all = best(() => { trace = traceForward(model, ids, { taps: ALL_TRACE_TAPS }); });
 const lens = best(() => { logitLens(model, trace, { topK: 5 }); });
+// What one "Run forward pass" in the inspector costs: analyze() (trace, lens, norms) and one layer's map,
+// each serialised to JSON as the server sends it.
+const ins = createInspector(model);
+const text = model.detokenize(ids);
+let analyzeBytes = 0, attentionBytes = 0, analyzedTokens = 0;
+const view = best(() => {
+  const a = JSON.stringify(callInspector(ins, "analyze", { text }));
+  analyzeBytes = a.length;
+  analyzedTokens = (JSON.parse(a) as { tokens: unknown[] }).tokens.length;
+  attentionBytes = JSON.stringify(callInspector(ins, "attention", { layer: 0 })).length;
+});
 console.log(`${model.info.name ?? path}: dim ${c.dim}, ${c.nLayers} layers, ${c.nHeads} heads, vocab ${c.vocabSize}; ${nTokens} tokens, ${values.threads} threads, best of ${runs}`);
 console.log(`  plain prefill (flash off)       ${plain.toFixed(0).padStart(6)} ms`);
 console.log(`  traceForward (default taps)     ${traced.toFixed(0).padStart(6)} ms`);
 console.log(`  traceForward (all ${ALL_TRACE_TAPS.length} taps)      ${all.toFixed(0).padStart(6)} ms`);
 console.log(`  logitLens (${c.nLayers + 1} streams × ${nTokens})    ${lens.toFixed(0).padStart(6)} ms`);
+console.log(`  inspector analyze + 1 map, JSON ${view.toFixed(0).padStart(6)} ms  (${analyzedTokens} tokens; ${(analyzeBytes / 1024).toFixed(0)} KiB + ${(attentionBytes / 1024).toFixed(0)} KiB per layer map)`);
 await model.dispose();
