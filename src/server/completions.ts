@@ -1,0 +1,96 @@
+/**
+ * Runs one generation request on a slot: keeps the longest prefix the slot's cache shares with the prompt
+ * (rewinding the session to it, or resetting when a sliding window has dropped those rows), evaluates the
+ * rest, and streams each token to the caller with its log-probabilities in the wire's terms (token text and
+ * bytes), then reports each completion's end and the usage. generate() yields to the event loop between
+ * tokens, so requests on other slots advance in turn. It does not parse requests or write HTTP.
+ */
+
+import { generate, type FinishReason } from "../generate/generate.js";
+import type { TokenLogprob } from "../generate/logprobs.js";
+import type { Model } from "../model/model.js";
+import type { SamplingOptions } from "../sample/sampler.js";
+import type { FinishedChoice, TokenAlternative, TokenLogprobInfo, Usage } from "./openai/responses.js";
+import type { Slot } from "./slots.js";
+import { commonPrefixLength } from "../chat/chat-session.js";
+
+export interface RunSpec {
+  readonly prompt: readonly number[];
+  /** undefined: until the context is full. */
+  readonly maxTokens: number | undefined;
+  readonly n: number;
+  readonly stop: readonly string[];
+  readonly stopTokens: readonly number[];
+  readonly seed: number;
+  readonly logprobs: number | undefined;
+  readonly sampling: Omit<SamplingOptions, "seed">;
+}
+
+export interface RunEvents {
+  /** A piece of completion `index`'s text (may be "" when only log-probabilities came with the token). */
+  onToken?(index: number, text: string, logprob: TokenLogprobInfo | undefined): void;
+  onChoiceEnd?(index: number, finishReason: FinishReason | undefined): void;
+}
+
+export interface RunResult {
+  readonly choices: readonly FinishedChoice[];
+  readonly usage: Usage;
+  /** Prompt tokens found in the slot's cache (not evaluated again). */
+  readonly reusedTokens: number;
+  readonly prefillTokens: number;
+  readonly decodeTokens: number;
+  readonly decodeMs: number;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: false });
+
+function alternative(model: Model, t: TokenLogprob): TokenAlternative {
+  const bytes = model.tokenizer.tokenBytes(t.id);
+  return { token: utf8.decode(bytes), bytes: [...bytes], logprob: t.logprob };
+}
+
+export async function runOnSlot(model: Model, slot: Slot, spec: RunSpec, signal: AbortSignal, events: RunEvents = {}): Promise<RunResult> {
+  const session = slot.session;
+  // keep what the cache shares with the prompt, but evaluate at least the prompt's last token (its logits start the reply)
+  let keep = Math.min(commonPrefixLength(session.tokens, spec.prompt), spec.prompt.length - 1);
+  if (session.canRewind(keep)) session.rewind(keep);
+  else { session.reset(); keep = 0; }
+  const generation = generate(model, spec.prompt.slice(keep), {
+    ...spec.sampling,
+    seed: spec.seed,
+    maxTokens: spec.maxTokens ?? session.contextLength,
+    n: spec.n,
+    stop: spec.stop,
+    stopTokens: spec.stopTokens,
+    ...(spec.logprobs !== undefined ? { logprobs: spec.logprobs } : {}),
+    session,
+    signal,
+  });
+  const texts: string[] = Array.from({ length: spec.n }, () => "");
+  const logprobs: TokenLogprobInfo[][] = Array.from({ length: spec.n }, () => []);
+  let current = 0;
+  for await (const t of generation) {
+    for (; current < t.index; current++) events.onChoiceEnd?.(current, generation.choices[current]?.finishReason);
+    let lp: TokenLogprobInfo | undefined;
+    if (t.logprob !== undefined && t.id >= 0) {
+      lp = { ...alternative(model, { id: t.id, logprob: t.logprob }), top: (t.topLogprobs ?? []).map((a) => alternative(model, a)) };
+      logprobs[t.index]?.push(lp);
+    }
+    texts[t.index] += t.text;
+    if (t.text !== "" || lp !== undefined) events.onToken?.(t.index, t.text, lp);
+  }
+  for (; current < spec.n; current++) events.onChoiceEnd?.(current, generation.choices[current]?.finishReason);
+  const choices = generation.choices.map((c, i): FinishedChoice => ({
+    index: i, text: texts[i] ?? "", finishReason: c.finishReason, logprobs: spec.logprobs !== undefined ? logprobs[i] ?? [] : undefined,
+  }));
+  const completionTokens = generation.choices.reduce((sum, c) => sum + c.tokens.length, 0);
+  const t = generation.timings;
+  return {
+    choices,
+    usage: { promptTokens: spec.prompt.length, completionTokens },
+    reusedTokens: keep,
+    prefillTokens: t.prefillTokens,
+    decodeTokens: t.decodeTokens,
+    decodeMs: t.decodeMs,
+  };
+}
