@@ -30,16 +30,22 @@ export interface RunEvents {
   /** A piece of completion `index`'s text (may be "" when only log-probabilities came with the token). */
   onToken?(index: number, text: string, logprob: TokenLogprobInfo | undefined): void;
   onChoiceEnd?(index: number, finishReason: FinishReason | undefined): void;
+  /** Called once at the end, also when the request failed or was aborted: what was evaluated and generated. */
+  onStats?(stats: RunStats): void;
+}
+
+export interface RunStats {
+  readonly promptTokens: number;
+  /** Prompt tokens found in the slot's cache (not evaluated again). */
+  readonly reusedTokens: number;
+  readonly generatedTokens: number;
+  readonly decodeTokens: number;
+  readonly decodeMs: number;
 }
 
 export interface RunResult {
   readonly choices: readonly FinishedChoice[];
   readonly usage: Usage;
-  /** Prompt tokens found in the slot's cache (not evaluated again). */
-  readonly reusedTokens: number;
-  readonly prefillTokens: number;
-  readonly decodeTokens: number;
-  readonly decodeMs: number;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: false });
@@ -68,29 +74,27 @@ export async function runOnSlot(model: Model, slot: Slot, spec: RunSpec, signal:
   });
   const texts: string[] = Array.from({ length: spec.n }, () => "");
   const logprobs: TokenLogprobInfo[][] = Array.from({ length: spec.n }, () => []);
-  let current = 0;
-  for await (const t of generation) {
-    for (; current < t.index; current++) events.onChoiceEnd?.(current, generation.choices[current]?.finishReason);
-    let lp: TokenLogprobInfo | undefined;
-    if (t.logprob !== undefined && t.id >= 0) {
-      lp = { ...alternative(model, { id: t.id, logprob: t.logprob }), top: (t.topLogprobs ?? []).map((a) => alternative(model, a)) };
-      logprobs[t.index]?.push(lp);
+  const generated = () => generation.choices.reduce((sum, c) => sum + c.tokens.length, 0);
+  try {
+    let current = 0; // the completion being generated; the ones before it have ended
+    for await (const t of generation) {
+      for (; current < t.index; current++) events.onChoiceEnd?.(current, generation.choices[current]?.finishReason);
+      let lp: TokenLogprobInfo | undefined;
+      if (t.logprob !== undefined && t.id >= 0) {
+        lp = { ...alternative(model, { id: t.id, logprob: t.logprob }), top: (t.topLogprobs ?? []).map((a) => alternative(model, a)) };
+        logprobs[t.index]?.push(lp);
+      }
+      texts[t.index] += t.text;
+      if (t.text !== "" || lp !== undefined) events.onToken?.(t.index, t.text, lp);
     }
-    texts[t.index] += t.text;
-    if (t.text !== "" || lp !== undefined) events.onToken?.(t.index, t.text, lp);
+    for (; current < spec.n; current++) events.onChoiceEnd?.(current, generation.choices[current]?.finishReason);
+  } finally {
+    // an aborted request still counts what it evaluated and generated
+    const t = generation.timings;
+    events.onStats?.({ promptTokens: spec.prompt.length, reusedTokens: keep, generatedTokens: generated(), decodeTokens: t.decodeTokens, decodeMs: t.decodeMs });
   }
-  for (; current < spec.n; current++) events.onChoiceEnd?.(current, generation.choices[current]?.finishReason);
   const choices = generation.choices.map((c, i): FinishedChoice => ({
     index: i, text: texts[i] ?? "", finishReason: c.finishReason, logprobs: spec.logprobs !== undefined ? logprobs[i] ?? [] : undefined,
   }));
-  const completionTokens = generation.choices.reduce((sum, c) => sum + c.tokens.length, 0);
-  const t = generation.timings;
-  return {
-    choices,
-    usage: { promptTokens: spec.prompt.length, completionTokens },
-    reusedTokens: keep,
-    prefillTokens: t.prefillTokens,
-    decodeTokens: t.decodeTokens,
-    decodeMs: t.decodeMs,
-  };
+  return { choices, usage: { promptTokens: spec.prompt.length, completionTokens: generated() } };
 }

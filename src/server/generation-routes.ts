@@ -12,7 +12,7 @@ import { endOfTurnToken, tokenizeChat } from "../chat/chat-session.js";
 import type { ChatTemplate } from "../chat/chat-template.js";
 import type { Model } from "../model/model.js";
 import { ApiError, badField } from "./api-error.js";
-import { runOnSlot, type RunResult, type RunSpec } from "./completions.js";
+import { runOnSlot, type RunEvents, type RunResult, type RunSpec, type RunStats } from "./completions.js";
 import { sendJson, startEventStream } from "./http.js";
 import type { Metrics } from "./metrics.js";
 import { parseChatRequest, parseCompletionRequest, type GenerationRequest } from "./openai/requests.js";
@@ -124,16 +124,16 @@ function runSpec(ctx: ServerContext, req: GenerationRequest, prompt: readonly nu
   };
 }
 
-type Runner = (events: Parameters<typeof runOnSlot>[4]) => Promise<RunResult>;
+type Runner = (events: RunEvents) => Promise<RunResult>;
 
 /** Waits for a slot, runs the request (through `stream` when streaming), records usage, frees the slot. */
 async function runWithSlot(ctx: ServerContext, spec: RunSpec, signal: AbortSignal, stream?: (run: Runner) => Promise<RunResult>): Promise<RunResult> {
   const slot = await ctx.pool.acquire(spec.prompt, signal);
   try {
-    const run: Runner = (events) => runOnSlot(ctx.model, slot, spec, signal, events);
-    const r = await (stream !== undefined ? stream(run) : run({}));
-    ctx.metrics.tokens({ prompt: r.usage.promptTokens, reused: r.reusedTokens, generated: r.usage.completionTokens, decodeTokens: r.decodeTokens, decodeMs: r.decodeMs });
-    return r;
+    const onStats = (s: RunStats) =>
+      ctx.metrics.tokens({ prompt: s.promptTokens, reused: s.reusedTokens, generated: s.generatedTokens, decodeTokens: s.decodeTokens, decodeMs: s.decodeMs });
+    const run: Runner = (events) => runOnSlot(ctx.model, slot, spec, signal, { ...events, onStats });
+    return await (stream !== undefined ? stream(run) : run({}));
   } finally {
     ctx.pool.release(slot);
   }
