@@ -25,7 +25,7 @@ const MODEL_PATH = join(ROOT, "models/peel-tinystories-1m.gguf");
 const KEY = "sk-test-key";
 const model = await loadModel(MODEL_PATH);
 const peel = createPeelServer(model, {
-  modelId: "tiny", parallel: 2, maxQueue: 1, apiKey: KEY, bodyLimit: 64 * 1024, chatTemplate: { builtin: "chatml" },
+  modelId: "tiny", parallel: 2, maxQueue: 6, apiKey: KEY, bodyLimit: 64 * 1024, chatTemplate: { builtin: "chatml" },
 });
 const { url } = await peel.listen(0);
 const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: KEY, maxRetries: 0 });
@@ -44,6 +44,13 @@ interface Body {
 async function post(path: string, body: unknown, headers: Record<string, string> = { Authorization: `Bearer ${KEY}` }): Promise<{ status: number; json: Body; headers: Headers }> {
   const res = await fetch(url + path, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
   const text = await res.text();
+  // a streamed answer (a fuzzed body may ask for one): its events must be JSON, ending with [DONE]
+  if (res.headers.get("content-type")?.startsWith("text/event-stream") === true) {
+    const events = text.split("\n\n").filter((e) => e !== "").map((e) => e.replace(/^data: /, ""));
+    assert.equal(events.at(-1), "[DONE]");
+    for (const e of events.slice(0, -1)) JSON.parse(e);
+    return { status: res.status, json: {} as Body, headers: res.headers };
+  }
   return { status: res.status, json: JSON.parse(text) as Body, headers: res.headers };
 }
 
@@ -173,15 +180,17 @@ async function streamText(prompt: string, maxTokens: number): Promise<string> {
   return text;
 }
 
-test("two streams at once on two slots both complete, each equal to its run alone", async () => {
-  const prompts = ["The little bird", "Tom had a red car"];
-  const alone = [await streamText(prompts[0] ?? "", 40), await streamText(prompts[1] ?? "", 40)];
-  let maxBusy = 0;
-  const poll = setInterval(() => { maxBusy = Math.max(maxBusy, peel.pool.busy); }, 1);
-  const together = await Promise.all(prompts.map((p) => streamText(p, 40)));
+test("eight streams at once over two slots all complete, each equal to its run alone", async () => {
+  const prompts = ["The little bird", "Tom had a red car", "One day, a cat", "Sue and Ben", "The sun was hot", "A big dog", "Mom said", "The tree"];
+  const alone: string[] = [];
+  for (const p of prompts) alone.push(await streamText(p, 24));
+  let maxBusy = 0, maxQueued = 0;
+  const poll = setInterval(() => { maxBusy = Math.max(maxBusy, peel.pool.busy); maxQueued = Math.max(maxQueued, peel.pool.queued); }, 1);
+  const together = await Promise.all(prompts.map((p) => streamText(p, 24)));
   clearInterval(poll);
   assert.deepEqual(together, alone);
   assert.equal(maxBusy, 2, "both slots were busy at once");
+  assert.ok(maxQueued >= 1, "the others waited in the queue");
 });
 
 test("a client abort stops generation and frees the slot; a full queue is 503 with Retry-After", async () => {
@@ -196,12 +205,12 @@ test("a client abort stops generation and frees the slot; a full queue is 503 wi
   assert.ok(chunks >= 1);
   for (let i = 0; i < 200 && peel.pool.busy > 0; i++) await new Promise((r) => setTimeout(r, 5));
   assert.equal(peel.pool.busy, 0, "the slot is free again");
-  // fill both slots and the one-place queue with long requests, then one more is refused
-  const acs = [new AbortController(), new AbortController(), new AbortController()];
+  // fill both slots and the six-place queue with long requests, then one more is refused
+  const acs = Array.from({ length: 8 }, () => new AbortController());
   const long = acs.map((a) => fetch(`${url}/v1/completions`, { method: "POST", signal: a.signal, headers: { Authorization: `Bearer ${KEY}` },
     body: JSON.stringify({ prompt: PROMPT, stream: true, temperature: 0, logit_bias: EOS_BAN }) }).catch(() => undefined));
   const pool = peel.pool; // read afresh each time (the checks above narrowed pool.busy to 0)
-  for (let i = 0; i < 400 && !(pool.busy === 2 && pool.queued === 1); i++) await new Promise((r) => setTimeout(r, 2));
+  for (let i = 0; i < 400 && !(pool.busy === 2 && pool.queued === 6); i++) await new Promise((r) => setTimeout(r, 2));
   const full = await post("/v1/completions", { prompt: PROMPT, max_tokens: 2 });
   for (const a of acs) a.abort();
   await Promise.all(long);
@@ -212,7 +221,7 @@ test("a client abort stops generation and frees the slot; a full queue is 503 wi
   assert.equal(peel.pool.busy + peel.pool.queued, 0);
   const after = peel.metrics.render({ busySlots: 0, totalSlots: 0, queued: 0 });
   const generated = Number(/peel_generated_tokens_total (\d+)/.exec(after)?.[1]) - generatedBefore;
-  assert.ok(generated < 3 * 200, `aborted requests stopped early (${generated} tokens over 4 of them)`);
+  assert.ok(generated < 3 * 200, `aborted requests stopped early (${generated} tokens over 9 of them)`);
   console.log(`# aborted requests generated ${generated} tokens in all`);
   const ok = await client.completions.create({ model: "tiny", prompt: PROMPT, max_tokens: 3, temperature: 0 });
   assert.equal(ok.usage?.completion_tokens, 3);
@@ -269,4 +278,48 @@ test("peel serve (the CLI) prints its address and serves /health", async () => {
   } finally {
     child.kill("SIGINT");
   }
+});
+
+/** A small seeded generator, so a failing fuzz body can be reproduced. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test("fuzz: 600 mutated request bodies each get a JSON answer (200 or 4xx, never 5xx), and the server still serves", async () => {
+  const rand = mulberry32(1234);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+  const junk: unknown[] = [null, true, -1, 0, 1.5, 1e308, -1e9, "", "x", "0", [], [1, "a"], {}, { a: 1 }, [[]], "\u0000\uffff", Array(40).fill("s")];
+  const base = () => ({
+    model: "tiny", messages: [{ role: "user", content: "Hi" }], prompt: "Hi", max_tokens: 2, temperature: 0.5, top_p: 0.9, n: 1, seed: 1,
+    stop: ["."], logprobs: false, top_logprobs: 1, stream: false, stream_options: { include_usage: true }, logit_bias: { "5": 1 },
+    presence_penalty: 0, frequency_penalty: 0, response_format: { type: "text" }, input: "hi", content: "hi", tokens: [1, 2],
+  } as Record<string, unknown>);
+  const paths = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/tokenize", "/detokenize"];
+  const seen = new Map<number, number>();
+  for (let i = 0; i < 600; i++) {
+    const body = base();
+    for (let m = 0, k = 1 + Math.floor(rand() * 3); m < k; m++) {
+      const key = pick(Object.keys(body));
+      const r = rand();
+      if (r < 0.2) delete body[key];
+      else if (key === "max_tokens" || key === "n") body[key] = pick([0, -3, 1.5, "2", 1e9, null]); // bounded: valid values stay tiny
+      else body[key] = pick(junk);
+    }
+    const raw = rand() < 0.1 ? JSON.stringify(body).slice(0, Math.floor(rand() * 40)) : JSON.stringify(body);
+    const res = await post(pick(paths), raw);
+    seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
+    assert.ok(res.status === 200 || (res.status >= 400 && res.status < 500), `body ${i} (${raw}): status ${res.status} ${JSON.stringify(res.json)}`);
+    if (res.status !== 200) assert.equal(typeof res.json.error.message, "string", `body ${i}: an OpenAI-shaped error`);
+  }
+  assert.ok((seen.get(200) ?? 0) > 20 && (seen.get(400) ?? 0) > 100, JSON.stringify([...seen]));
+  console.log(`# fuzz statuses: ${JSON.stringify(Object.fromEntries(seen))}`);
+  const ok = await client.completions.create({ model: "tiny", prompt: PROMPT, max_tokens: 2, temperature: 0 });
+  assert.equal(ok.usage?.completion_tokens, 2);
 });
