@@ -3,7 +3,9 @@
  * with the official `openai` client, C streaming completions at a time for C in --concurrency (default
  * 1,2,4,8), each client sending requests back to back for --requests per level. Reports requests/s, generated
  * tokens/s, time to first token and inter-token latency (p50/p99) per level, as a table and, with --json, as
- * one JSON line. Not part of the tests: `npm run bench:serve -- [--parallel 2] [--max-tokens 64]`.
+ * one JSON line. With --soak N, then N more requests (4 clients) and the server's resident memory (from
+ * /metrics) at 0, N/2 and N, to see that it stays flat. Not part of the tests:
+ * `npm run bench:serve -- [--parallel 2] [--max-tokens 64] [--soak 500]`.
  */
 
 import { spawn } from "node:child_process";
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     requests: { type: "string", default: "16" },
     "max-tokens": { type: "string", default: "64" },
     threads: { type: "string" },
+    soak: { type: "string", default: "0" },
     json: { type: "boolean", default: false },
   },
 });
@@ -49,12 +52,12 @@ async function startServer(): Promise<{ url: string; stop: () => void }> {
   return { url, stop: () => child.kill("SIGINT") };
 }
 
-async function runLevel(client: OpenAI, concurrency: number): Promise<Level> {
+async function runLevel(client: OpenAI, concurrency: number, requests = perLevel): Promise<Level> {
   const ttft: number[] = [], itl: number[] = [];
   let tokens = 0, done = 0, next = 0;
   const t0 = performance.now();
   async function worker(): Promise<void> {
-    while (next < perLevel) {
+    while (next < requests) {
       const i = next++;
       const start = performance.now();
       let last = start, first = true;
@@ -87,10 +90,21 @@ try {
   await client.completions.create({ model: "bench", prompt: "warm up", max_tokens: 8 }).catch(() => undefined);
   const results: Level[] = [];
   for (const c of levels) results.push(await runLevel(client, c));
-  if (values.json === true) console.log(JSON.stringify({ model: values.model, parallel: Number(values.parallel), maxTokens, results }));
+  const soak = Number(values.soak);
+  const rss: Array<{ requests: number; rssMiB: number }> = [];
+  if (soak > 0) {
+    const rssNow = async () => Number(/process_resident_memory_bytes (\d+)/.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1]) / 2 ** 20;
+    rss.push({ requests: 0, rssMiB: Math.round(await rssNow()) });
+    for (const half of [Math.floor(soak / 2), soak - Math.floor(soak / 2)]) {
+      await runLevel(client, 4, half);
+      rss.push({ requests: (rss.at(-1)?.requests ?? 0) + half, rssMiB: Math.round(await rssNow()) });
+    }
+  }
+  if (values.json === true) console.log(JSON.stringify({ model: values.model, parallel: Number(values.parallel), maxTokens, results, rss }));
   else {
     console.log(`peel serve · ${values.model} · ${values.parallel} slots · ${perLevel} requests per level · ${maxTokens} tokens each`);
     console.table(results);
+    if (rss.length > 0) { console.log("resident memory during the soak:"); console.table(rss); }
   }
 } finally {
   server.stop();

@@ -194,7 +194,7 @@ test("eight streams at once over two slots all complete, each equal to its run a
 });
 
 test("a client abort stops generation and frees the slot; a full queue is 503 with Retry-After", async () => {
-  const before = peel.metrics.render({ busySlots: 0, totalSlots: 0, queued: 0 });
+  const before = peel.metrics.render({ busySlots: 0, totalSlots: 0, queued: 0, rssBytes: 0 });
   const generatedBefore = Number(/peel_generated_tokens_total (\d+)/.exec(before)?.[1]);
   const ac = new AbortController();
   const s = await client.completions.create({ model: "tiny", prompt: PROMPT, temperature: 0, stream: true, logit_bias: EOS_BAN }, { signal: ac.signal });
@@ -219,7 +219,7 @@ test("a client abort stops generation and frees the slot; a full queue is 503 wi
   assert.equal(full.json.error.code, "queue_full");
   for (let i = 0; i < 200 && (peel.pool.busy > 0 || peel.pool.queued > 0); i++) await new Promise((r) => setTimeout(r, 5));
   assert.equal(peel.pool.busy + peel.pool.queued, 0);
-  const after = peel.metrics.render({ busySlots: 0, totalSlots: 0, queued: 0 });
+  const after = peel.metrics.render({ busySlots: 0, totalSlots: 0, queued: 0, rssBytes: 0 });
   const generated = Number(/peel_generated_tokens_total (\d+)/.exec(after)?.[1]) - generatedBefore;
   assert.ok(generated < 3 * 200, `aborted requests stopped early (${generated} tokens over 9 of them)`);
   console.log(`# aborted requests generated ${generated} tokens in all`);

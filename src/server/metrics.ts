@@ -1,15 +1,16 @@
 /**
  * Counters for /metrics, in Prometheus's text format (version 0.0.4): requests by endpoint and outcome,
  * prompt and generated tokens, prompt tokens found in a slot's cache, the slots in use and the queue,
- * and generation speed. Speed is tokens over the time spent decoding them, summed over requests (so
- * concurrent requests on a shared CPU each count their own, slower, steps). Nothing here times anything.
+ * generation speed and the process's resident memory. Speed is tokens over the time spent decoding them,
+ * summed over requests (so concurrent requests on a shared CPU each count their own, slower, steps).
+ * Nothing here times anything.
  */
 
 export interface Metrics {
   request(endpoint: string, status: number): void;
   tokens(t: { prompt: number; reused: number; generated: number; decodeTokens: number; decodeMs: number }): void;
   /** The Prometheus text, with the live gauges read now. */
-  render(live: { busySlots: number; totalSlots: number; queued: number }): string;
+  render(live: { busySlots: number; totalSlots: number; queued: number; rssBytes: number }): string;
 }
 
 export function createMetrics(): Metrics {
@@ -46,6 +47,7 @@ export function createMetrics(): Metrics {
       metric("peel_slots_busy", "gauge", "Slots serving a request.", [["", live.busySlots]]);
       metric("peel_slots_total", "gauge", "Slots (--parallel).", [["", live.totalSlots]]);
       metric("peel_queue_depth", "gauge", "Requests waiting for a slot.", [["", live.queued]]);
+      metric("process_resident_memory_bytes", "gauge", "Resident memory of the server process (the wasm heap included).", [["", live.rssBytes]]);
       return `${lines.join("\n")}\n`;
     },
   };

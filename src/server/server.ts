@@ -95,7 +95,7 @@ export function createPeelServer(model: Model, opts: ServeOptions = {}): PeelSer
         return sendJson(res, 200, modelsBody([ctx.modelId], created));
       case "/metrics":
         get();
-        return sendText(res, 200, metrics.render({ busySlots: pool.busy, totalSlots: pool.size, queued: pool.queued }), "text/plain; version=0.0.4; charset=utf-8");
+        return sendText(res, 200, metrics.render({ busySlots: pool.busy, totalSlots: pool.size, queued: pool.queued, rssBytes: process.memoryUsage.rss() }), "text/plain; version=0.0.4; charset=utf-8");
       case "/v1/chat/completions": case "/chat/completions":
         return handleChatCompletions(ctx, await post(), res, signal);
       case "/v1/completions": case "/completions":
