@@ -71,7 +71,7 @@ function generationFields(o: JsonObject, vocabSize: number): Omit<GenerationRequ
     maxTokens,
     n: optNumber(o, "n", 1, MAX_CHOICES, { integer: true }) ?? 1,
     stream,
-    includeUsage: stream && (optBool(streamOptions, "include_usage", "stream_options.") ?? false),
+    includeUsage: (optBool(streamOptions, "include_usage", "stream_options.") ?? false) && stream,
     stop: optStringList(o, "stop", MAX_STOP_STRINGS),
     seed: seed === undefined ? undefined : ((seed % 2 ** 32) + 2 ** 32) % 2 ** 32,
     sampling,
