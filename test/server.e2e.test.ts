@@ -108,6 +108,19 @@ test("chat: the chatml rendering's tokens are the prompt usage; streamed and pla
   assert.deepEqual(usage, r.usage);
 });
 
+const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(peel.metrics.render({ busySlots: 0, totalSlots: 0, queued: 0, rssBytes: 0 }))?.[1]);
+
+test("prompt cache: a conversation's next turn finds its history in a slot and evaluates only the rest", async () => {
+  const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "Tell me about a frog who liked to sing." }];
+  const first = await client.chat.completions.create({ model: "tiny", messages, max_tokens: 12, temperature: 0 });
+  messages.push({ role: "assistant", content: first.choices[0]?.message.content ?? "" }, { role: "user", content: "And then?" });
+  const cachedBefore = metric("peel_prompt_tokens_cached_total");
+  const second = await client.chat.completions.create({ model: "tiny", messages, max_tokens: 12, temperature: 0 });
+  const cached = metric("peel_prompt_tokens_cached_total") - cachedBefore;
+  assert.ok(cached >= (first.usage?.prompt_tokens ?? Infinity), `${cached} cached of ${second.usage?.prompt_tokens}; the first turn's prompt had ${first.usage?.prompt_tokens}`);
+  assert.ok(cached < (second.usage?.prompt_tokens ?? 0));
+});
+
 test("seed: the same seed gives the same text, another seed another", async () => {
   const ask = (seed: number) => client.completions.create({ model: "tiny", prompt: "The dog", max_tokens: 24, temperature: 1.2, seed, logit_bias: EOS_BAN });
   const a = (await ask(42)).choices[0]?.text;
@@ -139,6 +152,11 @@ test("logprobs: one entry per generated token with top alternatives (chat and co
   assert.equal(lp?.tokens?.length, 5);
   assert.equal(lp?.token_logprobs?.length, 5);
   assert.equal(Object.keys(lp?.top_logprobs?.[0] ?? {}).length, 2);
+  // llama-server's post_sampling_probs: the draw's distribution, here the 2 candidates top-k keeps
+  const sampled = await post("/v1/completions", { prompt: PROMPT, max_tokens: 3, temperature: 0.7, top_k: 2, seed: 1, logprobs: 5, post_sampling_probs: true });
+  const tops = (sampled.json as unknown as { choices: Array<{ logprobs: { top_logprobs: Array<Record<string, number>> } }> }).choices[0]?.logprobs.top_logprobs ?? [];
+  assert.equal(tops.length, 3);
+  for (const t of tops) assert.ok(Object.keys(t).length <= 2 && Math.abs(Object.values(t).reduce((s, l) => s + Math.exp(l), 0) - 1) < 1e-6);
 });
 
 test("n = 2: two choices, indexed, usage counts both", async () => {

@@ -183,3 +183,17 @@ test("n completions: one prefill, completion i samples with seed + i, completion
   assert.deepEqual(g.choices.map((c) => c.finishReason), ["length", "length", "length"]);
   assert.throws(() => generate(model, PROMPT, { n: 0 }), (e: unknown) => e instanceof PeelError && e.code === "INVALID_ARGUMENT");
 });
+
+test("logprobsFrom sampler: the distribution the draw used, over the candidates top-k kept, after temperature", async () => {
+  const g = generate(model, PROMPT, { maxTokens: 5, stopAtEog: false, temperature: 0.5, topK: 3, topP: 1, seed: 4, logprobs: 5, logprobsFrom: "sampler" });
+  for await (const t of g) {
+    const top = t.topLogprobs ?? [];
+    assert.equal(top.length, 3, "only the 3 candidates top-k kept");
+    const mass = top.reduce((s, a) => s + Math.exp(a.logprob), 0);
+    assert.ok(Math.abs(mass - 1) < 1e-9, `they carry all the mass (${mass})`);
+    assert.ok(top.some((a) => a.id === t.id && a.logprob === t.logprob));
+  }
+  // the model's reading over the same tokens: more alternatives, less mass on them
+  const m = generate(model, PROMPT, { maxTokens: 1, stopAtEog: false, temperature: 0.5, topK: 3, topP: 1, seed: 4, logprobs: 5 });
+  for await (const t of m) assert.equal(t.topLogprobs?.length, 5);
+});

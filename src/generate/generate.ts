@@ -11,7 +11,7 @@ import type { Model } from "../model/model.js";
 import { createSampler, validateSampling, type Sampler, type SamplingOptions } from "../sample/sampler.js";
 import { PeelError } from "../util/errors.js";
 import { yieldToEventLoop } from "../util/yield.js";
-import { MAX_TOP_LOGPROBS, stepLogprobs, type TokenLogprob } from "./logprobs.js";
+import { candidateLogprobs, MAX_TOP_LOGPROBS, snapshotCandidates, stepLogprobs, type CandidateSnapshot, type StepLogprobs, type TokenLogprob } from "./logprobs.js";
 import { createStopMatcher } from "./stop-strings.js";
 import { checkTokenIds, createSession, LLAMA_UBATCH, type Session, type SessionOptions } from "./session.js";
 
@@ -36,9 +36,17 @@ export interface GenerateOptions extends SamplingOptions, SessionOptions {
    */
   readonly logprobs?: number;
   /**
+   * Which distribution logprobs report: "model" (default, above) or "sampler", the one the final pick drew
+   * from, over the candidates still in play after bias, penalties, truncation and temperature (llama-server's
+   * `post_sampling_probs`; at temperature 0 the chosen token's probability is then that of the biased,
+   * penalised softmax).
+   */
+  readonly logprobsFrom?: "model" | "sampler";
+  /**
    * Completions of the prompt (default 1): the prompt is evaluated once, then each completion runs from it
    * in turn, completion i sampling with seed + i (so completion 0 equals the n = 1 result, and a fixed seed
-   * still gives n different completions). Tokens carry their completion's `index`.
+   * still gives n different completions). Tokens carry their completion's `index`. A caller's session ends
+   * holding the last completion.
    */
   readonly n?: number;
   readonly signal?: AbortSignal;
@@ -102,6 +110,10 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
   if (nTop !== undefined && !(Number.isInteger(nTop) && nTop >= 0 && nTop <= MAX_TOP_LOGPROBS)) {
     throw new PeelError("INVALID_ARGUMENT", `generate: logprobs must be an integer in 0..${MAX_TOP_LOGPROBS}, got ${nTop}`);
   }
+  if (opts.logprobsFrom !== undefined && opts.logprobsFrom !== "model" && opts.logprobsFrom !== "sampler") {
+    throw new PeelError("INVALID_ARGUMENT", `generate: logprobsFrom must be "model" or "sampler", got ${JSON.stringify(opts.logprobsFrom)}`);
+  }
+  const fromSampler = nTop !== undefined && opts.logprobsFrom === "sampler";
   validateSampling(opts);
   const promptTokens = typeof prompt === "string" ? model.tokenize(prompt, { addSpecial: opts.addSpecial ?? true }) : [...prompt];
   if (promptTokens.length === 0) throw new PeelError("INVALID_ARGUMENT", "generate: the prompt is empty (no tokens); give some text or set addSpecial to add BOS");
@@ -151,9 +163,11 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
     let pending: number | undefined; // the last sampled token while it is not yet in the session
     let stoppedByText = false;
     while (tokens.length < maxTokens) {
-      const id = sampler.sample(logits);
+      let drawnFrom: CandidateSnapshot | undefined;
+      const id = fromSampler ? sampler.sample(logits, (c) => { drawnFrom = snapshotCandidates(c); }) : sampler.sample(logits);
       if (((opts.stopAtEog ?? true) && model.tokenizer.isEndOfGeneration(id)) || stopTokens.has(id)) { choice.finishReason = "stop"; break; }
-      const lp = nTop !== undefined ? stepLogprobs(logits, id, nTop) : undefined;
+      let lp: StepLogprobs | undefined;
+      if (nTop !== undefined) lp = drawnFrom !== undefined ? candidateLogprobs(drawnFrom, id, nTop) : stepLogprobs(logits, id, nTop);
       tokens.push(id);
       sampler.accept(id);
       pending = id;

@@ -23,6 +23,7 @@ export interface RunSpec {
   readonly stopTokens: readonly number[];
   readonly seed: number;
   readonly logprobs: number | undefined;
+  readonly logprobsFrom: "model" | "sampler";
   readonly sampling: Omit<SamplingOptions, "seed">;
 }
 
@@ -68,7 +69,7 @@ export async function runOnSlot(model: Model, slot: Slot, spec: RunSpec, signal:
     n: spec.n,
     stop: spec.stop,
     stopTokens: spec.stopTokens,
-    ...(spec.logprobs !== undefined ? { logprobs: spec.logprobs } : {}),
+    ...(spec.logprobs !== undefined ? { logprobs: spec.logprobs, logprobsFrom: spec.logprobsFrom } : {}),
     session,
     signal,
   });

@@ -120,7 +120,7 @@ function runSpec(ctx: ServerContext, req: GenerationRequest, prompt: readonly nu
   }
   return {
     prompt, maxTokens: req.maxTokens, n: req.n, stop: [...stopText, ...req.stop], stopTokens,
-    seed: req.seed ?? randomInt(0, 2 ** 32), logprobs: req.logprobs, sampling: req.sampling,
+    seed: req.seed ?? randomInt(0, 2 ** 32), logprobs: req.logprobs, logprobsFrom: req.postSamplingProbs ? "sampler" : "model", sampling: req.sampling,
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * OpenAI request bodies → Peel's camelCase request records. The wire names (`max_tokens`, `top_p`,
  * `stream_options.include_usage`, `logit_bias`, ...) appear only here; llama-server's extensions (`top_k`,
- * `min_p`, `typical_p`, `repeat_penalty`, `repeat_last_n`) are accepted too. Every field is checked and a
+ * `min_p`, `typical_p`, `repeat_penalty`, `repeat_last_n`, `post_sampling_probs`) are accepted too. Every field is checked and a
  * mistake is a 400 naming it. Limits that depend on the loaded model (context size, vocabulary) are checked
  * by the handlers; `response_format` is parsed here and judged by server/response-format.ts.
  */
@@ -34,6 +34,8 @@ export interface GenerationRequest {
   readonly seed: number | undefined;
   /** Alternatives per token when log-probabilities are asked for; undefined: none. */
   readonly logprobs: number | undefined;
+  /** llama-server's post_sampling_probs: report the distribution the sampler drew from, not the model's. */
+  readonly postSamplingProbs: boolean;
   readonly sampling: Omit<SamplingOptions, "seed">;
 }
 
@@ -74,6 +76,7 @@ function generationFields(o: JsonObject, vocabSize: number): Omit<GenerationRequ
     includeUsage: (optBool(streamOptions, "include_usage", "stream_options.") ?? false) && stream,
     stop: optStringList(o, "stop", MAX_STOP_STRINGS),
     seed: seed === undefined ? undefined : ((seed % 2 ** 32) + 2 ** 32) % 2 ** 32,
+    postSamplingProbs: optBool(o, "post_sampling_probs") ?? false,
     sampling,
   };
 }
