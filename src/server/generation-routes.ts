@@ -60,7 +60,7 @@ export async function handleChatCompletions(ctx: ServerContext, body: unknown, r
   if (!("template" in ctx.chat)) throw new ApiError(400, ctx.chat.error, { code: "no_chat_template" });
   const { template, stopTokens, stopText } = ctx.chat;
   const prompt = tokenizeChat(ctx.model, template.render(req.messages, { addGenerationPrompt: true }));
-  const spec = runSpec(ctx, req, prompt, stopTokens, stopText);
+  const spec = runSpec(ctx, req, prompt, "messages", stopTokens, stopText);
   const meta = newMeta(ctx, "chatcmpl");
   if (!req.stream) {
     const r = await runWithSlot(ctx, spec, signal);
@@ -85,7 +85,7 @@ export async function handleCompletions(ctx: ServerContext, body: unknown, res: 
   const req = parseCompletionRequest(body, ctx.model.config.vocabSize);
   checkModelName(ctx, req.model);
   const prompt = typeof req.prompt === "string" ? ctx.model.tokenize(req.prompt, { addSpecial: true }) : [...req.prompt];
-  const spec = runSpec(ctx, req, prompt, [], []);
+  const spec = runSpec(ctx, req, prompt, "prompt", [], []);
   const meta = newMeta(ctx, "cmpl");
   if (!req.stream) {
     const r = await runWithSlot(ctx, spec, signal);
@@ -109,11 +109,13 @@ export async function handleCompletions(ctx: ServerContext, body: unknown, res: 
   });
 }
 
-function runSpec(ctx: ServerContext, req: GenerationRequest, prompt: readonly number[], stopTokens: readonly number[], stopText: readonly string[]): RunSpec {
-  if (prompt.length === 0) throw badField("prompt", "has no tokens (an empty prompt for a model that adds no BOS)");
+/** The run's settings, after the checks that need the model: the prompt fits the context, max_tokens is sane. */
+function runSpec(ctx: ServerContext, req: GenerationRequest, prompt: readonly number[], promptParam: "messages" | "prompt",
+  stopTokens: readonly number[], stopText: readonly string[]): RunSpec {
+  if (prompt.length === 0) throw badField(promptParam, "has no tokens (an empty prompt for a model that adds no BOS)");
   if (prompt.length >= ctx.contextLength) {
     throw new ApiError(400, `the prompt has ${prompt.length} tokens; the context holds ${ctx.contextLength} (--ctx-size), with room needed for at least one generated token. Shorten the prompt.`,
-      { param: "messages", code: "context_length_exceeded" });
+      { param: promptParam, code: "context_length_exceeded" });
   }
   if (req.maxTokens !== undefined && req.maxTokens > ctx.contextLength) {
     throw badField("max_tokens", `at most ${ctx.contextLength} (the context size), got ${req.maxTokens}`);
