@@ -6,7 +6,8 @@
 
 import { basename } from "node:path";
 import type { KvDType } from "../../kernels/kernels.js";
-import { intOpt, stringOpt, UsageError, choiceOpt } from "../args.js";
+import { PeelError } from "../../util/errors.js";
+import { choiceOpt, intOpt, stringOpt, UsageError } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { EXIT } from "../exit-codes.js";
 import { ATTENTION_OPTIONS, BACKEND_OPTIONS, LOAD_OPTIONS, loadModelForCommand, MODEL_OPTIONS, parseFlashArg, resolveModelPath } from "../model-file.js";
@@ -41,7 +42,12 @@ async function run({ args, io, signal }: CommandContext): Promise<number> {
       ...(flashAttention !== undefined ? { flashAttention } : {}),
       ...(kvType !== undefined ? { kvType: kvType.toUpperCase() as KvDType } : {}),
     });
-    const address = await server.listen(port, host);
+    const address = await server.listen(port, host).catch((e: unknown) => {
+      const code = (e as { code?: unknown }).code;
+      const why = code === "EADDRINUSE" ? "the port is in use (pick another with --port, or 0 for any free one)"
+        : code === "EACCES" ? "permission denied (ports below 1024 need privileges)" : code === "EADDRNOTAVAIL" ? "this machine has no such address" : String((e as Error).message);
+      throw new PeelError("IO", `cannot listen on ${host}:${port}: ${why}`, { cause: e });
+    });
     io.stdout.write(`peel serve: listening on ${address.url} (${parallel} slot${parallel === 1 ? "" : "s"}${apiKey !== undefined ? ", API key required" : ""})\n`);
     await new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
