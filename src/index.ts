@@ -36,7 +36,10 @@ export { createStopMatcher, type StopMatcher } from "./generate/stop-strings.js"
 export { createChatTemplate, type ChatMessage, type ChatTemplate, type ChatTemplateOptions, type RenderOptions } from "./chat/chat-template.js";
 export { BUILTIN_TEMPLATE_NAMES, builtinTemplateText, type BuiltinTemplateName } from "./chat/builtin-templates.js";
 export { modelChatTemplate, type ChatTemplateChoice } from "./chat/model-template.js";
-export { createChatSession, type ChatSession, type ChatSessionOptions, type ChatReply, type ReplyOptions, type TurnStats } from "./chat/chat-session.js";
+export {
+  createChatSession, tokenizeChat, endOfTurnToken, commonPrefixLength,
+  type ChatSession, type ChatSessionOptions, type ChatReply, type ReplyOptions, type TurnStats,
+} from "./chat/chat-session.js";
 
 // inspect/: looking inside a forward pass (issue 14's engine side; web/ draws these)
 export {

@@ -5,7 +5,7 @@
  * with a generic message, so no stack or path leaks to a client. It writes nothing (server.ts does).
  */
 
-import { PeelError } from "../util/errors.js";
+import { PeelError } from "../index.js";
 
 export type ApiErrorType = "invalid_request_error" | "authentication_error" | "not_found_error" | "server_error";
 

@@ -6,13 +6,9 @@
  * tokens, so requests on other slots advance in turn. It does not parse requests or write HTTP.
  */
 
-import { generate, type FinishReason } from "../generate/generate.js";
-import type { TokenLogprob } from "../generate/logprobs.js";
-import type { Model } from "../model/model.js";
-import type { SamplingOptions } from "../sample/sampler.js";
+import { commonPrefixLength, generate, type FinishReason, type Model, type SamplingOptions, type TokenLogprob } from "../index.js";
 import type { FinishedChoice, TokenAlternative, TokenLogprobInfo, Usage } from "./openai/responses.js";
 import type { Slot } from "./slots.js";
-import { commonPrefixLength } from "../chat/chat-session.js";
 
 export interface RunSpec {
   readonly prompt: readonly number[];

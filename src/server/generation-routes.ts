@@ -8,9 +8,7 @@
 
 import { randomInt } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { endOfTurnToken, tokenizeChat } from "../chat/chat-session.js";
-import type { ChatTemplate } from "../chat/chat-template.js";
-import type { Model } from "../model/model.js";
+import { endOfTurnToken, tokenizeChat, type ChatTemplate, type Model } from "../index.js";
 import { ApiError, badField } from "./api-error.js";
 import { runOnSlot, type RunEvents, type RunResult, type RunSpec, type RunStats } from "./completions.js";
 import { sendJson, startEventStream } from "./http.js";

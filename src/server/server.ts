@@ -9,12 +9,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { modelChatTemplate, type ChatTemplateChoice } from "../chat/model-template.js";
-import { embedTokensInSession } from "../embed/decoder-embed.js";
-import type { KvDType } from "../kernels/kernels.js";
-import type { FlashAttention } from "../generate/session.js";
-import type { Model } from "../model/model.js";
-import { PeelError } from "../util/errors.js";
+import { embedTokensInSession, modelChatTemplate, PeelError, type ChatTemplateChoice, type FlashAttention, type KvDType, type Model } from "../index.js";
 import { ApiError, toApiError } from "./api-error.js";
 import { checkModelName, handleChatCompletions, handleCompletions, serverChat, type ServerChat, type ServerContext } from "./generation-routes.js";
 import { checkAuth, CORS_HEADERS, readJsonBody, sendError, sendJson, sendText } from "./http.js";

@@ -7,9 +7,7 @@
  * from the queue. It does not generate; completions.ts runs requests on the slot it gets.
  */
 
-import { commonPrefixLength } from "../chat/chat-session.js";
-import { createSession, type Session, type SessionOptions } from "../generate/session.js";
-import type { Model } from "../model/model.js";
+import { commonPrefixLength, createSession, type Model, type Session, type SessionOptions } from "../index.js";
 import { ApiError } from "./api-error.js";
 
 export interface Slot {

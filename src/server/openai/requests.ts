@@ -6,8 +6,7 @@
  * by the handlers; `response_format` is parsed here and judged by server/response-format.ts.
  */
 
-import type { ChatMessage } from "../../chat/chat-template.js";
-import type { SamplingOptions } from "../../sample/sampler.js";
+import type { ChatMessage, SamplingOptions } from "../../index.js";
 import { badField } from "../api-error.js";
 import { asObject, describe, optBool, optNumber, optString, optStringList, tokenIdList, type JsonObject } from "./parse.js";
 

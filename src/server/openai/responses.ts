@@ -4,7 +4,7 @@
  * builds one JSON-ready object; nothing here writes to a socket or knows about slots.
  */
 
-import type { FinishReason } from "../../generate/generate.js";
+import type { FinishReason } from "../../index.js";
 
 /** What every object of one request shares. */
 export interface ResponseMeta {
