@@ -97,6 +97,10 @@ test("chat: the chatml rendering's tokens are the prompt usage; streamed and pla
   assert.equal(r.object, "chat.completion");
   assert.equal(r.choices[0]?.message.role, "assistant");
   assert.equal(r.usage?.prompt_tokens, promptIds.length);
+  // the library on the same rendering, stopping where the template's turn ends, writes the same reply
+  let want = "";
+  for await (const t of generate(model, promptIds, { maxTokens: 20, temperature: 0, stop: [template.endOfTurn] })) want += t.text;
+  assert.equal(r.choices[0]?.message.content, want);
   const stream = await client.chat.completions.create({ model: "tiny", messages, max_tokens: 20, temperature: 0, stream: true, stream_options: { include_usage: true } });
   let text = "", role: string | undefined, usage: OpenAI.CompletionUsage | undefined | null;
   for await (const chunk of stream) {
