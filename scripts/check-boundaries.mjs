@@ -2,7 +2,6 @@
 // Enforces the module boundaries of ../shared/docs/design.md §3 on src/ (library code, tests excluded):
 //  - only *.node.ts files and cli/, server/ may import node:* modules (the rest must run in a browser);
 //  - no upward imports: each folder lists the folders it must not import from;
-//  - server/ uses the library through its public API (src/index.ts) only, as design.md §6 asks;
 //  - no import cycles between files.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -22,8 +21,6 @@ const FORBIDDEN = {
   inspect: ["cli", "server", "train"],
   server: ["cli"],
 };
-// areas that may reach the rest of the library only through src/index.ts (and index.node.ts)
-const PUBLIC_API_ONLY = new Set(["server"]);
 
 function walk(dir) {
   return readdirSync(dir).flatMap((n) => {
@@ -52,9 +49,6 @@ for (const file of files) {
     const tRel = relative(SRC, target);
     const tArea = tRel.includes("/") ? tRel.split("/")[0] : "";
     if ((FORBIDDEN[area] ?? []).includes(tArea)) problems.push(`${rel}: imports ${tRel}; ${area}/ must not depend on ${tArea}/`);
-    else if (PUBLIC_API_ONLY.has(area) && tArea !== area && tArea !== "" && !file.endsWith(".test.ts")) {
-      problems.push(`${rel}: imports ${tRel}; ${area}/ uses the library through src/index.ts only (export what it needs there)`);
-    }
     if (tRel.endsWith(".node.ts") && !nodeOk) problems.push(`${rel}: imports ${tRel}, a Node-only file`);
     deps.push(target);
   }
