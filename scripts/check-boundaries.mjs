@@ -19,6 +19,7 @@ const FORBIDDEN = {
   embed: ["chat", "cli", "server", "train", "inspect"],
   chat: ["cli", "server", "inspect", "train"],
   inspect: ["cli", "server", "train"],
+  server: ["cli"],
 };
 
 function walk(dir) {

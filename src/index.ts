@@ -26,16 +26,21 @@ export * from "./tokenizer/index.js";
 export { createSampler, type Sampler, type SamplingOptions } from "./sample/sampler.js";
 export { createSession, type Session, type SessionOptions, type EvaluateOptions, type FlashAttention } from "./generate/session.js";
 export { embed, type EmbedOptions } from "./embed/embed.js";
+export { embedTokensInSession, embedWithDecoder, type DecoderEmbedOptions } from "./embed/decoder-embed.js";
 export { cosineSimilarity, normalizeL2 } from "./embed/pool.js";
 export { rerank, type RerankOptions } from "./embed/rerank.js";
-export { generate, type GenerateOptions, type Generation, type GeneratedToken, type FinishReason, type GenerationTimings } from "./generate/generate.js";
+export { generate, type GenerateOptions, type Generation, type GeneratedToken, type GeneratedChoice, type FinishReason, type GenerationTimings } from "./generate/generate.js";
+export { stepLogprobs, MAX_TOP_LOGPROBS, type StepLogprobs, type TokenLogprob } from "./generate/logprobs.js";
 export { createStopMatcher, type StopMatcher } from "./generate/stop-strings.js";
 
 // chat (chat/): templates, built-ins, conversations kept in a session's cache
 export { createChatTemplate, type ChatMessage, type ChatTemplate, type ChatTemplateOptions, type RenderOptions } from "./chat/chat-template.js";
 export { BUILTIN_TEMPLATE_NAMES, builtinTemplateText, type BuiltinTemplateName } from "./chat/builtin-templates.js";
 export { modelChatTemplate, type ChatTemplateChoice } from "./chat/model-template.js";
-export { createChatSession, type ChatSession, type ChatSessionOptions, type ChatReply, type ReplyOptions, type TurnStats } from "./chat/chat-session.js";
+export {
+  createChatSession, tokenizeChat, endOfTurnToken, commonPrefixLength,
+  type ChatSession, type ChatSessionOptions, type ChatReply, type ReplyOptions, type TurnStats,
+} from "./chat/chat-session.js";
 
 // inspect/: looking inside a forward pass (issue 14's engine side; web/ draws these)
 export {

@@ -49,7 +49,7 @@ test("no arguments: a story from the model in models/ (the usage while none ship
 });
 
 const USAGE_ERRORS: Array<[string[], RegExp]> = [
-  [["frobnicate"], /unknown command "frobnicate"; commands: generate, chat, embed, rerank, bench, info, tokenize, tokenizer, train, convert, help/],
+  [["frobnicate"], /unknown command "frobnicate"; commands: generate, chat, embed, rerank, serve, bench, info, inspect, tokenize, tokenizer, train, convert, help/],
   [["convert", "some-dir"], /--out FILE is required/],
   [["convert", "some-dir", "--out", "x.gguf", "--type", "q9"], /--type/],
   [["--frobnicate"], /unknown option --frobnicate/],

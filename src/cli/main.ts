@@ -15,6 +15,7 @@ import { chatCommand } from "./commands/chat.js";
 import { convertCommand } from "./commands/convert.js";
 import { embedCommand } from "./commands/embed.js";
 import { rerankCommand } from "./commands/rerank.js";
+import { serveCommand } from "./commands/serve.js";
 import { generateCommand } from "./commands/generate.js";
 import { infoCommand } from "./commands/info.js";
 import { inspectCommand } from "./commands/inspect.js";
@@ -27,7 +28,7 @@ import { processIo, type CliIo, type OutStream } from "./io.js";
 import { defaultModels } from "./model-file.js";
 import { peelVersion } from "./version.js";
 
-export const COMMANDS: readonly Command[] = [generateCommand, chatCommand, embedCommand, rerankCommand, benchCommand, infoCommand, inspectCommand, tokenizeCommand, tokenizerCommand, trainCommand, convertCommand];
+export const COMMANDS: readonly Command[] = [generateCommand, chatCommand, embedCommand, rerankCommand, serveCommand, benchCommand, infoCommand, inspectCommand, tokenizeCommand, tokenizerCommand, trainCommand, convertCommand];
 
 /** What `peel` with no arguments generates from, once a default model ships in models/. */
 const DEFAULT_PROMPT = "Once upon a time";

@@ -142,3 +142,58 @@ test("sampler stages in generate: a banned token never appears, and a repeat pen
   const penalised = await run({ maxTokens: 40, repeatPenalty: 1.5 });
   assert.equal(new Set(penalised).size, penalised.length, `no token repeated under the penalty: ${penalised}`);
 });
+
+test("logprobs: each token's log-probability under the raw logits, with the top alternatives in order", async () => {
+  const g = generate(model, PROMPT, { maxTokens: 4, stopAtEog: false, logprobs: 3, kvType: "F32" });
+  const got = [];
+  for await (const t of g) got.push(t);
+  assert.equal(got.length, 4);
+  // the first step's numbers, by hand from the prompt's logits
+  const logits = createSession(model, { kvType: "F32" }).evaluate(PROMPT);
+  let max = -Infinity;
+  for (const l of logits) max = Math.max(max, l);
+  let sum = 0;
+  for (const l of logits) sum += Math.exp(l - max);
+  const first = got[0];
+  assert.ok(first !== undefined && first.logprob !== undefined && first.topLogprobs !== undefined);
+  assert.ok(Math.abs(first.logprob - ((logits[first.id] as number) - max - Math.log(sum))) < 1e-9);
+  for (const t of got) {
+    assert.equal(t.topLogprobs?.length, 3);
+    const lps = (t.topLogprobs ?? []).map((x) => x.logprob);
+    assert.deepEqual(lps, [...lps].sort((a, b) => b - a));
+    // greedy: the chosen token is the most likely one
+    assert.equal(t.topLogprobs?.[0]?.id, t.id);
+    assert.equal(t.topLogprobs?.[0]?.logprob, t.logprob);
+    assert.ok((t.logprob ?? 1) <= 0);
+  }
+  const none = generate(model, PROMPT, { maxTokens: 1, stopAtEog: false });
+  for await (const t of none) assert.equal(t.logprob, undefined);
+});
+
+test("n completions: one prefill, completion i samples with seed + i, completion 0 equals n = 1", async () => {
+  const opts = { maxTokens: 6, temperature: 3, topK: 0, topP: 1, stopAtEog: false } as const;
+  const g = generate(model, PROMPT, { ...opts, seed: 9, n: 3 });
+  const byChoice: number[][] = [[], [], []];
+  for await (const t of g) if (t.id >= 0) byChoice[t.index]?.push(t.id);
+  assert.equal(g.timings.prefillTokens, PROMPT.length);
+  assert.deepEqual(byChoice[0], await run({ ...opts, seed: 9 }));
+  assert.deepEqual(byChoice[1], await run({ ...opts, seed: 10 }));
+  assert.deepEqual(byChoice[2], await run({ ...opts, seed: 11 }));
+  assert.deepEqual(g.choices.map((c) => c.tokens), byChoice);
+  assert.deepEqual(g.choices.map((c) => c.finishReason), ["length", "length", "length"]);
+  assert.throws(() => generate(model, PROMPT, { n: 0 }), (e: unknown) => e instanceof PeelError && e.code === "INVALID_ARGUMENT");
+});
+
+test("logprobsFrom sampler: the distribution the draw used, over the candidates top-k kept, after temperature", async () => {
+  const g = generate(model, PROMPT, { maxTokens: 5, stopAtEog: false, temperature: 0.5, topK: 3, topP: 1, seed: 4, logprobs: 5, logprobsFrom: "sampler" });
+  for await (const t of g) {
+    const top = t.topLogprobs ?? [];
+    assert.equal(top.length, 3, "only the 3 candidates top-k kept");
+    const mass = top.reduce((s, a) => s + Math.exp(a.logprob), 0);
+    assert.ok(Math.abs(mass - 1) < 1e-9, `they carry all the mass (${mass})`);
+    assert.ok(top.some((a) => a.id === t.id && a.logprob === t.logprob));
+  }
+  // the model's reading over the same tokens: more alternatives, less mass on them
+  const m = generate(model, PROMPT, { maxTokens: 1, stopAtEog: false, temperature: 0.5, topK: 3, topP: 1, seed: 4, logprobs: 5 });
+  for await (const t of m) assert.equal(t.topLogprobs?.length, 5);
+});

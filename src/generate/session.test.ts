@@ -90,3 +90,25 @@ test("evaluate past the context is CONTEXT_OVERFLOW with both numbers; bad optio
   assert.throws(() => createSession(model, { contextLength: 0 }), isInvalid);
   assert.throws(() => createSession(model, { batchSize: 0 }), isInvalid);
 });
+
+test("rewind keeps a prefix: evaluating after it equals evaluating the new tokens from scratch", () => {
+  const s = createSession(model, { kvType: "F32" });
+  s.evaluate(PROMPT);
+  assert.equal(s.canRewind(PROMPT.length + 1), false);
+  s.rewind(4);
+  assert.deepEqual(s.tokens, PROMPT.slice(0, 4));
+  const tail = [920, 338, 445];
+  const a = Float32Array.from(s.evaluate(tail));
+  const b = createSession(model, { kvType: "F32" }).evaluate([...PROMPT.slice(0, 4), ...tail]);
+  assert.ok(maxDiff(a, b) < 5e-5);
+  assert.throws(() => s.rewind(99), (e: unknown) => e instanceof PeelError && e.code === "INVALID_ARGUMENT");
+});
+
+test("onHidden hands the final-normed hidden states of every token and computes no logits", () => {
+  const s = createSession(model, { batchSize: 4 });
+  const seen: number[] = [];
+  const out = s.evaluate(PROMPT, { onHidden: (h, n, pos) => { assert.equal(h.length, n * model.config.dim); seen.push(pos); } });
+  assert.equal(out.length, 0);
+  assert.deepEqual(seen, [0, 4, 8]);
+  assert.equal(s.tokens.length, PROMPT.length);
+});

@@ -1,12 +1,15 @@
 /**
  * A session: one conversation's KV cache and run state over a loaded model, and the tokens already in it.
  * `evaluate` appends tokens (splitting long inputs into batch-sized chunks: batched prefill) and returns
- * the logits of the last one, or of every one for scoring. Reusing a session continues the same context.
+ * the logits of the last one, or of every one for scoring. Reusing a session continues the same context;
+ * `rewind` drops tokens from the end (a server slot keeps the prefix a new prompt shares with the last one),
+ * and the cache is never reallocated, so one session can serve any number of requests.
  */
 
 import { FLASH_TILE_QUERIES, type FlashVariant, type KvDType } from "../kernels/kernels.js";
 import type { Model } from "../model/model.js";
 import { forward } from "../model/forward.js";
+import { applyNorm } from "../model/norm.js";
 import { createKvCache, type KvCache } from "../model/kv-cache.js";
 import { createRunState, type RunState } from "../model/run-state.js";
 import type { Intervention } from "../model/intervention.js";
@@ -48,6 +51,13 @@ export interface Session {
   evaluate(tokens: readonly number[], opts?: EvaluateOptions): Float32Array;
   /** Forgets every token (the cache is reused, not reallocated). */
   reset(): void;
+  /**
+   * Whether `rewind(n)` can keep the first n tokens: always on full-attention layers; a sliding-window layer
+   * must still hold the window before position n (rows that fell out of it are gone).
+   */
+  canRewind(n: number): boolean;
+  /** Keeps the first n tokens and forgets the rest (their cache rows are overwritten later); INVALID_ARGUMENT when canRewind(n) is false. */
+  rewind(n: number): void;
 }
 
 export interface EvaluateOptions {
@@ -61,6 +71,12 @@ export interface EvaluateOptions {
    * LLAMA_UBATCH. With flash attention on it picks llama.cpp's kernel: tiled for ≥ 64 queries, vec below.
    */
   readonly microBatch?: number;
+  /**
+   * Receives the last layer's hidden states after the model's final norm, (nTokens, dim) per forward chunk
+   * with the position of its first token (a view, valid during the call), as llama.cpp's embeddings read
+   * them. No logits are computed then (evaluate returns an empty array).
+   */
+  readonly onHidden?: (hidden: Float32Array, nTokens: number, startPos: number) => void;
 }
 
 /** The flash kernel llama.cpp runs for a micro-batch of n queries, or undefined with flash attention off. */
@@ -101,7 +117,10 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
         throw new PeelError("CONTEXT_OVERFLOW",
           `the context holds ${contextLength} tokens; ${tokens.length} are used and ${input.length} more were given (${tokens.length + input.length} > ${contextLength}). Shorten the prompt or lower the token budget.`);
       }
-      const all = evalOpts.allLogits === true;
+      const onHidden = evalOpts.onHidden;
+      const outputNorm = model.transformer.weights.outputNorm;
+      if (onHidden !== undefined && outputNorm === undefined) throw new PeelError("UNSUPPORTED", `session: "${c.architecture}" has no final norm to read hidden states after`);
+      const all = evalOpts.allLogits === true && onHidden === undefined;
       const out = all ? new Float32Array(input.length * c.vocabSize) : undefined;
       let last = state.logits;
       for (let start = 0; start < input.length; start += batch) {
@@ -110,8 +129,13 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
         // the llama.cpp micro-batch of this chunk's first token (whole when batch divides LLAMA_UBATCH, as 64 does)
         const ubatch = evalOpts.microBatch ?? Math.min(LLAMA_UBATCH, input.length - start + (start % LLAMA_UBATCH));
         const logits = forward(model.transformer, state, cache, chunk, tokens.length,
-          { logits: all ? "all" : isLast ? "last" : "none", trace: evalOpts.trace, intervention: evalOpts.intervention, flash: flashVariant(flashAttention, ubatch) });
-        if (out !== undefined) out.set(logits, start * c.vocabSize);
+          { logits: onHidden !== undefined ? "none" : all ? "all" : isLast ? "last" : "none", trace: evalOpts.trace, intervention: evalOpts.intervention, flash: flashVariant(flashAttention, ubatch) });
+        if (onHidden !== undefined && outputNorm !== undefined) {
+          const rows = chunk.length * c.dim;
+          applyNorm(model.transformer, state.xb.subarray(0, rows), state.x.subarray(0, rows), outputNorm, chunk.length, c.dim);
+          onHidden(state.xb.subarray(0, rows), chunk.length, tokens.length);
+          last = state.logits.subarray(0, 0);
+        } else if (out !== undefined) out.set(logits, start * c.vocabSize);
         else last = logits;
         for (const id of chunk) tokens.push(id);
       }
@@ -119,6 +143,17 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
     },
     reset() {
       tokens.length = 0;
+    },
+    canRewind(n) {
+      if (!Number.isInteger(n) || n < 0 || n > tokens.length) return false;
+      // a fresh sequence (position 0) starts every layer over; otherwise a sliding layer needs rows from n − window + 1
+      return n === 0 || cache.layers.every((l) => l.window === 0 || Math.max(0, n - l.window + 1) >= l.start);
+    },
+    rewind(n) {
+      if (!this.canRewind(n)) {
+        throw new PeelError("INVALID_ARGUMENT", `session: cannot rewind to ${n} tokens (it holds ${tokens.length}${n <= tokens.length ? "; a sliding-window layer no longer holds the positions before it" : ""}); reset() and evaluate again`);
+      }
+      tokens.length = n;
     },
   };
 }

@@ -40,8 +40,11 @@ export interface SamplingOptions {
 
 export interface Sampler {
   readonly stages: readonly SamplerStage[];
-  /** Chooses the next token from logits (vocabSize). Does not record it: call accept when the context takes it. */
-  sample(logits: Float32Array): number;
+  /**
+   * Chooses the next token from logits (vocabSize). Does not record it: call accept when the context takes it.
+   * `beforePick` sees the candidates the final pick (greedy or the draw) chooses from, after every other stage.
+   */
+  sample(logits: Float32Array, beforePick?: (c: Candidates) => void): number;
   /** Records a token the context took (prompt or generated), for the penalties' window. */
   accept(id: number): void;
   /** Forgets accepted tokens. */
@@ -90,9 +93,13 @@ export function createSampler(vocabSize: number, o: SamplingOptions = {}): Sampl
   const cands: Candidates = createCandidates(vocabSize);
   return {
     stages,
-    sample(logits) {
+    sample(logits, beforePick) {
       fillCandidates(cands, logits);
-      for (const s of stages) s.apply(cands);
+      const last = stages.length - 1;
+      for (let i = 0; i < stages.length; i++) {
+        if (i === last) beforePick?.(cands);
+        (stages[i] as SamplerStage).apply(cands);
+      }
       return cands.ids[0] as number;
     },
     accept(id) {

@@ -19,10 +19,10 @@ import type { CliIo } from "../io.js";
 import { ATTENTION_OPTIONS, BACKEND_OPTIONS, LOAD_OPTIONS, loadModelForCommand, MODEL_OPTIONS } from "../model-file.js";
 import { parseSamplingArgs, SAMPLING_OPTIONS } from "./generate.js";
 
-const BUILTINS = ["chatml", "llama3", "gemma", "phi3", "mistral"];
+export const BUILTINS = ["chatml", "llama3", "gemma", "phi3", "mistral"];
 
 /** --chat-template: a built-in's name, else a Jinja file read here (the library reads no files). */
-function templateChoice(args: ParsedArgs, cwd: string): ChatTemplateChoice | undefined {
+export function templateChoice(args: ParsedArgs, cwd: string): ChatTemplateChoice | undefined {
   const value = stringOpt(args, "chat-template");
   if (value === undefined) return undefined;
   if (BUILTINS.includes(value)) return { builtin: value };
