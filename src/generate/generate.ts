@@ -72,7 +72,7 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
   if (promptTokens.length > room) {
     throw new PeelError("CONTEXT_OVERFLOW", `the prompt has ${promptTokens.length} tokens but the context has room for ${room} (context length ${session.contextLength}); shorten the prompt or use a larger context`);
   }
-  const sampler = createSampler(model.config.vocabSize, opts);
+  const sampler = createSampler(model.config.vocabSize, opts, { tokens: model.tokenizer, endTokens: opts.stopTokens ?? [] });
   const stopTokens = new Set(opts.stopTokens ?? []);
   const stopText = createStopMatcher(opts.stop ?? []);
   const tokens: number[] = [];
@@ -96,7 +96,7 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
       timings.prefillMs += now() - t0;
     }
     timings.prefillTokens = promptTokens.length;
-    for (const id of session.tokens) sampler.accept(id); // the penalties look back over the whole context, prompt included
+    for (const id of session.tokens) sampler.accept(id, true); // the penalties look back over the whole context, prompt included; a grammar starts after it
     let t0 = now();
     let pending: number | undefined; // the last sampled token while it is not yet in the session
     let stoppedByText = false;
