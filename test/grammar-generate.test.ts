@@ -9,37 +9,29 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Ajv } from "ajv";
 import { generate, grammarForResponseFormat, jsonSchemaToGrammar, loadModel, tokenizerFromGguf } from "../src/index.node.js";
 import { grammarStage } from "../src/sample/grammar/grammar-stage.js";
 import { tokenTableFor } from "../src/sample/grammar/token-table.js";
 import { createRng } from "../src/sample/rng.js";
 import { llamaCppVocab } from "./fixtures/llama-cpp-vocab.js";
+import { SCHEMA } from "./fixtures/json-schema-person.js";
 
 const MODEL = fileURLToPath(new URL("../models/peel-tinystories-1m.gguf", import.meta.url));
+const MAIN = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
 
-export const SCHEMA = {
-  type: "object",
-  properties: {
-    name: { type: "string", maxLength: 12 },
-    age: { type: "integer" },
-    mood: { enum: ["happy", "sad", "sleepy"] },
-    score: { type: "number" },
-    pet: {
-      type: "object",
-      properties: { kind: { enum: ["cat", "dog"] }, legs: { type: "integer" }, toys: { type: "array", items: { type: "string", maxLength: 8 }, maxItems: 3 } },
-      required: ["kind", "legs"],
-    },
-    friends: {
-      type: "array",
-      items: { type: "object", properties: { name: { type: "string", maxLength: 10 }, best: { type: "boolean" } }, required: ["name"] },
-      minItems: 1, maxItems: 2,
-    },
-    nickname: { anyOf: [{ type: "string", maxLength: 6 }, { type: "null" }] },
-  },
-  required: ["name", "age", "mood", "pet", "friends"],
-  additionalProperties: false,
-} as const;
+function peel(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["--import", "tsx", MAIN, ...args], (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 1, stdout, stderr });
+    });
+  });
+}
+
 
 test("the shipped model under a JSON schema: every result parses and validates (8 seeds, temperature 1)", async (t) => {
   const model = await loadModel(MODEL);
@@ -108,3 +100,22 @@ for (const name of ["llama-spm", "gpt-2"]) {
     t.diagnostic(`${splits} character-splitting tokens taken`);
   });
 }
+
+test("peel generate --json-schema FILE and --grammar FILE; a bad schema is a one-line error", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "peel-grammar-"));
+  const schemaPath = join(dir, "schema.json"), gbnfPath = join(dir, "answer.gbnf");
+  writeFileSync(schemaPath, JSON.stringify(SCHEMA));
+  writeFileSync(gbnfPath, 'root ::= ("yes" | "no") ", because " [a-z ]{1,30} "."\n');
+  const a = await peel(["generate", "--model", MODEL, "--prompt", "Once upon a time", "--json-schema", schemaPath, "-t", "1", "-s", "5", "-n", "600"]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.ok(new Ajv().compile(SCHEMA)(JSON.parse(a.stdout)), a.stdout);
+  const b = await peel(["generate", "--model", MODEL, "--prompt", "Is it?", "--grammar", gbnfPath, "-t", "1", "-s", "5", "-n", "100"]);
+  assert.equal(b.code, 0, b.stderr);
+  assert.match(b.stdout, /^(yes|no), because [a-z ]{1,30}\.\n?$/);
+  const c = await peel(["generate", "--model", MODEL, "--prompt", "x", "--json-schema", '{"type":"object","properties":{"a":{"type":"strin"}}}']);
+  assert.equal(c.code, 2);
+  assert.match(c.stderr, /JSON schema at #\/properties\/a\/type: unknown type "strin"/);
+  const d = await peel(["generate", "--model", MODEL, "--prompt", "x", "--grammar", gbnfPath, "--json-schema", schemaPath]);
+  assert.equal(d.code, 2);
+  assert.match(d.stderr, /--grammar and --json-schema cannot be used together/);
+});
