@@ -3,7 +3,9 @@
  * The chain, in llama.cpp's order: logit bias → penalties → (greedy, at temperature 0, the default; otherwise
  * top-k → typical-p → top-p → min-p → temperature → seeded draw). Stages left at their "off" values are not in the chain.
  * A grammar (structured output) runs as llama.cpp runs it: the chain picks a token; if the grammar refuses it,
- * the logits are taken again, every refused token is masked, and the chain picks again from what is left.
+ * the logits are taken again, every refused token is removed, and the chain picks again from what is left.
+ * (So a sampled pick is not drawn from exactly the masked distribution — a refused first pick is redrawn —
+ * the price llama.cpp also pays for not masking the whole vocabulary each step; greedy picks are exact.)
  */
 
 import { PeelError } from "../util/errors.js";

@@ -1,6 +1,6 @@
 /**
- * The sampler stage that enforces a grammar: `apply` sets the logit of every candidate the grammar refuses to
- * −Infinity, `accept` advances the grammar over the chosen token, and end-of-generation tokens are allowed only
+ * The sampler stage that enforces a grammar: `apply` removes every candidate the grammar refuses (llama.cpp
+ * sets their logits to −Infinity; removing them is the same for every later stage), `accept` advances the grammar over the chosen token, and end-of-generation tokens are allowed only
  * once the grammar is complete. A whole-vocabulary mask walks the token trie with the grammar's stacks,
  * dropping a subtree as soon as its prefix is refused, and is cached until the state changes; a few candidates
  * are checked one by one instead. `allows(id)` checks one token, so the sampler can try the chain's own pick
@@ -101,18 +101,26 @@ export function grammarStage(grammar: Grammar, table: TokenTable, extraEndTokens
     allows,
     computeMask,
     apply(c: Candidates) {
+      // refused candidates leave the record (kept ones stay in order, so a sorted record stays sorted): the
+      // same as llama.cpp's −∞ logits for every later stage, without a later draw ever landing on one
+      const perToken = c.size <= PER_TOKEN_LIMIT && !maskValid;
+      if (!perToken) computeMask(mask);
+      const n = c.size;
       let kept = 0;
-      if (c.size <= PER_TOKEN_LIMIT && !maskValid) {
-        for (let i = 0; i < c.size; i++) if (allows(c.ids[i] as number)) kept++; else c.logits[i] = -Infinity;
-      } else {
-        computeMask(mask);
-        for (let i = 0; i < c.size; i++) if (mask[c.ids[i] as number] === 1) kept++; else c.logits[i] = -Infinity;
+      for (let i = 0; i < n; i++) {
+        const id = c.ids[i] as number;
+        if (perToken ? !allows(id) : mask[id] !== 1) continue;
+        c.ids[kept] = id;
+        c.logits[kept] = c.logits[i] as number;
+        c.probs[kept] = c.probs[i] as number;
+        kept++;
       }
       if (kept === 0) {
-        if (c.size === table.size) throw deadEnd();
+        if (n === table.size) throw deadEnd();
         // every candidate left in play is refused (a stage before this one narrowed them): say so plainly
-        throw new PeelError("INVALID_ARGUMENT", `grammar: none of the ${c.size} candidates left by earlier stages continues the grammar; apply the grammar before truncating stages`);
+        throw new PeelError("INVALID_ARGUMENT", `grammar: none of the ${n} candidates left by earlier stages continues the grammar; apply the grammar before truncating stages`);
       }
+      c.size = kept;
     },
     accept(id: number, fromPrompt = false) {
       if (fromPrompt || isEnd[id] === 1) return;
