@@ -7,6 +7,8 @@ import { PeelError } from "../../util/errors.js";
 
 /** The shared rules, each with the rules it uses. */
 export const JSON_PRIMITIVES: Readonly<Record<string, readonly [string, readonly string[]]>> = {
+  // at most one space: line breaks and indentation (llama.cpp allows up to 20 blanks) let a small model spend
+  // its whole context on whitespace (tried: the shipped model ran out of context at 253 tokens)
   space: [`" "?`, []],
   value: [`object | array | string | number | boolean | null`, ["object", "array", "string", "number", "boolean", "null"]],
   object: [`"{" space ( string ":" space value ( "," space string ":" space value )* )? "}" space`, ["string", "space", "value"]],
