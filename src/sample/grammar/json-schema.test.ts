@@ -34,6 +34,24 @@ test("strings with length bounds count characters, escapes included", () => {
   check({ type: "string", minLength: 2, maxLength: 3 }, ['"ab"', '"a\\nb"', '"éé"'], ['"a"', '"abcd"']);
 });
 
+test("integer ranges: every integer in -400..400 accepted exactly when inside the bounds, with one spelling", () => {
+  const cases: Array<Record<string, number>> = [
+    { minimum: 0 }, { minimum: 1, maximum: 12 }, { minimum: -37, maximum: 205 }, { maximum: -3 }, { exclusiveMinimum: 9, exclusiveMaximum: 100 },
+    { minimum: 17, maximum: 17 }, { minimum: -250, maximum: -101 }, { minimum: 99, maximum: 1000 }, { minimum: 2.5, maximum: 7.5 },
+  ];
+  for (const bounds of cases) {
+    const g = jsonSchemaToGrammar({ type: "integer", ...bounds });
+    const lo = Math.max(bounds.minimum === undefined ? -Infinity : Math.ceil(bounds.minimum), bounds.exclusiveMinimum === undefined ? -Infinity : bounds.exclusiveMinimum + 1);
+    const hi = Math.min(bounds.maximum === undefined ? Infinity : Math.floor(bounds.maximum), bounds.exclusiveMaximum === undefined ? Infinity : bounds.exclusiveMaximum - 1);
+    for (let v = -400; v <= 400; v++) assert.equal(full(g, String(v)), v >= lo && v <= hi, `${v} under ${JSON.stringify(bounds)}`);
+    for (const bad of ["-0", "007", "+5", "1.0"]) assert.ok(!full(g, bad), `${bad} under ${JSON.stringify(bounds)}`);
+  }
+  check({ type: "integer", minimum: 0 }, ["123456789012345"], ["1234567890123456"]);
+  throwsAt({ type: "integer", minimum: 5, maximum: 4 }, "INVALID_ARGUMENT", /no integer lies between the bounds/);
+  throwsAt({ type: "number", minimum: 0 }, "UNSUPPORTED", /"minimum" on type "number" is not supported/);
+  check({ type: ["integer", "null"], minimum: 1 }, ["1", "null"], ["0"]);
+});
+
 test("enum and const: exact JSON values", () => {
   check({ enum: ["red", "green", 7, null, { a: 1 }] }, ['"red"', '"green"', "7", "null", '{"a":1}'], ['"blue"', '"re"', "7.0"]);
   check({ const: "fixed" }, ['"fixed"'], ['"other"']);
@@ -90,7 +108,7 @@ function throwsAt(schema: unknown, code: string, pattern: RegExp): void {
 test("bad and unsupported schemas throw, naming the path", () => {
   throwsAt({ type: "object", properties: { a: { type: "strin" } } }, "INVALID_ARGUMENT", /#\/properties\/a\/type: unknown type "strin"/);
   throwsAt({ type: "object", properties: { a: { type: "string", pattern: "^x" } } }, "UNSUPPORTED", /#\/properties\/a: keyword "pattern" is not supported.*supported: type, enum/);
-  throwsAt({ type: "integer", minimum: 0 }, "UNSUPPORTED", /keyword "minimum"/);
+  throwsAt({ type: "string", multipleOf: 2 }, "UNSUPPORTED", /keyword "multipleOf"/);
   throwsAt({ type: "array", items: { type: "string" }, minItems: 3, maxItems: 2 }, "INVALID_ARGUMENT", /minItems 3 is above maxItems 2/);
   throwsAt({ $ref: "#/$defs/missing" }, "INVALID_ARGUMENT", /does not resolve \(no "\$defs"\)/);
   throwsAt({ $ref: "https://example.com/s.json" }, "INVALID_ARGUMENT", /only local references/);

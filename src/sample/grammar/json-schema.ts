@@ -12,6 +12,7 @@ import { PeelError } from "../../util/errors.js";
 import { compileGbnf } from "./gbnf.js";
 import type { Grammar } from "./grammar.js";
 import { buildObjectRule } from "./json-schema-object.js";
+import { integerBounds, integerRangeGbnf } from "./json-schema-integer.js";
 import { gbnfLiteral, JSON_PRIMITIVES, schemaError, type Converter } from "./json-primitives.js";
 
 const ANNOTATIONS = new Set([
@@ -21,10 +22,12 @@ const ANNOTATIONS = new Set([
 const SUPPORTED = [
   "type", "enum", "const", "anyOf", "oneOf", "allOf (one schema)", "$ref (#/$defs/…, #/definitions/…)", "properties", "required",
   "additionalProperties", "items", "prefixItems", "minItems", "maxItems", "minLength", "maxLength",
+  "minimum / maximum / exclusiveMinimum / exclusiveMaximum (integers only)",
 ];
 const ASSERTIONS = new Set([
   "type", "enum", "const", "anyOf", "oneOf", "allOf", "$ref", "properties", "required", "additionalProperties", "items",
   "prefixItems", "additionalItems", "minItems", "maxItems", "minLength", "maxLength",
+  "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
 ]);
 /** Longest string or list the grammar spells out; a larger maximum is clamped (shorter results still validate). */
 const MAX_BOUND = 1000;
@@ -147,7 +150,16 @@ function visit(c: Converter, schema: unknown, path: string, name: string, ref: (
     case "object": return buildObjectRule(c, s, path, name, sub);
     case "array": return arrayRule(c, s, path, name, sub);
     case "string": return stringRule(c, s, path);
-    case "number": case "integer": case "boolean": case "null": return c.use(type as string);
+    case "integer": {
+      const b = integerBounds(s, path);
+      return b === undefined ? c.use("integer") : `${integerRangeGbnf(b[0], b[1])} ${c.use("space")}`;
+    }
+    case "number":
+      for (const kw of ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"]) {
+        if (kw in s) throw new PeelError("UNSUPPORTED", `JSON schema at ${path}: "${kw}" on type "number" is not supported (it is on "integer")`);
+      }
+      return c.use("number");
+    case "boolean": case "null": return c.use(type as string);
     default: throw schemaError(`${path}/type`, `unknown type ${JSON.stringify(type)} (known: object, array, string, number, integer, boolean, null)`);
   }
 }
