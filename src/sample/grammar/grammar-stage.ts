@@ -25,6 +25,8 @@ export interface GrammarStage extends SamplerStage {
   computeMask(mask: Uint8Array): number;
 }
 
+/** Masks kept per stage (oldest dropped first): 16 × vocabSize bytes, 4 MiB at 262k tokens. */
+const MASK_CACHE_ENTRIES = 16;
 /** Below this many candidates, checking each is cheaper than walking the trie. */
 const PER_TOKEN_LIMIT = 256;
 
@@ -68,7 +70,22 @@ export function grammarStage(grammar: Grammar, table: TokenTable, extraEndTokens
     }
   };
 
+  // masks by stack set: which tokens are allowed depends only on the stacks (when no character is pending), and
+  // loops such as a string's characters come back to the same stacks step after step
+  const cache = new Map<string, { mask: Uint8Array; count: number }>();
+  const stackKey = (): string => {
+    const l = matcher.stacks;
+    return Array.from(l.data.subarray(0, l.size)).sort((a, b) => a - b).join(",");
+  };
+
   const computeMask = (out: Uint8Array): number => {
+    const key = !maskValid && matcher.partial.remain === 0 ? stackKey() : undefined;
+    const hit = key === undefined ? undefined : cache.get(key);
+    if (hit !== undefined) {
+      mask.set(hit.mask);
+      maskCount = hit.count;
+      maskValid = true;
+    }
     if (!maskValid) {
       mask.fill(0);
       maskCount = 0;
@@ -88,6 +105,10 @@ export function grammarStage(grammar: Grammar, table: TokenTable, extraEndTokens
       }
       if (matcher.isComplete()) for (let id = 0; id < table.size; id++) if (isEnd[id] === 1 && mask[id] === 0) { mask[id] = 1; maskCount++; }
       maskValid = true;
+      if (key !== undefined) {
+        if (cache.size >= MASK_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
+        cache.set(key, { mask: mask.slice(), count: maskCount });
+      }
     }
     if (out !== mask) out.set(mask);
     return maskCount;
