@@ -52,6 +52,15 @@ test("integer ranges: every integer in -400..400 accepted exactly when inside th
   check({ type: ["integer", "null"], minimum: 1 }, ["1", "null"], ["0"]);
 });
 
+test("string formats: date, time, date-time, uuid are spelled out; other formats are annotations", () => {
+  check({ type: "string", format: "date" }, ['"2024-02-28"', '"0001-12-01"'], ['"2024-02-30"', '"2024-13-01"', '"24-01-01"']);
+  check({ type: "string", format: "time" }, ['"23:59:59Z"', '"00:00:00.123+05:30"'], ['"24:00:00Z"', '"12:00:00"']);
+  check({ type: "string", format: "date-time" }, ['"2024-01-05T10:20:30Z"'], ['"2024-01-05 10:20:30Z"']);
+  check({ type: "string", format: "uuid" }, ['"123e4567-e89b-12d3-a456-426614174000"'], ['"123e4567e89b12d3a456426614174000"']);
+  check({ type: "string", format: "email" }, ['"anything"'], []);
+  throwsAt({ type: "string", format: "date", maxLength: 4 }, "UNSUPPORTED", /together with format "date"/);
+});
+
 test("enum and const: exact JSON values", () => {
   check({ enum: ["red", "green", 7, null, { a: 1 }] }, ['"red"', '"green"', "7", "null", '{"a":1}'], ['"blue"', '"re"', "7.0"]);
   check({ const: "fixed" }, ['"fixed"'], ['"other"']);

@@ -5,7 +5,8 @@
  * every result valid and the grammar small: at most one space between tokens, numbers of at most 16 digits,
  * properties in the schema's order, declared properties only unless `additionalProperties` says otherwise,
  * tuple items all present. Keywords that would need a check the grammar cannot make (pattern, minimum,
- * uniqueItems, …) are refused with an error naming where they are; annotations (title, format, …) are ignored.
+ * uniqueItems, …) are refused with an error naming where they are; annotations (title, description, …) are
+ * ignored, and so are string formats other than date, time, date-time and uuid, which are spelled out.
  */
 
 import { PeelError } from "../../util/errors.js";
@@ -181,7 +182,23 @@ function bounds(s: Record<string, unknown>, minKw: string, maxKw: string, path: 
 
 const rep = (min: number, max: number) => (max === Infinity ? `{${min},}` : `{${min},${max}}`);
 
+/**
+ * String formats spelled out (others stay annotations). Days stop at 28, which every month has, so a date is
+ * always a real one; times take an optional fraction and a Z or ±hh:mm offset, as RFC 3339 asks.
+ */
+const FORMATS: Readonly<Record<string, string>> = {
+  date: `[0-9]{4} "-" ( "0" [1-9] | "1" [0-2] ) "-" ( "0" [1-9] | "1" [0-9] | "2" [0-8] )`,
+  time: `( [01] [0-9] | "2" [0-3] ) ":" [0-5] [0-9] ":" [0-5] [0-9] ( "." [0-9]{1,6} )? ( "Z" | [+-] ( [01] [0-9] | "2" [0-3] ) ":" [0-5] [0-9] )`,
+  uuid: `[0-9a-f]{8} "-" [0-9a-f]{4} "-" [0-9a-f]{4} "-" [0-9a-f]{4} "-" [0-9a-f]{12}`,
+};
+
 function stringRule(c: Converter, s: Record<string, unknown>, path: string): string {
+  const format = typeof s.format === "string" && (s.format in FORMATS || s.format === "date-time") ? s.format : undefined;
+  if (format !== undefined) {
+    if (s.minLength !== undefined || s.maxLength !== undefined) throw new PeelError("UNSUPPORTED", `JSON schema at ${path}: minLength/maxLength together with format "${format}" is not supported`);
+    const body = format === "date-time" ? `${FORMATS.date as string} "T" ${FORMATS.time as string}` : (FORMATS[format] as string);
+    return `"\\"" ${body} "\\"" ${c.use("space")}`;
+  }
   const [min, max] = bounds(s, "minLength", "maxLength", path);
   if (min === 0 && max === Infinity) return c.use("string");
   // length counts code points; a \\u escape pair for one astral character counts as two here, so a result
