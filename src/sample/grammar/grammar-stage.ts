@@ -10,7 +10,7 @@
 import { PeelError } from "../../util/errors.js";
 import type { Candidates } from "../candidates.js";
 import type { SamplerStage } from "../stages.js";
-import type { Grammar } from "./grammar.js";
+import { checkGrammar, type Grammar } from "./grammar.js";
 import { createGrammarEngine, createGrammarMatcher, createStackList, partialRange, type GrammarMatcher, type PartialChar, type StackList } from "./matcher.js";
 import { TokenClass, type TokenTable } from "./token-table.js";
 
@@ -31,6 +31,7 @@ const MASK_CACHE_ENTRIES = 16;
 const PER_TOKEN_LIMIT = 256;
 
 export function grammarStage(grammar: Grammar, table: TokenTable, extraEndTokens: readonly number[] = []): GrammarStage {
+  checkGrammar(grammar); // compileGbnf checked it already; a grammar built by hand has not been
   const matcher = createGrammarMatcher(createGrammarEngine(grammar));
   const engine = matcher.engine;
   const isEnd = new Uint8Array(table.size);
