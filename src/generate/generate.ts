@@ -109,6 +109,8 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
       const shown = stopText.push(decoder.push(id));
       yield { id, text: shown.text };
       if (shown.stopped) { finishReason = "stop"; stoppedByText = true; break; }
+      // a grammar that can take nothing more has its answer: stop now instead of spending a step on end-of-generation
+      if (sampler.grammar?.matcher.isFinished() === true) { finishReason = "stop"; break; }
       await yieldToEventLoop();
       checkAbort();
       if (tokens.length >= maxTokens) break;

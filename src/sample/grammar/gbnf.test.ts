@@ -27,6 +27,8 @@ test("literals, alternatives, groups and character classes", () => {
 
 test("repetition: * + ? {m} {m,} {m,n}, on literals and groups", () => {
   expectAll(compileGbnf(`root ::= "ab"*`), { "": "full", ab: "full", abab: "full", a: "prefix", aba: "prefix", b: "no" });
+  const star = createGrammarMatcher(compileGbnf(`root ::= "ab"*`));
+  assert.ok(star.acceptToken("ab") && star.isComplete() && !star.isFinished(), "complete, but more may follow");
   expectAll(compileGbnf(`root ::= [0-9]+`), { "": "prefix", "7": "full", "123": "full", x: "no" });
   expectAll(compileGbnf(`root ::= "x"{3}`), { xx: "prefix", xxx: "full", xxxx: "no" });
   expectAll(compileGbnf(`root ::= "x"{2,}`), { x: "prefix", xx: "full", xxxxxx: "full" });
@@ -74,7 +76,7 @@ test("a refused token leaves the state as it was", () => {
   assert.ok(m.acceptToken("a"));
   assert.equal(m.acceptToken("bx"), false);
   assert.ok(m.acceptToken("bc"));
-  assert.ok(m.isComplete());
+  assert.ok(m.isComplete() && m.isFinished(), "complete, and nothing can follow");
   m.reset();
   assert.equal(m.isComplete(), false);
   assert.ok(m.allows("abc"));

@@ -207,6 +207,8 @@ export interface GrammarMatcher {
   allowsCodePoints(cps: Int32Array, from: number, to: number, tail?: PartialChar): boolean;
   /** True when the input so far is a complete match (so end-of-generation is allowed). */
   isComplete(): boolean;
+  /** True when the match is complete and nothing more can follow (only end-of-generation is left). */
+  isFinished(): boolean;
   reset(): void;
 }
 
@@ -279,6 +281,11 @@ export function createGrammarMatcher(g: Grammar | GrammarEngine): GrammarMatcher
       if (partial.remain > 0) return false;
       for (let i = 0; i < cur.size; i++) if (cur.data[i] === DONE) return true;
       return false;
+    },
+    isFinished() {
+      if (partial.remain > 0 || cur.size === 0) return false;
+      for (let i = 0; i < cur.size; i++) if (cur.data[i] !== DONE) return false;
+      return true;
     },
     reset,
   };
