@@ -23,7 +23,15 @@ export type { Intervention, HeadScale, MlpScale, ResidPatch } from "./model/inte
 
 export * from "./tokenizer/index.js";
 
-export { createSampler, type Sampler, type SamplingOptions } from "./sample/sampler.js";
+export { createSampler, type Sampler, type SamplingOptions, type SamplerContext } from "./sample/sampler.js";
+// structured output (sample/grammar/): GBNF grammars and JSON Schema enforced while sampling
+export type { Grammar, GrammarRule, GrammarElement, GrammarSequence, CharSet } from "./sample/grammar/grammar.js";
+export { compileGbnf } from "./sample/grammar/gbnf.js";
+export { jsonSchemaToGbnf, jsonSchemaToGrammar, jsonObjectGbnf } from "./sample/grammar/json-schema.js";
+export { grammarForResponseFormat, jsonObjectGrammar } from "./sample/grammar/response-format.js";
+export { createGrammarMatcher, type GrammarMatcher } from "./sample/grammar/matcher.js";
+export { grammarStage, type GrammarStage } from "./sample/grammar/grammar-stage.js";
+export { tokenTableFor, type TokenSource, type TokenTable } from "./sample/grammar/token-table.js";
 export { createSession, type Session, type SessionOptions, type EvaluateOptions, type FlashAttention } from "./generate/session.js";
 export { embed, type EmbedOptions } from "./embed/embed.js";
 export { embedTokensInSession, embedWithDecoder, type DecoderEmbedOptions } from "./embed/decoder-embed.js";

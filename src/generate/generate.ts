@@ -123,7 +123,8 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
   if (promptTokens.length > room) {
     throw new PeelError("CONTEXT_OVERFLOW", `the prompt has ${promptTokens.length} tokens but the context has room for ${room} (context length ${session.contextLength}); shorten the prompt or use a larger context`);
   }
-  const samplers = Array.from({ length: n }, (_, i) => createSampler(model.config.vocabSize, { ...opts, seed: ((opts.seed ?? 0) + i) >>> 0 }));
+  const samplerContext = { tokens: model.tokenizer, endTokens: opts.stopTokens ?? [] };
+  const samplers = Array.from({ length: n }, (_, i) => createSampler(model.config.vocabSize, { ...opts, seed: ((opts.seed ?? 0) + i) >>> 0 }, samplerContext));
   const stopTokens = new Set(opts.stopTokens ?? []);
   createStopMatcher(opts.stop ?? []); // checks the stop strings now, not at the first step
   const choices: ChoiceState[] = Array.from({ length: n }, (_, index) => ({ index, tokens: [], finishReason: undefined }));
@@ -157,7 +158,7 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
     const { tokens, index } = choice;
     const decoder = model.tokenizer.createDecodeStream();
     const stopText = createStopMatcher(opts.stop ?? []);
-    for (const id of session.tokens) sampler.accept(id); // the penalties look back over the whole context, prompt included
+    for (const id of session.tokens) sampler.accept(id, true); // the penalties look back over the whole context, prompt included; a grammar starts after it
     let logits = promptLogits;
     let t0 = now();
     let pending: number | undefined; // the last sampled token while it is not yet in the session
@@ -174,6 +175,8 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
       const shown = stopText.push(decoder.push(id));
       yield lp === undefined ? { id, text: shown.text, index } : { id, text: shown.text, index, logprob: lp.logprob, topLogprobs: lp.top };
       if (shown.stopped) { choice.finishReason = "stop"; stoppedByText = true; break; }
+      // a grammar that can take nothing more has its answer: stop now instead of spending a step on end-of-generation
+      if (sampler.grammar?.matcher.isFinished() === true) { choice.finishReason = "stop"; break; }
       await yieldToEventLoop();
       checkAbort(choice);
       if (tokens.length >= maxTokens) break;

@@ -2,6 +2,10 @@
  * The sampler: builds a stage chain from user options and turns one step's logits into a token id.
  * The chain, in llama.cpp's order: logit bias → penalties → (greedy, at temperature 0, the default; otherwise
  * top-k → typical-p → top-p → min-p → temperature → seeded draw). Stages left at their "off" values are not in the chain.
+ * A grammar (structured output) runs as llama.cpp runs it: the chain picks a token; if the grammar refuses it,
+ * the logits are taken again, every refused token is removed, and the chain picks again from what is left.
+ * (So a sampled pick is not drawn from exactly the masked distribution — a refused first pick is redrawn —
+ * the price llama.cpp also pays for not masking the whole vocabulary each step; greedy picks are exact.)
  */
 
 import { PeelError } from "../util/errors.js";
@@ -12,6 +16,9 @@ import { logitBias } from "./logit-bias.js";
 import { minP } from "./min-p.js";
 import { typicalP } from "./typical-p.js";
 import { penalties } from "./penalties.js";
+import type { Grammar } from "./grammar/grammar.js";
+import { grammarStage, type GrammarStage } from "./grammar/grammar-stage.js";
+import { tokenTableFor, type TokenSource } from "./grammar/token-table.js";
 
 export interface SamplingOptions {
   /** 0 = greedy (default). */
@@ -36,18 +43,33 @@ export interface SamplingOptions {
   readonly penaltyLastN?: number;
   /** Added to chosen tokens' logits (-Infinity bans one), by token id. */
   readonly logitBias?: ReadonlyMap<number, number> | Readonly<Record<number, number>>;
+  /**
+   * Only text this grammar accepts is generated, and end-of-generation only once it is complete (compileGbnf,
+   * jsonSchemaToGrammar, grammarForResponseFormat). Needs the tokenizer: see SamplerContext.
+   */
+  readonly grammar?: Grammar;
+}
+
+/** What the sampler needs beyond logits, for a grammar: the tokenizer's token texts and the ids that end generation. */
+export interface SamplerContext {
+  readonly tokens?: TokenSource;
+  /** Ids that end generation besides the tokenizer's end-of-generation tokens (a chat template's end of turn). */
+  readonly endTokens?: readonly number[];
 }
 
 export interface Sampler {
   readonly stages: readonly SamplerStage[];
+  /** The grammar stage, when the options have a grammar; it runs outside `stages`, only when their pick is refused. */
+  readonly grammar: GrammarStage | undefined;
   /**
    * Chooses the next token from logits (vocabSize). Does not record it: call accept when the context takes it.
-   * `beforePick` sees the candidates the final pick (greedy or the draw) chooses from, after every other stage.
+   * `beforePick` sees the candidates the final pick (greedy or the draw) chooses from, after every other stage
+   * (when a grammar refuses the first pick, it is called again for the masked second pass).
    */
   sample(logits: Float32Array, beforePick?: (c: Candidates) => void): number;
-  /** Records a token the context took (prompt or generated), for the penalties' window. */
-  accept(id: number): void;
-  /** Forgets accepted tokens. */
+  /** Records a token the context took, for the penalties' window; a generated one (not `fromPrompt`) also advances the grammar. */
+  accept(id: number, fromPrompt?: boolean): void;
+  /** Forgets accepted tokens and restarts the grammar. */
   reset(): void;
 }
 
@@ -75,7 +97,7 @@ function biasEntries(b: SamplingOptions["logitBias"]): Array<[number, number]> {
   return b instanceof Map ? [...b] : Object.entries(b).map(([k, v]) => [Number(k), v as number]);
 }
 
-export function createSampler(vocabSize: number, o: SamplingOptions = {}): Sampler {
+export function createSampler(vocabSize: number, o: SamplingOptions = {}, context: SamplerContext = {}): Sampler {
   validateSampling(o);
   const t = o.temperature ?? 0;
   const bias = new Map(biasEntries(o.logitBias));
@@ -91,22 +113,41 @@ export function createSampler(vocabSize: number, o: SamplingOptions = {}): Sampl
     ? [...first, greedy()]
     : [...first, topK(o.topK ?? 40), ...((o.typicalP ?? 1) < 1 ? [typicalP(o.typicalP ?? 1)] : []), topP(o.topP ?? 0.95), ...((o.minP ?? 0) > 0 ? [minP(o.minP ?? 0)] : []), temperature(t), draw(createRng(o.seed ?? 0))];
   const cands: Candidates = createCandidates(vocabSize);
+  const grammar = o.grammar === undefined ? undefined : grammarFor(vocabSize, o.grammar, context);
   return {
     stages,
+    grammar,
     sample(logits, beforePick) {
+      const run = () => {
+        const last = stages.length - 1;
+        for (let i = 0; i < stages.length; i++) {
+          if (i === last) beforePick?.(cands);
+          (stages[i] as SamplerStage).apply(cands);
+        }
+      };
       fillCandidates(cands, logits);
-      const last = stages.length - 1;
-      for (let i = 0; i < stages.length; i++) {
-        if (i === last) beforePick?.(cands);
-        (stages[i] as SamplerStage).apply(cands);
-      }
+      run();
+      const id = cands.ids[0] as number;
+      if (grammar === undefined || grammar.allows(id)) return id;
+      // llama.cpp's order: check the pick first, mask the whole vocabulary only when it is refused
+      fillCandidates(cands, logits);
+      grammar.apply(cands);
+      run();
       return cands.ids[0] as number;
     },
-    accept(id) {
+    accept(id, fromPrompt = false) {
       for (const s of stages) s.accept?.(id);
+      grammar?.accept(id, fromPrompt);
     },
     reset() {
       for (const s of stages) s.reset?.();
+      grammar?.reset();
     },
   };
+}
+
+function grammarFor(vocabSize: number, g: Grammar, context: SamplerContext): GrammarStage {
+  if (context.tokens === undefined) throw new PeelError("INVALID_ARGUMENT", "sampling: a grammar needs the tokenizer's token texts; pass { tokens: model.tokenizer } as the sampler context (generate() does this)");
+  if (context.tokens.vocabSize > vocabSize) throw new PeelError("INVALID_ARGUMENT", `sampling: the tokenizer has ${context.tokens.vocabSize} tokens but the logits only ${vocabSize}`);
+  return grammarStage(g, tokenTableFor(context.tokens), context.endTokens ?? []);
 }

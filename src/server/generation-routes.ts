@@ -8,7 +8,7 @@
 
 import { randomInt } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { endOfTurnToken, tokenizeChat, type ChatTemplate, type Model } from "../index.js";
+import { endOfTurnToken, tokenizeChat, type ChatTemplate, type Grammar, type Model } from "../index.js";
 import { ApiError, badField } from "./api-error.js";
 import { runOnSlot, type RunEvents, type RunResult, type RunSpec, type RunStats } from "./completions.js";
 import { sendJson, startEventStream } from "./http.js";
@@ -54,11 +54,11 @@ const newMeta = (ctx: ServerContext, prefix: string): ResponseMeta =>
 export async function handleChatCompletions(ctx: ServerContext, body: unknown, res: ServerResponse, signal: AbortSignal): Promise<void> {
   const req = parseChatRequest(body, ctx.model.config.vocabSize);
   checkModelName(ctx, req.model);
-  responseFormatConstraint(req.responseFormat);
+  const { grammar } = responseFormatConstraint(req.responseFormat);
   if (!("template" in ctx.chat)) throw new ApiError(400, ctx.chat.error, { code: "no_chat_template" });
   const { template, stopTokens, stopText } = ctx.chat;
   const prompt = tokenizeChat(ctx.model, template.render(req.messages, { addGenerationPrompt: true }));
-  const spec = runSpec(ctx, req, prompt, "messages", stopTokens, stopText);
+  const spec = runSpec(ctx, req, prompt, "messages", stopTokens, stopText, grammar);
   const meta = newMeta(ctx, "chatcmpl");
   if (!req.stream) {
     const r = await runWithSlot(ctx, spec, signal);
@@ -109,7 +109,7 @@ export async function handleCompletions(ctx: ServerContext, body: unknown, res: 
 
 /** The run's settings, after the checks that need the model: the prompt fits the context, max_tokens is sane. */
 function runSpec(ctx: ServerContext, req: GenerationRequest, prompt: readonly number[], promptParam: "messages" | "prompt",
-  stopTokens: readonly number[], stopText: readonly string[]): RunSpec {
+  stopTokens: readonly number[], stopText: readonly string[], grammar?: Grammar): RunSpec {
   if (prompt.length === 0) throw badField(promptParam, "has no tokens (an empty prompt for a model that adds no BOS)");
   if (prompt.length >= ctx.contextLength) {
     throw new ApiError(400, `the prompt has ${prompt.length} tokens; the context holds ${ctx.contextLength} (--ctx-size), with room needed for at least one generated token. Shorten the prompt.`,
@@ -120,7 +120,8 @@ function runSpec(ctx: ServerContext, req: GenerationRequest, prompt: readonly nu
   }
   return {
     prompt, maxTokens: req.maxTokens, n: req.n, stop: [...stopText, ...req.stop], stopTokens,
-    seed: req.seed ?? randomInt(0, 2 ** 32), logprobs: req.logprobs, logprobsFrom: req.postSamplingProbs ? "sampler" : "model", sampling: req.sampling,
+    seed: req.seed ?? randomInt(0, 2 ** 32), logprobs: req.logprobs, logprobsFrom: req.postSamplingProbs ? "sampler" : "model",
+    sampling: grammar === undefined ? req.sampling : { ...req.sampling, grammar },
   };
 }
 

@@ -1,24 +1,28 @@
 /**
- * The hook for structured output: `responseFormatConstraint` turns a request's `response_format` into
- * what generation must obey. Plain text needs nothing. JSON mode and JSON Schema need a grammar-constrained
- * sampler stage (planned in sample/); until it is wired here, they are refused with a 400 rather than
- * answered with text that might not parse.
+ * Structured output for the server: `responseFormatConstraint` turns a request's `response_format` into the
+ * grammar generation must obey (sample/grammar's grammarForResponseFormat: any JSON object, or a JSON Schema
+ * compiled to a grammar), or none for plain text. A schema Peel cannot enforce is a 400 naming the path,
+ * never an answer that might not parse.
  */
 
+import type { Grammar } from "../index.js";
+import { grammarForResponseFormat, PeelError } from "../index.js";
 import { ApiError } from "./api-error.js";
 import type { ResponseFormat } from "./openai/requests.js";
 
-/** What a response format asks of generation; today only "nothing". The grammar stage will extend this. */
+/** What a response format asks of generation: a grammar, or nothing. */
 export interface GenerationConstraint {
-  readonly kind: "none";
+  readonly grammar: Grammar | undefined;
 }
 
 export function responseFormatConstraint(format: ResponseFormat): GenerationConstraint {
-  switch (format.type) {
-    case "text": return { kind: "none" };
-    case "json_object":
-    case "json_schema":
-      throw new ApiError(400, `response_format not supported yet (type "${format.type}"); only "text" is served`,
-        { param: "response_format", code: "unsupported_response_format" });
+  const wire = format.type === "json_schema" ? { type: "json_schema", json_schema: { name: format.name, schema: format.schema } } : { type: format.type };
+  try {
+    return { grammar: grammarForResponseFormat(wire) };
+  } catch (e) {
+    if (e instanceof PeelError && (e.code === "INVALID_ARGUMENT" || e.code === "UNSUPPORTED")) {
+      throw new ApiError(400, e.message, { param: "response_format", code: "invalid_response_format" });
+    }
+    throw e;
   }
 }

@@ -9,6 +9,7 @@ import type { Model } from "../../model/model.js";
 import { flagOpt, idListOpt, intOpt, numberOpt, stringOpt, UsageError, type OptionSpecs, type ParsedArgs } from "../args.js";
 import type { Command, CommandContext } from "../command.js";
 import { EXIT } from "../exit-codes.js";
+import { GRAMMAR_OPTIONS, parseGrammarArgs } from "../grammar-args.js";
 import { tokensPerSecond } from "../format.js";
 import { ATTENTION_OPTIONS, BACKEND_OPTIONS, LOAD_OPTIONS, loadModelForCommand, MODEL_OPTIONS, parseBackendArgs, parseFlashArg, parseQuantizeArg } from "../model-file.js";
 
@@ -48,7 +49,9 @@ export function parseSamplingArgs(args: ParsedArgs): GenerateOptions {
   const logitBias = parseLogitBias(args);
   const stop = stringOpt(args, "stop");
   if (stop === "") throw new UsageError("--stop needs a non-empty string", args.command);
+  const grammar = parseGrammarArgs(args);
   return {
+    ...(grammar !== undefined ? { grammar } : {}),
     ...(minP !== undefined ? { minP } : {}),
     ...(typicalP !== undefined ? { typicalP } : {}),
     ...(repeatPenalty !== undefined ? { repeatPenalty } : {}),
@@ -96,6 +99,7 @@ export const SAMPLING_OPTIONS: OptionSpecs = {
   "repeat-last-n": { type: "string", valueName: "N", help: "How many recent tokens (prompt included) the penalties look at (default 64)" },
   "logit-bias": { type: "string", valueName: "ID:B,...", help: "Add B to token ID's logit (-inf bans it), e.g. 2:-inf,450:1.5" },
   stop: { type: "string", valueName: "TEXT", help: "Stop when the text contains TEXT (held back while it could still be starting)" },
+  ...GRAMMAR_OPTIONS,
 };
 
 function checkPromptIds(model: Model, prompt: string | number[], command: string): void {
