@@ -13,7 +13,9 @@
  */
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
@@ -21,6 +23,7 @@ import {
   ablate, createInspector, loadModel, samplerSteps, softmax64, topTokens, traceForward, type Inspector, type Model,
 } from "../../src/index.node.js";
 import { startInspectServer, type InspectServer } from "../../src/server/inspect-server.js";
+import { writeRandomHfFolder } from "../fixtures/random-hf.js";
 import { randomLlamaGguf } from "../fixtures/random-llama.js";
 import { browserSkipReason, launchChromium, serveStatic, WEB_DIST } from "./browser.js";
 
@@ -200,8 +203,8 @@ describe("inspector: static build, engine in the page", { skip }, () => {
     await page.close();
   });
 
-  test("bad files get a clear message and the app keeps working; a dropped GGUF is inspected", async () => {
-    const page = await open(`${site.url}?maxModelMiB=16`);
+  test("bad files get a clear message and the app keeps working; a dropped GGUF and an HF folder are inspected", async () => {
+    const page = await open(`${site.url}?maxModelMiB=64`);
     await upload(page, "notes.txt", new TextEncoder().encode("hello"));
     await page.waitForSelector('[data-testid="status"][data-phase="error"]');
     assert.match(await statusText(page), /cannot inspect notes\.txt: drop a \.gguf file/);
@@ -228,8 +231,7 @@ describe("inspector: static build, engine in the page", { skip }, () => {
     // a random GQA model with a sliding window: loads, and every view still works on it
     const gemma = randomLlamaGguf({ architecture: "gemma2", dim: 64, hiddenDim: 128, nLayers: 2, nHeads: 4, nKvHeads: 2, weightType: "F32", tied: true, seed: 5, slidingWindow: 4, vocabSize: 32000 });
     await upload(page, "random-gemma2.gguf", gemma);
-    await page.waitForFunction(() => /random-gemma2|in-page engine: /.test(document.querySelector('[data-testid="status"]')?.textContent ?? "") &&
-      document.querySelector('[data-testid="status"]')?.getAttribute("data-phase") === "ready");
+    await page.waitForFunction(() => /in-page engine: peel-random-F32-5/.test(document.querySelector('[data-testid="status"]')?.textContent ?? ""));
     await tab(page, "attention");
     await analyze(page);
     await page.waitForSelector('[data-testid="attention-note"]');
@@ -238,6 +240,26 @@ describe("inspector: static build, engine in the page", { skip }, () => {
     await page.click('[data-testid="neighbour-run"]');
     await page.waitForSelector('[data-testid="neighbours"] tr[data-id]');
     assert.equal(await page.locator('[data-testid="neighbours"] tr[data-id]').count(), 12);
+
+    // a Hugging Face folder (config.json, sharded safetensors with their index, tokenizer.json), given as its files
+    const dir = mkdtempSync(join(tmpdir(), "peel-hf-"));
+    writeRandomHfFolder(dir, { architecture: "qwen2", dim: 64, hiddenDim: 128, nLayers: 2, nHeads: 4, nKvHeads: 2, weightType: "F32", tied: false, seed: 9 }, 2);
+    const folder = await loadModel(dir);
+    await page.setInputFiles('[data-testid="file-input"]', readdirSync(dir).map((f) => join(dir, f)));
+    await page.waitForFunction(() => /in-page engine: dropped folder \(6 files\)/.test(document.querySelector('[data-testid="status"]')?.textContent ?? ""), undefined, { timeout: 30_000 })
+      .catch(async (e: Error) => { throw new Error(`${e.message}; status: ${await statusText(page)}`); });
+    await tab(page, "tokens");
+    await page.fill('[data-testid="tokenize-input"]', TOKEN_TEXT);
+    const hfIds = folder.tokenize(TOKEN_TEXT);
+    await page.waitForFunction((n) => document.querySelector('[data-testid="token-count"]')?.textContent === String(n), hfIds.length);
+    assert.deepEqual(await page.$$eval('[data-testid="token"]', (els) => els.map((e) => Number(e.getAttribute("data-id")))), hfIds);
+    await tab(page, "lens");
+    await analyze(page);
+    const lastCell = page.locator(`[data-testid="lens-cell"][data-layer="1"][data-pos="${folder.tokenize(PROMPT).length - 1}"]`);
+    const hfTrace = traceForward(folder, folder.tokenize(PROMPT));
+    assert.equal(Number(await lastCell.getAttribute("data-id")), topTokens(hfTrace.logits, 1)[0]?.id);
+    await folder.dispose();
+    rmSync(dir, { recursive: true, force: true });
     await page.close();
   });
 });
