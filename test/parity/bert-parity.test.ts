@@ -25,7 +25,7 @@ import { embed } from "../../src/embed/embed.js";
 import { cosineSimilarity } from "../../src/embed/pool.js";
 import { llamaCppVocab } from "../fixtures/llama-cpp-vocab.js";
 import { writeRandomBertGguf } from "../fixtures/random-bert.js";
-import { referenceLlama } from "./llama-cpp.js";
+import { REFERENCE_THREADS, referenceLlama } from "./llama-cpp.js";
 
 const TEXTS = [
   "Hello world", "The quick brown fox jumps over the lazy dog.", "a", "  ", "I", "What is the capital of France?",
@@ -67,7 +67,7 @@ for (const c of CASES) {
     const ref = await llama.loadModel({ modelPath: path, defaultContextFlashAttention: c.flash });
     const refVectors: number[][] = [];
     try {
-      const ctx = await ref.createEmbeddingContext({ contextSize: 512, threads: 2 });
+      const ctx = await ref.createEmbeddingContext({ contextSize: 512, threads: REFERENCE_THREADS });
       for (const text of TEXTS) refVectors.push([...(await ctx.getEmbeddingFor(text)).vector]);
       await ctx.dispose();
     } finally {

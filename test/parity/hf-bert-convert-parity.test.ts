@@ -17,7 +17,7 @@ import { embed } from "../../src/embed/embed.js";
 import { cosineSimilarity } from "../../src/embed/pool.js";
 import { llamaCppVocab } from "../fixtures/llama-cpp-vocab.js";
 import { writeRandomHfBertFolder } from "../fixtures/random-hf-bert.js";
-import { referenceLlama } from "./llama-cpp.js";
+import { REFERENCE_THREADS, referenceLlama } from "./llama-cpp.js";
 
 const TEXTS = [
   "Hello world", "The quick brown fox jumps over the lazy dog.", "a", "What is the capital of France?", "don't stop believin'",
@@ -50,7 +50,7 @@ test("peel convert of an HF BERT folder runs in llama.cpp as Peel runs the folde
   const ref = await llama.loadModel({ modelPath: path, defaultContextFlashAttention: false });
   const want: number[][] = [];
   try {
-    const ctx = await ref.createEmbeddingContext({ contextSize: 512, threads: 2 });
+    const ctx = await ref.createEmbeddingContext({ contextSize: 512, threads: REFERENCE_THREADS });
     for (const text of TEXTS) want.push([...(await ctx.getEmbeddingFor(text)).vector]);
     await ctx.dispose();
   } finally {

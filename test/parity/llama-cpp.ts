@@ -19,6 +19,13 @@ export async function loadReferenceModel(modelPath: string): Promise<LlamaModel>
   return llama.loadModel({ modelPath });
 }
 
+/**
+ * llama.cpp's threads per reference context. One: the test runner runs two files at once on a 2-core
+ * machine, and llama.cpp's threads spin while they wait for each other, so two of them per file left the
+ * cores oversubscribed (the shipped-model run took minutes). Its results do not depend on the thread count.
+ */
+export const REFERENCE_THREADS = 1;
+
 export interface ReferenceRun {
   /** llama.cpp's greedy continuation of the prompt (stops early at EOS). */
   readonly greedy: number[];
@@ -40,7 +47,7 @@ export interface ReferenceRun {
 export async function referenceRun(model: LlamaModel, prompt: readonly number[], nGen: number, contextSize = 256,
   flashAttention: FlashAttention = "off"): Promise<ReferenceRun> {
   const flash = flashAttention === "on";
-  const context = await model.createContext({ contextSize, batchSize: contextSize, flashAttention: flash, threads: 2, sequences: 1 });
+  const context = await model.createContext({ contextSize, batchSize: contextSize, flashAttention: flash, threads: REFERENCE_THREADS, sequences: 1 });
   try {
     const seq = context.getSequence();
     const greedy: number[] = [];

@@ -18,7 +18,7 @@ import { rerank } from "../../src/embed/rerank.js";
 import { PeelError } from "../../src/util/errors.js";
 import { llamaCppVocab } from "../fixtures/llama-cpp-vocab.js";
 import { writeRandomBertGguf } from "../fixtures/random-bert.js";
-import { referenceLlama } from "./llama-cpp.js";
+import { REFERENCE_THREADS, referenceLlama } from "./llama-cpp.js";
 
 const QUERY = "What is the capital of France?";
 const DOCS = [
@@ -39,7 +39,7 @@ test("rerank equals llama.cpp's ranking context on a random BERT cross-encoder",
   const ref = await llama.loadModel({ modelPath: path, defaultContextFlashAttention: false });
   let want: number[];
   try {
-    const ctx = await ref.createRankingContext({ contextSize: 512, threads: 2 });
+    const ctx = await ref.createRankingContext({ contextSize: 512, threads: REFERENCE_THREADS });
     want = await ctx.rankAll(QUERY, DOCS);
     await ctx.dispose();
   } finally {
