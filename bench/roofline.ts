@@ -1,0 +1,103 @@
+/**
+ * `npx tsx bench/roofline.ts`: the compute roof of WebAssembly SIMD on this CPU, one thread, and how close
+ * each prefill kernel comes to it. First the peak multiply-accumulates per second of the best instruction
+ * sequence for each inner product (bench/roofline/peak.ts, compiled here with AssemblyScript: f32 FMA,
+ * f32 mul+add, the i16 dot, the i8×i7 dot into i32, and the i8→i16→i32 pair Peel's 8-bit kernels use), then
+ * every weight type's prefill product (128 tokens, the 110M model's feed-forward shapes, relaxed build) as
+ * GFLOP/s and as a fraction of the roof of the instructions its kernel is built on. Process CPU time, best of
+ * three, so a shared machine inflates less. Not a test.
+ */
+
+import asc from "assemblyscript/asc";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createWasmKernels } from "../src/kernels/wasm/index.js";
+import { enableRelaxedSimd } from "../src/kernels/wasm/host.node.js";
+import type { DType } from "../src/tensor/dtype.js";
+import { createRng, randomF32, randomWeights } from "../test/conformance/backends.js";
+
+if (!enableRelaxedSimd()) throw new Error("this runtime has no relaxed SIMD; the roof needs it");
+
+const dir = mkdtempSync(join(tmpdir(), "peel-roofline-"));
+const wasmPath = join(dir, "peak.wasm");
+const { error, stderr } = await asc.main([
+  fileURLToPath(new URL("./roofline/peak.ts", import.meta.url)), "--outFile", wasmPath, "-O3", "--noAssert", "--runtime", "stub",
+  "--enable", "simd", "--enable", "relaxed-simd",
+]);
+if (error) throw new Error(`${error.message}\n${stderr.toString()}`);
+const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), { env: { abort: () => { throw new Error("abort"); } } });
+rmSync(dir, { recursive: true, force: true });
+type Peak = (a: number, b: number, iters: number) => number;
+const ex = instance.exports as unknown as Record<"f32Fma" | "f32MulAdd" | "i16Dot" | "i8DotAdd" | "i8DotI16", Peak>;
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Best of three: ms of CPU per call of fn, each timing at least minMs. */
+function timeIt(fn: () => void, minMs: number): number {
+  fn();
+  let best = Infinity;
+  for (let rep = 0; rep < 3; rep++) {
+    let n = 0;
+    const t0 = cpuMs();
+    let t = t0;
+    do { fn(); n++; t = cpuMs(); } while (t - t0 < minMs);
+    best = Math.min(best, (t - t0) / n);
+  }
+  return best;
+}
+
+const ITERS = 1 << 20;
+const PEAKS: ReadonlyArray<readonly [keyof typeof ex, number, string]> = [
+  ["f32Fma", 4, "f32x4.relaxed_madd"],
+  ["f32MulAdd", 4, "f32x4.mul + f32x4.add"],
+  ["i16Dot", 8, "i32x4.dot_i16x8_s + i32x4.add"],
+  ["i8DotAdd", 16, "i32x4.relaxed_dot_i8x16_i7x16_add_s"],
+  ["i8DotI16", 16, "i16x8.relaxed_dot_i8x16_i7x16_s + i32x4.dot_i16x8_s + add"],
+];
+const peak = new Map<string, number>(); // GMAC/s
+console.log("Roof: one thread, eight independent accumulators, operands in registers");
+console.log("sequence\tMACs per step\tGMAC/s\tGFLOP/s");
+for (const [name, macs, what] of PEAKS) {
+  const f = ex[name];
+  const ms = timeIt(() => { f(3, 2, ITERS); }, 300);
+  const gmacs = (8 * macs * ITERS) / (ms * 1e6);
+  peak.set(name, gmacs);
+  console.log(`${what}\t${macs}\t${gmacs.toFixed(1)}\t${(2 * gmacs).toFixed(1)}`);
+}
+
+/** Which inner product each type's prefill kernel is built on (wasm/matmul-*.ts). */
+const ROOF_OF: ReadonlyArray<readonly [DType, keyof typeof ex, string]> = [
+  ["F32", "f32Fma", "f32 FMA"], ["F16", "f32Fma", "f32 FMA"], ["BF16", "f32Fma", "f32 FMA"],
+  ["Q4_0", "i8DotI16", "8-bit pair"], ["Q4_1", "i8DotI16", "8-bit pair"], ["Q5_0", "i8DotI16", "8-bit pair"], ["Q5_1", "i8DotI16", "8-bit pair"],
+  ["Q4_K", "i8DotI16", "8-bit pair"], ["Q5_K", "i8DotI16", "8-bit pair"], ["Q6_K", "i8DotI16", "8-bit pair"],
+  ["Q8_0", "i16Dot", "i16 dot"], ["IQ4_NL", "i16Dot", "i16 dot"],
+  ["Q2_K", "f32Fma", "exact path (f64 sums)"], ["Q3_K", "f32Fma", "exact path (f64 sums)"], ["IQ4_XS", "f32Fma", "exact path (f64 sums)"],
+];
+const only = process.argv.slice(2) as DType[];
+const k = await createWasmKernels({ simd: "relaxed", threads: 1 });
+const SHAPES: ReadonlyArray<readonly [number, number]> = [[2048, 768], [768, 2048]];
+const nTokens = 128;
+console.log(`\nPrefill: ${nTokens} tokens, shapes ${SHAPES.map(([r, c]) => `${r}x${c}`).join(" + ")}, one thread, ${k.simd} build`);
+console.log("type\tkernel's roof\tGFLOP/s\tfraction of roof");
+for (const [dtype, roof, label] of ROOF_OF) {
+  if (only.length > 0 && !only.includes(dtype)) continue;
+  const rng = createRng(1);
+  let ms = 0, flop = 0;
+  for (const [rows, cols] of SHAPES) {
+    const w = k.prepareWeight(dtype, rows, cols, randomWeights(rng, dtype, rows, cols));
+    const x = k.allocF32(nTokens * cols);
+    x.set(randomF32(rng, nTokens * cols));
+    const out = k.allocF32(nTokens * rows);
+    ms += timeIt(() => k.matmul(out, w, x, nTokens), 300);
+    flop += 2 * rows * cols * nTokens;
+  }
+  const gflops = flop / (ms * 1e6);
+  const roofFlops = 2 * (peak.get(roof) ?? NaN);
+  console.log(`${dtype}\t${label} (${roofFlops.toFixed(0)})\t${gflops.toFixed(1)}\t${(gflops / roofFlops).toFixed(2)}`);
+}
+await k.dispose();
