@@ -65,6 +65,8 @@ for (const file of files) {
 const INDEX = join(SRC, "index.ts");
 const reached = new Map([[INDEX, [INDEX]]]); // file → the import path from index.ts
 for (const [f, path] of reached) {
+  const code = readFileSync(f, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ""); // comments may name them
+  for (const m of code.matchAll(/\b(Buffer|process|require)\s*[.(]/g)) problems.push(`${relative(SRC, f)}: uses Node's ${m[1]}, and index.ts (browser-safe) reaches it: ${path.map((x) => relative(SRC, x)).join(" → ")}`);
   for (const spec of nodeUse.get(f) ?? []) problems.push(`${relative(SRC, f)}: imports ${spec}, and index.ts (browser-safe) reaches it: ${path.map((x) => relative(SRC, x)).join(" → ")}`);
   for (const d of graph.get(f) ?? []) if (!reached.has(d)) reached.set(d, [...path, d]);
 }
