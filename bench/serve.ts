@@ -1,58 +1,114 @@
 /**
- * Load on `peel serve`: spawns the server (the shipped model unless --model, --parallel slots) and drives it
- * with the official `openai` client, C streaming completions at a time for C in --concurrency (default
- * 1,2,4,8), each client sending requests back to back for --requests per level. Reports requests/s, generated
- * tokens/s, time to first token and inter-token latency (p50/p99) per level, as a table and, with --json, as
- * one JSON line. With --soak N, then N more requests (4 clients) and the server's resident memory (from
- * /metrics) at 0, N/2 and N, to see that it stays flat. Not part of the tests:
- * `npm run bench:serve -- [--parallel 2] [--max-tokens 64] [--soak 500]`.
+ * Load on `peel serve`, and the same load on llama-server: each engine serves the same model file with the
+ * same slots (--parallel; llama-server gets `-np N -c N×ctx`, so each slot holds what a Peel slot holds)
+ * and threads, and is driven with the official `openai` client: C streaming completions at a time for C in
+ * --concurrency (default 1,4,16), each client sending requests back to back, --requests per level, every
+ * request the same prompt cycle, seed, temperature and length (end of text banned, so each runs to
+ * --max-tokens). Reports requests/s, generated tokens/s, time to first token and inter-token latency
+ * (p50/p99) per level and engine, and the ratio Peel ÷ llama-server of each figure (throughput: > 1 is
+ * Peel ahead; latency: < 1 is Peel ahead). The engines' levels alternate (Peel C=1, llama-server C=1, ...),
+ * both servers up, so drifting load on a shared machine hits both alike.
+ *
+ * llama-server comes from --llama-server PATH or $LLAMA_SERVER (built from the bundled llama.cpp source,
+ * see bench/README.md); without one, only Peel runs and the script says so. With --soak N, then N more
+ * requests to Peel (4 clients) and its resident memory (from /metrics) at 0, N/2 and N. Not part of the
+ * tests: `npm run bench:serve -- [--parallel 2] [--max-tokens 64] [--llama-server PATH] [--soak 500] [--json]`.
  */
 
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import OpenAI from "openai";
+import { openFileSource } from "../src/formats/byte-source.node.js";
+import { readGgufHeader } from "../src/formats/gguf/read.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values } = parseArgs({
   options: {
     model: { type: "string", default: join(ROOT, "models/peel-tinystories-1m.gguf") },
     parallel: { type: "string", default: "2" },
-    concurrency: { type: "string", default: "1,2,4,8" },
-    requests: { type: "string", default: "16" },
+    concurrency: { type: "string", default: "1,4,16" },
+    requests: { type: "string", default: "32" },
     "max-tokens": { type: "string", default: "64" },
-    threads: { type: "string" },
+    threads: { type: "string", default: "2" },
+    "ctx-size": { type: "string", default: "256" },
+    "llama-server": { type: "string", default: process.env["LLAMA_SERVER"] ?? "" },
     soak: { type: "string", default: "0" },
     json: { type: "boolean", default: false },
   },
 });
+const MODEL = values.model ?? "";
+const PARALLEL = Number(values.parallel);
+const THREADS = values.threads ?? "2";
+const CTX = Number(values["ctx-size"]);
 const levels = (values.concurrency ?? "1").split(",").map(Number);
 const perLevel = Number(values.requests);
 const maxTokens = Number(values["max-tokens"]);
+/** The model's end-of-text token, banned so that every request runs to max_tokens on both engines. */
+const modelSource = await openFileSource(MODEL);
+const eosKv = (await readGgufHeader(modelSource)).metadata.get("tokenizer.ggml.eos_token_id");
+await modelSource.close();
+const EOS_BAN: Record<string, number> = eosKv !== undefined && typeof eosKv.value === "number" ? { [String(eosKv.value)]: -100 } : {};
 const PROMPTS = ["Once upon a time", "The little dog", "Tom and Sue went to the park", "One day, a bird", "Lily had a red ball"];
 
-interface Level { concurrency: number; requests: number; seconds: number; requestsPerS: number; tokensPerS: number; ttftP50Ms: number; ttftP99Ms: number; itlP50Ms: number; itlP99Ms: number }
+type Engine = "peel" | "llama-server";
+interface Level { engine: Engine; concurrency: number; requests: number; seconds: number; requestsPerS: number; tokensPerS: number; ttftP50Ms: number; ttftP99Ms: number; itlP50Ms: number; itlP99Ms: number }
+interface Server { readonly engine: Engine; readonly url: string; readonly client: OpenAI; stop(): void }
 
 const pct = (xs: number[], p: number) => {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
 };
+const r2 = (x: number) => Math.round(x * 100) / 100;
 
-async function startServer(): Promise<{ url: string; stop: () => void }> {
-  const args = ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "serve", "--model", values.model ?? "", "--alias", "bench", "--port", "0", "--parallel", values.parallel ?? "1",
-    ...(values.threads !== undefined ? ["--threads", values.threads] : [])];
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => { const a = s.address(); s.close(() => resolve(typeof a === "object" && a !== null ? a.port : 0)); });
+  });
+}
+
+function server(engine: Engine, child: ChildProcess, url: string): Server {
+  return { engine, url, client: new OpenAI({ baseURL: `${url}/v1`, apiKey: "none", maxRetries: 0 }), stop: () => child.kill("SIGINT") };
+}
+
+async function startPeel(): Promise<Server> {
+  const args = ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "serve", "--model", MODEL, "--alias", "bench", "--port", "0",
+    "--parallel", String(PARALLEL), "--ctx-size", String(CTX), "--threads", THREADS];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
-    child.stdout.on("data", (d: Buffer) => { out += d.toString(); const m = /listening on (http:\/\/\S+)/.exec(out); if (m?.[1] !== undefined) resolve(m[1]); });
+    child.stdout?.on("data", (d: Buffer) => { out += d.toString(); const m = /listening on (http:\/\/\S+)/.exec(out); if (m?.[1] !== undefined) resolve(m[1]); });
     child.on("exit", (code) => reject(new Error(`peel serve exited with ${code}`)));
   });
-  return { url, stop: () => child.kill("SIGINT") };
+  return server("peel", child, url);
 }
 
-async function runLevel(client: OpenAI, concurrency: number, requests = perLevel): Promise<Level> {
+/** llama-server on the same file: N slots of CTX tokens each (its -c is split across the slots), same threads. */
+async function startLlamaServer(bin: string): Promise<Server> {
+  const port = await freePort();
+  const args = ["-m", MODEL, "--host", "127.0.0.1", "--port", String(port), "-np", String(PARALLEL), "-c", String(CTX * PARALLEL), "--no-kv-unified",
+    "-t", THREADS, "-tb", THREADS, "-a", "bench", "--no-webui"];
+  const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  child.stderr?.on("data", (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`llama-server exited with ${child.exitCode}:\n${log}`);
+    const ok = await fetch(`${url}/health`).then((r) => r.status === 200, () => false);
+    if (ok) return server("llama-server", child, url);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  child.kill("SIGKILL");
+  throw new Error(`llama-server did not become healthy in 60 s:\n${log}`);
+}
+
+async function runLevel(s: Server, concurrency: number, requests = perLevel): Promise<Level> {
   const ttft: number[] = [], itl: number[] = [];
   let tokens = 0, done = 0, next = 0;
   const t0 = performance.now();
@@ -61,9 +117,9 @@ async function runLevel(client: OpenAI, concurrency: number, requests = perLevel
       const i = next++;
       const start = performance.now();
       let last = start, first = true;
-      const stream = await client.completions.create({
+      const stream = await s.client.completions.create({
         model: "bench", prompt: PROMPTS[i % PROMPTS.length] ?? "", max_tokens: maxTokens, temperature: 0.8, seed: i, stream: true,
-        stream_options: { include_usage: true }, logit_bias: { "0": -100 },
+        stream_options: { include_usage: true }, logit_bias: EOS_BAN,
       });
       for await (const chunk of stream) {
         if (chunk.usage) tokens += chunk.usage.completion_tokens;
@@ -77,35 +133,53 @@ async function runLevel(client: OpenAI, concurrency: number, requests = perLevel
   }
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - t0) / 1000;
-  const r = (x: number) => Math.round(x * 100) / 100;
   return {
-    concurrency, requests: done, seconds: r(seconds), requestsPerS: r(done / seconds), tokensPerS: r(tokens / seconds),
-    ttftP50Ms: r(pct(ttft, 50)), ttftP99Ms: r(pct(ttft, 99)), itlP50Ms: r(pct(itl, 50)), itlP99Ms: r(pct(itl, 99)),
+    engine: s.engine, concurrency, requests: done, seconds: r2(seconds), requestsPerS: r2(done / seconds), tokensPerS: r2(tokens / seconds),
+    ttftP50Ms: r2(pct(ttft, 50)), ttftP99Ms: r2(pct(ttft, 99)), itlP50Ms: r2(pct(itl, 50)), itlP99Ms: r2(pct(itl, 99)),
   };
 }
 
-const server = await startServer();
+/** Peel ÷ llama-server for each figure of one level. */
+function ratio(p: Level, l: Level): Record<string, number | string> {
+  const q = (a: number, b: number) => r2(a / b);
+  return {
+    concurrency: p.concurrency, requestsPerS: q(p.requestsPerS, l.requestsPerS), tokensPerS: q(p.tokensPerS, l.tokensPerS),
+    ttftP50: q(p.ttftP50Ms, l.ttftP50Ms), ttftP99: q(p.ttftP99Ms, l.ttftP99Ms), itlP50: q(p.itlP50Ms, l.itlP50Ms), itlP99: q(p.itlP99Ms, l.itlP99Ms),
+  };
+}
+
+const llamaBin = values["llama-server"] ?? "";
+const servers: Server[] = [];
 try {
-  const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "none", maxRetries: 0 });
-  await client.completions.create({ model: "bench", prompt: "warm up", max_tokens: 8 }).catch(() => undefined);
+  servers.push(await startPeel());
+  if (llamaBin === "") console.error("bench:serve: no llama-server given (--llama-server PATH or LLAMA_SERVER=PATH); running Peel alone");
+  else if (!existsSync(llamaBin)) console.error(`bench:serve: llama-server not found at ${llamaBin}; running Peel alone`);
+  else servers.push(await startLlamaServer(llamaBin));
+  for (const s of servers) await s.client.completions.create({ model: "bench", prompt: "warm up", max_tokens: 8 }).catch(() => undefined);
   const results: Level[] = [];
-  for (const c of levels) results.push(await runLevel(client, c));
+  for (const c of levels) for (const s of servers) results.push(await runLevel(s, c));
+  const ratios = levels.flatMap((c) => {
+    const p = results.find((x) => x.engine === "peel" && x.concurrency === c), l = results.find((x) => x.engine === "llama-server" && x.concurrency === c);
+    return p !== undefined && l !== undefined ? [ratio(p, l)] : [];
+  });
   const soak = Number(values.soak);
   const rss: Array<{ requests: number; rssMiB: number }> = [];
-  if (soak > 0) {
-    const rssNow = async () => Number(/process_resident_memory_bytes (\d+)/.exec(await (await fetch(`${server.url}/metrics`)).text())?.[1]) / 2 ** 20;
+  const peel = servers[0];
+  if (soak > 0 && peel !== undefined) {
+    const rssNow = async () => Number(/process_resident_memory_bytes (\d+)/.exec(await (await fetch(`${peel.url}/metrics`)).text())?.[1]) / 2 ** 20;
     rss.push({ requests: 0, rssMiB: Math.round(await rssNow()) });
     for (const half of [Math.floor(soak / 2), soak - Math.floor(soak / 2)]) {
-      await runLevel(client, 4, half);
+      await runLevel(peel, 4, half);
       rss.push({ requests: (rss.at(-1)?.requests ?? 0) + half, rssMiB: Math.round(await rssNow()) });
     }
   }
-  if (values.json === true) console.log(JSON.stringify({ model: values.model, parallel: Number(values.parallel), maxTokens, results, rss }));
+  if (values.json === true) console.log(JSON.stringify({ model: MODEL, parallel: PARALLEL, threads: Number(THREADS), ctx: CTX, maxTokens, results, ratios, rss }));
   else {
-    console.log(`peel serve · ${values.model} · ${values.parallel} slots · ${perLevel} requests per level · ${maxTokens} tokens each`);
+    console.log(`${MODEL} · ${PARALLEL} slots of ${CTX} tokens · ${THREADS} threads · ${perLevel} requests per level · ${maxTokens} tokens each`);
     console.table(results);
-    if (rss.length > 0) { console.log("resident memory during the soak:"); console.table(rss); }
+    if (ratios.length > 0) { console.log("Peel ÷ llama-server (throughput > 1 and latency < 1: Peel ahead):"); console.table(ratios); }
+    if (rss.length > 0) { console.log("Peel's resident memory during the soak:"); console.table(rss); }
   }
 } finally {
-  server.stop();
+  for (const s of servers) s.stop();
 }
