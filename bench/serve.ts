@@ -1,18 +1,21 @@
 /**
  * Load on `peel serve`, and the same load on llama-server: each engine serves the same model file with the
  * same slots (--parallel; llama-server gets `-np N -c N×ctx`, so each slot holds what a Peel slot holds)
- * and threads, and is driven with the official `openai` client: C streaming completions at a time for C in
+ * and is driven with the official `openai` client: C streaming completions at a time for C in
  * --concurrency (default 1,4,16), each client sending requests back to back, --requests per level, every
  * request the same prompt cycle, seed, temperature and length (end of text banned, so each runs to
  * --max-tokens). Reports requests/s, generated tokens/s, time to first token and inter-token latency
- * (p50/p99) per level and engine, and the ratio Peel ÷ llama-server of each figure (throughput: > 1 is
- * Peel ahead; latency: < 1 is Peel ahead). The engines' levels alternate (Peel C=1, llama-server C=1, ...),
- * both servers up, so drifting load on a shared machine hits both alike.
+ * (p50/p99) per level and server, and the ratio Peel ÷ llama-server of each figure (throughput: > 1 is
+ * Peel ahead; latency: < 1 is Peel ahead). Each engine runs once per thread count in --threads and
+ * --llama-threads (default 1,2 for both, as bench:llamacpp does: on a loaded machine llama.cpp's spinning
+ * thread pool can stall with as many threads as cores), and the ratio compares each engine's best server at
+ * that level (by tokens/s). The servers' levels alternate (every server at C=1, then at C=4, ...), all
+ * servers up (an idle one uses no CPU), so drifting load on a shared machine hits all alike.
  *
  * llama-server comes from --llama-server PATH or $LLAMA_SERVER (built from the bundled llama.cpp source,
  * see bench/README.md); without one, only Peel runs and the script says so. With --soak N, then N more
  * requests to Peel (4 clients) and its resident memory (from /metrics) at 0, N/2 and N. Not part of the
- * tests: `npm run bench:serve -- [--parallel 2] [--max-tokens 64] [--llama-server PATH] [--soak 500] [--json]`.
+ * tests: `npm run bench:serve -- [--parallel 2] [--max-tokens 64] [--threads 1,2] [--llama-server PATH] [--soak 500] [--json]`.
  */
 
 import { spawn, type ChildProcess } from "node:child_process";
@@ -33,7 +36,8 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "1,4,16" },
     requests: { type: "string", default: "32" },
     "max-tokens": { type: "string", default: "64" },
-    threads: { type: "string", default: "2" },
+    threads: { type: "string", default: "1,2" },
+    "llama-threads": { type: "string" },
     "ctx-size": { type: "string", default: "256" },
     "llama-server": { type: "string", default: process.env["LLAMA_SERVER"] ?? "" },
     soak: { type: "string", default: "0" },
@@ -42,7 +46,8 @@ const { values } = parseArgs({
 });
 const MODEL = values.model ?? "";
 const PARALLEL = Number(values.parallel);
-const THREADS = values.threads ?? "2";
+const THREADS = (values.threads ?? "2").split(",");
+const LLAMA_THREADS = (values["llama-threads"] ?? values.threads ?? "2").split(",");
 const CTX = Number(values["ctx-size"]);
 const levels = (values.concurrency ?? "1").split(",").map(Number);
 const perLevel = Number(values.requests);
@@ -55,8 +60,8 @@ const EOS_BAN: Record<string, number> = eosKv !== undefined && typeof eosKv.valu
 const PROMPTS = ["Once upon a time", "The little dog", "Tom and Sue went to the park", "One day, a bird", "Lily had a red ball"];
 
 type Engine = "peel" | "llama-server";
-interface Level { engine: Engine; concurrency: number; requests: number; seconds: number; requestsPerS: number; tokensPerS: number; ttftP50Ms: number; ttftP99Ms: number; itlP50Ms: number; itlP99Ms: number }
-interface Server { readonly engine: Engine; readonly url: string; readonly client: OpenAI; stop(): void }
+interface Level { server: string; engine: Engine; concurrency: number; requests: number; seconds: number; requestsPerS: number; tokensPerS: number; ttftP50Ms: number; ttftP99Ms: number; itlP50Ms: number; itlP99Ms: number }
+interface Server { readonly label: string; readonly engine: Engine; readonly url: string; readonly client: OpenAI; stop(): void }
 
 const pct = (xs: number[], p: number) => {
   if (xs.length === 0) return NaN;
@@ -73,27 +78,27 @@ function freePort(): Promise<number> {
   });
 }
 
-function server(engine: Engine, child: ChildProcess, url: string): Server {
-  return { engine, url, client: new OpenAI({ baseURL: `${url}/v1`, apiKey: "none", maxRetries: 0 }), stop: () => child.kill("SIGINT") };
+function server(engine: Engine, threads: string, child: ChildProcess, url: string): Server {
+  return { label: `${engine} -t ${threads}`, engine, url, client: new OpenAI({ baseURL: `${url}/v1`, apiKey: "none", maxRetries: 0 }), stop: () => child.kill("SIGINT") };
 }
 
-async function startPeel(): Promise<Server> {
+async function startPeel(threads: string): Promise<Server> {
   const args = ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "serve", "--model", MODEL, "--alias", "bench", "--port", "0",
-    "--parallel", String(PARALLEL), "--ctx-size", String(CTX), "--threads", THREADS];
+    "--parallel", String(PARALLEL), "--ctx-size", String(CTX), "--threads", threads];
   const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout?.on("data", (d: Buffer) => { out += d.toString(); const m = /listening on (http:\/\/\S+)/.exec(out); if (m?.[1] !== undefined) resolve(m[1]); });
     child.on("exit", (code) => reject(new Error(`peel serve exited with ${code}`)));
   });
-  return server("peel", child, url);
+  return server("peel", threads, child, url);
 }
 
 /** llama-server on the same file: N slots of CTX tokens each (its -c is split across the slots), same threads. */
-async function startLlamaServer(bin: string): Promise<Server> {
+async function startLlamaServer(bin: string, threads: string): Promise<Server> {
   const port = await freePort();
   const args = ["-m", MODEL, "--host", "127.0.0.1", "--port", String(port), "-np", String(PARALLEL), "-c", String(CTX * PARALLEL), "--no-kv-unified",
-    "-t", THREADS, "-tb", THREADS, "-a", "bench", "--no-webui"];
+    "-t", threads, "-tb", threads, "-a", "bench", "--no-webui"];
   const child = spawn(bin, args, { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr?.on("data", (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
@@ -101,7 +106,7 @@ async function startLlamaServer(bin: string): Promise<Server> {
   for (let i = 0; i < 600; i++) {
     if (child.exitCode !== null) throw new Error(`llama-server exited with ${child.exitCode}:\n${log}`);
     const ok = await fetch(`${url}/health`).then((r) => r.status === 200, () => false);
-    if (ok) return server("llama-server", child, url);
+    if (ok) return server("llama-server", threads, child, url);
     await new Promise((res) => setTimeout(res, 100));
   }
   child.kill("SIGKILL");
@@ -134,7 +139,7 @@ async function runLevel(s: Server, concurrency: number, requests = perLevel): Pr
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - t0) / 1000;
   return {
-    engine: s.engine, concurrency, requests: done, seconds: r2(seconds), requestsPerS: r2(done / seconds), tokensPerS: r2(tokens / seconds),
+    server: s.label, engine: s.engine, concurrency, requests: done, seconds: r2(seconds), requestsPerS: r2(done / seconds), tokensPerS: r2(tokens / seconds),
     ttftP50Ms: r2(pct(ttft, 50)), ttftP99Ms: r2(pct(ttft, 99)), itlP50Ms: r2(pct(itl, 50)), itlP99Ms: r2(pct(itl, 99)),
   };
 }
@@ -143,7 +148,7 @@ async function runLevel(s: Server, concurrency: number, requests = perLevel): Pr
 function ratio(p: Level, l: Level): Record<string, number | string> {
   const q = (a: number, b: number) => r2(a / b);
   return {
-    concurrency: p.concurrency, requestsPerS: q(p.requestsPerS, l.requestsPerS), tokensPerS: q(p.tokensPerS, l.tokensPerS),
+    concurrency: p.concurrency, peel: p.server, llama: l.server, requestsPerS: q(p.requestsPerS, l.requestsPerS), tokensPerS: q(p.tokensPerS, l.tokensPerS),
     ttftP50: q(p.ttftP50Ms, l.ttftP50Ms), ttftP99: q(p.ttftP99Ms, l.ttftP99Ms), itlP50: q(p.itlP50Ms, l.itlP50Ms), itlP99: q(p.itlP99Ms, l.itlP99Ms),
   };
 }
@@ -151,15 +156,16 @@ function ratio(p: Level, l: Level): Record<string, number | string> {
 const llamaBin = values["llama-server"] ?? "";
 const servers: Server[] = [];
 try {
-  servers.push(await startPeel());
+  for (const t of THREADS) servers.push(await startPeel(t));
   if (llamaBin === "") console.error("bench:serve: no llama-server given (--llama-server PATH or LLAMA_SERVER=PATH); running Peel alone");
   else if (!existsSync(llamaBin)) console.error(`bench:serve: llama-server not found at ${llamaBin}; running Peel alone`);
-  else servers.push(await startLlamaServer(llamaBin));
+  else for (const t of LLAMA_THREADS) servers.push(await startLlamaServer(llamaBin, t));
   for (const s of servers) await s.client.completions.create({ model: "bench", prompt: "warm up", max_tokens: 8 }).catch(() => undefined);
   const results: Level[] = [];
   for (const c of levels) for (const s of servers) results.push(await runLevel(s, c));
   const ratios = levels.flatMap((c) => {
-    const p = results.find((x) => x.engine === "peel" && x.concurrency === c), l = results.find((x) => x.engine === "llama-server" && x.concurrency === c);
+    const best = (e: Engine) => results.filter((x) => x.engine === e && x.concurrency === c).sort((a, b) => b.tokensPerS - a.tokensPerS)[0];
+    const p = best("peel"), l = best("llama-server");
     return p !== undefined && l !== undefined ? [ratio(p, l)] : [];
   });
   const soak = Number(values.soak);
@@ -173,11 +179,11 @@ try {
       rss.push({ requests: (rss.at(-1)?.requests ?? 0) + half, rssMiB: Math.round(await rssNow()) });
     }
   }
-  if (values.json === true) console.log(JSON.stringify({ model: MODEL, parallel: PARALLEL, threads: Number(THREADS), ctx: CTX, maxTokens, results, ratios, rss }));
+  if (values.json === true) console.log(JSON.stringify({ model: MODEL, parallel: PARALLEL, threads: THREADS.map(Number), llamaThreads: LLAMA_THREADS.map(Number), ctx: CTX, maxTokens, results, ratios, rss }));
   else {
-    console.log(`${MODEL} · ${PARALLEL} slots of ${CTX} tokens · ${THREADS} threads · ${perLevel} requests per level · ${maxTokens} tokens each`);
+    console.log(`${MODEL} · ${PARALLEL} slots of ${CTX} tokens · threads ${THREADS.join(",")} (llama-server ${LLAMA_THREADS.join(",")}) · ${perLevel} requests per level · ${maxTokens} tokens each`);
     console.table(results);
-    if (ratios.length > 0) { console.log("Peel ÷ llama-server (throughput > 1 and latency < 1: Peel ahead):"); console.table(ratios); }
+    if (ratios.length > 0) { console.log("Peel ÷ llama-server, each engine's best server per level (throughput > 1 and latency < 1: Peel ahead):"); console.table(ratios); }
     if (rss.length > 0) { console.log("Peel's resident memory during the soak:"); console.table(rss); }
   }
 } finally {
