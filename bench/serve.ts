@@ -21,6 +21,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -60,7 +61,7 @@ const EOS_BAN: Record<string, number> = eosKv !== undefined && typeof eosKv.valu
 const PROMPTS = ["Once upon a time", "The little dog", "Tom and Sue went to the park", "One day, a bird", "Lily had a red ball"];
 
 type Engine = "peel" | "llama-server";
-interface Level { server: string; engine: Engine; concurrency: number; requests: number; seconds: number; requestsPerS: number; tokensPerS: number; ttftP50Ms: number; ttftP99Ms: number; itlP50Ms: number; itlP99Ms: number }
+interface Level { server: string; engine: Engine; concurrency: number; requests: number; failed: number; seconds: number; requestsPerS: number; tokensPerS: number; ttftP50Ms: number; ttftP99Ms: number; itlP50Ms: number; itlP99Ms: number }
 interface Server { readonly label: string; readonly engine: Engine; readonly url: string; readonly client: OpenAI; stop(): void }
 
 const pct = (xs: number[], p: number) => {
@@ -115,23 +116,30 @@ async function startLlamaServer(bin: string, threads: string): Promise<Server> {
 
 async function runLevel(s: Server, concurrency: number, requests = perLevel): Promise<Level> {
   const ttft: number[] = [], itl: number[] = [];
-  let tokens = 0, done = 0, next = 0;
+  let tokens = 0, done = 0, failed = 0, next = 0;
   const t0 = performance.now();
   async function worker(): Promise<void> {
     while (next < requests) {
       const i = next++;
       const start = performance.now();
       let last = start, first = true;
-      const stream = await s.client.completions.create({
-        model: "bench", prompt: PROMPTS[i % PROMPTS.length] ?? "", max_tokens: maxTokens, temperature: 0.8, seed: i, stream: true,
-        stream_options: { include_usage: true }, logit_bias: EOS_BAN,
-      });
-      for await (const chunk of stream) {
-        if (chunk.usage) tokens += chunk.usage.completion_tokens;
-        if (chunk.choices.length === 0 || chunk.choices[0]?.text === "") continue;
-        const now = performance.now();
-        if (first) { ttft.push(now - start); first = false; } else itl.push(now - last);
-        last = now;
+      try {
+        const stream = await s.client.completions.create({
+          model: "bench", prompt: PROMPTS[i % PROMPTS.length] ?? "", max_tokens: maxTokens, temperature: 0.8, seed: i, stream: true,
+          stream_options: { include_usage: true }, logit_bias: EOS_BAN,
+        });
+        for await (const chunk of stream) {
+          if (chunk.usage) tokens += chunk.usage.completion_tokens;
+          if (chunk.choices.length === 0 || chunk.choices[0]?.text === "") continue;
+          const now = performance.now();
+          if (first) { ttft.push(now - start); first = false; } else itl.push(now - last);
+          last = now;
+        }
+      } catch (e) {
+        // counted and shown, not fatal: one server's failure should not hide the other figures
+        failed++;
+        console.error(`bench:serve: ${s.label} request ${i} at concurrency ${concurrency} failed: ${(e as Error).message} ${String((e as { cause?: { cause?: unknown } }).cause?.cause ?? "")}`);
+        continue;
       }
       done++;
     }
@@ -139,7 +147,7 @@ async function runLevel(s: Server, concurrency: number, requests = perLevel): Pr
   await Promise.all(Array.from({ length: concurrency }, worker));
   const seconds = (performance.now() - t0) / 1000;
   return {
-    server: s.label, engine: s.engine, concurrency, requests: done, seconds: r2(seconds), requestsPerS: r2(done / seconds), tokensPerS: r2(tokens / seconds),
+    server: s.label, engine: s.engine, concurrency, requests: done, failed, seconds: r2(seconds), requestsPerS: r2(done / seconds), tokensPerS: r2(tokens / seconds),
     ttftP50Ms: r2(pct(ttft, 50)), ttftP99Ms: r2(pct(ttft, 99)), itlP50Ms: r2(pct(itl, 50)), itlP99Ms: r2(pct(itl, 99)),
   };
 }
@@ -154,6 +162,8 @@ function ratio(p: Level, l: Level): Record<string, number | string> {
 }
 
 const llamaBin = values["llama-server"] ?? "";
+const load = () => loadavg().map((x) => x.toFixed(2)).join(" ");
+const loadBefore = load(); // a shared machine's load, shown with the figures
 const servers: Server[] = [];
 try {
   for (const t of THREADS) servers.push(await startPeel(t));
@@ -179,9 +189,9 @@ try {
       rss.push({ requests: (rss.at(-1)?.requests ?? 0) + half, rssMiB: Math.round(await rssNow()) });
     }
   }
-  if (values.json === true) console.log(JSON.stringify({ model: MODEL, parallel: PARALLEL, threads: THREADS.map(Number), llamaThreads: LLAMA_THREADS.map(Number), ctx: CTX, maxTokens, results, ratios, rss }));
+  if (values.json === true) console.log(JSON.stringify({ model: MODEL, parallel: PARALLEL, threads: THREADS.map(Number), llamaThreads: LLAMA_THREADS.map(Number), ctx: CTX, maxTokens, loadBefore, loadAfter: load(), results, ratios, rss }));
   else {
-    console.log(`${MODEL} · ${PARALLEL} slots of ${CTX} tokens · threads ${THREADS.join(",")} (llama-server ${LLAMA_THREADS.join(",")}) · ${perLevel} requests per level · ${maxTokens} tokens each`);
+    console.log(`${MODEL} · ${PARALLEL} slots of ${CTX} tokens · threads ${THREADS.join(",")} (llama-server ${LLAMA_THREADS.join(",")}) · ${perLevel} requests per level · ${maxTokens} tokens each · load average ${loadBefore} before, ${load()} after`);
     console.table(results);
     if (ratios.length > 0) { console.log("Peel ÷ llama-server, each engine's best server per level (throughput > 1 and latency < 1: Peel ahead):"); console.table(ratios); }
     if (rss.length > 0) { console.log("Peel's resident memory during the soak:"); console.table(rss); }
