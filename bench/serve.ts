@@ -3,8 +3,8 @@
  * same slots (--parallel; llama-server gets `-np N -c N×ctx`, so each slot holds what a Peel slot holds)
  * and is driven with the official `openai` client: C streaming completions at a time for C in
  * --concurrency (default 1,4,16), each client sending requests back to back, --requests per level, every
- * request the same prompt cycle, seed, temperature and length (end of text banned, so each runs to
- * --max-tokens). Reports requests/s, generated tokens/s, time to first token and inter-token latency
+ * request the same prompt cycle, seed, sampler chain (temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, given
+ * explicitly) and length (end of text banned, so each runs to --max-tokens). Reports requests/s, generated tokens/s, time to first token and inter-token latency
  * (p50/p99) per level and server, and the ratio Peel ÷ llama-server of each figure (throughput: > 1 is
  * Peel ahead; latency: < 1 is Peel ahead). Each engine runs once per thread count in --threads and
  * --llama-threads (default 1,2 for both, as bench:llamacpp does: on a loaded machine llama.cpp's spinning
@@ -58,6 +58,12 @@ const modelSource = await openFileSource(MODEL);
 const eosKv = (await readGgufHeader(modelSource)).metadata.get("tokenizer.ggml.eos_token_id");
 await modelSource.close();
 const EOS_BAN: Record<string, number> = eosKv !== undefined && typeof eosKv.value === "number" ? { [String(eosKv.value)]: -100 } : {};
+/**
+ * The sampler chain, spelled out so both engines run the same one: llama-server's defaults (top-k 40, top-p
+ * 0.95, min-p 0.05) at temperature 0.8. Left out, each falls back to its own defaults (Peel: OpenAI's, no
+ * top-k, which makes Peel sort the whole vocabulary every step), and the two would not do the same work.
+ */
+const SAMPLING = { temperature: 0.8, top_k: 40, top_p: 0.95, min_p: 0.05 } as const;
 const PROMPTS = ["Once upon a time", "The little dog", "Tom and Sue went to the park", "One day, a bird", "Lily had a red ball"];
 
 type Engine = "peel" | "llama-server";
@@ -125,8 +131,8 @@ async function runLevel(s: Server, concurrency: number, requests = perLevel): Pr
       let last = start, first = true;
       try {
         const stream = await s.client.completions.create({
-          model: "bench", prompt: PROMPTS[i % PROMPTS.length] ?? "", max_tokens: maxTokens, temperature: 0.8, seed: i, stream: true,
-          stream_options: { include_usage: true }, logit_bias: EOS_BAN,
+          model: "bench", prompt: PROMPTS[i % PROMPTS.length] ?? "", max_tokens: maxTokens, seed: i, stream: true,
+          stream_options: { include_usage: true }, logit_bias: EOS_BAN, ...SAMPLING,
         });
         for await (const chunk of stream) {
           if (chunk.usage) tokens += chunk.usage.completion_tokens;
