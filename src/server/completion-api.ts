@@ -36,7 +36,7 @@ export function chatSetup(model: Model, template: ChatTemplate): ChatSetup {
   return { template, stopTokens: eot !== undefined ? [eot] : [], stopText: eot === undefined && template.endOfTurn !== "" ? [template.endOfTurn] : [] };
 }
 
-/** The model's own template (or `choice`); a model without one still serves completions, and chat requests get `hint`'s message. */
+/** The model's own template (or `choice`); a model without one still serves completions, and chat requests get an error naming `optionName`. */
 export function chatSetupFor(model: Model, choice: ChatTemplateChoice | undefined, optionName = "chatTemplate"): ChatSetup {
   try {
     return chatSetup(model, modelChatTemplate(model, choice));
@@ -244,7 +244,7 @@ function inProcess(model: Model, opts: CompletionApiOptions): { target: ApiTarge
   return { target: { model, modelId: opts.modelId, contextLength, chat }, place };
 }
 
-/** POST /v1/chat/completions in-process: the `chat.completion` object for an OpenAI request body. */
+/** POST /v1/chat/completions in-process: the `chat.completion` object for an OpenAI request body (its `stream` is not consulted). */
 export async function createChatCompletion(model: Model, body: unknown, opts: CompletionApiOptions = {}): Promise<ChatCompletion> {
   const { target, place } = inProcess(model, opts);
   return chatCompletionIn(target, place, body, opts.signal);
