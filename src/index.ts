@@ -50,6 +50,14 @@ export {
   type ChatSession, type ChatSessionOptions, type ChatReply, type ReplyOptions, type TurnStats,
 } from "./chat/chat-session.js";
 
+// OpenAI's chat and text completions in-process (server/completion-api.ts, browser-safe; `peel serve` answers
+// through the same functions): the same request bodies, checks and answer objects, without a server
+export {
+  createChatCompletion, createChatCompletionStream, createCompletion, createCompletionStream, type CompletionApiOptions,
+} from "./server/completion-api.js";
+export { ApiError } from "./server/api-error.js";
+export type { ChatCompletion, ChatCompletionChunk, Completion, CompletionChunk } from "./server/openai/responses.js";
+
 // inspect/: looking inside a forward pass (issue 14's engine side; web/ draws these)
 export {
   traceForward, ALL_TRACE_TAPS, DEFAULT_TRACE_TAPS,

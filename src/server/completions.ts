@@ -1,14 +1,20 @@
 /**
- * Runs one generation request on a slot: keeps the longest prefix the slot's cache shares with the prompt
- * (rewinding the session to it, or resetting when a sliding window has dropped those rows), evaluates the
- * rest, and streams each token to the caller with its log-probabilities in the wire's terms (token text and
- * bytes), then reports each completion's end and the usage. generate() yields to the event loop between
- * tokens, so requests on other slots advance in turn. It does not parse requests or write HTTP.
+ * Runs one generation request in a session: keeps the longest prefix the session's cache shares with the
+ * prompt (rewinding to it, or resetting when a sliding window has dropped those rows), evaluates the rest,
+ * and yields each token with its log-probabilities in the wire's terms (token text and bytes) and each
+ * completion's end; its return value is the finished choices and the usage. generate() yields to the
+ * event loop between tokens, so requests in other sessions advance in turn. Browser-safe (no node:*): the
+ * in-process API (completion-api.ts) and the server both run requests through it. It does not parse
+ * requests, build wire objects or know about slots.
  */
 
-import { commonPrefixLength, generate, type FinishReason, type Model, type SamplingOptions, type TokenLogprob } from "../index.js";
+import { commonPrefixLength } from "../chat/chat-session.js";
+import { generate, type FinishReason } from "../generate/generate.js";
+import type { TokenLogprob } from "../generate/logprobs.js";
+import type { Session } from "../generate/session.js";
+import type { Model } from "../model/model.js";
+import type { SamplingOptions } from "../sample/sampler.js";
 import type { FinishedChoice, TokenAlternative, TokenLogprobInfo, Usage } from "./openai/responses.js";
-import type { Slot } from "./slots.js";
 
 export interface RunSpec {
   readonly prompt: readonly number[];
@@ -23,17 +29,14 @@ export interface RunSpec {
   readonly sampling: Omit<SamplingOptions, "seed">;
 }
 
-export interface RunEvents {
-  /** A piece of completion `index`'s text (may be "" when only log-probabilities came with the token). */
-  onToken?(index: number, text: string, logprob: TokenLogprobInfo | undefined): void;
-  onChoiceEnd?(index: number, finishReason: FinishReason | undefined): void;
-  /** Called once at the end, also when the request failed or was aborted: what was evaluated and generated. */
-  onStats?(stats: RunStats): void;
-}
+/** What a run reports as it goes: a piece of completion `index` (text may be "" when only log-probabilities came), or its end. */
+export type RunEvent =
+  | { readonly kind: "token"; readonly index: number; readonly text: string; readonly logprob: TokenLogprobInfo | undefined }
+  | { readonly kind: "end"; readonly index: number; readonly finishReason: FinishReason | undefined };
 
 export interface RunStats {
   readonly promptTokens: number;
-  /** Prompt tokens found in the slot's cache (not evaluated again). */
+  /** Prompt tokens found in the session's cache (not evaluated again). */
   readonly reusedTokens: number;
   readonly generatedTokens: number;
   readonly decodeTokens: number;
@@ -52,8 +55,12 @@ function alternative(model: Model, t: TokenLogprob): TokenAlternative {
   return { token: utf8.decode(bytes), bytes: [...bytes], logprob: t.logprob };
 }
 
-export async function runOnSlot(model: Model, slot: Slot, spec: RunSpec, signal: AbortSignal, events: RunEvents = {}): Promise<RunResult> {
-  const session = slot.session;
+/**
+ * Yields the run's events and returns its result. `onStats` is called once at the end, also when the run
+ * failed, was aborted or its consumer stopped pulling: what was evaluated and generated (the server's metrics).
+ */
+export async function* runCompletion(model: Model, session: Session, spec: RunSpec, signal: AbortSignal | undefined,
+  onStats?: (s: RunStats) => void): AsyncGenerator<RunEvent, RunResult, undefined> {
   // keep what the cache shares with the prompt, but evaluate at least the prompt's last token (its logits start the reply)
   let keep = Math.min(commonPrefixLength(session.tokens, spec.prompt), spec.prompt.length - 1);
   if (session.canRewind(keep)) session.rewind(keep);
@@ -67,7 +74,7 @@ export async function runOnSlot(model: Model, slot: Slot, spec: RunSpec, signal:
     stopTokens: spec.stopTokens,
     ...(spec.logprobs !== undefined ? { logprobs: spec.logprobs, logprobsFrom: spec.logprobsFrom } : {}),
     session,
-    signal,
+    ...(signal !== undefined ? { signal } : {}),
   });
   const texts: string[] = Array.from({ length: spec.n }, () => "");
   const logprobs: TokenLogprobInfo[][] = Array.from({ length: spec.n }, () => []);
@@ -75,20 +82,20 @@ export async function runOnSlot(model: Model, slot: Slot, spec: RunSpec, signal:
   try {
     let current = 0; // the completion being generated; the ones before it have ended
     for await (const t of generation) {
-      for (; current < t.index; current++) events.onChoiceEnd?.(current, generation.choices[current]?.finishReason);
+      for (; current < t.index; current++) yield { kind: "end", index: current, finishReason: generation.choices[current]?.finishReason };
       let lp: TokenLogprobInfo | undefined;
       if (t.logprob !== undefined && t.id >= 0) {
         lp = { ...alternative(model, { id: t.id, logprob: t.logprob }), top: (t.topLogprobs ?? []).map((a) => alternative(model, a)) };
         logprobs[t.index]?.push(lp);
       }
       texts[t.index] += t.text;
-      if (t.text !== "" || lp !== undefined) events.onToken?.(t.index, t.text, lp);
+      if (t.text !== "" || lp !== undefined) yield { kind: "token", index: t.index, text: t.text, logprob: lp };
     }
-    for (; current < spec.n; current++) events.onChoiceEnd?.(current, generation.choices[current]?.finishReason);
+    for (; current < spec.n; current++) yield { kind: "end", index: current, finishReason: generation.choices[current]?.finishReason };
   } finally {
     // an aborted request still counts what it evaluated and generated
     const t = generation.timings;
-    events.onStats?.({ promptTokens: spec.prompt.length, reusedTokens: keep, generatedTokens: generated(), decodeTokens: t.decodeTokens, decodeMs: t.decodeMs });
+    onStats?.({ promptTokens: spec.prompt.length, reusedTokens: keep, generatedTokens: generated(), decodeTokens: t.decodeTokens, decodeMs: t.decodeMs });
   }
   const choices = generation.choices.map((c, i): FinishedChoice => ({
     index: i, text: texts[i] ?? "", finishReason: c.finishReason, logprobs: spec.logprobs !== undefined ? logprobs[i] ?? [] : undefined,

@@ -5,8 +5,9 @@
  * never an answer that might not parse.
  */
 
-import type { Grammar } from "../index.js";
-import { grammarForResponseFormat, PeelError } from "../index.js";
+import type { Grammar } from "../sample/grammar/grammar.js";
+import { grammarForResponseFormat } from "../sample/grammar/response-format.js";
+import { PeelError } from "../util/errors.js";
 import { ApiError } from "./api-error.js";
 import type { ResponseFormat } from "./openai/requests.js";
 

@@ -9,9 +9,10 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { embedTokensInSession, modelChatTemplate, PeelError, type ChatTemplateChoice, type FlashAttention, type KvDType, type Model } from "../index.js";
+import { embedTokensInSession, PeelError, type ChatTemplateChoice, type FlashAttention, type KvDType, type Model } from "../index.js";
 import { ApiError, toApiError } from "./api-error.js";
-import { checkModelName, handleChatCompletions, handleCompletions, serverChat, type ServerChat, type ServerContext } from "./generation-routes.js";
+import { chatSetupFor, checkModelName, DEFAULT_CONTEXT } from "./completion-api.js";
+import { handleChatCompletions, handleCompletions, slotPlace, type ServerContext } from "./generation-routes.js";
 import { checkAuth, CORS_HEADERS, readJsonBody, sendError, sendJson, sendText } from "./http.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { parseDetokenizeRequest, parseEmbeddingsRequest, parseTokenizeRequest } from "./openai/requests.js";
@@ -46,8 +47,6 @@ export interface PeelServer {
   close(): Promise<void>;
 }
 
-const DEFAULT_CONTEXT = 4096;
-
 const ROUTES = new Set(["/health", "/v1/models", "/models", "/metrics", "/v1/chat/completions", "/chat/completions", "/v1/completions", "/completions",
   "/v1/embeddings", "/embeddings", "/tokenize", "/detokenize"]);
 /** The metrics label of a path: unknown paths share one, so a scan of random URLs cannot grow the metrics. */
@@ -67,7 +66,8 @@ export function createPeelServer(model: Model, opts: ServeOptions = {}): PeelSer
     ...(opts.kvType !== undefined ? { kvType: opts.kvType } : {}),
   });
   const metrics = createMetrics();
-  const ctx: ServerContext = { model, modelId: opts.modelId ?? "peel", pool, metrics, contextLength, chat: chatFor(model, opts.chatTemplate) };
+  const ctx: ServerContext = { model, modelId: opts.modelId ?? "peel", pool, metrics, contextLength, chat: chatSetupFor(model, opts.chatTemplate, "peel serve --chat-template") };
+  const place = slotPlace(ctx);
   const created = Math.floor(Date.now() / 1000);
 
   async function route(req: IncomingMessage, res: ServerResponse, path: string, signal: AbortSignal): Promise<void> {
@@ -92,9 +92,9 @@ export function createPeelServer(model: Model, opts: ServeOptions = {}): PeelSer
         get();
         return sendText(res, 200, metrics.render({ busySlots: pool.busy, totalSlots: pool.size, queued: pool.queued, rssBytes: process.memoryUsage.rss() }), "text/plain; version=0.0.4; charset=utf-8");
       case "/v1/chat/completions": case "/chat/completions":
-        return handleChatCompletions(ctx, await post(), res, signal);
+        return handleChatCompletions(ctx, place, await post(), res, signal);
       case "/v1/completions": case "/completions":
-        return handleCompletions(ctx, await post(), res, signal);
+        return handleCompletions(ctx, place, await post(), res, signal);
       case "/v1/embeddings": case "/embeddings":
         return embeddings(await post(), res, signal);
       case "/tokenize": {
@@ -173,16 +173,6 @@ export function createPeelServer(model: Model, opts: ServeOptions = {}): PeelSer
       });
     },
   };
-}
-
-function chatFor(model: Model, choice: ChatTemplateChoice | undefined): ServerChat {
-  try {
-    return serverChat(model, modelChatTemplate(model, choice));
-  } catch (e) {
-    // a model without a template still serves completions; chat requests get this message
-    if (e instanceof PeelError && e.code === "CONFIG" && choice === undefined) return { error: `${e.message.replace(/--chat-template/g, "peel serve --chat-template")}` };
-    throw e;
-  }
 }
 
 function methodNotAllowed(method: string, path: string, allowed: string): ApiError {

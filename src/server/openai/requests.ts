@@ -6,7 +6,8 @@
  * by the handlers; `response_format` is parsed here and judged by server/response-format.ts.
  */
 
-import type { ChatMessage, SamplingOptions } from "../../index.js";
+import type { ChatMessage } from "../../chat/chat-template.js";
+import type { SamplingOptions } from "../../sample/sampler.js";
 import { badField } from "../api-error.js";
 import { asObject, describe, optBool, optNumber, optString, optStringList, tokenIdList, type JsonObject } from "./parse.js";
 
@@ -26,7 +27,7 @@ export interface GenerationRequest {
   readonly maxTokens: number | undefined;
   readonly n: number;
   readonly stream: boolean;
-  /** stream_options.include_usage: a last chunk with the usage and no choices. */
+  /** stream_options.include_usage: a streamed answer ends with a chunk holding the usage and no choices (unused unstreamed). */
   readonly includeUsage: boolean;
   readonly stop: readonly string[];
   /** undefined: a fresh random seed per request. */
@@ -72,7 +73,7 @@ function generationFields(o: JsonObject, vocabSize: number): Omit<GenerationRequ
     maxTokens,
     n: optNumber(o, "n", 1, MAX_CHOICES, { integer: true }) ?? 1,
     stream,
-    includeUsage: (optBool(streamOptions, "include_usage", "stream_options.") ?? false) && stream,
+    includeUsage: optBool(streamOptions, "include_usage", "stream_options.") ?? false,
     stop: optStringList(o, "stop", MAX_STOP_STRINGS),
     seed: seed === undefined ? undefined : ((seed % 2 ** 32) + 2 ** 32) % 2 ** 32,
     postSamplingProbs: optBool(o, "post_sampling_probs") ?? false,

@@ -1,10 +1,11 @@
 /**
  * Peel's results → OpenAI response bodies and stream chunks (`chat.completion`, `chat.completion.chunk`,
  * `text_completion`, `list`, embeddings). The wire names live here and in requests.ts only. Each function
- * builds one JSON-ready object; nothing here writes to a socket or knows about slots.
+ * builds one JSON-ready object; nothing here writes to a socket or knows about slots. Browser-safe (the
+ * in-process API returns these objects).
  */
 
-import type { FinishReason } from "../../index.js";
+import type { FinishReason } from "../../generate/generate.js";
 
 /** What every object of one request shares. */
 export interface ResponseMeta {
@@ -116,9 +117,21 @@ export function embeddingsBody(model: string, vectors: readonly Float32Array[], 
     object: "list",
     data: vectors.map((v, index) => ({
       object: "embedding", index,
-      embedding: base64 ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("base64") : Array.from(v),
+      embedding: base64 ? base64Of(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)) : Array.from(v),
     })),
     model,
     usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
   };
 }
+
+/** Standard base64 without Node's Buffer (btoa over a binary string, in slices to bound the argument list). */
+function base64Of(bytes: Uint8Array): string {
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+export type ChatCompletion = ReturnType<typeof chatCompletionBody>;
+export type ChatCompletionChunk = ReturnType<typeof chatChunk> | ReturnType<typeof usageChunk>;
+export type Completion = ReturnType<typeof completionBody>;
+export type CompletionChunk = ReturnType<typeof completionChunk> | ReturnType<typeof usageChunk>;
