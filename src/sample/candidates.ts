@@ -53,6 +53,68 @@ export function sortCandidates(c: Candidates): void {
   c.sorted = true;
 }
 
+/**
+ * Keeps only the k best candidates, sorted (the order sortCandidates gives, so its first k exactly), in
+ * O(n log k): one pass with a heap of the k best so far whose root is the worst of them. A top-k stage
+ * with k ≪ vocabulary then costs a scan, not a sort of 32k–262k entries every step.
+ */
+export function keepTopCandidates(c: Candidates, k: number): void {
+  const n = c.size;
+  if (c.sorted || k >= n) {
+    sortCandidates(c);
+    c.size = Math.min(n, Math.max(0, k));
+    return;
+  }
+  if (k <= 0) { c.size = 0; c.sorted = true; return; }
+  const { ids, logits } = c;
+  const heap = c.order;
+  // a ranks after b: a lower logit, or an equal logit and a higher id
+  const after = (a: number, b: number): boolean => {
+    const la = logits[a] as number, lb = logits[b] as number;
+    return la < lb || (la === lb && (ids[a] as number) > (ids[b] as number));
+  };
+  const siftDown = (size: number): void => {
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1, r = l + 1;
+      let w = i;
+      if (l < size && after(heap[l] as number, heap[w] as number)) w = l;
+      if (r < size && after(heap[r] as number, heap[w] as number)) w = r;
+      if (w === i) return;
+      const t = heap[i] as number; heap[i] = heap[w] as number; heap[w] = t;
+      i = w;
+    }
+  };
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    if (size < k) {
+      let j = size++;
+      heap[j] = i;
+      while (j > 0) { // sift up: the worst kept candidate rises to the root
+        const p = (j - 1) >> 1;
+        if (!after(heap[j] as number, heap[p] as number)) break;
+        const t = heap[j] as number; heap[j] = heap[p] as number; heap[p] = t;
+        j = p;
+      }
+    } else if (after(heap[0] as number, i)) {
+      heap[0] = i;
+      siftDown(k);
+    }
+  }
+  const top = heap.subarray(0, k);
+  top.sort((a, b) => (logits[b] as number) - (logits[a] as number) || (ids[a] as number) - (ids[b] as number));
+  const tmpIds = c.tmpIds, tmpLogits = c.tmpLogits;
+  for (let i = 0; i < k; i++) {
+    const j = top[i] as number;
+    tmpIds[i] = ids[j] as number;
+    tmpLogits[i] = logits[j] as number;
+  }
+  ids.set(tmpIds.subarray(0, k));
+  logits.set(tmpLogits.subarray(0, k));
+  c.size = k;
+  c.sorted = true;
+}
+
 /** probs ← softmax(logits) over the candidates in play. */
 export function softmaxCandidates(c: Candidates): void {
   let max = -Infinity;

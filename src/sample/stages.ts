@@ -5,7 +5,7 @@
  */
 
 import type { Candidates } from "./candidates.js";
-import { softmaxCandidates, sortCandidates } from "./candidates.js";
+import { keepTopCandidates, softmaxCandidates, sortCandidates } from "./candidates.js";
 import type { Rng } from "./rng.js";
 
 export interface SamplerStage {
@@ -23,8 +23,7 @@ export function topK(k: number): SamplerStage {
     name: `top-k(${k})`,
     apply(c) {
       if (k <= 0 || k >= c.size) return;
-      sortCandidates(c);
-      c.size = k;
+      keepTopCandidates(c, k);
     },
   };
 }
