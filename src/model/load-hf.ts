@@ -23,6 +23,7 @@ import type { ModelDescription } from "./model.js";
 import {
   ggufNameOf, hfModel, hfMetadata, hfShapesToGguf, hfTensorsToGguf, poolingModulePath, poolingTypeOf, type HfMetadataExtras, type HfModel,
 } from "./hf-to-gguf.js";
+import { checkSeq2SeqShapes } from "./seq2seq-weights.js";
 import { checkTensorShapes } from "./weights.js";
 
 /** Files of a folder by name; `open` returns undefined for a file that is not there. */
@@ -125,7 +126,7 @@ async function describeParts(folder: FolderSource, shards: readonly Shard[], con
   const metadata = hfMetadata(model, configFile, await encoderExtras(folder, model));
   const config = configFromGguf(metadata, shapes);
   try {
-    checkTensorShapes(config, shapes);
+    (config.seq2seq !== undefined ? checkSeq2SeqShapes : checkTensorShapes)(config, shapes);
   } catch (e) {
     if (!(e instanceof PeelError)) throw e;
     // the checks speak GGUF names: add the checkpoint's own name of each tensor they mention

@@ -1,6 +1,6 @@
 /**
  * Builds a `Tokenizer` from a `Vocabulary`: picks the algorithm for the vocabulary's model (SPM by
- * scores, byte-level BPE by merges, WordPiece), splits input on special tokens first, adds BOS/EOS/SEP
+ * scores, byte-level BPE by merges, WordPiece, Unigram with SentencePiece's normalizer), splits input on special tokens first, adds BOS/EOS/SEP
  * as the model says, and decodes the llama.cpp way (decode.ts). Loaders (load-gguf.ts, ...) produce the
  * Vocabulary; this file reads no files.
  */
@@ -14,6 +14,8 @@ import type { DecodeOptions, EncodeOptions, MergeTrace, Tokenizer, TokenizerKind
 import { toWellFormed } from "./utf8.js";
 import { buildVocabIndex, splitOnSpecial, type VocabIndex } from "./vocab-index.js";
 import { createWordPieceEncoder } from "./wordpiece.js";
+import { parseCharsmap } from "./charsmap.js";
+import { createUgmEncoder } from "./ugm.js";
 import { PeelError } from "../util/errors.js";
 
 /** The per-algorithm part of a tokenizer. */
@@ -38,7 +40,23 @@ export function createTokenizer(vocab: Vocabulary): Tokenizer {
     case "llama": return fromCore(spmCore(index));
     case "gpt2": return fromCore(bpeCore(index));
     case "bert": return fromCore(wordPieceCore(index));
+    case "t5": return fromCore(ugmCore(index));
   }
+}
+
+function ugmCore(index: VocabIndex): TokenizerCore {
+  const v = index.vocab;
+  const encoder = createUgmEncoder(index, {
+    charsmap: v.charsmap !== undefined && v.charsmap.length > 0 ? parseCharsmap(v.charsmap) : undefined,
+    addSpacePrefix: v.addSpacePrefix,
+    removeExtraWhitespaces: v.removeExtraWhitespaces ?? false,
+  });
+  return {
+    kind: "t5", index, style: "sentencepiece",
+    addBos: v.addBos, addEos: v.addEos, addSep: false, addSpacePrefix: v.addSpacePrefix, cleanSpaces: false,
+    // every stretch between special tokens is normalized on its own, dummy prefix included (llama.cpp)
+    encodeFragment(text, out) { encoder.encode(text, out); },
+  };
 }
 
 function requireSpecial(id: number | undefined, flag: boolean, what: string): void {
