@@ -39,8 +39,10 @@ int main(int argc, char ** argv) {
     const int steps = atoi(argv[3]);
     int topk = 5;
     std::vector<std::string> texts;
+    const char * lines_path = nullptr;
     for (int i = 4; i < argc; i++) {
         if (strcmp(argv[i], "--text") == 0 && i + 1 < argc) texts.push_back(argv[++i]);
+        else if (strcmp(argv[i], "--lines") == 0 && i + 1 < argc) lines_path = argv[++i];
         else topk = atoi(argv[i]);
     }
     if (!getenv("T5_REF_VERBOSE")) llama_log_set(quiet, nullptr);
@@ -56,6 +58,30 @@ int main(int argc, char ** argv) {
         printf("{\"text\":\"%s\",\"ids\":[", json_escape(t).c_str());
         for (int i = 0; i < n; i++) printf("%s%d", i ? "," : "", ids[i]);
         printf("]}\n");
+    }
+    if (lines_path) { // one line of ids per input record, no JSON
+        FILE * f = fopen(lines_path, "rb");
+        if (!f) { fprintf(stderr, "cannot open %s\n", lines_path); return 1; }
+        std::string all;
+        char buf[65536];
+        for (size_t n; (n = fread(buf, 1, sizeof buf, f)) > 0; ) all.append(buf, n);
+        fclose(f);
+        // records: a decimal byte length, "\n", then that many bytes (lines may hold newlines themselves)
+        size_t start = 0;
+        while (start < all.size()) {
+            size_t nl = all.find('\n', start);
+            if (nl == std::string::npos) break;
+            const size_t len = strtoul(all.substr(start, nl - start).c_str(), nullptr, 10);
+            std::string t = all.substr(nl + 1, len);
+            const size_t end = nl + len;
+            std::vector<llama_token> ids(t.size() * 2 + 16);
+            int n = llama_tokenize(vocab, t.c_str(), (int32_t) t.size(), ids.data(), (int32_t) ids.size(), false, false);
+            if (n < 0) { fprintf(stderr, "tokenize failed\n"); return 1; }
+            for (int i = 0; i < n; i++) printf("%s%d", i ? "," : "", ids[i]);
+            printf("\n");
+            start = end + 1;
+        }
+        return 0;
     }
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx = 512;

@@ -18,6 +18,12 @@ export interface Charsmap {
    * how many input bytes it replaces; undefined when no prefix has one.
    */
   normalizePrefix(input: Uint8Array, offset: number): { readonly out: Uint8Array; readonly consumed: number } | undefined;
+  /**
+   * The replacement of the shortest prefix of `chunk` that the map normalizes, or undefined: how Hugging Face
+   * tokenizers' Precompiled normalizer reads the map (the first result of a common-prefix search), replacing
+   * the whole chunk with it.
+   */
+  firstMatch(chunk: Uint8Array): Uint8Array | undefined;
 }
 
 const broken = (what: string) => new PeelError("TOKENIZER", `precompiled charsmap: ${what}; the file's normalizer data is damaged`);
@@ -47,25 +53,31 @@ export function parseCharsmap(bytes: Uint8Array): Charsmap {
     cache.set(offset, r);
     return r;
   };
+  /** Walks the trie along input[offset..]: each prefix with a replacement, shortest first, until `stop` says so. */
+  const walk = (input: Uint8Array, offset: number, stop: (len: number, at: number) => boolean): void => {
+    if (nodes === 0) return;
+    let s = base(node(0));
+    for (let i = offset; i < input.length; i++) {
+      const c = input[i] as number;
+      if (c === 0) break;
+      s = (s ^ c) >>> 0;
+      const p = node(s);
+      if ((p & 0x800000ff) >>> 0 !== c) break; // LCHECK (bit 31 set on value nodes: never a byte)
+      const leaf = ((p >>> 8) & 1) === 1;
+      s = (s ^ base(p)) >>> 0;
+      if (leaf && stop(i - offset + 1, node(s) & 0x7fffffff)) return;
+    }
+  };
   return {
     normalizePrefix(input, offset) {
-      if (nodes === 0) return undefined;
-      let s = base(node(0));
       let bestLen = 0, bestOffset = 0;
-      for (let i = offset; i < input.length; i++) {
-        const c = input[i] as number;
-        if (c === 0) break;
-        s = (s ^ c) >>> 0;
-        const p = node(s);
-        if ((p & 0x800000ff) >>> 0 !== c) break; // LCHECK (bit 31 set on value nodes: never a byte)
-        const leaf = ((p >>> 8) & 1) === 1;
-        s = (s ^ base(p)) >>> 0;
-        if (leaf) {
-          bestLen = i - offset + 1;
-          bestOffset = node(s) & 0x7fffffff;
-        }
-      }
+      walk(input, offset, (len, at) => { bestLen = len; bestOffset = at; return false; });
       return bestLen === 0 ? undefined : { out: replacement(bestOffset), consumed: bestLen };
+    },
+    firstMatch(chunk) {
+      let found: number | undefined;
+      walk(chunk, 0, (_, at) => { found = at; return true; });
+      return found === undefined ? undefined : replacement(found);
     },
   };
 }
