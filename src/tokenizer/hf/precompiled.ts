@@ -3,8 +3,8 @@
  * base64), with its own reading of the map, which is not SentencePiece's or llama.cpp's: the text is cut into
  * grapheme clusters; a cluster shorter than 6 UTF-8 bytes that has any prefix in the map is replaced whole by
  * the replacement of its shortest such prefix; otherwise each of its characters is looked up alone the same
- * way and kept when it has none. Replacements keep the span of what they replace. The map itself is
- * tokenizer/charsmap.ts's.
+ * way and kept when it has none. Replacements are aligned character by character as HF aligns them. The map
+ * itself is tokenizer/charsmap.ts's.
  */
 
 import { parseCharsmap, type Charsmap } from "../charsmap.js";
@@ -37,18 +37,36 @@ export function precompiledNormalizer(base64: string): Normalizer {
     for (const { segment, index } of graphemes.segment(a.text)) {
       const whole = enc.encode(segment).length < 6 ? lookup(segment) : undefined;
       if (whole !== undefined) {
-        b.push(whole, ...spanOf(a, index, index + segment.length));
+        replace(b, a, index, segment, whole);
         modified = true;
         continue;
       }
       let at = index;
       for (const ch of segment) {
         const norm = lookup(ch);
-        if (norm !== undefined) { b.push(norm, ...spanOf(a, at, at + ch.length)); modified = true; }
+        if (norm !== undefined) { replace(b, a, at, ch, norm); modified = true; }
         else b.copy(a, at, at + ch.length);
         at += ch.length;
       }
     }
     return modified ? b.build() : a;
   };
+}
+
+/**
+ * Appends `norm` in place of `old` (at `at` in `a`), aligned as HF does: new character i takes the span of old
+ * character i; characters beyond the old count take the last old character's span (insertions), and old
+ * characters beyond the new count are dropped (a contraction keeps the first characters' spans).
+ */
+function replace(b: AlignedBuilder, a: Aligned, at: number, old: string, norm: string): void {
+  if (!isTracked(a)) { b.push(norm, 0, 0); return; }
+  const starts: number[] = [];
+  const olds = [...old];
+  let u = at;
+  for (const ch of olds) { starts.push(u); u += ch.length; }
+  [...norm].forEach((ch, i) => {
+    const k = Math.min(i, olds.length - 1);
+    const s = starts[k] as number;
+    b.push(ch, ...spanOf(a, s, s + (olds[k] as string).length));
+  });
 }
