@@ -32,6 +32,8 @@ export interface TokenizerCore {
   encodeFragment(text: string, out: number[], afterSpecial: boolean): void;
   /** Merge-ranked BPE only: each word of such a stretch, merge by merge. */
   traceFragment?(text: string): WordMergeTrace[];
+  /** false: user-defined pieces stay in the text for the algorithm to match (SentencePiece's Unigram). Default true. */
+  readonly splitUserDefined?: boolean;
 }
 
 export function createTokenizer(vocab: Vocabulary): Tokenizer {
@@ -50,9 +52,10 @@ function ugmCore(index: VocabIndex): TokenizerCore {
     charsmap: v.charsmap !== undefined && v.charsmap.length > 0 ? parseCharsmap(v.charsmap) : undefined,
     addSpacePrefix: v.addSpacePrefix,
     removeExtraWhitespaces: v.removeExtraWhitespaces ?? false,
+    sentencePiece: v.sentencePiece ?? false,
   });
   return {
-    kind: "t5", index, style: "sentencepiece",
+    kind: "t5", index, style: "sentencepiece", splitUserDefined: v.sentencePiece !== true,
     addBos: v.addBos, addEos: v.addEos, addSep: false, addSpacePrefix: v.addSpacePrefix, cleanSpaces: false,
     // every stretch between special tokens is normalized on its own, dummy prefix included (llama.cpp)
     encodeFragment(text, out) { encoder.encode(text, out); },
@@ -141,7 +144,7 @@ export function fromCore(core: TokenizerCore): Tokenizer {
       const out: number[] = [];
       if (addSpecial && core.addBos) out.push(v.bosId as number);
       let afterSpecial = true;
-      for (const f of splitOnSpecial(index, toWellFormed(text), opts.parseSpecial ?? false)) {
+      for (const f of splitOnSpecial(index, toWellFormed(text), opts.parseSpecial ?? false, core.splitUserDefined ?? true)) {
         if ("id" in f) out.push(f.id);
         else core.encodeFragment(f.text, out, afterSpecial);
         afterSpecial = "id" in f;

@@ -58,6 +58,12 @@ export interface Vocabulary {
   readonly charsmap?: Uint8Array;
   /** Unigram ("t5"): collapse runs of whitespace and drop leading/trailing ones (SentencePiece's remove_extra_whitespaces). */
   readonly removeExtraWhitespaces?: boolean;
+  /**
+   * Unigram ("t5"): encode as the SentencePiece library does (a .model file read directly) instead of as llama.cpp
+   * does (a GGUF file): float32 path scores, user-defined pieces matched inside the text at SentencePiece's
+   * length bonus rather than split out first, unused pieces never matched.
+   */
+  readonly sentencePiece?: boolean;
 }
 
 export interface EncodeOptions {

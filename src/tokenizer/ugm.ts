@@ -8,6 +8,7 @@
  * every piece (normal, user-defined at score 0, unused) starting there extends the best path in double
  * precision; a character no single piece covers becomes the unknown token at (lowest normal score − 10);
  * runs of unknowns fuse into one. Ties keep the earlier candidate.
+ * With `sentencePiece`, paths are scored as the SentencePiece library scores them instead (a .model file).
  * It does not split on special tokens or add BOS/EOS (tokenizer.ts does), and has no byte fallback (T5 has none).
  */
 
@@ -19,6 +20,11 @@ export interface UgmOptions {
   readonly charsmap: Charsmap | undefined;
   readonly addSpacePrefix: boolean;
   readonly removeExtraWhitespaces: boolean;
+  /**
+   * Score paths as the SentencePiece library does rather than as llama.cpp does: path scores kept in float32, a user-defined
+   * piece scored (its UTF-8 length × the highest normal score − 0.1), unused pieces never matched.
+   */
+  readonly sentencePiece?: boolean;
 }
 
 export interface UgmEncoder {
@@ -51,16 +57,25 @@ export function createUgmEncoder(index: VocabIndex, opts: UgmOptions): UgmEncode
   const v = index.vocab;
   const tokens = createTrie();
   const userDefined = createTrie();
-  let minScore = Infinity;
+  const sp = opts.sentencePiece === true;
+  let minScore = Infinity, maxScore = -Infinity;
   for (let id = 0; id < index.size; id++) {
     const type = v.types[id] ?? TokenType.normal;
     const bytes = enc.encode(v.pieces[id] ?? "");
-    if (type === TokenType.normal) minScore = Math.min(minScore, v.scores?.[id] ?? 0);
-    if (type === TokenType.normal || type === TokenType.userDefined || type === TokenType.unused) insert(tokens, bytes, id);
+    if (type === TokenType.normal) { minScore = Math.min(minScore, v.scores?.[id] ?? 0); maxScore = Math.max(maxScore, v.scores?.[id] ?? 0); }
+    if (type === TokenType.normal || type === TokenType.userDefined || (type === TokenType.unused && !sp)) insert(tokens, bytes, id);
     if (type === TokenType.userDefined) insert(userDefined, bytes, id);
   }
-  const unkScore = Math.fround(Math.fround(minScore === Infinity ? 3.4028234663852886e38 : minScore) - 10); // float, as llama.cpp
+  const unkScore = Math.fround(Math.fround(minScore === Infinity ? 3.4028234663852886e38 : minScore) - 10); // float, as both do
   const unkId = v.unkId ?? 0;
+  /** A piece's score on a path: user-defined pieces 0 (llama.cpp) or SentencePiece's length bonus. */
+  const pieceScore = (id: number, byteLength: number): number => {
+    if ((v.types[id] ?? TokenType.normal) !== TokenType.userDefined) return v.scores?.[id] ?? 0;
+    return sp ? byteLength * maxScore - 0.1 : 0;
+  };
+  // llama.cpp keeps path scores in double; SentencePiece compares a piece's candidate in double and stores
+  // the winner as a float, and sums the unknown's in float
+  const store = sp ? Math.fround : (x: number) => x;
 
   /** Bytes of the longest user-defined piece at `offset`, 0 for none. */
   const userPrefix = (input: Uint8Array, offset: number): number => {
@@ -112,7 +127,7 @@ export function createUgmEncoder(index: VocabIndex, opts: UgmOptions): UgmEncode
       if (n === 0) return;
       const bestId = new Int32Array(n + 1).fill(unkId);
       const from = new Int32Array(n + 1);
-      const score = new Float64Array(n + 1).fill(-Number.MAX_VALUE);
+      const score = new Float64Array(n + 1).fill(sp ? -Infinity : -Number.MAX_VALUE);
       score[0] = 0;
       for (let at = 0; at < n;) {
         const cp = Math.min(utf8Len(s[at] as number), n - at);
@@ -126,12 +141,11 @@ export function createUgmEncoder(index: VocabIndex, opts: UgmOptions): UgmEncode
           const id = tokens.ids[node] ?? -1;
           if (id < 0) continue;
           if (end + 1 - at === cp) whole = true;
-          // user-defined pieces score 0 (normal scores are log probabilities, below 0)
-          const cand = here + ((v.types[id] ?? TokenType.normal) === TokenType.userDefined ? 0 : v.scores?.[id] ?? 0);
-          if (cand > (score[end + 1] as number)) { score[end + 1] = cand; bestId[end + 1] = id; from[end + 1] = at; }
+          const cand = here + pieceScore(id, end + 1 - at);
+          if (cand > (score[end + 1] as number)) { score[end + 1] = store(cand); bestId[end + 1] = id; from[end + 1] = at; }
         }
         if (!whole) {
-          const cand = here + unkScore;
+          const cand = store(here + unkScore);
           if (cand > (score[at + cp] as number)) { score[at + cp] = cand; bestId[at + cp] = unkId; from[at + cp] = at; }
         }
         at += cp;

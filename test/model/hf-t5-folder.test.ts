@@ -67,3 +67,21 @@ test("HF T5 folders: an unsupported feed-forward and a missing T5 field are name
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a T5 folder with only spiece.model tokenizes with it (SentencePiece, \"</s>\" appended)", async () => {
+  const { writeFileSync, rmSync: rm } = await import("node:fs");
+  const dir = mkdtempSync(join(tmpdir(), "peel-hf-t5-"));
+  try {
+    writeRandomHfT5Folder(dir, { ...base, seed: 24, flan: true }, albertSpmModel(), 3);
+    rm(join(dir, "tokenizer.json"));
+    writeFileSync(join(dir, "spiece.model"), albertSpmModel());
+    const model = await loadModel(dir, { backend: "ts" });
+    const ids = model.tokenize("the house is wonderful.");
+    assert.equal(model.tokenizer.kind, "t5");
+    assert.equal(ids.at(-1), model.tokenizer.eosId, "ends with </s>");
+    assert.equal(model.detokenize(ids.slice(0, -1)), "the house is wonderful.");
+    await model.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
