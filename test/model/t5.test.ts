@@ -15,6 +15,8 @@ import { createSession, decoderStartId } from "../../src/generate/session.js";
 import { generate } from "../../src/generate/generate.js";
 import { parseCharsmap } from "../../src/tokenizer/charsmap.js";
 import { PeelError } from "../../src/util/errors.js";
+import { createTrace } from "../../src/model/trace.js";
+import { traceForward } from "../../src/inspect/trace-forward.js";
 import { randomT5Metadata, randomT5Tensors, type RandomT5Spec } from "../fixtures/random-t5.js";
 import { albertSpmModel, albertT5Vocab, readSpmNormalizer } from "../fixtures/t5-vocab.js";
 import { metaWith, rejectsLoad } from "../fixtures/bad-gguf.js";
@@ -61,6 +63,21 @@ test("an encoder–decoder session: encode first, keys kept per input, generate(
   assert.equal(gen.tokens.length, 5);
   assert.deepEqual(gen.promptTokens, input);
   assert.throws(() => session.encode(Array.from({ length: 65 }, () => 7)), peelError("CONTEXT_OVERFLOW", /65 tokens but the encoder holds 64/));
+  // the taps: the encoder's blocks through encode's trace (bidirectional weights), the decoder's cross-attention
+  const encTrace = createTrace(["attn_weights", "output_norm"]);
+  session.encode(input, { trace: encTrace });
+  const w0 = encTrace.records.find((r) => r.name === "attn_weights" && r.layer === 0)!;
+  assert.deepEqual(w0.shape, [input.length, 4, input.length]);
+  assert.ok(w0.data[1]! > 0, "the first token attends to the second: bidirectional");
+  assert.deepEqual(encTrace.records.find((r) => r.name === "output_norm")!.shape, [input.length, 32]);
+  const decTrace = createTrace(["attn_weights", "cross_weights", "cross_out"]);
+  session.evaluate([decoderStartId(model), 42], { trace: decTrace });
+  const cw = decTrace.records.filter((r) => r.name === "cross_weights");
+  assert.equal(cw.length, 2);
+  assert.deepEqual(cw[0]!.shape, [2, 4, input.length]);
+  const rowSum = cw[0]!.data.subarray(0, input.length).reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(rowSum - 1) < 1e-5, `cross-attention weights sum to 1, got ${rowSum}`);
+  assert.throws(() => traceForward(model, input), peelError("UNSUPPORTED", /encoder–decoder/));
   await model.dispose();
 });
 
@@ -101,4 +118,30 @@ test("precompiled charsmap: NFKC replacements by longest prefix; damaged maps ar
   assert.throws(() => truncated.normalizePrefix(new TextEncoder().encode("①"), 0), peelError("TOKENIZER", /replacement offset \d+ is past/));
   const meta = metaWith(randomT5Metadata(spec), "tokenizer.ggml.precompiled_charsmap", kv.u8Array([1, 0, 0, 0, 9]));
   await rejectsLoad(writeGguf({ metadata: meta, tensors: randomT5Tensors(spec) }), "TOKENIZER", /precompiled charsmap: the trie is said to take 1 bytes/);
+});
+
+test("peel generate and peel info on a T5 file (the CLI spawned as a user runs it)", async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { execFileSync } = await import("node:child_process");
+  const dir = mkdtempSync(join(tmpdir(), "peel-t5-cli-"));
+  try {
+    const path = join(dir, "t5.gguf");
+    writeFileSync(path, writeGguf({ metadata: randomT5Metadata(spec), tensors: randomT5Tensors(spec) }));
+    const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+    const run = (...args: string[]) => execFileSync(process.execPath, ["--import", "tsx", main, ...args], { encoding: "utf8" });
+    const out = JSON.parse(run("generate", "--model", path, "--prompt", "translate English to German: the house.", "--max-tokens", "4", "--temperature", "0", "--json")) as { tokens: number[]; prompt_tokens: number[] };
+    const model = await loadModelFromSource(bytesSource(writeGguf({ metadata: randomT5Metadata(spec), tensors: randomT5Tensors(spec) }), "t5"), { backend: "ts" });
+    const gen = generate(model, "translate English to German: the house.", { maxTokens: 4, temperature: 0 });
+    for await (const _ of gen) { /* drain */ }
+    assert.deepEqual(out.prompt_tokens, gen.promptTokens);
+    assert.deepEqual(out.tokens, gen.tokens, "the CLI's greedy tokens are the library's");
+    await model.dispose();
+    const info = run("info", "--model", path);
+    assert.match(info, /kind\s+encoder–decoder \(2-block encoder/);
+    assert.match(info, /relative-position bias per head \(32 buckets/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
