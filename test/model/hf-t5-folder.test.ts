@@ -85,3 +85,27 @@ test("a T5 folder with only spiece.model tokenizes with it (SentencePiece, \"</s
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("peel convert of a T5 folder: llama.cpp's t5 tokenizer keys from spiece.model, the same logits as the GGUF twin", async () => {
+  const { writeFileSync } = await import("node:fs");
+  const { convertHfFolder } = await import("../../src/model/convert.js");
+  const { directorySource } = await import("../../src/model/load.node.js");
+  const dir = mkdtempSync(join(tmpdir(), "peel-hf-t5-"));
+  try {
+    const spec: RandomT5Spec = { ...base, seed: 25, flan: true };
+    writeRandomHfT5Folder(dir, spec, albertSpmModel(), 3);
+    await assert.rejects(convertHfFolder(directorySource(dir), "f32"), /converts with its SentencePiece model \(spiece\.model or tokenizer\.model\)/);
+    writeFileSync(join(dir, "spiece.model"), albertSpmModel());
+    const converted = await loadModelFromSource(bytesSource(await convertHfFolder(directorySource(dir), "f32"), "converted.gguf"), { backend: "ts" });
+    const twin = await loadModelFromSource(bytesSource(randomT5Gguf(spec), "t5.gguf"), { backend: "ts" });
+    const text = "ﬁne Ｔｅｘｔ,   spaces and café — “quotes” …";
+    assert.deepEqual(converted.tokenize(text), twin.tokenize(text), "the same GGUF tokenizer (llama.cpp's, eos from config.json)");
+    const input = twin.tokenize("translate english to german: the house is wonderful.");
+    const [a, b] = [createSession(converted, { flashAttention: "off" }), createSession(twin, { flashAttention: "off" })];
+    a.encode(input); b.encode(input);
+    assert.deepEqual([...a.evaluate([0])], [...b.evaluate([0])]);
+    await converted.dispose(); await twin.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
