@@ -16,11 +16,11 @@
  *     a hash per line) except the lines llama.cpp's quirk touches.
  * Tolerances, as the decoder parity suite's: F32 and F16 weights 2e-3 on every probability; Q8_0 0.08 on the
  * worst step and 0.02 on the first (8-bit activation rounding can land one step apart after a last-bit
- * difference in an f32 sum). Measured: F32 1e-5, Q8_0 5e-7, F16 1.8e-3. The F16 case's gap is not from F16
- * weights (the same values stored as F32 give each engine the same logits as the F16 file): it comes with these
- * weight values, most likely one that sits on an f16 rounding boundary (GeGLU's f16 table, the f16 KV cache,
- * f16 queries) where a last-bit difference in an earlier f32 sum moves it one f16 step; T5's unscaled scores
- * amplify such steps. Not traced further. The inputs cover the relative buckets: one is 187 tokens (past the 128-token
+ * difference in an f32 sum). Measured: F32 1e-5, Q8_0 5e-7, F16 1.8e-3. The F16 case's gap was traced with
+ * llama.cpp's eval callback: the encoder's first RMSNorm output differs from Peel's by at most 4.8e-7 (an f32
+ * last bit or two), but its q projection by 1.5e-4: an F16 matmul rounds its input to f16, and one norm output
+ * sits at an f16 rounding boundary that the last-bit difference crosses (Peel's matmul on llama.cpp's own
+ * norm output gives llama.cpp's q to 3e-8). T5's unscaled scores then amplify that one f16 step. The inputs cover the relative buckets: one is 187 tokens (past the 128-token
  * max distance in both directions), and 24 decoder steps pass the causal buckets' exact range (16).
  */
 
