@@ -16,12 +16,11 @@
  *     a hash per line) except the lines llama.cpp's quirk touches.
  * Tolerances, as the decoder parity suite's: F32 and F16 weights 2e-3 on every probability; Q8_0 0.08 on the
  * worst step and 0.02 on the first (8-bit activation rounding can land one step apart after a last-bit
- * difference in an f32 sum). Measured: F32 1e-5, Q8_0 5e-7, F16 1.7e-4 (ts) and 1.1e-3 (wasm). The F16 case
- * was traced with llama.cpp's eval callback: RMSNorm outputs an f32 ulp or two apart (Peel rounded its scale
- * once where ggml rounds the mean, the sum with eps, the sqrt and the reciprocal each to f32; fixed in
- * kernels/ts/norm.ts and wasm/norm.ts, which took the ts gap from 1.5e-3 to 1.7e-4) crossed an f16 rounding
- * boundary at an F16 matmul's input; T5's unscaled scores amplify such steps. The wasm backend's remaining
- * gap is of the same kind (its f64 norm sums run in another order) and was not traced further. The inputs cover the relative buckets: one is 187 tokens (past the 128-token
+ * difference in an f32 sum). Measured: F32 1e-5, Q8_0 5e-7, F16 1.8e-3. The F16 case's gap was traced with
+ * llama.cpp's eval callback: the encoder's first RMSNorm output differs from Peel's by at most 4.8e-7 (an f32
+ * last bit or two), but its q projection by 1.5e-4: an F16 matmul rounds its input to f16, and one norm output
+ * sits at an f16 rounding boundary that the last-bit difference crosses (Peel's matmul on llama.cpp's own
+ * norm output gives llama.cpp's q to 3e-8). T5's unscaled scores then amplify that one f16 step. The inputs cover the relative buckets: one is 187 tokens (past the 128-token
  * max distance in both directions), and 24 decoder steps pass the causal buckets' exact range (16).
  */
 
