@@ -20,7 +20,9 @@
  * llama.cpp's eval callback: the encoder's first RMSNorm output differs from Peel's by at most 4.8e-7 (an f32
  * last bit or two), but its q projection by 1.5e-4: an F16 matmul rounds its input to f16, and one norm output
  * sits at an f16 rounding boundary that the last-bit difference crosses (Peel's matmul on llama.cpp's own
- * norm output gives llama.cpp's q to 3e-8). T5's unscaled scores then amplify that one f16 step. The inputs cover the relative buckets: one is 187 tokens (past the 128-token
+ * norm output gives llama.cpp's q to 3e-8). T5's unscaled scores then amplify that one f16 step. The ulp comes
+ * from Peel's RMSNorm rounding its scale once where ggml rounds the mean, mean + eps, the sqrt and the reciprocal
+ * each to f32; ggml's order brings this case to 1.7e-4 (ts), but is not applied here (see the branch's history). The inputs cover the relative buckets: one is 187 tokens (past the 128-token
  * max distance in both directions), and 24 decoder steps pass the causal buckets' exact range (16).
  */
 
