@@ -4,7 +4,8 @@
  * abort. Returned as an async iterable of tokens (with the newly completed text of each), so callers can
  * stream; the event loop runs between steps, so an AbortSignal stops generation promptly. Options ask for
  * each token's log-probability with the most likely alternatives (logprobs.ts), and for n completions of
- * one prompt, run one after another in the same session from the prompt evaluated once.
+ * one prompt, run one after another in the same session from the prompt evaluated once. An encoder–decoder
+ * (T5) encodes the prompt instead of prefilling it and decodes from its decoder start token.
  */
 
 import type { Model } from "../model/model.js";
@@ -13,7 +14,7 @@ import { PeelError } from "../util/errors.js";
 import { yieldToEventLoop } from "../util/yield.js";
 import { candidateLogprobs, MAX_TOP_LOGPROBS, snapshotCandidates, stepLogprobs, type CandidateSnapshot, type StepLogprobs, type TokenLogprob } from "./logprobs.js";
 import { createStopMatcher } from "./stop-strings.js";
-import { checkTokenIds, createSession, LLAMA_UBATCH, type Session, type SessionOptions } from "./session.js";
+import { checkTokenIds, createSession, decoderStartId, LLAMA_UBATCH, type Session, type SessionOptions } from "./session.js";
 
 export interface GenerateOptions extends SamplingOptions, SessionOptions {
   /** Most tokens to generate (default 128). */
@@ -119,7 +120,9 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
   if (promptTokens.length === 0) throw new PeelError("INVALID_ARGUMENT", "generate: the prompt is empty (no tokens); give some text or set addSpecial to add BOS");
   checkTokenIds(promptTokens, model.config.vocabSize);
   const session = opts.session ?? createSession(model, opts);
-  const room = session.contextLength - session.tokens.length;
+  // an encoder–decoder reads the prompt with its encoder (the whole context) and decodes from its start token
+  const seq2seq = model.config.seq2seq !== undefined;
+  const room = seq2seq ? session.contextLength : session.contextLength - session.tokens.length;
   if (promptTokens.length > room) {
     throw new PeelError("CONTEXT_OVERFLOW", `the prompt has ${promptTokens.length} tokens but the context has room for ${room} (context length ${session.contextLength}); shorten the prompt or use a larger context`);
   }
@@ -140,6 +143,14 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
     checkAbort(first);
     // chunk by chunk, letting the event loop run in between so an abort lands during a long prompt
     let logits: Float32Array = new Float32Array(0);
+    if (seq2seq) {
+      const t0 = now();
+      session.encode(promptTokens);
+      logits = session.evaluate([decoderStartId(model)]);
+      timings.prefillMs += now() - t0;
+      timings.prefillTokens = promptTokens.length;
+      return logits;
+    }
     for (let start = 0; start < promptTokens.length; start += session.batchSize) {
       if (start > 0) { await yieldToEventLoop(); checkAbort(first); }
       const t0 = now();

@@ -3,7 +3,8 @@
  * `evaluate` appends tokens (splitting long inputs into batch-sized chunks: batched prefill) and returns
  * the logits of the last one, or of every one for scoring. Reusing a session continues the same context;
  * `rewind` drops tokens from the end (a server slot keeps the prefix a new prompt shares with the last one),
- * and the cache is never reallocated, so one session can serve any number of requests.
+ * and the cache is never reallocated, so one session can serve any number of requests. An encoder–decoder's
+ * session also holds its encoded input (`encode`): the decoder's tokens are then the session's tokens.
  */
 
 import { FLASH_TILE_QUERIES, type FlashVariant, type KvDType } from "../kernels/kernels.js";
@@ -12,6 +13,7 @@ import { forward } from "../model/forward.js";
 import { applyNorm } from "../model/norm.js";
 import { createKvCache, type KvCache } from "../model/kv-cache.js";
 import { createRunState, type RunState } from "../model/run-state.js";
+import { createEncoderState, encodeInput } from "../model/encode.js";
 import type { Intervention } from "../model/intervention.js";
 import type { Trace } from "../model/trace.js";
 import { PeelError } from "../util/errors.js";
@@ -58,6 +60,21 @@ export interface Session {
   canRewind(n: number): boolean;
   /** Keeps the first n tokens and forgets the rest (their cache rows are overwritten later); INVALID_ARGUMENT when canRewind(n) is false. */
   rewind(n: number): void;
+  /**
+   * Encoder–decoder models (T5): runs `input` through the encoder and keeps its cross-attention keys and
+   * values with the session; the decoder starts over (no tokens), to be fed `decoderStartId(model)` first.
+   * UNSUPPORTED for other models.
+   */
+  encode(input: readonly number[], opts?: { readonly trace?: Trace }): void;
+  /** The input last encoded (encoder–decoder models); empty before the first encode. */
+  readonly encoded: readonly number[];
+}
+
+/** The first decoder token of an encoder–decoder: the file's decoder start token, else BOS (llama.cpp's fallback). */
+export function decoderStartId(model: Model): number {
+  const id = model.config.seq2seq?.decoderStartId ?? model.tokenizer.bosId;
+  if (id === undefined) throw new PeelError("CONFIG", `model: "${model.config.architecture}" names no decoder start token and its tokenizer no BOS to start the decoder with`);
+  return id;
 }
 
 export interface EvaluateOptions {
@@ -102,6 +119,8 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
   const cache: KvCache = createKvCache(k, c, contextLength, opts.kvType ?? "F16", batch);
   const state: RunState = createRunState(k, c, batch, contextLength);
   const tokens: number[] = [];
+  const encoded: number[] = [];
+  const encoder = model.transformer.encoderStack !== undefined ? createEncoderState(model.transformer, contextLength) : undefined;
 
   return {
     model,
@@ -109,8 +128,20 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
     batchSize: batch,
     flashAttention,
     tokens,
+    encoded,
+    encode(input, encOpts = {}) {
+      if (encoder === undefined) throw new PeelError("UNSUPPORTED", `session: "${c.architecture}" is not an encoder–decoder model; encode() is for T5-style models (evaluate() feeds a decoder)`);
+      checkTokenIds(input, c.vocabSize);
+      encoded.length = 0;
+      tokens.length = 0;
+      encodeInput(model.transformer, encoder, cache, input, encOpts.trace);
+      for (const id of input) encoded.push(id);
+    },
     evaluate(input, evalOpts = {}) {
       if (input.length === 0) throw new PeelError("INVALID_ARGUMENT", "session: evaluate needs at least one token");
+      if (encoder !== undefined && encoded.length === 0) {
+        throw new PeelError("INVALID_ARGUMENT", `session: "${c.architecture}" is an encoder–decoder model: encode() an input before evaluating decoder tokens`);
+      }
       // check every id before the first chunk runs, so a bad id late in a long input leaves the session unchanged
       checkTokenIds(input, c.vocabSize);
       if (tokens.length + input.length > contextLength) {

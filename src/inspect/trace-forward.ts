@@ -78,6 +78,10 @@ export interface ForwardTrace {
 /** Runs `ids` through a fresh session of `model` with the asked-for taps; returns the records per layer. */
 export function traceForward(model: Model, ids: readonly number[], opts: TraceForwardOptions = {}): ForwardTrace {
   const c = model.config;
+  if (c.seq2seq !== undefined) {
+    throw new PeelError("UNSUPPORTED", `traceForward: "${c.architecture}" is an encoder–decoder; the inspector's trace covers one causal stack. ` +
+      "Trace T5 through a session instead: session.encode(ids, { trace }) for the encoder, evaluate() with cross_norm/cross_weights/cross_out taps for the decoder");
+  }
   checkPrompt(c, ids);
   const taps = opts.taps ?? DEFAULT_TRACE_TAPS;
   for (const t of taps) {

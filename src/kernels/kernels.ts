@@ -67,6 +67,18 @@ export interface AttentionShape {
    * to causal attention only.
    */
   readonly causal?: boolean;
+  /**
+   * Bidirectional attention only: every query sees cache rows 0..keys − 1, whatever its position (cross-attention
+   * over another sequence's keys, such as an encoder's output). Absent: startPos + nTokens.
+   */
+  readonly keys?: number;
+  /**
+   * A learned bias added to each score by the relative position of key and query (T5's relative attention
+   * bias): (nHeads, 2·span + 1), head h's bias for key position j and query position p at
+   * [h · (2·span + 1) + clamp(j − p, −span, span) + span]. Added to the raw score (after any soft cap, before
+   * `scale`), as llama.cpp adds its kq_b. Absent: none.
+   */
+  readonly positionBias?: { readonly table: Float32Array; readonly span: number };
 }
 
 /**
@@ -139,6 +151,8 @@ export interface Kernels {
    */
   attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: KvBuffer, startPos: number, nTokens: number,
     shape: AttentionShape, scratch: Float32Array, probs?: Float32Array): void;
+  /** out (n) = max(x, 0) (ggml_relu). */
+  relu(out: Float32Array, x: Float32Array, n: number): void;
   /** out (n) = silu(gate) · up. */
   swiglu(out: Float32Array, gate: Float32Array, up: Float32Array, n: number): void;
   /** out (n) = gelu(gate) · up, gelu as `geluRounded` computes it (ggml's CPU GeGLU uses the same f16 table). */

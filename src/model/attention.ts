@@ -2,8 +2,8 @@
  * Stage 2a, self-attention of one block: out = Wo · attention(q, k, v) (+ bo), with q, k, v projected from
  * n = norm(x), in llama.cpp's order: projection, bias, per-head q/k norm, RoPE, q scale. New keys and values
  * go into the KV cache first, so every token attends to earlier positions (and itself) through the cache:
- * all of them, or on a sliding-window layer the last `window`. Soft-capped scores and a post-norm where the
- * config has them.
+ * all of them, or on a sliding-window layer the last `window`. Soft-capped scores, a relative-position bias
+ * (T5) and a post-norm where the model has them; bidirectional in encoders.
  */
 
 import type { FlashVariant } from "../kernels/kernels.js";
@@ -56,14 +56,17 @@ export function attentionBlock(m: Transformer, s: RunState, cache: KvCache, laye
   const row = makeRoom(kv, startPos, nTokens); // a sliding layer's cache may move its rows first
   k.storeKv(kv.k, s.k, row, nTokens);
   k.storeKv(kv.v, s.v, row, nTokens);
+  const bias = m.positionBias?.[layer];
   const shape = {
     nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim,
     scale: c.attnScaleAt === "query" ? 1 : c.attnScale,
     softcap: c.attnSoftcap ?? 0,
     window: kv.window,
     kvStart: kv.start,
-    causal: c.encoder === undefined,
-    ...(flash !== undefined ? { flash } : {}),
+    causal: c.encoder === undefined && m.bidirectional !== true,
+    // llama.cpp has no flash kernel with a score bias (kq_b): T5's self-attention takes the standard path
+    ...(flash !== undefined && bias === undefined ? { flash } : {}),
+    ...(bias !== undefined ? { positionBias: bias } : {}),
   };
   if (trace?.wants("attn_weights")) {
     // only a traced pass pays for the full (nTokens, nHeads, nCtx) weight matrix

@@ -3,11 +3,13 @@
  * (x += attn(x), then x += ffn(x)) or, where the config says, parallel (GPT-NeoX: both read the block's input,
  * and x ← (ffn + x) + attn, in llama.cpp's order of the two adds). An optional intervention (intervention.ts)
  * may scale heads or the feed-forward inside the sub-blocks and patch the residual stream after the block.
- * Encoders (BERT) norm after each residual add instead of before each sub-block.
+ * Encoders (BERT) norm after each residual add instead of before each sub-block. A T5 decoder block has a
+ * third sub-block between the two: cross-attention over the encoded input.
  */
 
 import type { FlashVariant } from "../kernels/kernels.js";
 import { attentionBlock } from "./attention.js";
+import { crossAttentionBlock } from "./cross-attention.js";
 import { patchResid, type Intervention } from "./intervention.js";
 import type { KvCache } from "./kv-cache.js";
 import { mlpBlock } from "./mlp.js";
@@ -36,6 +38,10 @@ export function transformerBlock(m: Transformer, s: RunState, cache: KvCache, la
   } else {
     attentionBlock(m, s, cache, layer, startPos, nTokens, trace, flash, s.proj, iv);
     k.addInPlace(s.x, s.proj, n);
+    if (m.weights.layers[layer]!.cross !== undefined) { // T5's decoder: then x += cross-attention(x) over the encoded input
+      crossAttentionBlock(m, s, cache, layer, startPos, nTokens, trace, s.proj);
+      k.addInPlace(s.x, s.proj, n);
+    }
     mlpBlock(m, s, layer, startPos, nTokens, trace, iv);
     k.addInPlace(s.x, s.proj, n);
   }

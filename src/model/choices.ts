@@ -17,11 +17,17 @@ export function architectureChoices(c: ModelConfig): Array<[string, string]> {
   const rope = c.rope;
   const biases = Object.entries(c.biases).filter(([, on]) => on).map(([k]) => k);
   const enc = c.encoder;
+  const s2s = c.seq2seq;
   const placement = enc !== undefined ? ", after each residual add, and on the embeddings" : c.postNorms ? ", before and after each sub-block" : ", before each sub-block";
   return [
-    ["kind", enc !== undefined ? `encoder (bidirectional attention; ${enc.pooling} pooling of the last layer's token vectors)` : "decoder (causal attention, next-token head)"],
+    ["kind", enc !== undefined ? `encoder (bidirectional attention; ${enc.pooling} pooling of the last layer's token vectors)`
+      : s2s !== undefined ? `encoder–decoder (${s2s.encoderLayers}-block encoder reads the input bidirectionally; ${c.nLayers}-block decoder writes, ` +
+        `attending to its earlier tokens and to the encoder's output; decoder start token ${s2s.decoderStartId ?? "BOS"})`
+        : "decoder (causal attention, next-token head)"],
     ["norm", `${c.norm === "rms" ? "RMSNorm" : "LayerNorm"}${placement} (eps ${Number(c.normEps.toPrecision(7))})`],
-    ["position", rope === undefined ? c.position
+    ["position", s2s !== undefined ? `relative-position bias per head (${s2s.relBuckets} buckets, bidirectional in the encoder, causal in the decoder, ` +
+      `max distance ${s2s.relMaxDistance}); no position embeddings`
+      : rope === undefined ? c.position
       : `rotary, ${rope.style === "neox" ? "NeoX halves" : "adjacent pairs"}, ${rope.nRot} of ${c.headDim} dims, base ${rope.theta}` +
         `${rope.localTheta !== undefined && rope.localTheta !== rope.theta ? ` (${rope.localTheta} on sliding layers)` : ""}` +
         `${rope.scaling.type !== "none" ? `, ${rope.scaling.type} scaling x${rope.scaling.factor}` : ""}`],

@@ -9,10 +9,10 @@
 import type { GgufMetadata } from "../formats/gguf/types.js";
 import { getArray, getBool, getNumber, getString } from "../formats/gguf/metadata.js";
 import { PeelError } from "../util/errors.js";
-import { GGUF_KEYS, GGUF_POOLING, GGUF_TENSORS, ggufLayerTensors } from "./architectures/gguf-names.js";
+import { GGUF_KEYS, GGUF_POOLING, GGUF_TENSORS, ggufLayerTensors, ggufT5LayerTensors } from "./architectures/gguf-names.js";
 import { GGUF_ARCHITECTURES } from "./architectures/registry.js";
 import type { ArchitectureTable, Presence } from "./architectures/table.js";
-import type { EncoderConfig, ModelConfig, PoolingKind, RopeConfig, RopeScaling } from "./config.js";
+import type { EncoderConfig, ModelConfig, PoolingKind, RopeConfig, RopeScaling, Seq2SeqConfig } from "./config.js";
 import { validateConfig } from "./validate-config.js";
 
 /** What config parsing needs to know about the tensors: their shapes by name. */
@@ -69,7 +69,8 @@ function configFromTable(meta: GgufMetadata, shapes: TensorShapes, t: Architectu
   const arch = t.name;
   const { key, req, opt } = keyReader(meta, arch);
   const dim = req(GGUF_KEYS.dim);
-  const nLayers = req(GGUF_KEYS.nLayers);
+  // an encoder–decoder's block_count is its encoder's; the decoder's (the model's nLayers) may differ
+  const nLayers = t.seq2seq !== undefined ? opt(GGUF_KEYS.decoderLayers) ?? req(GGUF_KEYS.nLayers) : req(GGUF_KEYS.nLayers);
   const nHeads = req(GGUF_KEYS.nHeads);
   const nKvHeads = opt(GGUF_KEYS.nKvHeads) ?? nHeads;
   const headDim = opt(GGUF_KEYS.keyLength) ?? (nHeads > 0 ? dim / nHeads : 0);
@@ -97,7 +98,7 @@ function configFromTable(meta: GgufMetadata, shapes: TensorShapes, t: Architectu
     postNorms: t.postNorms,
     position: t.position,
     rope: t.position === "rope" ? ropeConfig(meta, t, key, opt, headDim) : undefined,
-    activation: t.activation,
+    activation: t.seq2seq !== undefined && shapes.has(ggufT5LayerTensors("dec", 0).wGate) ? t.seq2seq.gatedActivation : t.activation,
     biases: {
       qkv: present(t.biases.qkv, shapes, fusedQkv ? l0.bqkv : l0.bq),
       attnOut: present(t.biases.attnOut, shapes, l0.bo),
@@ -108,7 +109,7 @@ function configFromTable(meta: GgufMetadata, shapes: TensorShapes, t: Architectu
     embedScale: t.embedScale === "sqrtDim" ? Math.fround(Math.sqrt(dim)) : 1,
     // llama.cpp's 27B Gemmas scale by 1/√(n_embd / n_head) in integer division. A q scale is an f32 operand
     // of ggml_scale; a score scale stays a double, as the attention kernels have always taken it
-    attnScale: t.attnScale.at === "query" ? invSqrtF32(largeModel ? Math.floor(dim / nHeads) : headDim) : 1 / Math.sqrt(headDim),
+    attnScale: t.attnScale.unscaled === true ? 1 : t.attnScale.at === "query" ? invSqrtF32(largeModel ? Math.floor(dim / nHeads) : headDim) : 1 / Math.sqrt(headDim),
     attnScaleAt: t.attnScale.at,
     attnSoftcap: softcapValue(meta, key(GGUF_KEYS.attnSoftcap), t.softcap?.attn),
     finalSoftcap: softcapValue(meta, key(GGUF_KEYS.finalSoftcap), t.softcap?.final),
@@ -116,6 +117,17 @@ function configFromTable(meta: GgufMetadata, shapes: TensorShapes, t: Architectu
     tiedOutput: t.tiedOutput === "always" || !shapes.has(GGUF_TENSORS.output),
     layout: { fusedQkv, fusedGateUp: t.gateUp === "fused" },
     ...(t.encoder !== undefined ? { encoder: encoderConfig(meta, shapes, t.encoder.defaultPooling, key) } : {}),
+    ...(t.seq2seq !== undefined ? { seq2seq: seq2seqConfig(req, opt) } : {}),
+  };
+}
+
+/** An encoder–decoder's encoder depth, relative-position buckets and decoder start token. */
+function seq2seqConfig(req: (k: string) => number, opt: (k: string) => number | undefined): Seq2SeqConfig {
+  return {
+    encoderLayers: req(GGUF_KEYS.nLayers),
+    relBuckets: req(GGUF_KEYS.relBuckets),
+    relMaxDistance: 128, // llama.cpp's llama_relative_position_bucket fixes it; no T5 uses another
+    decoderStartId: opt(GGUF_KEYS.decoderStart),
   };
 }
 

@@ -11,8 +11,11 @@ import type { RopeStyle } from "../kernels/kernels.js";
 
 /** "rms": RMSNorm, gain only. "layer": LayerNorm, gain and bias. */
 export type NormKind = "layer" | "rms";
-/** How a token learns its position: a learned table added to the embedding, sinusoids (training only), or rotary q/k. */
-export type PositionKind = "learned" | "sinusoidal" | "rope";
+/**
+ * How a token learns its position: a learned table added to the embedding, sinusoids (training only), rotary
+ * q/k, or a learned bias on each attention score by the key's distance from the query (T5's relative buckets).
+ */
+export type PositionKind = "learned" | "sinusoidal" | "rope" | "relative";
 /**
  * The feed-forward's nonlinearity and gating. Ungated: down(act(up·n)). Gated: down(act(gate·n) ⊙ up·n), with
  * SiLU ("swiglu") or tanh-approximated GELU ("geglu", Gemma).
@@ -64,6 +67,23 @@ export interface EncoderConfig {
    * `outputs` scores (cls.output). Undefined for plain embedding models.
    */
   readonly classifier?: { readonly hidden: boolean; readonly outputs: number };
+}
+
+/**
+ * Encoder–decoder models (T5, Flan-T5): an encoder stack reads the input once (bidirectional attention,
+ * pre-norms, its own final norm); the decoder (the model's `nLayers` blocks) writes the answer, each block
+ * attending to its own earlier tokens, then to the encoder's output (cross-attention), then its
+ * feed-forward. Both stacks share the token embeddings; position is a learned per-head bias on each score
+ * by relative-position bucket (bidirectional buckets in the encoder, causal in the decoder).
+ */
+export interface Seq2SeqConfig {
+  readonly encoderLayers: number;
+  /** Relative-position buckets (GGUF `attention.relative_buckets_count`): half each way in the encoder. */
+  readonly relBuckets: number;
+  /** Distances at or beyond this share the last bucket (128 in every T5; llama.cpp fixes it too). */
+  readonly relMaxDistance: number;
+  /** The decoder's first token (T5: the pad token, 0); undefined: the tokenizer's BOS, as llama.cpp falls back. */
+  readonly decoderStartId: number | undefined;
 }
 
 export interface ModelConfig {
@@ -123,6 +143,8 @@ export interface ModelConfig {
   readonly layout: ProjectionLayout;
   /** Present for encoder-only models (EncoderConfig); decoders have none. */
   readonly encoder?: EncoderConfig;
+  /** Present for encoder–decoder models (Seq2SeqConfig): `nLayers` and the head are the decoder's. */
+  readonly seq2seq?: Seq2SeqConfig;
 }
 
 export interface ProjectionLayout {

@@ -15,6 +15,7 @@ import { storeAs } from "./requantize.js";
 import { ggufVocabFromHfJson, isByteLevelJson } from "../tokenizer/hf/to-gguf.js";
 import { ggufVocabFromSpm, isSentencePieceJson } from "../tokenizer/hf/spm-to-gguf.js";
 import { ggufVocabFromWordPiece, isWordPieceJson } from "../tokenizer/hf/wordpiece-to-gguf.js";
+import { ggufVocabFromT5Spm } from "../tokenizer/hf/t5-to-gguf.js";
 import { readSpmModelProto } from "../tokenizer/spm-model-proto.js";
 import { PeelError } from "../util/errors.js";
 import { readHfFolder, type FolderSource, type HfFolderContents, type ReadHfOptions } from "./load-hf.js";
@@ -67,6 +68,12 @@ async function tokenizerMetadata(folder: FolderSource, c: HfFolderContents): Pro
   const vocabSize = c.description.config.vocabSize;
   const jsonFile = `${folder.description}/tokenizer.json`;
   const spm = arch.spm;
+  if (arch.gguf === "t5") { // llama.cpp's converter reads T5's SentencePiece model file, whatever else the folder has
+    const name = (await readBytes(folder, "spiece.model")) !== undefined ? "spiece.model" : "tokenizer.model";
+    const bytes = await readBytes(folder, name);
+    if (bytes === undefined) throw new PeelError("UNSUPPORTED", `${folder.description}: a T5 checkpoint converts with its SentencePiece model (spiece.model or tokenizer.model), and this folder has neither`);
+    return ggufVocabFromT5Spm(readSpmModelProto(bytes, `${folder.description}/${name}`), config, vocabSize, `${folder.description}/${name}`);
+  }
   if (spm !== undefined) {
     const modelBytes = await readBytes(folder, "tokenizer.model");
     if (modelBytes !== undefined || isSentencePieceJson(c.tokenizerJson)) {

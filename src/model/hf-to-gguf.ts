@@ -4,7 +4,8 @@
  * Llama-family checkpoints are permuted from HF's rotate-half layout to GGUF llama's adjacent pairs, and
  * Gemma's norm gains get their + 1, and GPT-NeoX's per-head interleaved q/k/v rows are regrouped. Encoders
  * (BERT) get `attention.causal` false and the pooling their sentence-transformers files name (modules.json
- * → the Pooling module's config.json), as the converter writes them.
+ * → the Pooling module's config.json), as the converter writes them. T5 has two stacks of blocks and its own
+ * config.json names (architectures/hf.ts `stacks`, `configKeys`).
  * Everything after that (config parsing, shape checks, binding) is the GGUF path's, so a checkpoint and its conversion run the same numbers. Browser-safe: parsed JSON and
  * tensors in, metadata and tensors out.
  */
@@ -60,15 +61,19 @@ export function hfMetadata(m: HfModel, file: string, extras: HfMetadataExtras = 
   const arch = m.arch.gguf;
   const meta = new Map<string, GgufKv>([["general.architecture", kv.str(arch)]]);
   const k = (key: string) => `${arch}.${key}`;
-  for (const key of [...HF_REQUIRED_KEYS, ...(m.arch.requiredKeys ?? [])]) {
+  const own = m.arch.configKeys;
+  for (const key of [...(own?.required ?? HF_REQUIRED_KEYS), ...(m.arch.requiredKeys ?? [])]) {
     if (number(c, key, file) === undefined) throw new PeelError("CONFIG", `${file}: missing required field "${key}"`);
   }
-  const act = c["hidden_act"];
+  const actKey = m.arch.hiddenActKey ?? "hidden_act";
+  const act = c[actKey];
   const acts = m.arch.hiddenAct;
   if (acts !== undefined && act !== undefined && (typeof act !== "string" || !acts.includes(act))) {
-    throw new PeelError("UNSUPPORTED", `${file}: "hidden_act" ${JSON.stringify(act)} is not supported for "${m.modelType}"; supported: ${acts.join(", ")}`);
+    throw new PeelError("UNSUPPORTED", `${file}: "${actKey}" ${JSON.stringify(act)} is not supported for "${m.modelType}"; supported: ${acts.join(", ")}`);
   }
-  for (const [hf, gguf] of HF_CONFIG_KEYS) {
+  // T5 without n_positions: the converter writes 512
+  if (own !== undefined && number(c, "n_positions", file) === undefined) meta.set(k(GGUF_KEYS.contextLength), kv.u32(512));
+  for (const [hf, gguf] of own?.map ?? HF_CONFIG_KEYS) {
     const v = number(c, hf, file);
     if (v === undefined) continue;
     // the converter writes sizes as u32 and the rest as f32
@@ -187,14 +192,14 @@ export function ggufNameOf(m: HfModel, checkpointName: string, file: string): st
   if (HF_IGNORED_TENSOR.test(hfName) || m.arch.ignoredTensors?.test(hfName) === true) return null;
   const global = (m.arch.globalTensors ?? HF_GLOBAL_TENSORS)[hfName];
   if (global !== undefined) return global;
-  const prefix = m.arch.layerPrefix ?? "model.layers.";
-  const match = hfName.startsWith(prefix) ? /^(\d+)\.(.+)$/.exec(hfName.slice(prefix.length)) : null;
-  const suffix = match?.[2];
-  const mapped = suffix === undefined ? undefined : m.arch.layerTensors[suffix] ?? HF_LAYER_TENSORS[suffix];
-  if (match === null || mapped === undefined) {
-    throw new PeelError("CONFIG", `${file}: tensor "${checkpointName}" is not part of a "${m.modelType}" checkpoint Peel can map to GGUF`);
+  const stacks = m.arch.stacks ?? [{ hf: m.arch.layerPrefix ?? "model.layers.", gguf: "blk.", tensors: m.arch.layerTensors }];
+  for (const stack of stacks) {
+    const match = hfName.startsWith(stack.hf) ? /^(\d+)\.(.+)$/.exec(hfName.slice(stack.hf.length)) : null;
+    const suffix = match?.[2];
+    const mapped = suffix === undefined ? undefined : stack.tensors[suffix] ?? (m.arch.stacks === undefined ? HF_LAYER_TENSORS[suffix] : undefined);
+    if (match !== null && mapped !== undefined) return `${stack.gguf}${match[1]}.${mapped}`;
   }
-  return `blk.${match[1]}.${mapped}`;
+  throw new PeelError("CONFIG", `${file}: tensor "${checkpointName}" is not part of a "${m.modelType}" checkpoint Peel can map to GGUF`);
 }
 
 /** Element i of a 1-D F32/F16/BF16 tensor's bytes, and its writer. */

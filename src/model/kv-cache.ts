@@ -28,6 +28,19 @@ export interface KvCache {
   readonly seqLen: number;
   /** (nLayers) pairs of (rows, kvDim) buffers: rows = seqLen, or fewer on a sliding-window layer. */
   readonly layers: readonly KvLayer[];
+  /** Encoder–decoder models: the keys and values cross-attention reads (CrossKv). */
+  readonly cross?: CrossKv;
+}
+
+/**
+ * Per decoder layer, the cross-attention keys and values of the encoded input, (seqLen, kvDim) each, computed
+ * once per input (model/encode.ts) and read at every decoder step. F32, as llama.cpp computes them (it keeps
+ * no cache for them and recomputes them from the encoder's output at every step: the same values).
+ */
+export interface CrossKv {
+  readonly layers: readonly { readonly k: KvBuffer; readonly v: KvBuffer }[];
+  /** Encoder positions they hold; 0 until an input is encoded. */
+  length: number;
 }
 
 /** Rows a layer with this window keeps for a context of seqLen positions and forward calls of ≤ batch tokens. */
@@ -44,7 +57,8 @@ export function kvCacheBytes(c: ModelConfig, seqLen: number, dtype: KvDType, bat
   const rowBytes = 2 * c.kvDim * (dtype === "F16" ? 2 : 4); // a key and a value
   let bytes = 0;
   for (let i = 0; i < c.nLayers; i++) bytes += kvRows(c.layerWindows[i] ?? 0, seqLen, batch) * rowBytes;
-  return { bytes, unbounded: c.nLayers * seqLen * rowBytes };
+  const cross = c.seq2seq !== undefined ? c.nLayers * seqLen * 2 * c.kvDim * 4 : 0; // F32 cross-attention keys and values
+  return { bytes: bytes + cross, unbounded: c.nLayers * seqLen * rowBytes + cross };
 }
 
 export function createKvCache(k: Kernels, c: ModelConfig, seqLen: number, dtype: KvDType, batch: number): KvCache {
@@ -54,7 +68,9 @@ export function createKvCache(k: Kernels, c: ModelConfig, seqLen: number, dtype:
     const rows = kvRows(window, seqLen, batch);
     layers.push({ k: k.allocKv(dtype, rows, c.kvDim), v: k.allocKv(dtype, rows, c.kvDim), window, start: 0 });
   }
-  return { dtype, seqLen, layers };
+  if (c.seq2seq === undefined) return { dtype, seqLen, layers };
+  const cross = Array.from({ length: c.nLayers }, () => ({ k: k.allocKv("F32", seqLen, c.kvDim), v: k.allocKv("F32", seqLen, c.kvDim) }));
+  return { dtype, seqLen, layers, cross: { layers: cross, length: 0 } };
 }
 
 /**

@@ -5,7 +5,8 @@
  * directories). Tensors are read one at a time from each shard's header offsets, never a whole file; the
  * checkpoint is then mapped onto the GGUF names and conventions (hf-to-gguf.ts) and bound like a GGUF model.
  * The tokenizer is tokenizer.json's, cut to config.json's vocab_size as the converter cuts it: added tokens
- * beyond the embedding table (Gemma 3's `<image_soft_token>`) are left out. An encoder's pooling comes from the
+ * beyond the embedding table (Gemma 3's `<image_soft_token>`) are left out; a T5 folder without tokenizer.json
+ * uses its spiece.model (as T5Tokenizer: "</s>" appended). An encoder's pooling comes from the
  * sentence-transformers files when the folder has them (modules.json → its Pooling module's config.json).
  * Tensors the converter drops are never read, so their dtype does not matter (BERT's I64 position_ids).
  */
@@ -17,12 +18,14 @@ import type { TensorSummary } from "./model.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { GgufKv } from "../formats/gguf/types.js";
 import { tokenizerFromHfJson } from "../tokenizer/hf/load-tokenizer-json.js";
+import { tokenizerFromSpmModel } from "../tokenizer/load-spm-model.js";
 import { PeelError } from "../util/errors.js";
 import { configFromGguf } from "./config-from-gguf.js";
 import type { ModelDescription } from "./model.js";
 import {
   ggufNameOf, hfModel, hfMetadata, hfShapesToGguf, hfTensorsToGguf, poolingModulePath, poolingTypeOf, type HfMetadataExtras, type HfModel,
 } from "./hf-to-gguf.js";
+import { checkSeq2SeqShapes } from "./seq2seq-weights.js";
 import { checkTensorShapes } from "./weights.js";
 
 /** Files of a folder by name; `open` returns undefined for a file that is not there. */
@@ -125,7 +128,7 @@ async function describeParts(folder: FolderSource, shards: readonly Shard[], con
   const metadata = hfMetadata(model, configFile, await encoderExtras(folder, model));
   const config = configFromGguf(metadata, shapes);
   try {
-    checkTensorShapes(config, shapes);
+    (config.seq2seq !== undefined ? checkSeq2SeqShapes : checkTensorShapes)(config, shapes);
   } catch (e) {
     if (!(e instanceof PeelError)) throw e;
     // the checks speak GGUF names: add the checkpoint's own name of each tensor they mention
@@ -133,12 +136,26 @@ async function describeParts(folder: FolderSource, shards: readonly Shard[], con
     const message = e.message.replace(/tensor "([^"]+)"/g, (m, g: string) => (hfName.has(g) ? `${m} (HF "${hfName.get(g)}")` : m));
     throw new PeelError(e.code, `${folder.description}: ${message}`, { cause: e });
   }
-  const tokenizerJson = await readJson(folder, "tokenizer.json", true);
   const tokenizerConfig = await readJson(folder, "tokenizer_config.json", false);
+  // T5 folders may carry only SentencePiece's spiece.model (T5Tokenizer, which appends "</s>")
+  const spiece = config.seq2seq !== undefined && (await readText(folder, "tokenizer.json")) === undefined ? await folder.open("spiece.model") : undefined;
+  let tokenizer, tokenizerJson: unknown;
+  if (spiece !== undefined) {
+    try {
+      const eos = model.config["eos_token_id"];
+      tokenizer = tokenizerFromSpmModel(await spiece.read(0, spiece.size), `${folder.description}/spiece.model`,
+        { addEos: true, ...(typeof eos === "number" ? { eosId: eos } : {}) });
+    } finally {
+      await spiece.close?.();
+    }
+  } else {
+    tokenizerJson = await readJson(folder, "tokenizer.json", true);
+    // added tokens past the embedding table are dropped, as llama.cpp's converter does (Gemma 3's image token)
+    tokenizer = tokenizerFromHfJson(tokenizerJson, tokenizerConfig, { vocabSize: config.vocabSize, file: `${folder.description}/tokenizer.json` });
+  }
   const description: ModelDescription = {
     config,
-    // added tokens past the embedding table are dropped, as llama.cpp's converter does (Gemma 3's image token)
-    tokenizer: tokenizerFromHfJson(tokenizerJson, tokenizerConfig, { vocabSize: config.vocabSize, file: `${folder.description}/tokenizer.json` }),
+    tokenizer,
     info: {
       format: "hf",
       source: folder.description,

@@ -24,6 +24,7 @@ import { PeelError } from "../util/errors.js";
 import { configFromGguf } from "./config-from-gguf.js";
 import { configFromLlama2c } from "./config-from-llama2c.js";
 import { createModel, type Model, type ModelDescription } from "./model.js";
+import { checkSeq2SeqShapes } from "./seq2seq-weights.js";
 import { checkTensorShapes } from "./weights.js";
 import { LOAD_QUANT_TYPES, storeAs, type LoadQuantType } from "./requantize.js";
 import { describeHfFolder, readHfFolder, type FolderSource } from "./load-hf.js";
@@ -161,7 +162,7 @@ function describeGguf(source: ByteSource, header: GgufHeader): ModelDescription 
   const shapes = new Map(header.tensorInfos.map((t) => [t.name, t.shape]));
   const fileType = getNumber(header.metadata, "general.file_type");
   const config = configFromGguf(header.metadata, shapes);
-  checkTensorShapes(config, shapes);
+  (config.seq2seq !== undefined ? checkSeq2SeqShapes : checkTensorShapes)(config, shapes);
   return {
     config,
     tokenizer: tokenizerFromGguf(header.metadata),

@@ -1,11 +1,10 @@
 /**
  * Stage 2b, the feed-forward of one block, out = ffn(norm(x)) (the block adds it to the residual stream):
- * gated (SwiGLU: silu, GeGLU: tanh GELU) Wdown · (act(Wgate·n) ⊙ Wup·n), or ungated Wdown · gelu(Wup·n),
+ * gated (SwiGLU: silu, GeGLU: tanh GELU) Wdown · (act(Wgate·n) ⊙ Wup·n), or ungated Wdown · act(Wup·n) (GELU, ReLU),
  * with biases and a post-norm where the config has them. GELU goes through f16 as llama.cpp's CPU backend
  * computes it (the same table for GELU and GeGLU).
  */
 
-import { PeelError } from "../util/errors.js";
 import { scaleMlp, type Intervention } from "./intervention.js";
 import { applyNorm } from "./norm.js";
 import type { RunState } from "./run-state.js";
@@ -28,7 +27,7 @@ export function mlpBlock(m: Transformer, s: RunState, layer: number, startPos: n
     case "swiglu": k.swiglu(s.hidden, s.gate, s.up, n); break;
     case "geglu": k.geglu(s.hidden, s.gate, s.up, n); break;
     case "gelu": k.geluRounded(s.hidden, s.up, n); break;
-    case "relu": throw new PeelError("UNSUPPORTED", "model: ReLU feed-forwards run in training only; no GGUF architecture Peel loads uses them");
+    case "relu": k.relu(s.hidden, s.up, n); break; // T5
   }
   k.matmul(s.proj, w.wDown, s.hidden, nTokens); // (nTokens, dim)
   if (w.bDown !== undefined) k.addBias(s.proj, w.bDown, nTokens, c.dim);

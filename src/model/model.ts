@@ -11,6 +11,7 @@ import type { Tokenizer, EncodeOptions } from "../tokenizer/types.js";
 import type { ModelConfig } from "./config.js";
 import { layerRopes } from "./rope.js";
 import type { Transformer } from "./transformer.js";
+import { bindSeq2SeqWeights } from "./seq2seq-weights.js";
 import { bindWeights } from "./weights.js";
 import { PeelError } from "../util/errors.js";
 
@@ -85,6 +86,19 @@ export function createModel(p: ModelParts): Model {
 
 /** Binds the weights the config implies and the per-layer rotary tables. */
 function bindTransformer(config: ModelConfig, tensors: ReadonlyMap<string, Tensor>, kernels: Kernels): Transformer {
-  const weights = bindWeights(config, tensors, kernels);
-  return { config, weights, ropes: layerRopes(config, weights.ropeFreqs), kernels };
+  if (config.seq2seq === undefined) {
+    const weights = bindWeights(config, tensors, kernels);
+    return { config, weights, ropes: layerRopes(config, weights.ropeFreqs), kernels };
+  }
+  const weights = bindSeq2SeqWeights(config, tensors, kernels);
+  const { seq2seq: s, ...shared } = weights;
+  const { seq2seq: _, ...plain } = config;
+  const nEnc = config.seq2seq.encoderLayers;
+  if (s === undefined) throw new PeelError("CONFIG", "model: an encoder–decoder's weights came without an encoder");
+  const encoderStack: Transformer = {
+    config: { ...plain, nLayers: nEnc, layerWindows: Array.from({ length: nEnc }, () => 0) },
+    weights: { ...shared, layers: s.encoderLayers, outputNorm: s.encoderNorm, output: undefined },
+    ropes: undefined, kernels, positionBias: s.encoderBias, bidirectional: true,
+  };
+  return { config, weights, ropes: undefined, kernels, positionBias: s.decoderBias, encoderStack };
 }

@@ -27,7 +27,8 @@ export interface RunState {
   readonly logits: Float32Array; // (batch, vocabSize)
 }
 
-export function createRunState(k: Kernels, c: ModelConfig, batch: number, contextLength: number): RunState {
+/** `withLogits` false: no logits buffer (a stack with no head of its own, such as T5's encoder). */
+export function createRunState(k: Kernels, c: ModelConfig, batch: number, contextLength: number, withLogits = true): RunState {
   const qDim = c.nHeads * c.headDim;
   return {
     batch,
@@ -45,6 +46,6 @@ export function createRunState(k: Kernels, c: ModelConfig, batch: number, contex
     up: k.allocF32(batch * c.hiddenDim),
     hidden: k.allocF32(batch * c.hiddenDim),
     scores: k.allocF32(contextLength),
-    logits: k.allocF32(c.encoder !== undefined ? 0 : batch * c.vocabSize), // encoders have no head
+    logits: k.allocF32(c.encoder !== undefined || !withLogits ? 0 : batch * c.vocabSize), // encoders have no head
   };
 }

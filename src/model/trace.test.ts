@@ -62,7 +62,7 @@ test("taps have their documented shapes, layers and start positions", () => {
   const trace = createTrace(ALL_TAPS);
   runChunks([[1, 5, 9], [12, 3]], trace);
   const { dim, nHeads, nKvHeads, headDim, vocabSize, nLayers } = config;
-  const shapes = (startPos: number, n: number): Record<TapName, number[]> => ({
+  const shapes = (startPos: number, n: number): Partial<Record<TapName, number[]>> => ({
     embed: [n, dim], attn_norm: [n, dim], q: [n, nHeads, headDim], k: [n, nKvHeads, headDim], v: [n, nKvHeads, headDim],
     attn_weights: [n, nHeads, startPos + n], attn_out: [n, dim], ffn_norm: [n, dim], ffn_out: [n, dim], resid: [n, dim],
     output_norm: [n, dim], logits: [n, vocabSize],

@@ -10,6 +10,9 @@ export type TapName =
   | "q" | "k" | "v" // (nTokens, nHeads|nKvHeads, headDim) as attention reads them: after biases, q/k norms, RoPE and any q scale, per layer
   | "attn_weights" // (nTokens, nHeads, startPos + nTokens) softmax weights, per layer
   | "attn_out" // (nTokens, dim) attention output projection (after its post-norm, where the model has one), per layer
+  | "cross_norm" // (nTokens, dim) an encoder–decoder's decoder block: input to cross-attention after its norm, per layer
+  | "cross_weights" // (nTokens, nHeads, nEncoded) cross-attention softmax weights over the encoded input, per layer
+  | "cross_out" // (nTokens, dim) cross-attention output projection, per layer
   | "ffn_norm" // (nTokens, dim) input to the feed-forward after the norm, per layer
   | "ffn_out" // (nTokens, dim) feed-forward output (after its post-norm, where the model has one), per layer
   | "resid" // (nTokens, dim) residual stream after the layer

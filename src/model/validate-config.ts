@@ -39,6 +39,15 @@ export function validateConfig(c: ModelConfig): void {
   if (c.layerWindows.length !== c.nLayers || c.layerWindows.some((w) => !Number.isInteger(w) || w < 0)) {
     throw new PeelError("CONFIG", `model config: layerWindows must hold one non-negative integer per layer (${c.nLayers}), got [${c.layerWindows.join(", ")}]`);
   }
+  const s2s = c.seq2seq;
+  if (s2s !== undefined) {
+    if (!Number.isInteger(s2s.encoderLayers) || s2s.encoderLayers <= 0 || s2s.encoderLayers > LIMIT) {
+      throw new PeelError("CONFIG", `model config: the encoder's layer count must be a positive integer, got ${s2s.encoderLayers}`);
+    }
+    if (!Number.isInteger(s2s.relBuckets) || s2s.relBuckets < 4 || s2s.relBuckets % 2 !== 0 || s2s.relBuckets > 4096) {
+      throw new PeelError("CONFIG", `model config: relative-position buckets must be an even integer in 4..4096, got ${s2s.relBuckets}`);
+    }
+  }
   for (const [name, cap] of [["attnSoftcap", c.attnSoftcap], ["finalSoftcap", c.finalSoftcap]] as const) {
     if (cap !== undefined && !(cap > 0 && Number.isFinite(cap))) throw new PeelError("CONFIG", `model config: ${name} must be a positive number, got ${cap}`);
   }

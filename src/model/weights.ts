@@ -44,6 +44,36 @@ export interface LayerWeights {
   readonly wDown: WeightMatrix; // (dim, hiddenDim)
   readonly bDown: Float32Array | undefined; // (dim)
   readonly postFfnNorm: NormWeights | undefined;
+  /** An encoder–decoder's decoder blocks: cross-attention over the encoder's output (seq2seq-weights.ts). */
+  readonly cross?: CrossWeights;
+}
+
+/** A T5 decoder block's cross-attention: its RMS norm and projections; keys and values read the encoder's output. */
+export interface CrossWeights {
+  readonly norm: NormWeights;
+  readonly wq: WeightMatrix; // (nHeads·headDim, dim)
+  readonly wk: WeightMatrix; // (kvDim, dim)
+  readonly wv: WeightMatrix; // (kvDim, dim)
+  readonly wo: WeightMatrix; // (dim, nHeads·headDim)
+}
+
+/** A stack's relative-position bias as the attention kernel takes it (kernels.ts AttentionShape.positionBias). */
+export interface PositionBias {
+  /** (nHeads, 2·span + 1): head h's bias for key − query = d at [h · (2·span + 1) + d + span]. */
+  readonly table: Float32Array;
+  /** Distances beyond ±span take the edge value (T5: the bucket function saturates at its max distance). */
+  readonly span: number;
+}
+
+/** An encoder–decoder's encoder stack and both stacks' position biases (config.seq2seq). */
+export interface Seq2SeqWeights {
+  readonly encoderLayers: readonly LayerWeights[];
+  /** The encoder's final norm (enc.output_norm), applied to its output before the decoder reads it. */
+  readonly encoderNorm: NormWeights;
+  /** Per encoder block (bidirectional buckets). */
+  readonly encoderBias: readonly PositionBias[];
+  /** Per decoder block (causal buckets). */
+  readonly decoderBias: readonly PositionBias[];
 }
 
 export interface ClassifierWeights {
@@ -69,6 +99,8 @@ export interface ModelWeights {
   readonly output: WeightMatrix | undefined; // (vocabSize, dim); the same matrix as tokenEmbd when tied
   /** Optional per-pair RoPE frequency divisors (nRot/2), as llama.cpp's `rope_freqs` tensor. */
   readonly ropeFreqs: Float32Array | undefined;
+  /** Encoder–decoder models only: the encoder and the position biases; `layers` are the decoder's. */
+  readonly seq2seq?: Seq2SeqWeights;
 }
 
 export const isGated = (c: Pick<ModelConfig, "activation">): boolean => c.activation === "swiglu" || c.activation === "geglu";

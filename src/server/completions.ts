@@ -62,7 +62,8 @@ function alternative(model: Model, t: TokenLogprob): TokenAlternative {
 export async function* runCompletion(model: Model, session: Session, spec: RunSpec, signal: AbortSignal | undefined,
   onStats?: (s: RunStats) => void): AsyncGenerator<RunEvent, RunResult, undefined> {
   // keep what the cache shares with the prompt, but evaluate at least the prompt's last token (its logits start the reply)
-  let keep = Math.min(commonPrefixLength(session.tokens, spec.prompt), spec.prompt.length - 1);
+  // (an encoder–decoder's cache holds the decoder's tokens, not the prompt's: its prompt is encoded whole)
+  let keep = model.config.seq2seq !== undefined ? 0 : Math.min(commonPrefixLength(session.tokens, spec.prompt), spec.prompt.length - 1);
   if (session.canRewind(keep)) session.rewind(keep);
   else { session.reset(); keep = 0; }
   const generation = generate(model, spec.prompt.slice(keep), {

@@ -1,6 +1,6 @@
 /**
  * A tokenizer from a file's bytes, wherever they came from (a file dropped on a page, a fetch, a Node
- * read): a GGUF file's vocabulary or a Hugging Face tokenizer.json. Browser-safe; the Node loader that also
+ * read): a GGUF file's vocabulary, a Hugging Face tokenizer.json or a SentencePiece Unigram .model. Browser-safe; the Node loader that also
  * reads .tiktoken and llama2.c files by path is load-file.node.ts.
  */
 
@@ -9,6 +9,7 @@ import { readGgufHeader } from "../formats/gguf/read.js";
 import { PeelError } from "../util/errors.js";
 import { tokenizerFromHfJson } from "./hf/load-tokenizer-json.js";
 import { tokenizerFromGguf } from "./load-gguf.js";
+import { tokenizerFromSpmModel } from "./load-spm-model.js";
 import type { Tokenizer } from "./types.js";
 
 export async function tokenizerFromBytes(bytes: Uint8Array, name: string, tokenizerConfig?: unknown): Promise<Tokenizer> {
@@ -16,8 +17,10 @@ export async function tokenizerFromBytes(bytes: Uint8Array, name: string, tokeni
     return tokenizerFromGguf((await readGgufHeader(bytesSource(bytes, name))).metadata);
   }
   const text = new TextDecoder().decode(bytes).trimStart();
+  // a SentencePiece .model: a protobuf whose first field is a piece (field 1, length-delimited: byte 0x0a)
+  if (!text.startsWith("{") && (name.endsWith(".model") || bytes[0] === 0x0a)) return tokenizerFromSpmModel(bytes, name);
   if (!text.startsWith("{")) {
-    throw new PeelError("UNSUPPORTED", `${name}: not a tokenizer file Peel reads here; expected a GGUF file or a Hugging Face tokenizer.json`);
+    throw new PeelError("UNSUPPORTED", `${name}: not a tokenizer file Peel reads here; expected a GGUF file, a Hugging Face tokenizer.json or a SentencePiece Unigram .model`);
   }
   let json: unknown;
   try {

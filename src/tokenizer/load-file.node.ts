@@ -12,6 +12,7 @@ import { openFileSource } from "../formats/byte-source.node.js";
 import { readGgufHeader } from "../formats/gguf/read.js";
 import { PeelError } from "../util/errors.js";
 import { tokenizerFromHfJson } from "./hf/load-tokenizer-json.js";
+import { tokenizerFromSpmModel } from "./load-spm-model.js";
 import { tokenizerFromGguf } from "./load-gguf.js";
 import { readLlama2cTokenizer } from "../formats/llama2c/tokenizer-bin.js";
 import { createLlama2cTokenizer } from "./llama2c.js";
@@ -61,7 +62,7 @@ function tiktokenEncoding(path: string, given: string | undefined): string {
   return known;
 }
 
-/** Loads a tokenizer.json (HF), a .gguf file's vocabulary, a .tiktoken rank file or a llama2.c tokenizer.bin. */
+/** Loads a tokenizer.json (HF), a .gguf file's vocabulary, a SentencePiece Unigram .model, a .tiktoken rank file or a llama2.c tokenizer.bin. */
 export async function loadTokenizerFile(path: string, opts: LoadTokenizerFileOptions = {}): Promise<Tokenizer> {
   if (path.endsWith(".tiktoken") || opts.encoding !== undefined) return loadTiktokenFile(path, { encodingName: tiktokenEncoding(path, opts.encoding) });
   if (path.endsWith(".bin")) {
@@ -81,7 +82,9 @@ export async function loadTokenizerFile(path: string, opts: LoadTokenizerFileOpt
   } finally {
     await source.close();
   }
-  const text = new TextDecoder().decode(await readBytes(path)).trimStart();
+  const bytes = await readBytes(path);
+  const text = new TextDecoder().decode(bytes).trimStart();
   if (text.startsWith("{")) return tokenizerFromHfJson(parseJson(text, path), await siblingConfig(path));
-  throw new PeelError("UNSUPPORTED", `${path}: not a tokenizer file Peel knows; expected a GGUF file, a Hugging Face tokenizer.json, a .tiktoken rank file or a llama2.c tokenizer.bin`);
+  if (path.endsWith(".model")) return tokenizerFromSpmModel(bytes, path);
+  throw new PeelError("UNSUPPORTED", `${path}: not a tokenizer file Peel knows; expected a GGUF file, a Hugging Face tokenizer.json, a SentencePiece Unigram .model, a .tiktoken rank file or a llama2.c tokenizer.bin`);
 }

@@ -33,10 +33,12 @@ const K = {
   addSpacePrefix: "tokenizer.ggml.add_space_prefix",
   lowercase: "tokenizer.ggml.normalizer.lowercase",
   stripAccents: "tokenizer.ggml.normalizer.strip_accents",
+  removeExtraWs: "tokenizer.ggml.remove_extra_whitespaces",
+  charsmap: "tokenizer.ggml.precompiled_charsmap",
   name: "general.name",
 } as const;
 
-const MODELS: readonly VocabModel[] = ["llama", "gpt2", "bert"];
+const MODELS: readonly VocabModel[] = ["llama", "gpt2", "bert", "t5"];
 
 export function tokenizerFromGguf(metadata: GgufMetadataLike): Tokenizer {
   return createTokenizer(vocabularyFromGguf(metadata));
@@ -111,7 +113,7 @@ export function vocabularyFromGguf(md: GgufMetadataLike): Vocabulary {
   if (model === "gpt2" && merges === undefined) throw new PeelError("TOKENIZER", `GGUF tokenizer: ${K.merges} is missing; a "gpt2" (byte-level BPE) vocabulary needs its merges`);
   const pre = optString(md, K.pre);
   // Checked here so an unknown pre-tokenizer fails at load, listing the supported ones.
-  const addBosDefault = model === "gpt2" ? preTokenizerFor(pre).addBosDefault : true;
+  const addBosDefault = model === "gpt2" ? preTokenizerFor(pre).addBosDefault : model !== "t5"; // llama.cpp's UGM: EOS, no BOS
   const defaults = DEFAULT_IDS[model];
   const id = (key: string, dflt: number | undefined): number | undefined => {
     const base = dflt !== undefined && dflt < n ? dflt : undefined;
@@ -133,13 +135,24 @@ export function vocabularyFromGguf(md: GgufMetadataLike): Vocabulary {
     padId: id(K.pad, defaults.pad),
     sepId: id(K.sep, defaults.sep),
     addBos: optBool(md, K.addBos) ?? addBosDefault,
-    addEos: optBool(md, K.addEos) ?? false,
+    addEos: optBool(md, K.addEos) ?? model === "t5",
     addSep: optBool(md, K.addSep) ?? model === "bert",
     addSpacePrefix: optBool(md, K.addSpacePrefix) ?? model === "llama",
     lowercase: optBool(md, K.lowercase) ?? true,
     stripAccents: optBool(md, K.stripAccents) ?? optBool(md, K.lowercase) ?? true,
     modelName: optString(md, K.name),
+    ...(model === "t5" ? { charsmap: optBytes(md, K.charsmap), removeExtraWhitespaces: optBool(md, K.removeExtraWs) ?? false } : {}),
   };
+}
+
+/** A byte array (UINT8 or INT8 elements, as llama.cpp accepts for the charsmap); empty when absent. */
+function optBytes(md: GgufMetadataLike, key: string): Uint8Array {
+  const entry = md.get(key);
+  if (entry === undefined) return new Uint8Array(0);
+  const vals = arrayValues(entry.value);
+  if (vals instanceof Uint8Array) return vals;
+  if (vals instanceof Int8Array) return new Uint8Array(vals.buffer, vals.byteOffset, vals.byteLength);
+  throw bad(key, "an array of bytes (UINT8 or INT8)", vals);
 }
 
 interface DefaultIds { readonly bos?: number; readonly eos?: number; readonly unk?: number; readonly sep?: number; readonly pad?: number }
@@ -149,4 +162,5 @@ const DEFAULT_IDS: Readonly<Record<VocabModel, DefaultIds>> = {
   llama: { bos: 1, eos: 2, unk: 0 },
   gpt2: { bos: 11, eos: 11 },
   bert: { bos: 101, unk: 100, sep: 102, pad: 0 },
+  t5: { eos: 1, unk: 2, pad: 0 },
 };

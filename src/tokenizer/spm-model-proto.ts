@@ -1,9 +1,10 @@
 /**
- * Reads SentencePiece's model file (`tokenizer.model`, a serialized ModelProto) far enough to convert it:
- * every piece with its score and type, the trainer's model type (unigram, BPE, ...) and its byte_fallback
- * flag. Field numbers are those of sentencepiece_model.proto: ModelProto.pieces = 1 (piece 1, score 2,
- * type 3), trainer_spec = 2 (model_type 3, byte_fallback 35). It does not read the normalizer (its NFKC
- * charsmap) nor run the model: Peel tokenizes from tokenizer.json or GGUF, this only feeds `peel convert`.
+ * Reads SentencePiece's model file (`tokenizer.model`, `spiece.model`, a serialized ModelProto) far enough to
+ * convert it or tokenize with it: every piece with its score and type, the trainer's model type (unigram,
+ * BPE, ...), its byte_fallback flag and the normalizer (precompiled charsmap, dummy prefix, whitespace rules).
+ * Field numbers are those of sentencepiece_model.proto: ModelProto.pieces = 1 (piece 1, score 2, type 3),
+ * trainer_spec = 2 (model_type 3, byte_fallback 35), normalizer_spec = 3 (precompiled_charsmap 2,
+ * add_dummy_prefix 3, remove_extra_whitespaces 4, escape_whitespaces 5). It does not run the model.
  * Browser-safe (bytes in).
  */
 
@@ -21,6 +22,19 @@ export interface SpmModelProto {
   /** TrainerSpec.model_type: "unigram" (1, the default), "bpe" (2), "word" (3), "char" (4). */
   readonly modelType: "unigram" | "bpe" | "word" | "char";
   readonly byteFallback: boolean;
+  /** NormalizerSpec (field 3), with the proto's defaults where a field is absent. */
+  readonly normalizer: SpmNormalizerSpec;
+}
+
+export interface SpmNormalizerSpec {
+  /** precompiled_charsmap (2): charsmap.ts's format; empty for identity normalizers. */
+  readonly charsmap: Uint8Array;
+  /** add_dummy_prefix (3, default true). */
+  readonly addDummyPrefix: boolean;
+  /** remove_extra_whitespaces (4, default true). */
+  readonly removeExtraWhitespaces: boolean;
+  /** escape_whitespaces (5, default true). */
+  readonly escapeWhitespaces: boolean;
 }
 
 const MODEL_TYPES = ["unigram", "bpe", "word", "char"] as const;
@@ -90,6 +104,7 @@ export function readSpmModelProto(bytes: Uint8Array, file: string): SpmModelProt
   const pieces: SpmModelPiece[] = [];
   let modelType: SpmModelProto["modelType"] = "unigram";
   let byteFallback = false;
+  const normalizer: { -readonly [K in keyof SpmNormalizerSpec]: SpmNormalizerSpec[K] } = { charsmap: new Uint8Array(0), addDummyPrefix: true, removeExtraWhitespaces: true, escapeWhitespaces: true };
   for (const f of fields(bytes, file, "ModelProto")) {
     if (f.num === 1 && f.wire === 2) pieces.push(piece(f.bytes, pieces.length, file));
     else if (f.num === 2 && f.wire === 2) {
@@ -100,8 +115,15 @@ export function readSpmModelProto(bytes: Uint8Array, file: string): SpmModelProt
           modelType = m;
         } else if (t.num === 35 && t.wire === 0) byteFallback = t.int !== 0;
       }
+    } else if (f.num === 3 && f.wire === 2) {
+      for (const n of fields(f.bytes, file, "normalizer_spec")) {
+        if (n.num === 2 && n.wire === 2) normalizer.charsmap = n.bytes;
+        else if (n.num === 3 && n.wire === 0) normalizer.addDummyPrefix = n.int !== 0;
+        else if (n.num === 4 && n.wire === 0) normalizer.removeExtraWhitespaces = n.int !== 0;
+        else if (n.num === 5 && n.wire === 0) normalizer.escapeWhitespaces = n.int !== 0;
+      }
     }
   }
   if (pieces.length === 0) throw new PeelError("FORMAT", `${file}: not a SentencePiece model (no pieces; expected the tokenizer.model protobuf a SentencePiece trainer writes)`);
-  return { pieces, modelType, byteFallback };
+  return { pieces, modelType, byteFallback, normalizer };
 }

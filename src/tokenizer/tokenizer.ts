@@ -1,6 +1,6 @@
 /**
  * Builds a `Tokenizer` from a `Vocabulary`: picks the algorithm for the vocabulary's model (SPM by
- * scores, byte-level BPE by merges, WordPiece), splits input on special tokens first, adds BOS/EOS/SEP
+ * scores, byte-level BPE by merges, WordPiece, Unigram with SentencePiece's normalizer), splits input on special tokens first, adds BOS/EOS/SEP
  * as the model says, and decodes the llama.cpp way (decode.ts). Loaders (load-gguf.ts, ...) produce the
  * Vocabulary; this file reads no files.
  */
@@ -14,6 +14,8 @@ import type { DecodeOptions, EncodeOptions, MergeTrace, Tokenizer, TokenizerKind
 import { toWellFormed } from "./utf8.js";
 import { buildVocabIndex, splitOnSpecial, type VocabIndex } from "./vocab-index.js";
 import { createWordPieceEncoder } from "./wordpiece.js";
+import { parseCharsmap } from "./charsmap.js";
+import { createUgmEncoder } from "./ugm.js";
 import { PeelError } from "../util/errors.js";
 
 /** The per-algorithm part of a tokenizer. */
@@ -30,6 +32,8 @@ export interface TokenizerCore {
   encodeFragment(text: string, out: number[], afterSpecial: boolean): void;
   /** Merge-ranked BPE only: each word of such a stretch, merge by merge. */
   traceFragment?(text: string): WordMergeTrace[];
+  /** false: user-defined pieces stay in the text for the algorithm to match (SentencePiece's Unigram). Default true. */
+  readonly splitUserDefined?: boolean;
 }
 
 export function createTokenizer(vocab: Vocabulary): Tokenizer {
@@ -38,7 +42,24 @@ export function createTokenizer(vocab: Vocabulary): Tokenizer {
     case "llama": return fromCore(spmCore(index));
     case "gpt2": return fromCore(bpeCore(index));
     case "bert": return fromCore(wordPieceCore(index));
+    case "t5": return fromCore(ugmCore(index));
   }
+}
+
+function ugmCore(index: VocabIndex): TokenizerCore {
+  const v = index.vocab;
+  const encoder = createUgmEncoder(index, {
+    charsmap: v.charsmap !== undefined && v.charsmap.length > 0 ? parseCharsmap(v.charsmap) : undefined,
+    addSpacePrefix: v.addSpacePrefix,
+    removeExtraWhitespaces: v.removeExtraWhitespaces ?? false,
+    sentencePiece: v.sentencePiece ?? false,
+  });
+  return {
+    kind: "t5", index, style: "sentencepiece", splitUserDefined: v.sentencePiece !== true,
+    addBos: v.addBos, addEos: v.addEos, addSep: false, addSpacePrefix: v.addSpacePrefix, cleanSpaces: false,
+    // every stretch between special tokens is normalized on its own, dummy prefix included (llama.cpp)
+    encodeFragment(text, out) { encoder.encode(text, out); },
+  };
 }
 
 function requireSpecial(id: number | undefined, flag: boolean, what: string): void {
@@ -123,7 +144,7 @@ export function fromCore(core: TokenizerCore): Tokenizer {
       const out: number[] = [];
       if (addSpecial && core.addBos) out.push(v.bosId as number);
       let afterSpecial = true;
-      for (const f of splitOnSpecial(index, toWellFormed(text), opts.parseSpecial ?? false)) {
+      for (const f of splitOnSpecial(index, toWellFormed(text), opts.parseSpecial ?? false, core.splitUserDefined ?? true)) {
         if ("id" in f) out.push(f.id);
         else core.encodeFragment(f.text, out, afterSpecial);
         afterSpecial = "id" in f;

@@ -17,11 +17,12 @@ export const TokenType = {
 export type TokenTypeValue = (typeof TokenType)[keyof typeof TokenType];
 
 /** Which algorithm a vocabulary is for (GGUF `tokenizer.ggml.model`). */
-export type VocabModel = "llama" | "gpt2" | "bert";
+export type VocabModel = "llama" | "gpt2" | "bert" | "t5";
 
 /** The closed set of tokenizer kinds Peel implements. */
 /** "hf": a Hugging Face tokenizer.json pipeline; "tiktoken": a tiktoken rank file. */
-export type TokenizerKind = "llama" | "gpt2" | "bert" | "llama2c" | "hf" | "tiktoken";
+/** "t5": llama.cpp's Unigram tokenizer with SentencePiece's normalizer (ugm.ts). */
+export type TokenizerKind = "llama" | "gpt2" | "bert" | "t5" | "llama2c" | "hf" | "tiktoken";
 
 /** Everything a tokenizer needs, in foreign-name-free form. Ids are indices into `pieces`. */
 export interface Vocabulary {
@@ -53,6 +54,16 @@ export interface Vocabulary {
   readonly stripAccents: boolean;
   /** The model's display name; a few per-model token quirks key on it (as llama.cpp does). */
   readonly modelName: string | undefined;
+  /** Unigram ("t5"): SentencePiece's precompiled normalization charsmap (charsmap.ts), if the model has one. */
+  readonly charsmap?: Uint8Array;
+  /** Unigram ("t5"): collapse runs of whitespace and drop leading/trailing ones (SentencePiece's remove_extra_whitespaces). */
+  readonly removeExtraWhitespaces?: boolean;
+  /**
+   * Unigram ("t5"): encode as the SentencePiece library does (a .model file read directly) instead of as llama.cpp
+   * does (a GGUF file): float32 path scores, user-defined pieces matched inside the text at SentencePiece's
+   * length bonus rather than split out first, unused pieces never matched.
+   */
+  readonly sentencePiece?: boolean;
 }
 
 export interface EncodeOptions {

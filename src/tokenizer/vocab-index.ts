@@ -187,11 +187,11 @@ function specialsIn(index: VocabIndex, text: string): Set<number> {
 
 /**
  * Splits `text` at occurrences of special-token texts, longest tokens first. Control and unknown tokens
- * take part only with `parseSpecial`; user-defined tokens always do. lstrip/rstrip tokens swallow the
+ * take part only with `parseSpecial`; user-defined tokens do unless `splitUserDefined` is false. lstrip/rstrip tokens swallow the
  * ASCII whitespace next to them. One scan over the text first finds which special texts occur at all;
  * only those are split on, in the same order (so the result is that of trying every token in turn).
  */
-export function splitOnSpecial(index: VocabIndex, text: string, parseSpecial: boolean): Fragment[] {
+export function splitOnSpecial(index: VocabIndex, text: string, parseSpecial: boolean, splitUserDefined = true): Fragment[] {
   let frags: Fragment[] = text.length > 0 ? [{ text }] : [];
   const present = text.length > 0 ? specialsIn(index, text) : undefined;
   if (!present || present.size === 0) return frags;
@@ -199,6 +199,7 @@ export function splitOnSpecial(index: VocabIndex, text: string, parseSpecial: bo
     if (!present.has(id)) continue;
     const attr = index.attrs[id] ?? 0;
     if (!parseSpecial && attr & (Attr.control | Attr.unknown)) continue;
+    if (!splitUserDefined && !(attr & (Attr.control | Attr.unknown))) continue; // SentencePiece matches them in the text
     const tok = index.vocab.pieces[id] ?? "";
     const next: Fragment[] = [];
     for (const f of frags) {

@@ -13,7 +13,8 @@
 //    1e-5); F16 cache 2e-3 absolute: both round the normalized weights to f16, and a weight whose f32 value
 //    differs in the last bit can round to the neighbouring f16 (one f16 ulp of p ≤ 2^-11, times |v| < 4;
 //    measured 7e-4); the probs tap equals the reference exactly. The same bounds with a sliding window, with
-//    soft-capped scores and bidirectional (encoder) attention (each also checked to change the output).
+//    soft-capped scores, bidirectional (encoder) attention, cross-attention over a fixed number of keys and a
+//    relative-position bias (T5) (each also checked to change the output).
 //  - flash attention (llama.cpp's "vec" and "tiled" kernels), the same cases: "tiled" (f32 throughout) F32 and
 //    F16 caches 4e-5; "vec" F32 cache 4e-5, F16 cache 4e-3: its running value sum is rounded to f16 after every
 //    key, and a weight e^(s − M) one f32 ulp apart (wasm's polynomial exp) can round that sum to the next f16
@@ -273,6 +274,9 @@ for (const backend of BACKENDS) {
     const swGot = k.allocF32(n);
     k.swiglu(swGot, onBackend(k, x), onBackend(k, y), n);
     assertWithin(swGot, sw, 1e-6, "swiglu", sw.map((v) => Math.max(Math.abs(v), 1e-3)));
+    const reluGot = k.allocF32(n);
+    k.relu(reluGot, onBackend(k, x), n);
+    assertWithin(reluGot, x.map((v) => Math.max(v, 0)), 0, "relu (T5)");
     const acc = x.slice();
     ref.addInPlace(acc, y, n);
     const accGot = onBackend(k, x);
@@ -348,14 +352,19 @@ async function attentionCases(k: Kernels, kvType: KvDType): Promise<void> {
       const out = k.allocF32(q.length);
       k.attention(out, onBackend(k, q), kb, vb, startPos, nTokens, shape, k.allocF32(seqLen));
       assertWithin(out, want, tol, `attention ${kvType} ${nHeads}/${nKvHeads} at ${startPos}+${nTokens}`);
-      for (const extra of [{ window: 24 }, { softcap: 1.5 }, { window: 100, softcap: 2 }, { causal: false }]) { // Gemma 2's choices; encoders
+      const positionBias = { table: randomF32(rng, nHeads * 17, 1), span: 8 }; // T5: a bias by clamped key − query
+      const extras: Array<Partial<AttentionShape>> = [{ window: 24 }, { softcap: 1.5 }, { window: 100, softcap: 2 }, { causal: false },
+        { causal: false, keys: 50 }, { positionBias }, { causal: false, positionBias }]; // Gemma 2's choices; encoders; T5's cross- and self-attention
+      for (const extra of extras) {
         const wShape = { ...shape, ...extra };
         const wWant = new Float32Array(q.length);
         ref.attention(wWant, q, kr, vr, startPos, nTokens, wShape, new Float32Array(seqLen));
         const wOut = k.allocF32(q.length);
         k.attention(wOut, onBackend(k, q), kb, vb, startPos, nTokens, wShape, k.allocF32(seqLen));
         assertWithin(wOut, wWant, tol, `attention ${kvType} ${nHeads}/${nKvHeads} at ${startPos}+${nTokens} ${JSON.stringify(extra)}`);
-        const unchanged = "causal" in extra ? nTokens <= 2 : startPos + nTokens <= ("window" in extra ? extra.window : 0); // one query sees every row either way; two differ by one row
+        // one query sees every row either way; two differ by one row
+        const unchanged = extra.keys !== undefined || extra.positionBias !== undefined ? false
+          : extra.causal === false ? nTokens <= 2 : startPos + nTokens <= (extra.window ?? 0);
         assert.ok(maxDiff(wWant, want) > 1e-4 || unchanged, `${JSON.stringify(extra)} should change the output`);
       }
       if (startPos === 70) { // the probability tap

@@ -121,7 +121,7 @@ test("every named tap is recorded with its documented shape", async () => {
   const traced = createSession(model).evaluate([5, 9, 12], { trace });
   assert.deepEqual([...traced], [...plain], "a traced pass gives the same logits");
   const { dim, nHeads, headDim, nKvHeads, vocabSize } = model.config;
-  const shapes: Record<TapName, number[]> = {
+  const shapes: Partial<Record<TapName, number[]>> = {
     embed: [3, dim], attn_norm: [3, dim], q: [3, nHeads, headDim], k: [3, nKvHeads, headDim], v: [3, nKvHeads, headDim],
     attn_weights: [3, nHeads, 3], attn_out: [3, dim], ffn_norm: [3, dim], ffn_out: [3, dim], resid: [3, dim], output_norm: [1, dim], logits: [1, vocabSize],
   };

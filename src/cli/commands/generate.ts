@@ -175,6 +175,8 @@ export const generateCommand: Command = {
       '   "timings":{"prefill_tokens":N,"prefill_ms":MS,"prefill_tok_s":X,"decode_tokens":N,"decode_ms":MS,"decode_tok_s":X}}',
     "Sampling: temperature 0 picks the most likely token each step; otherwise top-k, then top-p, then\n" +
       "temperature, then a seeded draw. A fixed seed gives byte-identical output.",
+    "An encoder–decoder model (T5, Flan-T5) reads the prompt with its encoder and streams the answer its\n" +
+      "decoder writes from the decoder start token, e.g. --prompt \"translate English to German: The house is small.\"",
     "Without --model, the .gguf file in peel's models/ folder is used when there is one.",
     "Examples:\n" +
       '  peel generate --model model.gguf --prompt "Once upon a time" --max-tokens 64\n' +

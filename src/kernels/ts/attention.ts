@@ -41,9 +41,11 @@ export function attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: Kv
   const group = nHeads / nKvHeads;
   const roundQ = k.dtype === "F16";
   const roundP = v.dtype === "F16";
-  const total = startPos + nTokens;
+  const total = causal ? startPos + nTokens : shape.keys ?? startPos + nTokens; // width of a probs row
+  const bias = shape.positionBias, span = bias?.span ?? 0, biasRow = 2 * span + 1;
   for (let t = 0; t < nTokens; t++) {
     const nCtx = causal ? startPos + t + 1 : total; // causal: this token sees cache rows 0..its own position
+    const pos = startPos + t;
     const j0 = window > 0 && causal ? Math.max(0, nCtx - window) : 0; // and, with a window, only its last `window` rows
     for (let h = 0; h < nHeads; h++) {
       const qBase = (t * nHeads + h) * headDim;
@@ -58,6 +60,7 @@ export function attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: Kv
         }
         let raw = Math.fround(dot);
         if (cap > 0) raw = Math.fround(Math.fround(Math.tanh(Math.fround(raw * invCap))) * capF);
+        if (bias !== undefined) raw = Math.fround(raw + (bias.table[h * biasRow + Math.min(span, Math.max(-span, j - pos)) + span] as number));
         const s = Math.fround(raw * scale);
         scratch[j] = s;
         if (s > max) max = s;

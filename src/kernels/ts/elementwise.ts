@@ -124,3 +124,11 @@ export function swigluBackward(dGate: Float32Array, dUp: Float32Array, gate: Flo
     dUp[i] = (dUp[i] as number) + d * g * s;
   }
 }
+
+/** out (n) = max(x, 0). */
+export function relu(out: Float32Array, x: Float32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = x[i] as number;
+    out[i] = v > 0 ? v : 0;
+  }
+}

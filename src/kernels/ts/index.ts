@@ -11,7 +11,7 @@ import { embedRows, matmul, matmulF32, type MatmulScratch } from "./matmul.js";
 import { layerNorm, rmsNorm } from "./norm.js";
 import { rope } from "./rope.js";
 import { attention, storeKv } from "./attention.js";
-import { addBias, addInPlace, geglu, gelu, geluBackward, geluRounded, scale, softcap, softmax, swiglu, swigluBackward } from "./elementwise.js";
+import { addBias, addInPlace, geglu, gelu, geluBackward, geluRounded, relu, scale, softcap, softmax, swiglu, swigluBackward } from "./elementwise.js";
 
 /** Weight types the reference backend can multiply (every type the GGUF dequantizers handle). */
 export const TS_WEIGHT_TYPES: readonly DType[] = ["F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0",
@@ -51,6 +51,7 @@ export function createTsKernels(): Kernels {
     attention,
     swiglu,
     geglu,
+    relu,
     scale,
     softcap,
     geluRounded,

@@ -313,10 +313,15 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const cap = shape.softcap ?? 0, window = shape.window ?? 0, kvStart = shape.kvStart ?? 0;
       const flash = shape.flash === "vec" ? 1 : shape.flash === "tiled" ? 2 : 0;
       const causal = shape.causal === false ? 0 : 1;
-      if (flash === 1 && headDim % 8 !== 0) { // the kernel's f16 sum takes eight lanes at a time
+      // the kernel's f16 sum takes eight lanes at a time; a position bias (T5) has no wasm kernel yet
+      if ((flash === 1 && headDim % 8 !== 0) || shape.positionBias !== undefined) {
         referenceAttention(out, q, k, v, startPos, nTokens, shape, scratchRow, probs);
         return;
       }
+      // cross-attention (shape.keys): the bidirectional kernel sees rows 0..start + nTokens − 1 and reads
+      // startPos for nothing else, so a start of keys − nTokens (negative when the queries outnumber the keys)
+      // makes every query see exactly the keys
+      const start = causal === 0 && shape.keys !== undefined ? shape.keys - nTokens : startPos;
       const n = nTokens * nHeads * headDim;
       const qp = input(q, n, "in-q");
       const flags = (k.dtype === "F16" ? 1 : 0) | (v.dtype === "F16" ? 2 : 0);
@@ -326,20 +331,20 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const vp = kvPtr(v) - kvStart * v.kvDim * (v.dtype === "F16" ? 2 : 4);
       // cost in multiply-add equivalents: q·k and p·v per cached position, plus ~64 for the exp and bookkeeping
       // (which dominate for small heads: 260K-class models have headDim 8)
-      const work = nTokens * (window > 0 && causal === 1 ? Math.min(window, startPos + nTokens) : startPos + nTokens) * nHeads * (2 * headDim + 64);
+      const work = nTokens * (window > 0 && causal === 1 ? Math.min(window, start + nTokens) : start + nTokens) * nHeads * (2 * headDim + 64);
       const serial = pool === undefined || nHeads < 2 || work < MIN_PARALLEL_MACS;
       // each thread takes one run of heads: the kernel walks the cache rows once for all the heads it is given
       const heads = serial ? nHeads : Math.ceil(nHeads / threads);
-      const stride = Math.ceil((ex.attentionScratchFloats(headDim, startPos + nTokens, heads) * 4 + 16) / 64) * 64;
+      const stride = Math.ceil((ex.attentionScratchFloats(headDim, start + nTokens, heads) * 4 + 16) / 64) * 64;
       const sp = scratch.get("attention", stride * (serial ? 1 : threads));
       const split = serial ? undefined : pool;
       output(out, n, "out", false, (op) => {
         if (split === undefined) {
-          ex.attention(op, qp, kp, vp, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads, cap, window, flash, causal);
+          ex.attention(op, qp, kp, vp, flags, start, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads, cap, window, flash, causal);
           return;
         }
         split.run(OP.attention, nHeads, heads, (a) => {
-          a[0] = op; a[1] = qp; a[2] = kp; a[3] = vp; a[4] = flags; a[5] = startPos; a[6] = nTokens;
+          a[0] = op; a[1] = qp; a[2] = kp; a[3] = vp; a[4] = flags; a[5] = start; a[6] = nTokens;
           a[7] = nHeads; a[8] = nKvHeads; a[9] = headDim; a[10] = scale; a[11] = sp; a[12] = stride; a[13] = cap; a[14] = window; a[15] = flash; a[16] = causal;
         });
       });
@@ -355,6 +360,10 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
         if (pool === undefined || n < MIN_PARALLEL_NORM) ex.swiglu(op, gp, upp, n);
         else pool.run(OP.swiglu, n, 4, (a) => { a[0] = op; a[1] = gp; a[2] = upp; });
       });
+    },
+    relu(out, x, n) {
+      // one compare per value: not worth a trip through the staging buffers
+      for (let i = 0; i < n; i++) { const v = x[i] as number; out[i] = v > 0 ? v : 0; }
     },
     geglu(out, gate, up, n) {
       const gp = input(gate, n, "in-x");

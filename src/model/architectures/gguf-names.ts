@@ -34,6 +34,9 @@ export const GGUF_KEYS = {
   poolingType: "pooling_type",
   classifierLabels: "classifier.output_labels",
   causal: "attention.causal",
+  relBuckets: "attention.relative_buckets_count",
+  decoderStart: "decoder_start_token_id",
+  decoderLayers: "decoder_block_count",
 } as const;
 
 /** GGUF's `pooling_type` numbers (llama.cpp's enum llama_pooling_type; 4 "rank" needs a classifier head). */
@@ -94,5 +97,39 @@ export function ggufLayerTensors(i: number) {
     attnOutNormBias: `${b}attn_output_norm.bias`,
     layerOutNorm: `${b}layer_output_norm.weight`,
     layerOutNormBias: `${b}layer_output_norm.bias`,
+  } as const;
+}
+
+/** T5's whole-model tensors besides token_embd and output (the decoder's final norm is the model's). */
+export const GGUF_T5_TENSORS = {
+  encoderNorm: "enc.output_norm.weight",
+  decoderNorm: "dec.output_norm.weight",
+} as const;
+
+/**
+ * Block i of a T5 stack ("enc" or "dec"), named as ggufLayerTensors' keys where the meaning is the same, plus
+ * the relative-position bias table and, in the decoder, the cross-attention's norm and projections.
+ */
+export function ggufT5LayerTensors(stack: "enc" | "dec", i: number) {
+  const b = `${stack}.blk.${i}.`;
+  return {
+    attnNorm: `${b}attn_norm.weight`,
+    wq: `${b}attn_q.weight`,
+    wk: `${b}attn_k.weight`,
+    wv: `${b}attn_v.weight`,
+    wo: `${b}attn_o.weight`,
+    /** (relBuckets, nHeads): in block 0 always; a later block that lacks its own uses block 0's. */
+    relBias: `${b}attn_rel_b.weight`,
+    crossNorm: `${b}cross_attn_norm.weight`,
+    crossQ: `${b}cross_attn_q.weight`,
+    crossK: `${b}cross_attn_k.weight`,
+    crossV: `${b}cross_attn_v.weight`,
+    crossO: `${b}cross_attn_o.weight`,
+    /** Written by some converters, never read by llama.cpp's graph (T5's cross-attention has no position bias). */
+    crossRelBias: `${b}cross_attn_rel_b.weight`,
+    ffnNorm: `${b}ffn_norm.weight`,
+    wGate: `${b}ffn_gate.weight`,
+    wUp: `${b}ffn_up.weight`,
+    wDown: `${b}ffn_down.weight`,
   } as const;
 }

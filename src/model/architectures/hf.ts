@@ -44,8 +44,17 @@ export interface HfArchitecture {
   readonly requiredKeys?: readonly string[];
   /** config.json `hidden_act` values the GGUF architecture computes (absent: the family's default, the first). */
   readonly hiddenAct?: readonly string[];
+  /** The config.json field hiddenAct checks, when not `hidden_act` (T5: `feed_forward_proj`). */
+  readonly hiddenActKey?: string;
   /** An encoder: the converter writes `attention.causal` false and the sentence-transformers pooling. */
   readonly encoder?: EncoderRules;
+  /**
+   * Families whose layers live in several stacks (T5's `encoder.block.{i}.` and `decoder.block.{i}.`), each
+   * with its own GGUF prefix (`enc.blk.{i}.`) and its own suffix table; replaces layerPrefix and layerTensors.
+   */
+  readonly stacks?: ReadonlyArray<{ readonly hf: string; readonly gguf: string; readonly tensors: Readonly<Record<string, string>> }>;
+  /** config.json fields → GGUF keys for families that name them their own way (replaces HF_CONFIG_KEYS and HF_REQUIRED_KEYS). */
+  readonly configKeys?: { readonly map: ReadonlyArray<readonly [hf: string, gguf: string]>; readonly required: readonly string[] };
 }
 
 export interface EncoderRules {
@@ -125,6 +134,66 @@ const bert: HfArchitecture = {
   encoder: { tokenTypesKey: "type_vocab_size", tokenTypesTensor: "token_types.weight" },
 };
 
+/** T5's sub-layer names (modeling_t5.py) → GGUF t5's, for one stack; the decoder's layer 1 is cross-attention. */
+function t5Stack(decoder: boolean): Record<string, string> {
+  const ffn = decoder ? "layer.2." : "layer.1.";
+  const attn = (hf: string, gguf: string) => Object.fromEntries(["q", "k", "v", "o"].map((p) => [`${hf}.${p}.weight`, `${gguf}_${p}.weight`]));
+  return {
+    "layer.0.layer_norm.weight": "attn_norm.weight",
+    ...attn("layer.0.SelfAttention", "attn"),
+    "layer.0.SelfAttention.relative_attention_bias.weight": "attn_rel_b.weight",
+    ...(decoder ? {
+      "layer.1.layer_norm.weight": "cross_attn_norm.weight",
+      ...attn("layer.1.EncDecAttention", "cross_attn"),
+      "layer.1.EncDecAttention.relative_attention_bias.weight": "cross_attn_rel_b.weight",
+    } : {}),
+    [`${ffn}layer_norm.weight`]: "ffn_norm.weight",
+    [`${ffn}DenseReluDense.wi.weight`]: "ffn_up.weight", // T5: ReLU
+    [`${ffn}DenseReluDense.wi_0.weight`]: "ffn_gate.weight", // T5 v1.1 / Flan-T5: gelu(wi_0 x) · wi_1 x
+    [`${ffn}DenseReluDense.wi_1.weight`]: "ffn_up.weight",
+    [`${ffn}DenseReluDense.wo.weight`]: "ffn_down.weight",
+  };
+}
+
+/**
+ * T5ForConditionalGeneration (T5, T5 v1.1, Flan-T5) as the converter maps it: the shared embeddings under
+ * whichever of its three names the checkpoint saved, two stacks of blocks, T5's own config.json names.
+ */
+const t5: HfArchitecture = {
+  gguf: "t5", permuteQk: false, normOffset: false, layerTensors: {},
+  // llama.cpp's t5 graph: ReLU without gate tensors, tanh GELU with them (mT5/UMT5's "gated-gelu" too)
+  hiddenAct: ["relu", "gated-gelu"], hiddenActKey: "feed_forward_proj",
+  globalTensors: {
+    "shared.weight": "token_embd.weight",
+    "encoder.embed_tokens.weight": "token_embd.weight",
+    "decoder.embed_tokens.weight": "token_embd.weight",
+    "encoder.final_layer_norm.weight": "enc.output_norm.weight",
+    "decoder.final_layer_norm.weight": "dec.output_norm.weight",
+    "lm_head.weight": "output.weight",
+  },
+  stacks: [
+    { hf: "encoder.block.", gguf: "enc.blk.", tensors: t5Stack(false) },
+    { hf: "decoder.block.", gguf: "dec.blk.", tensors: t5Stack(true) },
+  ],
+  configKeys: {
+    map: [
+      ["n_positions", GGUF_KEYS.contextLength],
+      ["d_model", GGUF_KEYS.dim],
+      ["d_ff", GGUF_KEYS.hiddenDim],
+      ["num_layers", GGUF_KEYS.nLayers],
+      ["num_decoder_layers", GGUF_KEYS.decoderLayers],
+      ["num_heads", GGUF_KEYS.nHeads],
+      ["d_kv", GGUF_KEYS.keyLength],
+      ["d_kv", GGUF_KEYS.valueLength],
+      ["layer_norm_epsilon", GGUF_KEYS.rmsNormEps],
+      ["relative_attention_num_buckets", GGUF_KEYS.relBuckets],
+      ["decoder_start_token_id", GGUF_KEYS.decoderStart],
+      ["vocab_size", GGUF_KEYS.vocabSize],
+    ],
+    required: ["d_model", "d_ff", "num_layers", "num_heads", "d_kv", "relative_attention_num_buckets", "layer_norm_epsilon", "decoder_start_token_id"],
+  },
+};
+
 /** config.json `model_type` → how the converter maps it. */
 export const HF_ARCHITECTURES: Readonly<Record<string, HfArchitecture>> = {
   llama: llamaLike,
@@ -155,6 +224,7 @@ export const HF_ARCHITECTURES: Readonly<Record<string, HfArchitecture>> = {
     boolKeys: [["use_parallel_residual", GGUF_KEYS.parallelResidual, true]],
   },
   bert,
+  t5,
 };
 
 /** config.json numeric fields → GGUF keys (relative to `{arch}.`), as the converter writes them. */

@@ -32,7 +32,7 @@ export interface ArchitectureTable {
   readonly norm: NormKind;
   /** Epsilon key; undefined default: the key is required. */
   readonly normEps: { readonly key: string; readonly default: number | undefined };
-  readonly position: "rope" | "learned";
+  readonly position: "rope" | "learned" | "relative";
   /** Rotary pairing (position "rope"). */
   readonly ropeStyle: RopeStyle;
   readonly activation: ActivationKind;
@@ -58,8 +58,9 @@ export interface ArchitectureTable {
   /**
    * Where 1/√headDim is applied: to q after RoPE (Gemma, Phi-3: llama.cpp scales q, then takes scores at
    * scale 1) or to the scores. `largeLayers`: at that layer count (Gemma's 27B) the scale is 1/√(dim / nHeads).
+   * `unscaled`: no scale at all (T5, whose initialisation folds it into the q projection).
    */
-  readonly attnScale: { readonly at: "query" | "scores"; readonly largeLayers?: number };
+  readonly attnScale: { readonly at: "query" | "scores"; readonly largeLayers?: number; readonly unscaled?: boolean };
   /** Soft caps and their defaults when the keys are absent (0: none). */
   readonly softcap: { readonly attn: number; readonly final: number } | undefined;
   readonly slidingWindow: SlidingWindowRule | undefined;
@@ -67,4 +68,9 @@ export interface ArchitectureTable {
   readonly tiedOutput: "file" | "always";
   /** Encoder-only (BERT): pooling when the file has no `pooling_type` key (config.ts EncoderConfig). */
   readonly encoder?: { readonly defaultPooling: PoolingKind };
+  /**
+   * Encoder–decoder (T5): tensors under `enc.` and `dec.` (gguf-names.ts T5 names), and the activation the
+   * feed-forward takes when the file has gate tensors (T5 v1.1 / Flan-T5: GeGLU; `activation` without them).
+   */
+  readonly seq2seq?: { readonly gatedActivation: ActivationKind };
 }

@@ -106,7 +106,7 @@ test("malformed tokenizer.json files fail with typed, specific errors", () => {
   throwsPeel(() => tokenizerFromHfJson(wikiBpe({ added_tokens: [tok(8, "<x>"), tok(8, "<y>")] })), "TOKENIZER", /give id 8 to both/);
   throwsPeel(() => tokenizerFromHfJson(wikiBpe({ pre_tokenizer: { type: "Split", pattern: { Regex: "(a" }, behavior: "Isolated" } })), "TOKENIZER", /could not be compiled/);
   throwsPeel(() => tokenizerFromHfJson(wikiBpe({ pre_tokenizer: { type: "Split", pattern: { Regex: "a" }, behavior: "Sideways" } })), "UNSUPPORTED", /behavior "Sideways".*Isolated/);
-  throwsPeel(() => tokenizerFromHfJson(wikiBpe({ normalizer: { type: "Precompiled", precompiled_charsmap: "" } })), "UNSUPPORTED", /Precompiled/);
+  throwsPeel(() => tokenizerFromHfJson(wikiBpe({ normalizer: { type: "Precompiled", precompiled_charsmap: "AQAAAAk=" } })), "TOKENIZER", /precompiled charsmap: the trie is said to take 1 bytes/);
   throwsPeel(() => tokenizerFromHfJson(wikiBpe({ post_processor: { type: "TemplateProcessing", single: "[CLS] $A", special_tokens: {} } })), "TOKENIZER", /"\[CLS\]", which post_processor\.special_tokens does not define/);
   const t = tokenizerFromHfJson(wikiBpe());
   throwsPeel(() => t.decode([99]), "INVALID_ARGUMENT", /outside the vocabulary/);

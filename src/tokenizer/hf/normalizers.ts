@@ -2,13 +2,14 @@
  * Hugging Face normalizers, parsed from tokenizer.json and applied to an `Aligned` string: NFC, NFD,
  * NFKC, NFKD, Lowercase, StripAccents, Prepend, Replace, Strip, BertNormalizer and Sequence, with HF's
  * per-character semantics (lowercasing is per code point, so no final-sigma rule; accents are the Mark
- * characters). Precompiled (SentencePiece charsmap) is not implemented.
+ * characters), and Precompiled (a SentencePiece charsmap; precompiled.ts).
  */
 
 import { PeelError } from "../../util/errors.js";
 import { filterChars, mapChars, normalizeAligned, prependAligned, replaceAligned, sliceAligned, type Aligned } from "./aligned.js";
 import { arr, bool, obj, opt, pattern, str, typeOf, type JsonObject } from "./json.js";
 import { compileOnig } from "./regex.js";
+import { precompiledNormalizer } from "./precompiled.js";
 
 export type Normalizer = (a: Aligned) => Aligned;
 
@@ -46,8 +47,11 @@ export function parseNormalizer(v: unknown, path = "normalizer"): Normalizer | u
       const steps = list.filter((n): n is Normalizer => n !== undefined);
       return (a) => steps.reduce((x, f) => f(x), a);
     }
-    case "Precompiled":
-      throw new PeelError("UNSUPPORTED", `tokenizer.json: the Precompiled normalizer (a SentencePiece charsmap) at ${path} is not supported; supported: ${TYPES.filter((t) => t !== "Precompiled").join(", ")}`);
+    case "Precompiled": {
+      const map = o["precompiled_charsmap"];
+      if (map === null || map === undefined) return undefined; // HF writes null for a model with no charsmap
+      return precompiledNormalizer(str(map, `${path}.precompiled_charsmap`));
+    }
   }
 }
 
