@@ -22,7 +22,7 @@ test("chat: fields map to camelCase options with OpenAI's defaults", () => {
   assert.equal(r.logprobs, 3);
   assert.deepEqual(r.stop, ["END"]);
   assert.equal(r.includeUsage, true);
-  assert.deepEqual(r.sampling, { temperature: 1, topP: 1e-9, topK: 0, minP: 0.1, repeatPenalty: 1.1, logitBias: { 5: -Infinity, 6: 2.5 } });
+  assert.deepEqual(r.sampling, { temperature: 1, topP: 1e-9, topK: 40, minP: 0.1, repeatPenalty: 1.1, logitBias: { 5: -Infinity, 6: 2.5 } });
   assert.deepEqual(r.responseFormat, { type: "text" });
   const plain = parseChatRequest({ messages: [{ role: "user", content: "x" }] }, V);
   assert.equal(plain.logprobs, undefined);

@@ -56,10 +56,12 @@ function generationFields(o: JsonObject, vocabSize: number): Omit<GenerationRequ
   const seed = optNumber(o, "seed", Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, { integer: true });
   const temperature = optNumber(o, "temperature", 0, 2);
   const sampling: Omit<SamplingOptions, "seed"> = {
-    // OpenAI's defaults: temperature 1, top_p 1, no top-k
+    // OpenAI's defaults: temperature 1, top_p 1; OpenAI has no top-k, and llama-server applies its default of
+    // 40 when a request names none, as here: it changes little in the drawn text and spares a sort of the
+    // whole vocabulary every token (top_k: 0 turns it off)
     temperature: temperature ?? 1,
     topP: topP(optNumber(o, "top_p", 0, 1)),
-    topK: optNumber(o, "top_k", 0, 1e9, { integer: true }) ?? 0,
+    topK: optNumber(o, "top_k", 0, 1e9, { integer: true }) ?? 40,
     ...defined("minP", optNumber(o, "min_p", 0, 1)),
     ...defined("typicalP", nonZero(optNumber(o, "typical_p", 0, 1))),
     ...defined("presencePenalty", optNumber(o, "presence_penalty", -2, 2)),
