@@ -167,7 +167,8 @@ export function createInspector(model: Model, opts: InspectorOptions = {}): Insp
   const spaces = new Map<EmbeddingWords, EmbeddingSpace>();
   let last: { text: string; trace: ForwardTrace } | undefined;
 
-  const tokenView = (id: number): TokenView => ({ id, text: decoder.decode(tok.tokenBytes(id)), piece: tok.piece(id) });
+  const viewIn = (t: Tokenizer) => (id: number): TokenView => ({ id, text: decoder.decode(t.tokenBytes(id)), piece: t.piece(id) });
+  const tokenView = viewIn(tok);
   const probView = (t: { id: number; prob: number; logit?: number }): ProbView => ({ ...tokenView(t.id), prob: t.prob, ...(t.logit === undefined ? {} : { logit: t.logit }) });
   const encode = (text: string): number[] => {
     if (typeof text !== "string" || text.length === 0) throw new PeelError("INVALID_ARGUMENT", "inspect: the text is empty; type a prompt");
@@ -210,8 +211,7 @@ export function createInspector(model: Model, opts: InspectorOptions = {}): Insp
     tokenize(text, addSpecial = true, tokenizer) {
       const t = shelf.get(tokenizer);
       const enc = t.encodeWithOffsets(text, { addSpecial });
-      const view = (id: number): TokenView => ({ id, text: decoder.decode(t.tokenBytes(id)), piece: t.piece(id) });
-      return { ids: enc.ids, tokens: enc.ids.map(view), offsets: enc.offsets, count: enc.ids.length };
+      return { ids: enc.ids, tokens: enc.ids.map(viewIn(t)), offsets: enc.offsets, count: enc.ids.length };
     },
     mergeTrace: (text, tokenizer) => mergeRows(shelf.get(tokenizer), text),
     tokenizers: () => shelf.list(),

@@ -40,7 +40,13 @@ export function sortCandidates(c: Candidates): void {
   const n = c.size;
   const order = c.order.subarray(0, n);
   for (let i = 0; i < n; i++) order[i] = i;
+  sortAndGather(c, order);
+}
+
+/** Sorts `order` (candidate indices) best first and makes those candidates, in that order, the record's first entries. */
+function sortAndGather(c: Candidates, order: Uint32Array): void {
   const { ids, logits } = c;
+  const n = order.length;
   order.sort((a, b) => (logits[b] as number) - (logits[a] as number) || (ids[a] as number) - (ids[b] as number));
   const tmpIds = c.tmpIds, tmpLogits = c.tmpLogits;
   for (let i = 0; i < n; i++) {
@@ -101,18 +107,8 @@ export function keepTopCandidates(c: Candidates, k: number): void {
       siftDown(k);
     }
   }
-  const top = heap.subarray(0, k);
-  top.sort((a, b) => (logits[b] as number) - (logits[a] as number) || (ids[a] as number) - (ids[b] as number));
-  const tmpIds = c.tmpIds, tmpLogits = c.tmpLogits;
-  for (let i = 0; i < k; i++) {
-    const j = top[i] as number;
-    tmpIds[i] = ids[j] as number;
-    tmpLogits[i] = logits[j] as number;
-  }
-  ids.set(tmpIds.subarray(0, k));
-  logits.set(tmpLogits.subarray(0, k));
+  sortAndGather(c, heap.subarray(0, k));
   c.size = k;
-  c.sorted = true;
 }
 
 /** probs ← softmax(logits) over the candidates in play. */

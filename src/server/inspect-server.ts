@@ -16,6 +16,8 @@ import type { TokenizerLibrary } from "../inspect/tokenizer-shelf.js";
 import type { Tokenizer } from "../tokenizer/types.js";
 import { callInspector } from "../inspect/protocol.js";
 import { PeelError } from "../util/errors.js";
+import { ApiError } from "./api-error.js";
+import { readJsonBody } from "./http.js";
 
 export interface InspectServerOptions {
   readonly model: Model;
@@ -62,17 +64,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new PeelError("INVALID_ARGUMENT", `request body is larger than ${limit} bytes`);
-    parts.push(chunk as Buffer);
-  }
-  return Buffer.concat(parts).toString("utf8");
-}
-
 async function serveStatic(root: string, urlPath: string, res: ServerResponse): Promise<void> {
   const rel = normalize(decodeURIComponent(urlPath)).replace(/^([/\\])+/, "");
   const file = resolve(root, rel === "" ? "index.html" : rel);
@@ -116,9 +107,10 @@ export async function startInspectServer(opts: InspectServerOptions): Promise<In
       if (req.method !== "POST") { sendJson(res, 405, { error: { code: "METHOD", message: "POST a JSON body {method, params} to /api/call" } }); return; }
       let body: unknown;
       try {
-        body = JSON.parse(await readBody(req, limit));
+        body = await readJsonBody(req, limit);
       } catch (e) {
-        sendJson(res, 400, { error: { code: "INVALID_ARGUMENT", message: e instanceof PeelError ? e.message : `the body is not JSON: ${(e as Error).message}` } });
+        // the shared reader's 413 (over the limit) or 400 (empty or not JSON)
+        sendJson(res, e instanceof ApiError ? e.status : 400, { error: { code: "INVALID_ARGUMENT", message: (e as Error).message } });
         return;
       }
       const call = body as { method?: unknown; params?: unknown };
