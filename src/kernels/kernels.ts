@@ -37,8 +37,17 @@ export interface RopeSpec {
   readonly style: RopeStyle;
   /** Rotated dims per head (≤ headDim); the rest pass through. */
   readonly nRot: number;
-  /** (nRot / 2): angle of pair i at position p is p · invFreq[i]. */
+  /** (nRot / 2): angle of pair i at position p is p · invFreq[i] (absent `thetaScale`). */
   readonly invFreq: Float32Array;
+  /**
+   * llama.cpp's f32 recurrence for the same angles, which backends follow when it is given: θ₀ = f32(p), then
+   * θᵢ₊₁ = f32(θᵢ · thetaScale) with thetaScale = powf(base, −2/nRot); pair i turns by f32(f32(θᵢ / factors[i]) ·
+   * freqScale). Its angles differ from p · invFreq[i] in the last bits, and those bits reach q and k.
+   */
+  readonly thetaScale?: number;
+  readonly freqScale?: number;
+  /** Per-pair divisors (rope_freqs or llama3 scaling), absent: 1. */
+  readonly factors?: Float32Array;
 }
 
 export interface AttentionShape {
