@@ -22,6 +22,7 @@ import { writeRandomHfFolder } from "../fixtures/random-hf.js";
 import type { RandomLlamaSpec } from "../fixtures/random-llama.js";
 import { loadReferenceModel, referenceRun } from "./llama-cpp.js";
 import { forcedDecoding, greedyAgreement } from "./forced-decoding.js";
+import { peelArgv } from "../fixtures/peel-cli.js";
 
 const root = mkdtempSync(join(tmpdir(), "peel-convert-"));
 test.after(() => rmSync(root, { recursive: true, force: true }));
@@ -70,7 +71,7 @@ test("a Q8_0 conversion loads with the folder's config and stores 2-D weights as
 });
 
 test("peel convert (CLI): writes the file, refuses to overwrite without --force, leaves nothing partial on failure", () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "convert", ...args], { encoding: "utf8" });
+  const cli = (...args: string[]) => spawnSync(process.execPath, [...peelArgv(), "convert", ...args], { encoding: "utf8" });
   const out = join(root, "cli.gguf");
   const ok = cli(dir, "--out", out, "--type", "q8_0");
   assert.equal(ok.status, 0, ok.stderr);
