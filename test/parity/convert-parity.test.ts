@@ -45,7 +45,7 @@ test("a converted Qwen 3 folder runs in llama.cpp as Peel runs the folder", asyn
     const { diffs, meanTop1 } = forcedDecoding(peel, prompt, run, 256, 0.02);
     const worst = Math.max(...diffs);
     assert.ok(worst <= 2e-3, `worst top-5 |Δp| ${worst.toExponential(2)} > 2e-3`);
-    const greedy = await greedyAgreement(peel, prompt, run, 256, 0.02);
+    const greedy = await greedyAgreement(peel, prompt, run, 256, 0.02, run.greedy.length);
     console.log(`# convert qwen3 f32: ${prompt.length} prompt tokens, ${greedy} greedy tokens equal, mean top-1 p ${meanTop1.toFixed(2)}, worst top-5 |Δp| ${worst.toExponential(1)}`);
   } finally {
     await ref.dispose();
@@ -103,7 +103,7 @@ test("a converted GPT-NeoX folder runs in llama.cpp as Peel runs the folder", as
     const { diffs, meanTop1 } = forcedDecoding(peel, prompt, run, 256, 0.02);
     const worst = Math.max(...diffs);
     assert.ok(worst <= 2e-3, `worst top-5 |Δp| ${worst.toExponential(2)} > 2e-3`);
-    const greedy = await greedyAgreement(peel, prompt, run, 256, 0.02);
+    const greedy = await greedyAgreement(peel, prompt, run, 256, 0.02, run.greedy.length);
     console.log(`# convert gptneox f32: ${prompt.length} prompt tokens, ${greedy} greedy tokens equal, mean top-1 p ${meanTop1.toFixed(2)}, worst top-5 |Δp| ${worst.toExponential(1)}`);
   } finally {
     await ref.dispose();
