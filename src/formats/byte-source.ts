@@ -50,6 +50,18 @@ export async function readChunked(source: ByteSource, at: number, size: number, 
   return out;
 }
 
+/** Pieces of readInto: small, so copying a tensor into the caller's buffer holds little else at a time. */
+const INTO_CHUNK = 16 * 1024 * 1024;
+
+/** Reads dest.length bytes at `at` into dest (in 16 MiB pieces); returns dest. */
+export async function readInto(source: ByteSource, at: number, dest: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  for (let done = 0; done < dest.length; done += INTO_CHUNK) {
+    checkAbort(signal, source.description);
+    dest.set(await source.read(at + done, Math.min(INTO_CHUNK, dest.length - done)), done);
+  }
+  return dest;
+}
+
 /** A source over bytes already in memory; `read` returns views (no copies). */
 export function bytesSource(bytes: Uint8Array, description = "in-memory bytes"): ByteSource {
   return {
