@@ -18,7 +18,7 @@ export async function writeGgufFile(path: string, spec: GgufWriteSpec): Promise<
  * tensor is in memory at a time, so files larger than memory (or than one buffer) can be written.
  */
 export async function writeGgufFileStreaming(path: string, metadata: GgufWriteSpec["metadata"], tensors: readonly GgufTensorDesc[],
-  data: (i: number) => Uint8Array, opts: Pick<GgufWriteSpec, "alignment" | "version"> = {}): Promise<void> {
+  data: (i: number) => Uint8Array | Promise<Uint8Array>, opts: Pick<GgufWriteSpec, "alignment" | "version"> = {}): Promise<void> {
   const { header, offsets, sizes, dataBytes } = ggufLayout(metadata, tensors, opts);
   let fh;
   try {
@@ -29,7 +29,7 @@ export async function writeGgufFileStreaming(path: string, metadata: GgufWriteSp
   try {
     await fh.write(header, 0, header.length, 0);
     for (let i = 0; i < tensors.length; i++) {
-      const bytes = data(i);
+      const bytes = await data(i);
       if (bytes.length !== sizes[i]) {
         throw new PeelError("INVALID_ARGUMENT", `GGUF write: tensor "${tensors[i]?.name}" needs ${sizes[i]} bytes, got ${bytes.length}`);
       }

@@ -90,3 +90,8 @@ test("weights beyond every memory the backend may create are UNSUPPORTED, naming
     await kernels.dispose();
   }
 });
+
+test("a model with more weights than the machine has memory is refused before anything is read", async () => {
+  await assert.rejects(loadModelFromSource(bytesSource(gguf), { memoryBytes: 1 << 20, threads: 1 }), (e: unknown) => e instanceof PeelError &&
+    e.code === "UNSUPPORTED" && /has 1\.\d+ MiB of weights and this machine has 1\.0 MiB of memory/.test(e.message));
+});
