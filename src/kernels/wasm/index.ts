@@ -115,17 +115,7 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
 function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: SimdVariant): WasmKernels {
   const primary = set.shards[0] as Shard;
   const { ex, heap, scratch } = primary;
-  /** set.placeWeight, its out-of-memory error restated as the model's (how much is loaded, how much more it asked). */
-  function placeWeight(bytes: number, what: string): { shard: Shard; ptr: number } {
-    try {
-      return set.placeWeight(bytes, what);
-    } catch (e) {
-      if (!(e instanceof PeelError) || e.code !== "UNSUPPORTED") throw e;
-      const loaded = set.weightBytes();
-      throw new PeelError("UNSUPPORTED", `kernels(wasm): the model does not fit in WebAssembly memory: its weights need at least ` +
-        `${formatBytes(loaded + bytes)} (${formatBytes(loaded)} loaded, plus ${what} of ${formatBytes(bytes)}, more to come). ${e.message.replace(/^kernels\(wasm\): /, "")}`, { cause: e });
-    }
-  }
+
   let pool = startedPool;
   const threads = pool?.threads ?? 1;
 
@@ -242,7 +232,7 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
       }
     },
     allocWeightBytes(bytes, what) {
-      const { shard, ptr } = placeWeight(bytes, what);
+      const { shard, ptr } = set.placeWeight(bytes, what);
       return shard.heap.u8(ptr, bytes);
     },
     prepareWeight(dtype, rows, cols, data): WeightMatrix {

@@ -110,6 +110,12 @@ export async function createShardSet(primary: Omit<Shard, "index" | "scratch">, 
   const placed = weightShards.map(() => 0);
   const capacity = extra > 0 ? shardCapacity(limit, primary.ex.heapBase()) : primary.heap.limitBytes;
   let total = 0;
+  /** The out-of-memory error of placeWeight: how much is loaded, what asked for more, and why it has no room. */
+  function tooBig(bytes: number, what: string, why: string, cause?: unknown): PeelError {
+    return new PeelError("UNSUPPORTED", `kernels(wasm): the model does not fit in WebAssembly memory: its weights need at least ` +
+      `${formatBytes(total + bytes)} (${formatBytes(total)} loaded, plus ${what} of ${formatBytes(bytes)}, more to come). ${why} ` +
+      "Use a smaller quantization of the model (e.g. Q4_0) or the ts backend.", cause === undefined ? undefined : { cause });
+  }
   return {
     shards,
     find(view) {
@@ -121,14 +127,19 @@ export async function createShardSet(primary: Omit<Shard, "index" | "scratch">, 
         const s = weightShards[i] as Shard;
         // the primary alone has no budget of its own: its allocator's error says what is in use
         if (extra > 0 && (placed[i] as number) + bytes > capacity) continue;
-        const ptr = s.heap.alloc(bytes, what);
+        let ptr: number;
+        try {
+          ptr = s.heap.alloc(bytes, what);
+        } catch (e) {
+          if (!(e instanceof PeelError) || e.code !== "UNSUPPORTED") throw e;
+          throw tooBig(bytes, what, e.message.replace(/^kernels\(wasm\): /, ""), e);
+        }
         placed[i] = (placed[i] as number) + bytes;
         total += bytes;
         return { shard: s, ptr };
       }
-      throw new PeelError("UNSUPPORTED", `kernels(wasm): out of WebAssembly memory for weights: ${what} needs ${formatBytes(bytes)} ` +
-        `and the ${weightShards.length} weight memories hold ${formatBytes(total)} (at most ${formatBytes(capacity)} each, as matrices are never split). ` +
-        "The backend was planned for fewer weight bytes (createWasmKernels' weightBytes); use a smaller quantization of the model.");
+      throw tooBig(bytes, what, `the ${weightShards.length} weight memories hold ${formatBytes(total)} (at most ${formatBytes(capacity)} each, ` +
+        "as matrices are never split): the backend was planned for fewer weight bytes (createWasmKernels' weightBytes).");
     },
     weightBytes: () => total,
     roomBytes: () => extra > 0 ? weightShards.length * capacity - total : primary.heap.limitBytes - primary.heap.usedBytes(),
