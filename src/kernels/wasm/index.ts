@@ -1,7 +1,8 @@
 /**
- * The WebAssembly SIMD backend: the Kernels interface over one shared WebAssembly.Memory. Activations, the KV
+ * The WebAssembly SIMD backend: the Kernels interface over a shared WebAssembly.Memory. Activations, the KV
  * cache and weights live in that memory (`allocF32`, `allocKv` and `prepareWeight` return views into it, and
- * a weight's bytes are copied in once, so the loader's copy can be dropped). Kernels take byte offsets; arrays
+ * a weight's bytes are copied in once, or read straight in through `allocWeightBytes`); weights beyond it go
+ * to extra memories (shards.ts), where their products run. Kernels take byte offsets; arrays
  * that live elsewhere (norm gains, test inputs) are staged through scratch blocks, outputs copied back.
  * With `threads` > 1 a pool of workers (pool.ts) shares the memory: big matmuls are split by rows, attention
  * by heads and batched norms (RMSNorm, LayerNorm) by tokens, each row computed by exactly one thread with the
