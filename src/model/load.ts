@@ -167,14 +167,10 @@ export async function loadModelFromFolder(folder: FolderSource, opts: LoadOption
   });
   const description = read.description;
   const tensors = quantizedForLoad(read.tensors, opts.quantize);
-  if (opts.kernels !== undefined) return createModel({ ...description, tensors, kernels: opts.kernels });
-  const kernels = await createKernels(opts);
-  try {
-    return createModel({ ...description, tensors, kernels });
-  } catch (e) {
-    await kernels.dispose?.();
-    throw e;
-  }
+  // (read whole before binding, so a folder's weights are briefly held twice; GGUF files are read straight in)
+  const weightBytes = matrixBytes([...tensors.values()].map((t) => ({ shape: t.shape, byteSize: t.data.length })));
+  const kernels = opts.kernels ?? await createKernels(opts, weightBytes);
+  return bindTo(kernels, opts.kernels === undefined, () => createModel({ ...description, tensors, kernels }));
 }
 
 /** Config, tokenizer and tensor table of a checkpoint folder, without reading the weights. */
