@@ -42,7 +42,7 @@ export interface ShardSet {
   roomBytes(): number;
 }
 
-/** Most memories one backend creates: 16 × 4 GiB of weights, beyond any model a CPU decodes usefully. */
+/** Most memories one backend creates: the primary and 15 weight memories (~56 GiB of weights, beyond any model a CPU decodes usefully). */
 export const MAX_SHARDS = 16;
 const MAX_SHARD_BYTES = MAX_PAGES * PAGE_BYTES;
 
