@@ -195,6 +195,12 @@ export interface Kernels {
    * model's weight size and the backend's limit when they cannot fit (the wasm backend's 4 GiB address space).
    */
   reserveWeights?(totalBytes: number, modelDescription: string): void;
+  /**
+   * Optional: `bytes` of the backend's own weight storage, for a loader to read a tensor straight into, so
+   * the weights are never held twice (prepareWeight then adopts the bytes without copying). `what` names
+   * the tensor in an out-of-memory error.
+   */
+  allocWeightBytes?(bytes: number, what: string): Uint8Array;
 }
 
 /** The argument checks of Kernels.matmulShared, the same in every backend: one output per matrix, equal cols. */

@@ -1,7 +1,8 @@
 /**
- * The WebAssembly SIMD backend: the Kernels interface over one shared WebAssembly.Memory. Activations, the KV
+ * The WebAssembly SIMD backend: the Kernels interface over a shared WebAssembly.Memory. Activations, the KV
  * cache and weights live in that memory (`allocF32`, `allocKv` and `prepareWeight` return views into it, and
- * a weight's bytes are copied in once, so the loader's copy can be dropped). Kernels take byte offsets; arrays
+ * a weight's bytes are copied in once, or read straight in through `allocWeightBytes`); weights beyond it go
+ * to extra memories (shards.ts), where their products run. Kernels take byte offsets; arrays
  * that live elsewhere (norm gains, test inputs) are staged through scratch blocks, outputs copied back.
  * With `threads` > 1 a pool of workers (pool.ts) shares the memory: big matmuls are split by rows, attention
  * by heads and batched norms (RMSNorm, LayerNorm) by tokens, each row computed by exactly one thread with the
@@ -17,7 +18,8 @@ import { PeelError } from "../../util/errors.js";
 import { dequantizeRow } from "../../formats/gguf/dequant/index.js";
 import { attention as referenceAttention } from "../ts/attention.js";
 import { geluF16Table } from "../ts/elementwise.js";
-import { createScratchSlots, createWasmHeap, formatBytes, MAX_PAGES, PAGE_BYTES, type WasmHeap } from "./heap.js";
+import { createWasmHeap, formatBytes, MAX_PAGES, PAGE_BYTES, type WasmHeap } from "./heap.js";
+import { createShardSet, extraShards, type Shard, type ShardSet } from "./shards.js";
 import { createRopeTables } from "./rope-table.js";
 import { chooseSimd, createSharedMemory, instantiateKernels, kernelsModule, type SimdVariant, type WasmExports } from "./module.js";
 import { prepareMatmul, runMatmulRows, serialActivations, WASM_WEIGHT_TYPES, type ActivationSplit, type MatmulCall } from "./matmul.js";
@@ -44,11 +46,22 @@ export interface WasmKernelsOptions {
    * Both compute the same quantities; they differ in f32 rounding (fused multiply-adds, summation order).
    */
   readonly simd?: "auto" | SimdVariant;
+  /**
+   * Bytes of weights the backend will hold (the loader passes the model's): when they do not fit the primary
+   * memory beside activations and the KV cache, they go to extra memories (shards.ts). Default 0: one memory.
+   */
+  readonly weightBytes?: number;
+  /** Put the weights in extra memories of at most this many bytes each, even when they would fit (tests). */
+  readonly shardBytes?: number;
 }
 
 /** The backend's memory and allocator, for diagnostics and the thread pool. */
 export interface WasmKernels extends Kernels {
+  /** The primary memory's allocator (activations, KV cache; weights too unless they went to shards). */
   readonly heap: WasmHeap;
+  /** WebAssembly memories in use: 1, or 1 + the weight shards (shards.ts). */
+  readonly memories: number;
+  allocWeightBytes(bytes: number, what: string): Uint8Array;
   readonly exports: WasmExports;
   /** Threads computing (1: no pool). */
   readonly threads: number;
@@ -92,79 +105,87 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
   const ex = await instantiateKernels(memory, simd);
   const heap = createWasmHeap(memory, ex.heapBase(), maxPages);
   ex.initF16Table(); // the heap has grown the memory past heapBase()
-  const pool = threads > 1 && host !== undefined ? await createThreadPool(host, await kernelsModule(simd), memory, ex, threads) : undefined;
-  return bindKernels(ex, heap, pool, simd);
+  const plan = { weightBytes: opts.weightBytes ?? 0, shardBytes: opts.shardBytes };
+  const module = await kernelsModule(simd);
+  const set = await createShardSet({ memory, ex, heap }, module, extraShards(plan, heap.limitBytes, ex.heapBase()), plan.shardBytes);
+  const pool = threads > 1 && host !== undefined
+    ? await createThreadPool(host, module, set.shards.map((s) => s.memory), set.shards.map((s) => s.ex), threads) : undefined;
+  return bindKernels(set, pool, simd);
 }
 
-function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | undefined, simd: SimdVariant): WasmKernels {
-  const scratch = createScratchSlots(heap);
-  let weightBytes = 0;
+function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: SimdVariant): WasmKernels {
+  const primary = set.shards[0] as Shard;
+  const { ex, heap, scratch } = primary;
+
   let pool = startedPool;
   const threads = pool?.threads ?? 1;
 
-  function runMatmul(c: MatmulCall): void {
+  /** Runs c (pointers into shard s's memory) on s's kernels instance. */
+  function runMatmul(c: MatmulCall, s: Shard = primary): void {
     if (pool === undefined || c.rows * c.cols * c.nTokens < MIN_PARALLEL_MACS || c.rows < 2 * ROW_GRANULE) {
-      runMatmulRows(ex, c, 0, c.rows);
+      runMatmulRows(s.ex, c, 0, c.rows);
       return;
     }
-    runPooled(pool, c, [c.out], [c.w], [c.rows]);
+    runPooled(pool, c, [c.out], [c.w], [c.rows], s);
   }
 
   /** Products with c's input and weight type (c is the first) as one pool job, each thread with its row scratch. */
-  function runPooled(p: ThreadPool, c: MatmulCall, outs: readonly number[], ws: readonly number[], rows: readonly number[]): void {
+  function runPooled(p: ThreadPool, c: MatmulCall, outs: readonly number[], ws: readonly number[], rows: readonly number[], s: Shard): void {
     const stride = Math.ceil(c.rowScratchBytes / 64) * 64;
-    const rowScratch = c.rowScratch === 0 ? 0 : scratch.get("w-row-pool", stride * p.threads);
+    const rowScratch = c.rowScratch === 0 ? 0 : s.scratch.get("w-row-pool", stride * p.threads);
     const total = rows.reduce((a, b) => a + b, 0);
-    p.run(OP.matmul, total, ROW_GRANULE, (a) => matmulArgs(a, c, outs, ws, rows, rowScratch, stride));
+    p.run(OP.matmul, total, ROW_GRANULE, (a) => matmulArgs(a, c, outs, ws, rows, rowScratch, stride), s.index);
   }
 
   const ropeTable = createRopeTables(heap, scratch);
 
-  const serialSplit = serialActivations(ex);
-  /** How prepareMatmul runs its per-token work: on the pool for prefill-sized inputs, else on this thread. */
-  function activationSplit(nTokens: number, cols: number): ActivationSplit {
-    return pool !== undefined && nTokens > 1 && nTokens * cols >= MIN_PARALLEL_NORM ? pooledActivations : serialSplit;
+  const serialSplits = set.shards.map((s) => serialActivations(s.ex));
+  const pooledSplits = set.shards.map((s): ActivationSplit => (job, total, args) => pooledActivations(job, total, args, s.index));
+  /** How prepareMatmul runs its per-token work in shard s: on the pool for prefill-sized inputs, else on this thread. */
+  function activationSplit(nTokens: number, cols: number, s: Shard = primary): ActivationSplit {
+    return (pool !== undefined && nTokens > 1 && nTokens * cols >= MIN_PARALLEL_NORM ? pooledSplits : serialSplits)[s.index] as ActivationSplit;
   }
 
   /** output() for several arrays at once: fn gets their offsets in wasm memory (each staged in its own slot). */
-  function outputs(as: readonly Float32Array[], ns: readonly number[], fn: (ptrs: number[]) => void, ptrs: number[] = []): void {
+  function outputs(as: readonly Float32Array[], ns: readonly number[], s: Shard, fn: (ptrs: number[]) => void, ptrs: number[] = []): void {
     const i = ptrs.length;
     if (i === as.length) { fn(ptrs); return; }
-    output(as[i] as Float32Array, ns[i] as number, `out-${i}`, false, (p) => outputs(as, ns, fn, [...ptrs, p]));
+    output(as[i] as Float32Array, ns[i] as number, `out-${i}`, false, (p) => outputs(as, ns, s, fn, [...ptrs, p]), s);
   }
 
   /** prepareMatmul's per-token work (quantizing prefill activations, laying out tiles) split across the pool. */
-  function pooledActivations(job: number, total: number, args: ArrayLike<number>): void {
+  function pooledActivations(job: number, total: number, args: ArrayLike<number>, shard: number): void {
     if (pool === undefined) throw new Error("unreachable: pooled activations without a pool");
     pool.run(OP.activation, total, 1, (a) => {
       a[0] = job;
       for (let i = 0; i < args.length; i++) a[i + 1] = args[i] as number;
-    });
+    }, shard);
   }
 
-  /** Offset of `a` (n floats) in wasm memory, staging a copy in `slot` if it lives elsewhere. */
-  function input(a: Float32Array, n: number, slot: string): number {
+  /** Offset of `a` (n floats) in shard s's memory, staging a copy in `slot` if it lives elsewhere. */
+  function input(a: Float32Array, n: number, slot: string, s: Shard = primary): number {
     need(a, n, slot);
-    const off = heap.offsetOf(a);
+    const off = s.heap.offsetOf(a);
     if (off >= 0) return off;
-    const p = scratch.get(slot, n * 4);
-    heap.f32(p, n).set(a.subarray(0, n));
+    const p = s.scratch.get(slot, n * 4);
+    s.heap.f32(p, n).set(a.subarray(0, n));
     return p;
   }
-  /** Runs fn on an output offset; a foreign output is computed in scratch and copied back. */
-  function output(a: Float32Array, n: number, slot: string, copyIn: boolean, fn: (ptr: number) => void): void {
+  /** Runs fn on an output offset in shard s; a foreign output is computed in scratch and copied back. */
+  function output(a: Float32Array, n: number, slot: string, copyIn: boolean, fn: (ptr: number) => void, s: Shard = primary): void {
     need(a, n, slot);
-    const off = heap.offsetOf(a);
+    const off = s.heap.offsetOf(a);
     if (off >= 0) { fn(off); return; }
-    const p = scratch.get(slot, n * 4);
-    if (copyIn) heap.f32(p, n).set(a.subarray(0, n));
+    const p = s.scratch.get(slot, n * 4);
+    if (copyIn) s.heap.f32(p, n).set(a.subarray(0, n));
     fn(p);
-    a.set(heap.f32(p, n));
+    a.set(s.heap.f32(p, n));
   }
-  function weightPtr(w: WeightMatrix): number {
-    const off = heap.offsetOf(w.data);
-    if (off < 0) throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): a ${w.dtype} ${w.rows}x${w.cols} weight was not prepared by this backend (prepareWeight)`);
-    return off;
+  /** The shard holding w and w's offset in it. */
+  function weightAt(w: WeightMatrix): { s: Shard; ptr: number } {
+    const s = set.find(w.data);
+    if (s === undefined) throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): a ${w.dtype} ${w.rows}x${w.cols} weight was not prepared by this backend (prepareWeight)`);
+    return { s, ptr: s.heap.offsetOf(w.data) };
   }
   /** The GELU table (65536 f32) in wasm memory, copied from the reference's on first use: both backends read the same values. */
   let geluTable = -1;
@@ -185,6 +206,7 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
   const kernels: WasmKernels = {
     name: "wasm",
     heap,
+    memories: set.shards.length,
     exports: ex,
     threads,
     simd,
@@ -199,29 +221,26 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       return heap.f32(p, n).fill(0);
     },
     reserveWeights(totalBytes, modelDescription) {
-      if (heap.usedBytes() + totalBytes > heap.limitBytes) {
+      // weights already read into this backend (allocWeightBytes) count as room: they are the same bytes
+      const room = set.roomBytes() + set.weightBytes();
+      if (totalBytes > room) {
+        const n = set.shards.length, used = heap.usedBytes() - (n > 1 ? 0 : set.weightBytes());
         throw new PeelError("UNSUPPORTED", `kernels(wasm): ${modelDescription} has ${formatBytes(totalBytes)} of weights, more than ` +
-          `WebAssembly memory can hold: the limit is ${formatBytes(heap.limitBytes)} (32-bit WebAssembly addresses at most 4 GiB)` +
-          `${heap.usedBytes() > 0 ? ` and ${formatBytes(heap.usedBytes())} are already in use` : ""}. ` +
-          "Use a smaller quantization (e.g. Q4_0) or the ts backend.");
+          "WebAssembly memory can hold: the limit is " + (n > 1 ? `${formatBytes(room)} in this backend's ${n - 1} weight memories` :
+          `${formatBytes(heap.limitBytes)}${used > 0 ? ` and ${formatBytes(used)} are already in use` : ""}`) +
+          " (32-bit WebAssembly addresses at most 4 GiB per memory). Create the backend with the model's weight bytes " +
+          "(createWasmKernels({ weightBytes }), as loadModel does) to spread them over several memories, or use a smaller quantization.");
       }
+    },
+    allocWeightBytes(bytes, what) {
+      const { shard, ptr } = set.placeWeight(bytes, what);
+      return shard.heap.u8(ptr, bytes);
     },
     prepareWeight(dtype, rows, cols, data): WeightMatrix {
       checkWeight(dtype, rows, cols, data);
       const bytes = rows * (cols / DTYPES[dtype].blockElems) * DTYPES[dtype].blockBytes;
-      if (heap.offsetOf(data) >= 0) return { dtype, rows, cols, data: data.subarray(0, bytes) };
-      let p: number;
-      try {
-        p = heap.alloc(bytes, `a ${dtype} ${rows}x${cols} weight matrix`);
-      } catch (e) {
-        if (!(e instanceof PeelError) || e.code !== "UNSUPPORTED") throw e;
-        throw new PeelError("UNSUPPORTED", `kernels(wasm): the model does not fit in WebAssembly memory: its weights need at least ` +
-          `${formatBytes(weightBytes + bytes)} (${formatBytes(weightBytes)} loaded, plus a ${dtype} ${rows}x${cols} matrix of ${formatBytes(bytes)}, ` +
-          `more to come) and the limit is ${formatBytes(heap.limitBytes)} (32-bit WebAssembly addresses at most 4 GiB). ` +
-          `Use a smaller quantization (e.g. Q4_0) or the ts backend.`, { cause: e });
-      }
-      weightBytes += bytes;
-      const view = heap.u8(p, bytes);
+      if (set.find(data) !== undefined) return { dtype, rows, cols, data: data.subarray(0, bytes) };
+      const view = kernels.allocWeightBytes(bytes, `a ${dtype} ${rows}x${cols} weight matrix`);
       view.set(data.subarray(0, bytes));
       return { dtype, rows, cols, data: view };
     },
@@ -232,28 +251,31 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       return { dtype, data, seqLen, kvDim };
     },
     matmul(out, w, x, nTokens) {
-      const wp = weightPtr(w);
-      const xp = input(x, nTokens * w.cols, "in-x");
+      // in the weight's shard: x is staged into its scratch, the output computed there and copied back
+      const { s, ptr: wp } = weightAt(w);
+      const xp = input(x, nTokens * w.cols, "in-x", s);
       output(out, nTokens * w.rows, "out", false, (op) => {
-        runMatmul(prepareMatmul(ex, scratch, w.dtype, op, wp, xp, w.rows, w.cols, nTokens, activationSplit(nTokens, w.cols)));
-      });
+        runMatmul(prepareMatmul(s.ex, s.scratch, w.dtype, op, wp, xp, w.rows, w.cols, nTokens, activationSplit(nTokens, w.cols, s)), s);
+      }, s);
     },
     matmulShared(outs, ws, x, nTokens) {
       checkShared("wasm", outs, ws);
       const w0 = ws[0] as WeightMatrix, cols = w0.cols;
       const rows = ws.map((w) => w.rows), total = rows.reduce((a, b) => a + b, 0);
       const p = pool;
+      const at = ws.map(weightAt), s = (at[0] as { s: Shard }).s;
       if (p === undefined || ws.length < 2 || ws.length > MAX_SHARED || total * cols * nTokens < MIN_PARALLEL_MACS ||
-        ws.some((w) => w.dtype !== w0.dtype || w.rows % ROW_GRANULE !== 0)) {
+        ws.some((w, i) => w.dtype !== w0.dtype || w.rows % ROW_GRANULE !== 0 || at[i]?.s !== s)) {
         for (let i = 0; i < ws.length; i++) kernels.matmul(outs[i] as Float32Array, ws[i] as WeightMatrix, x, nTokens);
         return;
       }
       // one weight type, so one rounding of x serves every matrix; rows on the granule, so every chunk bound
       // inside a matrix falls where a single product's would
-      const wps = ws.map(weightPtr);
-      const xp = input(x, nTokens * cols, "in-x");
-      outputs(outs, rows.map((r) => nTokens * r), (ops) => {
-        runPooled(p, prepareMatmul(ex, scratch, w0.dtype, ops[0] as number, wps[0] as number, xp, w0.rows, cols, nTokens, activationSplit(nTokens, cols)), ops, wps, rows);
+      // (and all in one shard, whose kernels instance runs the job)
+      const wps = at.map((a) => a.ptr);
+      const xp = input(x, nTokens * cols, "in-x", s);
+      outputs(outs, rows.map((r) => nTokens * r), s, (ops) => {
+        runPooled(p, prepareMatmul(s.ex, s.scratch, w0.dtype, ops[0] as number, wps[0] as number, xp, w0.rows, cols, nTokens, activationSplit(nTokens, cols, s)), ops, wps, rows, s);
       });
     },
     matmulF32(out, w, x, rows, cols, nTokens, layout) {
