@@ -43,10 +43,13 @@ export function attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: Kv
   const roundP = v.dtype === "F16";
   const total = causal ? startPos + nTokens : shape.keys ?? startPos + nTokens; // width of a probs row
   const bias = shape.positionBias, span = bias?.span ?? 0, biasRow = 2 * span + 1;
+  const ranges = causal ? undefined : shape.keyRanges;
   for (let t = 0; t < nTokens; t++) {
-    const nCtx = causal ? startPos + t + 1 : total; // causal: this token sees cache rows 0..its own position
     const pos = startPos + t;
-    const j0 = window > 0 && causal ? Math.max(0, nCtx - window) : 0; // and, with a window, only its last `window` rows
+    // causal: this token sees cache rows 0..its own position, and with a window only its last `window` rows;
+    // packed sequences (keyRanges): only its own sequence's rows
+    const nCtx = ranges !== undefined ? (ranges[2 * t + 1] as number) : causal ? pos + 1 : total;
+    const j0 = ranges !== undefined ? (ranges[2 * t] as number) : window > 0 && causal ? Math.max(0, nCtx - window) : 0;
     for (let h = 0; h < nHeads; h++) {
       const qBase = (t * nHeads + h) * headDim;
       const kvOff = Math.floor(h / group) * headDim;

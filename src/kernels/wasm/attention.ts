@@ -1,7 +1,8 @@
 /**
  * The wasm backend's attention wrapper: stages q, finds the cache rows in wasm memory and runs the module's
- * attention kernel, split across the pool by runs of heads when the call is big enough. The probability tap
- * (and, for now, a T5 position bias) goes through the TS reference, which forms the standard path's weights.
+ * attention kernel (causal or bidirectional, packed sequences, T5's position bias), split across the pool by
+ * runs of heads when the call is big enough. The probability tap goes through the TS reference, which forms
+ * the standard path's weights; so do flash calls whose head size the one-row kernel cannot take.
  */
 
 import type { Kernels } from "../kernels.js";
@@ -16,8 +17,9 @@ export function createAttentionKernel(st: Staging): Kernels["attention"] {
     const cap = shape.softcap ?? 0, window = shape.window ?? 0, kvStart = shape.kvStart ?? 0;
     const flash = shape.flash === "vec" ? 1 : shape.flash === "tiled" ? 2 : 0;
     const causal = shape.causal === false ? 0 : 1;
-    // the kernel's f16 sum takes eight lanes at a time; a position bias (T5) has no wasm kernel yet
-    if ((flash === 1 && headDim % 8 !== 0) || shape.positionBias !== undefined) {
+    const bias = shape.positionBias;
+    // the kernel's f16 sum takes eight lanes at a time; llama.cpp has no flash kernel with a score bias
+    if ((flash === 1 && headDim % 8 !== 0) || (bias !== undefined && flash !== 0)) {
       referenceAttention(out, q, k, v, startPos, nTokens, shape, scratchRow, probs);
       return;
     }
@@ -27,6 +29,9 @@ export function createAttentionKernel(st: Staging): Kernels["attention"] {
     const start = causal === 0 && shape.keys !== undefined ? shape.keys - nTokens : startPos;
     const n = nTokens * nHeads * headDim;
     const qp = input(q, n, "in-q");
+    const ranges = causal === 0 && shape.keyRanges !== undefined ? st.inputI32(shape.keyRanges, 2 * nTokens, "in-ranges") : 0;
+    const bp = bias === undefined ? 0 : input(bias.table, nHeads * (2 * bias.span + 1), "in-bias");
+    const span = bias?.span ?? 0;
     const flags = (k.dtype === "F16" ? 1 : 0) | (v.dtype === "F16" ? 2 : 0);
     // the kernel finds position p at row p of the address it is given: with a cache that starts at position
     // kvStart, that is kvStart rows before the buffer (wrapping as u32); only rows ≥ kvStart are ever read
@@ -44,12 +49,13 @@ export function createAttentionKernel(st: Staging): Kernels["attention"] {
     const split = serial ? undefined : pool;
     output(out, n, "out", false, (op) => {
       if (split === undefined) {
-        ex.attention(op, qp, kp, vp, flags, start, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads, cap, window, flash, causal);
+        ex.attention(op, qp, kp, vp, flags, start, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads, cap, window, flash, causal, ranges, bp, span);
         return;
       }
       split.run(OP.attention, nHeads, heads, (a) => {
         a[0] = op; a[1] = qp; a[2] = kp; a[3] = vp; a[4] = flags; a[5] = start; a[6] = nTokens;
         a[7] = nHeads; a[8] = nKvHeads; a[9] = headDim; a[10] = scale; a[11] = sp; a[12] = stride; a[13] = cap; a[14] = window; a[15] = flash; a[16] = causal;
+        a[17] = ranges; a[18] = bp; a[19] = span;
       });
     });
     if (probs) { // the tap's slow path: the standard weights, which flash attention never forms
