@@ -63,6 +63,7 @@ export {
   traceForward, ALL_TRACE_TAPS, DEFAULT_TRACE_TAPS,
   type TraceForwardOptions, type ForwardTrace, type LayerTrace, type TraceTapName,
 } from "./inspect/trace-forward.js";
+export { traceSeq2seq, type Seq2seqTrace, type Seq2seqTraceOptions } from "./inspect/trace-seq2seq.js";
 export { attentionRow, kvHeadsOf, type AttentionMap, type FullAttentionMap, type TopKAttentionMap } from "./inspect/attention-map.js";
 export { logitLens, type LogitLens, type LogitLensOptions, type LensLayer, type LensCell } from "./inspect/logit-lens.js";
 export { streamNorms, rowNorms, type StreamNorms, type LayerNorms } from "./inspect/stream-norms.js";
