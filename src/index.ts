@@ -78,7 +78,7 @@ export {
 export { softmax64, topTokens, rankOf, klDivergence, type TokenProb } from "./inspect/distribution.js";
 export {
   createInspector, type Inspector, type InspectorOptions, type InspectorInfo, type TokenView, type ProbView, type TokenizeResult, type AnalyzeResult,
-  type LensCellView, type AttentionView, type InspectStep, type ChangeView, type ProbLike,
+  type LensCellView, type AttentionView, type InspectStep, type ChangeView, type ProbLike, type ModelRole, type AttentionMapKind,
 } from "./inspect/inspector.js";
 export { callInspector, INSPECT_METHODS, type InspectMethod } from "./inspect/protocol.js";
 export { parameterGroups, stageOfTensor, type ParameterGroup, type ParameterStage } from "./inspect/parameters.js";
