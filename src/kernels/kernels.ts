@@ -82,6 +82,13 @@ export interface AttentionShape {
    */
   readonly keys?: number;
   /**
+   * Bidirectional attention only: (nTokens, 2) cache-row ranges, query t seeing rows keyRanges[2t]..keyRanges[2t + 1]
+   * − 1 and no others, as a sequence of its own (its positions count from the range's first row, where flash
+   * tiles then align). Several sequences packed into one call, each query over its own sequence's keys only
+   * (embed's batches). Absent: every query sees the rows `keys` or startPos + nTokens gives.
+   */
+  readonly keyRanges?: Int32Array;
+  /**
    * A learned bias added to each score by the relative position of key and query (T5's relative attention
    * bias): (nHeads, 2·span + 1), head h's bias for key position j and query position p at
    * [h · (2·span + 1) + clamp(j − p, −span, span) + span]. Added to the raw score (after any soft cap, before

@@ -47,17 +47,26 @@ export function flashAttention(out: Float32Array, q: Float32Array, k: KvBuffer, 
     const s = f32(f32(dot) * scale);
     return cap > 0 ? f32(f32(cap) * f32(Math.tanh(s))) : s;
   };
+  const ranges = causal ? undefined : shape.keyRanges;
   for (let t = 0; t < nTokens; t++) {
-    const nCtx = causal ? startPos + t + 1 : startPos + nTokens;
-    const j0 = window > 0 && causal ? Math.max(0, nCtx - window) : 0;
+    let nCtx = causal ? startPos + t + 1 : startPos + nTokens;
+    let j0 = window > 0 && causal ? Math.max(0, nCtx - window) : 0;
+    // a packed sequence (keyRanges) counts its positions from its first row: j runs over 0..its length
+    let shift = 0;
+    if (ranges !== undefined) {
+      shift = ranges[2 * t] as number;
+      nCtx = (ranges[2 * t + 1] as number) - shift;
+      j0 = 0;
+    }
+    const rowOf = shift - kvStart;
     for (let h = 0; h < nHeads; h++) {
       const qBase = (t * nHeads + h) * headDim;
       const kvOff = Math.floor(h / group) * headDim;
       const acc = out.subarray(qBase, qBase + headDim); // the running value sum lives in the output row
       acc.fill(0);
       const sum = variant === "vec"
-        ? vecRow(acc, j0, nCtx, (j) => score(qBase, j, kvOff, k.dtype === "F16"), v, (j) => (j - kvStart) * kvDim + kvOff)
-        : tiledRow(acc, j0, nCtx, (j) => score(qBase, j, kvOff, false), v, (j) => (j - kvStart) * kvDim + kvOff);
+        ? vecRow(acc, j0, nCtx, (j) => score(qBase, j + shift, kvOff, k.dtype === "F16"), v, (j) => (j + rowOf) * kvDim + kvOff)
+        : tiledRow(acc, j0, nCtx, (j) => score(qBase, j + shift, kvOff, false), v, (j) => (j + rowOf) * kvDim + kvOff);
       const inv = sum === 0 ? 0 : f32(1 / sum);
       for (let d = 0; d < headDim; d++) acc[d] = f32((acc[d] as number) * inv);
     }

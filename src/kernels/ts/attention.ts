@@ -49,16 +49,18 @@ const kqvLanes = new Float32Array(KQV_LANES_VEC);
 
 /**
  * Σ_j p[j] · v(j) over cache rows j0..nCtx−1 as llama.cpp's kq·v product sums its padded row of n_kv weights
- * (masked ones are 0 and add nothing): cache row r goes to lane r mod 64 (one query token, ggml_vec_dot_f16)
- * or r mod 16 (two or more, tinyBLAS), lanes reduced as there. Exact when n_kv is a multiple of 64, which it is
- * for contexts that are (llama.cpp pads n_kv to 256 within the context).
+ * (masked ones are 0 and add nothing): position j goes to lane j mod 64 (one query token, ggml_vec_dot_f16)
+ * or j mod 16 (two or more, tinyBLAS), lanes reduced as there. llama.cpp's lanes follow its cache cells, which
+ * are the positions in a full cache of one sequence; exact when n_kv is a multiple of 64, which it is for
+ * contexts that are (llama.cpp pads n_kv to 256 within the context). Lanes by position, not by Peel's cache row,
+ * keep a window-bounded cache's results equal to a full cache's (llama.cpp's sliding-window cells are its own).
  */
-function kqvDot(p: Float32Array, v: (j: number) => number, j0: number, nCtx: number, kvStart: number, tiled: boolean): number {
+function kqvDot(p: Float32Array, v: (j: number) => number, j0: number, nCtx: number, tiled: boolean): number {
   const nl = tiled ? KQV_LANES_TILED : KQV_LANES_VEC;
   const lanes = kqvLanes;
   lanes.fill(0);
   for (let j = j0; j < nCtx; j++) {
-    const l = (j - kvStart) % nl;
+    const l = j % nl;
     lanes[l] = Math.fround((lanes[l] as number) + (p[j] as number) * v(j));
   }
   const f = Math.fround;
@@ -72,18 +74,17 @@ const chunk = new Float32Array(16);
 
 /**
  * scratch[j0..nCtx) ← softmax as ggml_soft_max's f32 kernel on AVX-512 computes it over its padded row of cache
- * rows (masked ones are e^−∞ = 0): ggml_v_expf in groups of 16 rows aligned to row 0, each group summed by the
+ * rows (masked ones are e^−∞ = 0): ggml_v_expf in groups of 16 positions aligned to position 0, each group summed by the
  * 16-lane reduction and added to an f64 total, then every weight times f32(1 / total).
  */
-function softmaxGgml(scratch: Float32Array, j0: number, nCtx: number, kvStart: number, max: number): void {
+function softmaxGgml(scratch: Float32Array, j0: number, nCtx: number, max: number): void {
   let sum = 0;
-  const r0 = j0 - kvStart, r1 = nCtx - kvStart; // cache rows
-  for (let c = r0 - (r0 % 16); c < r1; c += 16) {
+  for (let c = j0 - (j0 % 16); c < nCtx; c += 16) {
     for (let l = 0; l < 16; l++) {
-      const r = c + l;
-      const e = r >= r0 && r < r1 ? expfVec(Math.fround((scratch[r + kvStart] as number) - max)) : 0;
+      const j = c + l, inside = j >= j0 && j < nCtx;
+      const e = inside ? expfVec(Math.fround((scratch[j] as number) - max)) : 0;
       chunk[l] = e;
-      if (r >= r0 && r < r1) scratch[r + kvStart] = e;
+      if (inside) scratch[j] = e;
     }
     sum += reduceAdd16(chunk, 0);
   }
@@ -115,10 +116,13 @@ export function attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: Kv
   const tiled = nTokens >= 2;
   const kqDot = tiled && headDim % 16 === 0 ? dotF16Tiled : dotF16Vec;
   if (roundQ && qRow.length < headDim) qRow = new Float32Array(headDim);
+  const ranges = causal ? undefined : shape.keyRanges;
   for (let t = 0; t < nTokens; t++) {
-    const nCtx = causal ? startPos + t + 1 : total; // causal: this token sees cache rows 0..its own position
     const pos = startPos + t;
-    const j0 = window > 0 && causal ? Math.max(0, nCtx - window) : 0; // and, with a window, only its last `window` rows
+    // causal: this token sees cache rows 0..its own position, and with a window only its last `window` rows;
+    // packed sequences (keyRanges): only its own sequence's rows
+    const nCtx = ranges !== undefined ? (ranges[2 * t + 1] as number) : causal ? pos + 1 : total;
+    const j0 = ranges !== undefined ? (ranges[2 * t] as number) : window > 0 && causal ? Math.max(0, nCtx - window) : 0;
     for (let h = 0; h < nHeads; h++) {
       const qBase = (t * nHeads + h) * headDim;
       const kvOff = Math.floor(h / group) * headDim;
@@ -140,7 +144,7 @@ export function attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: Kv
         if (s > max) max = s;
       }
       if (ggmlOrder) {
-        softmaxGgml(scratch, j0, nCtx, kvStart, max);
+        softmaxGgml(scratch, j0, nCtx, max);
       } else {
         let sum = 0;
         for (let j = j0; j < nCtx; j++) {
@@ -158,7 +162,7 @@ export function attention(out: Float32Array, q: Float32Array, k: KvBuffer, v: Kv
       if (roundP && ggmlOrder) { // llama.cpp: f16(p) · f16 values, summed over cache rows in its lanes (ggml-f16-dot.ts)
         for (let j = j0; j < nCtx; j++) scratch[j] = roundToF16(scratch[j] as number);
         for (let d = 0; d < headDim; d++) {
-          out[qBase + d] = kqvDot(scratch, (j) => kvAt(v, (j - kvStart) * kvDim + kvOff + d), j0, nCtx, kvStart, tiled);
+          out[qBase + d] = kqvDot(scratch, (j) => kvAt(v, (j - kvStart) * kvDim + kvOff + d), j0, nCtx, tiled);
         }
         continue;
       }

@@ -9,6 +9,7 @@
  * same code, so results are bitwise the same for any thread count. Small jobs run on the calling thread alone (waking
  * workers costs more than they save). Embedding rows are dequantized by the shared TS dequantizers (one row
  * per token, exact like get_rows). Browser-safe: in Node, index.node.ts supplies the worker_threads host.
+ * The attention wrapper is attention.ts, the element-wise ones elementwise.ts, the staging they share staging.ts.
  */
 
 import { checkShared, type Kernels, type KvBuffer, type KvDType, type WeightMatrix } from "../kernels.js";
@@ -16,8 +17,6 @@ import type { DType } from "../../tensor/dtype.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { PeelError } from "../../util/errors.js";
 import { dequantizeRow } from "../../formats/gguf/dequant/index.js";
-import { attention as referenceAttention } from "../ts/attention.js";
-import { geluF16Table } from "../ts/elementwise.js";
 import { createWasmHeap, formatBytes, MAX_PAGES, PAGE_BYTES, type WasmHeap } from "./heap.js";
 import { createShardSet, extraShards, type Shard, type ShardSet } from "./shards.js";
 import { createRopeTables } from "./rope-table.js";
@@ -26,6 +25,9 @@ import { prepareMatmul, runMatmulRows, serialActivations, WASM_WEIGHT_TYPES, typ
 import { createThreadPool, type ThreadPool, type WorkerHost } from "./pool.js";
 import { MAX_SHARED, matmulArgs, OP } from "./pool-protocol.js";
 import { hasWebWorkers, webWorkerHost } from "./host.web.js";
+import { createAttentionKernel } from "./attention.js";
+import { createElementwiseKernels } from "./elementwise.js";
+import { createStaging, MIN_PARALLEL_MACS, MIN_PARALLEL_NORM } from "./staging.js";
 
 export { WASM_WEIGHT_TYPES } from "./matmul.js";
 export { relaxedSimdSupported, type SimdVariant } from "./module.js";
@@ -75,9 +77,6 @@ export interface WasmKernels extends Kernels {
 
 export const MAX_THREADS = 256;
 
-/** Jobs smaller than these (multiply-adds; elements for RMSNorm) run on the calling thread alone. */
-const MIN_PARALLEL_MACS = 1 << 17;
-const MIN_PARALLEL_NORM = 1 << 15;
 /** Matmul row splits fall on multiples of this, so a kernel's row tiles are the same whatever the thread count. */
 const ROW_GRANULE = 16;
 
@@ -146,13 +145,6 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
     return (pool !== undefined && nTokens > 1 && nTokens * cols >= MIN_PARALLEL_NORM ? pooledSplits : serialSplits)[s.index] as ActivationSplit;
   }
 
-  /** output() for several arrays at once: fn gets their offsets in wasm memory (each staged in its own slot). */
-  function outputs(as: readonly Float32Array[], ns: readonly number[], s: Shard, fn: (ptrs: number[]) => void, ptrs: number[] = []): void {
-    const i = ptrs.length;
-    if (i === as.length) { fn(ptrs); return; }
-    output(as[i] as Float32Array, ns[i] as number, `out-${i}`, false, (p) => outputs(as, ns, s, fn, [...ptrs, p]), s);
-  }
-
   /** prepareMatmul's per-token work (quantizing prefill activations, laying out tiles) split across the pool. */
   function pooledActivations(job: number, total: number, args: ArrayLike<number>, shard: number): void {
     if (pool === undefined) throw new Error("unreachable: pooled activations without a pool");
@@ -162,46 +154,8 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
     }, shard);
   }
 
-  /** Offset of `a` (n floats) in shard s's memory, staging a copy in `slot` if it lives elsewhere. */
-  function input(a: Float32Array, n: number, slot: string, s: Shard = primary): number {
-    need(a, n, slot);
-    const off = s.heap.offsetOf(a);
-    if (off >= 0) return off;
-    const p = s.scratch.get(slot, n * 4);
-    s.heap.f32(p, n).set(a.subarray(0, n));
-    return p;
-  }
-  /** Runs fn on an output offset in shard s; a foreign output is computed in scratch and copied back. */
-  function output(a: Float32Array, n: number, slot: string, copyIn: boolean, fn: (ptr: number) => void, s: Shard = primary): void {
-    need(a, n, slot);
-    const off = s.heap.offsetOf(a);
-    if (off >= 0) { fn(off); return; }
-    const p = s.scratch.get(slot, n * 4);
-    if (copyIn) s.heap.f32(p, n).set(a.subarray(0, n));
-    fn(p);
-    a.set(s.heap.f32(p, n));
-  }
-  /** The shard holding w and w's offset in it. */
-  function weightAt(w: WeightMatrix): { s: Shard; ptr: number } {
-    const s = set.find(w.data);
-    if (s === undefined) throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): a ${w.dtype} ${w.rows}x${w.cols} weight was not prepared by this backend (prepareWeight)`);
-    return { s, ptr: s.heap.offsetOf(w.data) };
-  }
-  /** The GELU table (65536 f32) in wasm memory, copied from the reference's on first use: both backends read the same values. */
-  let geluTable = -1;
-  function geluTablePtr(): number {
-    if (geluTable < 0) {
-      const t = geluF16Table();
-      geluTable = heap.alloc(t.length * 4, "the GELU table");
-      heap.f32(geluTable, t.length).set(t);
-    }
-    return geluTable;
-  }
-  function kvPtr(b: KvBuffer): number {
-    const off = heap.offsetOf(b.data);
-    if (off < 0) throw new PeelError("INVALID_ARGUMENT", "kernels(wasm): a KV buffer was not allocated by this backend (allocKv)");
-    return off;
-  }
+  const st = createStaging(set, threads, () => pool);
+  const { input, output, outputs, weightAt, kvPtr } = st;
 
   const kernels: WasmKernels = {
     name: "wasm",
@@ -274,9 +228,9 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
       // (and all in one shard, whose kernels instance runs the job)
       const wps = at.map((a) => a.ptr);
       const xp = input(x, nTokens * cols, "in-x", s);
-      outputs(outs, rows.map((r) => nTokens * r), s, (ops) => {
+      outputs(outs, rows.map((r) => nTokens * r), (ops) => {
         runPooled(p, prepareMatmul(s.ex, s.scratch, w0.dtype, ops[0] as number, wps[0] as number, xp, w0.rows, cols, nTokens, activationSplit(nTokens, cols, s)), ops, wps, rows, s);
-      });
+      }, s);
     },
     matmulF32(out, w, x, rows, cols, nTokens, layout) {
       let wp = input(w, rows * cols, "in-wf");
@@ -330,112 +284,10 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
       if (dst.dtype === "F32") { (dst.data as Float32Array).set(src.subarray(0, n), off); return; }
       ex.storeF16(kvPtr(dst) + off * 2, input(src, n, "in-x"), n);
     },
-    attention(out, q, k, v, startPos, nTokens, shape, scratchRow, probs) {
-      const { nHeads, nKvHeads, headDim, scale } = shape;
-      const cap = shape.softcap ?? 0, window = shape.window ?? 0, kvStart = shape.kvStart ?? 0;
-      const flash = shape.flash === "vec" ? 1 : shape.flash === "tiled" ? 2 : 0;
-      const causal = shape.causal === false ? 0 : 1;
-      // the kernel's f16 sum takes eight lanes at a time; a position bias (T5) has no wasm kernel yet
-      if ((flash === 1 && headDim % 8 !== 0) || shape.positionBias !== undefined) {
-        referenceAttention(out, q, k, v, startPos, nTokens, shape, scratchRow, probs);
-        return;
-      }
-      // cross-attention (shape.keys): the bidirectional kernel sees rows 0..start + nTokens − 1 and reads
-      // startPos for nothing else, so a start of keys − nTokens (negative when the queries outnumber the keys)
-      // makes every query see exactly the keys
-      const start = causal === 0 && shape.keys !== undefined ? shape.keys - nTokens : startPos;
-      const n = nTokens * nHeads * headDim;
-      const qp = input(q, n, "in-q");
-      const flags = (k.dtype === "F16" ? 1 : 0) | (v.dtype === "F16" ? 2 : 0);
-      // the kernel finds position p at row p of the address it is given: with a cache that starts at position
-      // kvStart, that is kvStart rows before the buffer (wrapping as u32); only rows ≥ kvStart are ever read
-      const kp = kvPtr(k) - kvStart * k.kvDim * (k.dtype === "F16" ? 2 : 4);
-      const vp = kvPtr(v) - kvStart * v.kvDim * (v.dtype === "F16" ? 2 : 4);
-      // cost in multiply-add equivalents: q·k and p·v per cached position, plus ~64 for the exp and bookkeeping
-      // (which dominate for small heads: 260K-class models have headDim 8)
-      const work = nTokens * (window > 0 && causal === 1 ? Math.min(window, start + nTokens) : start + nTokens) * nHeads * (2 * headDim + 64);
-      const serial = pool === undefined || nHeads < 2 || work < MIN_PARALLEL_MACS;
-      // each thread takes one run of heads: the kernel walks the cache rows once for all the heads it is given
-      const heads = serial ? nHeads : Math.ceil(nHeads / threads);
-      const stride = Math.ceil((ex.attentionScratchFloats(headDim, start + nTokens, heads) * 4 + 16) / 64) * 64;
-      const sp = scratch.get("attention", stride * (serial ? 1 : threads));
-      const split = serial ? undefined : pool;
-      output(out, n, "out", false, (op) => {
-        if (split === undefined) {
-          ex.attention(op, qp, kp, vp, flags, start, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads, cap, window, flash, causal);
-          return;
-        }
-        split.run(OP.attention, nHeads, heads, (a) => {
-          a[0] = op; a[1] = qp; a[2] = kp; a[3] = vp; a[4] = flags; a[5] = start; a[6] = nTokens;
-          a[7] = nHeads; a[8] = nKvHeads; a[9] = headDim; a[10] = scale; a[11] = sp; a[12] = stride; a[13] = cap; a[14] = window; a[15] = flash; a[16] = causal;
-        });
-      });
-      if (probs) { // the tap's slow path: the standard weights, which flash attention never forms
-        const { flash: _, ...standard } = shape;
-        referenceAttention(new Float32Array(n), q, k, v, startPos, nTokens, standard, scratchRow, probs);
-      }
-    },
-    swiglu(out, gate, up, n) {
-      const gp = input(gate, n, "in-x");
-      const upp = input(up, n, "in-w");
-      output(out, n, "out", false, (op) => {
-        if (pool === undefined || n < MIN_PARALLEL_NORM) ex.swiglu(op, gp, upp, n);
-        else pool.run(OP.swiglu, n, 4, (a) => { a[0] = op; a[1] = gp; a[2] = upp; });
-      });
-    },
-    relu(out, x, n) {
-      // one compare per value: not worth a trip through the staging buffers
-      for (let i = 0; i < n; i++) { const v = x[i] as number; out[i] = v > 0 ? v : 0; }
-    },
-    geglu(out, gate, up, n) {
-      const gp = input(gate, n, "in-x");
-      const upp = input(up, n, "in-w");
-      const tp = geluTablePtr();
-      output(out, n, "out", false, (op) => ex.geglu(op, gp, upp, n, tp));
-    },
-    scale(x, s, n) {
-      output(x, n, "io-x", true, (xp) => ex.scaleInPlace(xp, s, n));
-    },
-    softcap(x, cap, n) {
-      output(x, n, "io-x", true, (xp) => ex.softcap(xp, cap, Math.fround(1 / cap), n));
-    },
-    geluRounded(out, x, n) {
-      const xp = input(x, n, "in-x");
-      const tp = geluTablePtr();
-      output(out, n, "out", false, (op) => ex.geluRounded(op, xp, n, tp));
-    },
-    gelu(out, x, n) {
-      const xp = input(x, n, "in-x");
-      output(out, n, "out", false, (op) => ex.gelu(op, xp, n));
-    },
-    geluBackward(dx, x, dy, n) {
-      const xp = input(x, n, "in-x");
-      const dyp = input(dy, n, "in-w");
-      output(dx, n, "io-x", true, (dxp) => ex.geluBackward(dxp, xp, dyp, n));
-    },
-    swigluBackward(dGate, dUp, gate, up, dy, n) {
-      const gp = input(gate, n, "in-x");
-      const upp = input(up, n, "in-w");
-      const dyp = input(dy, n, "in-q");
-      output(dGate, n, "io-x", true, (dgp) => output(dUp, n, "io-x2", true, (dup) => ex.swigluBackward(dgp, dup, gp, upp, dyp, n)));
-    },
-    addInPlace(acc, x, n) {
-      const xp = input(x, n, "in-x");
-      output(acc, n, "io-x2", true, (ap) => ex.addInPlace(ap, xp, n));
-    },
-    addBias(x, bias, nTokens, dim) {
-      const bp = input(bias, dim, "in-b");
-      output(x, nTokens * dim, "io-x2", true, (xp) => ex.addBias(xp, bp, nTokens, dim));
-    },
-    softmax(x, n) {
-      output(x, n, "io-x", true, (xp) => ex.softmax(xp, n));
-    },
+    attention: createAttentionKernel(st),
+    ...createElementwiseKernels(st),
   };
   return kernels;
-}
-
-function need(a: ArrayLike<number>, n: number, what: string): void {
-  if (a.length < n) throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): ${what} has ${a.length} elements, need ${n}`);
 }
 
 function checkWeight(dtype: DType, rows: number, cols: number, data: Uint8Array): void {

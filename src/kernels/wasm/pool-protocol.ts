@@ -119,8 +119,8 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
   const { ints, args: a } = ctrl;
   const n = (i: number) => a[i] as number;
   switch (ints[CTRL.op]) {
-    case OP.attention: // out, q, k, v, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, scratch, stride, softcap, window, flash, causal
-      ex.attention(n(0), n(1), n(2), n(3), n(4), n(5), n(6), n(7), n(8), n(9), n(10), n(11) + index * n(12), start, end, n(13), n(14), n(15), n(16));
+    case OP.attention: // out, q, k, v, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, scratch, stride, softcap, window, flash, causal, ranges, bias, span
+      ex.attention(n(0), n(1), n(2), n(3), n(4), n(5), n(6), n(7), n(8), n(9), n(10), n(11) + index * n(12), start, end, n(13), n(14), n(15), n(16), n(17), n(18), n(19));
       return;
     case OP.rmsNorm: // out, x, weight, eps, dim
       ex.rmsNorm(n(0), n(1), n(2), n(3), n(4), start, end);
