@@ -43,9 +43,12 @@ export interface ReferenceRun {
  * batch of prompt + greedy tokens (the standard path's numerics do not depend on the batch). With it on, the
  * kernel depends on the micro-batch (tiled for ≥ 64 queries, one-row below), so the prompt is one batch and
  * every greedy token its own, as Peel's forced decoding feeds them.
+ * `stepwise` feeds the greedy tokens one at a time with flash attention off too: for weight types whose
+ * llama.cpp kernel rounds differently in a batch than for one token (Q2_K's repacked gemm and gemv), so that
+ * each position is computed as Peel's forced decoding computes it.
  */
 export async function referenceRun(model: LlamaModel, prompt: readonly number[], nGen: number, contextSize = 256,
-  flashAttention: FlashAttention = "off"): Promise<ReferenceRun> {
+  flashAttention: FlashAttention = "off", stepwise = false): Promise<ReferenceRun> {
   const flash = flashAttention === "on";
   const context = await model.createContext({ contextSize, batchSize: contextSize, flashAttention: flash, threads: REFERENCE_THREADS, sequences: 1 });
   try {
@@ -60,7 +63,7 @@ export async function referenceRun(model: LlamaModel, prompt: readonly number[],
     await seq.clearHistory();
     const all = [...prompt, ...greedy];
     const next = { generateNext: { probabilities: true } };
-    const batches = flash ? [prompt.length, ...greedy.map(() => 1)] : [all.length];
+    const batches = flash || stepwise ? [prompt.length, ...greedy.map(() => 1)] : [all.length];
     const dists: Array<Map<number, number>> = [];
     let start = 0;
     for (const size of batches) {
