@@ -36,22 +36,31 @@ const ROW_CHUNK: i32 = 16;
 }
 
 /**
- * Pair sums (eight i16) of sixteen weights and sixteen activations at xp: narrow (i8 activations; the weights
- * as |w| in wAbs and, when `signed`, their signs as 0/−1 bytes in wSign) or wide (i16 activations; the weights
- * widened in wLo/wHi).
+ * Pair sums (eight i16) of sixteen weights and sixteen activations at xp. Narrow (i8 activations), by type:
+ * Q2_K's weights are unsigned (u); Q3_K's are u − v with u its 2-bit field and v = 4 where its high bit is
+ * clear (two 8-bit dots, as llama.cpp does); IQ4_XS's are |w| in u with the signs (0 / −1 bytes) in v moved onto
+ * the activations (llama.cpp's mul_add_epi8). Wide (i16 activations): the signed weights widened in wLo/wHi.
  */
-@inline function pairs(narrow: bool, signed: bool, wAbs: v128, wSign: v128, wLo: v128, wHi: v128, xp: usize): v128 {
+@inline function pairs(type: i32, narrow: bool, u: v128, v: v128, wLo: v128, wHi: v128, xp: usize): v128 {
   if (ASC_FEATURE_RELAXED_SIMD && narrow) {
     const x = v128.load(xp);
-    if (!signed) return i16x8.relaxed_dot_i8x16_i7x16_s(x, wAbs);
-    return i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.sub(v128.xor(x, wSign), wSign), wAbs); // sign of w onto x
+    if (type == Q2_K) return i16x8.relaxed_dot_i8x16_i7x16_s(x, u);
+    if (type == Q3_K) return i16x8.sub(i16x8.relaxed_dot_i8x16_i7x16_s(x, u), i16x8.relaxed_dot_i8x16_i7x16_s(x, v));
+    return i16x8.relaxed_dot_i8x16_i7x16_s(i8x16.sub(v128.xor(x, v), v), u); // sign of w onto x
   }
   const p0 = i16x8.mul(wLo, v128.load(xp)), p1 = i16x8.mul(wHi, v128.load(xp, 16));
   return i16x8.add(i8x16.shuffle(p0, p1, 0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29),
     i8x16.shuffle(p0, p1, 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31));
 }
 
-/** Group g (elements 16g..16g+15) of a super-block as sixteen signed i8 weights. */
+/** Q3_K group g's offsets: 4 where bit 4h + j of hmask[16·part + i] is clear (g = 8h + 2j + part), else 0. */
+@inline function q3Offsets(wb: usize, g: i32): v128 {
+  const b: i32 = 0x101 << (4 * (g >> 3) + ((g >> 1) & 3));
+  const bit = i16x8.splat(<i16>b); // the bit in every byte
+  return v128.and(i8x16.eq(v128.and(v128.load(wb + (<usize>(16 * (g & 1)))), bit), i8x16.splat(0)), i8x16.splat(4));
+}
+
+/** Group g (elements 16g..16g+15) of a super-block as sixteen i8 weights (Q3_K: its unsigned 2-bit fields). */
 @inline function groupWeights(type: i32, wb: usize, g: i32): v128 {
   if (type == IQ4_XS) { // sub-block g >> 1: low nibbles are its first sixteen elements, high nibbles the rest
     const raw = v128.load(wb + 8 + (<usize>(g >> 1) << 4));
@@ -61,11 +70,7 @@ const ROW_CHUNK: i32 = 16;
   // Q2_K/Q3_K: g = 8h + 2j + part: bits 2j..2j+1 of bytes 32h + 16·part .. + 15 of qs
   const h = g >> 3, j = (g >> 1) & 3, part = g & 1;
   const qs = wb + (type == Q2_K ? 16 : 32) + (<usize>(32 * h + 16 * part));
-  const low = v128.and(i16x8.shr_u(v128.load(qs), 2 * j), i8x16.splat(3));
-  if (type == Q2_K) return low;
-  // Q3_K: minus 4 where bit 4h + j of hmask[16·part + i] is clear
-  const hb = v128.and(i16x8.shr_u(v128.load(wb + (<usize>(16 * part))), 4 * h + j), i8x16.splat(1));
-  return i8x16.sub(low, i8x16.sub(i8x16.splat(4), i8x16.shl(hb, 2)));
+  return v128.and(i16x8.shr_u(v128.load(qs), 2 * j), i8x16.splat(3)); // Q3_K: before its offsets (q3Offsets)
 }
 
 /**
@@ -150,34 +155,41 @@ const ROW_CHUNK: i32 = 16;
  */
 @inline function superBlock(type: i32, T: i32, narrow: bool, wb: usize, x0: usize, x1: usize, x2: usize, x3: usize,
   gs: usize, dxv: v128, bs0: usize, bs1: usize, bs2: usize, bs3: usize, acc: usize, halves: bool): void {
-  const signed = type != Q2_K;
   let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
   let sc = type == Q2_K ? i16x8.extend_low_i8x16_u(v128.and(v128.load(wb), i8x16.splat(15)))
     : type == Q3_K ? q3Scales(wb + 96, false) : iq4Scales(wb);
-  for (let g = 0; g < 16; g++) {
-    if (type == Q2_K && g == 8 && halves) { // llama.cpp's gemm: the first 128 elements' sums go in on their own
-      q2Accumulate(T, wb, a0, a1, a2, a3, bs0, bs1, bs2, bs3, 0, dxv, acc);
-      a0 = i32x4.splat(0); a1 = a0; a2 = a0; a3 = a0;
+  for (let p = 0; p < 8; p++) { // groups 2p (elements 0..15 of a 32: lanes A) and 2p + 1 (16..31: lanes B)
+    if (type != IQ4_XS && p == 4) {
+      if (type == Q2_K && halves) { // llama.cpp's gemm: the first 128 elements' sums go in on their own
+        q2Accumulate(T, wb, i32x4.add(a0, b0), i32x4.add(a1, b1), i32x4.add(a2, b2), i32x4.add(a3, b3), bs0, bs1, bs2, bs3, 0, dxv, acc);
+        a0 = i32x4.splat(0); a1 = a0; a2 = a0; a3 = a0; b0 = a0; b1 = a0; b2 = a0; b3 = a0;
+      }
+      sc = type == Q2_K ? i16x8.extend_high_i8x16_u(v128.and(v128.load(wb), i8x16.splat(15))) : q3Scales(wb + 96, true);
     }
-    if (type != IQ4_XS && g == 8) sc = type == Q2_K ? i16x8.extend_high_i8x16_u(v128.and(v128.load(wb), i8x16.splat(15))) : q3Scales(wb + 96, true);
-    const s = splat0(sc);
-    if (type != IQ4_XS || (g & 1) == 1) sc = rotate(sc); // IQ4_XS: one scale per two groups
-    const w = groupWeights(type, wb, g);
-    const wAbs = signed ? i8x16.abs(w) : w, wSign = signed ? i8x16.lt_s(w, i8x16.splat(0)) : w;
-    const wLo = i16x8.extend_low_i8x16_s(w), wHi = i16x8.extend_high_i8x16_s(w);
-    const xo = <usize>g * gs;
-    const v0 = i32x4.dot_i16x8_s(pairs(narrow, signed, wAbs, wSign, wLo, wHi, x0 + xo), s);
-    if (type == Q2_K || (g & 1) == 0) a0 = i32x4.add(a0, v0); else b0 = i32x4.add(b0, v0);
+    const sA = splat0(sc), sB = type == IQ4_XS ? sA : i8x16.shuffle(sc, sc, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3);
+    sc = type == IQ4_XS ? rotate(sc) : i8x16.shuffle(sc, sc, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
+    const xa = <usize>(2 * p) * gs, xb = xa + gs;
+    // u, v: the narrow operands of pairs(); w: the signed weights (the wide path's)
+    const uA0 = groupWeights(type, wb, 2 * p), uB0 = groupWeights(type, wb, 2 * p + 1);
+    const vA0 = type == Q3_K ? q3Offsets(wb, 2 * p) : uA0, vB0 = type == Q3_K ? q3Offsets(wb, 2 * p + 1) : uB0;
+    const wA = type == Q3_K ? i8x16.sub(uA0, vA0) : uA0, wB = type == Q3_K ? i8x16.sub(uB0, vB0) : uB0;
+    const absA = type == IQ4_XS ? i8x16.abs(wA) : uA0, sgnA = type == IQ4_XS ? i8x16.lt_s(wA, i8x16.splat(0)) : vA0;
+    const absB = type == IQ4_XS ? i8x16.abs(wB) : uB0, sgnB = type == IQ4_XS ? i8x16.lt_s(wB, i8x16.splat(0)) : vB0;
+    const loA = i16x8.extend_low_i8x16_s(wA), hiA = i16x8.extend_high_i8x16_s(wA);
+    const loB = i16x8.extend_low_i8x16_s(wB), hiB = i16x8.extend_high_i8x16_s(wB);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(pairs(type, narrow, absA, sgnA, loA, hiA, x0 + xa), sA));
+    b0 = i32x4.add(b0, i32x4.dot_i16x8_s(pairs(type, narrow, absB, sgnB, loB, hiB, x0 + xb), sB));
     if (T == 4) {
-      const v1 = i32x4.dot_i16x8_s(pairs(narrow, signed, wAbs, wSign, wLo, wHi, x1 + xo), s);
-      const v2 = i32x4.dot_i16x8_s(pairs(narrow, signed, wAbs, wSign, wLo, wHi, x2 + xo), s);
-      const v3 = i32x4.dot_i16x8_s(pairs(narrow, signed, wAbs, wSign, wLo, wHi, x3 + xo), s);
-      if (type == Q2_K || (g & 1) == 0) { a1 = i32x4.add(a1, v1); a2 = i32x4.add(a2, v2); a3 = i32x4.add(a3, v3); }
-      else { b1 = i32x4.add(b1, v1); b2 = i32x4.add(b2, v2); b3 = i32x4.add(b3, v3); }
+      a1 = i32x4.add(a1, i32x4.dot_i16x8_s(pairs(type, narrow, absA, sgnA, loA, hiA, x1 + xa), sA));
+      b1 = i32x4.add(b1, i32x4.dot_i16x8_s(pairs(type, narrow, absB, sgnB, loB, hiB, x1 + xb), sB));
+      a2 = i32x4.add(a2, i32x4.dot_i16x8_s(pairs(type, narrow, absA, sgnA, loA, hiA, x2 + xa), sA));
+      b2 = i32x4.add(b2, i32x4.dot_i16x8_s(pairs(type, narrow, absB, sgnB, loB, hiB, x2 + xb), sB));
+      a3 = i32x4.add(a3, i32x4.dot_i16x8_s(pairs(type, narrow, absA, sgnA, loA, hiA, x3 + xa), sA));
+      b3 = i32x4.add(b3, i32x4.dot_i16x8_s(pairs(type, narrow, absB, sgnB, loB, hiB, x3 + xb), sB));
     }
   }
   if (type == Q2_K) {
-    q2Accumulate(T, wb, a0, a1, a2, a3, bs0, bs1, bs2, bs3, halves ? 2 : 1, dxv, acc);
+    q2Accumulate(T, wb, i32x4.add(a0, b0), i32x4.add(a1, b1), i32x4.add(a2, b2), i32x4.add(a3, b3), bs0, bs1, bs2, bs3, halves ? 2 : 1, dxv, acc);
     return;
   }
   // the eight lanes: A = elements 4m..4m+3 (m = 0..3) of each 32, from the even groups; B from the odd ones
