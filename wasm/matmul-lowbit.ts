@@ -118,6 +118,12 @@ const ROW_CHUNK: i32 = 16;
   return i32x4.add(i32x4.shuffle(a, b, 0, 2, 4, 6), i32x4.shuffle(a, b, 1, 3, 5, 7));
 }
 
+/** The sum of v's four lanes in every lane (exact integers). */
+@inline function hsumAll(v: v128): v128 {
+  const h = i32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  return i32x4.add(h, i32x4.shuffle(h, h, 1, 0, 3, 2));
+}
+
 /** a·b + c rounded once (fused), lane by lane. */
 @inline function fma4(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
@@ -136,8 +142,8 @@ const ROW_CHUNK: i32 = 16;
   const mins = i16x8.shr_u(v128.and(v128.load(wb), i8x16.splat(-16)), 4); // the high nibbles (mins), still bytes
   const mLo = part == 2 ? i16x8.splat(0) : i16x8.extend_low_i8x16_u(mins), mHi = part == 0 ? i16x8.splat(0) : i16x8.extend_high_i8x16_u(mins);
   const m0 = minSum(mLo, mHi, bs0);
-  let S = T == 4 ? reduce4(a0, a1, a2, a3) : reduce4(a0, a0, a0, a0), M = reduce4(m0, m0, m0, m0);
-  if (T == 4) M = reduce4(m0, minSum(mLo, mHi, bs1), minSum(mLo, mHi, bs2), minSum(mLo, mHi, bs3));
+  const S = T == 4 ? reduce4(a0, a1, a2, a3) : hsumAll(a0);
+  const M = T == 4 ? reduce4(m0, minSum(mLo, mHi, bs1), minSum(mLo, mHi, bs2), minSum(mLo, mHi, bs3)) : hsumAll(m0);
   const dd = f32x4.mul(f32x4.splat(f16Lookup(load<u16>(wb, 80))), dxv), dm = f32x4.mul(f32x4.splat(f16Lookup(load<u16>(wb, 82))), dxv);
   v128.store(acc, fma4(f32x4.convert_i32x4_s(S), dd, v128.load(acc)));
   v128.store(acc, fma4(f32x4.convert_i32x4_s(M), dm, v128.load(acc, 16)), 16);
@@ -232,7 +238,7 @@ export const LOWBIT_SCRATCH_BYTES: i32 = 128;
   const nb = cols >> 8;
   const x0 = x, x1 = x + (n > 1 ? xRow : 0), x2 = x + <usize>min(2, n - 1) * xRow, x3 = x + <usize>min(3, n - 1) * xRow;
   const dOff = narrow ? <usize>cols : <usize>cols << 1, bsOff = dOff + (<usize>nb << 2);
-  memory.fill(acc, 0, 128);
+  memory.fill(acc, 0, T == 4 ? 128 : 32); // one token: only its accumulators (finish's other lanes go unused)
   for (let b = 0; b < nb; b++) {
     const wb = w + <usize>b * blockBytes(type);
     const xo = <usize>b << (narrow ? 8 : 9), dx = dOff + (<usize>b << 2), bo = bsOff + (<usize>b << 5);
