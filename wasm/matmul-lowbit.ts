@@ -53,24 +53,12 @@ const ROW_CHUNK: i32 = 16;
     i8x16.shuffle(p0, p1, 2, 3, 6, 7, 10, 11, 14, 15, 18, 19, 22, 23, 26, 27, 30, 31));
 }
 
-/** Q3_K group g's offsets: 4 where bit 4h + j of hmask[16·part + i] is clear (g = 8h + 2j + part), else 0. */
-@inline function q3Offsets(wb: usize, g: i32): v128 {
-  const b: i32 = 0x101 << (4 * (g >> 3) + ((g >> 1) & 3));
-  const bit = i16x8.splat(<i16>b); // the bit in every byte
-  return v128.and(i8x16.eq(v128.and(v128.load(wb + (<usize>(16 * (g & 1)))), bit), i8x16.splat(0)), i8x16.splat(4));
-}
-
-/** Group g (elements 16g..16g+15) of a super-block as sixteen i8 weights (Q3_K: its unsigned 2-bit fields). */
+/** IQ4_XS group g (elements 16g..16g+15) as sixteen signed i8 weights: sub-block g >> 1, whose low nibbles are its
+ * first sixteen elements and high nibbles the rest, selecting ggml's kvalues_iq4nl levels. */
 @inline function groupWeights(type: i32, wb: usize, g: i32): v128 {
-  if (type == IQ4_XS) { // sub-block g >> 1: low nibbles are its first sixteen elements, high nibbles the rest
-    const raw = v128.load(wb + 8 + (<usize>(g >> 1) << 4));
-    const nib = v128.and((g & 1) == 0 ? raw : i16x8.shr_u(raw, 4), i8x16.splat(15));
-    return i8x16.swizzle(i8x16(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113), nib);
-  }
-  // Q2_K/Q3_K: g = 8h + 2j + part: bits 2j..2j+1 of bytes 32h + 16·part .. + 15 of qs
-  const h = g >> 3, j = (g >> 1) & 3, part = g & 1;
-  const qs = wb + (type == Q2_K ? 16 : 32) + (<usize>(32 * h + 16 * part));
-  return v128.and(i16x8.shr_u(v128.load(qs), 2 * j), i8x16.splat(3)); // Q3_K: before its offsets (q3Offsets)
+  const raw = v128.load(wb + 8 + (<usize>(g >> 1) << 4));
+  const nib = v128.and((g & 1) == 0 ? raw : i16x8.shr_u(raw, 4), i8x16.splat(15));
+  return i8x16.swizzle(i8x16(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113), nib);
 }
 
 /**
@@ -164,7 +152,16 @@ const ROW_CHUNK: i32 = 16;
   let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
   let sc = type == Q2_K ? i16x8.extend_low_i8x16_u(v128.and(v128.load(wb), i8x16.splat(15)))
     : type == Q3_K ? q3Scales(wb + 96, false) : iq4Scales(wb);
+  // Q2_K/Q3_K: the quant bytes of the current half (parts A and B), shifted right by 2 each step so that
+  // bits 0..1 of each byte are the step's field; Q3_K's hmask shifted by 1 each step so that bit 0 is its bit
+  // (constant shifts: V8 turns a shift by a variable into four instructions)
+  let qA = i32x4.splat(0), qB = qA, hA = qA, hB = qA;
+  if (type == Q3_K) { hA = v128.load(wb); hB = v128.load(wb, 16); }
   for (let p = 0; p < 8; p++) { // groups 2p (elements 0..15 of a 32: lanes A) and 2p + 1 (16..31: lanes B)
+    if (type != IQ4_XS && (p & 3) == 0) {
+      const qs = wb + (type == Q2_K ? 16 : 32) + (<usize>(p >> 2) << 5);
+      qA = v128.load(qs); qB = v128.load(qs, 16);
+    }
     if (type != IQ4_XS && p == 4) {
       if (type == Q2_K && halves) { // llama.cpp's gemm: the first 128 elements' sums go in on their own
         q2Accumulate(T, wb, i32x4.add(a0, b0), i32x4.add(a1, b1), i32x4.add(a2, b2), i32x4.add(a3, b3), bs0, bs1, bs2, bs3, 0, dxv, acc);
@@ -176,8 +173,14 @@ const ROW_CHUNK: i32 = 16;
     sc = type == IQ4_XS ? rotate(sc) : i8x16.shuffle(sc, sc, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3);
     const xa = <usize>(2 * p) * gs, xb = xa + gs;
     // u, v: the narrow operands of pairs(); w: the signed weights (the wide path's)
-    const uA0 = groupWeights(type, wb, 2 * p), uB0 = groupWeights(type, wb, 2 * p + 1);
-    const vA0 = type == Q3_K ? q3Offsets(wb, 2 * p) : uA0, vB0 = type == Q3_K ? q3Offsets(wb, 2 * p + 1) : uB0;
+    const m3 = i8x16.splat(3), one = i8x16.splat(1), zero = i8x16.splat(0), four = i8x16.splat(4);
+    const uA0 = type == IQ4_XS ? groupWeights(type, wb, 2 * p) : v128.and(qA, m3);
+    const uB0 = type == IQ4_XS ? groupWeights(type, wb, 2 * p + 1) : v128.and(qB, m3);
+    // Q3_K: 4 where the high bit is clear
+    const vA0 = type == Q3_K ? v128.and(i8x16.eq(v128.and(hA, one), zero), four) : uA0;
+    const vB0 = type == Q3_K ? v128.and(i8x16.eq(v128.and(hB, one), zero), four) : uB0;
+    if (type != IQ4_XS) { qA = i16x8.shr_u(qA, 2); qB = i16x8.shr_u(qB, 2); }
+    if (type == Q3_K) { hA = i16x8.shr_u(hA, 1); hB = i16x8.shr_u(hB, 1); }
     const wA = type == Q3_K ? i8x16.sub(uA0, vA0) : uA0, wB = type == Q3_K ? i8x16.sub(uB0, vB0) : uB0;
     const absA = type == IQ4_XS ? i8x16.abs(wA) : uA0, sgnA = type == IQ4_XS ? i8x16.lt_s(wA, i8x16.splat(0)) : vA0;
     const absB = type == IQ4_XS ? i8x16.abs(wB) : uB0, sgnB = type == IQ4_XS ? i8x16.lt_s(wB, i8x16.splat(0)) : vB0;
