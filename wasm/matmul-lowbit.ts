@@ -3,9 +3,10 @@
  * that each output equals llama.cpp's bit for bit (the low-bit types flip later 8-bit roundings on any last-bit
  * difference, which is why they used to take an exact f64 path). What llama.cpp runs on an AVX2/AVX-512 CPU:
  * - Q2_K: its weights are repacked at load (8 interleaved rows; ggml-cpu repack.cpp, gemv for one token, gemm
- *   for batches of four). Per output, both keep the super-block's exact integer sums S = Σ sc·q·x and
- *   M = Σ m·bsum and two f32 accumulators: acc = fma(S, d_w·d_x, acc), accm = fma(M, dmin_w·d_x, accm);
- *   the output is acc − accm.
+ *   for whole groups of four tokens, gemv again for the rest of a batch). Per output, both keep exact integer
+ *   sums S = Σ sc·q·x and M = Σ m·bsum and two f32 accumulators: acc = fma(S, d_w·d_x, acc),
+ *   accm = fma(M, dmin_w·d_x, accm); the output is acc − accm. gemv adds once per super-block, gemm once per
+ *   128 elements, so a tile of four tokens here adds per half and a partial tile per super-block.
  * - Q3_K and IQ4_XS: ggml_vec_dot_*_q8_K (arch/x86/quants.c) keeps eight i32 lanes per super-block, lane m
  *   summing elements 4m..4m+3 of every 32 (pmaddubsw pairs, then pmaddwd with the 16- or 32-element scale),
  *   then per lane acc_m = fma(d_w·d_x, lane_m, acc_m) and at the end ((acc_4..7 + acc_0..3) folded as
@@ -15,8 +16,9 @@
  * baseline build rounds a·b + c once in f64 and again to f32, which equals the fused result except in the
  * rare double-rounding cases (about one input in 2^29).
  * Relaxed-SIMD build: weights as unsigned bytes meet narrow i8 activations in the 8-bit dot
- * (i16x8.relaxed_dot_i8x16_i7x16_s); signed weights (Q3_K's −4..3, IQ4_XS's levels) go in as |w| with
- * their sign moved onto the activations, as llama.cpp's mul_add_epi8 does. Baseline build: i16 activation
+ * (i16x8.relaxed_dot_i8x16_i7x16_s): Q2_K's fields as they are, Q3_K's as its 2-bit field minus 4 where the
+ * high bit is clear (two dots, as llama.cpp), IQ4_XS's signed levels as |w| with their sign moved onto the
+ * activations (llama.cpp's mul_add_epi8). Baseline build: i16 activation
  * rows, products in i16 (|w·x| ≤ 127²). Prefill: tiles of four tokens (activation-tiles.ts kquantTiles)
  * share each unpacked weight vector; rows are walked in chunks. Outputs do not depend on the token count or
  * the row split (threads). Block layouts: src/formats/gguf/dequant/k-quants.ts and iq4.ts.
