@@ -14,7 +14,7 @@ import type { DType } from "../src/tensor/dtype.js";
 import { DTYPES } from "../src/tensor/dtype.js";
 import { createRng, randomF32, randomWeights } from "../test/conformance/backends.js";
 
-const ALL: DType[] = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"];
+const ALL: DType[] = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"];
 const types = process.argv.slice(2).length > 0 ? (process.argv.slice(2) as DType[]) : ALL;
 const prefillTokens = Number(process.env.PEEL_BENCH_TOKENS ?? 128);
 const SHAPES: ReadonlyArray<readonly [number, number]> = [[2048, 768], [768, 2048]];

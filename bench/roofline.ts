@@ -76,7 +76,7 @@ const ROOF_OF: ReadonlyArray<readonly [DType, keyof typeof ex, string]> = [
   ["Q4_0", "i8DotI16", "8-bit pair"], ["Q4_1", "i8DotI16", "8-bit pair"], ["Q5_0", "i8DotI16", "8-bit pair"], ["Q5_1", "i8DotI16", "8-bit pair"],
   ["Q4_K", "i8DotI16", "8-bit pair"], ["Q5_K", "i8DotI16", "8-bit pair"], ["Q6_K", "i8DotI16", "8-bit pair"],
   ["Q8_0", "i16Dot", "i16 dot"], ["IQ4_NL", "i16Dot", "i16 dot"],
-  ["Q2_K", "f32Fma", "exact path (f64 sums)"], ["Q3_K", "f32Fma", "exact path (f64 sums)"], ["IQ4_XS", "f32Fma", "exact path (f64 sums)"],
+  ["Q2_K", "i8DotI16", "8-bit pair"], ["Q3_K", "i8DotI16", "8-bit pair"], ["IQ4_XS", "i8DotI16", "8-bit pair"],
 ];
 const only = process.argv.slice(2) as DType[];
 const k = await createWasmKernels({ simd: "relaxed", threads: 1 });

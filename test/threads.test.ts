@@ -1,5 +1,5 @@
 // The wasm backend's thread pool: logits bitwise equal for 1 and 2 threads (prefill and decode, float,
-// legacy, K-quant and the Q3_K row-scratch path; a GPT-2 model for the batched LayerNorm), no deadlock when a generation is aborted mid-way, a worker asleep between jobs is woken by the next one, a
+// legacy, K-quant and the Q3_K accumulator-scratch path; a GPT-2 model for the batched LayerNorm), no deadlock when a generation is aborted mid-way, a worker asleep between jobs is woken by the next one, a
 // process that never disposes its pool still exits (normally or by an exception), and bad `threads`
 // values are INVALID_ARGUMENT. The kernels themselves are covered by test/conformance/.
 

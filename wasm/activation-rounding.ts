@@ -18,16 +18,18 @@
 import { roundF16, roundRowF16 } from "./simd";
 
 // ggml type ids (the JS side passes DTYPES[dtype].ggmlId)
-const Q4_0: i32 = 2, Q4_1: i32 = 3, Q5_0: i32 = 6, Q5_1: i32 = 7, Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14;
+const Q4_0: i32 = 2, Q4_1: i32 = 3, Q5_0: i32 = 6, Q5_1: i32 = 7, Q2_K: i32 = 10, Q3_K: i32 = 11, Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14, IQ4_XS: i32 = 23;
 
 /**
  * 1 when products with weights of ggml type `type` take narrow (i8) activation rows: in the relaxed-SIMD
- * build, for the types whose quants are unsigned (Q8_0 keeps the i16 path: its signed quants would need
- * a sign transfer per vector that costs more than the widening saves).
+ * build, for the types whose quants are unsigned, and for Q3_K and IQ4_XS, whose signed quants go in as |q| with
+ * their signs moved onto the activations (matmul-lowbit.ts, as llama.cpp does; Q8_0 keeps the i16 path: its
+ * sign transfer per vector would cost more than the widening saves).
  */
 export function narrowActivations(type: i32): i32 {
   if (!ASC_FEATURE_RELAXED_SIMD) return 0;
-  return type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1 || type == Q4_K || type == Q5_K || type == Q6_K ? 1 : 0;
+  return type == Q4_0 || type == Q4_1 || type == Q5_0 || type == Q5_1 || type == Q4_K || type == Q5_K || type == Q6_K
+    || type == Q2_K || type == Q3_K || type == IQ4_XS ? 1 : 0;
 }
 
 export function q8RowBytes(n: i32, withSum: bool, narrow: bool): i32 {

@@ -9,11 +9,11 @@ export { matmulF32, matmulF16, matmulBF16, matmulFloatScratchBytes } from "./mat
 export { legacyTileMeta, legacyTileBytes, kquantTiles, kquantTileBytes } from "./activation-tiles";
 export { matmulLegacy } from "./matmul-legacy";
 export { matmulKQuant } from "./matmul-kquants";
+export { matmulLowBit } from "./matmul-lowbit";
 export { rmsNorm, layerNorm } from "./norm";
 export { rope } from "./rope";
 export { swiglu, geglu, scaleInPlace, softcap, addInPlace, addBias, geluRounded, softmax, storeF16 } from "./elementwise";
 export { attention, attentionScratchFloats } from "./attention";
 export { heapBase, initF16Table } from "./f16-table";
-export { matmulKQuantExact, q8kToF32 } from "./matmul-kquants-exact";
 export { transposeF32 } from "./transpose";
 export { gelu, geluBackward, swigluBackward } from "./train-elementwise";

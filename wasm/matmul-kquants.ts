@@ -14,7 +14,7 @@
  * Q4_K/Q5_K (the two halves of a sub-block add in i16 first). Q6_K's offset of 32 comes off as
  * 32·Σ sc·bsum. The same exact integers as the baseline path. Prefill reads the activations from tiles
  * (kquantTiles) in which the four tokens' quants of each group of sixteen sit side by side.
- * Q2_K and Q3_K go through matmul-kquants-exact.ts. Block layouts: shared/docs/gguf-and-quants.md §5.4 and
+ * Q2_K, Q3_K and IQ4_XS go through matmul-lowbit.ts. Block layouts: shared/docs/gguf-and-quants.md §5.4 and
  * src/formats/gguf/dequant/k-quants.ts. Entry points cover weight rows rowStart..rowEnd.
  */
 

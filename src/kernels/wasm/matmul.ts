@@ -26,7 +26,7 @@ export interface MatmulCall {
   readonly cols: number;
   readonly nTokens: number;
   /**
-   * Per-thread scratch of rowScratchBytes (0: none): Q2_K/Q3_K's dequantized weight row, the legacy types'
+   * Per-thread scratch of rowScratchBytes (0: none): Q2_K/Q3_K/IQ4_XS's float accumulators, the legacy types'
    * prefill weight scales, or F16/BF16 prefill's chunk of weight rows widened to f32. A thread pool gives each
    * worker its own.
    */
@@ -74,8 +74,10 @@ export function serialActivations(ex: WasmExports): ActivationSplit {
   return (job, total, args) => runActivationRange(ex, job, args, 0, total);
 }
 
-/** Types multiplied by the reference's arithmetic (wasm/matmul-kquants-exact.ts explains why). */
-const EXACT_TYPES: readonly DType[] = ["Q2_K", "Q3_K", "IQ4_XS"];
+/** Types whose kernel (wasm/matmul-lowbit.ts) keeps its f32 accumulators in per-thread scratch. */
+const LOWBIT_TYPES: readonly DType[] = ["Q2_K", "Q3_K", "IQ4_XS"];
+/** Bytes of those accumulators (LOWBIT_SCRATCH_BYTES in wasm/matmul-lowbit.ts). */
+const LOWBIT_SCRATCH_BYTES = 128;
 /** ggml's 32-element block types (wasm/matmul-legacy.ts). */
 const LEGACY_TYPES: readonly DType[] = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL"];
 
@@ -114,7 +116,7 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       break;
     }
     case "q8_k": {
-      const narrow = EXACT_TYPES.includes(dtype) ? 0 : ex.narrowActivations(DTYPES[dtype].ggmlId);
+      const narrow = ex.narrowActivations(DTYPES[dtype].ggmlId);
       const rowBytes = ex.q8kRowBytes(cols, narrow);
       x = scratch.get("x-q8k", nTokens * rowBytes);
       split(ACTIVATION_JOB.quantizeQ8K, nTokens, [xPtr, x, cols, narrow, rowBytes]);
@@ -122,11 +124,8 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
         meta = scratch.get("x-meta", ex.kquantTileBytes(cols, nTokens));
         split(ACTIVATION_JOB.kquantTiles, Math.ceil(nTokens / 4), [x, meta, cols, nTokens, rowBytes, ex.kquantTileBytes(cols, 4)]);
       }
-      if (EXACT_TYPES.includes(dtype)) { // these take f32(d·q) rows, and one dequantized weight row of scratch
-        const q = x;
-        x = scratch.get("x-rounded", nTokens * cols * 4);
-        ex.q8kToF32(q, x, cols, nTokens);
-        rowScratchBytes = cols * 4;
+      if (LOWBIT_TYPES.includes(dtype)) {
+        rowScratchBytes = LOWBIT_SCRATCH_BYTES;
         rowScratch = scratch.get("w-row", rowScratchBytes);
       }
       break;
@@ -145,7 +144,7 @@ export function runMatmulRows(ex: WasmExports, c: MatmulCall, rowStart: number, 
       ex.matmulLegacy(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
       return;
     case "Q2_K": case "Q3_K": case "IQ4_XS":
-      ex.matmulKQuantExact(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.rowScratch);
+      ex.matmulLowBit(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
       return;
     case "Q4_K": case "Q5_K": case "Q6_K":
       ex.matmulKQuant(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta);

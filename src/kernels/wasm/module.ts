@@ -40,8 +40,7 @@ export interface WasmExports {
   readonly matmulKQuant: Fn;
   readonly kquantTiles: Fn;
   readonly kquantTileBytes: Fn;
-  readonly matmulKQuantExact: Fn;
-  readonly q8kToF32: Fn;
+  readonly matmulLowBit: Fn;
   readonly rmsNorm: Fn;
   readonly layerNorm: Fn;
   readonly rope: Fn;
@@ -63,7 +62,7 @@ export interface WasmExports {
 }
 
 const EXPORT_NAMES: ReadonlyArray<keyof WasmExports> = ["heapBase", "initF16Table", "quantizeQ8", "quantizeQ8K", "roundRowsF16",
-  "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulFloatScratchBytes", "matmulLegacy", "legacyTileMeta", "legacyTileBytes", "matmulKQuant", "kquantTiles", "kquantTileBytes", "matmulKQuantExact", "q8kToF32",
+  "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulFloatScratchBytes", "matmulLegacy", "legacyTileMeta", "legacyTileBytes", "matmulKQuant", "kquantTiles", "kquantTileBytes", "matmulLowBit",
   "rmsNorm", "rope", "swiglu", "addInPlace", "softmax", "storeF16", "attention", "attentionScratchFloats", "transposeF32",
   "gelu", "geluBackward", "swigluBackward", "layerNorm", "addBias", "geluRounded", "geglu", "scaleInPlace", "softcap"];
 
