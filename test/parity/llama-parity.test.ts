@@ -16,8 +16,8 @@
  * later position inherits it: the per-position lists show exact runs broken by such steps. Q2_K, Q3_K and
  * IQ4_XS products equal llama.cpp's bit for bit (test/parity/kquant-dots-parity.test.ts), so their residual
  * comes from the other steps (norms, attention, f16 cache); on this machine (AVX-512) llama.cpp repacks Q2_K
- * into 8-row kernels that round differently for a batch than for one token, so the Q2_K reference feeds its
- * greedy tokens one at a time (STEPWISE), as forced decoding feeds Peel. The Q2_K fixture (seed 28) flips
+ * into 8-row kernels that round differently for a batch than for one token; the reference feeds every type's
+ * greedy tokens one at a time (llama-cpp.ts referenceRun), as forced decoding feeds Peel. The Q2_K fixture (seed 28) flips
  * a step inside the prompt (first position 7.9e-3); with F32 embeddings, or seeds 5 and 6, the same model
  * matches to 1e-6..3e-5 at every position. Measured worst cases: 0.004-0.056. Bound for these types:
  * 0.08 on the worst position and 0.02 right after the prompt (before the KV cache can carry a flip),
@@ -75,8 +75,6 @@ const ALL: Case[] = [
   { label: "IQ4_XS MHA", spec: { ...mha, ...base, weightType: "IQ4_XS", tied: false, seed: 34 } },
   { label: "Q6_K MHA, Q8_0 embeddings", spec: { ...mha, ...base, weightType: "Q6_K", embdType: "Q8_0", tied: false, seed: 32 } },
 ];
-/** Types llama.cpp multiplies differently in a batch and one token at a time: their reference feeds the greedy tokens one by one (llama-cpp.ts referenceRun). */
-const STEPWISE = new Set<DType>(["Q2_K"]);
 const CASES: Case[] = process.env.PEEL_PARITY_ONLY ? ALL.filter((c) => c.label.startsWith(process.env.PEEL_PARITY_ONLY!)) : ALL; // a label prefix, for debugging one case
 
 function tolerance(t: DType): { max: number; first: number } {
@@ -134,7 +132,7 @@ for (const { label, spec } of CASES) {
           assert.deepEqual(model.tokenize(PROMPT, { addSpecial: false }), refModel.tokenize(PROMPT), "prompt tokenization differs from llama.cpp");
           const prompt = model.tokenize(PROMPT);
           assert.equal(prompt[0], refModel.tokens.bos, "BOS");
-          ref ??= await referenceRun(refModel, prompt, N_GEN, 256, "off", STEPWISE.has(spec.weightType));
+          ref ??= await referenceRun(refModel, prompt, N_GEN);
           assert.ok(ref.greedy.length >= 8, `llama.cpp generated only ${ref.greedy.length} tokens`);
           try {
             console.log(`# ${label} [${backend}]: ${await checkAgainstReference(model, prompt, ref, spec.weightType)}`);
