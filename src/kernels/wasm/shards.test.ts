@@ -52,9 +52,15 @@ test("a model spread over several memories gives bitwise the logits of one memor
   const sharded = await logitsOf({ threads: 1, ...SHARDED });
   assert.ok(sharded.memories >= 4, `expected the weights spread over ≥ 3 weight memories, got ${sharded.memories - 1}`);
   assertBitwise(one.all, sharded.all, "sharded, 1 thread");
-  const two = await logitsOf({ threads: 2, ...SHARDED });
-  assert.ok(two.workerChunks > 0, "the worker never took a chunk");
-  assertBitwise(one.all, two.all, "sharded, 2 threads");
+  // on a loaded machine the calling thread can finish a small job before the worker wakes: every run must be
+  // bitwise equal, and one of a few must have had the worker compute
+  let workerRan = false;
+  for (let attempt = 0; attempt < 5 && !workerRan; attempt++) {
+    const two = await logitsOf({ threads: 2, ...SHARDED });
+    assertBitwise(one.all, two.all, "sharded, 2 threads");
+    workerRan = two.workerChunks > 0;
+  }
+  assert.ok(workerRan, "the worker never took a chunk in 5 runs");
 });
 
 test("matrices are read straight into the weight memories, and the primary keeps none", async () => {
