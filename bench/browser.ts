@@ -174,6 +174,8 @@ async function benchModel(page: Page, index: number): Promise<Row[]> {
         throw new Error(`${k.key}: timed ${t.promptN} prompt and ${t.decodeN} decode tokens, expected ${promptTokens} and ${genTokens}`);
       }
       if (r >= 0) times.get(k.key)!.push(t);
+      const rate = (n: number, ms: number): string => ((n * 1000) / ms).toFixed(1);
+      console.error(`  ${r < 0 ? "warm-up" : `run ${r + 1}/${runs}`} ${k.engine} ${k.threads}t: prefill ${rate(t.promptN, t.prefillMs)}, decode ${rate(t.decodeN, t.decodeMs)} tok/s`);
     }
   }
   for (const k of keys) await call(page, "unload", k.key);

@@ -12,6 +12,8 @@ import type { BenchPage, Engine, FromPeelWorker, Prompt, RunTimes, ToPeelWorker 
 import type { Wllama as WllamaClass } from "@wllama/wllama";
 
 type WllamaApi = typeof import("@wllama/wllama");
+/** wllama's ESM build, served from node_modules by bench/browser.ts (a variable, so tsc does not resolve it). */
+const WLLAMA_URL = "/wllama/index.js";
 
 interface Instance {
   run(prompt: Prompt, gen: number): Promise<RunTimes>;
@@ -55,7 +57,7 @@ async function peelInstance(url: string, threads: number, contextLength: number)
 }
 
 async function wllamaInstance(url: string, threads: number, contextLength: number): Promise<{ inst: Instance; vocab: number }> {
-  const { Wllama } = (await import(/* @vite-ignore */ "/wllama/index.js")) as WllamaApi;
+  const { Wllama } = (await import(WLLAMA_URL)) as WllamaApi;
   const wasm = new URL("/wllama/wasm/wllama.wasm", location.href).href;
   const w: WllamaClass = new Wllama({ default: wasm }, { suppressNativeLog: true, logger: { debug: () => {}, log: () => {}, warn: console.warn, error: console.error } });
   const r = await fetch(url);

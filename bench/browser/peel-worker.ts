@@ -11,6 +11,8 @@ import type { Session, Tokenizer } from "../../src/index.js";
 
 type PeelApi = typeof import("../../src/index.js");
 declare const self: DedicatedWorkerGlobalScope;
+/** The built package entry, served by bench/browser.ts (a variable, so tsc does not resolve it as a module). */
+const PEEL_URL = "/dist/index.js";
 
 let session: Session | undefined;
 let tokenizer: Tokenizer | undefined;
@@ -41,7 +43,7 @@ function argmax(x: Float32Array): number {
 }
 
 async function load(url: string, threads: number, contextLength: number): Promise<number> {
-  const peel = (await import(/* @vite-ignore */ "/dist/index.js")) as PeelApi;
+  const peel = (await import(PEEL_URL)) as PeelApi;
   const r = await fetch(url);
   if (!r.ok) throw new Error(`cannot fetch ${url}: HTTP ${r.status}`);
   const bytes = new Uint8Array(await r.arrayBuffer());
