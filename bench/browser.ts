@@ -14,7 +14,7 @@
 import { spawnSync } from "node:child_process";
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer, type ServerResponse } from "node:http";
-import { basename, extname, join, resolve, sep } from "node:path";
+import { basename, dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import ts from "typescript";
@@ -53,7 +53,8 @@ function preflight(): void {
   if (!existsSync(join(WLLAMA_ESM, "wasm", "wllama.wasm"))) throw new Error(`no ${join(WLLAMA_ESM, "wasm", "wllama.wasm")}: npm install (@wllama/wllama is a devDependency)`);
   for (const m of models) {
     if (!existsSync(m)) {
-      throw new Error(`model file not found: ${m}` + (m.startsWith("/tmp/bm/") ? " (write it with `npm run bench:models -- --out /tmp/bm --only 110M-Q8_0,110M-Q4_0`)" : ""));
+      const bench = /^peel-bench-(.+)\.gguf$/.exec(basename(m));
+      throw new Error(`model file not found: ${m}` + (bench !== null ? ` (write it with \`npm run bench:models -- --out ${dirname(m)} --only ${bench[1]}\`)` : ""));
     }
   }
 }
@@ -202,7 +203,13 @@ function printTable(rows: readonly Row[]): void {
   }
 }
 
-preflight();
+try {
+  preflight();
+} catch (e) {
+  // A missing browser, package or model is a setup problem: say which, without a stack trace.
+  console.error(`bench:browser: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+}
 ensureDist();
 const server = await serve();
 const browser = await launchChromium();
