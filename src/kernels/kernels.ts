@@ -179,6 +179,17 @@ export interface Kernels {
   /** x (n) ← softmax(x) in place. */
   softmax(x: Float32Array, n: number): void;
 
+  /**
+   * True for a backend that computes off the CPU (webgpu): kernel calls only record work, and the host arrays
+   * it hands out (allocF32, allocKv) hold current values only after `readback`. Absent (ts, wasm): every array
+   * is current as soon as a kernel returns.
+   */
+  readonly deferred?: boolean;
+  /**
+   * A deferred backend's one sync point: waits for the recorded work and copies the current values of these
+   * arrays (and of any foreign output arrays kernels were given) into their host copies.
+   */
+  readback?(arrays: readonly Float32Array[]): Promise<void>;
   /** Releases what the backend holds beyond memory (the wasm backend's worker threads); optional. */
   dispose?(): Promise<void>;
   /**

@@ -1,0 +1,20 @@
+/**
+ * The script the WebGPU tests load into headless Chromium (bundled by chromium.ts with esbuild): creates the
+ * webgpu backend on the page's navigator.gpu and exposes the suites on `globalThis.peelWebGpu` for
+ * page.evaluate to call.
+ */
+
+import { createWebGpuKernels, type WebGpuKernels } from "../../src/kernels/webgpu/index.js";
+import { runConformance } from "./page-conformance.js";
+import { runParity, type ParityRequest } from "./page-parity.js";
+
+let kernels: Promise<WebGpuKernels> | undefined;
+const backend = (): Promise<WebGpuKernels> => (kernels ??= createWebGpuKernels());
+
+Object.assign(globalThis, {
+  peelWebGpu: {
+    adapter: async () => (await backend()).adapter,
+    conformance: async () => runConformance(await backend()),
+    parity: async (req: ParityRequest) => runParity(await backend(), req),
+  },
+});
