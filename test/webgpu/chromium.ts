@@ -18,6 +18,8 @@ export interface WebGpuPage {
   readonly page: Page;
   /** What the adapter says it is. */
   readonly adapter: string;
+  /** Serves `bytes` at /files/<name> for the page to fetch. */
+  serveFile(name: string, bytes: Uint8Array): void;
   close(): Promise<void>;
 }
 
@@ -27,9 +29,11 @@ async function bundle(): Promise<string> {
   return out.outputFiles[0]!.text;
 }
 
-function serve(script: string): Promise<{ server: Server; url: string }> {
+function serve(script: string, files: Map<string, Uint8Array>): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     if (req.url === "/page.js") { res.writeHead(200, { "Content-Type": "text/javascript" }).end(script); return; }
+    const file = req.url?.startsWith("/files/") === true ? files.get(req.url.slice(7)) : undefined;
+    if (file !== undefined) { res.writeHead(200, { "Content-Type": "application/octet-stream" }).end(file); return; }
     res.writeHead(200, { "Content-Type": "text/html" }).end('<!doctype html><script type="module" src="/page.js"></script>');
   });
   return new Promise((ok) => server.listen(0, "127.0.0.1", () => {
@@ -42,7 +46,8 @@ function serve(script: string): Promise<{ server: Server; url: string }> {
 export async function openWebGpuPage(): Promise<WebGpuPage | string> {
   if (!existsSync(CHROMIUM)) return `no ${CHROMIUM} (apt-get install chromium; .ci/run does)`;
   const [script, { chromium }] = await Promise.all([bundle(), import("playwright-core")]);
-  const { server, url } = await serve(script);
+  const files = new Map<string, Uint8Array>();
+  const { server, url } = await serve(script, files);
   let browser: Browser | undefined;
   const close = async (): Promise<void> => {
     await browser?.close();
@@ -69,7 +74,7 @@ export async function openWebGpuPage(): Promise<WebGpuPage | string> {
       }
     });
     if (adapter.startsWith("error: ")) { await close(); return `Chromium offers no WebGPU adapter (${adapter.slice(7)})`; }
-    return { page, adapter, close };
+    return { page, adapter, close, serveFile: (name, bytes) => { files.set(name, bytes); } };
   } catch (e) {
     await close();
     throw e;

@@ -5,7 +5,7 @@
  * test/conformance (whose helpers import node:, so the few needed are restated here).
  */
 
-import type { AttentionShape, FlashVariant, Kernels, KvDType, RopeSpec } from "../../src/kernels/kernels.js";
+import type { AttentionShape, FlashVariant, Kernels, RopeSpec } from "../../src/kernels/kernels.js";
 import { createTsKernels } from "../../src/kernels/ts/index.js";
 import type { WebGpuKernels } from "../../src/kernels/webgpu/index.js";
 import { GPU_WEIGHT_TYPES } from "../../src/kernels/webgpu/shaders-matmul.js";
@@ -166,8 +166,10 @@ async function rowCases(k: WebGpuKernels, out: CaseResult[]): Promise<void> {
 }
 
 async function attentionCases(k: WebGpuKernels, out: CaseResult[]): Promise<void> {
-  for (const kvType of ["F32", "F16"] as KvDType[]) {
-    for (const [nHeads, nKvHeads] of [[4, 4], [4, 2], [4, 1]] as const) {
+  // GQA on an F32 cache and MQA on an F16 one: SwiftShader runs each workgroup's threads on the CPU, so every
+  // head layout on both cache types would take most of the test budget
+  for (const [kvType, nHeads, nKvHeads] of [["F32", 4, 2], ["F16", 4, 1]] as const) {
+    {
       const rng = createRng(30 + nHeads * 10 + nKvHeads + (kvType === "F16" ? 1 : 0));
       const headDim = 32, kvDim = nKvHeads * headDim, seqLen = 70;
       const keys = randomF32(rng, seqLen * kvDim), vals = randomF32(rng, seqLen * kvDim);

@@ -23,7 +23,8 @@ export interface ParityStep {
 }
 
 export interface ParityRequest {
-  readonly model: number[];
+  /** Where the page fetches the GGUF file. */
+  readonly modelUrl: string;
   readonly prompt: number[];
   readonly forced: number[];
   readonly topIds: number[][];
@@ -40,7 +41,7 @@ function probsAt(logits: Float32Array, ids: readonly number[]): { p: number[]; a
 }
 
 export async function runParity(k: WebGpuKernels, req: ParityRequest): Promise<ParityStep[]> {
-  const bytes = new Uint8Array(req.model);
+  const bytes = new Uint8Array(await (await fetch(req.modelUrl)).arrayBuffer());
   const [ts, gpu] = await Promise.all([
     loadModelFromSource(bytesSource(bytes), { kernels: createTsKernels() }),
     loadModelFromSource(bytesSource(bytes), { kernels: k }),

@@ -26,7 +26,7 @@ import { requestWebGpuDevice } from "./device.js";
 import type { Gpu, GpuBuffer } from "./gpu-types.js";
 import { createRuntime, type Bound, type Operand, type Runtime } from "./runtime.js";
 import { ATTENTION_VARIANTS, attentionShader, storeKvShader } from "./shaders-attention.js";
-import { embedShader, GPU_WEIGHT_TYPES, matmulF32Shader, matmulShader, ROUND_MODES, roundActivationsShader } from "./shaders-matmul.js";
+import { embedShader, GPU_WEIGHT_TYPES, MATMUL_ROWS, MATMUL_TOKENS, matmulF32Shader, matmulShader, ROUND_MODES, roundActivationsShader } from "./shaders-matmul.js";
 import { ELEMENTWISE_OPS, elementwiseShader, layerNormShader, rmsNormShader, ropeShader, softmaxShader } from "./shaders-rows.js";
 import { params } from "./wgsl.js";
 
@@ -46,7 +46,6 @@ export interface WebGpuKernels extends Kernels {
 }
 
 const NAME = "webgpu";
-const TOKEN_TILE = 8; // tokens per matmul workgroup (shaders-matmul.ts)
 
 interface GpuWeight extends WeightMatrix { readonly gpu: GpuBuffer }
 const gpuWeights = new WeakMap<WeightMatrix, GpuBuffer>();
@@ -69,11 +68,12 @@ function standardShape(shape: AttentionShape): AttentionShape {
 function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onUpload"]): WebGpuKernels {
   let uploaded = 0, uploadTotal = 0;
   const gelu = geluF16Table();
-  const dummy: Bound = { buffer: rt.createStorage(16, "a placeholder binding"), offset: 0 };
+  const dummy: Bound = { buffer: rt.createStorage(16, "a placeholder input"), offset: 0 };
+  const dummyOut: Bound = { buffer: rt.createStorage(16, "a placeholder output"), offset: 0 };
   let roundScratch: { buffer: GpuBuffer; words: number } | undefined;
   const scratch = (words: number): Bound => {
     if (roundScratch === undefined || roundScratch.words < words) {
-      roundScratch?.buffer.destroy();
+      if (roundScratch !== undefined) rt.retire(roundScratch.buffer); // recorded dispatches may still read it
       roundScratch = { buffer: rt.createStorage(words * 4, `rounded activations (${words} floats)`), words };
     }
     return { buffer: roundScratch.buffer, offset: 0 };
@@ -101,8 +101,9 @@ function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onU
 
   const matmulRounded = (out: Float32Array, w: WeightMatrix, xr: Bound, nTokens: number): void => {
     const o = rt.output(out);
-    const groups = w.rows * Math.ceil(nTokens / TOKEN_TILE);
-    run(`matmul-${w.dtype}`, () => matmulShader(w.dtype), params([w.rows, w.cols, nTokens, xr.offset, o.offset, nb(w)]),
+    const rowGroups = Math.ceil(w.rows / MATMUL_ROWS);
+    const groups = rowGroups * Math.ceil(nTokens / MATMUL_TOKENS);
+    run(`matmul-${w.dtype}`, () => matmulShader(w.dtype), params([w.rows, w.cols, nTokens, xr.offset, o.offset, nb(w), rowGroups]),
       [read({ buffer: weightBuffer(w), offset: 0 }), read(xr), written(o)], groups);
   };
 
@@ -131,7 +132,7 @@ function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onU
       causal ? 1 : 0, shape.keys ?? startPos + nTokens, qb.offset, out.offset, k.dtype === "F16" ? 1 : 0, v.dtype === "F16" ? 1 : 0,
       ATTENTION_VARIANTS[variant], bias !== undefined ? 1 : 0, bias?.span ?? 0, probs !== undefined ? 1 : 0], [scale, cap, Math.fround(1 / cap)]);
     run("attention", attentionShader, p, [read(qb), read(rt.input(k.data)), read(rt.input(v.data)),
-      read(bias !== undefined ? rt.input(bias.table) : dummy), written(out), written(probs ?? { buffer: rt.createStorage(16, "probs placeholder"), offset: 0 })],
+      read(bias !== undefined ? rt.input(bias.table) : dummy), written(out), written(probs ?? dummyOut)],
     nTokens * nHeads);
   };
 
@@ -181,7 +182,12 @@ function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onU
     matmulShared(outs, ws, x, nTokens) {
       checkShared(NAME, outs, ws);
       const xb = rt.input(x);
-      ws.forEach((w, i) => matmulRounded(outs[i] as Float32Array, w, rounded(w.dtype, xb, nTokens * w.cols), nTokens));
+      let last: { mode: string; xr: Bound } | undefined; // one rounding serves every matrix of the same activation type
+      ws.forEach((w, i) => {
+        const mode = activationRoundingFor(w.dtype);
+        if (last?.mode !== mode) last = { mode, xr: rounded(w.dtype, xb, nTokens * w.cols) };
+        matmulRounded(outs[i] as Float32Array, w, last.xr, nTokens);
+      });
     },
     matmulF32(out, w, x, rows, cols, nTokens, layout?: MatmulF32Layout) {
       const o = rt.output(out), wb = rt.input(w), xb = rt.input(x);
@@ -233,6 +239,7 @@ function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onU
       attentionRun(o, undefined, q, k, v, startPos, nTokens, shape, variant);
       if (probs !== undefined) { // the tap shows the standard weights, as in the ts backend
         const tmp = rt.createStorage(out.byteLength, "attention output for the probs tap");
+        rt.retire(tmp);
         attentionRun({ buffer: tmp, offset: 0 }, rt.output(probs), q, k, v, startPos, nTokens, standardShape(shape), "standard");
       }
     },

@@ -46,6 +46,8 @@ export interface Runtime {
   /** Records one dispatch: uniform parameters (u32 and f32 words), storage operands in binding order 1.., workgroups. */
   dispatch(pipeline: GpuComputePipeline, params: Uint32Array, operands: readonly Operand[], groups: number): void;
   pipeline(key: string, code: () => string): GpuComputePipeline;
+  /** Destroys a buffer once the work recorded so far has run (at the next readback). */
+  retire(buffer: GpuBuffer): void;
   /** Records a buffer-to-buffer copy (bytes, multiples of 4). */
   copy(src: Bound, dst: Bound, words: number): void;
   /** Submits what is recorded. */
@@ -184,6 +186,7 @@ export function createRuntime(device: GpuDevice, backendName: string): Runtime {
       }
       return p;
     },
+    retire(buffer) { transient.push(buffer); },
     copy(src, dst, words) {
       checkAlive();
       endPass();

@@ -2,9 +2,9 @@
  * WGSL for weights: one element decoder per storage type, reading the GGUF blocks as uploaded (packed in u32
  * words, blocks not 4-byte aligned), and the kernels built on it: activation rounding (llama.cpp's vec_dot
  * conversion, as ts/activation-rounding.ts), the matmul, embedRows and training's plain f32 product.
- * The matmul is one workgroup per (output row, tile of 8 tokens): its 64 threads stride over the row's
- * columns, decode each weight once and multiply it into up to 8 token rows, then sum the 64 partials in
- * workgroup memory. One token (decode) is the matrix–vector case of the same shader; a prefill tile reads
+ * The matmul is one workgroup per (4 output rows, tile of 8 tokens): 16 threads per row stride over its
+ * columns (neighbouring threads read neighbouring weights), decode each weight once and multiply it into up to
+ * 8 token rows, then sum their 16 partials in workgroup memory. One token (decode) is the matrix–vector case of the same shader; a prefill tile reads
  * each weight once per 8 tokens. Decoding an element at a time rereads a block's scale per element; a
  * block-at-a-time decode is the obvious next step for speed, not for results.
  */
@@ -55,29 +55,36 @@ fn wAt(r: u32, i: u32) -> f32 {
   }
 }
 
+/** Output rows per matmul workgroup (16 threads each) and tokens per workgroup. */
+export const MATMUL_ROWS = 4;
+export const MATMUL_TOKENS = 8;
+
 /** out (nTokens, rows) = X (nTokens, cols) · Wᵀ; X already rounded as the weight type asks. */
 export function matmulShader(dtype: DType): string {
   return shader({
-    ints: ["rows", "cols", "nTokens", "xOff", "oOff", "nb"],
+    ints: ["rows", "cols", "nTokens", "xOff", "oOff", "nb", "rowGroups"],
     bindings: [{ name: "W", type: "u32" }, { name: "X", type: "f32" }, { name: "O", type: "f32", write: true }],
     wg: 64,
     decls: `var<workgroup> red: array<f32, 512>;\n${decoder(dtype)}`,
     body: `
-  let row = g % P.rows; let t0 = (g / P.rows) * 8u;
+  let slot = lid / 16u; let lane = lid % 16u;
+  let row = (g % P.rowGroups) * 4u + slot; let t0 = (g / P.rowGroups) * 8u;
   if (t0 >= P.nTokens) { return; }
   let nt = min(8u, P.nTokens - t0);
   var acc: array<f32, 8>;
-  for (var i = lid; i < P.cols; i += 64u) {
-    let w = wAt(row, i);
-    for (var t = 0u; t < nt; t++) { acc[t] += w * X[P.xOff + (t0 + t) * P.cols + i]; }
+  if (row < P.rows) {
+    for (var i = lane; i < P.cols; i += 16u) {
+      let w = wAt(row, i);
+      for (var t = 0u; t < nt; t++) { acc[t] += w * X[P.xOff + (t0 + t) * P.cols + i]; }
+    }
   }
-  for (var t = 0u; t < 8u; t++) { red[t * 64u + lid] = acc[t]; }
+  for (var t = 0u; t < nt; t++) { red[t * 64u + lid] = acc[t]; }
   workgroupBarrier();
-  for (var s = 32u; s > 0u; s >>= 1u) {
-    if (lid < s) { for (var t = 0u; t < 8u; t++) { red[t * 64u + lid] += red[t * 64u + lid + s]; } }
+  for (var s = 8u; s > 0u; s >>= 1u) {
+    if (lane < s) { for (var t = 0u; t < nt; t++) { red[t * 64u + lid] += red[t * 64u + lid + s]; } }
     workgroupBarrier();
   }
-  if (lid < nt) { O[P.oOff + (t0 + lid) * P.rows + row] = red[lid * 64u]; }`,
+  if (row < P.rows && lane < nt) { O[P.oOff + (t0 + lane) * P.rows + row] = red[lane * 64u + slot * 16u]; }`,
   });
 }
 
