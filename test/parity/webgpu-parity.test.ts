@@ -16,6 +16,9 @@
  *    3.0e-3 on the F16 case; 6.5e-5 F32, 2e-6 Q8_0 and Q4_0). An 8-bit activation flipped by a last-bit
  *    difference (a value on a rounding boundary) would move a logit by more and fail here: none happens on
  *    these fixtures; the measured worst of each case is printed.
+ * On the F32 case, a device lost mid-generation (destroyed) must make the next step throw DEVICE_LOST, and
+ * continuing on the ts backend from the lost session's tokens must give the ts backend's own logits (1e-3:
+ * one batch against one token at a time sums in another order; measured below 1e-5).
  * Skips, printing why, without Chromium or a WebGPU adapter.
  */
 
@@ -29,7 +32,7 @@ import { createRng } from "../../src/sample/rng.js";
 import { writeRandomLlamaGguf, type RandomLlamaSpec } from "../fixtures/random-llama.js";
 import { loadReferenceModel, referenceRun } from "./llama-cpp.js";
 import { openWebGpuPage } from "../webgpu/chromium.js";
-import type { ParityRequest, ParityStep } from "../webgpu/page-parity.js";
+import type { DeviceLostResult, ParityRequest, ParityStep } from "../webgpu/page-parity.js";
 
 const N_GEN = 12;
 const NEAR_TIE = 0.02;
@@ -87,6 +90,14 @@ test("webgpu: parity with llama.cpp and the ts backend on random Llama models", 
         assert.ok(logitDiff <= tol.logits, `max |Δlogit| against the ts backend ${logitDiff} > ${tol.logits}`);
         const meanTop1 = ref.dists.reduce((a, d) => a + (d.values().next().value ?? 0), 0) / ref.dists.length;
         assert.ok(meanTop1 < 0.97, `fixture too peaked to test anything: mean top-1 probability ${meanTop1.toFixed(3)}`);
+        if (c === CASES[0]) { // a device lost mid-generation, then the documented way on to the CPU
+          const lost = await gpu.page.evaluate(async (r) =>
+            (globalThis as unknown as { peelWebGpu: { deviceLost(q: ParityRequest): Promise<DeviceLostResult> } }).peelWebGpu.deviceLost(r), req);
+          assert.equal(lost.code, "DEVICE_LOST", `the step after the loss threw ${lost.code}: ${lost.message}`);
+          assert.match(lost.message, /backend "wasm"/);
+          // the same tokens through the same ts kernels, as one batch against one at a time: summation order only
+          assert.ok(lost.continuedDiff <= 1e-3, `continuing on the CPU: max |Δlogit| ${lost.continuedDiff}`);
+        }
       });
     }
   } finally {

@@ -61,3 +61,43 @@ export async function runParity(k: WebGpuKernels, req: ParityRequest): Promise<P
   }
   return steps;
 }
+
+export interface DeviceLostResult {
+  /** The code of the error the step after the loss threw (DEVICE_LOST expected). */
+  readonly code: string;
+  readonly message: string;
+  /** max |Δlogit| between continuing on the ts backend from the GPU session's tokens and a ts run of them. */
+  readonly continuedDiff: number;
+}
+
+/**
+ * A device lost mid-generation: a fresh webgpu backend evaluates the prompt and two steps, its device is
+ * destroyed (as a driver reset would lose it), the next step must throw DEVICE_LOST, and the documented way on
+ * (a CPU model, a new session fed the lost session's tokens) must give the CPU's own logits.
+ */
+export async function runDeviceLost(k: WebGpuKernels, req: ParityRequest): Promise<DeviceLostResult> {
+  const bytes = new Uint8Array(await (await fetch(req.modelUrl)).arrayBuffer());
+  const gpu = await loadModelFromSource(bytesSource(bytes), { kernels: k });
+  const opts = { contextLength: 256, kvType: req.kvType, flashAttention: req.flashAttention };
+  const lostSession = createSession(gpu, opts);
+  await lostSession.evaluateAsync(req.prompt);
+  for (const id of req.forced.slice(0, 2)) await lostSession.evaluateAsync([id]);
+  await k.dispose?.();
+  await new Promise((ok) => setTimeout(ok, 50)); // the loss is reported asynchronously
+  let code = "none", message = "";
+  try {
+    await lostSession.evaluateAsync([req.forced[2] as number]);
+  } catch (e) {
+    code = String((e as { code?: unknown }).code);
+    message = (e as Error).message;
+  }
+  const cpu = await loadModelFromSource(bytesSource(bytes), { kernels: createTsKernels() });
+  const continued = await createSession(cpu, opts).evaluateAsync([...lostSession.tokens]);
+  const fresh = createSession(cpu, opts);
+  await fresh.evaluateAsync(req.prompt);
+  let want = new Float32Array(0);
+  for (const id of lostSession.tokens.slice(req.prompt.length)) want = (await fresh.evaluateAsync([id])).slice();
+  let continuedDiff = 0;
+  for (let i = 0; i < want.length; i++) continuedDiff = Math.max(continuedDiff, Math.abs((continued[i] as number) - (want[i] as number)));
+  return { code, message, continuedDiff: want.length === continued.length ? continuedDiff : Infinity };
+}
