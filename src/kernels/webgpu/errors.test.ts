@@ -54,3 +54,22 @@ test("webgpu: after the device is lost every call throws DEVICE_LOST saying how 
     e instanceof PeelError && e.code === "DEVICE_LOST" && /GPU process crashed/.test(e.message) && /backend "wasm"/.test(e.message));
   await assert.rejects(rt.readback([]), (e: unknown) => e instanceof PeelError && e.code === "DEVICE_LOST");
 });
+
+test("webgpu: loadModel with backend webgpu where Node has no WebGPU is UNSUPPORTED before reading weights into a GPU", async () => {
+  const { writeFileSync, mkdtempSync, rmSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const { randomLlamaGguf } = await import("../../../test/fixtures/random-llama.js");
+  const { loadModel } = await import("../../model/load.node.js");
+  const dir = mkdtempSync(join(tmpdir(), "peel-webgpu-none-"));
+  try {
+    const path = join(dir, "m.gguf");
+    writeFileSync(path, randomLlamaGguf({ dim: 32, hiddenDim: 64, nLayers: 1, nHeads: 4, nKvHeads: 4, weightType: "F32", tied: true, seed: 1, vocabSize: 300 }));
+    await assert.rejects(loadModel(path, { backend: "webgpu" }), (e: unknown) =>
+      e instanceof PeelError && e.code === "UNSUPPORTED" && /no WebGPU adapter found; tried navigator\.gpu/.test(e.message));
+    await assert.rejects(loadModel(path, { backend: "webgpu", threads: 2 }), (e: unknown) =>
+      e instanceof PeelError && e.code === "INVALID_ARGUMENT" && /threads are for the wasm backend/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
