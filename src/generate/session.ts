@@ -15,7 +15,7 @@ import { createKvCache, type KvCache } from "../model/kv-cache.js";
 import { createRunState, type RunState } from "../model/run-state.js";
 import { createEncoderState, encodeInput } from "../model/encode.js";
 import type { Intervention } from "../model/intervention.js";
-import type { Trace } from "../model/trace.js";
+import type { TapName, Trace } from "../model/trace.js";
 import { PeelError } from "../util/errors.js";
 
 export interface SessionOptions {
@@ -53,8 +53,8 @@ export interface Session {
   evaluate(tokens: readonly number[], opts?: EvaluateOptions): Float32Array;
   /**
    * `evaluate` for every backend, asynchronous kernels included (webgpu): awaits the backend's readback of the
-   * logits (Kernels.readback); on the CPU backends it is evaluate. Traces, onHidden and interventions need
-   * a CPU backend.
+   * logits (Kernels.readback); on the CPU backends it is evaluate. A trace gets its taps after each chunk is
+   * read back; onHidden and interventions need a CPU backend.
    */
   evaluateAsync(tokens: readonly number[], opts?: EvaluateOptions): Promise<Float32Array>;
   /** Forgets every token (the cache is reused, not reallocated). */
@@ -127,6 +127,22 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
   const tokens: number[] = [];
   const encoded: number[] = [];
   const encoder = model.transformer.encoderStack !== undefined ? createEncoderState(model.transformer, contextLength) : undefined;
+
+  /** A trace whose taps are the backend's snapshots, handed to the caller's trace once read back, in order. */
+  const deferredTrace = (trace: Trace): { trace: Trace; deliver: () => void } => {
+    const queued: [TapName, number, number, readonly number[], Float32Array][] = [];
+    const snapshot = k.snapshot;
+    return {
+      trace: {
+        wants: (name) => trace.wants(name),
+        record(name, layer, startPos, shape, data) {
+          const n = shape.reduce((a, b) => a * b, 1);
+          queued.push([name, layer, startPos, shape, snapshot !== undefined ? snapshot(data, n) : data.slice(0, n)]);
+        },
+      },
+      deliver: () => { for (const q of queued.splice(0)) trace.record(...q); },
+    };
+  };
 
   interface Chunk { readonly tokens: readonly number[]; readonly start: number; readonly isLast: boolean }
 
@@ -202,14 +218,19 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
     },
     async evaluateAsync(input, evalOpts = {}) {
       if (k.readback === undefined) return this.evaluate(input, evalOpts);
-      if (evalOpts.trace !== undefined || evalOpts.onHidden !== undefined || evalOpts.intervention !== undefined) {
-        throw new PeelError("UNSUPPORTED", `session: traces, hidden-state callbacks and interventions read or write activations on the CPU mid-pass; the ${k.name} backend keeps them on the GPU (use the wasm backend for them)`);
+      if (evalOpts.onHidden !== undefined || evalOpts.intervention !== undefined) {
+        throw new PeelError("UNSUPPORTED", `session: hidden-state callbacks and interventions read or write activations on the CPU mid-pass; the ${k.name} backend keeps them on the GPU (use the wasm backend for them)`);
       }
-      const { chunks, out } = startEvaluate(input, evalOpts);
+      const taps = evalOpts.trace !== undefined ? deferredTrace(evalOpts.trace) : undefined;
+      const opts = taps !== undefined ? { ...evalOpts, trace: taps.trace } : evalOpts;
+      const { chunks, out } = startEvaluate(input, opts);
       let last = state.logits;
       for (const chunk of chunks) {
-        const logits = evaluateChunk(input, chunk, evalOpts, out !== undefined);
-        if (out !== undefined || chunk.isLast) await k.readback([logits]); // the only wait: the logits the caller reads
+        const logits = evaluateChunk(input, chunk, opts, out !== undefined);
+        // the only waits: for the logits the caller reads, and for the taps a trace asked for
+        if (out !== undefined || chunk.isLast) await k.readback([logits]);
+        else if (taps !== undefined) await k.readback([]);
+        taps?.deliver();
         if (out !== undefined) out.set(logits, chunk.start * c.vocabSize);
         else last = logits;
       }

@@ -190,6 +190,11 @@ export interface Kernels {
    * arrays (and of any foreign output arrays kernels were given) into their host copies.
    */
   readback?(arrays: readonly Float32Array[]): Promise<void>;
+  /**
+   * A deferred backend's copy of data's first n values as they stand at this point of the recorded work (a tap
+   * of a trace): a new host array, filled at the next `readback`.
+   */
+  snapshot?(data: Float32Array, n: number): Float32Array;
   /** Releases what the backend holds beyond memory (the wasm backend's worker threads); optional. */
   dispose?(): Promise<void>;
   /**

@@ -12,6 +12,7 @@ import { createTsKernels } from "../../src/kernels/ts/index.js";
 import type { WebGpuKernels } from "../../src/kernels/webgpu/index.js";
 import type { KvDType } from "../../src/kernels/kernels.js";
 import { loadModelFromSource } from "../../src/model/load.js";
+import { createTrace, type TapName } from "../../src/model/trace.js";
 
 export interface ParityStep {
   readonly argmax: number;
@@ -100,4 +101,27 @@ export async function runDeviceLost(k: WebGpuKernels, req: ParityRequest): Promi
   let continuedDiff = 0;
   for (let i = 0; i < want.length; i++) continuedDiff = Math.max(continuedDiff, Math.abs((continued[i] as number) - (want[i] as number)));
   return { code, message, continuedDiff: want.length === continued.length ? continuedDiff : Infinity };
+}
+
+/** Per tap name, the largest |webgpu − ts| over a traced prompt (both sessions on the request's model); -1: counts differ. */
+export async function runTraceDiff(k: WebGpuKernels, req: ParityRequest): Promise<Record<string, number>> {
+  const bytes = new Uint8Array(await (await fetch(req.modelUrl)).arrayBuffer());
+  const [ts, gpu] = await Promise.all([
+    loadModelFromSource(bytesSource(bytes), { kernels: createTsKernels() }),
+    loadModelFromSource(bytesSource(bytes), { kernels: k }),
+  ]);
+  const names: TapName[] = ["embed", "attn_norm", "q", "k", "v", "attn_weights", "attn_out", "ffn_norm", "ffn_out", "resid", "output_norm", "logits"];
+  const opts = { contextLength: 256, kvType: req.kvType, flashAttention: req.flashAttention, batchSize: 4 }; // chunks: taps of every chunk
+  const ta = createTrace(names), tb = createTrace(names);
+  await createSession(ts, opts).evaluateAsync(req.prompt, { trace: ta });
+  await createSession(gpu, opts).evaluateAsync(req.prompt, { trace: tb });
+  const out: Record<string, number> = { records: ta.records.length };
+  if (ta.records.length !== tb.records.length) return { ...out, mismatch: -1 };
+  ta.records.forEach((r, i) => {
+    const g = tb.records[i]!;
+    let d = g.name === r.name && g.data.length === r.data.length ? 0 : Infinity;
+    for (let j = 0; j < r.data.length && d !== Infinity; j++) d = Math.max(d, Math.abs((g.data[j] as number) - (r.data[j] as number)));
+    out[r.name] = Math.max(out[r.name] ?? 0, Number.isNaN(d) ? Infinity : d);
+  });
+  return out;
 }

@@ -6,7 +6,7 @@
 
 import { createWebGpuKernels, type WebGpuKernels } from "../../src/kernels/webgpu/index.js";
 import { runConformance } from "./page-conformance.js";
-import { runDeviceLost, runParity, type ParityRequest } from "./page-parity.js";
+import { runDeviceLost, runParity, runTraceDiff, type ParityRequest } from "./page-parity.js";
 import { runBench, type BenchRequest } from "./page-bench.js";
 
 let kernels: Promise<WebGpuKernels> | undefined;
@@ -17,6 +17,7 @@ Object.assign(globalThis, {
     adapter: async () => (await backend()).adapter,
     conformance: async () => runConformance(await backend()),
     parity: async (req: ParityRequest) => runParity(await backend(), req),
+    traceDiff: async (req: ParityRequest) => runTraceDiff(await backend(), req),
     bench: async (req: BenchRequest) => runBench(await backend(), req),
     // its own backend: the test destroys that backend's device
     deviceLost: async (req: ParityRequest) => runDeviceLost(await createWebGpuKernels(), req),

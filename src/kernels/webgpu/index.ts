@@ -5,9 +5,10 @@
  * How a synchronous interface drives an asynchronous GPU (runtime.ts has the details): arrays from allocF32 and
  * allocKv are handles for GPU buffers; a kernel call only records a dispatch; nothing is read back between
  * kernels or layers. The CPU sees values only after `await readback(arrays)` (Kernels.readback), which the
- * session's evaluateAsync calls for the logits, the one place generation needs numbers. Synchronous readers
- * (session.evaluate, traces, interventions, embeddings) are refused on this backend rather than given stale
- * host copies: Kernels.deferred tells them.
+ * session's evaluateAsync calls for the logits, the one place generation needs numbers; a trace's taps are
+ * snapshots (copies recorded in order) filled at the same readback. Synchronous readers (session.evaluate,
+ * interventions, onHidden) are refused on this backend rather than given stale host copies:
+ * Kernels.deferred tells them.
  *
  * Weights are uploaded once, in their GGUF blocks, and decoded in the shaders (F32, F16, BF16, Q8_0, Q4_0,
  * Q4_K, Q6_K). Activations are rounded as llama.cpp's CPU backend rounds them before its dot products, so
@@ -41,6 +42,7 @@ export interface WebGpuKernels extends Kernels {
   /** Where the adapter came from and what it is. */
   readonly adapter: string;
   readonly readback: (arrays: readonly Float32Array[]) => Promise<void>;
+  readonly snapshot: (data: Float32Array, n: number) => Float32Array;
   /** Pushes a host-written array from allocF32 to the GPU (after the work recorded so far). */
   write(a: Float32Array): void;
 }
@@ -259,6 +261,7 @@ function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onU
     geluBackward: trainingOnly("geluBackward"),
     swigluBackward: trainingOnly("swigluBackward"),
     readback: (arrays) => rt.readback(arrays),
+    snapshot: (data, n) => rt.snapshot(data, n),
     write: (a) => rt.write(a),
     async dispose() { rt.destroy(); },
   };

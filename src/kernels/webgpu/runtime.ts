@@ -54,6 +54,8 @@ export interface Runtime {
   flush(): void;
   /** Copies the GPU contents of these arrays (and pending foreign outputs) into their host copies. */
   readback(arrays: readonly Float32Array[]): Promise<void>;
+  /** A host array that the next readback fills with a's first n values as they stand now in the recorded work. */
+  snapshot(a: Float32Array, n: number): Float32Array;
   /** Pushes a registered array's host copy to the GPU (after everything recorded so far). */
   write(a: HostArray): void;
   checkAlive(): void;
@@ -227,6 +229,19 @@ export function createRuntime(device: GpuDevice, backendName: string): Runtime {
       }
       for (const o of outs) o.buffer.destroy();
       for (const b of done) b.destroy();
+    },
+    snapshot(a, n) {
+      const b = resolveOwned(a);
+      if (b === undefined) { // a foreign output is itself filled at the next readback; a foreign input is current
+        const pending = pendingOut.find((o) => o.host === a);
+        return pending !== undefined ? a.subarray(0, n) : a.slice(0, n);
+      }
+      const copy = createStorage(n * 4, `a snapshot of ${n} floats`);
+      endPass();
+      if (n > 0) enc().copyBufferToBuffer(b.buffer, b.offset * 4, copy, 0, n * 4);
+      const host = new Float32Array(n);
+      pendingOut.push({ buffer: copy, host });
+      return host;
     },
     write(a) {
       const b = resolveOwned(a);
