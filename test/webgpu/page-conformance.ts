@@ -108,6 +108,31 @@ async function matmulCases(k: WebGpuKernels, out: CaseResult[]): Promise<void> {
   }
 }
 
+/** Training's plain f32 product, operands as given and transposed, against f64 sums. */
+async function matmulF32Cases(k: WebGpuKernels, out: CaseResult[]): Promise<void> {
+  const rng = createRng(77);
+  for (const [rows, cols, nTokens] of [[37, 100, 1], [33, 7, 9]] as const) {
+    const w = randomF32(rng, rows * cols), x = randomF32(rng, nTokens * cols);
+    const want = new Float64Array(nTokens * rows), mass = new Float64Array(nTokens * rows);
+    for (let t = 0; t < nTokens; t++) for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < cols; i++) {
+        const p = (w[r * cols + i] as number) * (x[t * cols + i] as number);
+        want[t * rows + r] = (want[t * rows + r] as number) + p;
+        mass[t * rows + r] = (mass[t * rows + r] as number) + Math.abs(p);
+      }
+    }
+    const wT = new Float32Array(w.length), xT = new Float32Array(x.length);
+    for (let r = 0; r < rows; r++) for (let i = 0; i < cols; i++) wT[i * rows + r] = w[r * cols + i] as number;
+    for (let t = 0; t < nTokens; t++) for (let i = 0; i < cols; i++) xT[i * nTokens + t] = x[t * cols + i] as number;
+    for (const [wIn, xIn, layout] of [[w, x, {}], [wT, xT, { wTransposed: true, xTransposed: true }]] as const) {
+      const got = k.allocF32(nTokens * rows);
+      k.matmulF32(got, upload(k, wIn), upload(k, xIn), rows, cols, nTokens, layout);
+      await k.readback([got]);
+      out.push({ kernel: "matmulF32", what: `${rows}x${cols} x${nTokens} ${JSON.stringify(layout)}`, err: worst(got, want, mass) });
+    }
+  }
+}
+
 async function rowCases(k: WebGpuKernels, out: CaseResult[]): Promise<void> {
   const rng = createRng(5);
   const nTokens = 3, dim = 300;
@@ -215,6 +240,7 @@ async function attentionCases(k: WebGpuKernels, out: CaseResult[]): Promise<void
 export async function runConformance(k: WebGpuKernels): Promise<CaseResult[]> {
   const out: CaseResult[] = [];
   await matmulCases(k, out);
+  await matmulF32Cases(k, out);
   await rowCases(k, out);
   await attentionCases(k, out);
   return out;

@@ -7,6 +7,7 @@
 // (1) Conformance tolerances, per kernel (error metric in brackets):
 //  - matmul, every GPU weight type [|Δ| / Σ|w·x| per output]: 1e-6, as for the CPU backends: activations are
 //    rounded the same way, only the f32 summation order differs;
+//  - matmulF32 (training's product; operands plain and transposed) [|Δ| / Σ|w·x| against f64 sums]: 1e-6;
 //  - embedRows [relative]: 1e-6 (K-quant scales multiply in f32 on the GPU, in f64 in the ts dequantizer);
 //  - rmsNorm, layerNorm [relative, +1e-6]: 1e-5 (f32 tree sums on the GPU, f64 sums on the CPU);
 //  - element-wise [|Δ| / max(|want|, 1): relative, absolute below 1; softmax relative]: relu, addInPlace, addBias, scale,
@@ -52,7 +53,7 @@ import type { CaseResult } from "./page-conformance.js";
 import type { DeviceLostResult, ParityRequest, ParityStep } from "./page-parity.js";
 
 function kernelTolerance(kernel: string): number {
-  if (kernel === "matmul" || kernel === "embedRows") return 1e-6;
+  if (kernel === "matmul" || kernel === "matmulF32" || kernel === "embedRows") return 1e-6;
   if (["relu", "addInPlace", "addBias", "scale", "geluRounded", "geglu"].includes(kernel)) return 0;
   if (kernel.startsWith("attention probs")) return 1e-6;
   if (kernel.startsWith("attention")) {

@@ -49,7 +49,7 @@ export interface WebGpuKernels extends Kernels {
 
 const NAME = "webgpu";
 
-interface GpuWeight extends WeightMatrix { readonly gpu: GpuBuffer }
+/** The GPU buffer behind each weight matrix this backend prepared. */
 const gpuWeights = new WeakMap<WeightMatrix, GpuBuffer>();
 
 const read = (bound: Bound): Operand => ({ bound, write: false });
@@ -162,7 +162,7 @@ function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onU
         return c;
       })();
       rt.device.queue.writeBuffer(buffer, 0, padded);
-      const w: GpuWeight = { dtype, rows, cols, data, gpu: buffer };
+      const w: WeightMatrix = { dtype, rows, cols, data };
       gpuWeights.set(w, buffer);
       uploaded += data.byteLength;
       onUpload?.(uploaded, Math.max(uploaded, uploadTotal));
