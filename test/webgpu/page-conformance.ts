@@ -33,7 +33,7 @@ function randomF32(rng: Rng, n: number, std = 1): Float32Array {
   for (let i = 0; i < n; i++) out[i] = gaussian(rng) * std * (rng.next() < 0.02 ? 8 : 1);
   return out;
 }
-const K_SCALES: Partial<Record<DType, { d: number; dmin?: number }>> = { Q4_K: { d: 0, dmin: 2 }, Q6_K: { d: 208 } };
+const K_SCALES: Partial<Record<DType, { d: number; dmin?: number }>> = { Q4_K: { d: 0, dmin: 2 }, Q5_K: { d: 0, dmin: 2 }, Q6_K: { d: 208 } };
 function randomWeights(rng: Rng, dtype: DType, rows: number, cols: number): Uint8Array {
   const k = K_SCALES[dtype];
   if (k === undefined) {

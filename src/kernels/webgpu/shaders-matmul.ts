@@ -13,7 +13,14 @@ import type { DType } from "../../tensor/dtype.js";
 import { BYTE_READS, shader } from "./wgsl.js";
 
 /** Weight types the webgpu backend decodes in its shaders. */
-export const GPU_WEIGHT_TYPES: readonly DType[] = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"];
+export const GPU_WEIGHT_TYPES: readonly DType[] = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q5_0", "Q4_K", "Q5_K", "Q6_K"];
+
+/** Scale and minimum `is` (0..7) of a Q4_K/Q5_K block at byte o: 6-bit values packed in the 12 bytes from o + 4. */
+const K_SCALE_MIN = `
+fn scaleMin(o: u32, is: u32) -> vec2<u32> {
+  if (is < 4u) { return vec2<u32>(ld8(o + 4u + is) & 63u, ld8(o + 8u + is) & 63u); }
+  return vec2<u32>((ld8(o + 8u + is) & 15u) | ((ld8(o + is) >> 6u) << 4u), (ld8(o + 8u + is) >> 4u) | ((ld8(o + 4u + is) >> 6u) << 4u));
+}`;
 
 /** `fn wAt(r: u32, i: u32) -> f32`: element i of row r, with P.cols columns and P.nb blocks per row. */
 function decoder(dtype: DType): string {
@@ -30,16 +37,31 @@ fn wAt(r: u32, i: u32) -> f32 {
   let q = select(b & 15u, b >> 4u, j >= 16u);
   return h2f(ld16(o)) * f32(i32(q) - 8);
 }`;
-    case "Q4_K": return `${BYTE_READS}
+    case "Q5_0": return `${BYTE_READS}
+fn wAt(r: u32, i: u32) -> f32 {
+  let o = (r * P.nb + i / 32u) * 22u; let j = i % 32u;
+  let b = ld8(o + 6u + (j & 15u));
+  let lo = select(b & 15u, b >> 4u, j >= 16u);
+  let hb = ((ld16(o + 2u) | (ld16(o + 4u) << 16u)) >> j) & 1u;
+  return h2f(ld16(o)) * f32(i32(lo | (hb << 4u)) - 16);
+}`;
+    case "Q4_K": return `${BYTE_READS}${K_SCALE_MIN}
 fn wAt(r: u32, i: u32) -> f32 {
   let o = (r * P.nb + i / 256u) * 144u; let k = i % 256u;
-  let c = k / 64u; let l = k % 64u; let is = 2u * c + l / 32u;
-  var sc: u32; var mn: u32;
-  if (is < 4u) { sc = ld8(o + 4u + is) & 63u; mn = ld8(o + 8u + is) & 63u; }
-  else { sc = (ld8(o + 8u + is) & 15u) | ((ld8(o + is) >> 6u) << 4u); mn = (ld8(o + 8u + is) >> 4u) | ((ld8(o + 4u + is) >> 6u) << 4u); }
+  let c = k / 64u; let l = k % 64u;
+  let sm = scaleMin(o, 2u * c + l / 32u);
   let b = ld8(o + 16u + 32u * c + l % 32u);
   let q = select(b & 15u, b >> 4u, l >= 32u);
-  return h2f(ld16(o)) * f32(sc) * f32(q) - h2f(ld16(o + 2u)) * f32(mn);
+  return h2f(ld16(o)) * f32(sm.x) * f32(q) - h2f(ld16(o + 2u)) * f32(sm.y);
+}`;
+    case "Q5_K": return `${BYTE_READS}${K_SCALE_MIN}
+fn wAt(r: u32, i: u32) -> f32 {
+  let o = (r * P.nb + i / 256u) * 176u; let k = i % 256u;
+  let c = k / 64u; let l = k % 64u; let is = 2u * c + l / 32u;
+  let sm = scaleMin(o, is);
+  let b = ld8(o + 48u + 32u * c + l % 32u);
+  let q = select(b & 15u, b >> 4u, l >= 32u) + (((ld8(o + 16u + l % 32u) >> is) & 1u) << 4u);
+  return h2f(ld16(o)) * f32(sm.x) * f32(q) - h2f(ld16(o + 2u)) * f32(sm.y);
 }`;
     case "Q6_K": return `${BYTE_READS}
 fn wAt(r: u32, i: u32) -> f32 {
