@@ -188,6 +188,20 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
     return logits;
   };
 
+  const evaluate = (input: readonly number[], evalOpts: EvaluateOptions = {}): Float32Array => {
+    if (k.deferred === true) {
+      throw new PeelError("UNSUPPORTED", `session: the ${k.name} backend computes asynchronously; use evaluateAsync (generate does) to read its logits`);
+    }
+    const { chunks, out } = startEvaluate(input, evalOpts);
+    let last = state.logits;
+    for (const chunk of chunks) {
+      const logits = evaluateChunk(input, chunk, evalOpts, out !== undefined);
+      if (out !== undefined) out.set(logits, chunk.start * c.vocabSize);
+      else last = logits;
+    }
+    return out ?? last;
+  };
+
   return {
     model,
     contextLength,
@@ -203,21 +217,9 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
       encodeInput(model.transformer, encoder, cache, input, encOpts.trace);
       for (const id of input) encoded.push(id);
     },
-    evaluate(input, evalOpts = {}) {
-      if (k.deferred === true) {
-        throw new PeelError("UNSUPPORTED", `session: the ${k.name} backend computes asynchronously; use evaluateAsync (generate does) to read its logits`);
-      }
-      const { chunks, out } = startEvaluate(input, evalOpts);
-      let last = state.logits;
-      for (const chunk of chunks) {
-        const logits = evaluateChunk(input, chunk, evalOpts, out !== undefined);
-        if (out !== undefined) out.set(logits, chunk.start * c.vocabSize);
-        else last = logits;
-      }
-      return out ?? last;
-    },
+    evaluate,
     async evaluateAsync(input, evalOpts = {}) {
-      if (k.readback === undefined) return this.evaluate(input, evalOpts);
+      if (k.readback === undefined) return evaluate(input, evalOpts);
       if (evalOpts.onHidden !== undefined || evalOpts.intervention !== undefined) {
         throw new PeelError("UNSUPPORTED", `session: hidden-state callbacks and interventions read or write activations on the CPU mid-pass; the ${k.name} backend keeps them on the GPU (use the wasm backend for them)`);
       }
