@@ -5,6 +5,8 @@
  * `rewind` drops tokens from the end (a server slot keeps the prefix a new prompt shares with the last one),
  * and the cache is never reallocated, so one session can serve any number of requests. An encoder–decoder's
  * session also holds its encoded input (`encode`): the decoder's tokens are then the session's tokens.
+ * `evaluateAsync` is the same for every backend, including one that computes asynchronously (webgpu,
+ * Kernels.deferred): it awaits the backend's readback of the logits and of a trace's taps after each chunk.
  */
 
 import { FLASH_TILE_QUERIES, type FlashVariant, type KvDType } from "../kernels/kernels.js";
