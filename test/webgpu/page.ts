@@ -20,6 +20,10 @@ Object.assign(globalThis, {
     traceDiff: async (req: ParityRequest) => runTraceDiff(await backend(), req),
     bench: async (req: BenchRequest) => runBench(await backend(), req),
     // its own backend: the test destroys that backend's device
-    deviceLost: async (req: ParityRequest) => runDeviceLost(await createWebGpuKernels(), req),
+    deviceLost: async (req: ParityRequest) => {
+      const uploads: [number, number][] = []; // the progress reports of the weight upload
+      const k = await createWebGpuKernels({ onUpload: (done, total) => { uploads.push([done, total]); } });
+      return { ...(await runDeviceLost(k, req)), uploads };
+    },
   },
 });

@@ -34,7 +34,7 @@
 //    3.0e-3 on the F16 case; 6.5e-5 F32, 2e-6 Q8_0 and Q4_0). An 8-bit activation flipped by a last-bit
 //    difference (a value on a rounding boundary) would move a logit by more and fail here: none happens on
 //    these fixtures; the measured worst of each case is printed.
-// On the F32 case, a trace of the prompt (every tap, 3 chunks) equals the ts backend's within 1e-3 absolute
+// On the F32 case, the weight upload reports progress rising to the model's total, a trace of the prompt (every tap, 3 chunks) equals the ts backend's within 1e-3 absolute
 // (the logits bound above; measured below), and a device lost mid-generation (destroyed) must make the next step throw DEVICE_LOST, and
 // continuing on the ts backend from the lost session's tokens must give the ts backend's own logits (1e-3:
 // one batch against one token at a time sums in another order; measured below 1e-5).
@@ -138,7 +138,10 @@ async function parity(t: TestContext, gpu: WebGpuPage): Promise<void> {
         }
         if (c === CASES[0]) { // a device lost mid-generation, then the documented way on to the CPU
           const lost = await gpu.page.evaluate(async (r) =>
-            (globalThis as unknown as { peelWebGpu: { deviceLost(q: ParityRequest): Promise<DeviceLostResult> } }).peelWebGpu.deviceLost(r), req);
+            (globalThis as unknown as { peelWebGpu: { deviceLost(q: ParityRequest): Promise<DeviceLostResult & { uploads: [number, number][] }> } }).peelWebGpu.deviceLost(r), req);
+          const [done, total] = lost.uploads.at(-1) ?? [0, -1];
+          assert.ok(lost.uploads.length > 2 && done === total && lost.uploads.every(([d], i) => i === 0 || d > lost.uploads[i - 1]![0]),
+            `upload progress must rise to the total: ${JSON.stringify(lost.uploads)}`);
           assert.equal(lost.code, "DEVICE_LOST", `the step after the loss threw ${lost.code}: ${lost.message}`);
           assert.match(lost.message, /backend "wasm"/);
           // the same tokens through the same ts kernels, as one batch against one at a time: summation order only

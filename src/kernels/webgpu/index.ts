@@ -69,6 +69,7 @@ function standardShape(shape: AttentionShape): AttentionShape {
 
 function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onUpload"]): WebGpuKernels {
   let uploaded = 0, uploadTotal = 0;
+  const uploadedData = new WeakMap<Uint8Array, GpuBuffer>();
   const gelu = geluF16Table();
   const dummy: Bound = { buffer: rt.createStorage(16, "a placeholder input"), offset: 0 };
   const dummyOut: Bound = { buffer: rt.createStorage(16, "a placeholder output"), offset: 0 };
@@ -155,17 +156,22 @@ function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onU
       if (!GPU_WEIGHT_TYPES.includes(dtype)) {
         throw new PeelError("UNSUPPORTED", `${NAME}: no shader for ${dtype} weights; supported: ${GPU_WEIGHT_TYPES.join(", ")} (use the wasm backend, or --quantize to one of them)`);
       }
-      const buffer = rt.createStorage(data.byteLength, `a ${dtype} weight matrix of (${rows}, ${cols})`);
-      const padded = data.byteLength % 4 === 0 && data.byteOffset % 4 === 0 ? data : (() => {
-        const c = new Uint8Array(Math.ceil(data.byteLength / 4) * 4);
-        c.set(data);
-        return c;
-      })();
-      rt.device.queue.writeBuffer(buffer, 0, padded);
+      // a tied head hands the embedding table's bytes over twice: one GPU copy serves both
+      let buffer = uploadedData.get(data);
+      if (buffer === undefined) {
+        buffer = rt.createStorage(data.byteLength, `a ${dtype} weight matrix of (${rows}, ${cols})`);
+        const padded = data.byteLength % 4 === 0 ? data : (() => {
+          const c = new Uint8Array(Math.ceil(data.byteLength / 4) * 4);
+          c.set(data);
+          return c;
+        })();
+        rt.device.queue.writeBuffer(buffer, 0, padded);
+        uploadedData.set(data, buffer);
+        uploaded += data.byteLength;
+        onUpload?.(uploaded, Math.max(uploaded, uploadTotal));
+      }
       const w: WeightMatrix = { dtype, rows, cols, data };
       gpuWeights.set(w, buffer);
-      uploaded += data.byteLength;
-      onUpload?.(uploaded, Math.max(uploaded, uploadTotal));
       return w;
     },
     reserveWeights(totalBytes) {

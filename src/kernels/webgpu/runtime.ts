@@ -74,6 +74,7 @@ export function createRuntime(device: GpuDevice, backendName: string): Runtime {
   let pass: GpuComputePass | undefined;
   const pipelines = new Map<string, GpuComputePipeline>();
   const transient: GpuBuffer[] = []; // buffers to destroy once the work recorded so far has run
+  const stagingPool = new Map<number, GpuBuffer[]>(); // mappable buffers by size, reused across readbacks
   let lost: string | undefined;
   device.lost.then((info) => { lost = `${info.reason}: ${info.message}`; }, () => undefined);
   // a shader or binding mistake is a validation error that WebGPU reports only asynchronously: collect them
@@ -200,7 +201,8 @@ export function createRuntime(device: GpuDevice, backendName: string): Runtime {
       endPass();
       const jobs: { staging: GpuBuffer; host: Float32Array }[] = [];
       const stage = (src: GpuBuffer, srcOffset: number, host: Float32Array): void => {
-        const staging = device.createBuffer({ size: Math.max(4, host.byteLength), usage: BUFFER_USAGE.MAP_READ | BUFFER_USAGE.COPY_DST });
+        const size = Math.max(256, Math.ceil(host.byteLength / 256) * 256);
+        const staging = stagingPool.get(size)?.pop() ?? device.createBuffer({ size, usage: BUFFER_USAGE.MAP_READ | BUFFER_USAGE.COPY_DST });
         if (host.byteLength > 0) enc().copyBufferToBuffer(src, srcOffset, staging, 0, host.byteLength);
         jobs.push({ staging, host });
       };
@@ -225,7 +227,9 @@ export function createRuntime(device: GpuDevice, backendName: string): Runtime {
       for (const j of jobs) {
         if (j.host.length > 0) j.host.set(new Float32Array(j.staging.getMappedRange(), 0, j.host.length));
         j.staging.unmap();
-        j.staging.destroy();
+        const free = stagingPool.get(j.staging.size) ?? [];
+        free.push(j.staging); // the logits of the next step need the same size: keep it
+        stagingPool.set(j.staging.size, free);
       }
       for (const o of outs) o.buffer.destroy();
       for (const b of done) b.destroy();
@@ -255,6 +259,7 @@ export function createRuntime(device: GpuDevice, backendName: string): Runtime {
     destroy() {
       for (const b of owned.values()) b.destroy();
       owned.clear();
+      for (const list of stagingPool.values()) for (const b of list) b.destroy();
       arena.destroy();
       device.destroy();
     },
