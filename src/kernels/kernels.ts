@@ -195,6 +195,12 @@ export interface Kernels {
    * of a trace): a new host array, filled at the next `readback`.
    */
   snapshot?(data: Float32Array, n: number): Float32Array;
+  /**
+   * Moves `rows` rows of a KV buffer from row `from` to row `to` (a sliding-window layer's cache keeping its
+   * recent rows: kv-cache.ts makeRoom). Needed where the cache is not in host memory (webgpu); absent: the
+   * model moves the host array itself.
+   */
+  copyKvRows?(buf: KvBuffer, from: number, to: number, rows: number): void;
   /** Releases what the backend holds beyond memory (the wasm backend's worker threads); optional. */
   dispose?(): Promise<void>;
   /**

@@ -31,6 +31,8 @@ export interface ParityRequest {
   readonly topIds: number[][];
   readonly kvType: KvDType;
   readonly flashAttention: "on" | "off";
+  /** Tokens per forward call (default 64). */
+  readonly batchSize?: number;
 }
 
 function probsAt(logits: Float32Array, ids: readonly number[]): { p: number[]; argmax: number } {
@@ -47,7 +49,7 @@ export async function runParity(k: WebGpuKernels, req: ParityRequest): Promise<P
     loadModelFromSource(bytesSource(bytes), { kernels: createTsKernels() }),
     loadModelFromSource(bytesSource(bytes), { kernels: k }),
   ]);
-  const opts = { contextLength: 256, kvType: req.kvType, flashAttention: req.flashAttention };
+  const opts = { contextLength: 256, kvType: req.kvType, flashAttention: req.flashAttention, batchSize: req.batchSize ?? 64 };
   const a = createSession(ts, opts), b = createSession(gpu, opts);
   const steps: ParityStep[] = [];
   for (let i = 0; i <= req.forced.length; i++) {

@@ -34,6 +34,11 @@
 //    3.0e-3 on the F16 case; 6.5e-5 F32, 2e-6 Q8_0 and Q4_0). An 8-bit activation flipped by a last-bit
 //    difference (a value on a rounding boundary) would move a logit by more and fail here: none happens on
 //    these fixtures; the measured worst of each case is printed.
+// A gemma2 model (GeGLU, soft caps, post norms, sliding window 8) run past 2·window + batch positions, so its
+// sliding layers move their cache rows on the GPU, gives the ts backend's logits within 2e-2: besides the f16
+// value sums, GeGLU reads an f16 table at f16(gate), and a last-bit difference in the gate can pick the
+// neighbouring entry (measured 9.4e-3; 2.7e-3 with an F32 cache and flash off, growing step by step with no
+// jump where the rows move, which a wrong move would cause: O(1)).
 // On the F32 case, the weight upload reports progress rising to the model's total, a trace of the prompt (every tap, 3 chunks) equals the ts backend's within 1e-3 absolute
 // (the logits bound above; measured below), and a device lost mid-generation (destroyed) must make the next step throw DEVICE_LOST, and
 // continuing on the ts backend from the lost session's tokens must give the ts backend's own logits (1e-3:
@@ -149,6 +154,20 @@ async function parity(t: TestContext, gpu: WebGpuPage): Promise<void> {
         }
       });
     }
+    await t.test("gemma2 sliding window past 2·window + batch (cache rows moved on the GPU)", async () => {
+      const path = join(dir, "gemma2.gguf");
+      writeRandomLlamaGguf(path, { ...shape, architecture: "gemma2", tied: true, weightType: "F32", seed: 71, slidingWindow: 8, attnSoftcap: 50, finalSoftcap: 30 });
+      gpu.serveFile("gemma2.gguf", readFileSync(path));
+      const rng = createRng(71);
+      const ids = (n: number): number[] => Array.from({ length: n }, () => 3 + Math.floor(rng.next() * (shape.vocabSize - 3)));
+      // batch 4: a sliding layer keeps 2·8 + 4 = 20 rows, so 9 + 24 positions move its rows several times
+      const req: ParityRequest = { modelUrl: "/files/gemma2.gguf", prompt: [2, ...ids(8)], forced: ids(24), topIds: [], kvType: "F16", flashAttention: "on", batchSize: 4 };
+      const steps = await gpu.page.evaluate(async (r) =>
+        (globalThis as unknown as { peelWebGpu: { parity(q: ParityRequest): Promise<ParityStep[]> } }).peelWebGpu.parity(r), req);
+      const worst = Math.max(...steps.map((s) => s.maxLogitDiff));
+      console.log(`# webgpu gemma2 sliding window: ${steps.length} steps, max |Δlogit| vs ts ${worst.toExponential(1)}, top-1 equal at ${steps.filter((s) => s.argmax === s.tsArgmax).length}`);
+      assert.ok(worst <= 2e-2, `max |Δlogit| vs ts ${worst} (per step: ${steps.map((s) => s.maxLogitDiff.toExponential(1)).join(" ")})`);
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

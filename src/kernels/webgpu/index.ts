@@ -13,8 +13,7 @@
  * Weights are uploaded once, in their GGUF blocks, and decoded in the shaders (F32, F16, BF16, Q8_0, Q4_0,
  * Q5_0, Q4_K, Q5_K, Q6_K). Activations are rounded as llama.cpp's CPU backend rounds them before its dot products, so
  * results match the ts and wasm backends up to summation order. Not done here: training's backward kernels
- * (UNSUPPORTED), `shader-f16` arithmetic (f16 is decoded from u32 words on every adapter), moving a sliding
- * layer's cache rows (UNSUPPORTED past 2·window + batch positions).
+ * (UNSUPPORTED), `shader-f16` arithmetic (f16 is decoded from u32 words on every adapter).
  */
 
 import { checkShared, type AttentionShape, type Kernels, type KvBuffer, type KvDType, type MatmulF32Layout, type RopeSpec, type WeightMatrix } from "../kernels.js";
@@ -237,10 +236,6 @@ function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onU
       run("storeKv", storeKvShader, params([n, dst.dtype === "F16" ? 1 : 0, s.offset, row * dst.kvDim]), [read(s), written(d)], Math.ceil(n / 256));
     },
     attention(out, q, k, v, startPos, nTokens, shape, _scratch, probs) {
-      if ((shape.kvStart ?? 0) !== 0) {
-        throw new PeelError("UNSUPPORTED", `${NAME}: a sliding-window cache whose rows moved (row 0 holds position ${shape.kvStart}) is not supported yet; ` +
-          "use a context of at most 2·window + batch tokens, or the wasm backend");
-      }
       const variant = shape.flash ?? "standard";
       const o = rt.output(out);
       if (variant === "standard") { attentionRun(o, probs === undefined ? undefined : rt.output(probs), q, k, v, startPos, nTokens, shape, variant); return; }
@@ -250,6 +245,17 @@ function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onU
         rt.retire(tmp);
         attentionRun({ buffer: tmp, offset: 0 }, rt.output(probs), q, k, v, startPos, nTokens, standardShape(shape), "standard");
       }
+    },
+    copyKvRows(buf, from, to, rows) {
+      if (rows <= 0) return;
+      // WebGPU copies never overlap source and destination in one buffer: go through a scratch buffer
+      const words = rows * buf.kvDim / (buf.dtype === "F16" ? 2 : 1);
+      const b = rt.input(buf.data);
+      const rowWords = buf.kvDim / (buf.dtype === "F16" ? 2 : 1);
+      const tmp = rt.createStorage(words * 4, `a move of ${rows} KV cache rows`);
+      rt.copy({ buffer: b.buffer, offset: from * rowWords }, { buffer: tmp, offset: 0 }, words);
+      rt.copy({ buffer: tmp, offset: 0 }, { buffer: b.buffer, offset: to * rowWords }, words);
+      rt.retire(tmp);
     },
     relu: (out, x, n) => elementwise("relu", out, x, undefined, n),
     swiglu: (out, gate, up, n) => elementwise("swiglu", out, gate, up, n),
