@@ -66,8 +66,7 @@ async function withSources<T>(path: string, tokenizerPath: string | undefined,
  */
 export async function loadModel(path: string, optsIn: LoadFileOptions = {}): Promise<Model> {
   // Node has no navigator.gpu: the webgpu backend takes Dawn from the `webgpu` package when it is installed
-  const gpu = optsIn.backend === "webgpu" && optsIn.gpu === undefined ? await nodeGpu() : undefined;
-  const opts = gpu !== undefined ? { ...optsIn, gpu } : optsIn;
+  const opts = optsIn.backend === "webgpu" && optsIn.gpu === undefined ? { ...optsIn, gpu: await nodeGpu() } : optsIn;
   if (await isDirectory(path)) {
     const { tokenizerPath, ...rest } = opts;
     if (tokenizerPath !== undefined) throw new PeelError("INVALID_ARGUMENT", `${path} is a checkpoint folder, which brings its own tokenizer.json; drop --tokenizer`);

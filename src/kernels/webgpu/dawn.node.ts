@@ -8,14 +8,18 @@ import type { Gpu } from "./gpu-types.js";
 
 interface DawnModule { create(flags: string[]): Gpu; globals?: Record<string, unknown> }
 
-/** Dawn's GPU object, or undefined (the device request then reports that nothing was found). */
-export async function nodeGpu(): Promise<Gpu | undefined> {
+const SOURCE = "Node's `webgpu` package (Dawn)";
+
+/** Dawn's GPU object; where the package is missing, one whose adapter request says so (the error lists it). */
+export async function nodeGpu(): Promise<Gpu> {
   const name = "webgpu"; // a variable, so bundlers and TypeScript leave the optional import alone
+  let mod: DawnModule;
   try {
-    const mod = await import(name) as DawnModule;
-    if (mod.globals !== undefined) Object.assign(globalThis, mod.globals); // GPUBufferUsage and friends
-    return mod.create([]);
+    mod = await import(name) as DawnModule;
   } catch {
-    return undefined;
+    return { peelSource: SOURCE, requestAdapter: async () => { throw new Error("not installed (npm install webgpu beside Peel)"); } };
   }
+  if (mod.globals !== undefined) Object.assign(globalThis, mod.globals); // GPUBufferUsage and friends
+  const gpu = mod.create([]);
+  return { peelSource: SOURCE, requestAdapter: (opts) => gpu.requestAdapter(opts) };
 }

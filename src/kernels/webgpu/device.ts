@@ -31,7 +31,7 @@ function adapterName(a: GpuAdapter): string {
 /** A device on the first adapter found; throws UNSUPPORTED naming each place tried and what it answered. */
 export async function requestWebGpuDevice(gpu?: Gpu): Promise<WebGpuDeviceInfo> {
   const tried: string[] = [];
-  const candidates: [string, Gpu | undefined][] = gpu !== undefined ? [["the given GPU object", gpu]] : [["navigator.gpu", navigatorGpu()]];
+  const candidates: [string, Gpu | undefined][] = gpu !== undefined ? [[gpu.peelSource ?? "the given GPU object", gpu]] : [["navigator.gpu", navigatorGpu()]];
   for (const [where, g] of candidates) {
     if (g === undefined) { tried.push(`${where}: not present`); continue; }
     let adapter: GpuAdapter | null;

@@ -66,7 +66,7 @@ test("webgpu: loadModel with backend webgpu where Node has no WebGPU is UNSUPPOR
     const path = join(dir, "m.gguf");
     writeFileSync(path, randomLlamaGguf({ dim: 32, hiddenDim: 64, nLayers: 1, nHeads: 4, nKvHeads: 4, weightType: "F32", tied: true, seed: 1, vocabSize: 300 }));
     await assert.rejects(loadModel(path, { backend: "webgpu" }), (e: unknown) =>
-      e instanceof PeelError && e.code === "UNSUPPORTED" && /no WebGPU adapter found; tried navigator\.gpu/.test(e.message));
+      e instanceof PeelError && e.code === "UNSUPPORTED" && /no WebGPU adapter found; tried Node's `webgpu` package \(Dawn\): requestAdapter threw not installed/.test(e.message));
     await assert.rejects(loadModel(path, { backend: "webgpu", threads: 2 }), (e: unknown) =>
       e instanceof PeelError && e.code === "INVALID_ARGUMENT" && /threads are for the wasm backend/.test(e.message));
   } finally {

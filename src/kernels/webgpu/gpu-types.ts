@@ -81,5 +81,7 @@ export interface GpuAdapter {
 
 /** `navigator.gpu` or Dawn's `create([])` in Node. */
 export interface Gpu {
+  /** Where this entry point comes from, for error messages (Peel's own, not part of WebGPU). */
+  readonly peelSource?: string;
   requestAdapter(opts?: { powerPreference?: "high-performance" | "low-power" }): Promise<GpuAdapter | null>;
 }
