@@ -13,7 +13,7 @@
 
 import { parseArgs } from "node:util";
 import { getLlama, LlamaLogLevel, type LlamaContextSequence, type Token } from "node-llama-cpp";
-import { loadModel } from "../src/model/load.node.js";
+import { describeModel, loadModel } from "../src/model/load.node.js";
 import { createWasmKernels } from "../src/kernels/wasm/index.node.js";
 import type { Model } from "../src/model/model.js";
 import { benchPromptTokens, createPeelBench, summarize, type BenchRun } from "../src/cli/commands/bench.js";
@@ -58,8 +58,11 @@ async function llamaRun(seq: LlamaContextSequence, prompt: Token[]): Promise<Ben
 const bandwidth = await measureBandwidth(threads);
 const simd = values.simd;
 if (simd !== "auto" && simd !== "baseline" && simd !== "relaxed") throw new Error(`--simd must be auto, baseline or relaxed, got "${simd}"`);
-const kernels = await createWasmKernels({ threads, simd });
+// the backend planned for the model's weights (over 4 GiB they take several WebAssembly memories)
+const weightBytes = (await describeModel(path)).info.tensors.reduce((s, t) => s + (t.shape.length >= 2 ? t.bytes : 0), 0);
+const kernels = await createWasmKernels({ threads, simd, weightBytes });
 const peelModel = await loadModel(path, { kernels });
+const peelRss = process.memoryUsage().rss; // before llama.cpp maps the same file into this process
 const peel = await createPeelBench(peelModel, { promptTokens, genTokens, runs, flashAttention: flash });
 const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error, progressLogs: false, maxThreads: 0 });
 const refModel = await llama.loadModel({ modelPath: path });
@@ -87,7 +90,7 @@ const bytes = bytesPerToken(peelModel);
 const roof = (gbs: number) => (gbs * 1e9) / bytes;
 const report = {
   model: path, threads, simd: kernels.simd, flash_attention: flash, prompt_tokens: promptTokens, gen_tokens: genTokens, runs,
-  weight_bytes_per_token: bytes, bandwidth_gbs: Math.round(bandwidth * 10) / 10,
+  weight_bytes_per_token: bytes, peel_rss_bytes: peelRss, wasm_memories: kernels.memories, bandwidth_gbs: Math.round(bandwidth * 10) / 10,
   peel: { prefill: peelPrefill, decode: peelDecode },
   llama: llamaThreads.map((t, i) => ({ threads: t, prefill: llamaPrefill[i], decode: llamaDecode[i] })),
   ratio: { prefill: peelPrefill / bestPrefill, decode: peelDecode / bestDecode },
@@ -105,6 +108,7 @@ if (values.json) {
   line(`peel (${threads}t, ${kernels.simd})`, peelPrefill, peelDecode);
   llamaThreads.forEach((t, i) => line(`llama.cpp (${t}t)`, llamaPrefill[i]!, llamaDecode[i]!));
   console.log(`ratio peel / best llama.cpp: prefill ${report.ratio.prefill.toFixed(2)}, decode ${report.ratio.decode.toFixed(2)}`);
+  console.log(`peel resident memory after loading: ${(peelRss / 2 ** 30).toFixed(2)} GiB (${kernels.memories} WebAssembly ${kernels.memories === 1 ? "memory" : "memories"})`);
 }
 await Promise.all(contexts.map((c) => c.dispose()));
 await refModel.dispose();

@@ -2,7 +2,8 @@
  * Random-weight Llama models for the speed benchmarks, written by Peel's GGUF writer through
  * test/fixtures/random-llama.ts (Gaussian weights quantized by Peel's quantizers; random blocks for K-quants;
  * the LLaMA vocabulary, cut to its first 512 pieces for the 260K shape). Model files are never committed:
- * `npm run bench:models -- --out DIR [--only 110M-Q4_0,260K-F32]` writes them to DIR (default: a temp dir).
+ * `npm run bench:models -- --out DIR [--only 110M-Q4_0,260K-F32]` writes them to DIR (default: a temp dir);
+ * the 8B-shaped model (4.9 GB, test/fixtures/big-llama.ts) only when named with --only.
  */
 
 import { mkdirSync, mkdtempSync } from "node:fs";
@@ -11,6 +12,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { DType } from "../src/tensor/dtype.js";
 import { writeRandomLlamaGguf, type RandomLlamaSpec } from "../test/fixtures/random-llama.js";
+import { LLAMA3_8B, writeBigLlamaGguf, type BigLlamaSpec } from "../test/fixtures/big-llama.js";
 
 type Shape = Omit<RandomLlamaSpec, "weightType" | "tied" | "seed">;
 
@@ -41,11 +43,21 @@ export const BENCH_MODELS: Record<string, { shape: string; type: DType; family?:
   "260K-F32": { shape: "260K", type: "F32" },
 };
 
-/** Writes benchmark model `name` (a key of BENCH_MODELS) into `dir`; returns its path. */
-export function writeBenchModel(dir: string, name: string): string {
-  const m = BENCH_MODELS[name];
-  if (m === undefined) throw new Error(`unknown benchmark model "${name}"; known: ${Object.keys(BENCH_MODELS).join(", ")}`);
+/** Models over 4 GiB (issue 17), written by test/fixtures/big-llama.ts one tensor at a time. */
+export const BIG_BENCH_MODELS: Record<string, BigLlamaSpec> = {
+  "8B-Q4_K_M": LLAMA3_8B, // Llama 3 8B's shape and vocabulary size: 4.9 GB
+};
+
+/** Writes benchmark model `name` (a key of BENCH_MODELS or BIG_BENCH_MODELS) into `dir`; returns its path. */
+export async function writeBenchModel(dir: string, name: string): Promise<string> {
   const path = join(dir, `peel-bench-${name}.gguf`);
+  const big = BIG_BENCH_MODELS[name];
+  if (big !== undefined) {
+    await writeBigLlamaGguf(path, big);
+    return path;
+  }
+  const m = BENCH_MODELS[name];
+  if (m === undefined) throw new Error(`unknown benchmark model "${name}"; known: ${[...Object.keys(BENCH_MODELS), ...Object.keys(BIG_BENCH_MODELS)].join(", ")}`);
   const extras = m.family !== undefined ? FAMILY_EXTRAS[m.family] : undefined;
   writeRandomLlamaGguf(path, { ...BENCH_SHAPES[m.shape]!, weightType: m.type, tied: false, seed: 42, layerScale: 0.5, outputGain: 6, ...extras });
   return path;
@@ -55,8 +67,8 @@ if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].sp
   const { values } = parseArgs({ options: { out: { type: "string" }, only: { type: "string" } } });
   const dir = values.out ?? mkdtempSync(join(tmpdir(), "peel-bench-models-"));
   mkdirSync(dir, { recursive: true });
-  for (const name of values.only?.split(",") ?? Object.keys(BENCH_MODELS)) {
+  for (const name of values.only?.split(",") ?? Object.keys(BENCH_MODELS)) { // big models only when named
     const t0 = performance.now();
-    console.log(`${writeBenchModel(dir, name.trim())} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    console.log(`${await writeBenchModel(dir, name.trim())} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   }
 }

@@ -65,6 +65,7 @@ export {
   traceForward, ALL_TRACE_TAPS, DEFAULT_TRACE_TAPS,
   type TraceForwardOptions, type ForwardTrace, type LayerTrace, type TraceTapName,
 } from "./inspect/trace-forward.js";
+export { traceSeq2seq, type Seq2seqTrace, type Seq2seqTraceOptions } from "./inspect/trace-seq2seq.js";
 export { attentionRow, kvHeadsOf, type AttentionMap, type FullAttentionMap, type TopKAttentionMap } from "./inspect/attention-map.js";
 export { logitLens, type LogitLens, type LogitLensOptions, type LensLayer, type LensCell } from "./inspect/logit-lens.js";
 export { streamNorms, rowNorms, type StreamNorms, type LayerNorms } from "./inspect/stream-norms.js";
@@ -79,7 +80,7 @@ export {
 export { softmax64, topTokens, rankOf, klDivergence, type TokenProb } from "./inspect/distribution.js";
 export {
   createInspector, type Inspector, type InspectorOptions, type InspectorInfo, type TokenView, type ProbView, type TokenizeResult, type AnalyzeResult,
-  type LensCellView, type AttentionView, type InspectStep, type ChangeView, type ProbLike,
+  type LensCellView, type AttentionView, type InspectStep, type ChangeView, type ProbLike, type ModelRole, type AttentionMapKind,
 } from "./inspect/inspector.js";
 export { callInspector, INSPECT_METHODS, type InspectMethod } from "./inspect/protocol.js";
 export { parameterGroups, stageOfTensor, type ParameterGroup, type ParameterStage } from "./inspect/parameters.js";

@@ -10,12 +10,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { peelArgv } from "./fixtures/peel-cli.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const MODEL = join(ROOT, "models", "peel-tinystories-1m.gguf");
 
 function peel(args: readonly string[], input?: string) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src", "cli", "main.ts"), ...args],
+  const r = spawnSync(process.execPath, [...peelArgv(), ...args],
     { cwd: ROOT, encoding: "utf8", input: input ?? "", env: { ...process.env, PEEL_DEBUG: "" }, timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -17,13 +17,14 @@ import { llamaCppVocab } from "./fixtures/llama-cpp-vocab.js";
 import { writeRandomBertGguf } from "./fixtures/random-bert.js";
 import { loadModel } from "../src/model/load.node.js";
 import { embed } from "../src/embed/embed.js";
+import { peelArgv } from "./fixtures/peel-cli.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "peel-cli-embed-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 function peel(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], { encoding: "utf8", input: input ?? "", cwd: ROOT });
+  const r = spawnSync(process.execPath, [...peelArgv(), ...args], { encoding: "utf8", input: input ?? "", cwd: ROOT });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -17,6 +17,7 @@ import { writeLlama2cTokenizer } from "../src/formats/llama2c/tokenizer-bin.js";
 import { llamaSpmVocab } from "./fixtures/llama-vocab.js";
 import { randomLlamaMetadata, randomLlamaTensors, writeRandomLlamaGguf, type RandomLlamaSpec } from "./fixtures/random-llama.js";
 import { writeGguf } from "../src/formats/gguf/write.js";
+import { peelArgv } from "./fixtures/peel-cli.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const MAIN = join(ROOT, "src", "cli", "main.ts");
@@ -38,7 +39,7 @@ interface RunOptions {
 }
 
 function peel(args: readonly string[], opts: RunOptions = {}): Promise<Result> {
-  const argv = opts.script !== undefined ? [opts.script, ...args] : ["--import", "tsx", MAIN, ...args];
+  const argv = opts.script !== undefined ? [opts.script, ...args] : [...peelArgv(), ...args];
   const child = spawn(process.execPath, argv, { cwd: ROOT, env: { ...process.env, PEEL_DEBUG: "", ...opts.env } });
   let stdout = "";
   let stderr = "";

@@ -20,13 +20,14 @@ import { tokenTableFor } from "../src/sample/grammar/token-table.js";
 import { createRng } from "../src/sample/rng.js";
 import { llamaCppVocab } from "./fixtures/llama-cpp-vocab.js";
 import { SCHEMA } from "./fixtures/json-schema-person.js";
+import { peelArgv } from "./fixtures/peel-cli.js";
 
 const MODEL = fileURLToPath(new URL("../models/peel-tinystories-1m.gguf", import.meta.url));
 const MAIN = fileURLToPath(new URL("../src/cli/main.ts", import.meta.url));
 
 function peel(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", MAIN, ...args], (err, stdout, stderr) => {
+    execFile(process.execPath, [...peelArgv(), ...args], (err, stdout, stderr) => {
       resolve({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 1, stdout, stderr });
     });
   });

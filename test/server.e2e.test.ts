@@ -21,6 +21,7 @@ import { generate } from "../src/generate/generate.js";
 import { modelChatTemplate } from "../src/chat/model-template.js";
 import { tokenizeChat } from "../src/chat/chat-session.js";
 import { createPeelServer } from "../src/server/server.js";
+import { peelArgv } from "./fixtures/peel-cli.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const MODEL_PATH = join(ROOT, "models/peel-tinystories-1m.gguf");
@@ -324,7 +325,7 @@ test("response_format json_schema: every reply parses and validates (openai clie
 });
 
 test("peel serve (the CLI) prints its address and serves /health", async () => {
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), "serve", "--model", MODEL_PATH, "--port", "0", "--threads", "1"], { cwd: ROOT });
+  const child = spawn(process.execPath, [...peelArgv(), "serve", "--model", MODEL_PATH, "--port", "0", "--threads", "1"], { cwd: ROOT });
   try {
     const address = await new Promise<string>((resolve, reject) => {
       let out = "";

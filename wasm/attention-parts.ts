@@ -62,9 +62,12 @@ export const ROWS: i32 = 32;
 /**
  * Scores sc[j] = f32(q·k[j0 + j]) · scale for j in 0..jn, four key rows at a time when headDim allows; returns
  * their maximum. With a soft cap (cap > 0) each raw score is capped (cap · tanh(s · invCap)) before the scale,
- * one lane at a time.
+ * one lane at a time. With a position bias (bias ≠ 0: the head's bias at distance 0, f32 per distance, see
+ * biasedScores) the raw score takes its bias first.
  */
-export function scores(sc: usize, q: usize, k: usize, j0: i32, jn: i32, kvDim: i32, kvOff: i32, headDim: i32, scale: f64, kF16: bool, cap: f32, invCap: f32): f32 {
+export function scores(sc: usize, q: usize, k: usize, j0: i32, jn: i32, kvDim: i32, kvOff: i32, headDim: i32, scale: f64, kF16: bool, cap: f32, invCap: f32,
+  bias: usize = 0, d0: i32 = 0, span: i32 = 0): f32 {
+  if (bias != 0) return biasedScores(sc, q, k, j0, jn, kvDim, kvOff, headDim, scale, kF16, cap, invCap, bias, d0, span);
   const elem: usize = kF16 ? 2 : 4;
   const rs = <usize>kvDim * elem;
   let j = 0;
@@ -94,6 +97,40 @@ export function scores(sc: usize, q: usize, k: usize, j0: i32, jn: i32, kvDim: i
     const dot = kF16 ? dotF16(row, q, headDim) : dotF32(row, q, headDim);
     const s = <f32>(<f64>dot * scale);
     store<f32>(sc + (<usize>j << 2), s);
+    m = max(m, s);
+  }
+  return m;
+}
+
+/**
+ * scores() with a relative-position bias (T5's, as llama.cpp adds its kq_b): key row j0 + j lies at distance
+ * d = d0 + j0 + j from the query; its raw score (capped first where cap > 0) gains the f32 at bias + 4 ·
+ * clamp(d, −span, span), then takes the scale: f32(f32(raw + b) · scale). Four key rows at a time for the dot
+ * products when headDim allows, the rest lane by lane.
+ */
+function biasedScores(sc: usize, q: usize, k: usize, j0: i32, jn: i32, kvDim: i32, kvOff: i32, headDim: i32, scale: f64, kF16: bool, cap: f32, invCap: f32,
+  bias: usize, d0: i32, span: i32): f32 {
+  const elem: usize = kF16 ? 2 : 4;
+  const rs = <usize>kvDim * elem;
+  let m: f32 = -Infinity;
+  let j = 0;
+  if (kF16 ? (headDim & 7) == 0 : (headDim & 3) == 0) {
+    for (; j + 4 <= jn; j += 4) {
+      const row = k + (<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) * elem;
+      v128.store(sc + (<usize>j << 2), kF16 ? dot4F16(row, rs, q, headDim) : dot4F32(row, rs, q, headDim));
+    }
+  }
+  for (let i = j; i < jn; i++) {
+    const row = k + (<usize>(j0 + i) * <usize>kvDim + <usize>kvOff) * elem;
+    store<f32>(sc + (<usize>i << 2), kF16 ? dotF16(row, q, headDim) : dotF32(row, q, headDim));
+  }
+  for (let i = 0; i < jn; i++) {
+    const p = sc + (<usize>i << 2);
+    let raw = load<f32>(p);
+    if (cap > 0) raw = capScore(raw, cap, invCap);
+    const d = min(span, max(-span, d0 + j0 + i));
+    const s = <f32>(<f64>(raw + load<f32>(bias + <usize>(d << 2))) * scale);
+    store<f32>(p, s);
     m = max(m, s);
   }
   return m;

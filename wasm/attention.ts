@@ -94,7 +94,7 @@ function normalizedWeightsF16(sc: usize, n: i32, m: f32): void {
  * is the same as if it ran alone; the heads share each chunk of cache rows while it is in cache.
  */
 function headsOnePass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, group: i32, h0: i32, h1: i32, headDim: i32,
-  scale: f64, kF16: bool, vF16: bool, ml: usize, scRow: usize, cap: f32, invCap: f32, phase: i32): void {
+  scale: f64, kF16: bool, vF16: bool, ml: usize, scRow: usize, cap: f32, invCap: f32, phase: i32, bias: usize, span: i32, d0: i32): void {
   const nh = h1 - h0;
   for (let h = h0; h < h1; h++) {
     const i = h - h0;
@@ -112,7 +112,7 @@ function headsOnePass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
     touchRows(v, j0 + CHUNK, j0 + 2 * CHUNK, nCtx, kvDim, vElem, lo, hi, sink);
     for (let h = h0; h < h1; h++) {
       const i = h - h0, kvOff = (h / group) * headDim, acc = accAt(ml, nh, headDim, i), sc = scAt(ml, nh, headDim, scRow, 0);
-      const cm = scores(sc, qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, kvOff, headDim, scale, kF16, cap, invCap);
+      const cm = scores(sc, qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, kvOff, headDim, scale, kF16, cap, invCap, biasAt(bias, h, span), d0, span);
       let m = load<f32>(mAt(ml, i));
       let l = load<f64>(lAt(ml, i));
       if (cm > m) {
@@ -149,7 +149,7 @@ function headsOnePass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
  * of a 110M model's cache). Each head's arithmetic, and so its result, is the same as a head computed alone.
  */
 function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, group: i32, h0: i32, h1: i32, headDim: i32,
-  scale: f64, kF16: bool, ml: usize, scRow: usize, cap: f32, invCap: f32): void {
+  scale: f64, kF16: bool, ml: usize, scRow: usize, cap: f32, invCap: f32, bias: usize, span: i32, d0: i32): void {
   const nh = h1 - h0;
   for (let h = h0; h < h1; h++) store<f32>(mAt(ml, h - h0), -Infinity);
   const kElem: usize = kF16 ? 2 : 4, lo = kvLo(h0, group, headDim), hi = kvHi(h1, group, headDim);
@@ -160,7 +160,8 @@ function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
     touchRows(k, j0 + ROWS, j0 + 2 * ROWS, nCtx, kvDim, kElem, lo, hi, sink);
     for (let h = h0; h < h1; h++) {
       const i = h - h0;
-      const cm = scores(scAt(ml, nh, headDim, scRow, i) + (<usize>j0 << 2), qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, (h / group) * headDim, headDim, scale, kF16, cap, invCap);
+      const cm = scores(scAt(ml, nh, headDim, scRow, i) + (<usize>j0 << 2), qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, (h / group) * headDim, headDim, scale, kF16, cap, invCap,
+        biasAt(bias, h, span), d0, span);
       store<f32>(mAt(ml, i), max(load<f32>(mAt(ml, i)), cm));
     }
   }
@@ -193,6 +194,11 @@ function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
   for (let h = h0; h < h1; h++) memory.copy(out + ((<usize>h * <usize>headDim) << 2), accAt(ml, nh, headDim, h - h0), <usize>headDim << 2);
 }
 
+/** Head h's bias at distance 0 in a (nHeads, 2·span + 1) f32 table at `bias`; 0 when there is no table. */
+@inline function biasAt(bias: usize, h: i32, span: i32): usize {
+  return bias == 0 ? 0 : bias + ((<usize>(h * (2 * span + 1) + span)) << 2);
+}
+
 /** q of head h (f32 at qh) into qr, rounded to f16 when the keys are f16 (as llama.cpp rounds it). */
 @inline function roundQuery(qr: usize, qh: usize, headDim: i32, kF16: bool): void {
   if (kF16) roundRowF16(qh, qr, headDim, 1);
@@ -208,10 +214,15 @@ function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
  * flash: 0 the standard path, 1 llama.cpp's one-row flash kernel (headsVec; headDim a multiple of 8), 2 its
  * tiled flash kernel (headsOnePass with 64-key tiles from position 0, q not rounded). Flash kernels scale the
  * scores as llama.cpp's does: s · f32(scale), or with a cap c · tanh(s · f32(scale / c)).
- * causal = 0: bidirectional (encoders): every token sees rows 0..startPos + nTokens − 1.
+ * causal = 0: bidirectional (encoders): every token sees rows 0..startPos + nTokens − 1, or, with ranges ≠ 0
+ * (an i32 pair per token), token t sees rows ranges[2t]..ranges[2t + 1] − 1 as a sequence of its own (several
+ * texts packed into one call; flash tiles align to the range's first row).
+ * bias ≠ 0: a relative-position bias table (nHeads, 2·span + 1) f32 (T5), added to each raw score by the
+ * distance key row − query position (startPos + t), clamped to ±span; standard path only (flash = 0).
  */
 export function attention(out: usize, q: usize, k: usize, v: usize, kvF16: i32, startPos: i32, nTokens: i32,
-  nHeads: i32, nKvHeads: i32, headDim: i32, scale: f64, scratch: usize, h0: i32, h1: i32, cap: f32, window: i32, flash: i32, causal: i32): void {
+  nHeads: i32, nKvHeads: i32, headDim: i32, scale: f64, scratch: usize, h0: i32, h1: i32, cap: f32, window: i32, flash: i32, causal: i32,
+  ranges: usize, bias: usize, span: i32): void {
   const kF16 = (kvF16 & 1) != 0, vF16 = (kvF16 & 2) != 0;
   const kvDim = nKvHeads * headDim;
   const group = nHeads / nKvHeads;
@@ -223,14 +234,21 @@ export function attention(out: usize, q: usize, k: usize, v: usize, kvF16: i32, 
     if (cap > 0) { invCap = <f32>scale / cap; scale = 1; }
   }
   for (let t = 0; t < nTokens; t++) {
-    const nCtx = causal != 0 ? startPos + t + 1 : startPos + nTokens;
-    const first = window > 0 && causal != 0 ? max(0, nCtx - window) : 0;
+    let nCtx = causal != 0 ? startPos + t + 1 : startPos + nTokens;
+    let first = window > 0 && causal != 0 ? max(0, nCtx - window) : 0;
+    let phase = first % CHUNK;
+    if (ranges != 0) {
+      first = load<i32>(ranges + (<usize>t << 3));
+      nCtx = load<i32>(ranges + (<usize>t << 3), 4);
+      phase = 0;
+    }
     const qt = q + ((<usize>(t * nHeads) * <usize>headDim) << 2), ot = out + ((<usize>(t * nHeads) * <usize>headDim) << 2);
     const kt = k + <usize>first * kRow, vt = v + <usize>first * vRow;
+    const d0 = first - (startPos + t);
     for (let h = h0; h < h1; h++) roundQuery(qrAt(scratch, nh, headDim, h - h0), qt + ((<usize>h * <usize>headDim) << 2), headDim, kF16 && flash != 2);
     if (flash == 1) headsVec(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, vF16, scratch, scRow, cap, invCap);
-    else if (flash == 2) headsOnePass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, vF16, scratch, scRow, cap, invCap, first % CHUNK);
-    else if (vF16) headsTwoPass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, scratch, scRow, cap, invCap);
-    else headsOnePass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, false, scratch, scRow, cap, invCap, 0);
+    else if (flash == 2) headsOnePass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, vF16, scratch, scRow, cap, invCap, phase, 0, 0, 0);
+    else if (vF16) headsTwoPass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, scratch, scRow, cap, invCap, bias, span, d0);
+    else headsOnePass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, false, scratch, scRow, cap, invCap, 0, bias, span, d0);
   }
 }

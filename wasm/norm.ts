@@ -1,7 +1,7 @@
 /**
  * RMSNorm and LayerNorm with the reference's arithmetic (src/kernels/ts/norm.ts).
- * RMSNorm: squares in f32, summed in f64, scale = 1/sqrt(mean + eps) rounded to
- * f32, then x·scale·gain in f32. Rows tokenStart..tokenEnd only, so threads could split a batch.
+ * RMSNorm: squares in f32, summed in f64, mean rounded to f32, scale = 1/sqrt(mean + eps) in f32 (ggml's
+ * order), then x·scale·gain in f32. Rows tokenStart..tokenEnd only, so threads could split a batch.
  */
 
 /**
@@ -33,7 +33,9 @@ export function rmsNorm(out: usize, x: usize, weight: usize, eps: f64, dim: i32,
     const xr = x + ((<usize>t * <usize>dim) << 2);
     const or = out + ((<usize>t * <usize>dim) << 2);
     const sum = rowSumF64(xr, dim, 0, true);
-    const scale = <f32>(1.0 / Math.sqrt(<f64><f32>(sum / <f64>dim + eps)));
+    // ggml's rounding order: mean = f32(Σ / dim), f32(mean + eps), sqrtf, 1.0f / that (kernels/ts/norm.ts)
+    const mean = <f32>(sum / <f64>dim);
+    const scale = <f32>1.0 / Mathf.sqrt(mean + <f32>eps);
     const sv = f32x4.splat(scale);
     let i = 0;
     for (; i + 4 <= dim; i += 4) {

@@ -1,7 +1,8 @@
 /**
  * Rotary position embedding, in place, with cos/sin supplied per (token, pair) by the caller (the JS side
  * computes them with the reference's double-precision Math.cos/sin, so both backends rotate by identical
- * f32 factors). The rotation itself is done in f64 and rounded once, as the reference does.
+ * f32 factors). The rotation is ggml's fused multiply-add form: x0·c exact in f64, x1·s rounded to f32, the
+ * difference rounded once (the reference's fmaF32 but for the rare f64 midpoint).
  * "normal" (neox = 0) rotates adjacent pairs (2i, 2i+1); "neox" rotates (i, i + nRot/2).
  */
 
@@ -20,8 +21,9 @@ export function rope(x: usize, cs: usize, nTokens: i32, nHeads: i32, headDim: i3
         const pb = base + (<usize>ib << 2);
         const x0 = <f64>load<f32>(pa);
         const x1 = <f64>load<f32>(pb);
-        store<f32>(pa, <f32>(x0 * c - x1 * s));
-        store<f32>(pb, <f32>(x0 * s + x1 * c));
+        // ggml's fused form (kernels/ts/rope.ts): the second product rounded to f32, the first exact in f64
+        store<f32>(pa, <f32>(x0 * c - <f64><f32>(x1 * s)));
+        store<f32>(pb, <f32>(x0 * s + <f64><f32>(x1 * c)));
       }
     }
   }

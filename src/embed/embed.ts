@@ -1,10 +1,9 @@
 /**
  * Sentence embeddings with an encoder model (BERT family): each text is tokenized ([CLS] … [SEP] as the
- * model's tokenizer adds them), run through the encoder in one forward call (attention is bidirectional, so
- * every token of a text must be in the same call), and its last-layer token vectors are pooled (pool.ts) and,
- * by default, L2-normalised. Texts run one after another through one preallocated run state and cache, sized
- * for the longest text of the call; batching several texts into one padded forward call is not done yet.
- * Decoder models are refused: they have no pooling of their own here.
+ * model's tokenizer adds them), the texts run through the encoder packed into batched forward calls
+ * (encode.ts: all of a batch's tokens in each matrix product, attention within each text), and each text's
+ * last-layer token vectors are pooled (pool.ts) and, by default, L2-normalised. A text's vector is exactly the
+ * one it gets alone. Decoder models are refused: they have no pooling of their own here.
  */
 
 import type { PoolingKind } from "../model/config.js";

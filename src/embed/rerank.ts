@@ -4,7 +4,8 @@
  * and node-llama-cpp lay it out ([BOS] query [EOS] [SEP] document [EOS], each special only where the vocabulary
  * has it: for WordPiece, [CLS] query [SEP] document), and the classifier head on the [CLS] vector gives a
  * score: tanh(cls · x + b) where the head has that layer, then cls.output; the first output through a
- * sigmoid is the relevance in 0..1 (`raw` keeps the logit). One forward pass per document.
+ * sigmoid is the relevance in 0..1 (`raw` keeps the logit). The query–document inputs are packed into
+ * batched forward calls as embed's texts are (encode.ts).
  */
 
 import type { Model } from "../model/model.js";

@@ -11,6 +11,11 @@ export interface ByteSource {
   readonly size: number;
   /** Reads exactly `length` bytes at `offset`; throws PeelError FORMAT "truncated" past the end. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional: reads dest.length bytes at `offset` straight into dest (which may view a SharedArrayBuffer,
+   * e.g. WebAssembly memory), without a buffer of its own in between.
+   */
+  readInto?(offset: number, dest: Uint8Array): Promise<void>;
   close(): Promise<void>;
   /** Used in error messages: a file path or "in-memory bytes". */
   readonly description: string;
@@ -48,6 +53,23 @@ export async function readChunked(source: ByteSource, at: number, size: number, 
     out.set(await source.read(at + done, Math.min(MAX_CHUNK, size - done)), done);
   }
   return out;
+}
+
+/** Pieces of readInto: small, so copying a tensor into the caller's buffer holds little else at a time. */
+const INTO_CHUNK = 16 * 1024 * 1024;
+
+/**
+ * Reads dest.length bytes at `at` into dest, in 16 MiB pieces: straight in where the source can, else each
+ * piece read and copied (a fresh buffer per piece costs page faults, which on some VMs run at ~10 s/GiB).
+ */
+export async function readInto(source: ByteSource, at: number, dest: Uint8Array, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  for (let done = 0; done < dest.length; done += INTO_CHUNK) {
+    checkAbort(signal, source.description);
+    const n = Math.min(INTO_CHUNK, dest.length - done);
+    if (source.readInto !== undefined) await source.readInto(at + done, dest.subarray(done, done + n));
+    else dest.set(await source.read(at + done, n), done);
+  }
+  return dest;
 }
 
 /** A source over bytes already in memory; `read` returns views (no copies). */

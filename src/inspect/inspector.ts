@@ -22,6 +22,7 @@ import { logitLens } from "./logit-lens.js";
 import { samplerSteps } from "./sampler-steps.js";
 import { streamNorms } from "./stream-norms.js";
 import { traceForward, type ForwardTrace } from "./trace-forward.js";
+import { traceSeq2seq } from "./trace-seq2seq.js";
 import { parameterGroups, type ParameterGroup } from "./parameters.js";
 import { createTokenizerShelf, mergeRows, type MergeRows, type TokenizerLibrary } from "./tokenizer-shelf.js";
 import type { Tokenizer } from "../tokenizer/types.js";
@@ -40,12 +41,21 @@ export interface ProbView extends TokenView {
   readonly logit?: number;
 }
 
+/** What a model is: a decoder (GPT, Llama), an encoder (BERT: embeddings, no next-token head), or an encoder–decoder (T5). */
+export type ModelRole = "decoder" | "encoder" | "encoder-decoder";
+
+/** Which attention maps a trace holds: a stack's self-attention, or a T5 decoder's cross-attention over the input. */
+export interface AttentionMapKind {
+  readonly stack: "decoder" | "encoder";
+  readonly source: "self" | "cross";
+}
+
 export interface InspectorInfo {
   readonly name: string;
   readonly source: string;
   readonly format: string;
   readonly architecture: string;
-  readonly role: "decoder" | "encoder";
+  readonly role: ModelRole;
   readonly hyperparameters: Readonly<Record<string, number | string | boolean>>;
   /** (choice, value) rows in the seeds' words, as `peel info` prints them. */
   readonly choices: ReadonlyArray<readonly [string, string]>;
@@ -74,17 +84,23 @@ export interface LensCellView {
 }
 
 export interface AnalyzeResult {
+  readonly role: ModelRole;
+  /** The prompt's tokens (an encoder–decoder's input, which its encoder reads). */
   readonly ids: readonly number[];
   readonly tokens: readonly TokenView[];
+  /** An encoder–decoder's decoder positions: its start token, then the output (forced, or its greedy answer); else null. */
+  readonly decoderTokens: readonly TokenView[] | null;
+  /** The attention maps this trace holds (attention() reads one), each with its layer count and whether it is causal. */
+  readonly maps: ReadonlyArray<AttentionMapKind & { readonly nLayers: number; readonly causal: boolean }>;
   readonly nLayers: number;
   readonly nHeads: number;
   readonly nKvHeads: number;
   readonly windows: readonly number[];
-  /** The real next-token distribution after the last token: top entries. */
+  /** The real next-token distribution after the last token (an encoder–decoder's: after the decoder's last): top entries; empty for an encoder. */
   readonly next: readonly ProbView[];
   readonly lens: {
     readonly targets: readonly TokenView[];
-    /** Embeddings (layer −1) then every layer; cells per position. */
+    /** Embeddings (layer −1) then every layer; cells per position. Empty for encoders and encoder–decoders. */
     readonly layers: ReadonlyArray<{ readonly layer: number; readonly cells: readonly LensCellView[] }>;
   };
   readonly norms: {
@@ -96,14 +112,19 @@ export interface AnalyzeResult {
   readonly forwardMs: number;
 }
 
-export interface AttentionView {
+export interface AttentionView extends AttentionMapKind {
   readonly layer: number;
   readonly nHeads: number;
+  /** Query positions (rows). */
   readonly nTokens: number;
+  /** Key positions (columns): nTokens for self-attention, the input's length for cross-attention. */
+  readonly nKeys: number;
+  /** Whether a query sees only earlier keys (a decoder's self-attention); false: every key (encoders, cross-attention). */
+  readonly causal: boolean;
   readonly window: number;
   readonly kvHeadOf: readonly number[];
   readonly summarised: boolean;
-  /** Full: (nHeads, nTokens, nTokens) row = query. Summarised: (nHeads, nTokens, k) with `positions`. */
+  /** Full: (nHeads, nTokens, nKeys) row = query. Summarised: (nHeads, nTokens, k) with `positions`. */
   readonly weights: readonly number[];
   readonly positions: readonly number[] | null;
   readonly k: number | null;
@@ -134,10 +155,13 @@ export interface Inspector {
   tokenizers(): { readonly loaded: readonly string[]; readonly available: readonly string[] };
   loadTokenizer(name: string): Promise<{ readonly loaded: readonly string[]; readonly available: readonly string[] }>;
   addTokenizer(name: string, tokenizer: Tokenizer): void;
-  /** Traces `text` with every view's taps; keeps the trace for attention(). */
-  analyze(text: string, opts?: { readonly topK?: number; readonly nextK?: number }): AnalyzeResult;
-  /** One layer's map from the last analyze(). */
-  attention(layer: number): AttentionView;
+  /**
+   * Traces `text` with every view's taps; keeps the trace for attention(). An encoder–decoder encodes `text`
+   * and decodes `output` (forced), or its own greedy answer when `output` is absent.
+   */
+  analyze(text: string, opts?: { readonly topK?: number; readonly nextK?: number; readonly output?: string }): AnalyzeResult;
+  /** One layer's map from the last analyze(); `kind` picks the stack and source (default: the first of AnalyzeResult.maps). */
+  attention(layer: number, kind?: Partial<AttentionMapKind>): AttentionView;
   /** The next-token distribution after `ids` and what each sampler stage does to it. */
   step(ids: readonly number[], sampling: SamplingOptions, topN?: number): InspectStep;
   /** Words are read "in-sentence" by default (see EmbeddingSpaceOptions). */
@@ -165,7 +189,15 @@ export function createInspector(model: Model, opts: InspectorOptions = {}): Insp
   const tok = model.tokenizer;
   const shelf = createTokenizerShelf(tok, opts.tokenizerLibrary);
   const spaces = new Map<EmbeddingWords, EmbeddingSpace>();
-  let last: { text: string; trace: ForwardTrace } | undefined;
+  let last: { text: string; traces: { decoder?: ForwardTrace; encoder?: ForwardTrace } } | undefined;
+  const role: ModelRole = c.seq2seq !== undefined ? "encoder-decoder" : c.encoder !== undefined ? "encoder" : "decoder";
+  /** step, ablate and patch read a decoder's next-token distribution: refuse the others by name. */
+  const needsNextToken = (what: string): void => {
+    if (role !== "decoder") {
+      throw new PeelError("UNSUPPORTED", `inspect: ${what} reads a decoder's next-token distribution; "${c.architecture}" is ${role === "encoder" ? "an encoder (no next-token head)" : "an encoder–decoder"}. ` +
+        "Its attention maps and norms are in the attention view (analyze, then attention)");
+    }
+  };
 
   const viewIn = (t: Tokenizer) => (id: number): TokenView => ({ id, text: decoder.decode(t.tokenBytes(id)), piece: t.piece(id) });
   const tokenView = viewIn(tok);
@@ -184,6 +216,39 @@ export function createInspector(model: Model, opts: InspectorOptions = {}): Insp
   });
   const list = (a: Float32Array | undefined): number[] | null => (a === undefined ? null : Array.from(a));
 
+  /**
+   * The analysis every role shares: the maps a trace holds, the norms of the stack the prompt's tokens went
+   * through (an encoder–decoder's encoder), and the decoder's next-token distribution where there is one.
+   * The logit lens is a decoder-only model's (filled in by analyze).
+   */
+  const analysis = (ids: readonly number[], enc: ForwardTrace | undefined, dec: ForwardTrace | undefined, nextK: number, forwardMs: number): AnalyzeResult => {
+    const main = enc ?? dec!;
+    const norms = streamNorms(main);
+    const maps: Array<AnalyzeResult["maps"][number]> = [];
+    if (enc !== undefined) maps.push({ stack: "encoder", source: "self", nLayers: enc.layers.length, causal: false });
+    if (dec !== undefined) {
+      maps.push({ stack: "decoder", source: "self", nLayers: dec.layers.length, causal: true });
+      if (dec.layers[0]?.crossAttention !== undefined) maps.push({ stack: "decoder", source: "cross", nLayers: dec.layers.length, causal: false });
+    }
+    const logits = dec?.logits ?? new Float32Array(0);
+    const p = softmax64(logits);
+    return {
+      role, ids, tokens: ids.map(tokenView),
+      decoderTokens: role === "encoder-decoder" && dec !== undefined ? dec.ids.map(tokenView) : null,
+      maps,
+      nLayers: main.layers.length, nHeads: c.nHeads, nKvHeads: c.nKvHeads,
+      windows: main.layers.map((l) => l.window),
+      next: logits.length === 0 ? [] : topTokens(logits, nextK).map((t) => probView({ id: t.id, prob: p[t.id] as number, logit: logits[t.id] as number })),
+      lens: { targets: [], layers: [] },
+      norms: {
+        embed: list(norms.embed),
+        layers: norms.layers.map((l) => ({ layer: l.layer, attnOut: list(l.attnOut), ffnOut: list(l.ffnOut), resid: list(l.resid) })),
+      },
+      attentionSummarised: main.layers.map((l) => l.attention?.summarised ?? false),
+      forwardMs,
+    };
+  };
+
   return {
     model,
     info() {
@@ -196,7 +261,7 @@ export function createInspector(model: Model, opts: InspectorOptions = {}): Insp
         source: model.info.source,
         format: model.info.format,
         architecture: c.architecture,
-        role: c.encoder === undefined ? "decoder" : "encoder",
+        role,
         hyperparameters: hyper,
         choices: architectureChoices(c),
         parameters: groups,
@@ -224,18 +289,19 @@ export function createInspector(model: Model, opts: InspectorOptions = {}): Insp
     analyze(text, opts = {}) {
       const ids = encode(text);
       const t0 = performance.now();
+      if (role === "encoder-decoder") {
+        const output = opts.output === undefined ? {} : { output: model.tokenize(opts.output, { addSpecial: false }) };
+        const t = traceSeq2seq(model, ids, output);
+        last = { text, traces: { encoder: t.encoder, decoder: t.decoder } };
+        return analysis(ids, t.encoder, t.decoder, opts.nextK ?? 20, performance.now() - t0);
+      }
       const trace = traceForward(model, ids);
       const forwardMs = performance.now() - t0;
-      last = { text, trace };
+      last = { text, traces: role === "encoder" ? { encoder: trace } : { decoder: trace } };
+      if (role === "encoder") return analysis(ids, trace, undefined, 0, forwardMs);
       const lens = logitLens(model, trace, { topK: opts.topK ?? 5 });
-      const norms = streamNorms(trace);
-      const p = softmax64(trace.logits);
       return {
-        ids,
-        tokens: ids.map(tokenView),
-        nLayers: c.nLayers, nHeads: c.nHeads, nKvHeads: c.nKvHeads,
-        windows: trace.layers.map((l) => l.window),
-        next: topTokens(trace.logits, opts.nextK ?? 20).map((t) => probView({ id: t.id, prob: p[t.id] as number, logit: trace.logits[t.id] as number })),
+        ...analysis(ids, undefined, trace, opts.nextK ?? 20, forwardMs),
         lens: {
           targets: lens.targets.map(tokenView),
           layers: lens.layers.map((l) => ({
@@ -243,24 +309,26 @@ export function createInspector(model: Model, opts: InspectorOptions = {}): Insp
             cells: l.cells.map((cell) => ({ top: cell.top.map(probView), targetRank: cell.targetRank, targetProb: cell.targetProb })),
           })),
         },
-        norms: {
-          embed: list(norms.embed),
-          layers: norms.layers.map((l) => ({ layer: l.layer, attnOut: list(l.attnOut), ffnOut: list(l.ffnOut), resid: list(l.resid) })),
-        },
-        attentionSummarised: trace.layers.map((l) => l.attention?.summarised ?? false),
-        forwardMs,
       };
     },
 
-    attention(layer) {
+    attention(layer, kind = {}) {
       if (last === undefined) throw new PeelError("INVALID_ARGUMENT", "inspect: no prompt has been analysed yet; call analyze first");
-      checkLayer(c, layer);
-      const map = last.trace.layers[layer]?.attention;
-      if (map === undefined) throw new PeelError("INVALID_ARGUMENT", `inspect: layer ${layer} has no attention map in the last trace`);
-      return attentionView(map);
+      const stack = kind.stack ?? (role === "decoder" ? "decoder" : "encoder");
+      const source = kind.source ?? "self";
+      const trace = last.traces[stack];
+      if (trace === undefined) throw new PeelError("INVALID_ARGUMENT", `inspect: the last trace has no ${stack} stack ("${c.architecture}" is ${role === "encoder" ? "an encoder" : "a decoder"})`);
+      if (!(Number.isInteger(layer) && layer >= 0 && layer < trace.layers.length)) {
+        throw new PeelError("INVALID_ARGUMENT", `inspect: layer ${layer} is outside 0..${trace.layers.length - 1} (the ${stack} has ${trace.layers.length} layers)`);
+      }
+      const l = trace.layers[layer]!;
+      const map = source === "cross" ? l.crossAttention : l.attention;
+      if (map === undefined) throw new PeelError("INVALID_ARGUMENT", `inspect: ${stack} layer ${layer} has no ${source}-attention map in the last trace`);
+      return attentionView(map, stack);
     },
 
     step(ids, sampling, topN = 10) {
+      needsNextToken("the sampler view");
       const trace = traceForward(model, ids, { taps: [] });
       const steps = samplerSteps(trace.logits, sampling, topN);
       const p = softmax64(trace.logits);
@@ -290,18 +358,23 @@ export function createInspector(model: Model, opts: InspectorOptions = {}): Insp
     },
 
     ablate(text, ablations, topK = 10) {
+      needsNextToken("ablation");
       return change(ablate(model, encode(text), ablations, { topK }));
     },
 
     patch(text, sourceText, layer, pos, sourcePos, topK = 10) {
+      needsNextToken("patching");
       const spec = { layer, pos, sourceIds: encode(sourceText), ...(sourcePos === undefined ? {} : { sourcePos }) };
       return change(patchResidual(model, encode(text), spec, { topK }));
     },
   };
 }
 
-function attentionView(map: AttentionMap): AttentionView {
-  const base = { layer: map.layer, nHeads: map.nHeads, nTokens: map.nTokens, window: map.window, kvHeadOf: map.kvHeadOf };
+function attentionView(map: AttentionMap, stack: "decoder" | "encoder"): AttentionView {
+  const base = {
+    stack, source: map.source, layer: map.layer, nHeads: map.nHeads, nTokens: map.nTokens, nKeys: map.nKeys, causal: map.causal,
+    window: map.window, kvHeadOf: map.kvHeadOf,
+  };
   return map.kind === "full"
     ? { ...base, summarised: false, weights: Array.from(map.weights), positions: null, k: null }
     : { ...base, summarised: true, weights: Array.from(map.weights), positions: Array.from(map.positions), k: map.k };

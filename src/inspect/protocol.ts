@@ -40,6 +40,14 @@ function int(m: string, p: Params, f: string, lo: number, hi: number, optional =
   return v;
 }
 
+/** An optional field that must be one of `values`: { [f]: value } when present, {} when absent. */
+function oneOf<K extends string, V extends string>(m: string, p: Params, f: K, values: readonly V[]): Partial<Record<K, V>> {
+  const v = p[f];
+  if (v === undefined) return {};
+  if (typeof v !== "string" || !(values as readonly string[]).includes(v)) throw bad(m, f, values.map((x) => `"${x}"`).join(" or "), v);
+  return { [f]: v } as Partial<Record<K, V>>;
+}
+
 function query(m: string, p: Params, f: string): EmbeddingQuery {
   const v = p[f];
   if (typeof v === "string" && v.length > 0) return v;
@@ -103,8 +111,15 @@ export function callInspector(ins: Inspector, method: string, params: unknown): 
     case "mergeTrace": return ins.mergeTrace(str(m, p, "text"), optStr(m, p, "tokenizer"));
     case "tokenizers": return ins.tokenizers();
     case "loadTokenizer": return ins.loadTokenizer(str(m, p, "name"));
-    case "analyze": return ins.analyze(str(m, p, "text"), { topK: int(m, p, "topK", 1, 50, true) ?? 5 });
-    case "attention": return ins.attention(int(m, p, "layer", 0, c.nLayers - 1));
+    case "analyze": {
+      const output = optStr(m, p, "output");
+      return ins.analyze(str(m, p, "text"), { topK: int(m, p, "topK", 1, 50, true) ?? 5, ...(output === undefined ? {} : { output }) });
+    }
+    case "attention": {
+      // the inspector checks the layer against the chosen stack (a T5 encoder may have more layers than its decoder)
+      const kind = { ...oneOf(m, p, "stack", ["decoder", "encoder"] as const), ...oneOf(m, p, "source", ["self", "cross"] as const) };
+      return ins.attention(int(m, p, "layer", 0, 4096), kind);
+    }
     case "step": return ins.step(ids(m, p, "ids"), sampling(m, p), int(m, p, "topN", 1, 100, true) ?? 10);
     case "neighbours": return ins.neighbours(query(m, p, "query"), int(m, p, "k", 1, 200, true) ?? 10, words(m, p));
     case "analogy": return ins.analogy(query(m, p, "a"), query(m, p, "b"), query(m, p, "c"), int(m, p, "k", 1, 200, true) ?? 10, words(m, p));

@@ -37,8 +37,17 @@ export interface RopeSpec {
   readonly style: RopeStyle;
   /** Rotated dims per head (≤ headDim); the rest pass through. */
   readonly nRot: number;
-  /** (nRot / 2): angle of pair i at position p is p · invFreq[i]. */
+  /** (nRot / 2): angle of pair i at position p is p · invFreq[i] (absent `thetaScale`). */
   readonly invFreq: Float32Array;
+  /**
+   * llama.cpp's f32 recurrence for the same angles, which backends follow when it is given: θ₀ = f32(p), then
+   * θᵢ₊₁ = f32(θᵢ · thetaScale) with thetaScale = powf(base, −2/nRot); pair i turns by f32(f32(θᵢ / factors[i]) ·
+   * freqScale). Its angles differ from p · invFreq[i] in the last bits, and those bits reach q and k.
+   */
+  readonly thetaScale?: number;
+  readonly freqScale?: number;
+  /** Per-pair divisors (rope_freqs or llama3 scaling), absent: 1. */
+  readonly factors?: Float32Array;
 }
 
 export interface AttentionShape {
@@ -72,6 +81,13 @@ export interface AttentionShape {
    * over another sequence's keys, such as an encoder's output). Absent: startPos + nTokens.
    */
   readonly keys?: number;
+  /**
+   * Bidirectional attention only: (nTokens, 2) cache-row ranges, query t seeing rows keyRanges[2t]..keyRanges[2t + 1]
+   * − 1 and no others, as a sequence of its own (its positions count from the range's first row, where flash
+   * tiles then align). Several sequences packed into one call, each query over its own sequence's keys only
+   * (embed's batches). Absent: every query sees the rows `keys` or startPos + nTokens gives.
+   */
+  readonly keyRanges?: Int32Array;
   /**
    * A learned bias added to each score by the relative position of key and query (T5's relative attention
    * bias): (nHeads, 2·span + 1), head h's bias for key position j and query position p at
@@ -208,6 +224,12 @@ export interface Kernels {
    * model's weight size and the backend's limit when they cannot fit (the wasm backend's 4 GiB address space).
    */
   reserveWeights?(totalBytes: number, modelDescription: string): void;
+  /**
+   * Optional: `bytes` of the backend's own weight storage, for a loader to read a tensor straight into, so
+   * the weights are never held twice (prepareWeight then adopts the bytes without copying). `what` names
+   * the tensor in an out-of-memory error.
+   */
+  allocWeightBytes?(bytes: number, what: string): Uint8Array;
 }
 
 /** The argument checks of Kernels.matmulShared, the same in every backend: one output per matrix, equal cols. */

@@ -57,13 +57,16 @@ export function attentionBlock(m: Transformer, s: RunState, cache: KvCache, laye
   k.storeKv(kv.k, s.k, row, nTokens);
   k.storeKv(kv.v, s.v, row, nTokens);
   const bias = m.positionBias?.[layer];
+  const bidirectional = c.encoder !== undefined || m.bidirectional === true;
   const shape = {
     nHeads: c.nHeads, nKvHeads: c.nKvHeads, headDim: c.headDim,
     scale: c.attnScaleAt === "query" ? 1 : c.attnScale,
     softcap: c.attnSoftcap ?? 0,
     window: kv.window,
     kvStart: kv.start,
-    causal: c.encoder === undefined && m.bidirectional !== true,
+    causal: !bidirectional,
+    // bidirectional: each token sees the rows forward.ts gave it (its own sequence's, when texts are packed)
+    ...(bidirectional ? { keyRanges: s.keyRanges } : {}),
     // llama.cpp has no flash kernel with a score bias (kq_b): T5's self-attention takes the standard path
     ...(flash !== undefined && bias === undefined ? { flash } : {}),
     ...(bias !== undefined ? { positionBias: bias } : {}),

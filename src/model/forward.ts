@@ -23,6 +23,13 @@ export interface ForwardOptions {
   readonly flash?: FlashVariant | undefined;
   /** Edits to this pass (head and feed-forward scales, residual patches; intervention.ts); absent: none. */
   readonly intervention?: Intervention | undefined;
+  /**
+   * Bidirectional models only (encoders): the call's tokens are these sequences one after another (lengths,
+   * summing to the token count; startPos 0). Positions restart at 0 in each, and each token attends only to
+   * its own sequence's tokens (kernels.ts keyRanges), so each sequence comes out as it would alone while the
+   * products see every token at once. Absent: one sequence.
+   */
+  readonly sequences?: readonly number[] | undefined;
 }
 
 /** Returns a view of logits (nTokens | 1 | 0, vocabSize) as `opts.logits` asks, valid until the next call. */
@@ -42,6 +49,8 @@ export function forward(m: Transformer, s: RunState, cache: KvCache, tokens: Arr
     s.ids[t] = id;
     s.positions[t] = startPos + t;
   }
+  if (c.encoder !== undefined || m.bidirectional === true) setKeyRanges(s, startPos, nTokens, opts.sequences);
+  else if (opts.sequences !== undefined) throw new PeelError("INVALID_ARGUMENT", `forward: packed sequences need a bidirectional model (an encoder); "${c.architecture}" is causal`);
   const trace = opts.trace;
   const iv = opts.intervention;
   if (iv !== undefined) checkIntervention(c, iv);
@@ -51,4 +60,24 @@ export function forward(m: Transformer, s: RunState, cache: KvCache, tokens: Arr
   const mode = opts.logits ?? "last";
   if (mode === "none") return s.logits.subarray(0, 0);
   return computeLogits(m, s, startPos, nTokens, mode === "all" ? nTokens : 1, trace);
+}
+
+/**
+ * s.keyRanges ← the rows each token sees: all of 0..startPos + nTokens − 1 for one sequence, or, for packed
+ * sequences, its own sequence's rows, with s.positions restarting at 0 in each sequence.
+ */
+function setKeyRanges(s: RunState, startPos: number, nTokens: number, sequences: readonly number[] | undefined): void {
+  if (sequences === undefined) {
+    for (let t = 0; t < nTokens; t++) { s.keyRanges[2 * t] = 0; s.keyRanges[2 * t + 1] = startPos + nTokens; }
+    return;
+  }
+  let o = 0;
+  for (const len of sequences) {
+    if (!Number.isInteger(len) || len < 1 || o + len > nTokens) break;
+    for (let t = o; t < o + len; t++) { s.keyRanges[2 * t] = o; s.keyRanges[2 * t + 1] = o + len; s.positions[t] = t - o; }
+    o += len;
+  }
+  if (o !== nTokens || startPos !== 0) {
+    throw new PeelError("INVALID_ARGUMENT", `forward: packed sequences must be positive lengths summing to the call's ${nTokens} tokens, at startPos 0; got [${sequences.join(", ")}] at ${startPos}`);
+  }
 }

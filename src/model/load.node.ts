@@ -13,6 +13,7 @@ import type { FolderSource } from "./load-hf.js";
 import { stat } from "node:fs/promises";
 import { PeelError } from "../util/errors.js";
 import { join } from "node:path";
+import { totalmem } from "node:os";
 
 async function isDirectory(path: string): Promise<boolean> {
   try {
@@ -74,6 +75,7 @@ export async function loadModel(path: string, optsIn: LoadFileOptions = {}): Pro
   }
   return withSources(path, opts.tokenizerPath, (source, tokenizerSource) =>
     loadModelFromSource(source, {
+      memoryBytes: totalmem(),
       ...opts,
       ...(tokenizerSource ? { tokenizerSource } : {}),
       ...(opts.kernels === undefined ? { workerHost: opts.workerHost ?? nodeWorkerHost } : {}),

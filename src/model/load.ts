@@ -9,7 +9,7 @@
 
 import type { ByteSource } from "../formats/byte-source.js";
 import { readGgufHeader, readGgufTensors } from "../formats/gguf/read.js";
-import type { GgufHeader } from "../formats/gguf/types.js";
+import type { GgufHeader, GgufTensorInfo } from "../formats/gguf/types.js";
 import { getNumber, getString } from "../formats/gguf/metadata.js";
 import { showMagic, sniffHint } from "../formats/gguf/sniff.js";
 import { llama2cLayout, parseLlama2cHeader, readLlama2cCheckpoint, type Llama2cConfig } from "../formats/llama2c/checkpoint.js";
@@ -17,6 +17,7 @@ import { readLlama2cTokenizer } from "../formats/llama2c/tokenizer-bin.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { createTsKernels } from "../kernels/ts/index.js";
 import { checkThreads, createWasmKernels } from "../kernels/wasm/index.js";
+import { formatBytes } from "../kernels/wasm/heap.js";
 import type { WorkerHost } from "../kernels/wasm/pool.js";
 import type { Gpu } from "../kernels/webgpu/gpu-types.js";
 import { createWebGpuKernels } from "../kernels/webgpu/index.js";
@@ -66,6 +67,8 @@ export interface LoadOptions extends DescribeOptions {
    * tensors keep their type): a BF16 checkpoint then runs at quantized speed and memory.
    */
   readonly quantize?: LoadQuantType;
+  /** The machine's memory in bytes (the Node loader passes os.totalmem()): a model with more weights is refused up front. */
+  readonly memoryBytes?: number;
 }
 
 /** Tensors with the load-time quantization applied (checked: an unknown type is INVALID_ARGUMENT). */
@@ -107,7 +110,8 @@ export function checkBackendOptions(opts: Pick<LoadOptions, "kernels" | "backend
   }
 }
 
-async function createKernels(opts: LoadOptions): Promise<Kernels> {
+/** A new backend as opts says; the wasm one planned for `weightBytes` of weights (several memories past 4 GiB). */
+async function createKernels(opts: LoadOptions, weightBytes = 0): Promise<Kernels> {
   if (opts.backend === "ts") return createTsKernels();
   if (opts.backend === "webgpu") {
     const onUpload = opts.onUpload;
@@ -119,7 +123,13 @@ async function createKernels(opts: LoadOptions): Promise<Kernels> {
   return createWasmKernels({
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     ...(opts.workerHost !== undefined ? { host: opts.workerHost } : {}),
+    weightBytes,
   });
+}
+
+/** Bytes of the matrices (2-D and up) among `infos`: what a backend holds as weights. */
+function matrixBytes(infos: ReadonlyArray<{ readonly shape: readonly number[]; readonly byteSize: number }>): number {
+  return infos.reduce((s, t) => s + (t.shape.length >= 2 ? t.byteSize : 0), 0);
 }
 
 /** Reads the whole model and binds its weights to the kernels backend. */
@@ -127,23 +137,37 @@ export async function loadModelFromSource(source: ByteSource, opts: LoadOptions 
   checkBackendOptions(opts);
   const progress = (loadedBytes: number, totalBytes: number) => opts.onProgress?.({ loadedBytes, totalBytes });
   const readOpts = { onProgress: progress, ...(opts.signal ? { signal: opts.signal } : {}) };
-  let description: ModelDescription;
-  let tensors: ReadonlyMap<string, Tensor>;
-  if (await isGguf(source)) {
-    const header = await readGgufHeader(source);
-    description = describeGguf(source, header); // fails on bad metadata before reading gigabytes
-    tensors = await readGgufTensors(source, header, readOpts);
-  } else {
-    description = (await describeLlama2c(source, opts)).description;
-    tensors = (await readLlama2cCheckpoint(source, readOpts)).tensors;
+  if (!(await isGguf(source))) {
+    const description = (await describeLlama2c(source, opts)).description;
+    const tensors = quantizedForLoad((await readLlama2cCheckpoint(source, readOpts)).tensors, opts.quantize);
+    const kernels = opts.kernels ?? await createKernels(opts);
+    return bindTo(kernels, opts.kernels === undefined, () => createModel({ ...description, tensors, kernels }));
   }
-  tensors = quantizedForLoad(tensors, opts.quantize);
-  if (opts.kernels !== undefined) return createModel({ ...description, tensors, kernels: opts.kernels });
-  const kernels = await createKernels(opts);
-  try {
+  const header = await readGgufHeader(source);
+  const description = describeGguf(source, header); // fails on bad metadata before reading gigabytes
+  const weightBytes = matrixBytes(header.tensorInfos);
+  if (opts.memoryBytes !== undefined && weightBytes > opts.memoryBytes) {
+    throw new PeelError("UNSUPPORTED", `load: ${source.description} has ${formatBytes(weightBytes)} of weights and this machine has ` +
+      `${formatBytes(opts.memoryBytes)} of memory in all; the model cannot be held. Use a smaller quantization of the model.`);
+  }
+  const kernels = opts.kernels ?? await createKernels(opts, weightBytes);
+  return bindTo(kernels, opts.kernels === undefined, async () => {
+    if (opts.quantize === undefined) kernels.reserveWeights?.(weightBytes, `the model ${description.info.name !== undefined ? `"${description.info.name}" ` : ""}(${source.description})`);
+    // matrices are read straight into the backend's weight memory (unless they are requantized first), so
+    // the file's bytes and the backend's copy never coexist: peak memory is about the file size
+    const alloc = opts.quantize === undefined ? kernels.allocWeightBytes?.bind(kernels) : undefined;
+    const into = alloc && ((t: GgufTensorInfo) => (t.shape.length >= 2 ? alloc(t.byteSize, `tensor "${t.name}"`) : undefined));
+    const tensors = quantizedForLoad(await readGgufTensors(source, header, { ...readOpts, ...(into ? { into } : {}) }), opts.quantize);
     return createModel({ ...description, tensors, kernels });
+  });
+}
+
+/** Runs `bind`, disposing `kernels` when it fails and this load created them (their workers must not outlive it). */
+async function bindTo(kernels: Kernels, created: boolean, bind: () => Model | Promise<Model>): Promise<Model> {
+  try {
+    return await bind();
   } catch (e) {
-    await kernels.dispose?.(); // the workers this call started must not outlive a failed load
+    if (created) await kernels.dispose?.();
     throw e;
   }
 }
@@ -157,14 +181,10 @@ export async function loadModelFromFolder(folder: FolderSource, opts: LoadOption
   });
   const description = read.description;
   const tensors = quantizedForLoad(read.tensors, opts.quantize);
-  if (opts.kernels !== undefined) return createModel({ ...description, tensors, kernels: opts.kernels });
-  const kernels = await createKernels(opts);
-  try {
-    return createModel({ ...description, tensors, kernels });
-  } catch (e) {
-    await kernels.dispose?.();
-    throw e;
-  }
+  // (read whole before binding, so a folder's weights are briefly held twice; GGUF files are read straight in)
+  const weightBytes = matrixBytes([...tensors.values()].map((t) => ({ shape: t.shape, byteSize: t.data.length })));
+  const kernels = opts.kernels ?? await createKernels(opts, weightBytes);
+  return bindTo(kernels, opts.kernels === undefined, () => createModel({ ...description, tensors, kernels }));
 }
 
 /** Config, tokenizer and tensor table of a checkpoint folder, without reading the weights. */

@@ -73,6 +73,7 @@ export function createModel(p: ModelParts): Model {
   for (const t of p.tensors.values()) if (t.shape.length >= 2) weightBytes += t.data.length;
   p.kernels.reserveWeights?.(weightBytes, `the model ${p.info.name !== undefined ? `"${p.info.name}" ` : ""}(${p.info.source})`);
   const transformer = bindTransformer(p.config, p.tensors, p.kernels);
+  const kernels = p.kernels; // not p: the model must not keep the loader's tensors (a second copy of the weights) alive
   return {
     config: p.config,
     tokenizer: p.tokenizer,
@@ -80,7 +81,7 @@ export function createModel(p: ModelParts): Model {
     transformer,
     tokenize: (text, opts) => p.tokenizer.encode(text, opts),
     detokenize: (ids) => p.tokenizer.decode(ids),
-    dispose: async () => { await p.kernels.dispose?.(); },
+    dispose: async () => { await kernels.dispose?.(); },
   };
 }
 

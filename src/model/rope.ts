@@ -21,6 +21,7 @@ function llama3Factor(freq: number, s: { factor: number; lowFreqFactor: number; 
 export function ropeSpec(rope: RopeConfig, ropeFreqs: Float32Array | undefined): RopeSpec {
   const { nRot, theta, scaling, style } = rope;
   const invFreq = new Float32Array(nRot / 2);
+  const factors = new Float32Array(nRot / 2);
   const freqScale = scaling.type === "linear" ? 1 / scaling.factor : 1;
   for (let i = 0; i < nRot / 2; i++) {
     const base = Math.pow(theta, (-2 * i) / nRot);
@@ -28,8 +29,11 @@ export function ropeSpec(rope: RopeConfig, ropeFreqs: Float32Array | undefined):
     if (ropeFreqs !== undefined) factor = ropeFreqs[i] as number;
     else if (scaling.type === "llama3") factor = llama3Factor(base, scaling);
     invFreq[i] = (base / factor) * freqScale;
+    factors[i] = factor;
   }
-  return { style, nRot, invFreq };
+  // llama.cpp's recurrence (kernels.ts RopeSpec): powf(base, -2.0f / n_dims) and the scale, in f32
+  const thetaScale = Math.fround(Math.pow(Math.fround(theta), Math.fround(-2 / nRot)));
+  return { style, nRot, invFreq, thetaScale, freqScale: Math.fround(freqScale), ...(factors.every((f) => f === 1) ? {} : { factors }) };
 }
 
 /**

@@ -12,6 +12,8 @@ export interface RunState {
   readonly batch: number;
   readonly ids: Int32Array; // (batch)
   readonly positions: Int32Array; // (batch)
+  /** (batch, 2) the cache rows each token of a bidirectional call sees, [first, end): its own sequence's (forward.ts fills it). */
+  readonly keyRanges: Int32Array;
   readonly x: Float32Array; // (batch, dim) residual stream
   readonly xb: Float32Array; // (batch, dim) normed input of a sub-block
   readonly q: Float32Array; // (batch, nHeads·headDim)
@@ -34,6 +36,7 @@ export function createRunState(k: Kernels, c: ModelConfig, batch: number, contex
     batch,
     ids: new Int32Array(batch),
     positions: new Int32Array(batch),
+    keyRanges: new Int32Array(2 * batch),
     x: k.allocF32(batch * c.dim),
     xb: k.allocF32(batch * c.dim),
     q: k.allocF32(batch * qDim),

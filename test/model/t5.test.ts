@@ -21,6 +21,7 @@ import { randomT5Metadata, randomT5Tensors, type RandomT5Spec } from "../fixture
 import { albertSpmModel, albertT5Vocab, readSpmNormalizer } from "../fixtures/t5-vocab.js";
 import { metaWith, rejectsLoad } from "../fixtures/bad-gguf.js";
 import { randomLlamaGguf } from "../fixtures/random-llama.js";
+import { peelArgv } from "../fixtures/peel-cli.js";
 
 const vocab = albertT5Vocab();
 const spec: RandomT5Spec = { dim: 32, hiddenDim: 64, encoderLayers: 2, decoderLayers: 2, nHeads: 4, headDim: 8, relBuckets: 32,
@@ -130,7 +131,7 @@ test("peel generate and peel info on a T5 file (the CLI spawned as a user runs i
     const path = join(dir, "t5.gguf");
     writeFileSync(path, writeGguf({ metadata: randomT5Metadata(spec), tensors: randomT5Tensors(spec) }));
     const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
-    const run = (...args: string[]) => execFileSync(process.execPath, ["--import", "tsx", main, ...args], { encoding: "utf8" });
+    const run = (...args: string[]) => execFileSync(process.execPath, [...peelArgv(), ...args], { encoding: "utf8" });
     const out = JSON.parse(run("generate", "--model", path, "--prompt", "translate English to German: the house.", "--max-tokens", "4", "--temperature", "0", "--json")) as { tokens: number[]; prompt_tokens: number[] };
     const model = await loadModelFromSource(bytesSource(writeGguf({ metadata: randomT5Metadata(spec), tensors: randomT5Tensors(spec) }), "t5"), { backend: "ts" });
     const gen = generate(model, "translate English to German: the house.", { maxTokens: 4, temperature: 0 });

@@ -5,7 +5,7 @@
  * the prompt must tokenize alike, then forced decoding of llama.cpp's 32-token greedy continuation must stay
  * within the core suite's tolerances (top-5 |Δp| ≤ 2e-3 for F32/F16; ≤ 0.08 worst and 0.02 after the prompt
  * for quantized types; equal top-1 wherever llama.cpp's top-1/top-2 gap exceeds 0.02), and Peel's own greedy
- * run must equal llama.cpp's up to the first near-tie. A run must outgrow any sliding window.
+ * run (its first 8 tokens) must equal llama.cpp's up to the first near-tie. A run must outgrow any sliding window.
  */
 
 import type { TestContext } from "node:test";

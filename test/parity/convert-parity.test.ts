@@ -22,6 +22,7 @@ import { writeRandomHfFolder } from "../fixtures/random-hf.js";
 import type { RandomLlamaSpec } from "../fixtures/random-llama.js";
 import { loadReferenceModel, referenceRun } from "./llama-cpp.js";
 import { forcedDecoding, greedyAgreement } from "./forced-decoding.js";
+import { peelArgv } from "../fixtures/peel-cli.js";
 
 const root = mkdtempSync(join(tmpdir(), "peel-convert-"));
 test.after(() => rmSync(root, { recursive: true, force: true }));
@@ -44,7 +45,7 @@ test("a converted Qwen 3 folder runs in llama.cpp as Peel runs the folder", asyn
     const { diffs, meanTop1 } = forcedDecoding(peel, prompt, run, 256, 0.02);
     const worst = Math.max(...diffs);
     assert.ok(worst <= 2e-3, `worst top-5 |Δp| ${worst.toExponential(2)} > 2e-3`);
-    const greedy = await greedyAgreement(peel, prompt, run, 256, 0.02);
+    const greedy = await greedyAgreement(peel, prompt, run, 256, 0.02, run.greedy.length);
     console.log(`# convert qwen3 f32: ${prompt.length} prompt tokens, ${greedy} greedy tokens equal, mean top-1 p ${meanTop1.toFixed(2)}, worst top-5 |Δp| ${worst.toExponential(1)}`);
   } finally {
     await ref.dispose();
@@ -70,7 +71,7 @@ test("a Q8_0 conversion loads with the folder's config and stores 2-D weights as
 });
 
 test("peel convert (CLI): writes the file, refuses to overwrite without --force, leaves nothing partial on failure", () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "convert", ...args], { encoding: "utf8" });
+  const cli = (...args: string[]) => spawnSync(process.execPath, [...peelArgv(), "convert", ...args], { encoding: "utf8" });
   const out = join(root, "cli.gguf");
   const ok = cli(dir, "--out", out, "--type", "q8_0");
   assert.equal(ok.status, 0, ok.stderr);
@@ -102,7 +103,7 @@ test("a converted GPT-NeoX folder runs in llama.cpp as Peel runs the folder", as
     const { diffs, meanTop1 } = forcedDecoding(peel, prompt, run, 256, 0.02);
     const worst = Math.max(...diffs);
     assert.ok(worst <= 2e-3, `worst top-5 |Δp| ${worst.toExponential(2)} > 2e-3`);
-    const greedy = await greedyAgreement(peel, prompt, run, 256, 0.02);
+    const greedy = await greedyAgreement(peel, prompt, run, 256, 0.02, run.greedy.length);
     console.log(`# convert gptneox f32: ${prompt.length} prompt tokens, ${greedy} greedy tokens equal, mean top-1 p ${meanTop1.toFixed(2)}, worst top-5 |Δp| ${worst.toExponential(1)}`);
   } finally {
     await ref.dispose();

@@ -80,7 +80,7 @@ for (const c of CASES) {
       const { diffs, meanTop1 } = forcedDecoding(peel, prompt, run, 256, 0.02);
       const worst = Math.max(...diffs);
       assert.ok(worst <= 2e-3, `worst top-5 |Δp| ${worst.toExponential(2)} > 2e-3`);
-      const greedy = await greedyAgreement(peel, prompt, run, 256, 0.02);
+      const greedy = await greedyAgreement(peel, prompt, run, 256, 0.02, run.greedy.length);
       console.log(`# convert ${c.label}: ${compared} strings tokenized alike, ${prompt.length} prompt tokens, ${greedy} greedy tokens equal, ` +
         `mean top-1 p ${meanTop1.toFixed(2)}, worst top-5 |Δp| ${worst.toExponential(1)}, ${((performance.now() - started) / 1000).toFixed(1)} s`);
     } finally {

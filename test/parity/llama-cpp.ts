@@ -39,10 +39,9 @@ export interface ReferenceRun {
 }
 
 /**
- * llama.cpp's greedy run and its distributions. With flash attention off, the distributions come from one
- * batch of prompt + greedy tokens (the standard path's numerics do not depend on the batch). With it on, the
- * kernel depends on the micro-batch (tiled for ≥ 64 queries, one-row below), so the prompt is one batch and
- * every greedy token its own, as Peel's forced decoding feeds them.
+ * llama.cpp's greedy run and its distributions. The prompt is one batch and every greedy token its own, as
+ * Peel's forced decoding feeds them: llama.cpp's kernels add in a different order for one token than for a
+ * batch (ggml_vec_dot_f16 vs tinyBLAS; the one-row vs the tiled flash kernel), and Peel follows each.
  */
 export async function referenceRun(model: LlamaModel, prompt: readonly number[], nGen: number, contextSize = 256,
   flashAttention: FlashAttention = "off"): Promise<ReferenceRun> {
@@ -60,7 +59,7 @@ export async function referenceRun(model: LlamaModel, prompt: readonly number[],
     await seq.clearHistory();
     const all = [...prompt, ...greedy];
     const next = { generateNext: { probabilities: true } };
-    const batches = flash ? [prompt.length, ...greedy.map(() => 1)] : [all.length];
+    const batches = [prompt.length, ...greedy.map(() => 1)];
     const dists: Array<Map<number, number>> = [];
     let start = 0;
     for (const size of batches) {

@@ -5,7 +5,8 @@
  *  2. forced decoding: llama.cpp's greedy continuation (32 tokens) is fed to both engines, and at every
  *     position Peel's top-1 must equal llama.cpp's wherever llama.cpp's top-1/top-2 gap exceeds 0.02, and
  *     llama.cpp's top-5 probabilities must match Peel's within the type's tolerance;
- *  3. Peel's own greedy run equals llama.cpp's up to the first near-tie (gap < 0.02).
+ *  3. Peel's own greedy run (generate(), its first 8 tokens: forced decoding has checked every top-1 already)
+ *     equals llama.cpp's up to the first near-tie (gap < 0.02).
  *
  * Tolerances. F32 and F16 weights: 2e-3 on every probability (measured worst: 3e-4).
  * Other types: llama.cpp rounds activations to 8 bits (Q8_0/Q8_1/Q8_K) or bf16 before each dot product

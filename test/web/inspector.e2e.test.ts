@@ -4,7 +4,8 @@
  * against the engine's own output for the same input, computed here in Node with the library: token ids
  * and pieces equal `peel tokenize`; the attention heatmap's cells equal the attn_weights tap and its rows
  * sum to 1; the logit lens's last layer equals the real next-token distribution; an ablated head changes
- * the distribution exactly as ablate() says; the sampler stages are samplerSteps()'s. Bad input (a file that
+ * the distribution exactly as ablate() says; the sampler stages are samplerSteps()'s; a dropped T5's
+ * cross-attention heatmap (decoder positions × input positions) equals traceSeq2seq's. Bad input (a file that
  * is no model, a corrupt GGUF, a model over the page's memory limit, a server that went away) must give a
  * clear message while the app keeps working. Screenshots of every view go to test-output/screenshots/.
  *
@@ -20,11 +21,13 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import {
-  ablate, createInspector, loadModel, samplerSteps, softmax64, topTokens, traceForward, type Inspector, type Model,
+  ablate, createInspector, loadModel, samplerSteps, softmax64, topTokens, traceForward, traceSeq2seq, type Inspector, type Model,
 } from "../../src/index.node.js";
 import { startInspectServer, type InspectServer } from "../../src/server/inspect-server.js";
 import { writeRandomHfFolder } from "../fixtures/random-hf.js";
 import { randomLlamaGguf } from "../fixtures/random-llama.js";
+import { randomT5Gguf } from "../fixtures/random-t5.js";
+import { albertT5Vocab } from "../fixtures/t5-vocab.js";
 import { browserSkipReason, launchChromium, serveStatic, WEB_DIST } from "./browser.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -240,6 +243,35 @@ describe("inspector: static build, engine in the page", { skip }, () => {
     await page.click('[data-testid="neighbour-run"]');
     await page.waitForSelector('[data-testid="neighbours"] tr[data-id]');
     assert.equal(await page.locator('[data-testid="neighbours"] tr[data-id]').count(), 12);
+
+    // a random T5: the attention view offers its three kinds of map; the cross-attention map is decoder
+    // positions × input positions and equals traceSeq2seq's over the same forced output
+    const t5Spec = { dim: 32, hiddenDim: 64, encoderLayers: 3, decoderLayers: 2, nHeads: 4, headDim: 8, relBuckets: 32, contextLength: 128, weightType: "F32", seed: 5, flan: true, decoderStartId: 0, vocab: albertT5Vocab() } as const;
+    const t5Bytes = randomT5Gguf(t5Spec);
+    await upload(page, "random-t5.gguf", t5Bytes);
+    await page.waitForFunction(() => /in-page engine: random flan-t5 F32/.test(document.querySelector('[data-testid="status"]')?.textContent ?? ""));
+    await tab(page, "attention");
+    await page.fill('[data-testid="output"]', "Es war einmal");
+    await analyze(page);
+    await page.selectOption('[data-testid="attention-map"]', "2"); // encoder self, decoder self, decoder cross
+    await page.waitForFunction(() => /decoder cross-attention/.test(document.querySelector('[data-testid="attention-note"]')?.textContent ?? ""));
+    const t5Dir = mkdtempSync(join(tmpdir(), "peel-t5-"));
+    writeFileSync(join(t5Dir, "t5.gguf"), t5Bytes);
+    const t5 = await loadModel(join(t5Dir, "t5.gguf"));
+    const t5Input = t5.tokenize(PROMPT), t5Trace = traceSeq2seq(t5, t5Input, { output: t5.tokenize("Es war einmal", { addSpecial: false }) });
+    const cross = t5Trace.decoder.layers[0]!.crossAttention!;
+    assert.ok(cross.kind === "full");
+    await page.waitForSelector('[data-testid="attention-heatmap"] svg title', { state: "attached" });
+    const crossCells = (await page.$$eval('[data-testid="attention-heatmap"] svg title', (ts) => ts.map((t) => t.textContent ?? "")))
+      .map((t) => /^q(\d+) → k(\d+): (\S+)$/.exec(t)).filter((m) => m !== null);
+    assert.equal(crossCells.length, cross.nTokens * t5Input.length, "one cell per decoder position and input position");
+    for (const m of crossCells) {
+      const q = Number(m[1]), k = Number(m[2]);
+      assert.ok(Math.abs(Number(m[3]) - (cross.weights[q * cross.nKeys + k] as number)) < TOL, `cross-attention (${q}, ${k})`);
+    }
+    await shot(page, "page", "t5-cross-attention");
+    await t5.dispose();
+    rmSync(t5Dir, { recursive: true, force: true });
 
     // a Hugging Face folder (config.json, sharded safetensors with their index, tokenizer.json), given as its files
     const dir = mkdtempSync(join(tmpdir(), "peel-hf-"));

@@ -30,6 +30,7 @@ export function App() {
   const [info, setInfo] = useState<InspectorInfo | undefined>(undefined);
   const [tab, setTab] = useState<Tab>(() => (TABS as readonly string[]).includes(location.hash.slice(1)) ? (location.hash.slice(1) as Tab) : "model");
   const [prompt, setPrompt] = useState("Once upon a time, there was a little girl named Lily. She");
+  const [output, setOutput] = useState("");
   const [analysis, setAnalysis] = useState<AnalyzeResult | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
@@ -60,7 +61,9 @@ export function App() {
     setBusy(true);
     setError(undefined);
     try {
-      setAnalysis(await engine.call<AnalyzeResult>("analyze", { text: prompt }));
+      // an encoder–decoder decodes the forced output, or its own greedy answer when none is typed
+      const forced = info?.role === "encoder-decoder" && output.length > 0 ? { output } : {};
+      setAnalysis(await engine.call<AnalyzeResult>("analyze", { text: prompt, ...forced }));
     } catch (err) {
       setError((err as Error).message);
     } finally {
@@ -102,6 +105,10 @@ export function App() {
           {(tab === "attention" || tab === "lens") && (
             <section class="prompt-bar">
               <textarea data-testid="prompt" value={prompt} rows={2} onInput={(e) => setPrompt((e.target as HTMLTextAreaElement).value)} />
+              {info.role === "encoder-decoder" && (
+                <input data-testid="output" value={output} placeholder="decoder output to force (empty: the model's greedy answer)"
+                  onInput={(e) => setOutput((e.target as HTMLInputElement).value)} />
+              )}
               <button data-testid="analyze" disabled={busy} onClick={() => void analyze()}>{busy ? "Running forward pass…" : "Run forward pass"}</button>
               {analysis !== undefined && <span class="muted" data-testid="forward-ms">{analysis.tokens.length} tokens, traced in {analysis.forwardMs.toFixed(0)} ms</span>}
               {error !== undefined && <p class="error" data-testid="error">{error}</p>}

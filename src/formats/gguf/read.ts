@@ -1,11 +1,11 @@
 /**
  * Loads GGUF files through a ByteSource: the header from a prefix that doubles until it suffices, then each
- * tensor into its own buffer (chunked reads for giant tensors), never the whole file at once.
+ * tensor into its own buffer, or one the caller gives (chunked reads for giant tensors), never the whole file at once.
  * It does not dequantize (dequant/) or interpret metadata (metadata.ts).
  */
 
 import type { Tensor } from "../../tensor/tensor.js";
-import { checkAbort, readChunked, type ByteSource } from "../byte-source.js";
+import { checkAbort, readChunked, readInto, type ByteSource } from "../byte-source.js";
 import { NeedMoreBytes } from "./cursor.js";
 import { parseGgufHeader } from "./header.js";
 import type { GgufHeader, GgufTensorInfo } from "./types.js";
@@ -19,6 +19,11 @@ export interface ReadGgufOptions {
   signal?: AbortSignal;
   /** Load only the tensors this returns true for (default: all). */
   filter?(info: GgufTensorInfo): boolean;
+  /**
+   * Where to read a tensor's bytes (exactly byteSize), e.g. a compute backend's own weight memory, so the
+   * weights are never held twice; undefined: a fresh buffer.
+   */
+  into?(info: GgufTensorInfo): Uint8Array | undefined;
 }
 
 export async function readGgufHeader(source: ByteSource): Promise<GgufHeader> {
@@ -45,7 +50,9 @@ export async function readGgufTensors(source: ByteSource, header: GgufHeader, op
   opts.onProgress?.(0, total);
   for (const info of infos) {
     checkAbort(opts.signal, source.description);
-    const data = await readChunked(source, header.dataOffset + info.offset, info.byteSize, opts.signal);
+    const at = header.dataOffset + info.offset;
+    const dest = opts.into?.(info);
+    const data = dest === undefined ? await readChunked(source, at, info.byteSize, opts.signal) : await readInto(source, at, dest, opts.signal);
     tensors.set(info.name, { name: info.name, dtype: info.dtype, shape: info.shape, data });
     done += info.byteSize;
     opts.onProgress?.(done, total);

@@ -109,7 +109,10 @@ function resolveMetadata(spec: GgufWriteSpec): { entries: Array<readonly [string
   return { entries, alignment };
 }
 
-function checkTensor(t: Tensor, names: Set<string>): readonly number[] {
+/** A tensor's name, type and shape (outermost first): what the header says of it, without its bytes. */
+export type GgufTensorDesc = Pick<Tensor, "name" | "dtype" | "shape">;
+
+function checkTensor(t: GgufTensorDesc, names: Set<string>): readonly number[] {
   if (names.has(t.name)) throw new PeelError("INVALID_ARGUMENT", `GGUF write: duplicate tensor name "${t.name}"`);
   names.add(t.name);
   const shape = t.shape.length === 0 ? [1] : t.shape;
@@ -118,20 +121,31 @@ function checkTensor(t: Tensor, names: Set<string>): readonly number[] {
   if (cols % DTYPES[t.dtype].blockElems !== 0) {
     throw new PeelError("INVALID_ARGUMENT", `GGUF write: tensor "${t.name}" (${t.dtype}) row length ${cols} is not a multiple of the block size ${DTYPES[t.dtype].blockElems}`);
   }
+  return shape;
+}
+
+function checkBytes(t: Tensor, shape: readonly number[]): void {
   const expected = tensorByteSize(t.dtype, shape);
   if (t.data.length !== expected) {
     throw new PeelError("INVALID_ARGUMENT", `GGUF write: tensor "${t.name}" (${t.dtype} [${shape.join(", ")}]) needs ${expected} bytes, has ${t.data.length}`);
   }
-  return shape;
 }
 
-/** Serialises a whole GGUF file into one buffer. */
-export function writeGguf(spec: GgufWriteSpec): Uint8Array {
-  const { entries, alignment } = resolveMetadata(spec);
+/** The encoded header (padded to where the data starts), each tensor's offset from there, and the data's size. */
+export interface GgufLayout {
+  readonly header: Uint8Array;
+  readonly offsets: readonly number[];
+  readonly sizes: readonly number[];
+  readonly dataBytes: number;
+}
+
+/** Everything before the tensor data, for writers that stream each tensor's bytes after it (write.node.ts). */
+export function ggufLayout(metadata: GgufWriteSpec["metadata"], tensors: readonly GgufTensorDesc[], opts: Pick<GgufWriteSpec, "alignment" | "version"> = {}): GgufLayout {
+  const { entries, alignment } = resolveMetadata({ metadata, tensors: [], ...opts });
   const w = new ByteWriter();
   w.u32(GGUF_MAGIC);
-  w.u32(spec.version ?? 3);
-  w.u64(spec.tensors.length);
+  w.u32(opts.version ?? 3);
+  w.u64(tensors.length);
   w.u64(entries.length);
   for (const [key, value] of entries) {
     w.ggufString(key);
@@ -139,9 +153,9 @@ export function writeGguf(spec: GgufWriteSpec): Uint8Array {
     writeValue(w, value, key);
   }
   const names = new Set<string>();
-  const offsets: number[] = [];
+  const offsets: number[] = [], sizes: number[] = [];
   let offset = 0;
-  for (const t of spec.tensors) {
+  for (const t of tensors) {
     const shape = checkTensor(t, names);
     w.ggufString(t.name);
     w.u32(shape.length);
@@ -149,11 +163,22 @@ export function writeGguf(spec: GgufWriteSpec): Uint8Array {
     w.u32(DTYPES[t.dtype].ggmlId);
     w.u64(offset);
     offsets.push(offset);
-    offset = alignUp(offset + t.data.length, alignment);
+    const size = tensorByteSize(t.dtype, shape);
+    sizes.push(size);
+    offset = alignUp(offset + size, alignment);
   }
-  const dataStart = alignUp(w.length, alignment);
-  const out = new Uint8Array(dataStart + offset); // zero-filled: padding comes for free
-  out.set(w.result(), 0);
-  spec.tensors.forEach((t, i) => out.set(t.data, dataStart + (offsets[i] as number)));
+  const header = new Uint8Array(alignUp(w.length, alignment));
+  header.set(w.result(), 0);
+  return { header, offsets, sizes, dataBytes: offset };
+}
+
+/** Serialises a whole GGUF file into one buffer. */
+export function writeGguf(spec: GgufWriteSpec): Uint8Array {
+  const shapes = spec.tensors.map((t) => (t.shape.length === 0 ? [1] : t.shape));
+  const { header, offsets, dataBytes } = ggufLayout(spec.metadata, spec.tensors, spec);
+  spec.tensors.forEach((t, i) => checkBytes(t, shapes[i] as number[]));
+  const out = new Uint8Array(header.length + dataBytes); // zero-filled: padding comes for free
+  out.set(header, 0);
+  spec.tensors.forEach((t, i) => out.set(t.data, header.length + (offsets[i] as number)));
   return out;
 }

@@ -18,8 +18,11 @@
 import { FLASH_TILE_KEYS, type AttentionShape, type FlashVariant, type KvBuffer } from "../kernels.js";
 import { roundToF16 } from "../../tensor/f16.js";
 import { kvAt } from "./kv-read.js";
+import { fmaF32 } from "./ggml-math.js";
 
 const f32 = Math.fround;
+/** Elements per step of ggml_vec_dot_f16 on AVX-512 (four vectors of 16 lanes). */
+const GGML_F16_STEP = 64;
 /** One tile's scores, then weights (reused: a kernel call allocates nothing). */
 const tileScratch = new Float32Array(FLASH_TILE_KEYS);
 
@@ -33,30 +36,80 @@ export function flashAttention(out: Float32Array, q: Float32Array, k: KvBuffer, 
   const kvDim = nKvHeads * headDim;
   const group = nHeads / nKvHeads;
   const score = (qBase: number, j: number, kvOff: number, roundQ: boolean): number => {
-    let dot = 0;
     const kBase = (j - kvStart) * kvDim + kvOff;
-    for (let d = 0; d < headDim; d++) {
-      const qv = q[qBase + d] as number;
-      dot += (roundQ ? roundToF16(qv) : qv) * kvAt(k, kBase + d);
+    let dot: number;
+    if (roundQ) {
+      dot = dotF16InGgmlOrder(q, qBase, k, kBase, headDim);
+    } else {
+      dot = 0;
+      for (let d = 0; d < headDim; d++) dot += (q[qBase + d] as number) * kvAt(k, kBase + d);
     }
     const s = f32(f32(dot) * scale);
     return cap > 0 ? f32(f32(cap) * f32(Math.tanh(s))) : s;
   };
+  const ranges = causal ? undefined : shape.keyRanges;
   for (let t = 0; t < nTokens; t++) {
-    const nCtx = causal ? startPos + t + 1 : startPos + nTokens;
-    const j0 = window > 0 && causal ? Math.max(0, nCtx - window) : 0;
+    let nCtx = causal ? startPos + t + 1 : startPos + nTokens;
+    let j0 = window > 0 && causal ? Math.max(0, nCtx - window) : 0;
+    // a packed sequence (keyRanges) counts its positions from its first row: j runs over 0..its length
+    let shift = 0;
+    if (ranges !== undefined) {
+      shift = ranges[2 * t] as number;
+      nCtx = (ranges[2 * t + 1] as number) - shift;
+      j0 = 0;
+    }
+    const rowOf = shift - kvStart;
     for (let h = 0; h < nHeads; h++) {
       const qBase = (t * nHeads + h) * headDim;
       const kvOff = Math.floor(h / group) * headDim;
       const acc = out.subarray(qBase, qBase + headDim); // the running value sum lives in the output row
       acc.fill(0);
       const sum = variant === "vec"
-        ? vecRow(acc, j0, nCtx, (j) => score(qBase, j, kvOff, k.dtype === "F16"), v, (j) => (j - kvStart) * kvDim + kvOff)
-        : tiledRow(acc, j0, nCtx, (j) => score(qBase, j, kvOff, false), v, (j) => (j - kvStart) * kvDim + kvOff);
+        ? vecRow(acc, j0, nCtx, (j) => score(qBase, j + shift, kvOff, k.dtype === "F16"), v, (j) => (j + rowOf) * kvDim + kvOff)
+        : tiledRow(acc, j0, nCtx, (j) => score(qBase, j + shift, kvOff, false), v, (j) => (j + rowOf) * kvDim + kvOff);
       const inv = sum === 0 ? 0 : f32(1 / sum);
       for (let d = 0; d < headDim; d++) acc[d] = f32((acc[d] as number) * inv);
     }
   }
+}
+
+/** The 64 partial sums of ggml_vec_dot_f16 (reused: a kernel call allocates nothing). */
+const laneSums = new Float32Array(GGML_F16_STEP);
+
+/**
+ * f16(q)·k with f16 keys, summed as llama.cpp's ggml_vec_dot_f16 sums on this x86 build (AVX-512 without
+ * AVX512-FP16: four accumulators of 16 f32 lanes, GGML_F16_STEP = 64): element i of each 64-element chunk goes
+ * to lane i, each product added in f32 (a product of two f16 values is exact in f32, so this equals ggml's
+ * fused multiply-add); the lanes are reduced as its GGML_F32Cx16_REDUCE does (accumulator 0 + 2 and 1 + 3, then
+ * the two, then _mm512_reduce_add_ps's tree: halves of 8, of 4, then pairs); elements past the last whole chunk
+ * are added one at a time in f64, and the result is rounded to f32. Why this much care: the one-row kernel
+ * keeps its value sum in f16, so a score one f32 ulp away from llama.cpp's can round that sum the other way,
+ * and a peaked random model carries such a step into the next tokens (measured: 3.7e-3 in top-5 probability
+ * with an f64 sum here, against 2e-3 for the standard path).
+ */
+export function dotF16InGgmlOrder(q: Float32Array, qBase: number, k: KvBuffer, kBase: number, n: number): number {
+  const np = n - (n % GGML_F16_STEP);
+  let sum = 0;
+  if (np > 0) {
+    const lanes = laneSums;
+    lanes.fill(0);
+    for (let i = 0; i < np; i += GGML_F16_STEP) {
+      for (let l = 0; l < GGML_F16_STEP; l++) {
+        lanes[l] = f32((lanes[l] as number) + roundToF16(q[qBase + i + l] as number) * kvAt(k, kBase + i + l));
+      }
+    }
+    // accumulators 0..3 are lanes 0–15, 16–31, 32–47, 48–63: (0 + 2) + (1 + 3), lane by lane
+    for (let l = 0; l < 16; l++) {
+      const a = f32((lanes[l] as number) + (lanes[l + 32] as number));
+      const b = f32((lanes[l + 16] as number) + (lanes[l + 48] as number));
+      lanes[l] = f32(a + b);
+    }
+    for (let l = 0; l < 8; l++) lanes[l] = f32((lanes[l] as number) + (lanes[l + 8] as number));
+    for (let l = 0; l < 4; l++) lanes[l] = f32((lanes[l] as number) + (lanes[l + 4] as number));
+    sum = f32(f32((lanes[0] as number) + (lanes[2] as number)) + f32((lanes[1] as number) + (lanes[3] as number)));
+  }
+  for (let i = np; i < n; i++) sum += roundToF16(q[qBase + i] as number) * kvAt(k, kBase + i);
+  return f32(sum);
 }
 
 /** One query row, keys j0..nCtx−1 one at a time (ggml's one-chunk kernel); returns S. */
@@ -76,7 +129,7 @@ function vecRow(acc: Float32Array, j0: number, nCtx: number, score: (j: number) 
     const base = vRow(j);
     // ggml_vec_mad_f16: a fused multiply-add in f32, then stored as f16 (v·vs is exact in a double)
     for (let d = 0; d < acc.length; d++) acc[d] = round(f32((acc[d] as number) + kvAt(v, base + d) * vs));
-    sum = f32(f32(sum * ms) + vs);
+    sum = fmaF32(sum, ms, vs); // ggml's `S = S*ms + vs`, which the compiler fuses into one multiply-add
   }
   return sum;
 }

@@ -5,13 +5,17 @@
  */
 
 import { f16ToF32, f32ToF16, roundToF16 } from "../../tensor/f16.js";
+import { siluScalar, siluVec } from "./ggml-math.js";
 
-/** out (n) = silu(gate) · up, silu(x) = x / (1 + e^−x) */
+/**
+ * out (n) = silu(gate) · up, silu(x) = x / (1 + e^−x), as ggml_vec_swiglu_f32 computes it on AVX-512: whole groups
+ * of 16 through ggml_v_silu (its polynomial e^x), the rest through ggml_silu_f32 (libm's expf). ggml starts the
+ * groups at each row; here they start at element 0, the same wherever the row length is a multiple of 16.
+ */
 export function swiglu(out: Float32Array, gate: Float32Array, up: Float32Array, n: number): void {
-  for (let i = 0; i < n; i++) {
-    const g = gate[i] as number;
-    out[i] = Math.fround(g / (1 + Math.exp(-g))) * (up[i] as number);
-  }
+  const nVec = n - (n % 16);
+  for (let i = 0; i < nVec; i++) out[i] = Math.fround(siluVec(gate[i] as number) * (up[i] as number));
+  for (let i = nVec; i < n; i++) out[i] = Math.fround(siluScalar(gate[i] as number) * (up[i] as number));
 }
 
 /** out (n) = gelu(gate) · up, gelu through ggml's f16 table as in `geluRounded` (ggml_vec_geglu_f32). */

@@ -9,6 +9,7 @@ import type { MatmulF32Layout, WeightMatrix } from "../kernels.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { f16ToF32 } from "../../tensor/f16.js";
 import { dequantizeRow } from "../../formats/gguf/dequant/index.js";
+import { dotF16Tiled, dotF16Vec, usesTiledF16 } from "./ggml-f16-dot.js";
 import { activationRoundingFor, roundActivations } from "./activation-rounding.js";
 
 /** Growable scratch owned by one backend instance; grows only when a larger model shows up. */
@@ -40,6 +41,14 @@ export function matmul(scratch: MatmulScratch, out: Float32Array, w: WeightMatri
   }
   const info = DTYPES[dtype];
   const rowBytes = (cols / info.blockElems) * info.blockBytes;
+  if (dtype === "F16") { // f16 × f16 in llama.cpp's own order of additions (ggml-f16-dot.ts)
+    const dot = usesTiledF16(nTokens, cols, rows) ? dotF16Tiled : dotF16Vec;
+    for (let r = 0; r < rows; r++) {
+      dequantizeRow(dtype, w.data, r * rowBytes, row, 0, cols);
+      for (let t = 0; t < nTokens; t++) out[t * rows + r] = dot(row, 0, xr, t * cols, cols);
+    }
+    return;
+  }
   for (let r = 0; r < rows; r++) {
     dequantizeRow(dtype, w.data, r * rowBytes, row, 0, cols);
     for (let t = 0; t < nTokens; t++) {

@@ -13,7 +13,10 @@ export function rmsNorm(out: Float32Array, x: Float32Array, weight: Float32Array
       const v = x[base + i] as number;
       sum += Math.fround(v * v);
     }
-    const scale = Math.fround(1 / Math.sqrt(Math.fround(sum / dim + eps)));
+    // ggml's rounding order: mean = f32(Σ / dim), then f32(mean + eps), sqrtf, and 1.0f / that, each in f32
+    // (rounding once after the double division and sqrt instead moves a norm output by an ulp now and then,
+    // which an f16 or 8-bit activation rounding downstream can turn into a whole step)
+    const scale = Math.fround(1 / Math.fround(Math.sqrt(Math.fround(Math.fround(sum / dim) + Math.fround(eps)))));
     for (let i = 0; i < dim; i++) out[base + i] = Math.fround((x[base + i] as number) * scale) * (weight[i] as number);
   }
 }

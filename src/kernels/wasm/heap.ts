@@ -1,9 +1,11 @@
 /**
- * The allocator of the wasm backend's one shared WebAssembly.Memory: a bump pointer above the module's static
- * data plus free lists per rounded size (allocations are 64-byte aligned, so SIMD loads never straddle a
- * cache line needlessly). Growing the memory keeps every earlier view valid (shared memory never moves).
- * Running past the memory limit (4 GiB, the most 32-bit WebAssembly can address) is a PeelError that says
- * how much was asked for and how much is in use. It does not know what the bytes are for.
+ * The allocator of one of the wasm backend's shared WebAssembly.Memory objects (the primary memory, or a
+ * weight shard's: a model over 4 GiB takes several 32-bit memories rather than one 64-bit memory, for the
+ * reasons shards.ts gives): a bump pointer above the module's static data plus free lists per rounded size
+ * (allocations are 64-byte aligned, so SIMD loads never straddle a cache line needlessly). Growing the
+ * memory keeps every earlier view valid (shared memory never moves). Running past the memory limit (4 GiB,
+ * the most 32-bit WebAssembly can address) is a PeelError that says how much was asked for and how much is
+ * in use. It does not know what the bytes are for.
  */
 
 import { PeelError } from "../../util/errors.js";

@@ -4,6 +4,9 @@
  * "relaxed" (plus relaxed SIMD: 8-bit dot products and fused multiply-adds), used where the runtime validates
  * relaxed SIMD (relaxedSimdSupported). Each compiled module is cached per process, so several backends (and
  * worker threads given the same Module and Memory) pay for compilation once. Browser-safe: no fs, no fetch.
+ * The same compiled module is instantiated once per memory: a model over 4 GiB spreads its weights over
+ * several 32-bit memories (shards.ts), not one memory64, which Node 20 validates only behind
+ * --experimental-wasm-memory64 and which would need a second, 64-bit-pointer build of every kernel.
  * It does not allocate buffers (heap.ts) or know what the kernels compute (index.ts).
  */
 

@@ -41,6 +41,8 @@ export const CTRL = {
    */
   epochSleepers: 10,
   doneSleepers: 11,
+  /** Which memory's kernels instance runs the job (shards.ts; 0: the primary memory). */
+  shard: 12,
 } as const;
 const CTRL_INTS = 16;
 /** Float64 job arguments follow the ints (pointers, sizes, scales). */
@@ -95,8 +97,9 @@ export function matmulArgs(args: Float64Array, first: MatmulCall, outs: readonly
  * Takes chunks of the job in `ctrl` until none are left and runs them; `index` picks this thread's scratch
  * and `call` is its reusable record. A chunk that throws still counts as done (and sets `failed`).
  */
-export function runChunks(ex: WasmExports, ctrl: ControlBlock, index: number, call: MutableCall): void {
+export function runChunks(exs: readonly WasmExports[], ctrl: ControlBlock, index: number, call: MutableCall): void {
   const ints = ctrl.ints;
+  const ex = exs[ints[CTRL.shard] as number] as WasmExports;
   const total = ints[CTRL.total] as number, chunk = ints[CTRL.chunk] as number;
   const nChunks = Math.ceil(total / chunk);
   for (;;) {
@@ -116,8 +119,8 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
   const { ints, args: a } = ctrl;
   const n = (i: number) => a[i] as number;
   switch (ints[CTRL.op]) {
-    case OP.attention: // out, q, k, v, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, scratch, stride, softcap, window, flash, causal
-      ex.attention(n(0), n(1), n(2), n(3), n(4), n(5), n(6), n(7), n(8), n(9), n(10), n(11) + index * n(12), start, end, n(13), n(14), n(15), n(16));
+    case OP.attention: // out, q, k, v, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, scratch, stride, softcap, window, flash, causal, ranges, bias, span
+      ex.attention(n(0), n(1), n(2), n(3), n(4), n(5), n(6), n(7), n(8), n(9), n(10), n(11) + index * n(12), start, end, n(13), n(14), n(15), n(16), n(17), n(18), n(19));
       return;
     case OP.rmsNorm: // out, x, weight, eps, dim
       ex.rmsNorm(n(0), n(1), n(2), n(3), n(4), start, end);
@@ -158,7 +161,8 @@ export function newCallRecord(): MutableCall {
 /** The first message a worker gets: everything it needs to run jobs. */
 export interface WorkerInit {
   readonly module: WebAssembly.Module;
-  readonly memory: WebAssembly.Memory;
+  /** The primary memory, then each weight shard's (shards.ts): the worker instantiates the module on each. */
+  readonly memories: readonly WebAssembly.Memory[];
   readonly control: SharedArrayBuffer;
   /** This worker's part index (1..threads-1; the main thread is 0). */
   readonly index: number;
@@ -169,11 +173,12 @@ export interface WorkerInit {
 /** Checks the shape of a message received as WorkerInit (it crosses a thread boundary as `unknown`). */
 export function parseWorkerInit(m: unknown): WorkerInit {
   const o = m as Partial<Record<keyof WorkerInit, unknown>> | null;
-  if (o === null || typeof o !== "object" || !(o.module instanceof WebAssembly.Module) || !(o.memory instanceof WebAssembly.Memory) ||
+  if (o === null || typeof o !== "object" || !(o.module instanceof WebAssembly.Module) ||
+    !Array.isArray(o.memories) || o.memories.length === 0 || !o.memories.every((m) => m instanceof WebAssembly.Memory) ||
     !(o.control instanceof SharedArrayBuffer) || typeof o.index !== "number" || typeof o.spinMicros !== "number") {
     throw new Error("thread pool: a worker got a malformed init message");
   }
-  return { module: o.module, memory: o.memory, control: o.control, index: o.index, spinMicros: o.spinMicros };
+  return { module: o.module, memories: o.memories as WebAssembly.Memory[], control: o.control, index: o.index, spinMicros: o.spinMicros };
 }
 
 /** Messages from a worker to the main thread (only during start-up and on failure). */

@@ -39,8 +39,11 @@ export interface WorkerHost {
 
 export interface ThreadPool {
   readonly threads: number;
-  /** Runs job `op` with `args` over items 0..total-1, cut into chunks on multiples of `granule`. */
-  run(op: OpCode, total: number, granule: number, setArgs: (args: Float64Array) => void): void;
+  /**
+   * Runs job `op` with `args` over items 0..total-1, cut into chunks on multiples of `granule`, on the
+   * kernels instance of memory `shard` (0: the primary; shards.ts).
+   */
+  run(op: OpCode, total: number, granule: number, setArgs: (args: Float64Array) => void, shard?: number): void;
   /** Chunks run by workers so far (0 means the calling thread did all the work). */
   workerChunks(): number;
   /** Stops the workers; the pool must not be used afterwards. */
@@ -87,14 +90,17 @@ async function startWorkers(host: WorkerHost, n: number, initFor: (index: number
   return workers;
 }
 
-/** Starts `threads - 1` workers on `memory` and waits until each has instantiated the module. */
-export async function createThreadPool(host: WorkerHost, module: WebAssembly.Module, memory: WebAssembly.Memory,
-  ex: WasmExports, threads: number): Promise<ThreadPool> {
+/**
+ * Starts `threads - 1` workers on `memories` (the primary first, then weight shards; `exs` are this thread's
+ * instances on them) and waits until each has instantiated the module on every memory.
+ */
+export async function createThreadPool(host: WorkerHost, module: WebAssembly.Module, memories: readonly WebAssembly.Memory[],
+  exs: readonly WasmExports[], threads: number): Promise<ThreadPool> {
   const control = new SharedArrayBuffer(CONTROL_BYTES);
   const ctrl: ControlBlock = controlBlock(control);
   const { ints } = ctrl;
   const workers = await startWorkers(host, threads - 1, (index) =>
-    parseWorkerInit({ module, memory, control, index, spinMicros: WORKER_SPIN_MICROS }));
+    parseWorkerInit({ module, memories, control, index, spinMicros: WORKER_SPIN_MICROS }));
   const canBlock = mainThreadCanBlock(ints);
   const call = newCallRecord();
   let disposed = false;
@@ -116,11 +122,12 @@ export async function createThreadPool(host: WorkerHost, module: WebAssembly.Mod
   return {
     threads,
     workerChunks: () => Atomics.load(ints, CTRL.workerChunks),
-    run(op, total, granule, setArgs) {
+    run(op, total, granule, setArgs, shard = 0) {
       if (disposed) throw new PeelError("INVALID_ARGUMENT", "kernels(wasm): the thread pool was disposed");
       setArgs(ctrl.args);
       const chunk = chunkSize(total, granule, threads);
       ints[CTRL.op] = op;
+      ints[CTRL.shard] = shard;
       ints[CTRL.total] = total;
       ints[CTRL.chunk] = chunk;
       ints[CTRL.failed] = 0;
@@ -128,7 +135,7 @@ export async function createThreadPool(host: WorkerHost, module: WebAssembly.Mod
       ints[CTRL.done] = 0;
       const epoch = Atomics.add(ints, CTRL.epoch, 1) + 1; // publishes everything above (sequentially consistent)
       if (Atomics.load(ints, CTRL.epochSleepers) !== 0) Atomics.notify(ints, CTRL.epoch); // spinning workers see the epoch
-      runChunks(ex, ctrl, 0, call);
+      runChunks(exs, ctrl, 0, call);
       waitFor(CTRL.done, Math.ceil(total / chunk)); // chunks taken by workers
       Atomics.store(ints, CTRL.closed, epoch); // late workers stay out...
       waitFor(CTRL.inflight, 0); // ...and early ones have left: the control block is free again

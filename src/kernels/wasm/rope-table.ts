@@ -7,6 +7,9 @@
 
 import type { RopeSpec } from "../kernels.js";
 import type { ScratchSlots, WasmHeap } from "./heap.js";
+import { ropeAngles } from "../rope-angles.js";
+
+let angles = new Float32Array(64);
 
 /** A function returning the table's offset in wasm memory for `positions` (nTokens of them) and `spec`. */
 export type RopeTables = (positions: ArrayLike<number>, nTokens: number, spec: RopeSpec) => number;
@@ -19,10 +22,11 @@ export function createRopeTables(heap: WasmHeap, scratch: ScratchSlots): RopeTab
     // the same spec and positions (their count included) mean the same table size; the slot may have moved
     if (last !== undefined && last.spec === spec && last.ptr === ptr && samePositions(last.positions, positions, nTokens)) return ptr;
     const cs = heap.f32(ptr, nTokens * half * 2);
+    if (angles.length < half) angles = new Float32Array(half);
     for (let t = 0; t < nTokens; t++) {
-      const pos = positions[t] as number;
+      ropeAngles(angles, spec, positions[t] as number);
       for (let i = 0; i < half; i++) {
-        const theta = pos * (spec.invFreq[i] as number);
+        const theta = angles[i] as number;
         cs[2 * (t * half + i)] = Math.cos(theta);
         cs[2 * (t * half + i) + 1] = Math.sin(theta);
       }

@@ -1,8 +1,9 @@
 /**
  * The body of a pool worker, the same in a Node worker thread and a browser Web Worker: instantiate the
- * kernels module on the shared memory, say "ready", then loop: poll the control block's epoch for a while
- * (a decode step issues jobs microseconds apart), sleep in Atomics.wait when idle, join each new job unless
- * the main thread already closed it, take chunks until none are left, leave. The quit job ends the loop.
+ * kernels module on each shared memory (the primary one, then any weight shards), say "ready", then loop:
+ * poll the control block's epoch for a while (a decode step issues jobs microseconds apart), sleep in
+ * Atomics.wait when idle, join each new job unless the main thread already closed it, take chunks until none
+ * are left, leave. The quit job ends the loop.
  * Entry files (worker.node.ts, worker.web.ts) only wire the first message to `serveJobs`.
  */
 
@@ -29,9 +30,9 @@ function nextEpoch(ints: Int32Array, seen: number, spinMicros: number): number {
 }
 
 export async function serveJobs(init: WorkerInit, report: (r: WorkerReport) => void): Promise<void> {
-  let ex;
+  let exs;
   try {
-    ex = await instantiateModule(init.module, init.memory);
+    exs = await Promise.all(init.memories.map((m) => instantiateModule(init.module, m)));
   } catch (e) {
     report({ type: "error", message: String(e) });
     return;
@@ -52,7 +53,7 @@ export async function serveJobs(init: WorkerInit, report: (r: WorkerReport) => v
       continue;
     }
     const quit = Atomics.load(ints, CTRL.op) === OP.quit;
-    if (!quit) runChunks(ex, ctrl, init.index, call);
+    if (!quit) runChunks(exs, ctrl, init.index, call);
     Atomics.sub(ints, CTRL.inflight, 1);
     if (quit) return;
     seen = e;

@@ -21,6 +21,7 @@ import type { DType } from "../../tensor/dtype.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { PeelError } from "../../util/errors.js";
 import { activationRoundingFor } from "../ts/activation-rounding.js";
+import { ropeAngles } from "../rope-angles.js";
 import { geluF16Table } from "../ts/elementwise.js";
 import { requestWebGpuDevice } from "./device.js";
 import type { Gpu, GpuBuffer } from "./gpu-types.js";
@@ -218,12 +219,13 @@ function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onU
     },
     rope(x, positions, nTokens, nHeads, headDim, spec: RopeSpec) {
       const half = spec.nRot / 2;
-      const cs = new Float32Array(nTokens * half * 2); // the angles as the ts backend rounds them
+      const cs = new Float32Array(nTokens * half * 2); // cos and sin of the angles every backend shares (rope-angles.ts)
+      const angles = new Array<number>(half);
       for (let t = 0; t < nTokens; t++) {
+        ropeAngles(angles, spec, positions[t] as number);
         for (let i = 0; i < half; i++) {
-          const theta = (positions[t] as number) * (spec.invFreq[i] as number);
-          cs[(t * half + i) * 2] = Math.cos(theta);
-          cs[(t * half + i) * 2 + 1] = Math.sin(theta);
+          cs[(t * half + i) * 2] = Math.cos(angles[i] as number);
+          cs[(t * half + i) * 2 + 1] = Math.sin(angles[i] as number);
         }
       }
       const xb = rt.output(x), up = rt.upload(cs);
@@ -236,6 +238,9 @@ function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onU
       run("storeKv", storeKvShader, params([n, dst.dtype === "F16" ? 1 : 0, s.offset, row * dst.kvDim]), [read(s), written(d)], Math.ceil(n / 256));
     },
     attention(out, q, k, v, startPos, nTokens, shape, _scratch, probs) {
+      if (shape.keyRanges !== undefined) {
+        throw new PeelError("UNSUPPORTED", `${NAME}: attention over packed sequences (keyRanges: batched embeddings) is not implemented; embed with the wasm backend`);
+      }
       const variant = shape.flash ?? "standard";
       const o = rt.output(out);
       if (variant === "standard") { attentionRun(o, probs === undefined ? undefined : rt.output(probs), q, k, v, startPos, nTokens, shape, variant); return; }

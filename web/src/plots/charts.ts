@@ -35,21 +35,23 @@ export interface Cell {
 }
 
 /** One head's attention: rows are query positions, columns key positions, labelled with the tokens. */
-export function attentionHeatmap(cells: readonly Cell[], labels: readonly string[], opts: { readonly size?: number; readonly title?: string }): Element {
-  const n = labels.length;
-  const size = opts.size ?? Math.min(640, Math.max(240, 28 * n + 120));
+/** Query rows × key columns; `keyLabels` for a rectangular map (cross-attention: decoder positions × input positions), else square. */
+export function attentionHeatmap(cells: readonly Cell[], labels: readonly string[], opts: { readonly size?: number; readonly title?: string; readonly keyLabels?: readonly string[] }): Element {
+  const keyLabels = opts.keyLabels ?? labels;
+  const size = opts.size ?? Math.min(640, Math.max(240, 28 * Math.max(labels.length, keyLabels.length) + 120));
   const names = labels.map((l, i) => `${i}:${l}`);
+  const keyNames = keyLabels.map((l, i) => `${i}:${l}`);
   return Plot.plot({
     width: size,
-    height: size,
+    height: opts.keyLabels === undefined ? size : Math.max(160, Math.round((size * (labels.length + 4)) / (keyLabels.length + 4))),
     marginLeft: 110,
     marginBottom: 90,
     caption: opts.title ?? null,
-    x: { label: "key (attended to)", domain: names, tickRotate: -60 },
+    x: { label: "key (attended to)", domain: keyNames, tickRotate: -60 },
     y: { label: "query", domain: names },
     color: { type: "linear", scheme: "blues", domain: [0, 1], legend: true, label: "attention weight" },
     marks: [
-      Plot.cell(cells, { x: (d: Cell) => names[d.key], y: (d: Cell) => names[d.query], fill: "weight", title: (d: Cell) => `q${d.query} → k${d.key}: ${d.weight}`, inset: 0.5 }),
+      Plot.cell(cells, { x: (d: Cell) => keyNames[d.key], y: (d: Cell) => names[d.query], fill: "weight", title: (d: Cell) => `q${d.query} → k${d.key}: ${d.weight}`, inset: 0.5 }),
     ],
   });
 }
