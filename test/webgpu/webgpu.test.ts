@@ -31,13 +31,13 @@
 //  - the webgpu logits against the ts backend's (logits of std ≈ 6): within 1e-2 absolute. Summation order is
 //    the only difference in arithmetic, except where values are rounded: with flash "vec" on an f16 cache the
 //    running value sum is rounded to f16 after every key, and one f32 ulp can move it by an f16 ulp (measured
-//    3.0e-3 on the F16 case; 6.5e-5 F32, 2e-6 Q8_0 and Q4_0). An 8-bit activation flipped by a last-bit
+//    2.3e-3 on the F16 case; 6.6e-5 F32, 2e-6 Q8_0 and Q4_0). An 8-bit activation flipped by a last-bit
 //    difference (a value on a rounding boundary) would move a logit by more and fail here: none happens on
 //    these fixtures; the measured worst of each case is printed.
 // A gemma2 model (GeGLU, soft caps, post norms, sliding window 8) run past 2·window + batch positions, so its
 // sliding layers move their cache rows on the GPU, gives the ts backend's logits within 2e-2: besides the f16
 // value sums, GeGLU reads an f16 table at f16(gate), and a last-bit difference in the gate can pick the
-// neighbouring entry (measured 9.4e-3; 2.7e-3 with an F32 cache and flash off, growing step by step with no
+// neighbouring entry (measured 1.1e-2; 2.7e-3 with an F32 cache and flash off before main's rope change, growing step by step with no
 // jump where the rows move, which a wrong move would cause: O(1)).
 // On the F32 case, the weight upload reports progress rising to the model's total, a trace of the prompt (every tap, 3 chunks) equals the ts backend's within 1e-3 absolute
 // (the logits bound above; measured below), and a device lost mid-generation (destroyed) must make the next step throw DEVICE_LOST, and

@@ -220,7 +220,7 @@ function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onU
     rope(x, positions, nTokens, nHeads, headDim, spec: RopeSpec) {
       const half = spec.nRot / 2;
       const cs = new Float32Array(nTokens * half * 2); // cos and sin of the angles every backend shares (rope-angles.ts)
-      const angles = new Array<number>(half);
+      const angles = new Float32Array(half); // f32 angles, as every backend rounds them
       for (let t = 0; t < nTokens; t++) {
         ropeAngles(angles, spec, positions[t] as number);
         for (let i = 0; i < half; i++) {

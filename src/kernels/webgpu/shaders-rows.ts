@@ -1,7 +1,8 @@
 /**
  * WGSL for the row-wise and element-wise kernels: RMSNorm, LayerNorm and softmax (one workgroup of 256 per
- * row, sums by tree reduction in workgroup memory, f32 where the CPU backends sum in f64), RoPE (angles as
- * f32 cos/sin computed on the host in f64, as the ts backend rounds them, so the GPU's sin/cos never enter),
+ * row, sums by tree reduction in workgroup memory, f32 where the CPU backends sum in f64), RoPE (cos/sin of
+ * the shared f32 angles, rope-angles.ts, computed on the host as the ts backend rounds them, so the GPU's
+ * sin/cos never enter),
  * and the element-wise activations and adds (one thread per element). GELU reads the ts backend's f16 table,
  * uploaded once, so GeGLU and GELU give the CPU backends' values bit for bit.
  */
@@ -94,8 +95,10 @@ export function ropeShader(): string {
   let a = base + select(2u * i, i, P.neox == 1u);
   let b = base + select(2u * i + 1u, i + P.half, P.neox == 1u);
   let x0 = X[a]; let x1 = X[b];
-  X[a] = x0 * c - x1 * s;
-  X[b] = x0 * s + x1 * c;`,
+  // ggml's rotation as its compiler fuses it (and the ts backend follows): one product rounded, the other
+  // inside a multiply-add; WGSL lets an adapter compute fma unfused, which the tolerance then has to cover
+  X[a] = fma(x0, c, -(x1 * s));
+  X[b] = fma(x0, s, x1 * c);`,
   });
 }
 
