@@ -37,10 +37,11 @@
 // A gemma2 model (GeGLU, soft caps, post norms, sliding window 8) run past 2·window + batch positions, so its
 // sliding layers move their cache rows on the GPU, gives the ts backend's logits within 2e-2: besides the f16
 // value sums, GeGLU reads an f16 table at f16(gate), and a last-bit difference in the gate can pick the
-// neighbouring entry (measured 1.1e-2; 2.7e-3 with an F32 cache and flash off before main's rope change, growing step by step with no
-// jump where the rows move, which a wrong move would cause: O(1)).
-// On the F32 case, the weight upload reports progress rising to the model's total, a trace of the prompt (every tap, 3 chunks) equals the ts backend's within 1e-3 absolute
-// (the logits bound above; measured below), and a device lost mid-generation (destroyed) must make the next step throw DEVICE_LOST, and
+// neighbouring entry (measured 1.1e-2; an earlier run with an F32 cache and flash off gave 2.7e-3, growing
+// step by step with no jump where the rows move, which a wrong move would cause: O(1)).
+// On the F32 case, the weight upload reports progress rising to the model's total, a trace of the prompt
+// (every tap, 3 chunks) equals the ts backend's within 1e-3 absolute (measured 1e-5), and a device lost
+// mid-generation (destroyed) must make the next step throw DEVICE_LOST, and
 // continuing on the ts backend from the lost session's tokens must give the ts backend's own logits (1e-3:
 // one batch against one token at a time sums in another order; measured below 1e-5).
 
