@@ -13,6 +13,8 @@ export { bytesSource, blobSource } from "./formats/byte-source.js";
 export type { Kernels, KvDType } from "./kernels/kernels.js";
 export { createTsKernels } from "./kernels/ts/index.js";
 export { createWasmKernels, type WasmKernels, type WasmKernelsOptions } from "./kernels/wasm/index.js";
+export { createWebGpuKernels, type WebGpuKernels, type WebGpuOptions } from "./kernels/webgpu/index.js";
+export type { Gpu } from "./kernels/webgpu/gpu-types.js";
 
 export type { ActivationKind as BlockActivationKind, BiasChoices, EncoderConfig, PoolingKind, ModelConfig, ProjectionLayout, RopeConfig, RopeScaling } from "./model/config.js";
 export type { Model, ModelInfo, TensorSummary } from "./model/model.js";

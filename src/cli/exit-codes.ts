@@ -32,6 +32,7 @@ const BY_CODE: Readonly<Record<PeelErrorCode, number>> = {
   UNSUPPORTED: EXIT.unavailable,
   IO: EXIT.noInput,
   ABORTED: EXIT.interrupted,
+  DEVICE_LOST: EXIT.unavailable,
 };
 
 /** Lines for `peel --help`, from the table above. */

@@ -21,7 +21,7 @@ export const MODEL_OPTIONS: OptionSpecs = {
 
 export const BACKEND_OPTIONS: OptionSpecs = {
   threads: { type: "string", valueName: "N", help: "Threads of the wasm backend, 1..256 (default: physical cores)" },
-  backend: { type: "string", valueName: "NAME", help: "Compute backend: wasm (WebAssembly SIMD, default) or ts (the readable reference, one thread)" },
+  backend: { type: "string", valueName: "NAME", help: "Compute backend: wasm (WebAssembly SIMD, default), ts (the readable reference, one thread) or webgpu (needs a WebGPU adapter: in Node, the webgpu package)" },
 };
 
 /** Options of the commands that load weights to run them. */
@@ -45,7 +45,7 @@ export function parseQuantizeArg(args: ParsedArgs): "q8_0" | "q4_0" | undefined 
 }
 
 export interface BackendArgs {
-  readonly backend?: "wasm" | "ts";
+  readonly backend?: "wasm" | "ts" | "webgpu";
   readonly threads?: number;
 }
 
@@ -53,11 +53,11 @@ export interface BackendArgs {
 export function parseBackendArgs(args: ParsedArgs): BackendArgs {
   const threads = intOpt(args, "threads", 1, 256);
   const backend = stringOpt(args, "backend");
-  if (backend !== undefined && backend !== "wasm" && backend !== "ts") {
-    throw new UsageError(`--backend must be wasm or ts, got "${backend}"`, args.command);
+  if (backend !== undefined && backend !== "wasm" && backend !== "ts" && backend !== "webgpu") {
+    throw new UsageError(`--backend must be wasm, ts or webgpu, got "${backend}"`, args.command);
   }
-  if (backend === "ts" && threads !== undefined && threads !== 1) {
-    throw new UsageError(`--threads ${threads}: the ts backend is single-threaded (use --backend wasm, the default)`, args.command);
+  if ((backend === "ts" || backend === "webgpu") && threads !== undefined && threads !== 1) {
+    throw new UsageError(`--threads ${threads}: threads are for the wasm backend, not ${backend} (use --backend wasm, the default)`, args.command);
   }
   return { ...(backend !== undefined ? { backend } : {}), ...(threads !== undefined ? { threads } : {}) };
 }

@@ -146,7 +146,7 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
     if (seq2seq) {
       const t0 = now();
       session.encode(promptTokens);
-      logits = session.evaluate([decoderStartId(model)]);
+      logits = await session.evaluateAsync([decoderStartId(model)]);
       timings.prefillMs += now() - t0;
       timings.prefillTokens = promptTokens.length;
       return logits;
@@ -156,7 +156,7 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
       const t0 = now();
       // the llama.cpp micro-batch this slice belongs to (the prompt in pieces of LLAMA_UBATCH) picks its flash kernel
       const microBatch = Math.min(LLAMA_UBATCH, promptTokens.length - start + (start % LLAMA_UBATCH));
-      logits = session.evaluate(promptTokens.slice(start, start + session.batchSize), { microBatch });
+      logits = await session.evaluateAsync(promptTokens.slice(start, start + session.batchSize), { microBatch });
       timings.prefillMs += now() - t0;
     }
     timings.prefillTokens = promptTokens.length;
@@ -193,7 +193,7 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
       if (tokens.length >= maxTokens) break;
       if (session.tokens.length >= session.contextLength) { choice.finishReason = "context"; break; }
       t0 = now();
-      logits = session.evaluate([id]);
+      logits = await session.evaluateAsync([id]);
       pending = undefined;
       timings.decodeMs += now() - t0;
       timings.decodeTokens++;
@@ -203,7 +203,7 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
     // sampled token was never fed back, so feed it now (its logits are not needed).
     if (opts.session !== undefined && choice.finishReason === "length" && pending !== undefined && session.tokens.length < session.contextLength) {
       t0 = now();
-      session.evaluate([pending]);
+      await session.evaluateAsync([pending]);
       timings.decodeMs += now() - t0;
       timings.decodeTokens++;
     }
@@ -225,7 +225,7 @@ export function generate(model: Model, prompt: string | readonly number[], opts:
       if (choice.index > 0) {
         checkAbort(choice);
         if (session.canRewind(context.length)) session.rewind(context.length);
-        else { session.reset(); session.evaluate(context); } // a sliding window dropped the rows: evaluate again
+        else { session.reset(); await session.evaluateAsync(context); } // a sliding window dropped the rows: evaluate again
       }
       yield* decode(choice, promptLogits);
     }

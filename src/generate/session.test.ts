@@ -112,3 +112,27 @@ test("onHidden hands the final-normed hidden states of every token and computes 
   assert.deepEqual(seen, [0, 4, 8]);
   assert.equal(s.tokens.length, PROMPT.length);
 });
+
+test("evaluateAsync: on a CPU backend it is evaluate; a deferred backend refuses evaluate and is read back once per chunk asked for", async () => {
+  const plain = createSession(model, { batchSize: 4 });
+  const all = plain.evaluate(PROMPT, { allLogits: true }).slice();
+  plain.reset();
+  const last = plain.evaluate(PROMPT).slice(); // (a different batch shape than allLogits: not bit-equal to its last row)
+  plain.reset();
+  assert.deepEqual(await plain.evaluateAsync(PROMPT, { allLogits: true }), all);
+  // the ts kernels dressed as a deferred backend: the session must sync through readback, and only there
+  const readbacks: number[] = [];
+  const k = model.transformer.kernels;
+  const deferred = await loadModelFromSource(bytesSource(randomLlamaGguf({
+    dim: 32, hiddenDim: 64, nLayers: 2, nHeads: 4, nKvHeads: 2, weightType: "F32", tied: false, seed: 11, contextLength: 32,
+  })), { kernels: { ...k, name: "fake-gpu", deferred: true, readback: async (arrays) => { readbacks.push(arrays.length); } } });
+  const s = createSession(deferred, { batchSize: 4 });
+  assert.throws(() => s.evaluate(PROMPT), (e: unknown) => e instanceof PeelError && e.code === "UNSUPPORTED" && /evaluateAsync/.test(e.message));
+  assert.deepEqual(await s.evaluateAsync(PROMPT, { allLogits: true }), all);
+  assert.deepEqual(readbacks, [1, 1, 1], "11 tokens in chunks of 4: each chunk's logits read back");
+  readbacks.length = 0;
+  s.reset();
+  assert.deepEqual(await s.evaluateAsync(PROMPT), last);
+  assert.deepEqual(readbacks, [1], "only the last chunk's logits when one position is asked for");
+  await assert.rejects(s.evaluateAsync([5], { onHidden: () => undefined }), (e: unknown) => e instanceof PeelError && e.code === "UNSUPPORTED");
+});

@@ -5,6 +5,8 @@
  * `rewind` drops tokens from the end (a server slot keeps the prefix a new prompt shares with the last one),
  * and the cache is never reallocated, so one session can serve any number of requests. An encoder–decoder's
  * session also holds its encoded input (`encode`): the decoder's tokens are then the session's tokens.
+ * `evaluateAsync` is the same for every backend, including one that computes asynchronously (webgpu,
+ * Kernels.deferred): it awaits the backend's readback of the logits and of a trace's taps after each chunk.
  */
 
 import { FLASH_TILE_QUERIES, type FlashVariant, type KvDType } from "../kernels/kernels.js";
@@ -15,7 +17,7 @@ import { createKvCache, type KvCache } from "../model/kv-cache.js";
 import { createRunState, type RunState } from "../model/run-state.js";
 import { createEncoderState, encodeInput } from "../model/encode.js";
 import type { Intervention } from "../model/intervention.js";
-import type { Trace } from "../model/trace.js";
+import type { TapName, Trace } from "../model/trace.js";
 import { PeelError } from "../util/errors.js";
 
 export interface SessionOptions {
@@ -51,6 +53,12 @@ export interface Session {
    * next call overwrites, or with allLogits a new (tokens.length, vocabSize) array.
    */
   evaluate(tokens: readonly number[], opts?: EvaluateOptions): Float32Array;
+  /**
+   * `evaluate` for every backend, asynchronous kernels included (webgpu): awaits the backend's readback of the
+   * logits (Kernels.readback); on the CPU backends it is evaluate. A trace gets its taps after each chunk is
+   * read back; onHidden and interventions need a CPU backend.
+   */
+  evaluateAsync(tokens: readonly number[], opts?: EvaluateOptions): Promise<Float32Array>;
   /** Forgets every token (the cache is reused, not reallocated). */
   reset(): void;
   /**
@@ -122,6 +130,80 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
   const encoded: number[] = [];
   const encoder = model.transformer.encoderStack !== undefined ? createEncoderState(model.transformer, contextLength) : undefined;
 
+  /** A trace whose taps are the backend's snapshots, handed to the caller's trace once read back, in order. */
+  const deferredTrace = (trace: Trace): { trace: Trace; deliver: () => void } => {
+    const queued: [TapName, number, number, readonly number[], Float32Array][] = [];
+    const snapshot = k.snapshot;
+    return {
+      trace: {
+        wants: (name) => trace.wants(name),
+        record(name, layer, startPos, shape, data) {
+          const n = shape.reduce((a, b) => a * b, 1);
+          queued.push([name, layer, startPos, shape, snapshot !== undefined ? snapshot(data, n) : data.slice(0, n)]);
+        },
+      },
+      deliver: () => { for (const q of queued.splice(0)) trace.record(...q); },
+    };
+  };
+
+  interface Chunk { readonly tokens: readonly number[]; readonly start: number; readonly isLast: boolean }
+
+  /** Checks an evaluate call and splits its input into batch-sized chunks; `out` for allLogits. */
+  const startEvaluate = (input: readonly number[], evalOpts: EvaluateOptions): { chunks: Chunk[]; out: Float32Array | undefined } => {
+    if (input.length === 0) throw new PeelError("INVALID_ARGUMENT", "session: evaluate needs at least one token");
+    if (encoder !== undefined && encoded.length === 0) {
+      throw new PeelError("INVALID_ARGUMENT", `session: "${c.architecture}" is an encoder–decoder model: encode() an input before evaluating decoder tokens`);
+    }
+    // check every id before the first chunk runs, so a bad id late in a long input leaves the session unchanged
+    checkTokenIds(input, c.vocabSize);
+    if (tokens.length + input.length > contextLength) {
+      throw new PeelError("CONTEXT_OVERFLOW",
+        `the context holds ${contextLength} tokens; ${tokens.length} are used and ${input.length} more were given (${tokens.length + input.length} > ${contextLength}). Shorten the prompt or lower the token budget.`);
+    }
+    if (evalOpts.onHidden !== undefined && model.transformer.weights.outputNorm === undefined) {
+      throw new PeelError("UNSUPPORTED", `session: "${c.architecture}" has no final norm to read hidden states after`);
+    }
+    const all = evalOpts.allLogits === true && evalOpts.onHidden === undefined;
+    const chunks: Chunk[] = [];
+    for (let start = 0; start < input.length; start += batch) {
+      chunks.push({ tokens: input.length <= batch ? input : input.slice(start, start + batch), start, isLast: start + batch >= input.length });
+    }
+    return { chunks, out: all ? new Float32Array(input.length * c.vocabSize) : undefined };
+  };
+
+  /** Runs one chunk through the model and appends its tokens; returns its logits view (empty when none are asked for). */
+  const evaluateChunk = (input: readonly number[], chunk: Chunk, evalOpts: EvaluateOptions, all: boolean): Float32Array => {
+    const onHidden = evalOpts.onHidden;
+    const outputNorm = model.transformer.weights.outputNorm;
+    const { tokens: part, start, isLast } = chunk;
+    // the llama.cpp micro-batch of this chunk's first token (whole when batch divides LLAMA_UBATCH, as 64 does)
+    const ubatch = evalOpts.microBatch ?? Math.min(LLAMA_UBATCH, input.length - start + (start % LLAMA_UBATCH));
+    let logits = forward(model.transformer, state, cache, part, tokens.length,
+      { logits: onHidden !== undefined ? "none" : all ? "all" : isLast ? "last" : "none", trace: evalOpts.trace, intervention: evalOpts.intervention, flash: flashVariant(flashAttention, ubatch) });
+    if (onHidden !== undefined && outputNorm !== undefined) {
+      const rows = part.length * c.dim;
+      applyNorm(model.transformer, state.xb.subarray(0, rows), state.x.subarray(0, rows), outputNorm, part.length, c.dim);
+      onHidden(state.xb.subarray(0, rows), part.length, tokens.length);
+      logits = state.logits.subarray(0, 0);
+    }
+    for (const id of part) tokens.push(id);
+    return logits;
+  };
+
+  const evaluate = (input: readonly number[], evalOpts: EvaluateOptions = {}): Float32Array => {
+    if (k.deferred === true) {
+      throw new PeelError("UNSUPPORTED", `session: the ${k.name} backend computes asynchronously; use evaluateAsync (generate does) to read its logits`);
+    }
+    const { chunks, out } = startEvaluate(input, evalOpts);
+    let last = state.logits;
+    for (const chunk of chunks) {
+      const logits = evaluateChunk(input, chunk, evalOpts, out !== undefined);
+      if (out !== undefined) out.set(logits, chunk.start * c.vocabSize);
+      else last = logits;
+    }
+    return out ?? last;
+  };
+
   return {
     model,
     contextLength,
@@ -137,38 +219,24 @@ export function createSession(model: Model, opts: SessionOptions = {}): Session 
       encodeInput(model.transformer, encoder, cache, input, encOpts.trace);
       for (const id of input) encoded.push(id);
     },
-    evaluate(input, evalOpts = {}) {
-      if (input.length === 0) throw new PeelError("INVALID_ARGUMENT", "session: evaluate needs at least one token");
-      if (encoder !== undefined && encoded.length === 0) {
-        throw new PeelError("INVALID_ARGUMENT", `session: "${c.architecture}" is an encoder–decoder model: encode() an input before evaluating decoder tokens`);
+    evaluate,
+    async evaluateAsync(input, evalOpts = {}) {
+      if (k.readback === undefined) return evaluate(input, evalOpts);
+      if (evalOpts.onHidden !== undefined || evalOpts.intervention !== undefined) {
+        throw new PeelError("UNSUPPORTED", `session: hidden-state callbacks and interventions read or write activations on the CPU mid-pass; the ${k.name} backend keeps them on the GPU (use the wasm backend for them)`);
       }
-      // check every id before the first chunk runs, so a bad id late in a long input leaves the session unchanged
-      checkTokenIds(input, c.vocabSize);
-      if (tokens.length + input.length > contextLength) {
-        throw new PeelError("CONTEXT_OVERFLOW",
-          `the context holds ${contextLength} tokens; ${tokens.length} are used and ${input.length} more were given (${tokens.length + input.length} > ${contextLength}). Shorten the prompt or lower the token budget.`);
-      }
-      const onHidden = evalOpts.onHidden;
-      const outputNorm = model.transformer.weights.outputNorm;
-      if (onHidden !== undefined && outputNorm === undefined) throw new PeelError("UNSUPPORTED", `session: "${c.architecture}" has no final norm to read hidden states after`);
-      const all = evalOpts.allLogits === true && onHidden === undefined;
-      const out = all ? new Float32Array(input.length * c.vocabSize) : undefined;
+      const taps = evalOpts.trace !== undefined ? deferredTrace(evalOpts.trace) : undefined;
+      const opts = taps !== undefined ? { ...evalOpts, trace: taps.trace } : evalOpts;
+      const { chunks, out } = startEvaluate(input, opts);
       let last = state.logits;
-      for (let start = 0; start < input.length; start += batch) {
-        const chunk = input.length <= batch ? input : input.slice(start, start + batch);
-        const isLast = start + batch >= input.length;
-        // the llama.cpp micro-batch of this chunk's first token (whole when batch divides LLAMA_UBATCH, as 64 does)
-        const ubatch = evalOpts.microBatch ?? Math.min(LLAMA_UBATCH, input.length - start + (start % LLAMA_UBATCH));
-        const logits = forward(model.transformer, state, cache, chunk, tokens.length,
-          { logits: onHidden !== undefined ? "none" : all ? "all" : isLast ? "last" : "none", trace: evalOpts.trace, intervention: evalOpts.intervention, flash: flashVariant(flashAttention, ubatch) });
-        if (onHidden !== undefined && outputNorm !== undefined) {
-          const rows = chunk.length * c.dim;
-          applyNorm(model.transformer, state.xb.subarray(0, rows), state.x.subarray(0, rows), outputNorm, chunk.length, c.dim);
-          onHidden(state.xb.subarray(0, rows), chunk.length, tokens.length);
-          last = state.logits.subarray(0, 0);
-        } else if (out !== undefined) out.set(logits, start * c.vocabSize);
+      for (const chunk of chunks) {
+        const logits = evaluateChunk(input, chunk, opts, out !== undefined);
+        // the only waits: for the logits the caller reads, and for the taps a trace asked for
+        if (out !== undefined || chunk.isLast) await k.readback([logits]);
+        else if (taps !== undefined) await k.readback([]);
+        taps?.deliver();
+        if (out !== undefined) out.set(logits, chunk.start * c.vocabSize);
         else last = logits;
-        for (const id of chunk) tokens.push(id);
       }
       return out ?? last;
     },

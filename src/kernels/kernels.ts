@@ -195,6 +195,28 @@ export interface Kernels {
   /** x (n) ← softmax(x) in place. */
   softmax(x: Float32Array, n: number): void;
 
+  /**
+   * True for a backend that computes off the CPU (webgpu): kernel calls only record work, and the host arrays
+   * it hands out (allocF32, allocKv) hold current values only after `readback`. Absent (ts, wasm): every array
+   * is current as soon as a kernel returns.
+   */
+  readonly deferred?: boolean;
+  /**
+   * A deferred backend's one sync point: waits for the recorded work and copies the current values of these
+   * arrays (and of any foreign output arrays kernels were given) into their host copies.
+   */
+  readback?(arrays: readonly Float32Array[]): Promise<void>;
+  /**
+   * A deferred backend's copy of data's first n values as they stand at this point of the recorded work (a tap
+   * of a trace): a new host array, filled at the next `readback`.
+   */
+  snapshot?(data: Float32Array, n: number): Float32Array;
+  /**
+   * Moves `rows` rows of a KV buffer from row `from` to row `to` (a sliding-window layer's cache keeping its
+   * recent rows: kv-cache.ts makeRoom). Needed where the cache is not in host memory (webgpu); absent: the
+   * model moves the host array itself.
+   */
+  copyKvRows?(buf: KvBuffer, from: number, to: number, rows: number): void;
   /** Releases what the backend holds beyond memory (the wasm backend's worker threads); optional. */
   dispose?(): Promise<void>;
   /**

@@ -53,7 +53,7 @@ export function attentionBlock(m: Transformer, s: RunState, cache: KvCache, laye
   if (trace?.wants("k")) trace.record("k", layer, startPos, [nTokens, c.nKvHeads, c.headDim], s.k);
   if (trace?.wants("v")) trace.record("v", layer, startPos, [nTokens, c.nKvHeads, c.headDim], s.v);
 
-  const row = makeRoom(kv, startPos, nTokens); // a sliding layer's cache may move its rows first
+  const row = makeRoom(kv, startPos, nTokens, k); // a sliding layer's cache may move its rows first
   k.storeKv(kv.k, s.k, row, nTokens);
   k.storeKv(kv.v, s.v, row, nTokens);
   const bias = m.positionBias?.[layer];

@@ -78,7 +78,7 @@ export function createKvCache(k: Kernels, c: ModelConfig, seqLen: number, dtype:
  * queries can see (from startPos − window + 1) and have room for the new ones, moving rows to the front if
  * needed. Returns the row where startPos goes. A fresh sequence (startPos 0) starts the layer over.
  */
-export function makeRoom(kv: KvLayer, startPos: number, nTokens: number): number {
+export function makeRoom(kv: KvLayer, startPos: number, nTokens: number, k?: Pick<Kernels, "copyKvRows">): number {
   if (startPos === 0) kv.start = 0;
   const rows = kv.k.seqLen;
   const first = kv.window > 0 ? Math.max(0, startPos - kv.window + 1) : 0; // the oldest position a new query sees
@@ -88,9 +88,14 @@ export function makeRoom(kv: KvLayer, startPos: number, nTokens: number): number
       `but this layer holds ${rows} rows from position ${kv.start}${kv.window > 0 ? ` (window ${kv.window})` : ""}`);
   }
   if (!fits) {
-    const from = (first - kv.start) * kv.k.kvDim, to = (startPos - kv.start) * kv.k.kvDim;
-    kv.k.data.copyWithin(0, from, to);
-    kv.v.data.copyWithin(0, from, to);
+    if (k?.copyKvRows !== undefined) { // a cache in GPU memory moves there
+      k.copyKvRows(kv.k, first - kv.start, 0, startPos - first);
+      k.copyKvRows(kv.v, first - kv.start, 0, startPos - first);
+    } else {
+      const from = (first - kv.start) * kv.k.kvDim, to = (startPos - kv.start) * kv.k.kvDim;
+      kv.k.data.copyWithin(0, from, to);
+      kv.v.data.copyWithin(0, from, to);
+    }
     kv.start = first;
   }
   return startPos - kv.start;

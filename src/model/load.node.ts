@@ -7,6 +7,7 @@ import { openFileSource } from "../formats/byte-source.node.js";
 import type { ByteSource } from "../formats/byte-source.js";
 import type { Model, ModelDescription } from "./model.js";
 import { nodeWorkerHost } from "../kernels/wasm/host.node.js";
+import { nodeGpu } from "../kernels/webgpu/dawn.node.js";
 import { describeModelFolder, describeModelSource, loadModelFromFolder, loadModelFromSource, type LoadOptions } from "./load.js";
 import type { FolderSource } from "./load-hf.js";
 import { stat } from "node:fs/promises";
@@ -64,7 +65,9 @@ async function withSources<T>(path: string, tokenizerPath: string | undefined,
  * Loads a GGUF model, a Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer.json), or a
  * llama2.c checkpoint with `tokenizerPath`, ready to run.
  */
-export async function loadModel(path: string, opts: LoadFileOptions = {}): Promise<Model> {
+export async function loadModel(path: string, optsIn: LoadFileOptions = {}): Promise<Model> {
+  // Node has no navigator.gpu: the webgpu backend takes Dawn from the `webgpu` package when it is installed
+  const opts = optsIn.backend === "webgpu" && optsIn.gpu === undefined ? { ...optsIn, gpu: await nodeGpu() } : optsIn;
   if (await isDirectory(path)) {
     const { tokenizerPath, ...rest } = opts;
     if (tokenizerPath !== undefined) throw new PeelError("INVALID_ARGUMENT", `${path} is a checkpoint folder, which brings its own tokenizer.json; drop --tokenizer`);

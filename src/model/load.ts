@@ -2,7 +2,8 @@
  * From bytes to a runnable Model: recognises the file format, reads hyperparameters and the tokenizer from
  * the header (`describeModelSource`, cheap even for multi-GB files), then reads the tensors and binds them to a
  * kernels backend (`loadModelFromSource`): the WebAssembly backend by default (with `threads` workers), the
- * TypeScript reference with `backend: "ts"`, or the caller's own `kernels`. Browser-safe (works on any
+ * TypeScript reference with `backend: "ts"`, WebGPU with `backend: "webgpu"` (then generate through
+ * `session.evaluateAsync`/`generate`: the GPU is read asynchronously), or the caller's own `kernels`. Browser-safe (works on any
  * ByteSource); the Node entry that opens paths and starts worker_threads is load.node.ts.
  */
 
@@ -18,6 +19,8 @@ import { createTsKernels } from "../kernels/ts/index.js";
 import { checkThreads, createWasmKernels } from "../kernels/wasm/index.js";
 import { formatBytes } from "../kernels/wasm/heap.js";
 import type { WorkerHost } from "../kernels/wasm/pool.js";
+import type { Gpu } from "../kernels/webgpu/gpu-types.js";
+import { createWebGpuKernels } from "../kernels/webgpu/index.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { tokenizerFromGguf } from "../tokenizer/load-gguf.js";
 import { createLlama2cTokenizer } from "../tokenizer/llama2c.js";
@@ -40,9 +43,9 @@ export interface DescribeOptions {
   readonly tokenizerSource?: ByteSource;
 }
 
-/** The built-in compute backends: WebAssembly SIMD (fast, default) and the plain TypeScript reference. */
-export type BackendName = "wasm" | "ts";
-export const BACKEND_NAMES: readonly BackendName[] = ["wasm", "ts"];
+/** The built-in compute backends: WebAssembly SIMD (fast, default), the plain TypeScript reference, WebGPU. */
+export type BackendName = "wasm" | "ts" | "webgpu";
+export const BACKEND_NAMES: readonly BackendName[] = ["wasm", "ts", "webgpu"];
 
 export interface LoadOptions extends DescribeOptions {
   /** A ready compute backend; excludes `backend` and `threads`. Default: a new backend as `backend` says. */
@@ -53,6 +56,10 @@ export interface LoadOptions extends DescribeOptions {
   readonly threads?: number;
   /** How the wasm backend starts its workers (default: Web Workers; the Node loader passes worker_threads). */
   readonly workerHost?: WorkerHost;
+  /** The webgpu backend's WebGPU entry point (default navigator.gpu; the Node loader tries the `webgpu` package). */
+  readonly gpu?: Gpu;
+  /** The webgpu backend: bytes of weights copied to the GPU so far, of the model's total. */
+  readonly onUpload?: (p: LoadProgress) => void;
   readonly onProgress?: (p: LoadProgress) => void;
   readonly signal?: AbortSignal;
   /**
@@ -97,8 +104,8 @@ export function checkBackendOptions(opts: Pick<LoadOptions, "kernels" | "backend
   }
   if (opts.threads !== undefined) {
     checkThreads(opts.threads);
-    if (opts.backend === "ts" && opts.threads !== 1) {
-      throw new PeelError("INVALID_ARGUMENT", `load: the ts backend is single-threaded; threads must be 1, got ${opts.threads} (use the wasm backend for threads)`);
+    if ((opts.backend === "ts" || opts.backend === "webgpu") && opts.threads !== 1) {
+      throw new PeelError("INVALID_ARGUMENT", `load: threads are for the wasm backend; with ${opts.backend} they must be 1, got ${opts.threads}`);
     }
   }
 }
@@ -106,6 +113,13 @@ export function checkBackendOptions(opts: Pick<LoadOptions, "kernels" | "backend
 /** A new backend as opts says; the wasm one planned for `weightBytes` of weights (several memories past 4 GiB). */
 async function createKernels(opts: LoadOptions, weightBytes = 0): Promise<Kernels> {
   if (opts.backend === "ts") return createTsKernels();
+  if (opts.backend === "webgpu") {
+    const onUpload = opts.onUpload;
+    return createWebGpuKernels({
+      ...(opts.gpu !== undefined ? { gpu: opts.gpu } : {}),
+      ...(onUpload !== undefined ? { onUpload: (loadedBytes: number, totalBytes: number) => onUpload({ loadedBytes, totalBytes }) } : {}),
+    });
+  }
   return createWasmKernels({
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
     ...(opts.workerHost !== undefined ? { host: opts.workerHost } : {}),

@@ -211,7 +211,17 @@ export function requireTensor(tensors: ReadonlyMap<string, Tensor>, name: string
 /** A 2-D tensor handed to the backend as a (rows, cols) weight matrix, still in its storage type. */
 export function matrix(k: Kernels, tensors: ReadonlyMap<string, Tensor>, name: string, rows: number, cols: number): WeightMatrix {
   const t = requireTensor(tensors, name);
-  return k.prepareWeight(t.dtype, rows, cols, t.data);
+  return named(name, () => k.prepareWeight(t.dtype, rows, cols, t.data));
+}
+
+/** A backend's refusal of one matrix (a type it lacks, a buffer over a GPU limit), with the tensor's name added. */
+function named(name: string, prepare: () => WeightMatrix): WeightMatrix {
+  try {
+    return prepare();
+  } catch (e) {
+    if (e instanceof PeelError && e.code === "UNSUPPORTED") throw new PeelError("UNSUPPORTED", `tensor "${name}": ${e.message}`, { cause: e });
+    throw e;
+  }
 }
 
 /** Rows first..first+rows-1 of a (·, cols) tensor as a weight matrix over the same bytes. */
@@ -221,7 +231,7 @@ function matrixRows(k: Kernels, t: Tensor, first: number, rows: number, cols: nu
     throw new PeelError("CONFIG", `model: tensor "${t.name}" (${t.dtype}) has rows of ${cols} values, not a whole number of ${blockElems}-value blocks`);
   }
   const rowBytes = (cols / blockElems) * blockBytes;
-  return k.prepareWeight(t.dtype, rows, cols, t.data.subarray(first * rowBytes, (first + rows) * rowBytes));
+  return named(t.name, () => k.prepareWeight(t.dtype, rows, cols, t.data.subarray(first * rowBytes, (first + rows) * rowBytes)));
 }
 
 /** 1-D tensors (norm gains, biases, rope factors) are tiny: dequantize them to f32 once. */

@@ -55,6 +55,7 @@ export function toApiError(e: unknown): ApiError {
       case "CONFIG": return new ApiError(400, e.message, { code: "model_config" });
       case "ABORTED": return new ApiError(499, e.message, { code: "aborted" });
       case "FORMAT": case "IO": return new ApiError(500, e.message);
+      case "DEVICE_LOST": return new ApiError(503, e.message, { code: "device_lost" });
     }
   }
   return new ApiError(500, "internal server error", { code: "internal_error" });

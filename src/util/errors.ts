@@ -12,7 +12,8 @@ export type PeelErrorCode =
   | "CONTEXT_OVERFLOW" // prompt + generation longer than the context window
   | "ABORTED" // the caller's AbortSignal fired
   | "INVALID_ARGUMENT" // a caller passed a value outside the allowed range
-  | "IO"; // the file system refused (missing file, permission)
+  | "IO" // the file system refused (missing file, permission)
+  | "DEVICE_LOST"; // the GPU device went away (driver reset, tab in the background, out of memory); its buffers are gone
 
 export class PeelError extends Error {
   readonly code: PeelErrorCode;
