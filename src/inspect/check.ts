@@ -43,3 +43,15 @@ export function checkPosition(pos: number, n: number, what = "prompt"): void {
 export function checkTopK(k: number, what = "topK"): void {
   if (!(Number.isInteger(k) && k >= 1)) throw new PeelError("INVALID_ARGUMENT", `inspect: ${what} must be an integer ≥ 1, got ${k}`);
 }
+
+/**
+ * Interventions and the step view read a decoder's next-token distribution: an encoder (BERT: no next-token
+ * head) or an encoder–decoder (T5, whose decoder needs an encoded input) is refused by name, never answered with
+ * numbers that mean nothing.
+ */
+export function checkDecoder(c: ModelConfig, what: string): void {
+  if (c.seq2seq === undefined && c.encoder === undefined) return;
+  const kind = c.seq2seq !== undefined ? "an encoder–decoder" : "an encoder (no next-token head)";
+  throw new PeelError("UNSUPPORTED", `inspect: ${what} reads a decoder's next-token distribution; "${c.architecture}" is ${kind}. ` +
+    "Its attention maps are in traceForward / traceSeq2seq");
+}

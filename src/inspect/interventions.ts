@@ -11,7 +11,7 @@ import type { KvDType } from "../kernels/kernels.js";
 import { createSession, type FlashAttention, type Session } from "../generate/session.js";
 import type { Intervention } from "../model/intervention.js";
 import type { Model } from "../model/model.js";
-import { checkHead, checkLayer, checkPosition, checkPrompt, checkTopK } from "./check.js";
+import { checkDecoder, checkHead, checkLayer, checkPosition, checkPrompt, checkTopK } from "./check.js";
 import { klDivergence, softmax64, topTokens, type TokenProb } from "./distribution.js";
 import { traceForward } from "./trace-forward.js";
 
@@ -67,6 +67,7 @@ function nextLogits(s: Session, ids: readonly number[], iv: Intervention | undef
 /** Runs `ids` plain and with the ablations, comparing the next-token distributions. */
 export function ablate(model: Model, ids: readonly number[], ablations: Ablation | readonly Ablation[], opts: InterventionRunOptions = {}): DistributionChange {
   const c = model.config;
+  checkDecoder(c, "ablate");
   checkPrompt(c, ids);
   const list: readonly Ablation[] = Array.isArray(ablations) ? ablations : [ablations as Ablation];
   const heads: Array<{ layer: number; head: number; scale: number }> = [];
@@ -99,6 +100,7 @@ export interface ResidPatchSpec {
 /** Activation patching: `ids`' stream at (layer, pos) replaced by sourceIds' at (layer, sourcePos). */
 export function patchResidual(model: Model, ids: readonly number[], patch: ResidPatchSpec, opts: InterventionRunOptions = {}): DistributionChange {
   const c = model.config;
+  checkDecoder(c, "patchResidual");
   checkPrompt(c, ids);
   checkPrompt(c, patch.sourceIds, "source prompt");
   checkLayer(c, patch.layer);

@@ -29,6 +29,7 @@ import { createInspector, type AttentionView } from "./inspector.js";
 import { callInspector } from "./protocol.js";
 import { traceForward } from "./trace-forward.js";
 import { traceSeq2seq } from "./trace-seq2seq.js";
+import { ablate, patchResidual } from "./interventions.js";
 
 const sum = (row: Float32Array) => row.reduce((a, b) => a + b, 0);
 
@@ -128,4 +129,8 @@ test("BERT: one bidirectional pass, maps equal its taps, the last residual strea
   const m = ins.attention(0);
   assert.deepEqual([m.causal, m.nTokens, m.nKeys], [false, ids.length, ids.length]);
   assert.throws(() => ins.ablate(text, [{ kind: "mlp", layer: 0 }]), (e: unknown) => e instanceof PeelError && e.code === "UNSUPPORTED" && e.message.includes("encoder"));
+  // the library's interventions refuse it too: an encoder has no next-token distribution to change
+  const refused = (what: string) => (e: unknown) => e instanceof PeelError && e.code === "UNSUPPORTED" && e.message.includes(what) && e.message.includes("encoder");
+  assert.throws(() => ablate(bert, ids, { kind: "mlp", layer: 0 }), refused("ablate"));
+  assert.throws(() => patchResidual(bert, ids, { layer: 0, pos: 0, sourceIds: ids }), refused("patchResidual"));
 });
