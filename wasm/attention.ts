@@ -23,15 +23,16 @@
  */
 
 import { exp4, expF32, f16Lo, f16Hi, roundF16x4, roundRowF16 } from "./simd";
-import { accAt, axpy, kvHi, kvLo, lAt, mAt, qrAt, ROWS, scAt, scaleF64x4, scores, touchRows } from "./attention-parts";
+import { accAt, axpy, kvHi, kvLo, lAt, mAt, ORDER_OWN, qrAt, ROWS, scAt, scaleF64x4, scores, touchRows } from "./attention-parts";
 import { headsVec } from "./attention-flash";
+import { ggmlLaneFloats, headsGgml } from "./attention-ggml";
 
 /** Positions per step of the F32-value path's online softmax (its rescaling points, so part of its rounding). */
 const CHUNK: i32 = 64;
 
 /** Floats of one score row (the F16-value path keeps a whole row per head; the F32 path one chunk). */
 @inline function scoreRowFloats(nCtx: i32): i32 {
-  return max(CHUNK, (nCtx + 3) & ~3) + 4;
+  return max(CHUNK, (nCtx + 31) & ~15) + 4; // room for attention-ggml.ts's 16-row groups (up to 15 floats ahead)
 }
 
 /**
@@ -41,7 +42,7 @@ const CHUNK: i32 = 64;
  * nTokens × nCtx matrix).
  */
 export function attentionScratchFloats(headDim: i32, nCtx: i32, nHeads: i32): i32 {
-  return nHeads * (4 + 2 * headDim + scoreRowFloats(nCtx)) + 4;
+  return nHeads * (4 + 2 * headDim + scoreRowFloats(nCtx)) + 4 + ggmlLaneFloats(headDim, nHeads);
 }
 
 /** sc[0..jn) ← e^(sc − m), four lanes at a time (sc has room for whole vectors past jn). */
@@ -112,7 +113,7 @@ function headsOnePass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
     touchRows(v, j0 + CHUNK, j0 + 2 * CHUNK, nCtx, kvDim, vElem, lo, hi, sink);
     for (let h = h0; h < h1; h++) {
       const i = h - h0, kvOff = (h / group) * headDim, acc = accAt(ml, nh, headDim, i), sc = scAt(ml, nh, headDim, scRow, 0);
-      const cm = scores(sc, qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, kvOff, headDim, scale, kF16, cap, invCap);
+      const cm = scores(sc, qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, kvOff, headDim, scale, kF16, cap, invCap, ORDER_OWN);
       let m = load<f32>(mAt(ml, i));
       let l = load<f64>(lAt(ml, i));
       if (cm > m) {
@@ -160,7 +161,7 @@ function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
     touchRows(k, j0 + ROWS, j0 + 2 * ROWS, nCtx, kvDim, kElem, lo, hi, sink);
     for (let h = h0; h < h1; h++) {
       const i = h - h0;
-      const cm = scores(scAt(ml, nh, headDim, scRow, i) + (<usize>j0 << 2), qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, (h / group) * headDim, headDim, scale, kF16, cap, invCap);
+      const cm = scores(scAt(ml, nh, headDim, scRow, i) + (<usize>j0 << 2), qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, (h / group) * headDim, headDim, scale, kF16, cap, invCap, ORDER_OWN);
       store<f32>(mAt(ml, i), max(load<f32>(mAt(ml, i)), cm));
     }
   }
@@ -209,14 +210,18 @@ function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
  * tiled flash kernel (headsOnePass with 64-key tiles from position 0, q not rounded). Flash kernels scale the
  * scores as llama.cpp's does: s · f32(scale), or with a cap c · tanh(s · f32(scale / c)).
  * causal = 0: bidirectional (encoders): every token sees rows 0..startPos + nTokens − 1.
+ * The standard causal path with f16 keys and values (headDim a multiple of 8) sums in llama.cpp's order
+ * (attention-ggml.ts), which needs each row's place in the cache: position p is cache row p − kvStart.
  */
 export function attention(out: usize, q: usize, k: usize, v: usize, kvF16: i32, startPos: i32, nTokens: i32,
-  nHeads: i32, nKvHeads: i32, headDim: i32, scale: f64, scratch: usize, h0: i32, h1: i32, cap: f32, window: i32, flash: i32, causal: i32): void {
+  nHeads: i32, nKvHeads: i32, headDim: i32, scale: f64, scratch: usize, h0: i32, h1: i32, cap: f32, window: i32, flash: i32, causal: i32,
+  kvStart: i32): void {
   const kF16 = (kvF16 & 1) != 0, vF16 = (kvF16 & 2) != 0;
   const kvDim = nKvHeads * headDim;
   const group = nHeads / nKvHeads;
   const nh = h1 - h0, scRow = <usize>scoreRowFloats(startPos + nTokens) << 2;
   const kRow = <usize>kvDim * (kF16 ? 2 : 4), vRow = <usize>kvDim * (vF16 ? 2 : 4);
+  const ggml = kF16 && vF16 && causal != 0 && (headDim & 7) == 0;
   let invCap: f32 = cap > 0 ? <f32>1.0 / cap : 0;
   if (flash != 0) {
     scale = <f64><f32>scale;
@@ -230,6 +235,7 @@ export function attention(out: usize, q: usize, k: usize, v: usize, kvF16: i32, 
     for (let h = h0; h < h1; h++) roundQuery(qrAt(scratch, nh, headDim, h - h0), qt + ((<usize>h * <usize>headDim) << 2), headDim, kF16 && flash != 2);
     if (flash == 1) headsVec(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, vF16, scratch, scRow, cap, invCap);
     else if (flash == 2) headsOnePass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, vF16, scratch, scRow, cap, invCap, first % CHUNK);
+    else if (ggml) headsGgml(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, scratch, scRow, cap, invCap, first - kvStart, nTokens >= 2);
     else if (vF16) headsTwoPass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, scratch, scRow, cap, invCap);
     else headsOnePass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, false, scratch, scRow, cap, invCap, 0);
   }

@@ -111,11 +111,11 @@ function vecRow(acc: Float32Array, j0: number, nCtx: number, score: (j: number) 
     const s = score(j);
     let ms = 1, vs = 1;
     if (s > m) { // a new maximum: this key's weight is e^0 = 1 and the sums so far shrink by e^(Mold − s)
-      ms = f32(Math.exp(m - s));
+      ms = f32(Math.exp(f32(m - s))); // ggml: expf(Mold − M), the difference in f32
       m = s;
       for (let d = 0; d < acc.length; d++) acc[d] = round(f32((acc[d] as number) * ms));
     } else {
-      vs = f32(Math.exp(s - m));
+      vs = f32(Math.exp(f32(s - m)));
     }
     const base = vRow(j);
     // ggml_vec_mad_f16: a fused multiply-add in f32, then stored as f16 (v·vs is exact in a double)

@@ -340,12 +340,12 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const split = serial ? undefined : pool;
       output(out, n, "out", false, (op) => {
         if (split === undefined) {
-          ex.attention(op, qp, kp, vp, flags, start, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads, cap, window, flash, causal);
+          ex.attention(op, qp, kp, vp, flags, start, nTokens, nHeads, nKvHeads, headDim, scale, sp, 0, nHeads, cap, window, flash, causal, kvStart);
           return;
         }
         split.run(OP.attention, nHeads, heads, (a) => {
           a[0] = op; a[1] = qp; a[2] = kp; a[3] = vp; a[4] = flags; a[5] = start; a[6] = nTokens;
-          a[7] = nHeads; a[8] = nKvHeads; a[9] = headDim; a[10] = scale; a[11] = sp; a[12] = stride; a[13] = cap; a[14] = window; a[15] = flash; a[16] = causal;
+          a[7] = nHeads; a[8] = nKvHeads; a[9] = headDim; a[10] = scale; a[11] = sp; a[12] = stride; a[13] = cap; a[14] = window; a[15] = flash; a[16] = causal; a[17] = kvStart;
         });
       });
       if (probs) { // the tap's slow path: the standard weights, which flash attention never forms
@@ -358,7 +358,7 @@ function bindKernels(ex: WasmExports, heap: WasmHeap, startedPool: ThreadPool | 
       const upp = input(up, n, "in-w");
       output(out, n, "out", false, (op) => {
         if (pool === undefined || n < MIN_PARALLEL_NORM) ex.swiglu(op, gp, upp, n);
-        else pool.run(OP.swiglu, n, 4, (a) => { a[0] = op; a[1] = gp; a[2] = upp; });
+        else pool.run(OP.swiglu, n, 16, (a) => { a[0] = op; a[1] = gp; a[2] = upp; });
       });
     },
     relu(out, x, n) {

@@ -116,8 +116,8 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
   const { ints, args: a } = ctrl;
   const n = (i: number) => a[i] as number;
   switch (ints[CTRL.op]) {
-    case OP.attention: // out, q, k, v, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, scratch, stride, softcap, window, flash, causal
-      ex.attention(n(0), n(1), n(2), n(3), n(4), n(5), n(6), n(7), n(8), n(9), n(10), n(11) + index * n(12), start, end, n(13), n(14), n(15), n(16));
+    case OP.attention: // out, q, k, v, flags, startPos, nTokens, nHeads, nKvHeads, headDim, scale, scratch, stride, softcap, window, flash, causal, kvStart
+      ex.attention(n(0), n(1), n(2), n(3), n(4), n(5), n(6), n(7), n(8), n(9), n(10), n(11) + index * n(12), start, end, n(13), n(14), n(15), n(16), n(17));
       return;
     case OP.rmsNorm: // out, x, weight, eps, dim
       ex.rmsNorm(n(0), n(1), n(2), n(3), n(4), start, end);
@@ -143,7 +143,7 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
     case OP.activation: // job (ACTIVATION_JOB), then its arguments
       runActivationRange(ex, n(0), a.subarray(1), start, end);
       return;
-    case OP.swiglu: // out, gate, up (elements start..end: multiples of 4 but the last, as one call would vectorize)
+    case OP.swiglu: // out, gate, up (elements start..end: multiples of 16 but the last, as ggml's groups of 16 fall in one call)
       ex.swiglu(n(0) + start * 4, n(1) + start * 4, n(2) + start * 4, end - start);
       return;
     default:
