@@ -112,7 +112,7 @@ export function expfGgml(x: f32): f32 {
  * result rounded to f32. The lanes are independent, so they are summed in two passes over the row (lanes 0–15 and
  * 32–47, then 16–31 and 48–63) to keep eight accumulators in registers instead of sixteen.
  */
-export function dotF16Vec64(w: usize, x: usize, n: i32, scaled: bool): f32 {
+@inline function vec64(w: usize, x: usize, n: i32, scaled: bool): f32 {
   const np = n & ~63;
   let s: f64 = 0;
   if (np > 0) {
@@ -144,11 +144,27 @@ export function dotF16Vec64(w: usize, x: usize, n: i32, scaled: bool): f32 {
  * Σ w[i]·x[i] (as dotF16Vec64) in tinyBLAS's order on AVX-512: 16 lanes over the whole row (n a multiple of 16),
  * element i to lane i mod 16, then reduce16.
  */
-export function dotF16Tiled16(w: usize, x: usize, n: i32, scaled: bool): f32 {
+@inline function tiled16(w: usize, x: usize, n: i32, scaled: bool): f32 {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   for (let i = 0; i < n; i += 16) {
     a0 = mac(a0, w, x, i, scaled); a1 = mac(a1, w, x, i + 4, scaled);
     a2 = mac(a2, w, x, i + 8, scaled); a3 = mac(a3, w, x, i + 12, scaled);
   }
   return reduce16(a0, a1, a2, a3);
+}
+
+/** vec64 with `scaled` a constant in each copy (a runtime flag would cost a branch per load). */
+function vec64Scaled(w: usize, x: usize, n: i32): f32 { return vec64(w, x, n, true); }
+function vec64True(w: usize, x: usize, n: i32): f32 { return vec64(w, x, n, false); }
+function tiled16Scaled(w: usize, x: usize, n: i32): f32 { return tiled16(w, x, n, true); }
+function tiled16True(w: usize, x: usize, n: i32): f32 { return tiled16(w, x, n, false); }
+
+/** Σ w·x in ggml_vec_dot_f16's order (vec64 above); scaled: matmul's w · 2^-112 weights, else true f16 values. */
+@inline export function dotF16Vec64(w: usize, x: usize, n: i32, scaled: bool): f32 {
+  return scaled ? vec64Scaled(w, x, n) : vec64True(w, x, n);
+}
+
+/** Σ w·x in tinyBLAS's order (tiled16 above). */
+@inline export function dotF16Tiled16(w: usize, x: usize, n: i32, scaled: bool): f32 {
+  return scaled ? tiled16Scaled(w, x, n) : tiled16True(w, x, n);
 }

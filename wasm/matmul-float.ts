@@ -222,5 +222,5 @@ export function matmulBF16(out: usize, w: usize, x: usize, rows: i32, cols: i32,
 
 /** Bytes of per-thread scratch matmulF16/matmulBF16 use in prefill: one chunk of weight rows widened to f32. */
 export function matmulFloatScratchBytes(cols: i32): i32 {
-  return ROW_CHUNK * cols * 4;
+  return ROW_CHUNK * cols * 4 + 256; // + matmul-f16.ts's stash of 16 vectors
 }
