@@ -18,18 +18,9 @@
  */
 
 import { f16Lo, f16Hi, f16ToF32 } from "./simd";
-import { expfGgml, fmaF32, reduce16 } from "./ggml-math";
+import { expf4Ggml, fma4, fmaF32, reduce16 } from "./ggml-math";
 
 const TILE: i32 = 64;
-
-/** c + a · b per lane with one rounding (see the header for the baseline build's midpoint caveat). */
-@inline function fma4(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  const lo = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(a), f64x2.promote_low_f32x4(b)), f64x2.promote_low_f32x4(c));
-  const a2 = v128.shuffle<f32>(a, a, 2, 3, 0, 1), b2 = v128.shuffle<f32>(b, b, 2, 3, 0, 1), c2 = v128.shuffle<f32>(c, c, 2, 3, 0, 1);
-  const hi = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(a2), f64x2.promote_low_f32x4(b2)), f64x2.promote_low_f32x4(c2));
-  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
-}
 
 /** Floats of scratch headsTiled needs for up to nCtx positions and head size headDim. */
 export function tiledScratchFloats(headDim: i32, nCtx: i32): i32 {
@@ -142,9 +133,10 @@ export function headsTiled(out: usize, q: usize, k: usize, v: usize, startPos: i
           m = tileMax;
         }
         let tileSum: f64 = 0;
-        for (let c = 0; c < TILE; c++) {
-          const p = sc + (<usize>c << 2), x = load<f32>(p);
-          store<f32>(p, x == -Infinity ? 0 : expfGgml(x - m));
+        const mv = f32x4.splat(m);
+        for (let c = 0; c < TILE; c += 4) { // −∞ slots give 0 (ggml_v_expf's underflow branch)
+          const p = sc + (<usize>c << 2);
+          v128.store(p, expf4Ggml(f32x4.sub(v128.load(p), mv)));
         }
         for (let g = 0; g < TILE; g += 16) {
           const p = sc + (<usize>g << 2);

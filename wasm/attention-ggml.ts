@@ -9,11 +9,11 @@
  *  - p·v: cache row r adds its f16(p) · v to lane r mod 64 (one token) or r mod 16 (two or more), each lane in
  *    f32 (the products are exact), and the lanes are reduced as ggml reduces them.
  * Rows are walked block by block for all heads of the call, as attention.ts's two-pass path does. The softmax's
- * exponential is computed one lane at a time (ggml-math.ts expfGgml, with exact fused multiply-adds).
+ * exponential is ggml-math.ts expf4Ggml (its fused multiply-adds: see fma4).
  */
 
 import { f16Lo, f16Hi, roundF16x4 } from "./simd";
-import { expfGgml, maddExact, reduce16 } from "./ggml-math";
+import { expf4Ggml, maddExact, reduce16 } from "./ggml-math";
 import { kvHi, kvLo, mAt, ORDER_TILED16, ORDER_VEC64, qrAt, ROWS, scAt, scores, touchRows } from "./attention-parts";
 
 /** Lanes of the widest p·v accumulator (ggml_vec_dot_f16's 64). */
@@ -36,12 +36,15 @@ export function ggmlLaneFloats(headDim: i32, nHeads: i32): i32 {
  */
 function softmaxGgml(sc: usize, ph: i32, n: i32, m: f32): void {
   const end = ph + n, endR = (end + 15) & ~15;
-  for (let j = 0; j < ph; j++) store<f32>(sc + (<usize>j << 2), 0);
-  for (let j = end; j < endR; j++) store<f32>(sc + (<usize>j << 2), 0);
-  for (let j = ph; j < end; j++) {
+  for (let j = 0; j < (ph & ~3); j++) store<f32>(sc + (<usize>j << 2), 0);
+  for (let j = (end + 3) & ~3; j < endR; j++) store<f32>(sc + (<usize>j << 2), 0);
+  const mv = f32x4.splat(m);
+  for (let j = ph & ~3; j < end; j += 4) { // the lanes outside ph..end are zeroed again below
     const p = sc + (<usize>j << 2);
-    store<f32>(p, expfGgml(load<f32>(p) - m));
+    v128.store(p, expf4Ggml(f32x4.sub(v128.load(p), mv)));
   }
+  for (let j = ph & ~3; j < ph; j++) store<f32>(sc + (<usize>j << 2), 0);
+  for (let j = end; j < ((end + 3) & ~3); j++) store<f32>(sc + (<usize>j << 2), 0);
   let sum: f64 = 0;
   for (let g = 0; g < endR; g += 16) {
     const p = sc + (<usize>g << 2);

@@ -5,7 +5,7 @@
  */
 
 import { exp4, expF32, f32ToF16, hmaxF32 } from "./simd";
-import { siluGgml, siluScalar } from "./ggml-math";
+import { silu4Ggml, siluScalar } from "./ggml-math";
 
 /**
  * out (n) = silu(gate) · up as ggml_vec_swiglu_f32 computes it on AVX-512 (the reference's ts/elementwise.ts):
@@ -14,9 +14,9 @@ import { siluGgml, siluScalar } from "./ggml-math";
  */
 export function swiglu(out: usize, gate: usize, up: usize, n: i32): void {
   const nVec = n & ~15;
-  for (let i = 0; i < nVec; i++) {
+  for (let i = 0; i < nVec; i += 4) {
     const o = <usize>i << 2;
-    store<f32>(out + o, siluGgml(load<f32>(gate + o)) * load<f32>(up + o));
+    v128.store(out + o, f32x4.mul(silu4Ggml(v128.load(gate + o)), v128.load(up + o)));
   }
   for (let i = nVec; i < n; i++) {
     const o = <usize>i << 2;

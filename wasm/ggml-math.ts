@@ -49,6 +49,45 @@ export function expfGgml(x: f32): f32 {
   return <f32>(<f64>j * reinterpret<f64>(<i64>(1023 + <i32>n) << 52));
 }
 
+/**
+ * c + a · b per lane with one rounding: relaxed SIMD's madd in the relaxed build (a true FMA on CPUs with FMA,
+ * i.e. every x86-64 since 2013 and every ARMv8, and so bitwise fmaF32); in the baseline build a · b exact in f64,
+ * + c, rounded to f32, which is the FMA but where that f64 sum falls exactly halfway between two f32 values.
+ */
+@inline export function fma4(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  const lo = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(a), f64x2.promote_low_f32x4(b)), f64x2.promote_low_f32x4(c));
+  const a2 = v128.shuffle<f32>(a, a, 2, 3, 0, 1), b2 = v128.shuffle<f32>(b, b, 2, 3, 0, 1), c2 = v128.shuffle<f32>(c, c, 2, 3, 0, 1);
+  const hi = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(a2), f64x2.promote_low_f32x4(b2)), f64x2.promote_low_f32x4(c2));
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
+}
+
+/**
+ * expfGgml on four lanes (fma4's fused multiply-adds). Where some lane's 2^n is not a normal f32 (|n| > 126:
+ * results that overflow, or underflow towards 0), all four take the scalar path, which rounds j · 2^n once.
+ */
+export function expf4Ggml(x: v128): v128 {
+  const z = fma4(x, f32x4.splat(LOG2E), f32x4.splat(R));
+  const n = f32x4.sub(z, f32x4.splat(R));
+  if (v128.any_true(f32x4.gt(f32x4.abs(n), f32x4.splat(126)))) {
+    return f32x4(expfGgml(f32x4.extract_lane(x, 0)), expfGgml(f32x4.extract_lane(x, 1)),
+      expfGgml(f32x4.extract_lane(x, 2)), expfGgml(f32x4.extract_lane(x, 3)));
+  }
+  const nn = f32x4.neg(n);
+  const b = fma4(nn, f32x4.splat(LN2_LO), fma4(nn, f32x4.splat(LN2_HI), x));
+  const u = f32x4.mul(b, b);
+  const j = fma4(fma4(fma4(f32x4.splat(C5), b, f32x4.splat(C4)), u, fma4(f32x4.splat(C3), b, f32x4.splat(C2))), u,
+    fma4(f32x4.splat(C1), b, f32x4.splat(1)));
+  // 2^n from the bits of n + (2^23 + 127): its low mantissa bits are n + 127, shifted into the exponent field
+  const pow2n = i32x4.shl(f32x4.add(n, f32x4.splat(8388735.0)), 23);
+  return f32x4.mul(j, pow2n);
+}
+
+/** siluGgml on four lanes. */
+@inline export function silu4Ggml(x: v128): v128 {
+  return f32x4.div(x, f32x4.add(f32x4.splat(1), expf4Ggml(f32x4.sub(f32x4.splat(0), x))));
+}
+
 /** x / (1 + e^−x) as ggml_v_silu computes it (the vector lanes of ggml_vec_swiglu_f32). */
 @inline export function siluGgml(x: f32): f32 {
   return x / (<f32>1 + expfGgml(<f32>0 - x));
