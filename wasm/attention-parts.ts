@@ -57,7 +57,7 @@ export const ROWS: i32 = 32;
 
 /** cap · tanh(s / cap) as llama.cpp's three f32 steps (s · (1/cap), tanh, · cap); invCap = f32(1/cap). */
 @inline export function capScore(s: f32, cap: f32, invCap: f32): f32 {
-  return <f32>Mathf.tanh(s * invCap) * cap;
+  return <f32>Math.tanh(<f64>(s * invCap)) * cap; // tanh from f64, rounded once (as the reference)
 }
 
 /** How scores(…) sums q·k over the head: Peel's own order, or llama.cpp's for f16 keys (ggml-math.ts). */

@@ -51,7 +51,7 @@ export function scaleInPlace(x: usize, s: f32, n: i32): void {
 export function softcap(x: usize, cap: f32, invCap: f32, n: i32): void {
   for (let i = 0; i < n; i++) {
     const p = x + (<usize>i << 2);
-    store<f32>(p, <f32>Mathf.tanh(load<f32>(p) * invCap) * cap);
+    store<f32>(p, <f32>Math.tanh(<f64>(load<f32>(p) * invCap)) * cap); // tanh from f64, rounded once (as the reference)
   }
 }
 

@@ -61,6 +61,7 @@ async function attentionCases(k: Kernels, what: string): Promise<void> {
     const base: AttentionShape = { nHeads, nKvHeads, headDim, scale: 1 / Math.sqrt(headDim) };
     const cases: [number, number, Partial<AttentionShape>][] = [[0, 1, {}], [70, 1, {}], [249, 1, {}], [0, 5, {}], [100, 3, {}],
       [200, 1, { window: 37 }], [120, 4, { window: 53 }], [70, 1, { flash: "vec" }], [249, 1, { flash: "vec" }], [100, 3, { flash: "vec" }],
+      [70, 1, { softcap: 30 }], [70, 2, { flash: "vec", softcap: 30 }],
       [0, 70, { flash: "tiled" }], [100, 66, { flash: "tiled" }], [150, 20, { flash: "tiled", window: 90 }], [30, 9, { flash: "tiled", softcap: 30 }]];
     for (const [startPos, nTokens, extra] of cases) {
       const shape = { ...base, ...extra };
