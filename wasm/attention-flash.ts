@@ -6,13 +6,20 @@
  * one-pass path. src/kernels/ts/attention-flash.ts is the readable reference.
  */
 
-import { exp4, expF32, f16Lo, f16Hi, hmaxF32, roundF16x4 } from "./simd";
-import { accAt, axpy, kvHi, kvLo, lAt, mAt, qrAt, ROWS, scAt, scores, touchRows } from "./attention-parts";
+import { f16Lo, f16Hi, hmaxF32, roundF16x4 } from "./simd";
+import { accAt, kvHi, kvLo, lAt, mAt, ORDER_VEC64, qrAt, ROWS, scAt, scores, touchRows } from "./attention-parts";
+import { fmaF32 } from "./ggml-math";
 
-/** c + a · b: one fused multiply-add where the build has relaxed SIMD (as ggml's FMA), else a product and a sum. */
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
+/**
+ * f32(a + b · p) per lane as the reference computes it: b · p exact in f64 (an f16 or f32 value times an f32),
+ * the sum rounded to f64 and then to f32. That is ggml's fused multiply-add but at the rare f64 midpoint, and
+ * unlike relaxed SIMD's madd it gives the same bits on every machine.
+ */
+@inline function maddF64(a: v128, b: v128, p: v128): v128 {
+  const lo = f64x2.add(f64x2.promote_low_f32x4(a), f64x2.mul(f64x2.promote_low_f32x4(b), p));
+  const hi = f64x2.add(f64x2.promote_low_f32x4(v128.shuffle<f32>(a, a, 2, 3, 0, 1)),
+    f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<f32>(b, b, 2, 3, 0, 1)), p));
+  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
 }
 
 /**
@@ -43,16 +50,25 @@ function fixOverflow(acc: usize, n: i32): void {
   if (vF16 && hmaxF32(mx) > 65504) fixOverflow(acc, n);
 }
 
-/** acc (n) ← f16(acc + p · v) for f16 values (ggml_vec_mad_f16: the sum is stored as f16), acc + p · v for f32. */
+/**
+ * acc (n) ← f16(acc + p · v) for f16 values (ggml_vec_mad_f16: a fused multiply-add, stored as f16), f32 for f32
+ * values (ggml_vec_mad_f32); the multiply-add as maddF64.
+ */
 @inline function madAcc(acc: usize, p: f32, v: usize, n: i32, vF16: bool): void {
-  if (!vF16) { axpy(acc, p, v, n, false); return; }
-  const pv = f32x4.splat(p);
+  const pv = f64x2.splat(<f64>p);
+  if (!vF16) {
+    for (let i = 0; i < n; i += 4) {
+      const a = acc + (<usize>i << 2);
+      v128.store(a, maddF64(v128.load(a), v128.load(v + (<usize>i << 2)), pv));
+    }
+    return;
+  }
   let mx = f32x4.splat(0);
   for (let i = 0; i < n; i += 8) {
     const h = v128.load(v + (<usize>i << 1));
     const a = acc + (<usize>i << 2);
-    const r0 = roundF16x4(madd(pv, f16Lo(h), v128.load(a)));
-    const r1 = roundF16x4(madd(pv, f16Hi(h), v128.load(a, 16)));
+    const r0 = roundF16x4(maddF64(v128.load(a), f16Lo(h), pv));
+    const r1 = roundF16x4(maddF64(v128.load(a, 16), f16Hi(h), pv));
     v128.store(a, r0);
     v128.store(a, r1, 16);
     mx = f32x4.pmax(mx, f32x4.pmax(f32x4.abs(r0), f32x4.abs(r1)));
@@ -65,7 +81,8 @@ function fixOverflow(acc: usize, n: i32): void {
  * order; a key above the running maximum M becomes the maximum (weight 1, the sums so far scaled by
  * e^(Mold − M)), any other has weight e^(s − M); with f16 values the running value sum is rounded to f16 after
  * every step, as ggml keeps it in an f16 vector. S is an f32. The rows are walked block by block of ROWS for all
- * heads (as headsTwoPass does); four keys under the maximum take one exp4. headDim is a multiple of 8.
+ * heads (as headsTwoPass does). q·k in ggml_vec_dot_f16's order with f16 keys; S = S·ms + vs as one fused
+ * multiply-add (ggml-math.ts fmaF32). headDim is a multiple of 8.
  */
 export function headsVec(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, group: i32, h0: i32, h1: i32, headDim: i32,
   scale: f64, kF16: bool, vF16: bool, ml: usize, scRow: usize, cap: f32, invCap: f32): void {
@@ -85,37 +102,23 @@ export function headsVec(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, 
     touchRows(v, j0 + ROWS, j0 + 2 * ROWS, nCtx, kvDim, vElem, lo, hi, sink);
     for (let h = h0; h < h1; h++) {
       const i = h - h0, kvOff = (h / group) * headDim, acc = accAt(ml, nh, headDim, i);
-      scores(sc, qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, kvOff, headDim, scale, kF16, cap, invCap);
+      scores(sc, qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, kvOff, headDim, scale, kF16, cap, invCap, ORDER_VEC64);
       let m = load<f32>(mAt(ml, i)), l = load<f32>(lAt(ml, i));
       const vh = v + (<usize>j0 * <usize>kvDim + <usize>kvOff) * vElem, vRow = <usize>kvDim * vElem;
-      let j = 0;
-      while (j < jn) {
-        if (j + 4 <= jn) {
-          const s4 = v128.load(sc + (<usize>j << 2));
-          if (i32x4.all_true(f32x4.le(s4, f32x4.splat(m)))) { // no new maximum among the four: one exp4
-            const e = exp4(f32x4.sub(s4, f32x4.splat(m)));
-            const e0 = f32x4.extract_lane(e, 0), e1 = f32x4.extract_lane(e, 1), e2 = f32x4.extract_lane(e, 2), e3 = f32x4.extract_lane(e, 3);
-            madAcc(acc, e0, vh + <usize>j * vRow, headDim, vF16); l += e0;
-            madAcc(acc, e1, vh + <usize>(j + 1) * vRow, headDim, vF16); l += e1;
-            madAcc(acc, e2, vh + <usize>(j + 2) * vRow, headDim, vF16); l += e2;
-            madAcc(acc, e3, vh + <usize>(j + 3) * vRow, headDim, vF16); l += e3;
-            j += 4;
-            continue;
-          }
-        }
+      for (let j = 0; j < jn; j++) {
         const s = load<f32>(sc + (<usize>j << 2));
-        let vs: f32 = 1;
+        // ggml: expf of an f32 difference; here e^x from f64, rounded once (libm's expf is correctly rounded
+        // but for rare halfway cases)
+        let ms: f32 = 1, vs: f32 = 1;
         if (s > m) {
-          const ms = expF32(m - s);
+          ms = <f32>Math.exp(<f64>(m - s));
           m = s;
           rescaleAcc(acc, ms, headDim, vF16);
-          l *= ms;
         } else {
-          vs = expF32(s - m);
+          vs = <f32>Math.exp(<f64>(s - m));
         }
         madAcc(acc, vs, vh + <usize>j * vRow, headDim, vF16);
-        l += vs;
-        j++;
+        l = fmaF32(l, ms, vs); // ggml's `S = S*ms + vs`, fused by its compiler
       }
       store<f32>(mAt(ml, i), m);
       store<f32>(lAt(ml, i), l);

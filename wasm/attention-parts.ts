@@ -6,6 +6,7 @@
 
 import { f16Lo, f16Hi, f16ToF32 } from "./simd";
 import { dotF32, dotF16 } from "./matmul-float";
+import { dotF16Tiled16, dotF16Vec64 } from "./ggml-math";
 
 /** Cache rows per block of the F16-value and flash passes: every head of the call reads the block before the next. */
 export const ROWS: i32 = 32;
@@ -56,22 +57,38 @@ export const ROWS: i32 = 32;
 
 /** cap · tanh(s / cap) as llama.cpp's three f32 steps (s · (1/cap), tanh, · cap); invCap = f32(1/cap). */
 @inline export function capScore(s: f32, cap: f32, invCap: f32): f32 {
-  return <f32>Mathf.tanh(s * invCap) * cap;
+  return <f32>Math.tanh(<f64>(s * invCap)) * cap; // tanh from f64, rounded once (as the reference)
 }
+
+/** How scores(…) sums q·k over the head: Peel's own order, or llama.cpp's for f16 keys (ggml-math.ts). */
+export const ORDER_OWN: i32 = 0, ORDER_VEC64: i32 = 1, ORDER_TILED16: i32 = 2;
 
 /**
  * Scores sc[j] = f32(q·k[j0 + j]) · scale for j in 0..jn, four key rows at a time when headDim allows; returns
  * their maximum. With a soft cap (cap > 0) each raw score is capped (cap · tanh(s · invCap)) before the scale,
- * one lane at a time. With a position bias (bias ≠ 0: the head's bias at distance 0, f32 per distance, see
- * biasedScores) the raw score takes its bias first.
+ * one lane at a time. order (f16 keys only): ORDER_VEC64 sums each q·k as ggml_vec_dot_f16 does, ORDER_TILED16
+ * as tinyBLAS does (headDim a multiple of 16), one key row at a time. With a position bias (bias ≠ 0: the head's
+ * bias at distance 0, f32 per distance, see biasedScores) the raw score takes its bias first (own order).
  */
 export function scores(sc: usize, q: usize, k: usize, j0: i32, jn: i32, kvDim: i32, kvOff: i32, headDim: i32, scale: f64, kF16: bool, cap: f32, invCap: f32,
-  bias: usize = 0, d0: i32 = 0, span: i32 = 0): f32 {
+  order: i32, bias: usize = 0, d0: i32 = 0, span: i32 = 0): f32 {
   if (bias != 0) return biasedScores(sc, q, k, j0, jn, kvDim, kvOff, headDim, scale, kF16, cap, invCap, bias, d0, span);
   const elem: usize = kF16 ? 2 : 4;
   const rs = <usize>kvDim * elem;
   let j = 0;
   let mv = f32x4.splat(-Infinity);
+  if (kF16 && order != ORDER_OWN) {
+    let m: f32 = -Infinity;
+    for (; j < jn; j++) {
+      const row = k + (<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) * elem;
+      let dot = order == ORDER_VEC64 ? dotF16Vec64(row, q, headDim, false) : dotF16Tiled16(row, q, headDim, false);
+      if (cap > 0) dot = capScore(dot, cap, invCap);
+      const s = <f32>(<f64>dot * scale);
+      store<f32>(sc + (<usize>j << 2), s);
+      m = max(m, s);
+    }
+    return m;
+  }
   if (cap > 0) {
     let m: f32 = -Infinity;
     for (; j < jn; j++) {

@@ -16,22 +16,24 @@
  * call walk the rows together, block by block, and each block's lines are touched (one independent load per
  * 64 bytes) one block ahead. Each head's arithmetic is unchanged, so results are bitwise those of a head
  * computed alone.
- * Flash attention (llama.cpp's CPU flash kernels, for `flashAttention: "on"`): the tiled kernel is the one-pass
- * path with its 64-key tiles aligned to position 0 and f16 values widened to f32; the one-row kernel, with its
- * f16 running sum, is attention-flash.ts. Shared pieces (scores, scratch layout, prefetch): attention-parts.ts.
+ * Flash attention (llama.cpp's CPU flash kernels, for `flashAttention: "on"`): the tiled kernel is
+ * attention-flash-tiled.ts; the one-row kernel, with its f16 running sum, is attention-flash.ts. The standard
+ * path with an f16 cache sums in llama.cpp's order (attention-ggml.ts). Shared pieces (scores, scratch layout, prefetch): attention-parts.ts.
  * The probability tap is served by the caller's reference path, not here.
  */
 
 import { exp4, expF32, f16Lo, f16Hi, roundF16x4, roundRowF16 } from "./simd";
-import { accAt, axpy, kvHi, kvLo, lAt, mAt, qrAt, ROWS, scAt, scaleF64x4, scores, touchRows } from "./attention-parts";
+import { accAt, axpy, kvHi, kvLo, lAt, mAt, ORDER_OWN, qrAt, ROWS, scAt, scaleF64x4, scores, touchRows } from "./attention-parts";
 import { headsVec } from "./attention-flash";
+import { ggmlLaneFloats, headsGgml } from "./attention-ggml";
+import { headsTiled, tiledScratchFloats } from "./attention-flash-tiled";
 
 /** Positions per step of the F32-value path's online softmax (its rescaling points, so part of its rounding). */
 const CHUNK: i32 = 64;
 
 /** Floats of one score row (the F16-value path keeps a whole row per head; the F32 path one chunk). */
 @inline function scoreRowFloats(nCtx: i32): i32 {
-  return max(CHUNK, (nCtx + 3) & ~3) + 4;
+  return max(CHUNK, (nCtx + 31) & ~15) + 4; // room for attention-ggml.ts's 16-row groups (up to 15 floats ahead)
 }
 
 /**
@@ -41,7 +43,7 @@ const CHUNK: i32 = 64;
  * nTokens × nCtx matrix).
  */
 export function attentionScratchFloats(headDim: i32, nCtx: i32, nHeads: i32): i32 {
-  return nHeads * (4 + 2 * headDim + scoreRowFloats(nCtx)) + 4;
+  return max(nHeads * (4 + 2 * headDim + scoreRowFloats(nCtx)) + 4 + ggmlLaneFloats(headDim, nHeads), tiledScratchFloats(headDim, nCtx));
 }
 
 /** sc[0..jn) ← e^(sc − m), four lanes at a time (sc has room for whole vectors past jn). */
@@ -90,7 +92,7 @@ function normalizedWeightsF16(sc: usize, n: i32, m: f32): void {
  * The one-pass online softmax, for query heads h0..h1 of one token: chunk by chunk of CHUNK cache rows (the
  * first chunk `phase` rows short, so later chunks start at multiples of CHUNK of the position), every head takes
  * its scores, rescales its accumulator when its maximum grows, and adds p·v in f32. The standard path with F32
- * values, and llama.cpp's tiled flash kernel (its 64-key tiles) with F32 or F16 values. Each head's arithmetic
+ * values. Each head's arithmetic
  * is the same as if it ran alone; the heads share each chunk of cache rows while it is in cache.
  */
 function headsOnePass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, group: i32, h0: i32, h1: i32, headDim: i32,
@@ -112,7 +114,7 @@ function headsOnePass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
     touchRows(v, j0 + CHUNK, j0 + 2 * CHUNK, nCtx, kvDim, vElem, lo, hi, sink);
     for (let h = h0; h < h1; h++) {
       const i = h - h0, kvOff = (h / group) * headDim, acc = accAt(ml, nh, headDim, i), sc = scAt(ml, nh, headDim, scRow, 0);
-      const cm = scores(sc, qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, kvOff, headDim, scale, kF16, cap, invCap, biasAt(bias, h, span), d0, span);
+      const cm = scores(sc, qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, kvOff, headDim, scale, kF16, cap, invCap, ORDER_OWN, biasAt(bias, h, span), d0, span);
       let m = load<f32>(mAt(ml, i));
       let l = load<f64>(lAt(ml, i));
       if (cm > m) {
@@ -161,7 +163,7 @@ function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
     for (let h = h0; h < h1; h++) {
       const i = h - h0;
       const cm = scores(scAt(ml, nh, headDim, scRow, i) + (<usize>j0 << 2), qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, (h / group) * headDim, headDim, scale, kF16, cap, invCap,
-        biasAt(bias, h, span), d0, span);
+        ORDER_OWN, biasAt(bias, h, span), d0, span);
       store<f32>(mAt(ml, i), max(load<f32>(mAt(ml, i)), cm));
     }
   }
@@ -212,13 +214,16 @@ function headsTwoPass(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, gro
  * same arithmetic over the rows a mask would keep). cap > 0 soft-caps the raw scores. Heads h0..h1 only;
  * scratch holds attentionScratchFloats(headDim, startPos + nTokens, h1 - h0) floats.
  * flash: 0 the standard path, 1 llama.cpp's one-row flash kernel (headsVec; headDim a multiple of 8), 2 its
- * tiled flash kernel (headsOnePass with 64-key tiles from position 0, q not rounded). Flash kernels scale the
+ * tiled flash kernel (headsTiled, every token of the call at once, q not rounded). Flash kernels scale the
  * scores as llama.cpp's does: s · f32(scale), or with a cap c · tanh(s · f32(scale / c)).
  * causal = 0: bidirectional (encoders): every token sees rows 0..startPos + nTokens − 1, or, with ranges ≠ 0
  * (an i32 pair per token), token t sees rows ranges[2t]..ranges[2t + 1] − 1 as a sequence of its own (several
  * texts packed into one call; flash tiles align to the range's first row).
  * bias ≠ 0: a relative-position bias table (nHeads, 2·span + 1) f32 (T5), added to each raw score by the
  * distance key row − query position (startPos + t), clamped to ±span; standard path only (flash = 0).
+ * The standard causal path with f16 keys and values (headDim a multiple of 8, no bias) sums in llama.cpp's order
+ * (attention-ggml.ts); its lanes follow positions (as kernels/ts/attention.ts), so a window-bounded cache gives
+ * a full cache's results.
  */
 export function attention(out: usize, q: usize, k: usize, v: usize, kvF16: i32, startPos: i32, nTokens: i32,
   nHeads: i32, nKvHeads: i32, headDim: i32, scale: f64, scratch: usize, h0: i32, h1: i32, cap: f32, window: i32, flash: i32, causal: i32,
@@ -228,10 +233,15 @@ export function attention(out: usize, q: usize, k: usize, v: usize, kvF16: i32, 
   const group = nHeads / nKvHeads;
   const nh = h1 - h0, scRow = <usize>scoreRowFloats(startPos + nTokens) << 2;
   const kRow = <usize>kvDim * (kF16 ? 2 : 4), vRow = <usize>kvDim * (vF16 ? 2 : 4);
+  const ggml = kF16 && vF16 && causal != 0 && bias == 0 && (headDim & 7) == 0;
   let invCap: f32 = cap > 0 ? <f32>1.0 / cap : 0;
   if (flash != 0) {
     scale = <f64><f32>scale;
     if (cap > 0) { invCap = <f32>scale / cap; scale = 1; }
+  }
+  if (flash == 2 && causal != 0) { // llama.cpp's tiled kernel walks key tiles once for all the call's queries (packed bidirectional calls: per token below)
+    headsTiled(out, q, k, v, startPos, nTokens, nHeads, kvDim, group, h0, h1, headDim, cap > 0 ? invCap : <f32>scale, kF16, vF16, cap, window, causal != 0, scratch);
+    return;
   }
   for (let t = 0; t < nTokens; t++) {
     let nCtx = causal != 0 ? startPos + t + 1 : startPos + nTokens;
@@ -248,6 +258,7 @@ export function attention(out: usize, q: usize, k: usize, v: usize, kvF16: i32, 
     for (let h = h0; h < h1; h++) roundQuery(qrAt(scratch, nh, headDim, h - h0), qt + ((<usize>h * <usize>headDim) << 2), headDim, kF16 && flash != 2);
     if (flash == 1) headsVec(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, vF16, scratch, scRow, cap, invCap);
     else if (flash == 2) headsOnePass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, vF16, scratch, scRow, cap, invCap, phase, 0, 0, 0);
+    else if (ggml) headsGgml(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, scratch, scRow, cap, invCap, first, nTokens >= 2);
     else if (vF16) headsTwoPass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, scratch, scRow, cap, invCap, bias, span, d0);
     else headsOnePass(ot, kt, vt, nCtx - first, kvDim, group, h0, h1, headDim, scale, kF16, false, scratch, scRow, cap, invCap, 0, bias, span, d0);
   }

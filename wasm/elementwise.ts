@@ -5,20 +5,22 @@
  */
 
 import { exp4, expF32, f32ToF16, hmaxF32 } from "./simd";
+import { silu4Ggml, siluScalar } from "./ggml-math";
 
-/** out (n) = silu(gate) · up */
+/**
+ * out (n) = silu(gate) · up as ggml_vec_swiglu_f32 computes it on AVX-512 (the reference's ts/elementwise.ts):
+ * whole groups of 16 through ggml_v_silu, the rest through ggml_silu_f32. Groups start at element 0, so a
+ * thread's share must start at a multiple of 16 (pool-protocol.ts splits on 16).
+ */
 export function swiglu(out: usize, gate: usize, up: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  const nVec = n & ~15;
+  for (let i = 0; i < nVec; i += 4) {
     const o = <usize>i << 2;
-    const g = v128.load(gate + o);
-    const silu = f32x4.div(g, f32x4.add(f32x4.splat(1), exp4(f32x4.neg(g))));
-    v128.store(out + o, f32x4.mul(silu, v128.load(up + o)));
+    v128.store(out + o, f32x4.mul(silu4Ggml(v128.load(gate + o)), v128.load(up + o)));
   }
-  for (; i < n; i++) {
+  for (let i = nVec; i < n; i++) {
     const o = <usize>i << 2;
-    const g = load<f32>(gate + o);
-    store<f32>(out + o, g / (1 + expF32(-g)) * load<f32>(up + o));
+    store<f32>(out + o, siluScalar(load<f32>(gate + o)) * load<f32>(up + o));
   }
 }
 
@@ -49,7 +51,7 @@ export function scaleInPlace(x: usize, s: f32, n: i32): void {
 export function softcap(x: usize, cap: f32, invCap: f32, n: i32): void {
   for (let i = 0; i < n; i++) {
     const p = x + (<usize>i << 2);
-    store<f32>(p, <f32>Mathf.tanh(load<f32>(p) * invCap) * cap);
+    store<f32>(p, <f32>Math.tanh(<f64>(load<f32>(p) * invCap)) * cap); // tanh from f64, rounded once (as the reference)
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * Matrix products with float weights: F32 (activations as they are), F16 (activations pre-rounded to f16 by
- * roundRowsF16) and BF16 (pre-rounded to bf16). Weights are widened to f32 in registers (in prefill, a chunk
+ * Matrix products with float weights: F32 (activations as they are) and BF16 (pre-rounded to bf16); F16
+ * (pre-rounded to f16 by roundRowsF16) goes to matmul-f16.ts, which sums in llama.cpp's order. Weights are widened to f32 in registers (in prefill, a chunk
  * of 16-bit rows is widened once into per-thread scratch and the F32 tiles read it); products and sums
  * are f32 (mul then add in plain SIMD; fused multiply-adds in the relaxed-SIMD build), so results differ from
  * the reference only in summation order and rounding.
@@ -13,6 +13,7 @@
  */
 
 import { f16Lo, f16Hi, f16ToF32, hsumF32 } from "./simd";
+import { matmulF16Ggml } from "./matmul-f16";
 
 /** Σ w[i]·x[i], f32 weights and activations. */
 export function dotF32(w: usize, x: usize, n: i32): f32 {
@@ -51,7 +52,7 @@ export function dotF16(w: usize, x: usize, n: i32): f32 {
 
 const F32: i32 = 0, F16: i32 = 1, BF16: i32 = 2;
 /** Weight rows per chunk in prefill: each chunk is multiplied by every token tile before the next. */
-const ROW_CHUNK: i32 = 16;
+export const ROW_CHUNK: i32 = 16;
 
 /** Four weights at element i of the row at p, as f32x4. */
 @inline function ldw(type: i32, p: usize, i: i32): v128 {
@@ -154,7 +155,7 @@ const ROW_CHUNK: i32 = 16;
  * Rows r0..r1 of a 16-bit weight matrix at w, widened into f32 rows at out (cols floats each), as ldw widens
  * them (F16: w·2^-112; BF16: exact), so an F32 tile over out multiplies the same values in the same order.
  */
-function widenRows(type: i32, out: usize, w: usize, cols: i32, r0: i32, r1: i32): void {
+export function widenRows(type: i32, out: usize, w: usize, cols: i32, r0: i32, r1: i32): void {
   const wRow = <usize>cols << 1;
   for (let r = r0; r < r1; r++) {
     const src = w + <usize>r * wRow, dst = out + (<usize>((r - r0) * cols) << 2);
@@ -208,10 +209,10 @@ export function matmulF32(out: usize, w: usize, x: usize, rows: i32, cols: i32, 
 
 /**
  * As matmulF32 with F16 weights; x holds activations already rounded to f16. scratch: 0, or (prefill) this
- * thread's matmulFloatScratchBytes(cols) bytes.
+ * thread's matmulFloatScratchBytes(cols) bytes. Summed in llama.cpp's order (matmul-f16.ts).
  */
 export function matmulF16(out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, scratch: usize): void {
-  floatRows(F16, out, w, x, rows, cols, nTokens, rowStart, rowEnd, scratch);
+  matmulF16Ggml(out, w, x, rows, cols, nTokens, rowStart, rowEnd, scratch);
 }
 
 /** As matmulF16 with BF16 weights; x holds activations already rounded to bf16. */
@@ -221,5 +222,5 @@ export function matmulBF16(out: usize, w: usize, x: usize, rows: i32, cols: i32,
 
 /** Bytes of per-thread scratch matmulF16/matmulBF16 use in prefill: one chunk of weight rows widened to f32. */
 export function matmulFloatScratchBytes(cols: i32): i32 {
-  return ROW_CHUNK * cols * 4;
+  return ROW_CHUNK * cols * 4 + 256; // + matmul-f16.ts's stash of 16 vectors
 }

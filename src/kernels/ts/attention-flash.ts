@@ -8,8 +8,8 @@
  *    itself is an f16 vector: after every key it is rounded to f16 (acc ← f16(acc + v·p), and ← f16(acc · ms)
  *    on a new maximum). That rounding is the measurable difference from the standard path.
  *  - "tiled" (micro-batches of ≥ 64 queries: prefill): q stays f32, keys and values are widened to f32, and
- *    keys are taken in tiles of 64 (aligned to position 0): one maximum update per tile, weights e^(s − M) in
- *    f32 summed in f64 per tile, the value sum in f32.
+ *    keys are taken in tiles of 64 (aligned to position 0): one maximum update per tile, weights ggml_v_expf(s − M)
+ *    summed in 16-lane groups into f64 per tile, q·k and the f32 value sum by fused multiply-adds in key order.
  * Scores in both: s = f32(q·k) · f32(scale), or with a soft cap c: c · tanh(f32(q·k) · f32(scale / c)).
  * Not reproduced: llama.cpp's split-KV decode path (one query, ≥ 512 cached keys), which gives each thread a
  * share of the keys with its own f16 sum and merges them in f32; Peel's "vec" keeps one sum for all keys.
@@ -18,7 +18,7 @@
 import { FLASH_TILE_KEYS, type AttentionShape, type FlashVariant, type KvBuffer } from "../kernels.js";
 import { roundToF16 } from "../../tensor/f16.js";
 import { kvAt } from "./kv-read.js";
-import { fmaF32 } from "./ggml-math.js";
+import { expfVec, fmaF32, reduceAdd16 } from "./ggml-math.js";
 
 const f32 = Math.fround;
 /** Elements per step of ggml_vec_dot_f16 on AVX-512 (four vectors of 16 lanes). */
@@ -40,9 +40,9 @@ export function flashAttention(out: Float32Array, q: Float32Array, k: KvBuffer, 
     let dot: number;
     if (roundQ) {
       dot = dotF16InGgmlOrder(q, qBase, k, kBase, headDim);
-    } else {
+    } else { // the tiled kernel's simd_gemm: one fused multiply-add per element, in order from 0
       dot = 0;
-      for (let d = 0; d < headDim; d++) dot += (q[qBase + d] as number) * kvAt(k, kBase + d);
+      for (let d = 0; d < headDim; d++) dot = fmaF32(q[qBase + d] as number, kvAt(k, kBase + d), dot);
     }
     const s = f32(f32(dot) * scale);
     return cap > 0 ? f32(f32(cap) * f32(Math.tanh(s))) : s;
@@ -120,11 +120,11 @@ function vecRow(acc: Float32Array, j0: number, nCtx: number, score: (j: number) 
     const s = score(j);
     let ms = 1, vs = 1;
     if (s > m) { // a new maximum: this key's weight is e^0 = 1 and the sums so far shrink by e^(Mold − s)
-      ms = f32(Math.exp(m - s));
+      ms = f32(Math.exp(f32(m - s))); // ggml: expf(Mold − M), the difference in f32
       m = s;
       for (let d = 0; d < acc.length; d++) acc[d] = round(f32((acc[d] as number) * ms));
     } else {
-      vs = f32(Math.exp(s - m));
+      vs = f32(Math.exp(f32(s - m)));
     }
     const base = vRow(j);
     // ggml_vec_mad_f16: a fused multiply-add in f32, then stored as f16 (v·vs is exact in a double)
@@ -134,7 +134,15 @@ function vecRow(acc: Float32Array, j0: number, nCtx: number, score: (j: number) 
   return sum;
 }
 
-/** One query row, keys in tiles of FLASH_TILE_KEYS aligned to position 0 (ggml's tiled kernel); returns S. */
+const group16 = new Float32Array(16);
+
+/**
+ * One query row, keys in tiles of FLASH_TILE_KEYS aligned to position 0, as ggml_compute_forward_flash_attn_ext_tiled
+ * computes them on AVX-512; returns S. Per tile: its maximum; on a new maximum M, ms = expf(Mold − M) scales the
+ * value sum and S (f32 products); the weights are ggml_v_expf(s − M) (ggml_vec_soft_max_f32), summed in groups
+ * of 16 tile slots by the 16-lane reduction into an f64 tile sum that S takes in one f32 addition; the value sum
+ * takes each key's v · p as one fused multiply-add per element, keys in order (simd_gemm).
+ */
 function tiledRow(acc: Float32Array, j0: number, nCtx: number, score: (j: number) => number, v: KvBuffer, vRow: (j: number) => number): number {
   let m = -Infinity, sum = 0;
   const s = tileScratch;
@@ -143,22 +151,25 @@ function tiledRow(acc: Float32Array, j0: number, nCtx: number, score: (j: number
     let tileMax = -Infinity;
     for (let j = a; j < b; j++) { s[j - tile] = score(j); tileMax = Math.max(tileMax, s[j - tile] as number); }
     if (tileMax > m) {
-      const ms = f32(Math.exp(m - tileMax));
+      const ms = f32(Math.exp(f32(m - tileMax)));
       for (let d = 0; d < acc.length; d++) acc[d] = f32((acc[d] as number) * ms);
       sum = f32(sum * ms);
       m = tileMax;
     }
-    let tileSum = 0; // ggml_vec_soft_max_f32 sums in double
-    for (let j = a; j < b; j++) {
-      const p = f32(Math.exp((s[j - tile] as number) - m));
-      s[j - tile] = p;
-      tileSum += p;
+    let tileSum = 0; // ggml_vec_soft_max_f32: 16-lane groups, each reduced in f32 and added in double
+    for (let g = 0; g < FLASH_TILE_KEYS; g += 16) {
+      for (let l = 0; l < 16; l++) {
+        const j = tile + g + l;
+        const p = j >= a && j < b ? expfVec(f32((s[g + l] as number) - m)) : 0;
+        group16[l] = p;
+        s[g + l] = p;
+      }
+      tileSum += reduceAdd16(group16, 0);
     }
     sum = f32(sum + tileSum);
-    for (let d = 0; d < acc.length; d++) {
-      let x = acc[d] as number;
-      for (let j = a; j < b; j++) x += (s[j - tile] as number) * kvAt(v, vRow(j) + d);
-      acc[d] = f32(x);
+    for (let j = a; j < b; j++) {
+      const p = s[j - tile] as number, base = vRow(j);
+      for (let d = 0; d < acc.length; d++) acc[d] = fmaF32(kvAt(v, base + d), p, acc[d] as number);
     }
   }
   return sum;

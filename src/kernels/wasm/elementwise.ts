@@ -32,7 +32,7 @@ export function createElementwiseKernels(st: Staging): ElementwiseKernels {
       output(out, n, "out", false, (op) => {
         const pool = st.pool();
         if (pool === undefined || n < MIN_PARALLEL_NORM) ex.swiglu(op, gp, upp, n);
-        else pool.run(OP.swiglu, n, 4, (a) => { a[0] = op; a[1] = gp; a[2] = upp; });
+        else pool.run(OP.swiglu, n, 16, (a) => { a[0] = op; a[1] = gp; a[2] = upp; });
       });
     },
     relu(out, x, n) {

@@ -146,7 +146,7 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
     case OP.activation: // job (ACTIVATION_JOB), then its arguments
       runActivationRange(ex, n(0), a.subarray(1), start, end);
       return;
-    case OP.swiglu: // out, gate, up (elements start..end: multiples of 4 but the last, as one call would vectorize)
+    case OP.swiglu: // out, gate, up (elements start..end: multiples of 16 but the last, as ggml's groups of 16 fall in one call)
       ex.swiglu(n(0) + start * 4, n(1) + start * 4, n(2) + start * 4, end - start);
       return;
     default:

@@ -1,0 +1,165 @@
+/**
+ * llama.cpp's tiled flash attention kernel (ggml_compute_forward_flash_attn_ext_tiled with simd-gemm.h, taken for
+ * micro-batches of ≥ 64 queries) in its own order of operations on AVX-512, as the reference's
+ * ts/attention-flash.ts computes it:
+ *  - q·k: q in f32, keys widened to f32, one fused multiply-add per element in order from element 0;
+ *    then · f32(scale) (and the soft cap's tanh and · cap);
+ *  - keys in tiles of 64 aligned to position 0: per query, the tile's maximum; on a new maximum M,
+ *    ms = expf(Mold − M) scales the value sum and S (f32 products);
+ *  - weights ggml_v_expf(s − M), summed in groups of 16 tile slots by the 16-lane reduction into an f64 tile sum,
+ *    which S takes in one f32 addition (ggml_vec_soft_max_f32);
+ *  - the value sum (the output row itself, f32) takes each key's v · p as one fused multiply-add per element,
+ *    keys in order.
+ * Fused multiply-adds: relaxed SIMD's madd in the relaxed build (a true FMA on CPUs with FMA, i.e. every x86-64
+ * since 2013 and every ARMv8); in the baseline build a · b exact in f64, + c, rounded to f32, which is the FMA
+ * but when that f64 sum falls exactly halfway between two f32 values (the reference's fmaF32 resolves those too).
+ * Loop order: head, then key tile (its keys transposed once into scratch, 4 keys per vector), then every query of
+ * the call. Query heads h0..h1 only (thread split).
+ */
+
+import { f16Lo, f16Hi, f16ToF32 } from "./simd";
+import { expf4Ggml, fma4, fmaF32, reduce16 } from "./ggml-math";
+
+const TILE: i32 = 64;
+
+/** Floats of scratch headsTiled needs for up to nCtx positions and head size headDim. */
+export function tiledScratchFloats(headDim: i32, nCtx: i32): i32 {
+  return 2 * nCtx + TILE + TILE * headDim;
+}
+
+/**
+ * kt (headDim, 64) ← keys at positions tile + c for c in c0..c1 (f16 or f32 rows at k, position p at row p),
+ * columns outside c0..c1 zero.
+ */
+function transposeTile(kt: usize, k: usize, kvDim: i32, kvOff: i32, headDim: i32, kF16: bool, tile: i32, c0: i32, c1: i32): void {
+  memory.fill(kt, 0, <usize>(headDim * TILE) << 2);
+  const elem: usize = kF16 ? 2 : 4;
+  for (let c = c0; c < c1; c++) {
+    const row = k + (<usize>(tile + c) * <usize>kvDim + <usize>kvOff) * elem;
+    for (let d = 0; d < headDim; d++) {
+      const x = kF16 ? f16ToF32(load<u16>(row + (<usize>d << 1))) : load<f32>(row + (<usize>d << 2));
+      store<f32>(kt + (<usize>(d * TILE + c) << 2), x);
+    }
+  }
+}
+
+/** acc (n) ← fma(v, p, acc) per element, v one f16 or f32 row. */
+@inline function madRow(acc: usize, v: usize, p: f32, n: i32, vF16: bool): void {
+  const pv = f32x4.splat(p);
+  let i = 0;
+  if (vF16) {
+    for (; i + 8 <= n; i += 8) {
+      const h = v128.load(v + (<usize>i << 1));
+      const a = acc + (<usize>i << 2);
+      v128.store(a, fma4(f16Lo(h), pv, v128.load(a)));
+      v128.store(a, fma4(f16Hi(h), pv, v128.load(a, 16)), 16);
+    }
+  }
+  for (; i + 4 <= n; i += 4) {
+    const a = acc + (<usize>i << 2);
+    const vv = vF16 ? f32x4(f16ToF32(load<u16>(v + (<usize>i << 1))), f16ToF32(load<u16>(v + (<usize>i << 1), 2)),
+      f16ToF32(load<u16>(v + (<usize>i << 1), 4)), f16ToF32(load<u16>(v + (<usize>i << 1), 6))) : v128.load(v + (<usize>i << 2));
+    v128.store(a, fma4(vv, pv, v128.load(a)));
+  }
+  for (; i < n; i++) {
+    const a = acc + (<usize>i << 2);
+    store<f32>(a, fmaF32(vF16 ? f16ToF32(load<u16>(v + (<usize>i << 1))) : load<f32>(v + (<usize>i << 2)), p, load<f32>(a)));
+  }
+}
+
+/**
+ * One query row (q, f32) against tile slots c0..c1 (kt transposed), four keys per vector; scores into sc[c]
+ * (−∞ elsewhere, as ggml pads and masks); returns their maximum.
+ */
+function tileScores(sc: usize, kt: usize, q: usize, headDim: i32, c0: i32, c1: i32, scale: f32, cap: f32): f32 {
+  let m: f32 = -Infinity;
+  for (let c = 0; c < TILE; c += 4) {
+    if (c + 4 <= c0 || c >= c1) {
+      v128.store(sc + (<usize>c << 2), f32x4.splat(-Infinity));
+      continue;
+    }
+    let acc = f32x4.splat(0);
+    for (let d = 0; d < headDim; d++) acc = fma4(v128.load32_splat(q + (<usize>d << 2)), v128.load(kt + (<usize>(d * TILE + c) << 2)), acc);
+    const s0 = f32x4.extract_lane(acc, 0) * scale, s1 = f32x4.extract_lane(acc, 1) * scale;
+    const s2 = f32x4.extract_lane(acc, 2) * scale, s3 = f32x4.extract_lane(acc, 3) * scale;
+    m = max(m, putScore(sc, c, c0, c1, cap > 0 ? cap * <f32>Math.tanh(<f64>s0) : s0));
+    m = max(m, putScore(sc, c + 1, c0, c1, cap > 0 ? cap * <f32>Math.tanh(<f64>s1) : s1));
+    m = max(m, putScore(sc, c + 2, c0, c1, cap > 0 ? cap * <f32>Math.tanh(<f64>s2) : s2));
+    m = max(m, putScore(sc, c + 3, c0, c1, cap > 0 ? cap * <f32>Math.tanh(<f64>s3) : s3));
+  }
+  return m;
+}
+
+/** sc[c] ← s inside c0..c1, −∞ outside; returns what it stored. */
+@inline function putScore(sc: usize, c: i32, c0: i32, c1: i32, s: f32): f32 {
+  const x: f32 = c >= c0 && c < c1 ? s : -Infinity;
+  store<f32>(sc + (<usize>c << 2), x);
+  return x;
+}
+
+/**
+ * out, q: (nTokens, nHeads, headDim); k, v: position p at row p. Token t (position startPos + t) sees positions
+ * first(t)..nCtx(t) − 1 (causal, with an optional window) or 0..startPos + nTokens − 1 (causal = 0). scale is
+ * f32(scale) (the cap folded in: scale / cap, as llama.cpp does); ml: tiledScratchFloats(headDim,
+ * startPos + nTokens) floats.
+ */
+export function headsTiled(out: usize, q: usize, k: usize, v: usize, startPos: i32, nTokens: i32, nHeads: i32, kvDim: i32,
+  group: i32, h0: i32, h1: i32, headDim: i32, scale: f32, kF16: bool, vF16: bool, cap: f32, window: i32, causal: bool, ml: usize): void {
+  const nAll = startPos + nTokens;
+  const msAt = ml, sc = ml + (<usize>(2 * nAll) << 2), kt = sc + (<usize>TILE << 2);
+  const vElem: usize = vF16 ? 2 : 4, qRow = <usize>(nHeads * headDim) << 2;
+  for (let h = h0; h < h1; h++) {
+    const kvOff = (h / group) * headDim;
+    for (let t = 0; t < nTokens; t++) {
+      store<f32>(msAt + (<usize>(2 * t) << 2), -Infinity);
+      store<f32>(msAt + (<usize>(2 * t + 1) << 2), 0);
+      memory.fill(out + <usize>t * qRow + ((<usize>(h * headDim)) << 2), 0, <usize>headDim << 2);
+    }
+    const lo = firstKey(0, startPos, nTokens, window, causal);
+    for (let tile = lo - lo % TILE; tile < nAll; tile += TILE) {
+      transposeTile(kt, k, kvDim, kvOff, headDim, kF16, tile, max(lo, tile) - tile, min(TILE, nAll - tile));
+      for (let t = 0; t < nTokens; t++) {
+        const j0 = firstKey(t, startPos, nTokens, window, causal), nCtx = causal ? startPos + t + 1 : nAll;
+        const a = max(tile, j0), b = min(tile + TILE, nCtx);
+        if (a >= b) continue;
+        const qh = q + <usize>t * qRow + ((<usize>(h * headDim)) << 2), acc = out + <usize>t * qRow + ((<usize>(h * headDim)) << 2);
+        const tileMax = tileScores(sc, kt, qh, headDim, a - tile, b - tile, scale, cap);
+        let m = load<f32>(msAt + (<usize>(2 * t) << 2)), s = load<f32>(msAt + (<usize>(2 * t + 1) << 2));
+        if (tileMax > m) {
+          const ms = <f32>Math.exp(<f64>(m - tileMax));
+          const mv = f32x4.splat(ms);
+          for (let d = 0; d < headDim; d += 4) v128.store(acc + (<usize>d << 2), f32x4.mul(v128.load(acc + (<usize>d << 2)), mv));
+          s *= ms;
+          m = tileMax;
+        }
+        let tileSum: f64 = 0;
+        const mv = f32x4.splat(m);
+        for (let c = 0; c < TILE; c += 4) { // −∞ slots give 0 (ggml_v_expf's underflow branch)
+          const p = sc + (<usize>c << 2);
+          v128.store(p, expf4Ggml(f32x4.sub(v128.load(p), mv)));
+        }
+        for (let g = 0; g < TILE; g += 16) {
+          const p = sc + (<usize>g << 2);
+          tileSum += <f64>reduce16(v128.load(p), v128.load(p, 16), v128.load(p, 32), v128.load(p, 48));
+        }
+        s = <f32>(<f64>s + tileSum);
+        for (let j = a; j < b; j++) {
+          madRow(acc, v + (<usize>j * <usize>kvDim + <usize>kvOff) * vElem, load<f32>(sc + (<usize>(j - tile) << 2)), headDim, vF16);
+        }
+        store<f32>(msAt + (<usize>(2 * t) << 2), m);
+        store<f32>(msAt + (<usize>(2 * t + 1) << 2), s);
+      }
+    }
+    for (let t = 0; t < nTokens; t++) {
+      const s = load<f32>(msAt + (<usize>(2 * t + 1) << 2));
+      const inv: f32 = s == 0 ? 0 : <f32>1.0 / s;
+      const acc = out + <usize>t * qRow + ((<usize>(h * headDim)) << 2);
+      for (let d = 0; d < headDim; d++) store<f32>(acc + (<usize>d << 2), load<f32>(acc + (<usize>d << 2)) * inv);
+    }
+  }
+}
+
+/** First position token t sees. */
+@inline function firstKey(t: i32, startPos: i32, nTokens: i32, window: i32, causal: bool): i32 {
+  return window > 0 && causal ? max(0, startPos + t + 1 - window) : 0;
+}
