@@ -18,6 +18,26 @@ import type { RunState } from "./run-state.js";
 import type { Trace } from "./trace.js";
 import type { Transformer } from "./transformer.js";
 
+/**
+ * The last block of a pass that wants only the last token's logits (forward.ts decides when): attention runs over
+ * every token (their keys and values go to the cache), then, as llama.cpp prunes its last layer to the output
+ * rows, only the last token's row goes on through the residual add and the feed-forward, moved to row 0. Besides
+ * saving that work, this keeps llama.cpp's numbers: a one-row product adds in a different order than a batch's.
+ * Sequential decoder blocks only. Returns the rows left (1).
+ */
+export function lastBlockForLastToken(m: Transformer, s: RunState, cache: KvCache, layer: number, startPos: number, nTokens: number,
+  flash: FlashVariant | undefined): number {
+  const { config: c, kernels: k } = m;
+  attentionBlock(m, s, cache, layer, startPos, nTokens, undefined, flash, s.proj);
+  const last = (nTokens - 1) * c.dim;
+  s.x.copyWithin(0, last, last + c.dim);
+  s.proj.copyWithin(0, last, last + c.dim);
+  k.addInPlace(s.x, s.proj, c.dim);
+  mlpBlock(m, s, layer, startPos + nTokens - 1, 1, undefined);
+  k.addInPlace(s.x, s.proj, c.dim);
+  return 1;
+}
+
 export function transformerBlock(m: Transformer, s: RunState, cache: KvCache, layer: number, startPos: number, nTokens: number,
   trace: Trace | undefined, flash: FlashVariant | undefined, iv?: Intervention): void {
   const { config: c, kernels: k } = m;

@@ -6,7 +6,7 @@
 
 import type { FlashVariant } from "../kernels/kernels.js";
 import { PeelError } from "../util/errors.js";
-import { transformerBlock } from "./block.js";
+import { lastBlockForLastToken, transformerBlock } from "./block.js";
 import { embedTokens } from "./embed.js";
 import { checkIntervention, type Intervention } from "./intervention.js";
 import type { KvCache } from "./kv-cache.js";
@@ -56,8 +56,18 @@ export function forward(m: Transformer, s: RunState, cache: KvCache, tokens: Arr
   if (iv !== undefined) checkIntervention(c, iv);
   embedTokens(m, s, nTokens);
   if (trace?.wants("embed")) trace.record("embed", -1, startPos, [nTokens, c.dim], s.x);
-  for (let layer = 0; layer < c.nLayers; layer++) transformerBlock(m, s, cache, layer, startPos, nTokens, trace, opts.flash, iv);
   const mode = opts.logits ?? "last";
+  // a pass that wants only the last token's logits prunes its last block to that row, as llama.cpp does (block.ts);
+  // not when something reads the other rows (a trace, an intervention) or the block is not a plain sequential one
+  const prune = mode === "last" && nTokens > 1 && trace === undefined && iv === undefined && c.encoder === undefined &&
+    !c.parallelResidual && m.weights.layers[c.nLayers - 1]?.cross === undefined;
+  for (let layer = 0; layer < c.nLayers; layer++) {
+    if (prune && layer === c.nLayers - 1) {
+      lastBlockForLastToken(m, s, cache, layer, startPos, nTokens, opts.flash);
+      return computeLogits(m, s, startPos + nTokens - 1, 1, 1, trace);
+    }
+    transformerBlock(m, s, cache, layer, startPos, nTokens, trace, opts.flash, iv);
+  }
   if (mode === "none") return s.logits.subarray(0, 0);
   return computeLogits(m, s, startPos, nTokens, mode === "all" ? nTokens : 1, trace);
 }
