@@ -58,8 +58,10 @@ export function forward(m: Transformer, s: RunState, cache: KvCache, tokens: Arr
   if (trace?.wants("embed")) trace.record("embed", -1, startPos, [nTokens, c.dim], s.x);
   const mode = opts.logits ?? "last";
   // a pass that wants only the last token's logits prunes its last block to that row, as llama.cpp does (block.ts);
-  // not when something reads the other rows (a trace, an intervention) or the block is not a plain sequential one
+  // not when something reads the other rows (a trace, an intervention), the block is not a plain sequential one, or
+  // the backend keeps its arrays elsewhere (a deferred GPU backend: the row move below is a plain array copy)
   const prune = mode === "last" && nTokens > 1 && trace === undefined && iv === undefined && c.encoder === undefined &&
+    m.kernels.deferred !== true &&
     !c.parallelResidual && m.weights.layers[c.nLayers - 1]?.cross === undefined;
   for (let layer = 0; layer < c.nLayers; layer++) {
     if (prune && layer === c.nLayers - 1) {
