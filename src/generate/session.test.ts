@@ -117,7 +117,7 @@ test("evaluateAsync: on a CPU backend it is evaluate; a deferred backend refuses
   const plain = createSession(model, { batchSize: 4 });
   const all = plain.evaluate(PROMPT, { allLogits: true }).slice();
   plain.reset();
-  const last = plain.evaluate(PROMPT).slice(); // (a different batch shape than allLogits: not bit-equal to its last row)
+  const last = plain.evaluate(PROMPT).slice(); // (a different batch shape than allLogits, and a pruned last block: not bit-equal to its last row)
   plain.reset();
   assert.deepEqual(await plain.evaluateAsync(PROMPT, { allLogits: true }), all);
   // the ts kernels dressed as a deferred backend: the session must sync through readback, and only there
@@ -132,7 +132,9 @@ test("evaluateAsync: on a CPU backend it is evaluate; a deferred backend refuses
   assert.deepEqual(readbacks, [1, 1, 1], "11 tokens in chunks of 4: each chunk's logits read back");
   readbacks.length = 0;
   s.reset();
-  assert.deepEqual(await s.evaluateAsync(PROMPT), last);
+  // close to, not bitwise, the CPU run's: a CPU pass prunes its last block to the output row (forward.ts), a
+  // deferred backend's does not
+  assert.ok(maxDiff(await s.evaluateAsync(PROMPT), last) < 1e-4);
   assert.deepEqual(readbacks, [1], "only the last chunk's logits when one position is asked for");
   await assert.rejects(s.evaluateAsync([5], { onHidden: () => undefined }), (e: unknown) => e instanceof PeelError && e.code === "UNSUPPORTED");
 });
