@@ -12,7 +12,7 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { createServer, type ServerResponse } from "node:http";
 import { basename, dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +21,7 @@ import ts from "typescript";
 import type { Page } from "playwright-core";
 import { summarize } from "../src/cli/commands/bench.js";
 import { CHROMIUM, launchChromium } from "../test/web/browser.js";
+import { newestMtime } from "../test/fixtures/peel-cli.js";
 import type { Engine, Prompt, RunTimes } from "./browser/protocol.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -57,15 +58,6 @@ function preflight(): void {
       throw new Error(`model file not found: ${m}` + (bench !== null ? ` (write it with \`npm run bench:models -- --out ${dirname(m)} --only ${bench[1]}\`)` : ""));
     }
   }
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
 }
 
 /** The page imports dist/index.js; rebuild it when any source is newer, so a run never measures stale code. */
