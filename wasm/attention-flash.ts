@@ -6,7 +6,7 @@
  * one-pass path. src/kernels/ts/attention-flash.ts is the readable reference.
  */
 
-import { f16Lo, f16Hi, hmaxF32, roundF16x4 } from "./simd";
+import { roundF16x4 } from "./simd";
 import { accAt, kvHi, kvLo, lAt, mAt, ORDER_VEC64, qrAt, ROWS, scAt, scores, touchRows } from "./attention-parts";
 import { fmaF32 } from "./ggml-math";
 
@@ -22,58 +22,211 @@ import { fmaF32 } from "./ggml-math";
   return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
 }
 
+const SIGN = 0x80000000, TWO112: f32 = reinterpret<f32>(0x77800000); // 2^112
+const F16_MIN_NORMAL = 0x38800000, F16_MAX = 0x477fe000; // f32 bits of 2^-14 and 65504
+
 /**
- * roundF16x4 is exact below 65504 and gives 65536 or more where f16 overflows: after a row is rounded, a lane
- * above 65504 (seen through the row's running max of |x|, so the common case costs one max per vector) becomes
- * ±infinity, as llama.cpp's f16 sum does.
+ * Four f32 lanes rounded to f16 the slow, general way: roundF16x4 (exact below 65504, subnormals included),
+ * with x's sign put back (roundF16x4 turns −0 and negatives that round to zero into +0), then a lane above 65504
+ * becomes ±infinity, as llama.cpp's f16 store makes it.
  */
-function fixOverflow(acc: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
-    const a = acc + (<usize>i << 2);
-    const x = load<f32>(a);
-    if (Mathf.abs(x) > 65504) store<f32>(a, x > 0 ? Infinity : -Infinity);
-  }
+@inline function roundF16Inf(x: v128): v128 {
+  const r = v128.or(roundF16x4(x), v128.and(x, i32x4.splat(SIGN)));
+  const big = f32x4.gt(f32x4.abs(r), f32x4.splat(65504));
+  return v128.bitselect(v128.or(v128.and(r, i32x4.splat(SIGN)), f32x4.splat(Infinity)), r, big);
 }
 
-/** acc (n) ← f16(acc · f), or f32 when the values are f32 (the vec kernel's sum on a new maximum). */
+/** Lanes whose |x| is outside f16's normal range [2^-14, 65504] (subnormal, overflowing, inf, NaN). */
+@inline function outsideNormal(x: v128): v128 {
+  return i32x4.gt_u(i32x4.sub(v128.and(x, i32x4.splat(0x7fffffff)), i32x4.splat(F16_MIN_NORMAL)), i32x4.splat(F16_MAX - F16_MIN_NORMAL));
+}
+
+/**
+ * f32 → f16 precision, round to nearest even, on integer bits: add half an f16 ulp (less one, plus the kept
+ * bit's parity) and clear the thirteen bits f16 does not have. Exact for lanes in f16's normal range only.
+ */
+@inline function roundF16Normal(x: v128): v128 {
+  const half = i32x4.add(i32x4.splat(0xfff), v128.and(i32x4.shr_u(x, 13), i32x4.splat(1)));
+  return v128.and(i32x4.add(x, half), i32x4.splat(0xffffe000));
+}
+
+/**
+ * acc (n) ← f16(acc · f), or f32 when the values are f32 (the vec kernel's sum on a new maximum). The product
+ * is one f32 rounding, as ggml's; its f16 rounding is integer arithmetic where every lane of a vector is zero
+ * or in f16's normal range, roundF16Inf otherwise.
+ */
 @inline function rescaleAcc(acc: usize, f: f32, n: i32, vF16: bool): void {
   const fv = f32x4.splat(f);
-  let mx = f32x4.splat(0);
   for (let i = 0; i < n; i += 4) {
     const a = acc + (<usize>i << 2);
     const x = f32x4.mul(v128.load(a), fv);
     if (!vF16) { v128.store(a, x); continue; }
-    const r = roundF16x4(x);
-    v128.store(a, r);
-    mx = f32x4.pmax(mx, f32x4.abs(r));
+    const odd = v128.andnot(outsideNormal(x), i32x4.eq(v128.and(x, i32x4.splat(0x7fffffff)), i32x4.splat(0)));
+    v128.store(a, v128.any_true(odd) ? roundF16Inf(x) : roundF16Normal(x));
   }
-  if (vF16 && hmaxF32(mx) > 65504) fixOverflow(acc, n);
+}
+
+/** acc (n) ← f32(acc + p · v) for f32 values (ggml_vec_mad_f32), the multiply-add as maddF64. */
+@inline function madAccF32(acc: usize, p: f32, v: usize, n: i32): void {
+  const pv = f64x2.splat(<f64>p);
+  for (let i = 0; i < n; i += 4) {
+    const a = acc + (<usize>i << 2);
+    v128.store(a, maddF64(v128.load(a), v128.load(v + (<usize>i << 2)), pv));
+  }
+}
+
+/*
+ * dst (n) ← f16(src + p · v) for f16 values (ggml_vec_mad_f16: a fused multiply-add, stored as f16; maddF64 gives
+ * the sum). Most lanes take a cheaper route to the same bits: p = ph + pl, each half of at most 12 significant
+ * bits, so b·ph and b·pl are exact f32 products (b has 11), and r = (a + b·ph) + b·pl in two f32 additions is
+ * within 3 f32 ulps of maddF64's sum (the first sum's rounding error is at most 2 ulps of r; when a and b·ph
+ * cancel it is exact). f16 rounding drops 13 bits, so r rounds to the same f16 as that sum unless it lies within
+ * 8 ulps of a halfway point (probability ~1/500 per lane) or outside f16's normal range (|r| < 2^-14, or above
+ * 65472, taken wide for simplicity). madFast takes the cheap route for the whole row and says whether any lane
+ * was such; then madChecked redoes the row from src, vector by vector, the exact way (madExact4) where a lane
+ * needs it. That is why the sum lives in two buffers (src, dst): a branch per vector in the fast pass cost more
+ * than the rare second pass. p below 2^-40 (products near f32's underflow) goes the exact way throughout.
+ */
+
+/** Four lanes of f16(f32(a + b · p)) the exact way: maddF64 (b the true f16 values), then roundF16Inf. */
+function madExact4(a: v128, bScaled: v128, p: v128): v128 {
+  return roundF16Inf(maddF64(a, f32x4.mul(bScaled, f32x4.splat(TWO112)), p));
 }
 
 /**
- * acc (n) ← f16(acc + p · v) for f16 values (ggml_vec_mad_f16: a fused multiply-add, stored as f16), f32 for f32
- * values (ggml_vec_mad_f32); the multiply-add as maddF64.
+ * Lanes of r that the cheap route rounds right: low 13 bits more than 8 from 0x1000 (off every halfway point),
+ * and 2^-14 ≤ |r| ≤ 65472 (false for NaN).
  */
-@inline function madAcc(acc: usize, p: f32, v: usize, n: i32, vF16: bool): void {
-  const pv = f64x2.splat(<f64>p);
-  if (!vF16) {
-    for (let i = 0; i < n; i += 4) {
-      const a = acc + (<usize>i << 2);
-      v128.store(a, maddF64(v128.load(a), v128.load(v + (<usize>i << 2)), pv));
-    }
-    return;
-  }
-  let mx = f32x4.splat(0);
+@inline function plainLanes(r: v128): v128 {
+  const m = f32x4.abs(r);
+  const inRange = v128.and(f32x4.ge(m, f32x4.splat(reinterpret<f32>(F16_MIN_NORMAL))), f32x4.le(m, f32x4.splat(65472)));
+  return v128.andnot(inRange, i32x4.eq(v128.and(i32x4.add(r, i32x4.splat(8)), i32x4.splat(0x1ff0)), i32x4.splat(0x1000)));
+}
+
+/** f16 rounding of a plain lane: half an f16 ulp (0x1000) added to the bits and the thirteen f16 drops cleared. */
+@inline function roundPlain(r: v128): v128 {
+  return v128.and(i32x4.add(r, i32x4.splat(0x1000)), i32x4.splat(0xffffe000));
+}
+
+/** The halves of p, times 2^112: [ph, pl] with p = ph + pl, each of at most 12 significant bits. */
+@inline function splitP(p: f32): v128 {
+  const ph = reinterpret<f32>(reinterpret<u32>(p) & 0xfffff000);
+  return f32x4.replace_lane(f32x4.splat(ph * TWO112), 1, (p - ph) * TWO112);
+}
+
+/** True where |p| < 2^-40 (and p ≠ 0): its split products could lose bits to f32's underflow. */
+@inline function tinyP(p: f32): bool {
+  return p != 0 && (reinterpret<u32>(p) & 0x7fffffff) < 0x2b800000;
+}
+
+/**
+ * madFast's constants, loaded once per call from static memory: written as splats, Binaryen folds them into
+ * v128.const, which V8 (Node 20) rebuilds at every use inside the loop, three or four instructions each; a loaded
+ * value is kept in a register or a stack slot, one load at most.
+ */
+const FAST_CONSTS = memory.data<u32>([
+  0x8fffe000, 0x8fffe000, 0x8fffe000, 0x8fffe000, // f16 bits → f32 bits · 2^-112
+  F16_MIN_NORMAL, F16_MIN_NORMAL, F16_MIN_NORMAL, F16_MIN_NORMAL,
+  0x477fc000, 0x477fc000, 0x477fc000, 0x477fc000, // 65472
+  8, 8, 8, 8,
+  0x1ff0, 0x1ff0, 0x1ff0, 0x1ff0,
+  0x1000, 0x1000, 0x1000, 0x1000,
+  0xffffe000, 0xffffe000, 0xffffe000, 0xffffe000,
+  0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff,
+], 16);
+
+/** The cheap route for the whole row (see above); returns false when some lane needs madChecked. */
+@inline function madFast(src: usize, dst: usize, p: f32, v: usize, n: i32): bool {
+  const halves = splitP(p);
+  const phv = f32x4.splat(f32x4.extract_lane(halves, 0)), plv = f32x4.splat(f32x4.extract_lane(halves, 1));
+  const f16Bits = v128.load(FAST_CONSTS), lowest = v128.load(FAST_CONSTS, 16), highest = v128.load(FAST_CONSTS, 32);
+  const eight = v128.load(FAST_CONSTS, 48), window = v128.load(FAST_CONSTS, 64), half = v128.load(FAST_CONSTS, 80);
+  const keep = v128.load(FAST_CONSTS, 96), absMask = v128.load(FAST_CONSTS, 112);
+  let plain = i32x4.eq(f16Bits, f16Bits);
   for (let i = 0; i < n; i += 8) {
     const h = v128.load(v + (<usize>i << 1));
-    const a = acc + (<usize>i << 2);
-    const r0 = roundF16x4(maddF64(v128.load(a), f16Lo(h), pv));
-    const r1 = roundF16x4(maddF64(v128.load(a, 16), f16Hi(h), pv));
-    v128.store(a, r0);
-    v128.store(a, r1, 16);
-    mx = f32x4.pmax(mx, f32x4.pmax(f32x4.abs(r0), f32x4.abs(r1)));
+    const o = <usize>i << 2;
+    const b0 = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(h), 13), f16Bits);
+    const b1 = v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(h), 13), f16Bits);
+    const r0 = f32x4.add(f32x4.add(v128.load(src + o), f32x4.mul(b0, phv)), f32x4.mul(b0, plv));
+    const r1 = f32x4.add(f32x4.add(v128.load(src + o, 16), f32x4.mul(b1, phv)), f32x4.mul(b1, plv));
+    // plainLanes, with the constants above
+    const m0 = v128.and(r0, absMask), m1 = v128.and(r1, absMask);
+    const in0 = v128.and(f32x4.ge(m0, lowest), f32x4.le(m0, highest)), in1 = v128.and(f32x4.ge(m1, lowest), f32x4.le(m1, highest));
+    const p0 = v128.andnot(in0, i32x4.eq(v128.and(i32x4.add(r0, eight), window), half));
+    const p1 = v128.andnot(in1, i32x4.eq(v128.and(i32x4.add(r1, eight), window), half));
+    plain = v128.and(plain, v128.and(p0, p1));
+    v128.store(dst + o, v128.and(i32x4.add(r0, half), keep));
+    v128.store(dst + o, v128.and(i32x4.add(r1, half), keep), 16);
   }
-  if (hmaxF32(mx) > 65504) fixOverflow(acc, n);
+  return i32x4.all_true(plain);
+}
+
+/** The row again from src, four lanes at a time: the cheap route where all four are plain, madExact4 elsewhere. */
+function madChecked(src: usize, dst: usize, p: f32, v: usize, n: i32): void {
+  const halves = splitP(p), exact = tinyP(p);
+  const phv = f32x4.splat(f32x4.extract_lane(halves, 0)), plv = f32x4.splat(f32x4.extract_lane(halves, 1));
+  const pv = f64x2.splat(<f64>p);
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2;
+    const b = v128.and(i32x4.shl(v128.load16x4_s(v + (<usize>i << 1)), 13), i32x4.splat(0x8fffe000));
+    const a = v128.load(src + o);
+    const r = f32x4.add(f32x4.add(a, f32x4.mul(b, phv)), f32x4.mul(b, plv));
+    v128.store(dst + o, !exact && i32x4.all_true(plainLanes(r)) ? roundPlain(r) : madExact4(a, b, pv));
+  }
+}
+
+/** dst ← f16(src + p · v) for f16 values (see above). */
+@inline function madAccF16(src: usize, dst: usize, p: f32, v: usize, n: i32): void {
+  if (tinyP(p) || !madFast(src, dst, p, v, n)) madChecked(src, dst, p, v, n);
+}
+
+/**
+ * e^x for two f64 lanes, x ≤ 0 (the kernel's arguments are differences from the running maximum): x = n·ln 2 + r
+ * with |r| ≤ ln2/2 (ln 2 in two parts, fdlibm's, so n·ln2hi is exact), e^r by its Taylor series to r^13
+ * (truncation below 1e-17), times 2^n from n's bits. Within a few f64 ulps of e^x, so after rounding to f32 it
+ * gives Math.exp's f32 but where e^x lies within ~1e-15 of an f32 halfway point. Below −110 the f32 is 0 anyway;
+ * −∞ (the first key's Mold − M) gives 0 too.
+ */
+@inline function exp2F64(x: v128): v128 {
+  const xc = f64x2.max(x, f64x2.splat(-110));
+  const t = f64x2.add(f64x2.mul(xc, f64x2.splat(1.4426950408889634)), f64x2.splat(6755399441055744.0)); // + 1.5·2^52
+  const n = f64x2.sub(t, f64x2.splat(6755399441055744.0));
+  const r = f64x2.sub(f64x2.sub(xc, f64x2.mul(n, f64x2.splat(6.93147180369123816490e-01))), f64x2.mul(n, f64x2.splat(1.90821492927058770002e-10)));
+  let y = f64x2.splat(1.0 / 6227020800.0); // 1/13!
+  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 479001600.0));
+  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 39916800.0));
+  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 3628800.0));
+  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 362880.0));
+  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 40320.0));
+  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 5040.0));
+  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 720.0));
+  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 120.0));
+  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 24.0));
+  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 6.0));
+  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(0.5));
+  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0));
+  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0));
+  // t's low bits hold n (two's complement); n + 1023 in the exponent field is 2^n (n ≥ −160 here)
+  return f64x2.mul(y, i64x2.shl(i64x2.add(t, i64x2.splat(1023)), 52));
+}
+
+/** sc[j] ← f32(e^sc[j]) for j in 0..jn (f32 arguments ≤ 0; sc has room for an even count), two at a time. */
+function expBlock(sc: usize, jn: i32): void {
+  for (let j = 0; j < jn; j += 2) {
+    const p = sc + (<usize>j << 2);
+    const e = f32x4.demote_f64x2_zero(exp2F64(f64x2.promote_low_f32x4(v128.load64_zero(p))));
+    v128.store64_lane(p, e, 0);
+  }
+}
+
+/**
+ * Head i's second buffer for the f16 running sum (headsVec alternates between it and accAt): the region after the
+ * sink where the standard path keeps its lane accumulators (attention-ggml.ts; attentionScratchFloats sizes it
+ * for PV_LANES rows per head, more than the one row needed here).
+ */
+@inline function accAltAt(ml: usize, nh: i32, headDim: i32, scRow: usize, i: i32): usize {
+  return scAt(ml, nh, headDim, scRow, nh) + 16 + ((<usize>i * <usize>headDim) << 2);
 }
 
 /**
@@ -91,6 +244,7 @@ export function headsVec(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, 
     const i = h - h0;
     memory.fill(accAt(ml, nh, headDim, i), 0, <usize>headDim << 2);
     store<f32>(mAt(ml, i), -Infinity);
+    store<i32>(mAt(ml, i), 0, 4); // which buffer holds the sum: 0 accAt, 1 accAltAt
     store<f32>(lAt(ml, i), 0);
   }
   const kElem: usize = kF16 ? 2 : 4, vElem: usize = vF16 ? 2 : 4, lo = kvLo(h0, group, headDim), hi = kvHi(h1, group, headDim);
@@ -101,31 +255,53 @@ export function headsVec(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, 
     touchRows(k, j0 + ROWS, j0 + 2 * ROWS, nCtx, kvDim, kElem, lo, hi, sink);
     touchRows(v, j0 + ROWS, j0 + 2 * ROWS, nCtx, kvDim, vElem, lo, hi, sink);
     for (let h = h0; h < h1; h++) {
-      const i = h - h0, kvOff = (h / group) * headDim, acc = accAt(ml, nh, headDim, i);
+      const i = h - h0, kvOff = (h / group) * headDim, first = accAt(ml, nh, headDim, i), second = accAltAt(ml, nh, headDim, scRow, i);
+      let acc = load<i32>(mAt(ml, i), 4) != 0 ? second : first;
       scores(sc, qrAt(ml, nh, headDim, i), k, j0, jn, kvDim, kvOff, headDim, scale, kF16, cap, invCap, ORDER_VEC64);
       let m = load<f32>(mAt(ml, i)), l = load<f32>(lAt(ml, i));
       const vh = v + (<usize>j0 * <usize>kvDim + <usize>kvOff) * vElem, vRow = <usize>kvDim * vElem;
+      // the running maximum first: each score becomes its exponent, Mold − M where it raises the maximum (a bit
+      // in raised), s − M elsewhere, all f32 differences as ggml's; then the exponentials of the whole block
+      let raised: u32 = 0;
       for (let j = 0; j < jn; j++) {
-        const s = load<f32>(sc + (<usize>j << 2));
-        // ggml: expf of an f32 difference; here e^x from f64, rounded once (libm's expf is correctly rounded
-        // but for rare halfway cases)
-        let ms: f32 = 1, vs: f32 = 1;
+        const at = sc + (<usize>j << 2), s = load<f32>(at);
         if (s > m) {
-          ms = <f32>Math.exp(<f64>(m - s));
+          store<f32>(at, m - s);
+          raised |= 1 << j;
           m = s;
+        } else {
+          store<f32>(at, s - m);
+        }
+      }
+      // ggml: expf of the f32 difference; here e^x in f64, rounded once (libm's expf is correctly rounded but for
+      // rare halfway cases)
+      expBlock(sc, jn);
+      for (let j = 0; j < jn; j++) {
+        const e = load<f32>(sc + (<usize>j << 2));
+        let ms: f32 = 1, vs: f32 = 1;
+        if ((raised >> j) & 1) {
+          ms = e;
           rescaleAcc(acc, ms, headDim, vF16);
         } else {
-          vs = <f32>Math.exp(<f64>(s - m));
+          vs = e;
         }
-        madAcc(acc, vs, vh + <usize>j * vRow, headDim, vF16);
+        if (vF16) { // the new sum goes to the other buffer
+          const next = acc == first ? second : first;
+          madAccF16(acc, next, vs, vh + <usize>j * vRow, headDim);
+          acc = next;
+        } else {
+          madAccF32(acc, vs, vh + <usize>j * vRow, headDim);
+        }
         l = fmaF32(l, ms, vs); // ggml's `S = S*ms + vs`, fused by its compiler
       }
       store<f32>(mAt(ml, i), m);
+      store<i32>(mAt(ml, i), acc == second ? 1 : 0, 4);
       store<f32>(lAt(ml, i), l);
     }
   }
   for (let h = h0; h < h1; h++) {
-    const i = h - h0, acc = accAt(ml, nh, headDim, i), oh = out + ((<usize>h * <usize>headDim) << 2);
+    const i = h - h0, oh = out + ((<usize>h * <usize>headDim) << 2);
+    const acc = load<i32>(mAt(ml, i), 4) != 0 ? accAltAt(ml, nh, headDim, scRow, i) : accAt(ml, nh, headDim, i);
     const sum = load<f32>(lAt(ml, i));
     const inv: f32 = sum == 0 ? 0 : <f32>1.0 / sum;
     for (let d = 0; d < headDim; d++) store<f32>(oh + (<usize>d << 2), load<f32>(acc + (<usize>d << 2)) * inv);

@@ -72,6 +72,19 @@ async function attentionCases(k: Kernels, what: string): Promise<void> {
       k.attention(out, onBackend(k, q), kb, vb, startPos, nTokens, shape, k.allocF32(seqLen));
       assertBits(out, want, `${what}: attention ${nHeads}/${nKvHeads}x${headDim} at ${startPos}+${nTokens} ${JSON.stringify(extra)}`);
     }
+    // the one-row flash kernel's f16 running sum at its edges: values from 1e-6 (f16 subnormals) to ~3e4 (finite in f16, as a cache must be; sums past
+    // 65504 become infinite), and peaked scores whose weights fall below 2^-40, beside its common lanes
+    const scales = [1e-6, 1, 3e-3, 1e3, 1];
+    const wide = values.map((x, i) => x * (scales[Math.floor(i / kvDim) % scales.length] as number));
+    const wr = f16Kv(ref, seqLen, kvDim, wide), wb = f16Kv(k, seqLen, kvDim, wide);
+    for (const qScale of [1, 60]) {
+      const shape: AttentionShape = { ...base, flash: "vec" };
+      const q = randomF32(rng, nHeads * headDim, qScale);
+      const want = new Float32Array(q.length), out = k.allocF32(q.length);
+      ref.attention(want, q, kr, wr, 260, 1, shape, new Float32Array(seqLen));
+      k.attention(out, onBackend(k, q), kb, wb, 260, 1, shape, k.allocF32(seqLen));
+      assertBits(out, want, `${what}: flash vec ${nHeads}/${nKvHeads}x${headDim}, values of mixed scales, q × ${qScale}`);
+    }
     // a cache holding positions from kvStart on (sliding-window layers): groups and lanes follow the cache row
     const kvStart = 21, w = 60;
     const shape: AttentionShape = { ...base, window: w, kvStart };
