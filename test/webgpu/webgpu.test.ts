@@ -5,8 +5,9 @@
 // Chromium or an adapter.
 //
 // (1) Conformance tolerances, per kernel (error metric in brackets):
-//  - matmul, every GPU weight type [|Δ| / Σ|w·x| per output]: 1e-6, as for the CPU backends: activations are
-//    rounded the same way, only the f32 summation order differs;
+//  - matmul, every GPU weight type (F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K; each must have run as a
+//    one-token matvec, an 11-token tiled product and embedRows) [|Δ| / Σ|w·x| per output]: 1e-6, as for the CPU
+//    backends: activations are rounded the same way, only the f32 summation order differs;
 //  - matmulF32 (training's product; operands plain and transposed) [|Δ| / Σ|w·x| against f64 sums]: 1e-6;
 //  - embedRows [relative]: 1e-6 (K-quant scales multiply in f32 on the GPU, in f64 in the ts dequantizer);
 //  - rmsNorm, layerNorm [relative, +1e-6]: 1e-5 (f32 tree sums on the GPU, f64 sums on the CPU);
@@ -19,21 +20,28 @@
 //  - the probs tap [absolute]: 1e-6.
 //
 // (2) Parity with llama.cpp (node-llama-cpp, CPU) and with Peel's ts reference. Random-weight Llama models (GQA 4/2, head 32,
-// 2 layers, a 512-piece vocabulary so SwiftShader runs them in seconds) in F32, F16, Q8_0 and Q4_0, written
-// by Peel's GGUF writer; llama.cpp's greedy continuation is forced into both Peel backends in the page,
+// 2 layers, a 512-piece vocabulary so SwiftShader runs them in seconds) in F32, F16, BF16, Q8_0 and Q4_0, and one
+// K-quant model mixing types per tensor as llama.cpp's Q4_K_M does (Q4_K, with attn_v, ffn_down and the output
+// head in Q6_K; attn_output in Q5_K to cover the third K type; dim 256, head 64, since K-quant rows are 256-value
+// blocks), written by Peel's GGUF writer; llama.cpp's greedy continuation is forced into both Peel backends in the page,
 // as test/parity/forced-decoding.ts does, with flash attention off and on (a 70-token prompt on a flash case
 // takes llama.cpp's tiled kernel, the steps after it the one-row "vec" kernel).
 // Checks and tolerances:
 //  - top-1 equals llama.cpp's wherever llama.cpp's top two are more than 0.02 apart (as llama-parity);
-//  - llama.cpp's top-5 probabilities: F32/F16 within 2e-3, Q8_0/Q4_0 within 0.08 worst and 0.02 right after
-//    the prompt: the bounds llama-parity.test.ts gives the CPU backends, for the reasons it gives (8-bit
-//    activation steps moved by last-bit differences in earlier sums);
+//  - llama.cpp's top-5 probabilities: F32/F16 within 2e-3, BF16 and the quantized types within 0.08 worst and
+//    0.02 right after the prompt: the bounds llama-parity.test.ts gives the CPU backends, for the reasons it gives
+//    (bf16 or 8-bit activation steps moved by last-bit differences in earlier sums);
 //  - the webgpu logits against the ts backend's (logits of std ≈ 6): within 1e-2 absolute. Summation order is
 //    the only difference in arithmetic, except where values are rounded: with flash "vec" on an f16 cache the
 //    running value sum is rounded to f16 after every key, and one f32 ulp can move it by an f16 ulp (measured
-//    2.3e-3 on the F16 case; 6.6e-5 F32, 2e-6 Q8_0 and Q4_0). An 8-bit activation flipped by a last-bit
-//    difference (a value on a rounding boundary) would move a logit by more and fail here: none happens on
-//    these fixtures; the measured worst of each case is printed.
+//    2.3e-3 on the F16 case; 6.6e-5 F32, 2e-6 BF16, Q8_0, Q4_0 and the K-quant mix). An 8-bit activation flipped by a
+//    last-bit difference (a value on a rounding boundary) moves a logit by more and would fail here: none happens
+//    on these fixtures; the measured worst of each case is printed. The K-quant case runs flash off for that
+//    reason: with flash "vec", an f16 ulp in the attention output can move its Q8_K rounding (256-value blocks,
+//    steps of max/127) into attn_output by one step, and on this fixture it did, at one of 9 steps (0.17 on a
+//    logit, traced to the last layer's attn_output input: every earlier tap within 5e-7; 2 of 4 prompts tried
+//    had one such step, 0 of 36 steps with flash off), while the webgpu top-5 probabilities stayed within 5e-4 of
+//    llama.cpp's.
 // A gemma2 model (GeGLU, soft caps, post norms, sliding window 8) run past 2·window + batch positions, so its
 // sliding layers move their cache rows on the GPU, gives the ts backend's logits within 2e-2: besides the f16
 // value sums, GeGLU reads an f16 table at f16(gate), and a last-bit difference in the gate can pick the
@@ -51,6 +59,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DType } from "../../src/tensor/dtype.js";
+import { GPU_WEIGHT_TYPES } from "../../src/kernels/webgpu/shaders-matmul.js";
 import { createRng } from "../../src/sample/rng.js";
 import { writeRandomLlamaGguf, type RandomLlamaSpec } from "../fixtures/random-llama.js";
 import { loadReferenceModel, referenceRun } from "../parity/llama-cpp.js";
@@ -73,12 +82,27 @@ const N_GEN = 8;
 const NEAR_TIE = 0.02;
 const shape = { dim: 128, hiddenDim: 256, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 512, layerScale: 0.5, outputGain: 6, tied: false } as const;
 
-interface Case { readonly label: string; readonly weightType: DType; readonly flash: "on" | "off"; readonly promptLength: number; readonly seed: number }
+interface Case {
+  readonly label: string;
+  readonly weightType: DType;
+  readonly flash: "on" | "off";
+  readonly promptLength: number;
+  readonly seed: number;
+  /** Over `shape`: another size, per-tensor types. */
+  readonly spec?: Partial<RandomLlamaSpec>;
+}
+// K-quant rows are 256-value blocks: dim and hiddenDim multiples of 256 (head 64, GQA 4/2)
+const kShape = { dim: 256, hiddenDim: 512 } as const;
+// llama.cpp's Q4_K_M keeps attn_v, ffn_down and the output head in Q6_K; attn_output in Q5_K covers the third K type
+const kMix = { attn_v: "Q6_K", ffn_down: "Q6_K", attn_output: "Q5_K" } as const;
 const CASES: Case[] = [
   { label: "F32", weightType: "F32", flash: "off", promptLength: 9, seed: 61 },
   { label: "F16, flash (tiled prompt, vec steps)", weightType: "F16", flash: "on", promptLength: 70, seed: 62 },
+  { label: "BF16", weightType: "BF16", flash: "off", promptLength: 9, seed: 65 },
   { label: "Q8_0, flash (vec)", weightType: "Q8_0", flash: "on", promptLength: 9, seed: 63 },
   { label: "Q4_0", weightType: "Q4_0", flash: "off", promptLength: 9, seed: 64 },
+  { label: "Q4_K with Q5_K attn_output, Q6_K attn_v/ffn_down/output (dim 256)", weightType: "Q4_K", flash: "off", promptLength: 9, seed: 66,
+    spec: { ...kShape, tensorTypes: kMix, outputType: "Q6_K" } },
 ];
 
 function tolerance(t: DType): { max: number; first: number; logits: number } {
@@ -91,6 +115,13 @@ async function conformance(gpu: WebGpuPage): Promise<void> {
   const worst = new Map<string, number>();
   for (const r of results) worst.set(r.kernel, Math.max(worst.get(r.kernel) ?? 0, r.err));
   console.log(`# webgpu worst errors: ${[...worst].map(([k, e]) => `${k} ${e.toExponential(1)}`).join(", ")}`);
+  const matmul = results.filter((r) => r.kernel === "matmul" || r.kernel === "embedRows");
+  console.log(`# webgpu matmul/embedRows per weight type: ${matmul.map((r) => `${r.kernel} ${r.what} ${r.err.toExponential(1)}`).join(", ")}`);
+  for (const dtype of GPU_WEIGHT_TYPES) { // every type the backend accepts, K-quants included, as matvec, tiled and rows
+    for (const what of [`matmul ${dtype} x1`, `matmul ${dtype} x11`, `embedRows ${dtype}`]) {
+      assert.ok(matmul.some((r) => `${r.kernel} ${r.what}` === what), `no conformance case ${what}`);
+    }
+  }
   const failed = results.filter((r) => !(r.err <= kernelTolerance(r.kernel)));
   assert.deepEqual(failed.map((r) => `${r.kernel} ${r.what}: ${r.err.toExponential(2)} > ${kernelTolerance(r.kernel)}`), []);
   assert.ok(results.length > 100, `only ${results.length} cases ran`);
@@ -102,7 +133,7 @@ async function parity(t: TestContext, gpu: WebGpuPage): Promise<void> {
     for (const c of CASES) {
       await t.test(c.label, async () => {
         const path = join(dir, `${c.weightType}.gguf`);
-        const spec: RandomLlamaSpec = { ...shape, weightType: c.weightType, seed: c.seed };
+        const spec: RandomLlamaSpec = { ...shape, ...c.spec, weightType: c.weightType, seed: c.seed };
         writeRandomLlamaGguf(path, spec);
         gpu.serveFile(`${c.seed}.gguf`, readFileSync(path));
         const rng = createRng(c.seed);
