@@ -1,5 +1,5 @@
 // The webgpu backend's typed errors, in Node without any GPU: no adapter (each place tried named), a buffer
-// over the adapter's limits (limit and tensor named), a lost device (DEVICE_LOST on the next call), and the
+// over the adapter's limits (limit and tensor named, in the runtime and through loadModel), a lost device (DEVICE_LOST on the next call), and the
 // sync-only session API refused on a deferred backend. A fake device stands in for WebGPU: these paths run
 // before any shader would.
 
@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PeelError } from "../../util/errors.js";
 import { requestWebGpuDevice } from "./device.js";
-import type { Gpu, GpuBuffer, GpuDevice, GpuDeviceLostInfo } from "./gpu-types.js";
+import type { Gpu, GpuAdapter, GpuBuffer, GpuDevice, GpuDeviceLostInfo } from "./gpu-types.js";
 import { createRuntime } from "./runtime.js";
 
 function fakeDevice(limits: { storage: number; buffer: number }, lost: Promise<GpuDeviceLostInfo>): GpuDevice {
@@ -69,6 +69,35 @@ test("webgpu: loadModel with backend webgpu where Node has no WebGPU is UNSUPPOR
       e instanceof PeelError && e.code === "UNSUPPORTED" && /no WebGPU adapter found; tried Node's `webgpu` package \(Dawn\): requestAdapter threw not installed/.test(e.message));
     await assert.rejects(loadModel(path, { backend: "webgpu", threads: 2 }), (e: unknown) =>
       e instanceof PeelError && e.code === "INVALID_ARGUMENT" && /threads are for the wasm backend/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("webgpu: loading a model whose embedding table is over the adapter's binding limit names the tensor and the limit", async () => {
+  const { writeFileSync, mkdtempSync, rmSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const { randomLlamaGguf } = await import("../../../test/fixtures/random-llama.js");
+  const { loadModel } = await import("../../model/load.node.js");
+  // F32, dim 32: token_embd is 300·32·4 = 38400 bytes, every block matrix at most 64·32·4 = 8192; a 16 KiB limit
+  // refuses the table alone
+  const limit = 16384;
+  const adapter: GpuAdapter = {
+    limits: { maxStorageBufferBindingSize: limit, maxBufferSize: 1 << 20, maxComputeWorkgroupsPerDimension: 65535,
+      minStorageBufferOffsetAlignment: 256, minUniformBufferOffsetAlignment: 256 },
+    features: new Set(),
+    info: { vendor: "fake", architecture: "small-limits" },
+    requestDevice: async () => fakeDevice({ storage: limit, buffer: 1 << 20 }, new Promise(() => undefined)),
+  };
+  const gpu: Gpu = { peelSource: "a test GPU", requestAdapter: async () => adapter };
+  const dir = mkdtempSync(join(tmpdir(), "peel-webgpu-limit-"));
+  try {
+    const path = join(dir, "m.gguf");
+    writeFileSync(path, randomLlamaGguf({ dim: 32, hiddenDim: 64, nLayers: 1, nHeads: 4, nKvHeads: 4, weightType: "F32", tied: true, seed: 1, vocabSize: 300 }));
+    await assert.rejects(loadModel(path, { backend: "webgpu", gpu }), (e: unknown) =>
+      e instanceof PeelError && e.code === "UNSUPPORTED" && /tensor "token_embd\.weight"/.test(e.message) &&
+      /needs a GPU buffer of 38400 bytes, over this adapter's maxStorageBufferBindingSize of 16384 bytes/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
