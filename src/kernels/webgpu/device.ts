@@ -1,7 +1,9 @@
 /**
  * Finding a WebGPU device: the caller's `Gpu` object (Dawn's in Node), else the browser's `navigator.gpu`.
  * Asks for the adapter's own storage and buffer limits (the defaults, 128 MiB bindings, would refuse the
- * embedding table of most models) and for `shader-f16` where the adapter has it. When nothing answers, the
+ * embedding table of most models) and for `shader-f16` where the adapter has it (`hasF16`), though no shader
+ * uses it yet: the only adapter CI has, Chromium's SwiftShader, does not offer it, so an f16 variant could not
+ * be tested, and every shader decodes f16 from u32 words instead (wgsl.ts). When nothing answers, the
  * error lists every place tried and what each said. Does not pick between several adapters: the first the
  * platform offers for "high-performance" is taken.
  */
