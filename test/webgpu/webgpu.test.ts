@@ -31,17 +31,19 @@
 //  - llama.cpp's top-5 probabilities: F32/F16 within 2e-3, BF16 and the quantized types within 0.08 worst and
 //    0.02 right after the prompt: the bounds llama-parity.test.ts gives the CPU backends, for the reasons it gives
 //    (bf16 or 8-bit activation steps moved by last-bit differences in earlier sums);
-//  - the webgpu logits against the ts backend's (logits of std ≈ 6): within 1e-2 absolute. Summation order is
+//  - the webgpu logits against the ts backend's (logits of std ≈ 6), per step the largest |Δ|. Summation order is
 //    the only difference in arithmetic, except where values are rounded: with flash "vec" on an f16 cache the
-//    running value sum is rounded to f16 after every key, and one f32 ulp can move it by an f16 ulp (measured
-//    2.3e-3 on the F16 case; 6.6e-5 F32, 2e-6 BF16, Q8_0, Q4_0 and the K-quant mix). An 8-bit activation flipped by a
-//    last-bit difference (a value on a rounding boundary) moves a logit by more and would fail here: none happens
-//    on these fixtures; the measured worst of each case is printed. The K-quant case runs flash off for that
-//    reason: with flash "vec", an f16 ulp in the attention output can move its Q8_K rounding (256-value blocks,
-//    steps of max/127) into attn_output by one step, and on this fixture it did, at one of 9 steps (0.17 on a
-//    logit, traced to the last layer's attn_output input: every earlier tap within 5e-7; 2 of 4 prompts tried
-//    had one such step, 0 of 36 steps with flash off), while the webgpu top-5 probabilities stayed within 5e-4 of
-//    llama.cpp's.
+//    running value sum is rounded to f16 after every key, and one f32 ulp (the GPU's exp is not the CPU's) can
+//    move it by an f16 ulp (measured 2.3e-3 on the F16 case; 6.6e-5 F32, 2e-6 BF16, Q8_0, Q4_0 and the K-quant
+//    mix). F32 and F16: within 1e-2 at every step. Types whose activations are rounded to bf16 or 8 bits before
+//    the products: within 1e-2 on the median step and 0.5 on the worst. A value on a rounding boundary, moved by a
+//    last-bit or f16-ulp difference, flips one 8-bit step and moves that step's logits by far more than summation
+//    order does: seen on the K-quant mix with flash "vec" (0.17 at one step of 9, traced to the last layer's
+//    attn_output input, every earlier tap within 5e-7, the size of one Q8_K step there; 2 of 4 prompts had such a
+//    step) and, with flash off, on a variant with hiddenDim 256 (0.22; llama.cpp's top-5 3.3e-2 away, inside its
+//    bound). 0.5 is about twice the largest seen; an integration bug (a wrong offset or buffer) moves every step
+//    by O(1) and fails the median. The K-quant case runs flash off, where flips are rarer (0 of 36 steps over 4
+//    prompts on this fixture; with flash "vec" the webgpu top-5 stayed within 5e-4 of llama.cpp's).
 // A gemma2 model (GeGLU, soft caps, post norms, sliding window 8) run past 2·window + batch positions, so its
 // sliding layers move their cache rows on the GPU, gives the ts backend's logits within 2e-2: besides the f16
 // value sums, GeGLU reads an f16 table at f16(gate), and a last-bit difference in the gate can pick the
@@ -105,8 +107,9 @@ const CASES: Case[] = [
     spec: { ...kShape, tensorTypes: kMix, outputType: "Q6_K" } },
 ];
 
-function tolerance(t: DType): { max: number; first: number; logits: number } {
-  return t === "F32" || t === "F16" ? { max: 2e-3, first: 2e-3, logits: 1e-2 } : { max: 0.08, first: 0.02, logits: 1e-2 };
+/** llama.cpp's top-5 bounds (worst, after the prompt); |Δlogit| against ts: on the median step and on the worst. */
+function tolerance(t: DType): { max: number; first: number; logits: number; logitsWorst: number } {
+  return t === "F32" || t === "F16" ? { max: 2e-3, first: 2e-3, logits: 1e-2, logitsWorst: 1e-2 } : { max: 0.08, first: 0.02, logits: 1e-2, logitsWorst: 0.5 };
 }
 
 async function conformance(gpu: WebGpuPage): Promise<void> {
@@ -162,7 +165,11 @@ async function parity(t: TestContext, gpu: WebGpuPage): Promise<void> {
         });
         assert.ok(Math.max(...diffs) <= tol.max, `top-5 |Δp| per position: ${diffs.map((d) => d.toFixed(4)).join(" ")}`);
         assert.ok((diffs[0] as number) <= tol.first, `top-5 |Δp| after the prompt ${diffs[0]}`);
-        assert.ok(logitDiff <= tol.logits, `max |Δlogit| against the ts backend ${logitDiff} > ${tol.logits}`);
+        const perStep = steps.map((s) => s.maxLogitDiff);
+        const median = [...perStep].sort((a, b) => a - b)[Math.floor(perStep.length / 2)] as number;
+        const stepList = perStep.map((d) => d.toExponential(1)).join(" ");
+        assert.ok(median <= tol.logits, `median step's max |Δlogit| against the ts backend ${median} > ${tol.logits} (per step: ${stepList})`);
+        assert.ok(logitDiff <= tol.logitsWorst, `max |Δlogit| against the ts backend ${logitDiff} > ${tol.logitsWorst} (per step: ${stepList})`);
         const meanTop1 = ref.dists.reduce((a, d) => a + (d.values().next().value ?? 0), 0) / ref.dists.length;
         assert.ok(meanTop1 < 0.97, `fixture too peaked to test anything: mean top-1 probability ${meanTop1.toFixed(3)}`);
         if (c === CASES[0]) { // every tap of a traced prompt, read back in chunks of 4 tokens
