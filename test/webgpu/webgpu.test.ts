@@ -130,83 +130,101 @@ async function conformance(gpu: WebGpuPage): Promise<void> {
   assert.ok(results.length > 100, `only ${results.length} cases ran`);
 }
 
+type Reference = Awaited<ReturnType<typeof referenceRun>>;
+type Page = WebGpuPage["page"];
+
+/** llama.cpp's greedy run of the case's model (written to `path`) from its seeded prompt. */
+async function reference(c: Case, path: string): Promise<{ prompt: number[]; ref: Reference }> {
+  writeRandomLlamaGguf(path, { ...shape, ...c.spec, weightType: c.weightType, seed: c.seed });
+  const rng = createRng(c.seed);
+  const prompt = [1, ...Array.from({ length: c.promptLength - 1 }, () => 3 + Math.floor(rng.next() * (shape.vocabSize - 3)))];
+  const refModel = await loadReferenceModel(path);
+  try {
+    return { prompt, ref: await referenceRun(refModel, prompt, N_GEN, 256, c.flash) };
+  } finally {
+    await refModel.dispose();
+  }
+}
+
+/** The forced-decoding steps against llama.cpp's run and the ts backend, with the case's tolerances. */
+function checkSteps(c: Case, steps: ParityStep[], ref: Reference, promptLength: number): void {
+  const tol = tolerance(c.weightType);
+  const top5 = (probs: (s: ParityStep) => number[]) => steps.map((s, i) =>
+    Math.max(...[...ref.dists[i]!.values()].slice(0, 5).map((p, j) => Math.abs((probs(s)[j] as number) - p))));
+  const diffs = top5((s) => s.probs);
+  const perStep = steps.map((s) => s.maxLogitDiff);
+  const logitDiff = Math.max(...perStep);
+  console.log(`# webgpu ${c.label}: ${steps.length} steps, top-5 |Δp| vs llama.cpp worst ${Math.max(...diffs).toExponential(1)} ` +
+    `(ts backend: ${Math.max(...top5((s) => s.tsProbs)).toExponential(1)}), max |Δlogit| vs ts ${logitDiff.toExponential(1)}`);
+  steps.forEach((s, i) => {
+    const top = [...ref.dists[i]!.entries()];
+    const gap = (top[0]?.[1] ?? 0) - (top[1]?.[1] ?? 0);
+    if (gap > NEAR_TIE) assert.equal(s.argmax, top[0]![0], `position ${promptLength + i}: top-1 differs from llama.cpp's (gap ${gap.toFixed(4)})`);
+  });
+  assert.ok(Math.max(...diffs) <= tol.max, `top-5 |Δp| per position: ${diffs.map((d) => d.toFixed(4)).join(" ")}`);
+  assert.ok((diffs[0] as number) <= tol.first, `top-5 |Δp| after the prompt ${diffs[0]}`);
+  const median = [...perStep].sort((x, y) => x - y)[Math.floor(perStep.length / 2)] as number;
+  const stepList = perStep.map((d) => d.toExponential(1)).join(" ");
+  assert.ok(median <= tol.logits, `median step's max |Δlogit| against the ts backend ${median} > ${tol.logits} (per step: ${stepList})`);
+  assert.ok(logitDiff <= tol.logitsWorst, `max |Δlogit| against the ts backend ${logitDiff} > ${tol.logitsWorst} (per step: ${stepList})`);
+  const meanTop1 = ref.dists.reduce((a, d) => a + (d.values().next().value ?? 0), 0) / ref.dists.length;
+  assert.ok(meanTop1 < 0.97, `fixture too peaked to test anything: mean top-1 probability ${meanTop1.toFixed(3)}`);
+}
+
+/** On the F32 case: every tap of a traced prompt, upload progress, and a device lost mid-generation. */
+async function checkTraceAndLoss(page: Page, req: ParityRequest): Promise<void> {
+  // every tap of a traced prompt, read back in chunks of 4 tokens
+  const taps = await page.evaluate(async (r) =>
+    (globalThis as unknown as { peelWebGpu: { traceDiff(q: ParityRequest): Promise<Record<string, number>> } }).peelWebGpu.traceDiff(r), req);
+  console.log(`# webgpu trace taps, max |Δ| vs ts: ${JSON.stringify(taps)}`);
+  assert.equal(taps.mismatch, undefined, "the two traces differ in their records");
+  assert.equal(taps.records, 3 * (1 + 2 * 9) + 2, "3 chunks × (embed + 2 layers × 9 taps), and output_norm, logits of the last");
+  for (const [name, d] of Object.entries(taps)) if (name !== "records") assert.ok(d <= 1e-3, `tap ${name}: max |Δ| ${d}`);
+  // a device lost mid-generation, then the documented way on to the CPU
+  const lost = await page.evaluate(async (r) =>
+    (globalThis as unknown as { peelWebGpu: { deviceLost(q: ParityRequest): Promise<DeviceLostResult & { uploads: [number, number][] }> } }).peelWebGpu.deviceLost(r), req);
+  const [done, total] = lost.uploads.at(-1) ?? [0, -1];
+  assert.ok(lost.uploads.length > 2 && done === total && lost.uploads.every(([d], i) => i === 0 || d > lost.uploads[i - 1]![0]),
+    `upload progress must rise to the total: ${JSON.stringify(lost.uploads)}`);
+  assert.equal(lost.code, "DEVICE_LOST", `the step after the loss threw ${lost.code}: ${lost.message}`);
+  assert.match(lost.message, /backend "wasm"/);
+  // the same tokens through the same ts kernels, as one batch against one at a time: summation order only
+  assert.ok(lost.continuedDiff <= 1e-3, `continuing on the CPU: max |Δlogit| ${lost.continuedDiff}`);
+}
+
+/** gemma2 past 2·window + batch positions: its sliding layers move their cache rows on the GPU. */
+async function gemma2Window(gpu: WebGpuPage, dir: string): Promise<void> {
+  const path = join(dir, "gemma2.gguf");
+  writeRandomLlamaGguf(path, { ...shape, architecture: "gemma2", tied: true, weightType: "F32", seed: 71, slidingWindow: 8, attnSoftcap: 50, finalSoftcap: 30 });
+  gpu.serveFile("gemma2.gguf", readFileSync(path));
+  const rng = createRng(71);
+  const ids = (n: number): number[] => Array.from({ length: n }, () => 3 + Math.floor(rng.next() * (shape.vocabSize - 3)));
+  // batch 4: a sliding layer keeps 2·8 + 4 = 20 rows, so 9 + 24 positions move its rows several times
+  const req: ParityRequest = { modelUrl: "/files/gemma2.gguf", prompt: [2, ...ids(8)], forced: ids(24), topIds: [], kvType: "F16", flashAttention: "on", batchSize: 4 };
+  const steps = await gpu.page.evaluate(async (r) =>
+    (globalThis as unknown as { peelWebGpu: { parity(q: ParityRequest): Promise<ParityStep[]> } }).peelWebGpu.parity(r), req);
+  const worst = Math.max(...steps.map((s) => s.maxLogitDiff));
+  console.log(`# webgpu gemma2 sliding window: ${steps.length} steps, max |Δlogit| vs ts ${worst.toExponential(1)}, top-1 equal at ${steps.filter((s) => s.argmax === s.tsArgmax).length}`);
+  assert.ok(worst <= 2e-2, `max |Δlogit| vs ts ${worst} (per step: ${steps.map((s) => s.maxLogitDiff.toExponential(1)).join(" ")})`);
+}
+
 async function parity(t: TestContext, gpu: WebGpuPage): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "peel-webgpu-parity-"));
   try {
     for (const c of CASES) {
       await t.test(c.label, async () => {
-        const path = join(dir, `${c.weightType}.gguf`);
-        const spec: RandomLlamaSpec = { ...shape, ...c.spec, weightType: c.weightType, seed: c.seed };
-        writeRandomLlamaGguf(path, spec);
+        const path = join(dir, `${c.seed}.gguf`);
+        const { prompt, ref } = await reference(c, path);
         gpu.serveFile(`${c.seed}.gguf`, readFileSync(path));
-        const rng = createRng(c.seed);
-        const prompt = [1, ...Array.from({ length: c.promptLength - 1 }, () => 3 + Math.floor(rng.next() * (shape.vocabSize - 3)))];
-        const refModel = await loadReferenceModel(path);
-        let ref;
-        try {
-          ref = await referenceRun(refModel, prompt, N_GEN, 256, c.flash);
-        } finally {
-          await refModel.dispose();
-        }
         const req: ParityRequest = { modelUrl: `/files/${c.seed}.gguf`, prompt, forced: ref.greedy, kvType: "F16", flashAttention: c.flash,
           topIds: ref.dists.map((d) => [...d.keys()].slice(0, 5)) };
         const steps = await gpu.page.evaluate(async (r) =>
-          (globalThis as unknown as { peelWebGpu: { parity(q: ParityRequest): Promise<ParityStep[]> } }).peelWebGpu.parity(r), req);
-        const tol = tolerance(c.weightType);
-        const diffs = steps.map((s, i) => Math.max(...[...ref.dists[i]!.values()].slice(0, 5).map((p, j) => Math.abs((s.probs[j] as number) - p))));
-        const logitDiff = Math.max(...steps.map((s) => s.maxLogitDiff));
-        console.log(`# webgpu ${c.label}: ${steps.length} steps, top-5 |Δp| vs llama.cpp worst ${Math.max(...diffs).toExponential(1)} ` +
-          `(ts backend: ${Math.max(...steps.map((s, i) => Math.max(...[...ref.dists[i]!.values()].slice(0, 5).map((p, j) => Math.abs((s.tsProbs[j] as number) - p))))).toExponential(1)}), ` +
-          `max |Δlogit| vs ts ${logitDiff.toExponential(1)}`);
-        steps.forEach((s, i) => {
-          const top = [...ref.dists[i]!.entries()];
-          const gap = (top[0]?.[1] ?? 0) - (top[1]?.[1] ?? 0);
-          if (gap > NEAR_TIE) assert.equal(s.argmax, top[0]![0], `position ${prompt.length + i}: top-1 differs from llama.cpp's (gap ${gap.toFixed(4)})`);
-        });
-        assert.ok(Math.max(...diffs) <= tol.max, `top-5 |Δp| per position: ${diffs.map((d) => d.toFixed(4)).join(" ")}`);
-        assert.ok((diffs[0] as number) <= tol.first, `top-5 |Δp| after the prompt ${diffs[0]}`);
-        const perStep = steps.map((s) => s.maxLogitDiff);
-        const median = [...perStep].sort((a, b) => a - b)[Math.floor(perStep.length / 2)] as number;
-        const stepList = perStep.map((d) => d.toExponential(1)).join(" ");
-        assert.ok(median <= tol.logits, `median step's max |Δlogit| against the ts backend ${median} > ${tol.logits} (per step: ${stepList})`);
-        assert.ok(logitDiff <= tol.logitsWorst, `max |Δlogit| against the ts backend ${logitDiff} > ${tol.logitsWorst} (per step: ${stepList})`);
-        const meanTop1 = ref.dists.reduce((a, d) => a + (d.values().next().value ?? 0), 0) / ref.dists.length;
-        assert.ok(meanTop1 < 0.97, `fixture too peaked to test anything: mean top-1 probability ${meanTop1.toFixed(3)}`);
-        if (c === CASES[0]) { // every tap of a traced prompt, read back in chunks of 4 tokens
-          const taps = await gpu.page.evaluate(async (r) =>
-            (globalThis as unknown as { peelWebGpu: { traceDiff(q: ParityRequest): Promise<Record<string, number>> } }).peelWebGpu.traceDiff(r), req);
-          console.log(`# webgpu trace taps, max |Δ| vs ts: ${JSON.stringify(taps)}`);
-          assert.equal(taps.mismatch, undefined, "the two traces differ in their records");
-          assert.equal(taps.records, 3 * (1 + 2 * 9) + 2, "3 chunks × (embed + 2 layers × 9 taps), and output_norm, logits of the last");
-          for (const [name, d] of Object.entries(taps)) if (name !== "records") assert.ok(d <= 1e-3, `tap ${name}: max |Δ| ${d}`);
-        }
-        if (c === CASES[0]) { // a device lost mid-generation, then the documented way on to the CPU
-          const lost = await gpu.page.evaluate(async (r) =>
-            (globalThis as unknown as { peelWebGpu: { deviceLost(q: ParityRequest): Promise<DeviceLostResult & { uploads: [number, number][] }> } }).peelWebGpu.deviceLost(r), req);
-          const [done, total] = lost.uploads.at(-1) ?? [0, -1];
-          assert.ok(lost.uploads.length > 2 && done === total && lost.uploads.every(([d], i) => i === 0 || d > lost.uploads[i - 1]![0]),
-            `upload progress must rise to the total: ${JSON.stringify(lost.uploads)}`);
-          assert.equal(lost.code, "DEVICE_LOST", `the step after the loss threw ${lost.code}: ${lost.message}`);
-          assert.match(lost.message, /backend "wasm"/);
-          // the same tokens through the same ts kernels, as one batch against one at a time: summation order only
-          assert.ok(lost.continuedDiff <= 1e-3, `continuing on the CPU: max |Δlogit| ${lost.continuedDiff}`);
-        }
+    (globalThis as unknown as { peelWebGpu: { parity(q: ParityRequest): Promise<ParityStep[]> } }).peelWebGpu.parity(r), req);
+        checkSteps(c, steps, ref, prompt.length);
+        if (c === CASES[0]) await checkTraceAndLoss(gpu.page, req);
       });
     }
-    await t.test("gemma2 sliding window past 2·window + batch (cache rows moved on the GPU)", async () => {
-      const path = join(dir, "gemma2.gguf");
-      writeRandomLlamaGguf(path, { ...shape, architecture: "gemma2", tied: true, weightType: "F32", seed: 71, slidingWindow: 8, attnSoftcap: 50, finalSoftcap: 30 });
-      gpu.serveFile("gemma2.gguf", readFileSync(path));
-      const rng = createRng(71);
-      const ids = (n: number): number[] => Array.from({ length: n }, () => 3 + Math.floor(rng.next() * (shape.vocabSize - 3)));
-      // batch 4: a sliding layer keeps 2·8 + 4 = 20 rows, so 9 + 24 positions move its rows several times
-      const req: ParityRequest = { modelUrl: "/files/gemma2.gguf", prompt: [2, ...ids(8)], forced: ids(24), topIds: [], kvType: "F16", flashAttention: "on", batchSize: 4 };
-      const steps = await gpu.page.evaluate(async (r) =>
-        (globalThis as unknown as { peelWebGpu: { parity(q: ParityRequest): Promise<ParityStep[]> } }).peelWebGpu.parity(r), req);
-      const worst = Math.max(...steps.map((s) => s.maxLogitDiff));
-      console.log(`# webgpu gemma2 sliding window: ${steps.length} steps, max |Δlogit| vs ts ${worst.toExponential(1)}, top-1 equal at ${steps.filter((s) => s.argmax === s.tsArgmax).length}`);
-      assert.ok(worst <= 2e-2, `max |Δlogit| vs ts ${worst} (per step: ${steps.map((s) => s.maxLogitDiff.toExponential(1)).join(" ")})`);
-    });
+    await t.test("gemma2 sliding window past 2·window + batch (cache rows moved on the GPU)", () => gemma2Window(gpu, dir));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
