@@ -46,11 +46,15 @@ export async function requestWebGpuDevice(gpu?: Gpu): Promise<WebGpuDeviceInfo> 
     if (adapter === null) { tried.push(`${where}: requestAdapter returned no adapter`); continue; }
     const hasF16 = adapter.features.has("shader-f16");
     const lim = adapter.limits;
-    const device = await adapter.requestDevice({
-      requiredLimits: { maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize, maxBufferSize: lim.maxBufferSize },
-      requiredFeatures: hasF16 ? ["shader-f16"] : [],
-    });
-    return { device, description: `${where}: ${adapterName(adapter)}`, hasF16 };
+    try {
+      const device = await adapter.requestDevice({
+        requiredLimits: { maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize, maxBufferSize: lim.maxBufferSize },
+        requiredFeatures: hasF16 ? ["shader-f16"] : [],
+      });
+      return { device, description: `${where}: ${adapterName(adapter)}`, hasF16 };
+    } catch (e) { // an adapter that will not open a device (lost, or refusing its own limits) is as good as none
+      tried.push(`${where}: ${adapterName(adapter)} refused a device (${(e as Error).message})`);
+    }
   }
   throw new PeelError("UNSUPPORTED", `webgpu: no WebGPU adapter found; tried ${tried.join("; ")}. ` +
     "In a browser, use one with WebGPU enabled (Chrome/Edge 113+, or Chromium with --enable-unsafe-webgpu); in Node, pass " +

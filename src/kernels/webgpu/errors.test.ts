@@ -33,6 +33,10 @@ test("webgpu: no adapter is UNSUPPORTED and lists what was tried", async () => {
     e instanceof PeelError && e.code === "UNSUPPORTED" && /the given GPU object: requestAdapter returned no adapter/.test(e.message));
   const throws: Gpu = { requestAdapter: async () => { throw new Error("Vulkan: no ICD found"); } };
   await assert.rejects(requestWebGpuDevice(throws), (e: unknown) => e instanceof PeelError && /requestAdapter threw Vulkan: no ICD found/.test(e.message));
+  const refuses: Gpu = { requestAdapter: async () => ({ limits: fakeDevice({ storage: 1, buffer: 1 }, new Promise(() => undefined)).limits, features: new Set(),
+    info: { vendor: "acme", architecture: "x1" }, requestDevice: async () => { throw new Error("OperationError: device lost during creation"); } }) };
+  await assert.rejects(requestWebGpuDevice(refuses), (e: unknown) => e instanceof PeelError && e.code === "UNSUPPORTED" &&
+    /the given GPU object: acme x1 refused a device \(OperationError: device lost during creation\)/.test(e.message));
 });
 
 test("webgpu: a buffer over maxStorageBufferBindingSize or maxBufferSize names the limit and what needed it", () => {
