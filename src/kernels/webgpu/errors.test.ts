@@ -1,5 +1,5 @@
 // The webgpu backend's typed errors, in Node without any GPU: no adapter (each place tried named), a buffer
-// over the adapter's limits (limit and tensor named, in the runtime and through loadModel), a lost device (DEVICE_LOST on the next call), and the
+// over the adapter's limits (limit and tensor named, in the runtime and through loadModel), the GPU out of memory, a lost device (DEVICE_LOST on the next call), and the
 // sync-only session API refused on a deferred backend. A fake device stands in for WebGPU: these paths run
 // before any shader would.
 
@@ -10,7 +10,8 @@ import { requestWebGpuDevice } from "./device.js";
 import type { Gpu, GpuAdapter, GpuBuffer, GpuDevice, GpuDeviceLostInfo } from "./gpu-types.js";
 import { createRuntime } from "./runtime.js";
 
-function fakeDevice(limits: { storage: number; buffer: number }, lost: Promise<GpuDeviceLostInfo>): GpuDevice {
+/** popErrors: what successive popErrorScope calls answer (then null), as WebGPU pops the newest scope first. */
+function fakeDevice(limits: { storage: number; buffer: number }, lost: Promise<GpuDeviceLostInfo>, popErrors: ({ message: string } | null)[] = []): GpuDevice {
   const buffer = (size: number): GpuBuffer => ({ size, mapAsync: async () => undefined, getMappedRange: () => new ArrayBuffer(size), unmap: () => undefined, destroy: () => undefined });
   const unused = (): never => { throw new Error("not used by these tests"); };
   return {
@@ -21,7 +22,7 @@ function fakeDevice(limits: { storage: number; buffer: number }, lost: Promise<G
     lost,
     createBuffer: (d) => buffer(d.size),
     createShaderModule: unused, createComputePipeline: unused, createBindGroup: unused, createCommandEncoder: unused,
-    pushErrorScope: () => undefined, popErrorScope: async () => null, destroy: () => undefined,
+    pushErrorScope: () => undefined, popErrorScope: async () => popErrors.shift() ?? null, destroy: () => undefined,
   };
 }
 
@@ -57,6 +58,17 @@ test("webgpu: after the device is lost every call throws DEVICE_LOST saying how 
   assert.throws(() => rt.createStorage(64, "after"), (e: unknown) =>
     e instanceof PeelError && e.code === "DEVICE_LOST" && /GPU process crashed/.test(e.message) && /backend "wasm"/.test(e.message));
   await assert.rejects(rt.readback([]), (e: unknown) => e instanceof PeelError && e.code === "DEVICE_LOST");
+});
+
+test("webgpu: the GPU out of memory (each buffer under the limits) is UNSUPPORTED at the next readback, not a validation bug", async () => {
+  // an allocation the GPU could not make (the message is made up), and the invalid buffer it leaves; the scope popped first is the out-of-memory one
+  const rt = createRuntime(fakeDevice({ storage: 1 << 20, buffer: 1 << 20 }, new Promise(() => undefined),
+    [{ message: "Out of memory: failed to allocate 805306368 bytes" }, { message: "Invalid Buffer" }]), "webgpu");
+  rt.createStorage(1 << 20, "a Q8_0 weight matrix of (32000, 4096)");
+  await assert.rejects(rt.readback([]), (e: unknown) => e instanceof PeelError && e.code === "UNSUPPORTED" &&
+    /the GPU ran out of memory \(Out of memory: failed to allocate 805306368 bytes\)/.test(e.message) && /wasm backend/.test(e.message));
+  const ok = createRuntime(fakeDevice({ storage: 1 << 20, buffer: 1 << 20 }, new Promise(() => undefined), [null, { message: "Invalid Buffer" }]), "webgpu");
+  await assert.rejects(ok.readback([]), (e: unknown) => !(e instanceof PeelError) && /validation error \(a bug in Peel's webgpu backend\): Invalid Buffer/.test((e as Error).message));
 });
 
 test("webgpu: loadModel with backend webgpu where Node has no WebGPU is UNSUPPORTED before reading weights into a GPU", async () => {
