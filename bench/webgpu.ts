@@ -21,7 +21,7 @@ const SHAPES = {
   small: { dim: 256, hiddenDim: 768, nLayers: 4, nHeads: 8, nKvHeads: 4, vocabSize: 4096 },
   medium: { dim: 768, hiddenDim: 2048, nLayers: 6, nHeads: 12, nKvHeads: 12, vocabSize: 32000 },
 } as const;
-const TYPES: DType[] = ["F16", "Q8_0", "Q4_0"];
+const TYPES: DType[] = ["F16", "Q8_0", "Q4_0", "Q4_K"];
 const PROMPT = Array.from({ length: 64 }, (_, i) => 1 + ((i * 37) % 4000));
 const GEN = 8, RUNS = 1;
 

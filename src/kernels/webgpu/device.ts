@@ -1,7 +1,9 @@
 /**
  * Finding a WebGPU device: the caller's `Gpu` object (Dawn's in Node), else the browser's `navigator.gpu`.
  * Asks for the adapter's own storage and buffer limits (the defaults, 128 MiB bindings, would refuse the
- * embedding table of most models) and for `shader-f16` where the adapter has it. When nothing answers, the
+ * embedding table of most models) and for `shader-f16` where the adapter has it (`hasF16`), though no shader
+ * uses it yet: the only adapter CI has, Chromium's SwiftShader, does not offer it, so an f16 variant could not
+ * be tested, and every shader decodes f16 from u32 words instead (wgsl.ts). When nothing answers, the
  * error lists every place tried and what each said. Does not pick between several adapters: the first the
  * platform offers for "high-performance" is taken.
  */
@@ -44,11 +46,15 @@ export async function requestWebGpuDevice(gpu?: Gpu): Promise<WebGpuDeviceInfo> 
     if (adapter === null) { tried.push(`${where}: requestAdapter returned no adapter`); continue; }
     const hasF16 = adapter.features.has("shader-f16");
     const lim = adapter.limits;
-    const device = await adapter.requestDevice({
-      requiredLimits: { maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize, maxBufferSize: lim.maxBufferSize },
-      requiredFeatures: hasF16 ? ["shader-f16"] : [],
-    });
-    return { device, description: `${where}: ${adapterName(adapter)}`, hasF16 };
+    try {
+      const device = await adapter.requestDevice({
+        requiredLimits: { maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize, maxBufferSize: lim.maxBufferSize },
+        requiredFeatures: hasF16 ? ["shader-f16"] : [],
+      });
+      return { device, description: `${where}: ${adapterName(adapter)}`, hasF16 };
+    } catch (e) { // an adapter that will not open a device (lost, or refusing its own limits) is as good as none
+      tried.push(`${where}: ${adapterName(adapter)} refused a device (${(e as Error).message})`);
+    }
   }
   throw new PeelError("UNSUPPORTED", `webgpu: no WebGPU adapter found; tried ${tried.join("; ")}. ` +
     "In a browser, use one with WebGPU enabled (Chrome/Edge 113+, or Chromium with --enable-unsafe-webgpu); in Node, pass " +

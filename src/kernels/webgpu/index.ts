@@ -13,7 +13,7 @@
  * Weights are uploaded once, in their GGUF blocks, and decoded in the shaders (F32, F16, BF16, Q8_0, Q4_0,
  * Q5_0, Q4_K, Q5_K, Q6_K). Activations are rounded as llama.cpp's CPU backend rounds them before its dot products, so
  * results match the ts and wasm backends up to summation order. Not done here: training's backward kernels
- * (UNSUPPORTED), `shader-f16` arithmetic (f16 is decoded from u32 words on every adapter).
+ * (UNSUPPORTED), `shader-f16` (f16 is decoded from u32 words on every adapter; device.ts says why).
  */
 
 import { checkShared, type AttentionShape, type Kernels, type KvBuffer, type KvDType, type MatmulF32Layout, type RopeSpec, type WeightMatrix } from "../kernels.js";

@@ -78,8 +78,14 @@ export function createRuntime(device: GpuDevice, backendName: string): Runtime {
   let lost: string | undefined;
   device.lost.then((info) => { lost = `${info.reason}: ${info.message}`; }, () => undefined);
   // a shader or binding mistake is a validation error that WebGPU reports only asynchronously: collect them
-  // between sync points and throw at the next readback instead of returning garbage
+  // between sync points and throw at the next readback instead of returning garbage. A buffer the GPU has no
+  // memory for (each under the adapter's limits, all together over its memory) is an out-of-memory error,
+  // caught in its own scope so it is not reported as a bug: it is the model's size
   device.pushErrorScope("validation");
+  device.pushErrorScope("out-of-memory");
+  const outOfMemory = (message: string): PeelError => new PeelError("UNSUPPORTED", `${backendName}: the GPU ran out of memory ` +
+    `(${message}) for the weights, KV cache or buffers created since the last step; use a smaller or more quantized model, ` +
+    "a shorter context, or the wasm backend");
 
   const checkAlive = (): void => {
     if (lost !== undefined) {
@@ -214,14 +220,20 @@ export function createRuntime(device: GpuDevice, backendName: string): Runtime {
       for (const o of outs) stage(o.buffer, 0, o.host);
       const done = transient.splice(0);
       flush();
+      const oomScope = device.popErrorScope(); // pushed last, so popped first
       const scope = device.popErrorScope();
       device.pushErrorScope("validation");
+      device.pushErrorScope("out-of-memory");
       try {
         await Promise.all(jobs.map((j) => j.staging.mapAsync(MAP_READ)));
       } catch (e) {
         checkAlive();
+        const oom = await oomScope;
+        if (oom !== null) throw outOfMemory(oom.message);
         throw e;
       }
+      const oom = await oomScope; // before validation: buffers that could not be made also fail validation
+      if (oom !== null) throw outOfMemory(oom.message);
       const invalid = await scope;
       if (invalid !== null) throw new Error(`${backendName}: WebGPU validation error (a bug in Peel's webgpu backend): ${invalid.message}`);
       for (const j of jobs) {

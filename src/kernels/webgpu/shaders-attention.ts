@@ -95,14 +95,14 @@ fn reduce(v: f32, lid: u32, isMax: bool) -> f32 {
     for (var c = j0; c < nCtx; c += 64u) { let j = c + lid; if (j < nCtx) { lm = max(lm, score(qBase, kvOff, j, h, pos, roundQ)); } }
     let mx = reduce(lm, lid, true);
     var ls = 0.0;
-    for (var c = j0; c < nCtx; c += 64u) { let j = c + lid; if (j < nCtx) { ls += exp(score(qBase, kvOff, j, h, pos, roundQ) - mx); } }
+    for (var c = j0; c < nCtx; c += 64u) { let j = c + lid; if (j < nCtx) { ls += expg(score(qBase, kvOff, j, h, pos, roundQ) - mx); } }
     let inv = 1.0 / reduce(ls, lid, false);
     let pRow = (t * P.nHeads + h) * total;
     for (var c = j0; c < nCtx; c += 64u) {
       let j = c + lid;
       var p = 0.0;
       if (j < nCtx) {
-        p = exp(score(qBase, kvOff, j, h, pos, roundQ) - mx) * inv;
+        p = expg(score(qBase, kvOff, j, h, pos, roundQ) - mx) * inv;
         if (P.hasProbs == 1u) { PR[pRow + j] = p; }
       }
       sc[lid] = select(p, rf16(p), P.vF16 == 1u);
@@ -129,9 +129,9 @@ fn reduce(v: f32, lid: u32, isMax: bool) -> f32 {
           let sj = sc[jj - c];
           var ms = 1.0; var vs = 1.0;
           if (!started || sj > m) {
-            ms = select(0.0, exp(m - sj), started); m = sj; started = true;
+            ms = select(0.0, expg(m - sj), started); m = sj; started = true;
             for (var k = 0u; k < 4u; k++) { acc[k] = select(acc[k] * ms, rf16(acc[k] * ms), P.vF16 == 1u); }
-          } else { vs = exp(sj - m); }
+          } else { vs = expg(sj - m); }
           let vb = (jj - P.kvStart) * P.kvDim + kvOff;
           for (var k = 0u; k < 4u; k++) {
             let d = lid + 64u * k;
@@ -143,13 +143,13 @@ fn reduce(v: f32, lid: u32, isMax: bool) -> f32 {
         var tm = -3.402823e38;
         for (var jj = a; jj < b; jj++) { tm = max(tm, sc[jj - c]); }
         if (!started || tm > m) {
-          let ms = select(0.0, exp(m - tm), started);
+          let ms = select(0.0, expg(m - tm), started);
           for (var k = 0u; k < 4u; k++) { acc[k] *= ms; }
           sum *= ms; m = tm; started = true;
         }
         var ts = 0.0;
         for (var jj = a; jj < b; jj++) {
-          let p = exp(sc[jj - c] - m);
+          let p = expg(sc[jj - c] - m);
           ts += p;
           let vb = (jj - P.kvStart) * P.kvDim + kvOff;
           for (var k = 0u; k < 4u; k++) { let d = lid + 64u * k; if (d < P.headDim) { acc[k] += p * kvAt(P.vF16, false, vb + d); } }

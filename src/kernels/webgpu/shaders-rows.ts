@@ -74,7 +74,7 @@ export function softmaxShader(): string {
   for (var i = lid; i < P.n; i += 256u) { m = max(m, X[P.xOff + i]); }
   let mx = reduceMax(m, lid);
   var s = 0.0;
-  for (var i = lid; i < P.n; i += 256u) { let e = exp(X[P.xOff + i] - mx); X[P.xOff + i] = e; s += e; }
+  for (var i = lid; i < P.n; i += 256u) { let e = expg(X[P.xOff + i] - mx); X[P.xOff + i] = e; s += e; }
   let inv = 1.0 / reduceSum(s, lid);
   for (var i = lid; i < P.n; i += 256u) { X[P.xOff + i] = X[P.xOff + i] * inv; }`,
   });
@@ -127,7 +127,7 @@ fn gtab(v: f32) -> f32 { if (v <= -10.0) { return 0.0; } if (v >= 10.0) { return
   let b = B[P.bOff + select(i, i % P.bMod, P.bMod > 0u)];
   switch P.op {
     case 0u: { O[o] = select(0.0, a, a > 0.0); }
-    case 1u: { O[o] = (a / (1.0 + exp(-a))) * b; }
+    case 1u: { O[o] = (a / (1.0 + expg(-a))) * b; }
     case 2u: { O[o] = gtab(a) * b; }
     case 3u: { O[o] = a * P.s; }
     case 4u: { O[o] = tanhs(a * P.s) * P.s2; }

@@ -58,6 +58,19 @@ fn f2h(x: f32) -> u32 {
   return s | h;
 }
 fn rf16(x: f32) -> f32 { return h2f(f2h(x)); }
+// e^x by ggml_v_expf's steps (the ts backend's expfVec, ggml-math.ts: the constants are vec.h's), not the builtin:
+// WGSL lets exp be off by 3 + 2|x| ulp, and SwiftShader's is (0 to 17 ulp from e^x over [-20, 0], 13 % exact),
+// which moved f16-rounded attention sums. Where fma is fused this is the CPU's value bit for bit.
+fn expg(x: f32) -> f32 {
+  if (x < -104.0) { return 0.0; } // under half the least subnormal (the -3.4e38 sentinels of masked keys land here)
+  if (x > 89.0) { return x * 3.4e38; } // +inf at run time (a constant inf is a WGSL compile error)
+  let z = fma(x, 0x1.715476p+0f, 0x1.8p23f);
+  let n = z - 0x1.8p23f;
+  let b = fma(-n, 0x1.7f7d1cp-20f, fma(-n, 0x1.62e4p-1f, x));
+  let u = b * b;
+  let j = fma(fma(fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)), u, fma(0x1.ffffecp-1f, b, 1.0));
+  return ldexp(j, i32(n));
+}
 // tanh through exp overflows to inf/inf = NaN on some adapters past |x| ≈ 44; tanh(±15) is ±1 in f32 already
 fn tanhs(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }
 `;
