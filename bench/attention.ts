@@ -24,7 +24,8 @@ const out = k.allocF32(nHeads * headDim), scratch = k.allocF32(n + 2);
 const only = process.env.ONLY;
 for (const flash of [undefined, "vec", "tiled"] as const) {
   if (only !== undefined && (flash ?? "standard") !== only) continue;
-  const shape = { nHeads, nKvHeads: nHeads, headDim, scale: 0.125, ...(flash !== undefined ? { flash } : {}) };
+  const cap = Number(process.env.CAP ?? 0); // an attention soft cap (Gemma 2: 50)
+  const shape = { nHeads, nKvHeads: nHeads, headDim, scale: 0.125, ...(flash !== undefined ? { flash } : {}), ...(cap > 0 ? { softcap: cap } : {}) };
   for (let r = 0; r < 50; r++) k.attention(out, q, kb, vb, n, 1, shape, scratch);
   const t0 = performance.now(), c0 = process.cpuUsage();
   for (let r = 0; r < REPS; r++) k.attention(out, q, kb, vb, n, 1, shape, scratch);
