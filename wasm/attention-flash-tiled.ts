@@ -17,6 +17,7 @@
  * the call. Query heads h0..h1 only (thread split).
  */
 
+import { tanhF32x4 } from "./exp-f64";
 import { f16Lo, f16Hi, f16ToF32 } from "./simd";
 import { expf4Ggml, fma4, fmaF32, reduce16 } from "./ggml-math";
 
@@ -80,12 +81,12 @@ function tileScores(sc: usize, kt: usize, q: usize, headDim: i32, c0: i32, c1: i
     }
     let acc = f32x4.splat(0);
     for (let d = 0; d < headDim; d++) acc = fma4(v128.load32_splat(q + (<usize>d << 2)), v128.load(kt + (<usize>(d * TILE + c) << 2)), acc);
-    const s0 = f32x4.extract_lane(acc, 0) * scale, s1 = f32x4.extract_lane(acc, 1) * scale;
-    const s2 = f32x4.extract_lane(acc, 2) * scale, s3 = f32x4.extract_lane(acc, 3) * scale;
-    m = max(m, putScore(sc, c, c0, c1, cap > 0 ? cap * <f32>Math.tanh(<f64>s0) : s0));
-    m = max(m, putScore(sc, c + 1, c0, c1, cap > 0 ? cap * <f32>Math.tanh(<f64>s1) : s1));
-    m = max(m, putScore(sc, c + 2, c0, c1, cap > 0 ? cap * <f32>Math.tanh(<f64>s2) : s2));
-    m = max(m, putScore(sc, c + 3, c0, c1, cap > 0 ? cap * <f32>Math.tanh(<f64>s3) : s3));
+    let sv = f32x4.mul(acc, f32x4.splat(scale));
+    if (cap > 0) sv = f32x4.mul(f32x4.splat(cap), tanhF32x4(sv)); // tanh from f64, rounded once (exp-f64.ts)
+    m = max(m, putScore(sc, c, c0, c1, f32x4.extract_lane(sv, 0)));
+    m = max(m, putScore(sc, c + 1, c0, c1, f32x4.extract_lane(sv, 1)));
+    m = max(m, putScore(sc, c + 2, c0, c1, f32x4.extract_lane(sv, 2)));
+    m = max(m, putScore(sc, c + 3, c0, c1, f32x4.extract_lane(sv, 3)));
   }
   return m;
 }

@@ -9,6 +9,7 @@
 import { roundF16x4 } from "./simd";
 import { accAt, kvHi, kvLo, lAt, mAt, ORDER_VEC64, qrAt, ROWS, scAt, scores, touchRows } from "./attention-parts";
 import { fmaF32 } from "./ggml-math";
+import { expF64x2 } from "./exp-f64";
 
 /**
  * f32(a + b · p) per lane as the reference computes it: b · p exact in f64 (an f16 or f32 value times an f32),
@@ -181,41 +182,11 @@ function madChecked(src: usize, dst: usize, p: f32, v: usize, n: i32): void {
   if (tinyP(p) || !madFast(src, dst, p, v, n)) madChecked(src, dst, p, v, n);
 }
 
-/**
- * e^x for two f64 lanes, x ≤ 0 (the kernel's arguments are differences from the running maximum): x = n·ln 2 + r
- * with |r| ≤ ln2/2 (ln 2 in two parts, fdlibm's, so n·ln2hi is exact), e^r by its Taylor series to r^13
- * (truncation below 1e-17), times 2^n from n's bits. Within a few f64 ulps of e^x, so after rounding to f32 it
- * gives Math.exp's f32 but where e^x lies within ~1e-15 of an f32 halfway point. Below −110 the f32 is 0 anyway;
- * −∞ (the first key's Mold − M) gives 0 too.
- */
-@inline function exp2F64(x: v128): v128 {
-  const xc = f64x2.max(x, f64x2.splat(-110));
-  const t = f64x2.add(f64x2.mul(xc, f64x2.splat(1.4426950408889634)), f64x2.splat(6755399441055744.0)); // + 1.5·2^52
-  const n = f64x2.sub(t, f64x2.splat(6755399441055744.0));
-  const r = f64x2.sub(f64x2.sub(xc, f64x2.mul(n, f64x2.splat(6.93147180369123816490e-01))), f64x2.mul(n, f64x2.splat(1.90821492927058770002e-10)));
-  let y = f64x2.splat(1.0 / 6227020800.0); // 1/13!
-  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 479001600.0));
-  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 39916800.0));
-  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 3628800.0));
-  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 362880.0));
-  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 40320.0));
-  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 5040.0));
-  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 720.0));
-  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 120.0));
-  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 24.0));
-  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0 / 6.0));
-  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(0.5));
-  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0));
-  y = f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0));
-  // t's low bits hold n (two's complement); n + 1023 in the exponent field is 2^n (n ≥ −160 here)
-  return f64x2.mul(y, i64x2.shl(i64x2.add(t, i64x2.splat(1023)), 52));
-}
-
 /** sc[j] ← f32(e^sc[j]) for j in 0..jn (f32 arguments ≤ 0; sc has room for an even count), two at a time. */
 function expBlock(sc: usize, jn: i32): void {
   for (let j = 0; j < jn; j += 2) {
     const p = sc + (<usize>j << 2);
-    const e = f32x4.demote_f64x2_zero(exp2F64(f64x2.promote_low_f32x4(v128.load64_zero(p))));
+    const e = f32x4.demote_f64x2_zero(expF64x2(f64x2.promote_low_f32x4(v128.load64_zero(p))));
     v128.store64_lane(p, e, 0);
   }
 }

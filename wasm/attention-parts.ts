@@ -7,6 +7,7 @@
 import { f16Lo, f16Hi, f16ToF32 } from "./simd";
 import { dotF32, dotF16 } from "./matmul-float";
 import { dotF16Tiled16, dotF16Vec64 } from "./ggml-math";
+import { tanhF32x4 } from "./exp-f64";
 
 /** Cache rows per block of the F16-value and flash passes: every head of the call reads the block before the next. */
 export const ROWS: i32 = 32;
@@ -60,6 +61,30 @@ export const ROWS: i32 = 32;
   return <f32>Math.tanh(<f64>(s * invCap)) * cap; // tanh from f64, rounded once (as the reference)
 }
 
+/**
+ * sc[j] ← f32(f64(capScore(sc[j])) · scale) for j in 0..jn, four lanes at a time (tanh by exp-f64.ts, the same
+ * f32 values as capScore's Math.tanh), the tail one at a time; returns their maximum.
+ */
+function capBlock(sc: usize, jn: i32, cap: f32, invCap: f32, scale: f64): f32 {
+  const iv = f32x4.splat(invCap), cv = f32x4.splat(cap);
+  let mv = f32x4.splat(-Infinity);
+  let j = 0;
+  for (; j + 4 <= jn; j += 4) {
+    const p = sc + (<usize>j << 2);
+    const s = scaleF64x4(f32x4.mul(tanhF32x4(f32x4.mul(v128.load(p), iv)), cv), scale);
+    v128.store(p, s);
+    mv = f32x4.max(mv, s);
+  }
+  let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  for (; j < jn; j++) {
+    const p = sc + (<usize>j << 2);
+    const s = <f32>(<f64>capScore(load<f32>(p), cap, invCap) * scale);
+    store<f32>(p, s);
+    m = max(m, s);
+  }
+  return m;
+}
+
 /** How scores(…) sums q·k over the head: Peel's own order, or llama.cpp's for f16 keys (ggml-math.ts). */
 export const ORDER_OWN: i32 = 0, ORDER_VEC64: i32 = 1, ORDER_TILED16: i32 = 2;
 
@@ -81,24 +106,20 @@ export function scores(sc: usize, q: usize, k: usize, j0: i32, jn: i32, kvDim: i
     let m: f32 = -Infinity;
     for (; j < jn; j++) {
       const row = k + (<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) * elem;
-      let dot = order == ORDER_VEC64 ? dotF16Vec64(row, q, headDim, false) : dotF16Tiled16(row, q, headDim, false);
-      if (cap > 0) dot = capScore(dot, cap, invCap);
+      const dot = order == ORDER_VEC64 ? dotF16Vec64(row, q, headDim, false) : dotF16Tiled16(row, q, headDim, false);
+      if (cap > 0) { store<f32>(sc + (<usize>j << 2), dot); continue; } // capped below, the block at once
       const s = <f32>(<f64>dot * scale);
       store<f32>(sc + (<usize>j << 2), s);
       m = max(m, s);
     }
-    return m;
+    return cap > 0 ? capBlock(sc, jn, cap, invCap, scale) : m;
   }
   if (cap > 0) {
-    let m: f32 = -Infinity;
     for (; j < jn; j++) {
       const row = k + (<usize>(j0 + j) * <usize>kvDim + <usize>kvOff) * elem;
-      const dot = kF16 ? dotF16(row, q, headDim) : dotF32(row, q, headDim);
-      const s = <f32>(<f64>capScore(dot, cap, invCap) * scale);
-      store<f32>(sc + (<usize>j << 2), s);
-      m = max(m, s);
+      store<f32>(sc + (<usize>j << 2), kF16 ? dotF16(row, q, headDim) : dotF32(row, q, headDim));
     }
-    return m;
+    return capBlock(sc, jn, cap, invCap, scale);
   }
   if (kF16 ? (headDim & 7) == 0 : (headDim & 3) == 0) {
     for (; j + 4 <= jn; j += 4) {

@@ -4,6 +4,7 @@
  * where it pays; exp is simd.ts's exp4, within a few ulp of Math.exp.
  */
 
+import { tanhF32x4 } from "./exp-f64";
 import { exp4, expF32, f32ToF16, hmaxF32 } from "./simd";
 import { silu4Ggml, siluScalar } from "./ggml-math";
 
@@ -49,9 +50,16 @@ export function scaleInPlace(x: usize, s: f32, n: i32): void {
 
 /** x (n) ← cap · tanh(x · (1/cap)), llama.cpp's scale, tanh, scale in f32 (invCap = f32(1/cap)). */
 export function softcap(x: usize, cap: f32, invCap: f32, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  // tanh from f64, rounded once (as the reference): four lanes at a time by exp-f64.ts, the tail by Math.tanh
+  const iv = f32x4.splat(invCap), cv = f32x4.splat(cap);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
     const p = x + (<usize>i << 2);
-    store<f32>(p, <f32>Math.tanh(<f64>(load<f32>(p) * invCap)) * cap); // tanh from f64, rounded once (as the reference)
+    v128.store(p, f32x4.mul(tanhF32x4(f32x4.mul(v128.load(p), iv)), cv));
+  }
+  for (; i < n; i++) {
+    const p = x + (<usize>i << 2);
+    store<f32>(p, <f32>Math.tanh(<f64>(load<f32>(p) * invCap)) * cap);
   }
 }
 
