@@ -225,7 +225,7 @@ const ROW_CHUNK: i32 = 16;
  * memory fastest). Lanes hold four consecutive blocks (S·d per block, then the lanes are added and the
  * blocks past a multiple of four), so the summation order differs from tokens4's by f32 rounding only.
  */
-@inline function rowDot(type: i32, w: usize, xq: usize, cols: i32): f32 {
+@inline function rowDot(type: i32, w: usize, xq: usize, cols: i32, sp: usize): f32 {
   const bb = blockBytes(type);
   const withMin = type == Q4_1 || type == Q5_1;
   const nb = cols >> 5;
@@ -234,7 +234,14 @@ const ROW_CHUNK: i32 = 16;
   let b = 0;
   for (; b + 4 <= nb; b += 4) {
     const wb = w + <usize>b * bb, xb = xq + (<usize>b << 6);
-    const S = reduce4(blockDot(type, wb, xb), blockDot(type, wb + bb, xb + 64), blockDot(type, wb + 2 * bb, xb + 128), blockDot(type, wb + 3 * bb, xb + 192));
+    // each block's partial sums go through the thread's scratch (sp, 64 bytes): the stores order the blocks, so V8
+    // computes a block's products before loading the next block's operands instead of loading all four blocks'
+    // 32 vectors first and spilling most of them to the stack
+    v128.store(sp, blockDot(type, wb, xb));
+    v128.store(sp, blockDot(type, wb + bb, xb + 64), 16);
+    v128.store(sp, blockDot(type, wb + 2 * bb, xb + 128), 32);
+    v128.store(sp, blockDot(type, wb + 3 * bb, xb + 192), 48);
+    const S = reduce4(v128.load(sp), v128.load(sp, 16), v128.load(sp, 32), v128.load(sp, 48));
     const d = f32x4.mul(f16Fields4(wb, bb), v128.load(xd + (<usize>b << 2)));
     acc = addBlock(acc, S, d, withMin, withMin ? f16Fields4(wb + 2, bb) : d, withMin ? v128.load(xs + (<usize>b << 2)) : d);
   }
@@ -286,8 +293,8 @@ const ROW_CHUNK: i32 = 16;
     for (let r = rowStart; r < rowEnd; r++) {
       const wr = w + <usize>r * rowBytes;
       let v: f32 = 0;
-      if (ASC_FEATURE_RELAXED_SIMD) v = narrow ? rowDotNarrow(type, wr, x, cols) : rowDot(type, wr, x, cols);
-      else v = rowDot(type, wr, x, cols);
+      if (ASC_FEATURE_RELAXED_SIMD) v = narrow ? rowDotNarrow(type, wr, x, cols) : rowDot(type, wr, x, cols, scratch);
+      else v = rowDot(type, wr, x, cols, scratch);
       store<f32>(out + (<usize>r << 2), v);
     }
     return;
@@ -310,7 +317,7 @@ const ROW_CHUNK: i32 = 16;
  * out (nTokens, rows) = x · wᵀ for weight rows rowStart..rowEnd of a legacy-quant matrix (ggml type id
  * `type`); x is the packed q8_0 (or, for Q4_1/Q5_1, q8_1) activation rows from quantizeQ8. With several
  * tokens, meta is x's legacyTileMeta and scratch holds 4·cols bytes for this thread (the weight scales of
- * one chunk of rows as f32); both are unused for one token.
+ * one chunk of rows as f32); for one token meta is unused and scratch holds the 64 bytes of rowDot's block sums.
  * One specialised loop per type (the type tests inside are resolved at compile time after inlining).
  */
 export function matmulLegacy(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32,

@@ -27,7 +27,7 @@ export interface MatmulCall {
   readonly nTokens: number;
   /**
    * Per-thread scratch of rowScratchBytes (0: none): Q2_K/Q3_K/IQ4_XS's float accumulators, the legacy types'
-   * prefill weight scales, or F16/BF16 prefill's chunk of weight rows widened to f32. A thread pool gives each
+   * prefill weight scales or decode block sums (64 bytes), or F16/BF16 prefill's chunk of weight rows widened to f32. A thread pool gives each
    * worker its own.
    */
   readonly rowScratch: number;
@@ -106,6 +106,10 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       const rowBytes = ex.q8RowBytes(cols, withSum, narrow);
       x = scratch.get("x-q8", nTokens * rowBytes);
       split(ACTIVATION_JOB.quantizeQ8, nTokens, [xPtr, x, cols, withSum, narrow, rowBytes]);
+      if (nTokens === 1 && LEGACY_TYPES.includes(dtype)) { // the decode kernel's 64 bytes of block sums
+        rowScratchBytes = 64;
+        rowScratch = scratch.get("w-row", rowScratchBytes);
+      }
       if (nTokens > 1 && LEGACY_TYPES.includes(dtype)) {
         const type = DTYPES[dtype].ggmlId, tiles = Math.ceil(nTokens / 4);
         meta = scratch.get("x-meta", ex.legacyTileBytes(type, cols, nTokens));
