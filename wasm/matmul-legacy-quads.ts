@@ -81,66 +81,87 @@ export function legacyQuadBytes(type: i32, cols: i32, quads: i32): i32 {
   return i32x4.extadd_pairwise_i16x8_s(v);
 }
 
-/** Narrow quad block: the integer sums of tokens j = 0..3 (lanes: rows) from the record at o and tile block p. */
-@inline function narrowSum(type: i32, o: usize, p: usize, j: usize): v128 {
-  if (!ASC_FEATURE_RELAXED_SIMD) return i32x4.splat(0); // the baseline build has no narrow rows
-  const x = p + (j << 5);
-  let lo = i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x), v128.load(o, SCALES));
-  lo = i16x8.add(lo, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x + 4), v128.load(o, SCALES + 16)));
-  lo = i16x8.add(lo, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x + 8), v128.load(o, SCALES + 32)));
-  lo = i16x8.add(lo, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x + 12), v128.load(o, SCALES + 48)));
-  let hi = i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x + 16), v128.load(o, SCALES + 64));
-  hi = i16x8.add(hi, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x + 20), v128.load(o, SCALES + 80)));
-  hi = i16x8.add(hi, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x + 24), v128.load(o, SCALES + 96)));
-  hi = i16x8.add(hi, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(x + 28), v128.load(o, SCALES + 112)));
-  // a lane of one dot is ≤ 2·15·128 (Q4) or 2·31·128 (Q5) in magnitude: eight Q4 dots fit i16, four Q5 ones do
-  const S = isQ5(type) ? i32x4.add(widen(lo), widen(hi)) : widen(i16x8.add(lo, hi));
-  const sh = offsetShift(type);
-  return sh != 0 ? i32x4.sub(S, v128.load32_splat(p + NARROW_QUANTS + 32 + (j << 2))) : S;
-}
-
-/** Wide quad block: the integer sum of token j (lanes: rows) from the record at o and tile block p. */
-@inline function wideSum(o: usize, p: usize, j: usize): v128 {
-  const x = p + (j << 6);
-  let s = i32x4.dot_i16x8_s(v128.load(o, SCALES), v128.load32_splat(x));
-  for (let k: usize = 1; k < 16; k++) s = i32x4.add(s, i32x4.dot_i16x8_s(v128.load(o + (k << 4), SCALES), v128.load32_splat(x + (k << 2))));
-  return s;
-}
-
-/** acc + S·(d_w·d_x) (+ m_w·s_x) for token j of tile block p: fused in the narrow path, as tokens4 does. */
-@inline function addQuadBlock(type: i32, narrow: bool, acc: v128, S: v128, o: usize, p: usize, j: usize): v128 {
+/** acc + S·(d_w·d_x) (+ m_w·s_x) for the token whose fields sit at f (d_x; s_x at f + 16): fused in the narrow path, as tokens4. */
+@inline function addQuadBlock(type: i32, narrow: bool, acc: v128, S: v128, o: usize, f: usize): v128 {
   const withMin = type == Q4_1 || type == Q5_1;
-  const q = narrow ? NARROW_QUANTS : WIDE_QUANTS;
-  const d = f32x4.mul(v128.load(o), v128.load32_splat(p + q + (j << 2)));
+  const d = f32x4.mul(v128.load(o), v128.load32_splat(f));
   if (ASC_FEATURE_RELAXED_SIMD) {
     if (narrow) {
       const a = f32x4.relaxed_madd(f32x4.convert_i32x4_s(S), d, acc);
-      return withMin ? f32x4.relaxed_madd(v128.load(o, 16), v128.load32_splat(p + q + 16 + (j << 2)), a) : a;
+      return withMin ? f32x4.relaxed_madd(v128.load(o, 16), v128.load32_splat(f + 16), a) : a;
     }
   }
   const a = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), d));
-  return withMin ? f32x4.add(a, f32x4.mul(v128.load(o, 16), v128.load32_splat(p + q + 16 + (j << 2)))) : a;
-}
-
-/**
- * One quad (record base o, rows r..r+3) against token j of one tile: its running sums (lanes: rows) block after
- * block. One token at a time: with the four tokens' sums in one loop V8 loaded every operand first and spilled
- * most of them (read in its machine code); the quad's records are re-read from cache per token instead.
- */
-@inline function quadToken(type: i32, o: usize, tile: usize, nb: i32, j: usize): v128 {
-  const narrow = isNarrow(type);
-  const rec = quadRecord(narrow), tb = narrow ? NARROW_TILE_BYTES : WIDE_TILE_BYTES;
-  let acc = f32x4.splat(0);
-  let ob = o, p = tile;
-  for (let b = 0; b < nb; b++, ob += rec, p += tb) {
-    acc = addQuadBlock(type, narrow, acc, narrow ? narrowSum(type, ob, p, j) : wideSum(ob, p, j), ob, p, j);
-  }
-  return acc;
+  return withMin ? f32x4.add(a, f32x4.mul(v128.load(o, 16), v128.load32_splat(f + 16))) : a;
 }
 
 /** Stores the four rows' outputs v of token t at out[t·rows + r ..]. */
 @inline function storeRows(out: usize, v: v128, rows: i32, r: i32, t: i32): void {
   v128.store(out + ((<usize>t * <usize>rows + <usize>r) << 2), v);
+}
+
+/**
+ * Two quads (records oA, oB; rows rA.., rB..) against tokens j, j + 1 of one tile (tokens t.. of the product):
+ * each weight load feeds two tokens and each activation load two quads, four running sums (lanes: rows) in
+ * registers. The inner loop runs over the groups of a block so that V8, which loads every operand of a basic
+ * block first, keeps only four operands live. storeB / storeT1: whether quad B and token j + 1 are real (a
+ * last odd quad or token is computed twice, or from the tile's repeated lane, and not stored).
+ */
+@inline function quadPair(type: i32, oA: usize, oB: usize, tile: usize, nb: i32, j: usize, out: usize, rows: i32,
+  rA: i32, rB: i32, t: i32, storeB: bool, storeT1: bool): void {
+  const narrow = isNarrow(type);
+  const rec = quadRecord(narrow), tb = narrow ? NARROW_TILE_BYTES : WIDE_TILE_BYTES;
+  const fOff: usize = (narrow ? NARROW_QUANTS : WIDE_QUANTS) + (j << 2); // token j's d_x in a tile block
+  const z = i32x4.splat(0);
+  let fA0 = z, fA1 = z, fB0 = z, fB1 = z;
+  for (let b = 0; b < nb; b++) {
+    const a = oA + <usize>b * rec, c = oB + <usize>b * rec, p = tile + <usize>b * tb;
+    let sA0 = z, sA1 = z, sB0 = z, sB1 = z;
+    if (narrow) {
+      if (ASC_FEATURE_RELAXED_SIMD) {
+        const x0 = p + (j << 5), x1 = x0 + 32;
+        // a lane of one 8-bit dot is ≤ 2·15·128 (Q4) or 2·31·128 (Q5): eight Q4 dots fit i16, four Q5 ones do
+        const halves = isQ5(type) ? 2 : 1, per: usize = isQ5(type) ? 4 : 8;
+        for (let h: usize = 0; h < <usize>halves; h++) {
+          let hA0 = z, hA1 = z, hB0 = z, hB1 = z;
+          for (let k: usize = h * per; k < (h + 1) * per; k++) {
+            const wA = v128.load(a + (k << 4), SCALES), wB = v128.load(c + (k << 4), SCALES);
+            const u0 = v128.load32_splat(x0 + (k << 2)), u1 = v128.load32_splat(x1 + (k << 2));
+            hA0 = i16x8.add(hA0, i16x8.relaxed_dot_i8x16_i7x16_s(u0, wA));
+            hA1 = i16x8.add(hA1, i16x8.relaxed_dot_i8x16_i7x16_s(u1, wA));
+            hB0 = i16x8.add(hB0, i16x8.relaxed_dot_i8x16_i7x16_s(u0, wB));
+            hB1 = i16x8.add(hB1, i16x8.relaxed_dot_i8x16_i7x16_s(u1, wB));
+          }
+          sA0 = i32x4.add(sA0, widen(hA0)); sA1 = i32x4.add(sA1, widen(hA1));
+          sB0 = i32x4.add(sB0, widen(hB0)); sB1 = i32x4.add(sB1, widen(hB1));
+        }
+        if (offsetShift(type) != 0) {
+          const off0 = v128.load32_splat(p + NARROW_QUANTS + 32 + (j << 2)), off1 = v128.load32_splat(p + NARROW_QUANTS + 36 + (j << 2));
+          sA0 = i32x4.sub(sA0, off0); sA1 = i32x4.sub(sA1, off1); sB0 = i32x4.sub(sB0, off0); sB1 = i32x4.sub(sB1, off1);
+        }
+      }
+    } else {
+      const x0 = p + (j << 6), x1 = x0 + 64;
+      for (let k: usize = 0; k < 16; k++) {
+        const wA = v128.load(a + (k << 4), SCALES), wB = v128.load(c + (k << 4), SCALES);
+        const u0 = v128.load32_splat(x0 + (k << 2)), u1 = v128.load32_splat(x1 + (k << 2));
+        sA0 = i32x4.add(sA0, i32x4.dot_i16x8_s(wA, u0));
+        sA1 = i32x4.add(sA1, i32x4.dot_i16x8_s(wA, u1));
+        sB0 = i32x4.add(sB0, i32x4.dot_i16x8_s(wB, u0));
+        sB1 = i32x4.add(sB1, i32x4.dot_i16x8_s(wB, u1));
+      }
+    }
+    fA0 = addQuadBlock(type, narrow, fA0, sA0, a, p + fOff);
+    fA1 = addQuadBlock(type, narrow, fA1, sA1, a, p + fOff + 4);
+    fB0 = addQuadBlock(type, narrow, fB0, sB0, c, p + fOff);
+    fB1 = addQuadBlock(type, narrow, fB1, sB1, c, p + fOff + 4);
+  }
+  storeRows(out, fA0, rows, rA, t + <i32>j);
+  if (storeT1) storeRows(out, fA1, rows, rA, t + <i32>j + 1);
+  if (storeB) {
+    storeRows(out, fB0, rows, rB, t + <i32>j);
+    if (storeT1) storeRows(out, fB1, rows, rB, t + <i32>j + 1);
+  }
 }
 
 /**
@@ -156,8 +177,12 @@ export function legacyQuadBytes(type: i32, cols: i32, quads: i32): i32 {
   const qBytes = <usize>nb * quadRecord(narrow), tBytes = <usize>nb * (narrow ? NARROW_TILE_BYTES : WIDE_TILE_BYTES);
   for (let t = 0; t < nTokens; t += 4) {
     const n = min(4, nTokens - t), tile = meta + <usize>(t >> 2) * tBytes;
-    for (let q = 0; q < quads; q++) {
-      for (let j = 0; j < n; j++) storeRows(out, quadToken(type, scratch + <usize>q * qBytes, tile, nb, <usize>j), rows, r0 + 4 * q, t + j);
+    for (let q = 0; q < quads; q += 2) {
+      const qB = min(q + 1, quads - 1);
+      for (let j = 0; j < n; j += 2) {
+        quadPair(type, scratch + <usize>q * qBytes, scratch + <usize>qB * qBytes, tile, nb, <usize>j, out, rows,
+          r0 + 4 * q, r0 + 4 * qB, t, qB != q, j + 1 < n);
+      }
     }
   }
 }
