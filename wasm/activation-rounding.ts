@@ -67,9 +67,16 @@ export function q8kRowBytes(n: i32, narrow: bool): i32 {
  * sqOut ≠ 0 the exact Σq. Quants go to qs as i16 (or i8 when narrow).
  */
 @inline function quantizeBlock32(x: usize, qs: usize, dOut: usize, sOut: usize, sqOut: usize, narrow: bool): void {
-  let m = f32x4.splat(0);
-  for (let i = 0; i < 8; i++) m = f32x4.max(m, f32x4.abs(v128.load(x + (<usize>i << 4))));
-  const amax = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  // pmax is one instruction where V8 lowers f32x4.max to about eight (NaN and ±0 rules); the values are
+  // |x| (no −0) and a NaN is tracked on the side, so amax is what f32x4.max would give, NaN included
+  let m = f32x4.splat(0), nan = m;
+  for (let i = 0; i < 8; i++) {
+    const v = v128.load(x + (<usize>i << 4));
+    m = f32x4.pmax(m, f32x4.abs(v));
+    nan = v128.or(nan, f32x4.ne(v, v));
+  }
+  let amax = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  if (v128.any_true(nan)) amax = NaN;
   const d: f32 = amax / 127;
   const id = f32x4.splat(amax != 0 ? <f32>127 / amax : 0);
   let sum = i32x4.splat(0);

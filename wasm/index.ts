@@ -7,7 +7,7 @@
 export { quantizeQ8, quantizeQ8K, roundRowsF16, roundRowsBF16, q8RowBytes, q8kRowBytes, narrowActivations } from "./activation-rounding";
 export { matmulF32, matmulF16, matmulBF16, matmulFloatScratchBytes } from "./matmul-float";
 export { legacyTileMeta, legacyTileBytes, kquantTiles, kquantTileBytes } from "./activation-tiles";
-export { matmulLegacy } from "./matmul-legacy";
+export { matmulLegacy, legacyScratchBytes } from "./matmul-legacy";
 export { matmulKQuant } from "./matmul-kquants";
 export { matmulLowBit } from "./matmul-lowbit";
 export { rmsNorm, layerNorm } from "./norm";

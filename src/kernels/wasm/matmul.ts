@@ -27,7 +27,8 @@ export interface MatmulCall {
   readonly nTokens: number;
   /**
    * Per-thread scratch of rowScratchBytes (0: none): Q2_K/Q3_K/IQ4_XS's float accumulators, the legacy types'
-   * prefill weight scales or decode block sums (64 bytes), or F16/BF16 prefill's chunk of weight rows widened to f32. A thread pool gives each
+   * prefill chunk of repacked weight rows or decode block sums (64 bytes), or F16/BF16 prefill's chunk of weight
+   * rows widened to f32. A thread pool gives each
    * worker its own.
    */
   readonly rowScratch: number;
@@ -114,7 +115,7 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
         const type = DTYPES[dtype].ggmlId, tiles = Math.ceil(nTokens / 4);
         meta = scratch.get("x-meta", ex.legacyTileBytes(type, cols, nTokens));
         split(ACTIVATION_JOB.legacyTiles, tiles, [type, x, meta, cols, nTokens, rowBytes, ex.legacyTileBytes(type, cols, 4)]);
-        rowScratchBytes = cols * 4;
+        rowScratchBytes = ex.legacyScratchBytes(type, cols); // a chunk of weight rows repacked four by four
         rowScratch = scratch.get("w-row", rowScratchBytes);
       }
       break;
