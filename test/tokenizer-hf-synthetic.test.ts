@@ -16,6 +16,7 @@ import { createRequire } from "node:module";
 import { test } from "node:test";
 import { tokenizerFromHfJson } from "../src/tokenizer/hf/load-tokenizer-json.js";
 import { corpusLines } from "./fixtures/corpus.js";
+import { toUnits } from "./hf-offsets.js";
 import { parityStrings } from "./tokenizer-parity-strings.js";
 
 interface NativeEncoding { getIds(): number[]; getOffsets(): number[][] }
@@ -130,13 +131,6 @@ function firstDiff(a: readonly unknown[], b: readonly unknown[]): number {
   return -1;
 }
 
-function toUnits(text: string, offsets: number[][]): Array<[number, number]> {
-  const at: number[] = [];
-  let u = 0;
-  for (const ch of text) { at.push(u); u += ch.length; }
-  at.push(u);
-  return offsets.map(([a, b]) => [at[a ?? 0] ?? -1, at[b ?? 0] ?? -1]);
-}
 
 const CASES: ReadonlyArray<readonly [string, () => Json]> = [
   ["WordPiece + BertNormalizer + BertPreTokenizer + BertProcessing", bertJson],
