@@ -13,6 +13,7 @@ import { enableRelaxedSimd } from "../src/kernels/wasm/host.node.js";
 import type { DType } from "../src/tensor/dtype.js";
 import { DTYPES } from "../src/tensor/dtype.js";
 import { createRng, randomF32, randomWeights } from "../test/conformance/backends.js";
+import { timeIt } from "./cpu-time.js";
 
 const ALL: DType[] = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"];
 const types = process.argv.slice(2).length > 0 ? (process.argv.slice(2) as DType[]) : ALL;
@@ -21,25 +22,6 @@ const SHAPES: ReadonlyArray<readonly [number, number]> = [[2048, 768], [768, 204
 
 const variants: WasmKernels[] = [await createWasmKernels({ simd: "baseline" })];
 if (enableRelaxedSimd()) variants.push(await createWasmKernels({ simd: "relaxed" }));
-
-/** CPU time of this process in ms: other processes on a shared machine do not inflate it as they do wall time. */
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-function timeIt(fn: () => void, minMs: number): number {
-  fn(); // warm-up
-  let best = Infinity;
-  for (let rep = 0; rep < 3; rep++) {
-    let n = 0;
-    const t0 = cpuMs();
-    let t = t0;
-    do { fn(); n++; t = cpuMs(); } while (t - t0 < minMs);
-    best = Math.min(best, (t - t0) / n);
-  }
-  return best; // ms of CPU per call
-}
 
 console.log(`wasm matmul, 1 thread, shapes ${SHAPES.map(([r, c]) => `${r}x${c}`).join(" + ")}; GFLOP/s (GB/s of weights at 1 token)`);
 console.log(["type", ...variants.flatMap((v) => [`${v.simd}: 1 token`, `${prefillTokens} tokens`])].join("\t"));

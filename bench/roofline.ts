@@ -18,6 +18,7 @@ import { createWasmKernels } from "../src/kernels/wasm/index.js";
 import { enableRelaxedSimd } from "../src/kernels/wasm/host.node.js";
 import type { DType } from "../src/tensor/dtype.js";
 import { createRng, randomF32, randomWeights } from "../test/conformance/backends.js";
+import { timeIt } from "./cpu-time.js";
 
 if (!enableRelaxedSimd()) throw new Error("this runtime has no relaxed SIMD; the roof needs it");
 
@@ -35,25 +36,6 @@ const ex = instance.exports as unknown as Record<"f32Fma" | "f32MulAdd" | "i16Do
 const memory = (instance.exports as unknown as { memory: WebAssembly.Memory }).memory;
 const BUF = 1024; // 256 bytes of operands (small integers: the i16 sums may wrap, which costs nothing)
 new Uint8Array(memory.buffer, BUF, 256).fill(1);
-
-function cpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
-/** Best of three: ms of CPU per call of fn, each timing at least minMs. */
-function timeIt(fn: () => void, minMs: number): number {
-  fn();
-  let best = Infinity;
-  for (let rep = 0; rep < 3; rep++) {
-    let n = 0;
-    const t0 = cpuMs();
-    let t = t0;
-    do { fn(); n++; t = cpuMs(); } while (t - t0 < minMs);
-    best = Math.min(best, (t - t0) / n);
-  }
-  return best;
-}
 
 const ITERS = 1 << 20;
 const PEAKS: ReadonlyArray<readonly [keyof typeof ex, number, string]> = [

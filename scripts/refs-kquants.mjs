@@ -8,33 +8,18 @@
 // (test/fixtures/kquant-dots.ts), so the file holds only seeds, shapes and results. GGML_NATIVE on an AVX-512
 // CPU compiles the same x86 code paths as node-llama-cpp's prebuilt zen4/icelake variants.
 import { execFileSync } from "node:child_process";
-import { existsSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildLlamaCpp, compileRunner, llamaCppCommit } from "./llama-cpp-build.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const llama = process.env.LLAMA_CPP_DIR ?? join(tmpdir(), "llama.cpp-t5");
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 26, ...opts }).toString();
 
-if (!existsSync(join(llama, "CMakeLists.txt"))) {
-  console.log(`cloning llama.cpp from node-llama-cpp's bundle into ${llama}`);
-  run("git", ["clone", "-q", join(root, "node_modules/node-llama-cpp/llama/gitRelease.bundle"), llama]);
-}
-const build = join(llama, "build");
-const libs = ["ggml/src/libggml-cpu.a", "ggml/src/libggml-base.a"].map((l) => join(build, l));
-if (!libs.every(existsSync)) {
-  console.log("building llama.cpp's ggml libraries (CPU, static)");
-  run("cmake", ["-B", build, "-DLLAMA_CURL=OFF", "-DGGML_NATIVE=ON", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_SERVER=OFF",
-    "-DBUILD_SHARED_LIBS=OFF", "-DCMAKE_BUILD_TYPE=Release"], { cwd: llama, stdio: "inherit" });
-  run("cmake", ["--build", build, "-j2", "--target", "ggml-cpu"], { cwd: llama, stdio: "inherit" });
-}
-const src = join(root, "scripts/refs-kquants/kquant-dots.c");
-const bin = join(build, "peel-kquant-dots");
-if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs) {
-  run("gcc", ["-O2", "-I", join(llama, "include"), "-I", join(llama, "ggml/include"), src, ...libs, "-fopenmp", "-lpthread", "-ldl", "-lm", "-lstdc++", "-o", bin]);
-}
-const commit = run("git", ["-C", llama, "rev-parse", "HEAD"]).trim();
+const llama = buildLlamaCpp("ggml-cpu", "building llama.cpp's ggml libraries (CPU, static)");
+const bin = compileRunner(llama, { compiler: "gcc", flags: ["-O2"], src: "scripts/refs-kquants/kquant-dots.c", name: "peel-kquant-dots",
+  link: ["-fopenmp", "-lpthread", "-ldl", "-lm", "-lstdc++"] });
+const commit = llamaCppCommit(llama);
 const flags = run("sh", ["-c", "grep -o 'avx512[a-z_]*' /proc/cpuinfo | sort -u | tr '\\n' ' '"]).trim();
 
 // 768 columns: three super-blocks (the 110M shape's dim); 7 tokens: one gemm group and three gemv tokens

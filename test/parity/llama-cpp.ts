@@ -26,12 +26,20 @@ export async function loadReferenceModel(modelPath: string): Promise<LlamaModel>
  */
 export const REFERENCE_THREADS = 1;
 
+/**
+ * Tokens kept per distribution. Every check reads the top five (and the top two for near-ties); node-llama-cpp
+ * hands back the whole vocabulary as a Map, and 33 of those over Gemma 3's 262144 pieces kept alive for a
+ * whole case cost seconds of garbage collection.
+ */
+export const REFERENCE_TOP = 32;
+
 export interface ReferenceRun {
   /** llama.cpp's greedy continuation of the prompt (stops early at EOS). */
   readonly greedy: number[];
   /**
    * Next-token distributions while the prompt + greedy tokens are forced in: dists[i] predicts token
-   * promptLength + i, so there are greedy.length + 1 of them. Sorted, highest probability first.
+   * promptLength + i, so there are greedy.length + 1 of them. Sorted, highest probability first, and only
+   * the REFERENCE_TOP most probable tokens of each (the probabilities are llama.cpp's over the whole vocabulary).
    */
   readonly dists: Array<Map<number, number>>;
   /** llama.cpp's attention path for this run; Peel's side must use the same. */
@@ -68,7 +76,7 @@ export async function referenceRun(model: LlamaModel, prompt: readonly number[],
       for (let i = Math.max(0, prompt.length - 1 - start); i < size; i++) {
         const p = out[i]?.next.probabilities;
         if (p === undefined) throw new Error(`node-llama-cpp returned no probabilities at position ${start + i}`);
-        dists.push(p as Map<number, number>);
+        dists.push(topOf(p as Map<number, number>, REFERENCE_TOP));
       }
       start += size;
     }
@@ -76,6 +84,16 @@ export async function referenceRun(model: LlamaModel, prompt: readonly number[],
   } finally {
     await context.dispose();
   }
+}
+
+/** The first `k` entries of a Map (node-llama-cpp's are sorted, highest probability first), in order. */
+function topOf(dist: ReadonlyMap<number, number>, k: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [id, p] of dist) {
+    if (out.size >= k) break;
+    out.set(id, p);
+  }
+  return out;
 }
 
 /** Peel's side of a comparison: one position's logits as probabilities, in doubles. */

@@ -23,7 +23,7 @@ import { createMatcher, findAddedTokens, parseAddedTokens, resolveAddedIds, type
 import { alignedFrom, sliceAligned, spanOf, type Aligned } from "./aligned.js";
 import { parseDecoder } from "./decoders.js";
 import { isObject, obj } from "./json.js";
-import { parseModel } from "./models.js";
+import { parseModel, type WordModel } from "./models.js";
 import { parseNormalizer } from "./normalizers.js";
 import { parsePostProcessor, type Encoded } from "./post-processor.js";
 import { parsePreTokenizer, unitSpan, type Emit, type Split, type WordSplitter } from "./pre-tokenizers.js";
@@ -41,7 +41,18 @@ export interface HfTokenizerLimits {
 
 export function tokenizerFromHfJson(tokenizerJson: unknown, tokenizerConfig?: unknown, limits?: HfTokenizerLimits): Tokenizer {
   const root = obj(tokenizerJson, "tokenizer.json (the top level)");
-  const model = parseModel(root["model"]);
+  return tokenizerFromHfModel(root, parseModel(root["model"]), tokenizerConfig, limits);
+}
+
+/**
+ * `tokenizerFromHfJson` with the `model` section already parsed (`parseModel(root.model)`; the file's own
+ * `model` is then not read). Parsing a 100k+ vocabulary with its merges is most of the cost of a load, so
+ * tests that build many tokenizers around one model (every pre-tokenizer over one vocabulary) parse it once.
+ * The model keeps a word cache; sharing it between tokenizers changes no result (a word's ids depend on the
+ * model alone).
+ */
+export function tokenizerFromHfModel(tokenizerJson: unknown, model: WordModel, tokenizerConfig?: unknown, limits?: HfTokenizerLimits): Tokenizer {
+  const root = obj(tokenizerJson, "tokenizer.json (the top level)");
   if (limits !== undefined && model.pieces.length > limits.vocabSize) {
     throw new PeelError("CONFIG", `${limits.file}: model.vocab has ids up to ${model.pieces.length - 1} (${model.pieces.length} pieces) but config.json's vocab_size is ${limits.vocabSize} (the embedding table's rows); is this the checkpoint's own tokenizer?`);
   }
