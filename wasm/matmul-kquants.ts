@@ -189,7 +189,7 @@ const ROW_CHUNK: i32 = 16;
  * super-block) at x0..x3 + g·gs: gs = 16 in a q8_k row, KTILE_GROUP in a prefill tile. The 6-bit scales widen
  * to i16 lanes once per super-block, and each 64-element step splats its two from the front of that vector.
  */
-@inline function q45SuperNarrow(type: i32, T: i32, wb: usize, sm: v128, x0: usize, x1: usize, x2: usize, x3: usize, gs: usize): v128 {
+@inline function q45SuperNarrow(type: i32, T: i32, wb: usize, sm: v128, x0: usize, x1: usize, x2: usize, x3: usize, gs: usize, sp: usize = 0): v128 {
   const qs = wb + (type == Q4_K ? 16 : 48);
   const m4 = i8x16.splat(15);
   let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
@@ -208,8 +208,13 @@ const ROW_CHUNK: i32 = 16;
     const xc = <usize>c * 4 * gs, xh = xc + 2 * gs; // groups 4c, 4c + 1 (sub-block 2c), 4c + 2, 4c + 3
     i0 = scaledSub(scaledSub(i0, la, lb, x0 + xc, gs, sLo), ha, hb, x0 + xh, gs, sHi);
     if (T == 4) {
+      // stores to the thread's scratch between the tokens (sp; see kRowTile): V8 then loads each token's
+      // activations after the previous token's sums, instead of all sixteen first and spilling them
+      v128.store(sp, i0);
       i1 = scaledSub(scaledSub(i1, la, lb, x1 + xc, gs, sLo), ha, hb, x1 + xh, gs, sHi);
+      v128.store(sp, i1, 16);
       i2 = scaledSub(scaledSub(i2, la, lb, x2 + xc, gs, sLo), ha, hb, x2 + xh, gs, sHi);
+      v128.store(sp, i2, 32);
       i3 = scaledSub(scaledSub(i3, la, lb, x3 + xc, gs, sLo), ha, hb, x3 + xh, gs, sHi);
     }
   }
@@ -224,7 +229,7 @@ const ROW_CHUNK: i32 = 16;
  * an 8-bit shift to the same 16-bit shift plus a mask it rebuilds each time).
  */
 @inline function q6SuperNarrow(T: i32, wb: usize, x0: usize, x1: usize, x2: usize, x3: usize, gs: usize,
-  b0: usize, b1: usize, b2: usize, b3: usize): v128 {
+  b0: usize, b1: usize, b2: usize, b3: usize, sp: usize = 0): v128 {
   const m4 = i8x16.splat(15), m30 = i8x16.splat(0x30);
   let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
   const scv = v128.load(wb + 192);
@@ -246,9 +251,12 @@ const ROW_CHUNK: i32 = 16;
       scales = i8x16.shuffle(scales, scales, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1); // rotate one lane down
       const xp = <usize>(8 * h + g) * gs; // group 8h + g (element 128h + 16g), then +32 elements per k
       i0 = scaled4(i0, q0, q1, q2, q3, x0 + xp, 2 * gs, s0, s1, s2, s3);
-      if (T == 4) {
+      if (T == 4) { // scratch stores between the tokens, as q45SuperNarrow
+        v128.store(sp, i0);
         i1 = scaled4(i1, q0, q1, q2, q3, x1 + xp, 2 * gs, s0, s1, s2, s3);
+        v128.store(sp, i1, 16);
         i2 = scaled4(i2, q0, q1, q2, q3, x2 + xp, 2 * gs, s0, s1, s2, s3);
+        v128.store(sp, i2, 32);
         i3 = scaled4(i3, q0, q1, q2, q3, x3 + xp, 2 * gs, s0, s1, s2, s3);
       }
     }
@@ -316,7 +324,7 @@ const ROW_CHUNK: i32 = 16;
  * Prefill with narrow activations: outputs for weight row w and the four tokens of one tile (kquantTiles).
  * The same operations as kRow with T = 4, the activation fields read from the tile at fixed offsets.
  */
-@inline function kRowTile(type: i32, out: usize, w: usize, tile: usize, cols: i32, rows: i32, r: i32, t: i32, n: i32): void {
+@inline function kRowTile(type: i32, out: usize, w: usize, tile: usize, cols: i32, rows: i32, r: i32, t: i32, n: i32, sp: usize): void {
   const nb = cols >> 8;
   let acc = f32x4.splat(0);
   let wb = w, p = tile;
@@ -324,10 +332,10 @@ const ROW_CHUNK: i32 = 16;
     const dxv = v128.load(p + KTILE_D), bs = p + KTILE_BSUMS;
     let S = i32x4.splat(0), M = S;
     if (type == Q6_K) {
-      S = q6SuperNarrow(4, wb, p, p + 16, p + 32, p + 48, KTILE_GROUP, bs, bs + 32, bs + 64, bs + 96);
+      S = q6SuperNarrow(4, wb, p, p + 16, p + 32, p + 48, KTILE_GROUP, bs, bs + 32, bs + 64, bs + 96, sp);
     } else {
       const sm = scalesAndMins(wb + 4);
-      S = q45SuperNarrow(type, 4, wb, sm, p, p + 16, p + 32, p + 48, KTILE_GROUP);
+      S = q45SuperNarrow(type, 4, wb, sm, p, p + 16, p + 32, p + 48, KTILE_GROUP, sp);
       M = minSuper(4, sm, bs, bs + 32, bs + 64, bs + 96);
     }
     acc = addSuper(type, acc, S, M, wb, dxv);
@@ -335,7 +343,7 @@ const ROW_CHUNK: i32 = 16;
   storeLanes(out, acc, rows, r, t, n);
 }
 
-@inline function rowsOf(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize): void {
+@inline function rowsOf(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, sp: usize): void {
   const narrow = narrowActivations(type) != 0; // the layout the quantizer wrote for this type
   const xRow = <usize>q8kRowBytes(cols, narrow);
   const rowBytes = <usize>(cols >> 8) * blockBytes(type);
@@ -349,7 +357,7 @@ const ROW_CHUNK: i32 = 16;
     for (let t = 0; t < nTokens; t += 4) { // a last tile of fewer tokens repeats its last token in the spare lanes
       const n = min(4, nTokens - t);
       for (let r = r0; r < r1; r++) {
-        if (ASC_FEATURE_RELAXED_SIMD && narrow) kRowTile(type, out, w + <usize>r * rowBytes, tiles + <usize>(t >> 2) * tileStride, cols, rows, r, t, n);
+        if (ASC_FEATURE_RELAXED_SIMD && narrow) kRowTile(type, out, w + <usize>r * rowBytes, tiles + <usize>(t >> 2) * tileStride, cols, rows, r, t, n, sp);
         else kRow(type, 4, out, w + <usize>r * rowBytes, x + <usize>t * xRow, xRow, cols, rows, r, t, n, narrow);
       }
     }
@@ -358,10 +366,12 @@ const ROW_CHUNK: i32 = 16;
 
 /**
  * out (nTokens, rows) = x · wᵀ for weight rows rowStart..rowEnd of a Q4_K, Q5_K or Q6_K matrix; x is q8_k rows,
- * and with several tokens and narrow rows, tiles is their kquantTiles (else unused).
+ * and with several tokens and narrow rows, tiles is their kquantTiles and scratch 48 bytes of this thread's own
+ * (else both unused).
  */
-export function matmulKQuant(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize): void {
-  if (type == Q4_K) rowsOf(Q4_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd, tiles);
-  else if (type == Q6_K) rowsOf(Q6_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd, tiles);
-  else rowsOf(Q5_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd, tiles);
+export function matmulKQuant(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize,
+  scratch: usize): void {
+  if (type == Q4_K) rowsOf(Q4_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
+  else if (type == Q6_K) rowsOf(Q6_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
+  else rowsOf(Q5_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
 }

@@ -128,6 +128,10 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       if (nTokens > 1 && narrow !== 0) { // prefill tiles: each super-block's fields of four tokens side by side
         meta = scratch.get("x-meta", ex.kquantTileBytes(cols, nTokens));
         split(ACTIVATION_JOB.kquantTiles, Math.ceil(nTokens / 4), [x, meta, cols, nTokens, rowBytes, ex.kquantTileBytes(cols, 4)]);
+        if (!LOWBIT_TYPES.includes(dtype)) { // Q4_K/Q5_K/Q6_K's 48 bytes of per-token sums (matmul-kquants.ts)
+          rowScratchBytes = 48;
+          rowScratch = scratch.get("w-row", rowScratchBytes);
+        }
       }
       if (LOWBIT_TYPES.includes(dtype)) {
         rowScratchBytes = LOWBIT_SCRATCH_BYTES;
@@ -152,7 +156,7 @@ export function runMatmulRows(ex: WasmExports, c: MatmulCall, rowStart: number, 
       ex.matmulLowBit(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
       return;
     case "Q4_K": case "Q5_K": case "Q6_K":
-      ex.matmulKQuant(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta);
+      ex.matmulKQuant(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
       return;
     case "Q8_1": case "Q8_K":
       throw new Error(`unreachable: ${c.dtype} weights are rejected by prepareWeight`);
