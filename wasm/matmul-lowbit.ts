@@ -144,6 +144,9 @@ const ROW_CHUNK: i32 = 16;
   return i32x4.add(i32x4.dot_i16x8_s(mLo, v128.load(bs)), i32x4.dot_i16x8_s(mHi, v128.load(bs, 16)));
 }
 
+/** Offset in acc of the 32 bytes superBlock stores to between tokens (after the 128 of lane accumulators). */
+const FENCE: usize = 128;
+
 /**
  * One super-block (weights at wb) for T = 1 or 4 tokens: group g of token t's activation quants at x_t + g·gs,
  * d_x of the four in dxv, their per-16 sums at bs_t (Q2_K). Adds into the f32 accumulators at acc
@@ -191,10 +194,16 @@ const ROW_CHUNK: i32 = 16;
     a0 = i32x4.add(a0, i32x4.dot_i16x8_s(pairs(type, narrow, absA, sgnA, loA, hiA, x0 + xa), sA));
     b0 = i32x4.add(b0, i32x4.dot_i16x8_s(pairs(type, narrow, absB, sgnB, loB, hiB, x0 + xb), sB));
     if (T == 4) {
+      // IQ4_XS: stores between the tokens (to FENCE, past the lane accumulators), so V8 loads each token's
+      // activations after the previous token's sums instead of all first and spilling them (matmul-kquants.ts
+      // too); measured: IQ4_XS prefill 34-40 -> 43-44 GFLOP/s, Q2_K slower (52-54 -> 43-48), Q3_K the same
+      if (type == IQ4_XS) { v128.store(acc + FENCE, a0); v128.store(acc + FENCE, b0, 16); }
       a1 = i32x4.add(a1, i32x4.dot_i16x8_s(pairs(type, narrow, absA, sgnA, loA, hiA, x1 + xa), sA));
       b1 = i32x4.add(b1, i32x4.dot_i16x8_s(pairs(type, narrow, absB, sgnB, loB, hiB, x1 + xb), sB));
+      if (type == IQ4_XS) { v128.store(acc + FENCE, a1); v128.store(acc + FENCE, b1, 16); }
       a2 = i32x4.add(a2, i32x4.dot_i16x8_s(pairs(type, narrow, absA, sgnA, loA, hiA, x2 + xa), sA));
       b2 = i32x4.add(b2, i32x4.dot_i16x8_s(pairs(type, narrow, absB, sgnB, loB, hiB, x2 + xb), sB));
+      if (type == IQ4_XS) { v128.store(acc + FENCE, a2); v128.store(acc + FENCE, b2, 16); }
       a3 = i32x4.add(a3, i32x4.dot_i16x8_s(pairs(type, narrow, absA, sgnA, loA, hiA, x3 + xa), sA));
       b3 = i32x4.add(b3, i32x4.dot_i16x8_s(pairs(type, narrow, absB, sgnB, loB, hiB, x3 + xb), sB));
     }
@@ -232,8 +241,8 @@ const ROW_CHUNK: i32 = 16;
   return f32x4.add(i32x4.shuffle(u01, u23, 0, 2, 4, 6), i32x4.shuffle(u01, u23, 1, 3, 5, 7));
 }
 
-/** Bytes of accumulators a thread needs (the rowScratch of a call). */
-export const LOWBIT_SCRATCH_BYTES: i32 = 128;
+/** Bytes of accumulators a thread needs (the rowScratch of a call): the lane accumulators, then 32 for superBlock's stores. */
+export const LOWBIT_SCRATCH_BYTES: i32 = 160;
 
 /**
  * Outputs for weight row w and T tokens (T = 1 or 4) from q8_k rows at x, xRow bytes apart (narrow: i8
