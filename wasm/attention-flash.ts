@@ -24,7 +24,7 @@ import { expF64x2 } from "./exp-f64";
 }
 
 const SIGN = 0x80000000, TWO112: f32 = reinterpret<f32>(0x77800000); // 2^112
-const F16_MIN_NORMAL = 0x38800000, F16_MAX = 0x477fe000; // f32 bits of 2^-14 and 65504
+const F16_MIN_NORMAL = 0x38800000; // f32 bits of 2^-14
 
 /**
  * Four f32 lanes rounded to f16 the slow, general way: roundF16x4 (exact below 65504, subnormals included),
@@ -37,9 +37,10 @@ const F16_MIN_NORMAL = 0x38800000, F16_MAX = 0x477fe000; // f32 bits of 2^-14 an
   return v128.bitselect(v128.or(v128.and(r, i32x4.splat(SIGN)), f32x4.splat(Infinity)), r, big);
 }
 
-/** Lanes whose |x| is outside f16's normal range [2^-14, 65504] (subnormal, overflowing, inf, NaN). */
-@inline function outsideNormal(x: v128): v128 {
-  return i32x4.gt_u(i32x4.sub(v128.and(x, i32x4.splat(0x7fffffff)), i32x4.splat(F16_MIN_NORMAL)), i32x4.splat(F16_MAX - F16_MIN_NORMAL));
+/** Lanes with 2^-14 ≤ |x| ≤ hi, f16's normal range up to hi (false for NaN and infinities). */
+@inline function normalLanes(x: v128, hi: f32): v128 {
+  const m = f32x4.abs(x);
+  return v128.and(f32x4.ge(m, f32x4.splat(reinterpret<f32>(F16_MIN_NORMAL))), f32x4.le(m, f32x4.splat(hi)));
 }
 
 /**
@@ -62,8 +63,8 @@ const F16_MIN_NORMAL = 0x38800000, F16_MAX = 0x477fe000; // f32 bits of 2^-14 an
     const a = acc + (<usize>i << 2);
     const x = f32x4.mul(v128.load(a), fv);
     if (!vF16) { v128.store(a, x); continue; }
-    const odd = v128.andnot(outsideNormal(x), i32x4.eq(v128.and(x, i32x4.splat(0x7fffffff)), i32x4.splat(0)));
-    v128.store(a, v128.any_true(odd) ? roundF16Inf(x) : roundF16Normal(x));
+    const plain = v128.or(normalLanes(x, 65504), f32x4.eq(x, f32x4.splat(0)));
+    v128.store(a, i32x4.all_true(plain) ? roundF16Normal(x) : roundF16Inf(x));
   }
 }
 
@@ -99,9 +100,7 @@ function madExact4(a: v128, bScaled: v128, p: v128): v128 {
  * and 2^-14 ≤ |r| ≤ 65472 (false for NaN).
  */
 @inline function plainLanes(r: v128): v128 {
-  const m = f32x4.abs(r);
-  const inRange = v128.and(f32x4.ge(m, f32x4.splat(reinterpret<f32>(F16_MIN_NORMAL))), f32x4.le(m, f32x4.splat(65472)));
-  return v128.andnot(inRange, i32x4.eq(v128.and(i32x4.add(r, i32x4.splat(8)), i32x4.splat(0x1ff0)), i32x4.splat(0x1000)));
+  return v128.andnot(normalLanes(r, 65472), i32x4.eq(v128.and(i32x4.add(r, i32x4.splat(8)), i32x4.splat(0x1ff0)), i32x4.splat(0x1000)));
 }
 
 /** f16 rounding of a plain lane: half an f16 ulp (0x1000) added to the bits and the thirteen f16 drops cleared. */
@@ -120,45 +119,21 @@ function madExact4(a: v128, bScaled: v128, p: v128): v128 {
   return p != 0 && (reinterpret<u32>(p) & 0x7fffffff) < 0x2b800000;
 }
 
-/**
- * madFast's constants, loaded once per call from static memory: written as splats, Binaryen folds them into
- * v128.const, which V8 (Node 20) rebuilds at every use inside the loop, three or four instructions each; a loaded
- * value is kept in a register or a stack slot, one load at most.
- */
-const FAST_CONSTS = memory.data<u32>([
-  0x8fffe000, 0x8fffe000, 0x8fffe000, 0x8fffe000, // f16 bits → f32 bits · 2^-112
-  F16_MIN_NORMAL, F16_MIN_NORMAL, F16_MIN_NORMAL, F16_MIN_NORMAL,
-  0x477fc000, 0x477fc000, 0x477fc000, 0x477fc000, // 65472
-  8, 8, 8, 8,
-  0x1ff0, 0x1ff0, 0x1ff0, 0x1ff0,
-  0x1000, 0x1000, 0x1000, 0x1000,
-  0xffffe000, 0xffffe000, 0xffffe000, 0xffffe000,
-  0x7fffffff, 0x7fffffff, 0x7fffffff, 0x7fffffff,
-], 16);
-
 /** The cheap route for the whole row (see above); returns false when some lane needs madChecked. */
 @inline function madFast(src: usize, dst: usize, p: f32, v: usize, n: i32): bool {
   const halves = splitP(p);
   const phv = f32x4.splat(f32x4.extract_lane(halves, 0)), plv = f32x4.splat(f32x4.extract_lane(halves, 1));
-  const f16Bits = v128.load(FAST_CONSTS), lowest = v128.load(FAST_CONSTS, 16), highest = v128.load(FAST_CONSTS, 32);
-  const eight = v128.load(FAST_CONSTS, 48), window = v128.load(FAST_CONSTS, 64), half = v128.load(FAST_CONSTS, 80);
-  const keep = v128.load(FAST_CONSTS, 96), absMask = v128.load(FAST_CONSTS, 112);
-  let plain = i32x4.eq(f16Bits, f16Bits);
+  let plain = i32x4.splat(-1);
   for (let i = 0; i < n; i += 8) {
     const h = v128.load(v + (<usize>i << 1));
     const o = <usize>i << 2;
-    const b0 = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(h), 13), f16Bits);
-    const b1 = v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(h), 13), f16Bits);
+    const b0 = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(h), 13), i32x4.splat(0x8fffe000));
+    const b1 = v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(h), 13), i32x4.splat(0x8fffe000));
     const r0 = f32x4.add(f32x4.add(v128.load(src + o), f32x4.mul(b0, phv)), f32x4.mul(b0, plv));
     const r1 = f32x4.add(f32x4.add(v128.load(src + o, 16), f32x4.mul(b1, phv)), f32x4.mul(b1, plv));
-    // plainLanes, with the constants above
-    const m0 = v128.and(r0, absMask), m1 = v128.and(r1, absMask);
-    const in0 = v128.and(f32x4.ge(m0, lowest), f32x4.le(m0, highest)), in1 = v128.and(f32x4.ge(m1, lowest), f32x4.le(m1, highest));
-    const p0 = v128.andnot(in0, i32x4.eq(v128.and(i32x4.add(r0, eight), window), half));
-    const p1 = v128.andnot(in1, i32x4.eq(v128.and(i32x4.add(r1, eight), window), half));
-    plain = v128.and(plain, v128.and(p0, p1));
-    v128.store(dst + o, v128.and(i32x4.add(r0, half), keep));
-    v128.store(dst + o, v128.and(i32x4.add(r1, half), keep), 16);
+    plain = v128.and(plain, v128.and(plainLanes(r0), plainLanes(r1)));
+    v128.store(dst + o, roundPlain(r0));
+    v128.store(dst + o, roundPlain(r1), 16);
   }
   return i32x4.all_true(plain);
 }

@@ -28,27 +28,28 @@ const LN2_HI: f64 = 6.93147180369123816490e-01, LN2_LO: f64 = 1.9082149292705877
   return f64x2.add(f64x2.mul(y, r), f64x2.splat(1.0));
 }
 
-/** e^x on two lanes, x ≤ 0 (below −110, where the f32 is 0 anyway, x is taken as −110; −∞ gives 0 too). */
-@inline export function expF64x2(x: v128): v128 {
+/**
+ * e^x (minusOne: e^x − 1) on two lanes, x ≤ 0; below −110, where the f32 is 0 anyway, x is taken as −110 (−∞ gives
+ * 0 too). Both as 2^n·(e^r − 1) + 2^n (− 1), so for e^x − 1 with n = 0 the series itself: small arguments keep their
+ * relative precision. For e^x that sum is 2^n·f64(1 + (e^r − 1)) exactly (2^n a normal f64 here).
+ */
+@inline function expOrExpm1(x: v128, minusOne: bool): v128 {
   const xc = f64x2.max(x, f64x2.splat(-110));
   const t = f64x2.add(f64x2.mul(xc, f64x2.splat(1.4426950408889634)), f64x2.splat(SHIFT));
   const n = f64x2.sub(t, f64x2.splat(SHIFT));
   const r = f64x2.sub(f64x2.sub(xc, f64x2.mul(n, f64x2.splat(LN2_HI))), f64x2.mul(n, f64x2.splat(LN2_LO)));
   const p2 = i64x2.shl(i64x2.add(t, i64x2.splat(1023)), 52); // t's low bits hold n (two's complement)
-  return f64x2.mul(f64x2.add(f64x2.mul(expm1OverR(r), r), f64x2.splat(1.0)), p2);
+  return f64x2.add(f64x2.mul(p2, f64x2.mul(expm1OverR(r), r)), minusOne ? f64x2.sub(p2, f64x2.splat(1.0)) : p2);
 }
 
-/**
- * e^x − 1 on two lanes, x ≤ 0 (clamped at −110 as expF64x2): 2^n·(e^r − 1) + (2^n − 1), which for n = 0 is
- * the series itself, so small arguments keep their relative precision.
- */
+/** e^x on two lanes, x ≤ 0 (expOrExpm1). */
+@inline export function expF64x2(x: v128): v128 {
+  return expOrExpm1(x, false);
+}
+
+/** e^x − 1 on two lanes, x ≤ 0 (expOrExpm1). */
 @inline export function expm1F64x2(x: v128): v128 {
-  const xc = f64x2.max(x, f64x2.splat(-110));
-  const t = f64x2.add(f64x2.mul(xc, f64x2.splat(1.4426950408889634)), f64x2.splat(SHIFT));
-  const n = f64x2.sub(t, f64x2.splat(SHIFT));
-  const r = f64x2.sub(f64x2.sub(xc, f64x2.mul(n, f64x2.splat(LN2_HI))), f64x2.mul(n, f64x2.splat(LN2_LO)));
-  const p2 = i64x2.shl(i64x2.add(t, i64x2.splat(1023)), 52);
-  return f64x2.add(f64x2.mul(p2, f64x2.mul(expm1OverR(r), r)), f64x2.sub(p2, f64x2.splat(1.0)));
+  return expOrExpm1(x, true);
 }
 
 /** tanh on two lanes: −e / (2 + e) with e = e^(−2|x|) − 1, the sign of x put back (±0 stays ±0). */

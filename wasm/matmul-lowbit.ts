@@ -144,8 +144,19 @@ const ROW_CHUNK: i32 = 16;
   return i32x4.add(i32x4.dot_i16x8_s(mLo, v128.load(bs)), i32x4.dot_i16x8_s(mHi, v128.load(bs, 16)));
 }
 
-/** Offset in acc of the 32 bytes superBlock stores to between tokens (after the 128 of lane accumulators). */
+/** Offset in acc of the 32 bytes orderTokens stores to (after the 128 of lane accumulators). */
 const FENCE: usize = 128;
+
+/**
+ * IQ4_XS: one token's sums stored to acc + FENCE between the tokens of superBlock, so V8 loads each token's
+ * activations after the previous token's sums instead of all first and spilling them (as matmul-kquants.ts);
+ * measured: IQ4_XS prefill 34–40 → 37–44 GFLOP/s; Q2_K ran slower with it (52–54 → 43–48), Q3_K the same.
+ */
+@inline function orderTokens(type: i32, acc: usize, a: v128, b: v128): void {
+  if (type != IQ4_XS) return;
+  v128.store(acc + FENCE, a);
+  v128.store(acc + FENCE, b, 16);
+}
 
 /**
  * One super-block (weights at wb) for T = 1 or 4 tokens: group g of token t's activation quants at x_t + g·gs,
@@ -194,16 +205,13 @@ const FENCE: usize = 128;
     a0 = i32x4.add(a0, i32x4.dot_i16x8_s(pairs(type, narrow, absA, sgnA, loA, hiA, x0 + xa), sA));
     b0 = i32x4.add(b0, i32x4.dot_i16x8_s(pairs(type, narrow, absB, sgnB, loB, hiB, x0 + xb), sB));
     if (T == 4) {
-      // IQ4_XS: stores between the tokens (to FENCE, past the lane accumulators), so V8 loads each token's
-      // activations after the previous token's sums instead of all first and spilling them (matmul-kquants.ts
-      // too); measured: IQ4_XS prefill 34-40 -> 43-44 GFLOP/s, Q2_K slower (52-54 -> 43-48), Q3_K the same
-      if (type == IQ4_XS) { v128.store(acc + FENCE, a0); v128.store(acc + FENCE, b0, 16); }
+      orderTokens(type, acc, a0, b0);
       a1 = i32x4.add(a1, i32x4.dot_i16x8_s(pairs(type, narrow, absA, sgnA, loA, hiA, x1 + xa), sA));
       b1 = i32x4.add(b1, i32x4.dot_i16x8_s(pairs(type, narrow, absB, sgnB, loB, hiB, x1 + xb), sB));
-      if (type == IQ4_XS) { v128.store(acc + FENCE, a1); v128.store(acc + FENCE, b1, 16); }
+      orderTokens(type, acc, a1, b1);
       a2 = i32x4.add(a2, i32x4.dot_i16x8_s(pairs(type, narrow, absA, sgnA, loA, hiA, x2 + xa), sA));
       b2 = i32x4.add(b2, i32x4.dot_i16x8_s(pairs(type, narrow, absB, sgnB, loB, hiB, x2 + xb), sB));
-      if (type == IQ4_XS) { v128.store(acc + FENCE, a2); v128.store(acc + FENCE, b2, 16); }
+      orderTokens(type, acc, a2, b2);
       a3 = i32x4.add(a3, i32x4.dot_i16x8_s(pairs(type, narrow, absA, sgnA, loA, hiA, x3 + xa), sA));
       b3 = i32x4.add(b3, i32x4.dot_i16x8_s(pairs(type, narrow, absB, sgnB, loB, hiB, x3 + xb), sB));
     }
