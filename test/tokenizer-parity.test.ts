@@ -30,6 +30,7 @@ import { kv, writeGguf } from "../src/formats/gguf/write.js";
 import { tokenizerFromGguf } from "../src/tokenizer/load-gguf.js";
 import { TokenType } from "../src/tokenizer/types.js";
 import { parityStrings } from "./tokenizer-parity-strings.js";
+import { spmVocabMetadata } from "./fixtures/llama-vocab.js";
 
 const SHARED = new URL("../../shared/testdata/llama-cpp-vocab/", import.meta.url);
 const tmp = mkdtempSync(join(tmpdir(), "peel-tok-"));
@@ -59,16 +60,7 @@ function spmFixture(name: string, pieces: readonly string[]): Uint8Array {
     ["llama.attention.head_count", kv.u32(32)],
     ["llama.attention.head_count_kv", kv.u32(32)],
     ["llama.attention.layer_norm_rms_epsilon", kv.f32(1e-5)],
-    ["tokenizer.ggml.model", kv.str("llama")],
-    ["tokenizer.ggml.pre", kv.str("default")],
-    ["tokenizer.ggml.tokens", kv.strArray(pieces)],
-    ["tokenizer.ggml.scores", kv.f32Array(derivedScores(pieces, types))],
-    ["tokenizer.ggml.token_type", kv.i32Array(types)],
-    ["tokenizer.ggml.bos_token_id", kv.u32(1)],
-    ["tokenizer.ggml.eos_token_id", kv.u32(2)],
-    ["tokenizer.ggml.unknown_token_id", kv.u32(0)],
-    ["tokenizer.ggml.add_bos_token", kv.bool(true)],
-    ["tokenizer.ggml.add_eos_token", kv.bool(false)],
+    ...spmVocabMetadata({ tokens: pieces, scores: derivedScores(pieces, types), types: Int32Array.from(types) }),
   ];
   return writeGguf({ metadata, tensors: [] });
 }
