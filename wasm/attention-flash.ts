@@ -8,7 +8,7 @@
 
 import { roundF16x4 } from "./simd";
 import { accAt, kvHi, kvLo, lAt, mAt, ORDER_VEC64, qrAt, ROWS, scAt, scores, touchRows } from "./attention-parts";
-import { fmaF32 } from "./ggml-math";
+import { fma4, fmaF32 } from "./ggml-math";
 import { expF64x2 } from "./exp-f64";
 
 /**
@@ -68,8 +68,19 @@ const F16_MIN_NORMAL = 0x38800000; // f32 bits of 2^-14
   }
 }
 
-/** acc (n) ← f32(acc + p · v) for f32 values (ggml_vec_mad_f32), the multiply-add as maddF64. */
+/**
+ * acc (n) ← f32(acc + p · v) for f32 values (ggml_vec_mad_f32): a fused multiply-add (fma4) in the relaxed build,
+ * maddF64 in the baseline build.
+ */
 @inline function madAccF32(acc: usize, p: f32, v: usize, n: i32): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const ps = f32x4.splat(p);
+    for (let i = 0; i < n; i += 4) {
+      const a = acc + (<usize>i << 2);
+      v128.store(a, fma4(v128.load(v + (<usize>i << 2)), ps, v128.load(a)));
+    }
+    return;
+  }
   const pv = f64x2.splat(<f64>p);
   for (let i = 0; i < n; i += 4) {
     const a = acc + (<usize>i << 2);
@@ -152,8 +163,58 @@ function madChecked(src: usize, dst: usize, p: f32, v: usize, n: i32): void {
   }
 }
 
+/*
+ * The relaxed build has a fused multiply-add (fma4: relaxed SIMD's madd, which the kernels take to be fused, as
+ * everywhere else), and with it the sum r = fma(v, p, src) is ggml's f32 exactly: its f16 rounding needs no check
+ * for halfway points, only that every lane lies where the integer rounding (roundF16Normal) holds: zero, or f16's
+ * normal range up to 65504, tracked over the row as the extremes of the lanes' magnitude bits. v enters as its f16
+ * bits widened to f32 bits (v · 2^-112) against p · 2^112, which leaves the exact product, and so the fused sum,
+ * unchanged. (Rounding by adding and taking away ±2^(e+13) instead measured no faster, and sends zeros the slow
+ * way.)
+ */
+
+/** Magnitude bits, less one, of f16's smallest normal: a lane's bits less one must not be below (zero wraps to the top). */
+const NORMAL_LO_LESS1: u32 = F16_MIN_NORMAL - 1;
+/** Magnitude bits of 65504, f16's largest finite value. */
+const F16_MAX_BITS: u32 = 0x477fe000;
+
+/** The fused cheap route for the whole row; false when some lane left the range where roundF16Normal is exact. */
+@inline function madFused(src: usize, dst: usize, p: f32, v: usize, n: i32): bool {
+  const ps = f32x4.splat(p * TWO112), mag = i32x4.splat(0x7fffffff), one = i32x4.splat(1);
+  let lo = i32x4.splat(-1), hi = i32x4.splat(0);
+  for (let i = 0; i < n; i += 8) {
+    const h = v128.load(v + (<usize>i << 1));
+    const o = <usize>i << 2;
+    const b0 = v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(h), 13), i32x4.splat(0x8fffe000));
+    const b1 = v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(h), 13), i32x4.splat(0x8fffe000));
+    const r0 = fma4(b0, ps, v128.load(src + o)), r1 = fma4(b1, ps, v128.load(src + o, 16));
+    const t0 = v128.and(r0, mag), t1 = v128.and(r1, mag);
+    hi = i32x4.max_u(hi, i32x4.max_u(t0, t1));
+    lo = i32x4.min_u(lo, i32x4.min_u(i32x4.sub(t0, one), i32x4.sub(t1, one)));
+    v128.store(dst + o, roundF16Normal(r0));
+    v128.store(dst + o, roundF16Normal(r1), 16);
+  }
+  return i32x4.all_true(v128.and(i32x4.le_u(hi, i32x4.splat(F16_MAX_BITS)), i32x4.ge_u(lo, i32x4.splat(NORMAL_LO_LESS1))));
+}
+
+/** The row again from src after madFused, four lanes at a time: the integer rounding where it holds, roundF16Inf elsewhere. */
+function madFusedChecked(src: usize, dst: usize, p: f32, v: usize, n: i32): void {
+  const ps = f32x4.splat(p * TWO112);
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2;
+    const b = v128.and(i32x4.shl(v128.load16x4_s(v + (<usize>i << 1)), 13), i32x4.splat(0x8fffe000));
+    const r = fma4(b, ps, v128.load(src + o));
+    const plain = v128.or(normalLanes(r, 65504), f32x4.eq(r, f32x4.splat(0)));
+    v128.store(dst + o, i32x4.all_true(plain) ? roundF16Normal(r) : roundF16Inf(r));
+  }
+}
+
 /** dst ← f16(src + p · v) for f16 values (see above). */
 @inline function madAccF16(src: usize, dst: usize, p: f32, v: usize, n: i32): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    if (!madFused(src, dst, p, v, n)) madFusedChecked(src, dst, p, v, n);
+    return;
+  }
   if (tinyP(p) || !madFast(src, dst, p, v, n)) madChecked(src, dst, p, v, n);
 }
 
@@ -238,7 +299,8 @@ export function headsVec(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, 
         } else {
           madAccF32(acc, vs, vh + <usize>j * vRow, headDim);
         }
-        l = fmaF32(l, ms, vs); // ggml's `S = S*ms + vs`, fused by its compiler
+        // ggml's `S = S*ms + vs`, fused by its compiler
+        l = ASC_FEATURE_RELAXED_SIMD ? f32x4.extract_lane(fma4(f32x4.splat(l), f32x4.splat(ms), f32x4.splat(vs)), 0) : fmaF32(l, ms, vs);
       }
       store<f32>(mAt(ml, i), m);
       store<i32>(mAt(ml, i), acc == second ? 1 : 0, 4);
