@@ -19,7 +19,7 @@
 
 import { tanhF32x4 } from "./exp-f64";
 import { f16Lo, f16Hi, f16ToF32 } from "./simd";
-import { expf4Ggml, fma4, fmaF32, reduce16 } from "./ggml-math";
+import { expf4GgmlMasked, fma4, fmaF32, reduce16 } from "./ggml-math";
 
 const TILE: i32 = 64;
 
@@ -70,25 +70,40 @@ function transposeTile(kt: usize, k: usize, kvDim: i32, kvOff: i32, headDim: i32
 
 /**
  * One query row (q, f32) against tile slots c0..c1 (kt transposed), four keys per vector; scores into sc[c]
- * (−∞ elsewhere, as ggml pads and masks); returns their maximum.
+ * (−∞ elsewhere, as ggml pads and masks); returns their maximum. Each key's sum is one chain of fused
+ * multiply-adds over d (ggml's order), so sixteen keys (four vectors) go through the d loop together: four
+ * independent chains hide the multiply-add latency that a single chain waits on.
  */
 function tileScores(sc: usize, kt: usize, q: usize, headDim: i32, c0: i32, c1: i32, scale: f32, cap: f32): f32 {
   let m: f32 = -Infinity;
-  for (let c = 0; c < TILE; c += 4) {
-    if (c + 4 <= c0 || c >= c1) {
-      v128.store(sc + (<usize>c << 2), f32x4.splat(-Infinity));
+  for (let c = 0; c < TILE; c += 16) {
+    if (c + 16 <= c0 || c >= c1) {
+      const ninf = f32x4.splat(-Infinity), p = sc + (<usize>c << 2);
+      v128.store(p, ninf); v128.store(p, ninf, 16); v128.store(p, ninf, 32); v128.store(p, ninf, 48);
       continue;
     }
-    let acc = f32x4.splat(0);
-    for (let d = 0; d < headDim; d++) acc = fma4(v128.load32_splat(q + (<usize>d << 2)), v128.load(kt + (<usize>(d * TILE + c) << 2)), acc);
-    let sv = f32x4.mul(acc, f32x4.splat(scale));
-    if (cap > 0) sv = f32x4.mul(f32x4.splat(cap), tanhF32x4(sv)); // tanh from f64, rounded once (exp-f64.ts)
-    m = max(m, putScore(sc, c, c0, c1, f32x4.extract_lane(sv, 0)));
-    m = max(m, putScore(sc, c + 1, c0, c1, f32x4.extract_lane(sv, 1)));
-    m = max(m, putScore(sc, c + 2, c0, c1, f32x4.extract_lane(sv, 2)));
-    m = max(m, putScore(sc, c + 3, c0, c1, f32x4.extract_lane(sv, 3)));
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+    for (let d = 0; d < headDim; d++) {
+      const qd = v128.load32_splat(q + (<usize>d << 2)), row = kt + (<usize>(d * TILE + c) << 2);
+      a0 = fma4(qd, v128.load(row), a0);
+      a1 = fma4(qd, v128.load(row, 16), a1);
+      a2 = fma4(qd, v128.load(row, 32), a2);
+      a3 = fma4(qd, v128.load(row, 48), a3);
+    }
+    m = max(m, putScores4(sc, c, c0, c1, a0, scale, cap));
+    m = max(m, putScores4(sc, c + 4, c0, c1, a1, scale, cap));
+    m = max(m, putScores4(sc, c + 8, c0, c1, a2, scale, cap));
+    m = max(m, putScores4(sc, c + 12, c0, c1, a3, scale, cap));
   }
   return m;
+}
+
+/** Four keys' sums (slots c..c + 3) scaled (and capped) into sc through putScore; returns their maximum. */
+@inline function putScores4(sc: usize, c: i32, c0: i32, c1: i32, acc: v128, scale: f32, cap: f32): f32 {
+  let sv = f32x4.mul(acc, f32x4.splat(scale));
+  if (cap > 0) sv = f32x4.mul(f32x4.splat(cap), tanhF32x4(sv)); // tanh from f64, rounded once (exp-f64.ts)
+  const m = max(putScore(sc, c, c0, c1, f32x4.extract_lane(sv, 0)), putScore(sc, c + 1, c0, c1, f32x4.extract_lane(sv, 1)));
+  return max(m, max(putScore(sc, c + 2, c0, c1, f32x4.extract_lane(sv, 2)), putScore(sc, c + 3, c0, c1, f32x4.extract_lane(sv, 3))));
 }
 
 /** sc[c] ← s inside c0..c1, −∞ outside; returns what it stored. */
@@ -137,7 +152,7 @@ export function headsTiled(out: usize, q: usize, k: usize, v: usize, startPos: i
         const mv = f32x4.splat(m);
         for (let c = 0; c < TILE; c += 4) { // −∞ slots give 0 (ggml_v_expf's underflow branch)
           const p = sc + (<usize>c << 2);
-          v128.store(p, expf4Ggml(f32x4.sub(v128.load(p), mv)));
+          v128.store(p, expf4GgmlMasked(f32x4.sub(v128.load(p), mv)));
         }
         for (let g = 0; g < TILE; g += 16) {
           const p = sc + (<usize>g << 2);

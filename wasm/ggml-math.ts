@@ -69,10 +69,31 @@ export function expfGgml(x: f32): f32 {
 export function expf4Ggml(x: v128): v128 {
   const z = fma4(x, f32x4.splat(LOG2E), f32x4.splat(R));
   const n = f32x4.sub(z, f32x4.splat(R));
-  if (v128.any_true(f32x4.gt(f32x4.abs(n), f32x4.splat(126)))) {
-    return f32x4(expfGgml(f32x4.extract_lane(x, 0)), expfGgml(f32x4.extract_lane(x, 1)),
-      expfGgml(f32x4.extract_lane(x, 2)), expfGgml(f32x4.extract_lane(x, 3)));
-  }
+  if (v128.any_true(f32x4.gt(f32x4.abs(n), f32x4.splat(126)))) return expf4Scalar(x);
+  return expf4Normal(x, n);
+}
+
+/** expfGgml lane by lane. */
+function expf4Scalar(x: v128): v128 {
+  return f32x4(expfGgml(f32x4.extract_lane(x, 0)), expfGgml(f32x4.extract_lane(x, 1)),
+    expfGgml(f32x4.extract_lane(x, 2)), expfGgml(f32x4.extract_lane(x, 3)));
+}
+
+/**
+ * expf4Ggml where masked slots hold −∞ (the tiled flash kernel's tiles): lanes with n < −192, whose e^x is +0 on
+ * the scalar path too (expfGgml's first exit), stay on the vector path and come out as +0, so a vector with a
+ * masked key is not sent lane by lane through expfGgml.
+ */
+export function expf4GgmlMasked(x: v128): v128 {
+  const z = fma4(x, f32x4.splat(LOG2E), f32x4.splat(R));
+  const n = f32x4.sub(z, f32x4.splat(R));
+  const zero = f32x4.lt(n, f32x4.splat(-192));
+  if (v128.any_true(v128.andnot(f32x4.gt(f32x4.abs(n), f32x4.splat(126)), zero))) return expf4Scalar(x);
+  return v128.andnot(expf4Normal(x, n), zero);
+}
+
+/** The vector path of expf4Ggml: every lane's 2^n a normal f32 (n = round(x · log2 e), as computed there). */
+@inline function expf4Normal(x: v128, n: v128): v128 {
   const nn = f32x4.neg(n);
   const b = fma4(nn, f32x4.splat(LN2_LO), fma4(nn, f32x4.splat(LN2_HI), x));
   const u = f32x4.mul(b, b);
