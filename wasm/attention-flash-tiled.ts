@@ -25,7 +25,7 @@ const TILE: i32 = 64;
 
 /** Floats of scratch headsTiled needs for up to nCtx positions and head size headDim. */
 export function tiledScratchFloats(headDim: i32, nCtx: i32): i32 {
-  return 2 * nCtx + TILE + TILE * headDim;
+  return 2 * nCtx + TILE + 2 * TILE * headDim;
 }
 
 /**
@@ -41,6 +41,40 @@ function transposeTile(kt: usize, k: usize, kvDim: i32, kvOff: i32, headDim: i32
       const x = kF16 ? f16ToF32(load<u16>(row + (<usize>d << 1))) : load<f32>(row + (<usize>d << 2));
       store<f32>(kt + (<usize>(d * TILE + c) << 2), x);
     }
+  }
+}
+
+/** vt (64 rows of headDim f32) ← the f16 values at positions tile + c for c in c0..c1, widened (headDim a multiple of 8). */
+function widenTile(vt: usize, v: usize, kvDim: i32, kvOff: i32, headDim: i32, tile: i32, c0: i32, c1: i32): void {
+  for (let c = c0; c < c1; c++) {
+    const row = v + (<usize>(tile + c) * <usize>kvDim + <usize>kvOff) * 2, dst = vt + (<usize>(c * headDim) << 2);
+    for (let d = 0; d < headDim; d += 8) {
+      const h = v128.load(row + (<usize>d << 1));
+      v128.store(dst + (<usize>d << 2), f16Lo(h));
+      v128.store(dst + (<usize>d << 2), f16Hi(h), 16);
+    }
+  }
+}
+
+/**
+ * acc (headDim, a multiple of 32) ← fma(v_c, p_c, acc) for the keys c = ca..cb − 1 in order, with p_c = sc[c] and
+ * v_c the f32 row at vt + c · rowBytes: madRow key after key, but 32 lanes at a time held in registers across the
+ * keys instead of loaded and stored per key. Each lane takes the same multiply-adds in the same order.
+ */
+function madKeys(acc: usize, vt: usize, rowBytes: usize, sc: usize, ca: i32, cb: i32, headDim: i32): void {
+  for (let d = 0; d < headDim; d += 32) {
+    const o = acc + (<usize>d << 2);
+    let a0 = v128.load(o), a1 = v128.load(o, 16), a2 = v128.load(o, 32), a3 = v128.load(o, 48);
+    let a4 = v128.load(o, 64), a5 = v128.load(o, 80), a6 = v128.load(o, 96), a7 = v128.load(o, 112);
+    for (let c = ca; c < cb; c++) {
+      const pv = v128.load32_splat(sc + (<usize>c << 2)), r = vt + <usize>c * rowBytes + (<usize>d << 2);
+      a0 = fma4(v128.load(r), pv, a0); a1 = fma4(v128.load(r, 16), pv, a1);
+      a2 = fma4(v128.load(r, 32), pv, a2); a3 = fma4(v128.load(r, 48), pv, a3);
+      a4 = fma4(v128.load(r, 64), pv, a4); a5 = fma4(v128.load(r, 80), pv, a5);
+      a6 = fma4(v128.load(r, 96), pv, a6); a7 = fma4(v128.load(r, 112), pv, a7);
+    }
+    v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+    v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
   }
 }
 
@@ -122,7 +156,9 @@ function tileScores(sc: usize, kt: usize, q: usize, headDim: i32, c0: i32, c1: i
 export function headsTiled(out: usize, q: usize, k: usize, v: usize, startPos: i32, nTokens: i32, nHeads: i32, kvDim: i32,
   group: i32, h0: i32, h1: i32, headDim: i32, scale: f32, kF16: bool, vF16: bool, cap: f32, window: i32, causal: bool, ml: usize): void {
   const nAll = startPos + nTokens;
-  const msAt = ml, sc = ml + (<usize>(2 * nAll) << 2), kt = sc + (<usize>TILE << 2);
+  const msAt = ml, sc = ml + (<usize>(2 * nAll) << 2), kt = sc + (<usize>TILE << 2), vt = kt + (<usize>(TILE * headDim) << 2);
+  // values as f32 rows in registers across a tile's keys (madKeys): f16 values widened once per tile into vt
+  const blocked = (headDim & 31) == 0, widen = blocked && vF16;
   const vElem: usize = vF16 ? 2 : 4, qRow = <usize>(nHeads * headDim) << 2;
   for (let h = h0; h < h1; h++) {
     const kvOff = (h / group) * headDim;
@@ -134,6 +170,7 @@ export function headsTiled(out: usize, q: usize, k: usize, v: usize, startPos: i
     const lo = firstKey(0, startPos, nTokens, window, causal);
     for (let tile = lo - lo % TILE; tile < nAll; tile += TILE) {
       transposeTile(kt, k, kvDim, kvOff, headDim, kF16, tile, max(lo, tile) - tile, min(TILE, nAll - tile));
+      if (widen) widenTile(vt, v, kvDim, kvOff, headDim, tile, max(lo, tile) - tile, min(TILE, nAll - tile));
       for (let t = 0; t < nTokens; t++) {
         const j0 = firstKey(t, startPos, nTokens, window, causal), nCtx = causal ? startPos + t + 1 : nAll;
         const a = max(tile, j0), b = min(tile + TILE, nCtx);
@@ -159,8 +196,14 @@ export function headsTiled(out: usize, q: usize, k: usize, v: usize, startPos: i
           tileSum += <f64>reduce16(v128.load(p), v128.load(p, 16), v128.load(p, 32), v128.load(p, 48));
         }
         s = <f32>(<f64>s + tileSum);
-        for (let j = a; j < b; j++) {
-          madRow(acc, v + (<usize>j * <usize>kvDim + <usize>kvOff) * vElem, load<f32>(sc + (<usize>(j - tile) << 2)), headDim, vF16);
+        if (widen) {
+          madKeys(acc, vt, <usize>headDim << 2, sc, a - tile, b - tile, headDim);
+        } else if (blocked) { // f32 values: their cache rows as they are
+          madKeys(acc, v + (<usize>tile * <usize>kvDim + <usize>kvOff) * 4, <usize>kvDim << 2, sc, a - tile, b - tile, headDim);
+        } else {
+          for (let j = a; j < b; j++) {
+            madRow(acc, v + (<usize>j * <usize>kvDim + <usize>kvOff) * vElem, load<f32>(sc + (<usize>(j - tile) << 2)), headDim, vF16);
+          }
         }
         store<f32>(msAt + (<usize>(2 * t) << 2), m);
         store<f32>(msAt + (<usize>(2 * t + 1) << 2), s);
