@@ -1,6 +1,6 @@
 // The wasm kernels sum in llama.cpp's order exactly as the ts reference does (ts/ggml-f16-dot.ts, ggml-math.ts):
 // F16 matmul (ggml_vec_dot_f16's 64 lanes for one token or shapes tinyBLAS refuses, tinyBLAS's 16 lanes for
-// batches), the standard attention path over an f16 cache, both flash kernels (one-row and tiled), and SwiGLU. The reference
+// batches), the standard attention path over an f16 cache, both flash kernels (one-row and tiled), SwiGLU and GeGLU. The reference
 // was checked tensor by tensor against llama.cpp (bitwise, flash off), so the tolerance here is zero: every
 // output bit must match, on both builds (baseline, relaxed SIMD) and with 1 and 2 threads (the pool splits rows
 // and heads, which must not change any sum). Shapes cover head 16/64/128, n_kv not a multiple of 64 or 16, a
@@ -107,6 +107,18 @@ async function swigluCases(k: Kernels, what: string): Promise<void> {
   }
 }
 
+/** GeGLU (Gemma) through the shared f16 GELU table, small and split across threads (40000 ≥ the pool's threshold). */
+async function gegluCases(k: Kernels, what: string): Promise<void> {
+  for (const n of [7, 40000]) {
+    const gate = randomF32(rng, n, 12), up = randomF32(rng, n);
+    const want = new Float32Array(n);
+    ref.geglu(want, gate, up, n);
+    const out = k.allocF32(n);
+    k.geglu(out, onBackend(k, gate), onBackend(k, up), n);
+    assertBits(out, want, `${what}: geglu n=${n}`);
+  }
+}
+
 const backends: { name: string; create: () => Promise<Kernels> }[] = [];
 for (const threads of [1, 2]) {
   backends.push({ name: `wasm ${threads}t`, create: () => createWasmKernels({ simd: "baseline", threads }) });
@@ -116,11 +128,12 @@ const made: Kernels[] = [];
 after(async () => { for (const k of made) await k.dispose?.(); });
 
 for (const b of backends) {
-  test(`${b.name}: F16 matmul, f16-cache attention (standard and both flash kernels) and SwiGLU equal the ts kernels bit for bit`, async () => {
+  test(`${b.name}: F16 matmul, f16-cache attention (standard and both flash kernels), SwiGLU and GeGLU equal the ts kernels bit for bit`, async () => {
     const k = await b.create();
     made.push(k);
     await matmulCases(k, b.name);
     await attentionCases(k, b.name);
     await swigluCases(k, b.name);
+    await gegluCases(k, b.name);
   });
 }

@@ -1,7 +1,7 @@
 /**
  * The wasm backend's element-wise kernels (activations, their training backwards, adds, scales, softmax):
- * thin wrappers that stage their arrays (staging.ts) and call the module's SIMD loops; SwiGLU is split across
- * the pool when it is big. GELU reads the reference's f16 table, copied into wasm memory on first use, so
+ * thin wrappers that stage their arrays (staging.ts) and call the module's SIMD loops; SwiGLU and GeGLU are split
+ * across the pool when they are big. GELU reads the reference's f16 table, copied into wasm memory on first use, so
  * both backends round the same way.
  */
 
@@ -43,7 +43,11 @@ export function createElementwiseKernels(st: Staging): ElementwiseKernels {
       const gp = input(gate, n, "in-x");
       const upp = input(up, n, "in-w");
       const tp = geluTablePtr();
-      output(out, n, "out", false, (op) => ex.geglu(op, gp, upp, n, tp));
+      output(out, n, "out", false, (op) => {
+        const pool = st.pool();
+        if (pool === undefined || n < MIN_PARALLEL_NORM) ex.geglu(op, gp, upp, n, tp);
+        else pool.run(OP.geglu, n, 16, (a) => { a[0] = op; a[1] = gp; a[2] = upp; a[3] = tp; });
+      });
     },
     scale(x, s, n) {
       output(x, n, "io-x", true, (xp) => ex.scaleInPlace(xp, s, n));

@@ -49,7 +49,7 @@ const CTRL_INTS = 16;
 export const MAX_ARGS = 24;
 export const CONTROL_BYTES = CTRL_INTS * 4 + MAX_ARGS * 8;
 
-export const OP = { quit: 0, matmul: 1, attention: 2, rmsNorm: 3, layerNorm: 4, activation: 5, swiglu: 6 } as const;
+export const OP = { quit: 0, matmul: 1, attention: 2, rmsNorm: 3, layerNorm: 4, activation: 5, swiglu: 6, geglu: 7 } as const;
 export type OpCode = (typeof OP)[keyof typeof OP];
 
 export interface ControlBlock {
@@ -148,6 +148,9 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
       return;
     case OP.swiglu: // out, gate, up (elements start..end: multiples of 16 but the last, as ggml's groups of 16 fall in one call)
       ex.swiglu(n(0) + start * 4, n(1) + start * 4, n(2) + start * 4, end - start);
+      return;
+    case OP.geglu: // out, gate, up, GELU table (elements start..end: each on its own)
+      ex.geglu(n(0) + start * 4, n(1) + start * 4, n(2) + start * 4, end - start, n(3));
       return;
     default:
       throw new Error(`thread pool: unknown job code ${ints[CTRL.op]}`);
