@@ -107,7 +107,7 @@ async function swigluCases(k: Kernels, what: string): Promise<void> {
   }
 }
 
-/** GeGLU (Gemma) through the shared f16 GELU table, small and split across threads (40000 ≥ the pool's threshold). */
+/** GeGLU (Gemma) through the shared f16 GELU table, and soft caps: small and split across threads (40000 ≥ the pool's threshold). */
 async function gegluCases(k: Kernels, what: string): Promise<void> {
   for (const n of [7, 40000]) {
     const gate = randomF32(rng, n, 12), up = randomF32(rng, n);
@@ -116,6 +116,11 @@ async function gegluCases(k: Kernels, what: string): Promise<void> {
     const out = k.allocF32(n);
     k.geglu(out, onBackend(k, gate), onBackend(k, up), n);
     assertBits(out, want, `${what}: geglu n=${n}`);
+    // Gemma 2's final-logit soft cap on the same sizes (a vocabulary's worth is split across threads)
+    const capWant = gate.slice(), capGot = onBackend(k, gate);
+    ref.softcap(capWant, 30, n);
+    k.softcap(capGot, 30, n);
+    assertBits(capGot, capWant, `${what}: softcap n=${n}`);
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * The wasm backend's element-wise kernels (activations, their training backwards, adds, scales, softmax):
- * thin wrappers that stage their arrays (staging.ts) and call the module's SIMD loops; SwiGLU and GeGLU are split
- * across the pool when they are big. GELU reads the reference's f16 table, copied into wasm memory on first use, so
- * both backends round the same way.
+ * thin wrappers that stage their arrays (staging.ts) and call the module's SIMD loops; SwiGLU, GeGLU and soft
+ * caps are split across the pool when they are big. GELU reads the reference's f16 table, copied into wasm
+ * memory on first use, so both backends round the same way.
  */
 
 import type { Kernels } from "../kernels.js";
@@ -53,7 +53,12 @@ export function createElementwiseKernels(st: Staging): ElementwiseKernels {
       output(x, n, "io-x", true, (xp) => ex.scaleInPlace(xp, s, n));
     },
     softcap(x, cap, n) {
-      output(x, n, "io-x", true, (xp) => ex.softcap(xp, cap, Math.fround(1 / cap), n));
+      const inv = Math.fround(1 / cap);
+      output(x, n, "io-x", true, (xp) => {
+        const pool = st.pool();
+        if (pool === undefined || n < MIN_PARALLEL_NORM) ex.softcap(xp, cap, inv, n);
+        else pool.run(OP.softcap, n, 16, (a) => { a[0] = xp; a[1] = cap; a[2] = inv; });
+      });
     },
     geluRounded(out, x, n) {
       const xp = input(x, n, "in-x");

@@ -49,7 +49,7 @@ const CTRL_INTS = 16;
 export const MAX_ARGS = 24;
 export const CONTROL_BYTES = CTRL_INTS * 4 + MAX_ARGS * 8;
 
-export const OP = { quit: 0, matmul: 1, attention: 2, rmsNorm: 3, layerNorm: 4, activation: 5, swiglu: 6, geglu: 7 } as const;
+export const OP = { quit: 0, matmul: 1, attention: 2, rmsNorm: 3, layerNorm: 4, activation: 5, swiglu: 6, geglu: 7, softcap: 8 } as const;
 export type OpCode = (typeof OP)[keyof typeof OP];
 
 export interface ControlBlock {
@@ -151,6 +151,9 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
       return;
     case OP.geglu: // out, gate, up, GELU table (elements start..end: each on its own)
       ex.geglu(n(0) + start * 4, n(1) + start * 4, n(2) + start * 4, end - start, n(3));
+      return;
+    case OP.softcap: // x, cap, f32(1 / cap) (elements start..end, in place; chunks are whole vectors but the last)
+      ex.softcap(n(0) + start * 4, n(1), n(2), end - start);
       return;
     default:
       throw new Error(`thread pool: unknown job code ${ints[CTRL.op]}`);
