@@ -105,9 +105,30 @@ export function softmax(x: usize, n: i32): void {
   }
 }
 
-/** dst (n) f16 bits ← src (n) f32, round to nearest even. */
+/**
+ * dst (n) f16 bits ← src (n) f32, round to nearest even: f32ToF16's normal-range steps on eight lanes at a time
+ * where all eight are in f16's normal range (2^-14 ≤ |x| < 65520), f32ToF16 lane by lane elsewhere.
+ */
 export function storeF16(dst: usize, src: usize, n: i32): void {
-  for (let i = 0; i < n; i++) store<u16>(dst + (<usize>i << 1), <u16>f32ToF16(load<f32>(src + (<usize>i << 2))));
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const x0 = v128.load(src + (<usize>i << 2)), x1 = v128.load(src + (<usize>i << 2), 16);
+    const a0 = v128.and(x0, i32x4.splat(0x7fffffff)), a1 = v128.and(x1, i32x4.splat(0x7fffffff));
+    const span = i32x4.splat(0x477ff000 - 0x38800000), lo = i32x4.splat(0x38800000);
+    if (i32x4.all_true(v128.and(i32x4.lt_u(i32x4.sub(a0, lo), span), i32x4.lt_u(i32x4.sub(a1, lo), span)))) {
+      v128.store(dst + (<usize>i << 1), i16x8.narrow_i32x4_u(f16Normal(x0, a0), f16Normal(x1, a1)));
+      continue;
+    }
+    for (let j = i; j < i + 8; j++) store<u16>(dst + (<usize>j << 1), <u16>f32ToF16(load<f32>(src + (<usize>j << 2))));
+  }
+  for (; i < n; i++) store<u16>(dst + (<usize>i << 1), <u16>f32ToF16(load<f32>(src + (<usize>i << 2))));
+}
+
+/** f16 bits of four lanes in f16's normal range (a: their magnitude bits), as f32ToF16 computes them, in i32 lanes. */
+@inline function f16Normal(x: v128, a: v128): v128 {
+  const b = i32x4.sub(a, i32x4.splat(0x38000000)); // re-bias 127 → 15
+  const h = i32x4.shr_u(i32x4.add(i32x4.add(b, i32x4.splat(0x0fff)), v128.and(i32x4.shr_u(b, 13), i32x4.splat(1))), 13);
+  return v128.or(h, v128.and(i32x4.shr_u(x, 16), i32x4.splat(0x8000)));
 }
 
 /** x (nTokens, dim) += bias (dim), on every row. */

@@ -124,6 +124,36 @@ async function gegluCases(k: Kernels, what: string): Promise<void> {
   }
 }
 
+/**
+ * storeKv into an f16 cache: every f32 rounds to the reference's f16 bits, on the kernel's eight-lane path and
+ * lane by lane. Values spread over f16's whole range and past it (subnormals, ties, 65504..65520 and above, zeros
+ * of both signs, infinities, NaN), mixed into most groups of eight, and a run of plain values.
+ */
+async function storeKvCases(k: Kernels, what: string): Promise<void> {
+  const edges = [0, -0, 2 ** -25, 2 ** -24, 3 * 2 ** -25, 2 ** -14, -(2 ** -14) * (1 - 2 ** -11), 1 + 2 ** -11, 1 + 3 * 2 ** -11,
+    65504, 65519.99, 65520, -70000, Infinity, -Infinity, NaN];
+  for (const n of [37, 40000]) {
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      x[i] = i % 97 === 0 ? (edges[(i / 97) % edges.length] as number) : (rng.next() < 0.5 ? -1 : 1) * 2 ** (rng.next() * 50 - 30) * (1 + rng.next());
+    }
+    // the vector path's own cases: every edge and tie beside normal values in a group of eight (i % 8 = 0 at 97·8·j),
+    // f16 halfway points (ties to even, both parities) at exponents across f16's normal range, then a run of plain values
+    for (let j = 0; (j + 1) * 776 <= n; j++) {
+      for (let i = j * 776; i < j * 776 + 8; i++) x[i] = 0.75 + i / n;
+      x[j * 776 + (j % 8)] = edges[j % edges.length] as number;
+    }
+    for (let i = 8, e = -14; i + 8 <= Math.min(n, 400); i += 8, e = e >= 15 ? -14 : e + 1) {
+      for (let l = 0; l < 8; l++) x[i + l] = (l % 2 === 0 ? 1 : -1) * (1 + (2 * l + 1) * 2 ** -11) * 2 ** e;
+    }
+    for (let i = n - 24; i < n; i++) x[i] = 1 + i / n; // whole vectors and a tail
+    const want = ref.allocKv("F16", 1, n), got = k.allocKv("F16", 1, n);
+    ref.storeKv(want, x, 0, 1);
+    k.storeKv(got, onBackend(k, x), 0, 1);
+    assert.deepEqual([...got.data], [...want.data], `${what}: storeKv F16 n=${n}`);
+  }
+}
+
 const backends: { name: string; create: () => Promise<Kernels> }[] = [];
 for (const threads of [1, 2]) {
   backends.push({ name: `wasm ${threads}t`, create: () => createWasmKernels({ simd: "baseline", threads }) });
@@ -140,5 +170,6 @@ for (const b of backends) {
     await attentionCases(k, b.name);
     await swigluCases(k, b.name);
     await gegluCases(k, b.name);
+    await storeKvCases(k, b.name);
   });
 }
