@@ -1,5 +1,5 @@
 // Prefill of the legacy 32-element types runs on weight rows repacked four at a time (wasm/matmul-legacy-quads.ts),
-// two such quads and two tokens per pass; the last rows of a matrix (fewer than four) take the one-row tiles of
+// two such quads and four tokens per pass; the last rows of a matrix (fewer than four) take the one-row tiles of
 // wasm/matmul-legacy.ts. Both must give the same bits for the same row and token: the repacking moves bytes,
 // it does not change a sum. So a matrix's product must equal, bit for bit, the products of its rows taken one
 // at a time (a one-row matrix never forms a quad), on both builds, with an odd quad, a partial token tile and
