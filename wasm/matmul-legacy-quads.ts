@@ -18,8 +18,8 @@
  */
 
 import { f16ToF32 } from "./simd";
-import { isNarrow, NARROW_QUANTS, NARROW_TILE_BYTES, offsetShift, WIDE_QUANTS, WIDE_TILE_BYTES } from "./activation-tiles";
-import { blockBytes, half, isQ5, Q4_1, Q5_1, unpack, unsignedHalf } from "./legacy-blocks";
+import { isNarrow, NARROW_QUANTS, NARROW_TILE_BYTES, TILE_DX, TILE_OFFSET, TILE_START, TILE_SX, WIDE_QUANTS, WIDE_TILE_BYTES } from "./activation-tiles";
+import { blockBytes, half, Q4_1, Q5_1, unpack, unsignedHalf } from "./legacy-blocks";
 
 /** Bytes of a pair's record per block: scales (d_w of A and B, then m_w of A and B: 64), then the quants. */
 const SCALES: usize = 64;
@@ -100,19 +100,19 @@ export function legacyQuadBytes(type: i32, cols: i32, quads: i32): i32 {
  */
 @inline function scaleToken(type: i32, narrow: bool, acc: usize, sA: v128, sB: v128, o: usize, f: usize): void {
   const withMin = type == Q4_1 || type == Q5_1;
-  if (narrow && offsetShift(type) != 0) {
-    const off = v128.load32_splat(f, 32);
-    sA = i32x4.sub(sA, off);
-    sB = i32x4.sub(sB, off);
+  if (narrow && type == Q5_1) { // the offset its i16 sums took off, added back (quadOffset)
+    const off = v128.load32_splat(f, TILE_OFFSET);
+    sA = i32x4.add(sA, off);
+    sB = i32x4.add(sB, off);
   }
-  const dx = v128.load32_splat(f);
+  const dx = v128.load32_splat(f, TILE_DX);
   const dA = f32x4.mul(v128.load(o), dx), dB = f32x4.mul(v128.load(o, 16), dx);
   let a = v128.load(acc), b = v128.load(acc, 16);
   if (ASC_FEATURE_RELAXED_SIMD && narrow) {
     a = f32x4.relaxed_madd(f32x4.convert_i32x4_s(sA), dA, a);
     b = f32x4.relaxed_madd(f32x4.convert_i32x4_s(sB), dB, b);
     if (withMin) {
-      const sx = v128.load32_splat(f, 16);
+      const sx = v128.load32_splat(f, TILE_SX);
       a = f32x4.relaxed_madd(v128.load(o, 32), sx, a);
       b = f32x4.relaxed_madd(v128.load(o, 48), sx, b);
     }
@@ -120,7 +120,7 @@ export function legacyQuadBytes(type: i32, cols: i32, quads: i32): i32 {
     a = f32x4.add(a, f32x4.mul(f32x4.convert_i32x4_s(sA), dA));
     b = f32x4.add(b, f32x4.mul(f32x4.convert_i32x4_s(sB), dB));
     if (withMin) {
-      const sx = v128.load32_splat(f, 16);
+      const sx = v128.load32_splat(f, TILE_SX);
       a = f32x4.add(a, f32x4.mul(v128.load(o, 32), sx));
       b = f32x4.add(b, f32x4.mul(v128.load(o, 48), sx));
     }
@@ -154,13 +154,13 @@ export function legacyQuadBytes(type: i32, cols: i32, quads: i32): i32 {
     let sA0 = z, sA1 = z, sA2 = z, sA3 = z, sB0 = z, sB1 = z, sB2 = z, sB3 = z;
     if (narrow) {
       if (ASC_FEATURE_RELAXED_SIMD) {
-        // a lane of one 8-bit dot is ≤ 2·15·127 (Q4) or 2·31·127 (Q5): eight Q4 dots fit i16, four Q5 ones do, so
-        // Q4 sums a block in i16 and Q5 each half (the half loop written out: a loop of one trip kept V8 from
-        // holding the sums in registers)
-        const per: usize = isQ5(type) ? 4 : 8;
-        let hA0 = z, hA1 = z, hA2 = z, hA3 = z, hB0 = z, hB1 = z, hB2 = z, hB3 = z;
+        // the i16 sums start at −offset·Σx (quadStart), so that each lane ends at Σ (q − offset)·x over its 16
+        // elements, within i16 for every narrow type (quadOffset): one i16 sum per block
+        const st = p + NARROW_QUANTS + TILE_START;
+        let hA0 = v128.load32_splat(st), hA1 = v128.load32_splat(st, 4), hA2 = v128.load32_splat(st, 8), hA3 = v128.load32_splat(st, 12);
+        let hB0 = hA0, hB1 = hA1, hB2 = hA2, hB3 = hA3;
         let w = o + SCALES, x = p;
-        for (const end = x + (per << 2); x < end; w += 32, x += 4) {
+        for (const end = p + 32; x < end; w += 32, x += 4) {
           const wA = v128.load(w), wB = v128.load(w, 16);
           const u0 = v128.load32_splat(x), u1 = v128.load32_splat(x, 32), u2 = v128.load32_splat(x, 64), u3 = v128.load32_splat(x, 96);
           hA0 = i16x8.add(hA0, i16x8.relaxed_dot_i8x16_i7x16_s(u0, wA)); hB0 = i16x8.add(hB0, i16x8.relaxed_dot_i8x16_i7x16_s(u0, wB));
@@ -170,21 +170,6 @@ export function legacyQuadBytes(type: i32, cols: i32, quads: i32): i32 {
         }
         sA0 = widen(hA0); sA1 = widen(hA1); sA2 = widen(hA2); sA3 = widen(hA3);
         sB0 = widen(hB0); sB1 = widen(hB1); sB2 = widen(hB2); sB3 = widen(hB3);
-        if (isQ5(type)) {
-          hA0 = z; hA1 = z; hA2 = z; hA3 = z; hB0 = z; hB1 = z; hB2 = z; hB3 = z;
-          for (const end = x + (per << 2); x < end; w += 32, x += 4) {
-            const wA = v128.load(w), wB = v128.load(w, 16);
-            const u0 = v128.load32_splat(x), u1 = v128.load32_splat(x, 32), u2 = v128.load32_splat(x, 64), u3 = v128.load32_splat(x, 96);
-            hA0 = i16x8.add(hA0, i16x8.relaxed_dot_i8x16_i7x16_s(u0, wA)); hB0 = i16x8.add(hB0, i16x8.relaxed_dot_i8x16_i7x16_s(u0, wB));
-            hA1 = i16x8.add(hA1, i16x8.relaxed_dot_i8x16_i7x16_s(u1, wA)); hB1 = i16x8.add(hB1, i16x8.relaxed_dot_i8x16_i7x16_s(u1, wB));
-            hA2 = i16x8.add(hA2, i16x8.relaxed_dot_i8x16_i7x16_s(u2, wA)); hB2 = i16x8.add(hB2, i16x8.relaxed_dot_i8x16_i7x16_s(u2, wB));
-            hA3 = i16x8.add(hA3, i16x8.relaxed_dot_i8x16_i7x16_s(u3, wA)); hB3 = i16x8.add(hB3, i16x8.relaxed_dot_i8x16_i7x16_s(u3, wB));
-          }
-          sA0 = i32x4.add(sA0, widen(hA0)); sA1 = i32x4.add(sA1, widen(hA1));
-          sA2 = i32x4.add(sA2, widen(hA2)); sA3 = i32x4.add(sA3, widen(hA3));
-          sB0 = i32x4.add(sB0, widen(hB0)); sB1 = i32x4.add(sB1, widen(hB1));
-          sB2 = i32x4.add(sB2, widen(hB2)); sB3 = i32x4.add(sB3, widen(hB3));
-        }
       }
     } else {
       let w = o + SCALES, x = p;
