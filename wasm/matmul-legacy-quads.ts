@@ -94,11 +94,13 @@ export function legacyQuadBytes(type: i32, cols: i32, quads: i32): i32 {
 
 /**
  * One token's f32 step for both quads: the running sums at acc (A) and acc + 16 (B) plus S·(d_w·d_x)
- * (+ m_w·s_x), the token's d_x at f (s_x at f + 16), its offset sum at f + 32 (Q4_0/Q5_0, subtracted from S
- * first). Fused in the narrow path, as tokens4. The sums go back to memory: the stores keep V8 from loading
- * the next token's operands before this token's are used.
+ * (+ m_w·s_x), with the quads' d_w in dA, dB and m_w in mA, mB (loaded once per block), the token's fields at
+ * f (tile: d_x, s_x, and for Q5_1 the offset sum its i16 sums took off, added back to S first). Fused in the
+ * narrow path, as tokens4. The sums go back to memory: the stores keep V8 from loading the next token's
+ * operands before this token's are used.
  */
-@inline function scaleToken(type: i32, narrow: bool, acc: usize, sA: v128, sB: v128, o: usize, f: usize): void {
+@inline function scaleToken(type: i32, narrow: bool, acc: usize, sA: v128, sB: v128, dA: v128, dB: v128, mA: v128, mB: v128,
+  f: usize): void {
   const withMin = type == Q4_1 || type == Q5_1;
   if (narrow && type == Q5_1) { // the offset its i16 sums took off, added back (quadOffset)
     const off = v128.load32_splat(f, TILE_OFFSET);
@@ -106,23 +108,23 @@ export function legacyQuadBytes(type: i32, cols: i32, quads: i32): i32 {
     sB = i32x4.add(sB, off);
   }
   const dx = v128.load32_splat(f, TILE_DX);
-  const dA = f32x4.mul(v128.load(o), dx), dB = f32x4.mul(v128.load(o, 16), dx);
+  const xA = f32x4.mul(dA, dx), xB = f32x4.mul(dB, dx);
   let a = v128.load(acc), b = v128.load(acc, 16);
   if (ASC_FEATURE_RELAXED_SIMD && narrow) {
-    a = f32x4.relaxed_madd(f32x4.convert_i32x4_s(sA), dA, a);
-    b = f32x4.relaxed_madd(f32x4.convert_i32x4_s(sB), dB, b);
+    a = f32x4.relaxed_madd(f32x4.convert_i32x4_s(sA), xA, a);
+    b = f32x4.relaxed_madd(f32x4.convert_i32x4_s(sB), xB, b);
     if (withMin) {
       const sx = v128.load32_splat(f, TILE_SX);
-      a = f32x4.relaxed_madd(v128.load(o, 32), sx, a);
-      b = f32x4.relaxed_madd(v128.load(o, 48), sx, b);
+      a = f32x4.relaxed_madd(mA, sx, a);
+      b = f32x4.relaxed_madd(mB, sx, b);
     }
   } else {
-    a = f32x4.add(a, f32x4.mul(f32x4.convert_i32x4_s(sA), dA));
-    b = f32x4.add(b, f32x4.mul(f32x4.convert_i32x4_s(sB), dB));
+    a = f32x4.add(a, f32x4.mul(f32x4.convert_i32x4_s(sA), xA));
+    b = f32x4.add(b, f32x4.mul(f32x4.convert_i32x4_s(sB), xB));
     if (withMin) {
       const sx = v128.load32_splat(f, TILE_SX);
-      a = f32x4.add(a, f32x4.mul(v128.load(o, 32), sx));
-      b = f32x4.add(b, f32x4.mul(v128.load(o, 48), sx));
+      a = f32x4.add(a, f32x4.mul(mA, sx));
+      b = f32x4.add(b, f32x4.mul(mB, sx));
     }
   }
   v128.store(acc, a);
@@ -182,11 +184,12 @@ export function legacyQuadBytes(type: i32, cols: i32, quads: i32): i32 {
         sA3 = i32x4.add(sA3, i32x4.dot_i16x8_s(wA, u3)); sB3 = i32x4.add(sB3, i32x4.dot_i16x8_s(wB, u3));
       }
     }
-    const f = p + fOff;
-    scaleToken(type, narrow, acc, sA0, sB0, o, f);
-    scaleToken(type, narrow, acc + 32, sA1, sB1, o, f + 4);
-    scaleToken(type, narrow, acc + 64, sA2, sB2, o, f + 8);
-    scaleToken(type, narrow, acc + 96, sA3, sB3, o, f + 12);
+    const f = p + fOff, withMin = type == Q4_1 || type == Q5_1;
+    const dA = v128.load(o), dB = v128.load(o, 16), mA = withMin ? v128.load(o, 32) : dA, mB = withMin ? v128.load(o, 48) : dB;
+    scaleToken(type, narrow, acc, sA0, sB0, dA, dB, mA, mB, f);
+    scaleToken(type, narrow, acc + 32, sA1, sB1, dA, dB, mA, mB, f + 4);
+    scaleToken(type, narrow, acc + 64, sA2, sB2, dA, dB, mA, mB, f + 8);
+    scaleToken(type, narrow, acc + 96, sA3, sB3, dA, dB, mA, mB, f + 12);
   }
   for (let j = 0; j < n; j++) {
     storeRows(out, acc + (<usize>j << 5), rows, rA, t + j);
