@@ -100,6 +100,14 @@ test("repacked quads: quants at the ends of their range stay exact", async () =>
           if (high) bytes.fill(0xff, o + (min ? 4 : 2), o + bb);
         }
         const q = high ? (q5 ? 31 : 15) : 0;
+        // an infinite activation: its block's quants are 0 on every path (activation-rounding.ts), so the
+        // quads' i16 sums cannot leave their bound, and the token's outputs are NaN on both paths alike
+        const inf = new Float32Array(nTokens * cols).fill(-1);
+        inf[cols + 5] = Infinity;
+        const allInf = product(k, dtype, rows, cols, bytes, inf, nTokens);
+        assertBits(Float32Array.from({ length: nTokens }, (_, t) => allInf[t * rows] as number),
+          product(k, dtype, 1, cols, bytes.subarray(0, bytes.length / rows), inf, nTokens), `${dtype} quants ${q}, an infinite activation`);
+        assert.ok(Number.isNaN(allInf[rows]), `${dtype} quants ${q}: the token with an infinite activation gives NaN`);
         for (const sign of [1, -1]) {
           const x = new Float32Array(nTokens * cols).fill(sign);
           const all = product(k, dtype, rows, cols, bytes, x, nTokens);
