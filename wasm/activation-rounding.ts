@@ -55,8 +55,8 @@ export function q8kRowBytes(n: i32, narrow: bool): i32 {
 /**
  * nearest(v) as i32, ties to even, for |v| ≤ 2^22 (here |v| ≤ 127): adding 1.5·2^23 leaves the rounded integer
  * in the low mantissa bits, exactly as f32x4.nearest rounds; two integer-cheap operations instead of nearest
- * plus trunc_sat, whose saturating conversion V8 lowers to a long sequence on x86. Not finite inputs (NaN or
- * infinite activations) give arbitrary quants, as their scale already makes every product NaN.
+ * plus trunc_sat, whose saturating conversion V8 lowers to a long sequence on x86. Blocks with NaN or
+ * infinite activations do not come here (quantizeBlock32 gives them zero quants).
  */
 @inline function roundToInt(v: v128): v128 {
   return i32x4.sub(f32x4.add(v, f32x4.splat(12582912.0)), i32x4.splat(0x4b400000));
@@ -78,6 +78,14 @@ export function q8kRowBytes(n: i32, narrow: bool): i32 {
   let amax = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
   if (v128.any_true(nan)) amax = NaN;
   const d: f32 = amax / 127;
+  if (!isFinite(amax)) { // NaN or infinite activations: every product is NaN; quants 0 (as llama.cpp's for ±inf), so
+    // that every path sees the same integers (the repacked quads' i16 sums are exact only for |q| ≤ 127)
+    memory.fill(qs, 0, narrow ? 32 : 64);
+    store<f32>(dOut, roundF16(d));
+    if (sOut != 0) store<f32>(sOut, roundF16(d * 0));
+    if (sqOut != 0) store<i32>(sqOut, 0);
+    return;
+  }
   const id = f32x4.splat(amax != 0 ? <f32>127 / amax : 0);
   let sum = i32x4.splat(0);
   for (let i = 0; i < 2; i++) {

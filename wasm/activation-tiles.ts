@@ -5,7 +5,8 @@
  * pointers and spilled registers in every block of the hot loops (found by reading its machine code:
  * scripts/wasm-code.mjs). A last partial tile repeats its last token in the spare lanes.
  * - Legacy 32-element blocks (matmul-legacy.ts): per block, the four tokens' 32 quants (i8 for narrow rows,
- *   i16 otherwise), then d_x of the four (f32), s_x (f32, q8_1 rows) and offset·Σq (i32, narrow Q4_0/Q5_0).
+ *   i16 otherwise), then d_x of the four (f32), s_x (f32, q8_1 rows), offset·Σq (i32, narrow Q4_0/Q5_0/Q5_1:
+ *   quadOffset) and the start of the repacked quads' i16 sums (two i16 each, narrow rows; quadStart).
  * - K-quant super-blocks (matmul-kquants.ts, narrow q8_k rows): 16 groups × 4 tokens × 16 quants, then the
  *   four d (f32), then the four tokens' 16 per-group sums (i16).
  */
@@ -16,8 +17,10 @@ const Q4_0: i32 = 2, Q4_1: i32 = 3, Q5_0: i32 = 6, Q5_1: i32 = 7;
 
 /** Bytes of the four tokens' quants of one legacy block: narrow (i8) and wide (i16) rows. */
 export const NARROW_QUANTS: usize = 4 * 32, WIDE_QUANTS: usize = 4 * 64;
-/** Bytes of a legacy record's fields after the quants: four d_x, four s_x, four offset sums (16 each). */
-const META_BYTES: usize = 48;
+/** Bytes of a legacy record's fields after the quants: four d_x, four s_x, four offset sums, four quad starts (16 each). */
+const META_BYTES: usize = 64;
+/** Offsets of those fields after the quants. */
+export const TILE_DX: usize = 0, TILE_SX: usize = 16, TILE_OFFSET: usize = 32, TILE_START: usize = 48;
 /** Bytes of one legacy block's record. */
 export const NARROW_TILE_BYTES: usize = NARROW_QUANTS + META_BYTES, WIDE_TILE_BYTES: usize = WIDE_QUANTS + META_BYTES;
 
@@ -34,11 +37,32 @@ export const KTILE_GROUP: usize = 64, KTILE_D: usize = 16 * KTILE_GROUP, KTILE_B
   return type == Q4_0 ? 3 : type == Q5_0 ? 4 : 0;
 }
 
+/**
+ * The offset the repacked quads (matmul-legacy-quads.ts) take off each weight quant inside their i16 sums: the
+ * type's own (Q4_0: 8, Q5_0: 16), and for Q5_1 an offset of 16 added back after (offset·Σq): with it, each i16
+ * lane's sum over a block, Σ (q − offset)·x over 16 elements, stays within ±16·16·127 = ±32512, so one i16
+ * sum per block is exact (wrapping adds, exact modulo 2^16, end in range). Q4_1 needs none (16·15·127).
+ */
+@inline export function quadOffset(type: i32): i32 {
+  return type == Q4_0 ? 8 : type == Q5_0 || type == Q5_1 ? 16 : 0;
+}
+
+/**
+ * The start of the quads' i16 sums for the narrow block at q (32 i8 quants), as two i16 in an i32: −offset times
+ * the sums of the quants that meet the even i16 lanes (elements 4k, 4k + 1) and the odd ones (4k + 2, 4k + 3).
+ */
+@inline function quadStart(q: usize, offset: i32): i32 {
+  let v = i16x8.add(i16x8.extadd_pairwise_i8x16_s(v128.load(q)), i16x8.extadd_pairwise_i8x16_s(v128.load(q, 16))); // |lane| ≤ 8·127
+  v = i16x8.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  v = i16x8.add(v, i32x4.shuffle(v, v, 1, 0, 3, 2)); // |lane| ≤ 16·127
+  return i32x4.extract_lane(i16x8.mul(v, i16x8.splat(<i16>-offset)), 0);
+}
+
 /** Legacy tiles of the activation rows x (q8RowBytes layout of `type`) at meta: legacyTileBytes(type, cols, nTokens) bytes. */
 export function legacyTileMeta(type: i32, x: usize, meta: usize, cols: i32, nTokens: i32): void {
   const withMin = type == Q4_1 || type == Q5_1;
   const narrow = isNarrow(type);
-  const sh = narrow ? offsetShift(type) : 0;
+  const offset = narrow ? quadOffset(type) : 0;
   const nb = cols >> 5;
   const xRow = <usize>q8RowBytes(cols, withMin, narrow);
   const rec = narrow ? NARROW_TILE_BYTES : WIDE_TILE_BYTES, qBytes: usize = narrow ? 32 : 64;
@@ -51,9 +75,14 @@ export function legacyTileMeta(type: i32, x: usize, meta: usize, cols: i32, nTok
         const r = meta + (<usize>t * <usize>nb + <usize>b) * rec, bo = <usize>b << 2;
         for (let o: usize = 0; o < qBytes; o += 16) v128.store(r + <usize>j * qBytes + o, v128.load(row + <usize>b * qBytes + o));
         const f = r + 4 * qBytes + (<usize>j << 2);
-        store<f32>(f, load<f32>(row + dOff + bo));
-        if (withMin) store<f32>(f, load<f32>(row + sOff + bo), 16);
-        if (sh != 0) store<i32>(f, load<i32>(row + sqOff + bo) << sh, 32);
+        store<f32>(f, load<f32>(row + dOff + bo), TILE_DX);
+        if (withMin) store<f32>(f, load<f32>(row + sOff + bo), TILE_SX);
+        if (offset != 0) {
+          store<i32>(f, load<i32>(row + sqOff + bo) * offset, TILE_OFFSET);
+          store<i32>(f, quadStart(row + <usize>b * qBytes, offset), TILE_START);
+        } else if (narrow) {
+          store<i32>(f, 0, TILE_START);
+        }
       }
     }
   }

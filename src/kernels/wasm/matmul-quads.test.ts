@@ -1,5 +1,5 @@
 // Prefill of the legacy 32-element types runs on weight rows repacked four at a time (wasm/matmul-legacy-quads.ts),
-// two such quads and two tokens per pass; the last rows of a matrix (fewer than four) take the one-row tiles of
+// two such quads and four tokens per pass; the last rows of a matrix (fewer than four) take the one-row tiles of
 // wasm/matmul-legacy.ts. Both must give the same bits for the same row and token: the repacking moves bytes,
 // it does not change a sum. So a matrix's product must equal, bit for bit, the products of its rows taken one
 // at a time (a one-row matrix never forms a quad), on both builds, with an odd quad, a partial token tile and
@@ -72,5 +72,56 @@ test("repacked quads: 1 and 2 threads give the same bits", async () => {
   } finally {
     await k1.dispose();
     await k2.dispose();
+  }
+});
+
+/**
+ * Blocks whose quants all sit at one end of their range (0, or 15/31), against activations all ±1 (quantized
+ * to ±127): the repacked quads' i16 sums then reach their bound (Q5_0 with q = 0: a lane ends at
+ * −16·16·127 = −32512, one step from overflow; see quadOffset in wasm/activation-tiles.ts). The quads must
+ * still give the one-row tiles' bits (those sum in i32), and both must be near Σ (q − offset)·x·d_w·d_x
+ * (0.1%: the f32 sums of 2 blocks, each d_x rounded through f16).
+ */
+test("repacked quads: quants at the ends of their range stay exact", async () => {
+  const k = await createWasmKernels({ simd: enableRelaxedSimd() ? "relaxed" : "baseline", threads: 1 });
+  // byte layout of one block: [d f16][m f16 (Q4_1/Q5_1)][qh u32 (Q5)][16 bytes of nibbles]; d = m = 1.0
+  const LAYOUT: Record<string, { min: boolean; q5: boolean; offset: number }> = {
+    Q4_0: { min: false, q5: false, offset: 8 }, Q4_1: { min: true, q5: false, offset: 0 },
+    Q5_0: { min: false, q5: true, offset: 16 }, Q5_1: { min: true, q5: true, offset: 0 },
+  };
+  const rows = 8, cols = 64, nTokens = 4;
+  try {
+    for (const [dtype, { min, q5, offset }] of Object.entries(LAYOUT) as Array<[DType, (typeof LAYOUT)[string]]>) {
+      for (const high of [false, true]) {
+        const bb = DTYPES[dtype].blockBytes, bytes = new Uint8Array((rows * cols / 32) * bb);
+        for (let o = 0; o < bytes.length; o += bb) {
+          bytes[o + 1] = 0x3c; // d = 1.0
+          if (min) bytes[o + 3] = 0x3c; // m = 1.0
+          if (high) bytes.fill(0xff, o + (min ? 4 : 2), o + bb);
+        }
+        const q = high ? (q5 ? 31 : 15) : 0;
+        // an infinite activation: its block's quants are 0 on every path (activation-rounding.ts), so the
+        // quads' i16 sums cannot leave their bound, and the token's outputs are NaN on both paths alike
+        const inf = new Float32Array(nTokens * cols).fill(-1);
+        inf[cols + 5] = Infinity;
+        const allInf = product(k, dtype, rows, cols, bytes, inf, nTokens);
+        assertBits(Float32Array.from({ length: nTokens }, (_, t) => allInf[t * rows] as number),
+          product(k, dtype, 1, cols, bytes.subarray(0, bytes.length / rows), inf, nTokens), `${dtype} quants ${q}, an infinite activation`);
+        assert.ok(Number.isNaN(allInf[rows]), `${dtype} quants ${q}: the token with an infinite activation gives NaN`);
+        for (const sign of [1, -1]) {
+          const x = new Float32Array(nTokens * cols).fill(sign);
+          const all = product(k, dtype, rows, cols, bytes, x, nTokens);
+          const one = product(k, dtype, 1, cols, bytes.subarray(0, bytes.length / rows), x, nTokens);
+          const want = cols * ((q - offset) * sign + (min ? sign : 0)); // d_x = 1/127 · 127; s_x = d_x·Σq = ±cols/32 per block
+          for (let r = 0; r < rows; r++) {
+            const col = Float32Array.from({ length: nTokens }, (_, t) => all[t * rows + r] as number);
+            assertBits(col, one, `${dtype} quants ${q}, activations ${sign}, row ${r}`);
+            for (const v of col) assert.ok(Math.abs(v - want) <= 1e-3 * Math.abs(want) + 1e-3, `${dtype} quants ${q}, activations ${sign}: ${v} vs ${want}`);
+          }
+        }
+      }
+    }
+  } finally {
+    await k.dispose();
   }
 });
