@@ -2,7 +2,8 @@
  * `npx tsx bench/attention.ts`: one decode step's attention on the wasm backend (one thread), 12 heads of 64 over
  * 512 cached positions of an F16 cache (a 110M model's layer at a 512-token context), on the three paths:
  * the standard one, llama.cpp's one-row flash kernel ("vec", with its f16 running sum) and its tiled one.
- * Microseconds per call, after a warm-up.
+ * Microseconds per call, after a warm-up. PREFILL=N times a prompt of N tokens from position 0 instead (the
+ * standard path and the tiled flash kernel, which llama.cpp takes for 64 queries or more).
  */
 
 import { createWasmKernels } from "../src/kernels/wasm/index.node.js";
@@ -22,6 +23,27 @@ const q = k.allocF32(nHeads * headDim);
 for (let i = 0; i < q.length; i++) q[i] = uniform() + uniform() + uniform();
 const out = k.allocF32(nHeads * headDim), scratch = k.allocF32(n + 2);
 const only = process.env.ONLY;
+const prefill = Number(process.env.PREFILL ?? 0);
+if (prefill > 0) {
+  const kp = k.allocKv("F16", prefill, kvDim), vp = k.allocKv("F16", prefill, kvDim);
+  const rows = k.allocF32(prefill * kvDim);
+  for (let i = 0; i < rows.length; i++) rows[i] = uniform() + uniform() + uniform();
+  k.storeKv(kp, rows, 0, prefill); k.storeKv(vp, rows, 0, prefill);
+  const qs = k.allocF32(prefill * nHeads * headDim), outs = k.allocF32(prefill * nHeads * headDim), sc = k.allocF32(prefill + 2);
+  for (let i = 0; i < qs.length; i++) qs[i] = uniform() + uniform() + uniform();
+  const reps = Math.max(3, Math.round(REPS * 4096 / (prefill * prefill)));
+  for (const flash of [undefined, "tiled"] as const) {
+    if (only !== undefined && (flash ?? "standard") !== only) continue;
+    const shape = { nHeads, nKvHeads: nHeads, headDim, scale: 0.125, ...(flash !== undefined ? { flash } : {}) };
+    for (let r = 0; r < 3; r++) k.attention(outs, qs, kp, vp, 0, prefill, shape, sc);
+    const t0 = performance.now(), c0 = process.cpuUsage();
+    for (let r = 0; r < reps; r++) k.attention(outs, qs, kp, vp, 0, prefill, shape, sc);
+    const cpu = process.cpuUsage(c0);
+    console.log(`${(flash ?? "standard").padEnd(9)} ${((performance.now() - t0) / reps).toFixed(2)} ms per call, ${((cpu.user + cpu.system) / reps / 1000).toFixed(2)} ms CPU (${nHeads} heads, a ${prefill}-token prompt, ${k.simd} SIMD)`);
+  }
+  await k.dispose();
+  process.exit(0);
+}
 for (const flash of [undefined, "vec", "tiled"] as const) {
   if (only !== undefined && (flash ?? "standard") !== only) continue;
   const cap = Number(process.env.CAP ?? 0); // an attention soft cap (Gemma 2: 50)
