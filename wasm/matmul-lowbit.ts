@@ -28,6 +28,7 @@ import { f16Lookup } from "./f16-table";
 import { storeLanes } from "./simd";
 import { narrowActivations, q8kRowBytes } from "./activation-rounding";
 import { KTILE_BSUMS, KTILE_BYTES, KTILE_D, KTILE_GROUP } from "./activation-tiles";
+import { decodeRows } from "./matmul-lowbit-decode";
 
 // ggml type ids (the JS side passes DTYPES[dtype].ggmlId)
 const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
@@ -43,7 +44,7 @@ const ROW_CHUNK: i32 = 16;
  * clear (two 8-bit dots, as llama.cpp does); IQ4_XS's are |w| in u with the signs (0 / −1 bytes) in v moved onto
  * the activations (llama.cpp's mul_add_epi8). Wide (i16 activations): the signed weights widened in wLo/wHi.
  */
-@inline function pairs(type: i32, narrow: bool, u: v128, v: v128, wLo: v128, wHi: v128, xp: usize): v128 {
+@inline export function pairs(type: i32, narrow: bool, u: v128, v: v128, wLo: v128, wHi: v128, xp: usize): v128 {
   if (ASC_FEATURE_RELAXED_SIMD && narrow) {
     const x = v128.load(xp);
     if (type == Q2_K) return i16x8.relaxed_dot_i8x16_i7x16_s(x, u);
@@ -68,7 +69,7 @@ const ROW_CHUNK: i32 = 16;
  * Scale s: low 4 bits from byte s (s < 8) or the high nibble of byte s − 8, top 2 bits from byte 8 + (s & 3)
  * at bit 2·(s >> 2).
  */
-@inline function q3Scales(p: usize, hi: bool): v128 {
+@inline export function q3Scales(p: usize, hi: bool): v128 {
   const lo8 = v128.load64_zero(p);
   const low4 = i8x16.shuffle(v128.and(lo8, i8x16.splat(15)), v128.and(i16x8.shr_u(lo8, 4), i8x16.splat(15)),
     0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
@@ -82,7 +83,7 @@ const ROW_CHUNK: i32 = 16;
 }
 
 /** IQ4_XS: the eight sub-block scales (ls − 32) as i16 lanes: low 4 bits from scales_l nibbles, top 2 from scales_h. */
-@inline function iq4Scales(wb: usize): v128 {
+@inline export function iq4Scales(wb: usize): v128 {
   const l = v128.load32_zero(wb + 4);
   const low4 = i8x16.shuffle(v128.and(l, i8x16.splat(15)), v128.and(i16x8.shr_u(l, 4), i8x16.splat(15)),
     0, 16, 1, 17, 2, 18, 3, 19, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -109,13 +110,13 @@ const ROW_CHUNK: i32 = 16;
 }
 
 /** The sum of v's four lanes in every lane (exact integers). */
-@inline function hsumAll(v: v128): v128 {
+@inline export function hsumAll(v: v128): v128 {
   const h = i32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
   return i32x4.add(h, i32x4.shuffle(h, h, 1, 0, 3, 2));
 }
 
 /** a·b + c rounded once (fused), lane by lane. */
-@inline function fma4(a: v128, b: v128, c: v128): v128 {
+@inline export function fma4(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   const lo = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(a), f64x2.promote_low_f32x4(b)), f64x2.promote_low_f32x4(c));
   const ah = i32x4.shuffle(a, a, 2, 3, 0, 1), bh = i32x4.shuffle(b, b, 2, 3, 0, 1), ch = i32x4.shuffle(c, c, 2, 3, 0, 1);
@@ -292,7 +293,7 @@ export const LOWBIT_SCRATCH_BYTES: i32 = 160;
   const xRow = <usize>q8kRowBytes(cols, narrow);
   const rowBytes = <usize>(cols >> 8) * blockBytes(type);
   if (nTokens == 1) {
-    for (let r = rowStart; r < rowEnd; r++) rowOut(type, 1, narrow, out, w + <usize>r * rowBytes, x, xRow, cols, rows, r, 0, 1, acc);
+    decodeRows(type, narrow, out, w, x, cols, rowStart, rowEnd, acc);
     return;
   }
   const tileStride = <usize>(cols >> 8) * KTILE_BYTES;
