@@ -1,18 +1,34 @@
 /**
  * Decode (one token) rows of the Q2_K, Q3_K and IQ4_XS products: the integers and float steps of
- * matmul-lowbit.ts's superBlock with one token (so the same bits), written out step by step. As a loop over
- * the eight 32-element steps of a super-block, V8 kept a counter, tests of it, a stack check and register moves
- * per 32 elements, the f32 accumulators in memory and a memory.fill call per row; here every shift, mask and
- * offset is a constant, the accumulators stay in registers, and each group's scale is one load-and-splat of
- * the i16 scales the super-block stored to the thread's scratch (sp, 32 bytes).
+ * matmul-lowbit.ts's superBlock with one token (so the same bits: kquant-dots-parity), written out step by
+ * step. As superBlock's loop over the eight 32-element steps of a super-block, V8 (Node 20) kept a counter,
+ * tests of it, a stack check and register moves per 32 elements, the f32 accumulators in memory and a
+ * memory.fill call per row; here every shift, mask and offset is a constant, the accumulators stay in
+ * registers, and each group's scale is one load-and-splat of the i16 scales the super-block stored to the
+ * thread's scratch. Written out, V8 loaded every activation vector and scale of a super-block first and
+ * spilled them to the stack; a store of the running sums to scratch (FENCE) after every 32 elements orders
+ * the work so each step's operands are loaded when they are used.
  * The activation row is q8_k: narrow i8 quants (relaxed build) or i16 (baseline), then d (f32 per
  * super-block), then the per-16 sums (i16).
+ * Scratch (LOWBIT_SCRATCH_BYTES of the thread): the i16 group scales at 0, FENCE, IQ4_XS's two tables.
  */
 
 import { f16Lookup } from "./f16-table";
 import { fma4, hsumAll, iq4Scales, pairs, q3Scales } from "./matmul-lowbit";
 
 const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
+
+/** Scratch offsets: the store that orders the work; IQ4_XS's tables of |level| and of its sign (0 / −1). */
+const FENCE: usize = 32, ABS_TABLE: usize = 48, SIGN_TABLE: usize = 64;
+
+/**
+ * Table t at the indices n (all in 0..15): the relaxed swizzle is one pshufb where the plain one adds a
+ * saturating add that maps indices over 15 to zero; from a table in scratch, as V8 rebuilds a constant at
+ * each use (two 64-bit immediates).
+ */
+@inline function lookup(t: v128, n: v128): v128 {
+  return ASC_FEATURE_RELAXED_SIMD ? i8x16.relaxed_swizzle(t, n) : i8x16.swizzle(t, n);
+}
 
 /** The fields at bits 2j..2j+1 of each byte of q (j constant). */
 @inline function field2(q: v128, j: i32): v128 {
@@ -21,12 +37,12 @@ const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
 
 /**
  * a + the pair sums of sixteen weights with the activation quants at xp (pairs(): narrow operands u, v;
- * w the signed weights for the wide path), times the i16 scale at sp.
+ * w the signed weights for the wide path), times the i16 scale at sp; with fence, the sum is also stored to fp.
  */
-@inline function scaled(type: i32, narrow: bool, a: v128, u: v128, v: v128, w: v128, xp: usize, sp: usize, fp: usize): v128 {
+@inline function scaled(type: i32, narrow: bool, a: v128, u: v128, v: v128, w: v128, xp: usize, sp: usize, fp: usize, fence: bool): v128 {
   const p = pairs(type, narrow, u, v, i16x8.extend_low_i8x16_s(w), i16x8.extend_high_i8x16_s(w), xp);
   const r = i32x4.add(a, i32x4.dot_i16x8_s(p, v128.load16_splat(sp)));
-  v128.store(fp, r);
+  if (fence) v128.store(fp, r);
   return r;
 }
 
@@ -34,26 +50,26 @@ const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
 @inline function q2Half(narrow: bool, a: v128, qs: usize, xq: usize, gs: usize, sp: usize, fp: usize): v128 {
   const q0 = v128.load(qs), q1 = v128.load(qs, 16);
   let f = field2(q0, 0);
-  a = scaled(Q2_K, narrow, a, f, f, f, xq, sp, fp);
+  a = scaled(Q2_K, narrow, a, f, f, f, xq, sp, fp, false);
   f = field2(q1, 0);
-  a = scaled(Q2_K, narrow, a, f, f, f, xq + gs, sp + 2, fp);
+  a = scaled(Q2_K, narrow, a, f, f, f, xq + gs, sp + 2, fp, true);
   f = field2(q0, 1);
-  a = scaled(Q2_K, narrow, a, f, f, f, xq + 2 * gs, sp + 4, fp);
+  a = scaled(Q2_K, narrow, a, f, f, f, xq + 2 * gs, sp + 4, fp, false);
   f = field2(q1, 1);
-  a = scaled(Q2_K, narrow, a, f, f, f, xq + 3 * gs, sp + 6, fp);
+  a = scaled(Q2_K, narrow, a, f, f, f, xq + 3 * gs, sp + 6, fp, true);
   f = field2(q0, 2);
-  a = scaled(Q2_K, narrow, a, f, f, f, xq + 4 * gs, sp + 8, fp);
+  a = scaled(Q2_K, narrow, a, f, f, f, xq + 4 * gs, sp + 8, fp, false);
   f = field2(q1, 2);
-  a = scaled(Q2_K, narrow, a, f, f, f, xq + 5 * gs, sp + 10, fp);
+  a = scaled(Q2_K, narrow, a, f, f, f, xq + 5 * gs, sp + 10, fp, true);
   f = field2(q0, 3);
-  a = scaled(Q2_K, narrow, a, f, f, f, xq + 6 * gs, sp + 12, fp);
+  a = scaled(Q2_K, narrow, a, f, f, f, xq + 6 * gs, sp + 12, fp, false);
   f = field2(q1, 3);
-  return scaled(Q2_K, narrow, a, f, f, f, xq + 7 * gs, sp + 14, fp);
+  return scaled(Q2_K, narrow, a, f, f, f, xq + 7 * gs, sp + 14, fp, true);
 }
 
 /** Q2_K row: per super-block acc = fma(S, d_w·d_x, acc), accm = fma(M, dmin_w·d_x, accm); then acc − accm. */
 @inline function q2Row(narrow: bool, w: usize, x: usize, cols: i32, sp: usize): f32 {
-  const fp = sp + 32;
+  const fp = sp + FENCE;
   const nb = cols >> 8;
   const gs: usize = narrow ? 16 : 32;
   const dOff = narrow ? <usize>cols : <usize>cols << 1, bsOff = dOff + (<usize>nb << 2);
@@ -84,7 +100,7 @@ const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
 @inline function q3Step(narrow: bool, a: v128, q: v128, j: i32, h: v128, k: i32, xp: usize, sp: usize, fp: usize): v128 {
   const hs = k == 2 ? h : k < 2 ? i16x8.shl(h, 2 - k) : i16x8.shr_u(h, k - 2);
   const u = field2(q, j), v = v128.andnot(i8x16.splat(4), hs);
-  return scaled(Q3_K, narrow, a, u, v, i8x16.sub(u, v), xp, sp, fp);
+  return scaled(Q3_K, narrow, a, u, v, i8x16.sub(u, v), xp, sp, fp, (j & 1) != 0);
 }
 
 /** Q3_K: q3Step over the four steps of half `half` of a super-block for one lane set (quant bytes at qs, high bits h). */
@@ -107,7 +123,7 @@ const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
 
 /** Q3_K row: per super-block the lane sums a (A) and b (B), then A = fma(a, d_w·d_x, A), B likewise. */
 @inline function q3Row(narrow: bool, w: usize, x: usize, cols: i32, sp: usize): f32 {
-  const fp = sp + 32;
+  const fp = sp + FENCE;
   const nb = cols >> 8;
   const gs: usize = narrow ? 16 : 32;
   const dOff = narrow ? <usize>cols : <usize>cols << 1;
@@ -129,33 +145,18 @@ const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
 }
 
 /**
- * IQ4_XS: a + Σ ls·w·x over one lane set of the eight 32-element sub-blocks (high = false: their low nibbles,
- * elements 0..15; true: the high nibbles, 16..31), sub-block s's activations at xq + 2s·gs, scale at sp + 2s.
+ * One IQ4_XS half sub-block's scaled pair sums: the nibbles n select |level| (u) and its sign (v) from the
+ * tables in scratch at tp, and the level itself (w, wide path); activations at xp, the sub-block's scale in sv.
  */
-@inline function iq4Lane(narrow: bool, a: v128, wb: usize, high: bool, xq: usize, gs: usize, sp: usize, fp: usize): v128 {
-  a = iq4Step(narrow, a, wb, 0, high, xq, sp, fp);
-  a = iq4Step(narrow, a, wb, 1, high, xq + 2 * gs, sp + 2, fp);
-  a = iq4Step(narrow, a, wb, 2, high, xq + 4 * gs, sp + 4, fp);
-  a = iq4Step(narrow, a, wb, 3, high, xq + 6 * gs, sp + 6, fp);
-  a = iq4Step(narrow, a, wb, 4, high, xq + 8 * gs, sp + 8, fp);
-  a = iq4Step(narrow, a, wb, 5, high, xq + 10 * gs, sp + 10, fp);
-  a = iq4Step(narrow, a, wb, 6, high, xq + 12 * gs, sp + 12, fp);
-  return iq4Step(narrow, a, wb, 7, high, xq + 14 * gs, sp + 14, fp);
-}
-
-/** One IQ4_XS sub-block s for iq4Lane: the nibbles select |level| and its sign (and the level, wide path). */
-@inline function iq4Step(narrow: bool, a: v128, wb: usize, s: i32, high: bool, xp: usize, sp: usize, fp: usize): v128 {
-  const raw = v128.load(wb + 8 + (<usize>s << 4));
-  const n = v128.and(high ? i16x8.shr_u(raw, 4) : raw, i8x16.splat(15));
-  const u = i8x16.swizzle(i8x16(127, 104, 83, 65, 49, 35, 22, 10, 1, 13, 25, 38, 53, 69, 89, 113), n);
-  const v = i8x16.swizzle(i8x16(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0), n);
-  const w = i8x16.swizzle(i8x16(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113), n);
-  return scaled(IQ4_XS, narrow, a, u, v, w, xp, sp, fp);
+@inline function iq4Part(narrow: bool, n: v128, xp: usize, sv: v128, tp: usize): v128 {
+  const u = lookup(v128.load(tp + ABS_TABLE), n), v = lookup(v128.load(tp + SIGN_TABLE), n);
+  const w = lookup(i8x16(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113), n);
+  return i32x4.dot_i16x8_s(pairs(IQ4_XS, narrow, u, v, i16x8.extend_low_i8x16_s(w), i16x8.extend_high_i8x16_s(w), xp), sv);
 }
 
 /** IQ4_XS row: as q3Row, the lane sums per super-block scaled by d_w·d_x. */
 @inline function iq4Row(narrow: bool, w: usize, x: usize, cols: i32, sp: usize): f32 {
-  const fp = sp + 32;
+  const fp = sp + FENCE;
   const nb = cols >> 8;
   const gs: usize = narrow ? 16 : 32;
   const dOff = narrow ? <usize>cols : <usize>cols << 1;
@@ -163,8 +164,22 @@ const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
   for (let b = 0; b < nb; b++) {
     const wb = w + <usize>b * 136, xq = x + (<usize>b << 4) * gs;
     v128.store(sp, iq4Scales(wb));
-    const a = iq4Lane(narrow, i32x4.splat(0), wb, false, xq, gs, sp, fp);
-    const c = iq4Lane(narrow, i32x4.splat(0), wb, true, xq + gs, gs, sp, fp);
+    // sub-blocks s and s + 1 per pass: each one's 16 bytes give lanes A (low nibbles) and B (high nibbles)
+    let a = i32x4.splat(0), c = a;
+    for (let s = 0; s < 8; s += 2) {
+      const q = wb + 8 + (<usize>s << 4), xp = xq + <usize>(2 * s) * gs, ss = sp + (<usize>s << 1);
+      const m = i8x16.splat(15);
+      let raw = v128.load(q), sv = v128.load16_splat(ss);
+      a = i32x4.add(a, iq4Part(narrow, v128.and(raw, m), xp, sv, sp));
+      v128.store(fp, a); // orders the work (see scaled)
+      c = i32x4.add(c, iq4Part(narrow, v128.and(i16x8.shr_u(raw, 4), m), xp + gs, sv, sp));
+      v128.store(fp, c);
+      raw = v128.load(q, 16); sv = v128.load16_splat(ss, 2);
+      a = i32x4.add(a, iq4Part(narrow, v128.and(raw, m), xp + 2 * gs, sv, sp));
+      v128.store(fp, a);
+      c = i32x4.add(c, iq4Part(narrow, v128.and(i16x8.shr_u(raw, 4), m), xp + 3 * gs, sv, sp));
+      v128.store(fp, c);
+    }
     const d = f32x4.splat(f16Lookup(load<u16>(wb)) * load<f32>(x + dOff + (<usize>b << 2)));
     A = fma4(f32x4.convert_i32x4_s(a), d, A);
     B = fma4(f32x4.convert_i32x4_s(c), d, B);
@@ -173,10 +188,14 @@ const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
 }
 
 /**
- * Outputs rowStart..rowEnd of a one-token product (q8_k row x) into out, one weight row of rowBytes at a time;
- * sp: 32 bytes of this thread's scratch.
+ * Outputs rowStart..rowEnd of a one-token product (q8_k row x) into out, one weight row at a time; sp: this
+ * thread's scratch (80 bytes used).
  */
 @inline export function decodeRows(type: i32, narrow: bool, out: usize, w: usize, x: usize, cols: i32, rowStart: i32, rowEnd: i32, sp: usize): void {
+  if (type == IQ4_XS) {
+    v128.store(sp, i8x16(127, 104, 83, 65, 49, 35, 22, 10, 1, 13, 25, 38, 53, 69, 89, 113), ABS_TABLE);
+    v128.store(sp, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0), SIGN_TABLE);
+  }
   const rowBytes = <usize>(cols >> 8) * (type == Q2_K ? 84 : type == Q3_K ? 110 : 136);
   for (let r = rowStart; r < rowEnd; r++) {
     const wr = w + <usize>r * rowBytes;

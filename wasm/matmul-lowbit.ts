@@ -20,7 +20,8 @@
  * high bit is clear (two dots, as llama.cpp), IQ4_XS's signed levels as |w| with their sign moved onto the
  * activations (llama.cpp's mul_add_epi8). Baseline build: i16 activation
  * rows, products in i16 (|w·x| ≤ 127²). Prefill: tiles of four tokens (activation-tiles.ts kquantTiles)
- * share each unpacked weight vector; rows are walked in chunks. Outputs do not depend on the token count or
+ * share each unpacked weight vector; rows are walked in chunks. One token (decode) runs the same steps written
+ * out in matmul-lowbit-decode.ts. Outputs do not depend on the token count or
  * the row split (threads). Block layouts: src/formats/gguf/dequant/k-quants.ts and iq4.ts.
  */
 
@@ -86,7 +87,7 @@ const ROW_CHUNK: i32 = 16;
 @inline export function iq4Scales(wb: usize): v128 {
   const l = v128.load32_zero(wb + 4);
   const low4 = i8x16.shuffle(v128.and(l, i8x16.splat(15)), v128.and(i16x8.shr_u(l, 4), i8x16.splat(15)),
-    0, 16, 1, 17, 2, 18, 3, 19, 0, 0, 0, 0, 0, 0, 0, 0);
+    0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); // punpcklbw; lanes 8..15 unused
   // field s of scales_h (bits 2s..2s+1) to the top of lane s by a multiply, then down to bits 0..1
   const top = i16x8.shr_u(i16x8.mul(i16x8.splat(load<u16>(wb, 2)), i16x8(1 << 14, 1 << 12, 1 << 10, 1 << 8, 1 << 6, 1 << 4, 1 << 2, 1)), 14);
   return i16x8.sub(v128.or(i16x8.extend_low_i8x16_u(low4), i16x8.shl(top, 4)), i16x8.splat(32));
