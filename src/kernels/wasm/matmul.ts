@@ -128,15 +128,11 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       if (nTokens > 1 && narrow !== 0) { // prefill tiles: each super-block's fields of four tokens side by side
         meta = scratch.get("x-meta", ex.kquantTileBytes(cols, nTokens));
         split(ACTIVATION_JOB.kquantTiles, Math.ceil(nTokens / 4), [x, meta, cols, nTokens, rowBytes, ex.kquantTileBytes(cols, 4)]);
-        if (!LOWBIT_TYPES.includes(dtype)) { // Q4_K/Q5_K/Q6_K's 48 bytes of per-token sums (matmul-kquants.ts)
-          rowScratchBytes = 48;
-          rowScratch = scratch.get("w-row", rowScratchBytes);
-        }
       }
-      if (LOWBIT_TYPES.includes(dtype)) {
-        rowScratchBytes = LOWBIT_SCRATCH_BYTES;
-        rowScratch = scratch.get("w-row", rowScratchBytes);
-      }
+      // Q2_K/Q3_K/IQ4_XS: their accumulators and decode scales; Q4_K/Q5_K/Q6_K: 48 bytes of per-token sums
+      // (prefill) or scales and a running sum (decode; matmul-kquants.ts)
+      rowScratchBytes = LOWBIT_TYPES.includes(dtype) ? LOWBIT_SCRATCH_BYTES : 48;
+      rowScratch = scratch.get("w-row", rowScratchBytes);
       break;
     }
   }
