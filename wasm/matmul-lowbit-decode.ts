@@ -18,20 +18,22 @@ import { fma4, hsumAll, iq4Scales, pairs, q3Scales } from "./matmul-lowbit";
 
 const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
 
-/** Scratch offsets: the store that orders the work; IQ4_XS's tables of |level| and of its sign (0 / −1). */
-const FENCE: usize = 32, ABS_TABLE: usize = 48, SIGN_TABLE: usize = 64;
+/** Scratch offset of the store that orders the work (the i16 group scales are at 0). */
+const FENCE: usize = 32;
+/** IQ4_XS's tables in scratch, stored by storeTables (past the prefill fields of matmul-lowbit-tile.ts). */
+export const ABS_TABLE: usize = 320, SIGN_TABLE: usize = 336;
 
 /**
  * Table t at the indices n (all in 0..15): the relaxed swizzle is one pshufb where the plain one adds a
  * saturating add that maps indices over 15 to zero; from a table in scratch, as V8 rebuilds a constant at
  * each use (two 64-bit immediates).
  */
-@inline function lookup(t: v128, n: v128): v128 {
+@inline export function lookup(t: v128, n: v128): v128 {
   return ASC_FEATURE_RELAXED_SIMD ? i8x16.relaxed_swizzle(t, n) : i8x16.swizzle(t, n);
 }
 
 /** The fields at bits 2j..2j+1 of each byte of q (j constant). */
-@inline function field2(q: v128, j: i32): v128 {
+@inline export function field2(q: v128, j: i32): v128 {
   return v128.and(j == 0 ? q : i16x8.shr_u(q, 2 * j), i8x16.splat(3));
 }
 
@@ -187,15 +189,17 @@ const FENCE: usize = 32, ABS_TABLE: usize = 48, SIGN_TABLE: usize = 64;
   return laneSum(A, B);
 }
 
+/** IQ4_XS: the tables of |level| and of its sign (0 / −1) to the thread's scratch at sp, for lookup. */
+@inline export function storeTables(sp: usize): void {
+  v128.store(sp, i8x16(127, 104, 83, 65, 49, 35, 22, 10, 1, 13, 25, 38, 53, 69, 89, 113), ABS_TABLE);
+  v128.store(sp, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0), SIGN_TABLE);
+}
+
 /**
  * Outputs rowStart..rowEnd of a one-token product (q8_k row x) into out, one weight row at a time; sp: this
- * thread's scratch (80 bytes used).
+ * thread's scratch (IQ4_XS: with its tables stored).
  */
 @inline export function decodeRows(type: i32, narrow: bool, out: usize, w: usize, x: usize, cols: i32, rowStart: i32, rowEnd: i32, sp: usize): void {
-  if (type == IQ4_XS) {
-    v128.store(sp, i8x16(127, 104, 83, 65, 49, 35, 22, 10, 1, 13, 25, 38, 53, 69, 89, 113), ABS_TABLE);
-    v128.store(sp, i8x16(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0), SIGN_TABLE);
-  }
   const rowBytes = <usize>(cols >> 8) * (type == Q2_K ? 84 : type == Q3_K ? 110 : 136);
   for (let r = rowStart; r < rowEnd; r++) {
     const wr = w + <usize>r * rowBytes;

@@ -20,8 +20,8 @@
  * high bit is clear (two dots, as llama.cpp), IQ4_XS's signed levels as |w| with their sign moved onto the
  * activations (llama.cpp's mul_add_epi8). Baseline build: i16 activation
  * rows, products in i16 (|w·x| ≤ 127²). Prefill: tiles of four tokens (activation-tiles.ts kquantTiles)
- * share each unpacked weight vector; rows are walked in chunks. One token (decode) runs the same steps written
- * out in matmul-lowbit-decode.ts. Outputs do not depend on the token count or
+ * share each unpacked weight vector; rows are walked in chunks. The relaxed build's tiles and every build's one
+ * token (decode) run the same steps written out: matmul-lowbit-tile.ts and matmul-lowbit-decode.ts. Outputs do not depend on the token count or
  * the row split (threads). Block layouts: src/formats/gguf/dequant/k-quants.ts and iq4.ts.
  */
 
@@ -29,7 +29,8 @@ import { f16Lookup } from "./f16-table";
 import { storeLanes } from "./simd";
 import { narrowActivations, q8kRowBytes } from "./activation-rounding";
 import { KTILE_BSUMS, KTILE_BYTES, KTILE_D, KTILE_GROUP } from "./activation-tiles";
-import { decodeRows } from "./matmul-lowbit-decode";
+import { decodeRows, storeTables } from "./matmul-lowbit-decode";
+import { TILE_SCRATCH_END, tileSuper } from "./matmul-lowbit-tile";
 
 // ggml type ids (the JS side passes DTYPES[dtype].ggmlId)
 const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
@@ -129,7 +130,7 @@ const ROW_CHUNK: i32 = 16;
  * Q2_K: acc = fma(S, d_w·d_x, acc) and accm = fma(M, dmin_w·d_x, accm) per token lane, S from the sums a0..a3
  * and M = Σ m·bsum over the groups `part` names: 0 the first 128 elements, 2 the last 128, 1 all 256.
  */
-@inline function q2Accumulate(T: i32, wb: usize, a0: v128, a1: v128, a2: v128, a3: v128, bs0: usize, bs1: usize, bs2: usize, bs3: usize,
+@inline export function q2Accumulate(T: i32, wb: usize, a0: v128, a1: v128, a2: v128, a3: v128, bs0: usize, bs1: usize, bs2: usize, bs3: usize,
   part: i32, dxv: v128, acc: usize): void {
   const mins = i16x8.shr_u(v128.and(v128.load(wb), i8x16.splat(-16)), 4); // the high nibbles (mins), still bytes
   const mLo = part == 2 ? i16x8.splat(0) : i16x8.extend_low_i8x16_u(mins), mHi = part == 0 ? i16x8.splat(0) : i16x8.extend_high_i8x16_u(mins);
@@ -152,7 +153,8 @@ const FENCE: usize = 128;
 /**
  * IQ4_XS: one token's sums stored to acc + FENCE between the tokens of superBlock, so V8 loads each token's
  * activations after the previous token's sums instead of all first and spilling them (as matmul-kquants.ts);
- * measured: IQ4_XS prefill 34–40 → 37–44 GFLOP/s; Q2_K ran slower with it (52–54 → 43–48), Q3_K the same.
+ * measured on the relaxed build's tiles (now matmul-lowbit-tile.ts): IQ4_XS prefill 34–40 → 37–44 GFLOP/s;
+ * Q2_K ran slower with it (52–54 → 43–48), Q3_K the same. superBlock now runs the baseline build's prefill.
  */
 @inline function orderTokens(type: i32, acc: usize, a: v128, b: v128): void {
   if (type != IQ4_XS) return;
@@ -233,7 +235,7 @@ const FENCE: usize = 128;
 }
 
 /** One token's eight lane accumulators at p: A = fma(a, d, A), B = fma(b, d, B). */
-@inline function laneFma(p: usize, a: v128, b: v128, d: v128): void {
+@inline export function laneFma(p: usize, a: v128, b: v128, d: v128): void {
   v128.store(p, fma4(f32x4.convert_i32x4_s(a), d, v128.load(p)));
   v128.store(p, fma4(f32x4.convert_i32x4_s(b), d, v128.load(p, 16)), 16);
 }
@@ -251,8 +253,11 @@ const FENCE: usize = 128;
   return f32x4.add(i32x4.shuffle(u01, u23, 0, 2, 4, 6), i32x4.shuffle(u01, u23, 1, 3, 5, 7));
 }
 
-/** Bytes of accumulators a thread needs (the rowScratch of a call): the lane accumulators, then 32 for superBlock's stores. */
-export const LOWBIT_SCRATCH_BYTES: i32 = 160;
+/**
+ * Bytes of scratch a thread needs (the rowScratch of a call): the lane accumulators, 32 for superBlock's stores,
+ * the decode's and tiles' fields (matmul-lowbit-decode.ts, matmul-lowbit-tile.ts).
+ */
+export const LOWBIT_SCRATCH_BYTES: i32 = TILE_SCRATCH_END;
 
 /**
  * Outputs for weight row w and T tokens (T = 1 or 4) from q8_k rows at x, xRow bytes apart (narrow: i8
@@ -283,8 +288,7 @@ export const LOWBIT_SCRATCH_BYTES: i32 = 160;
   memory.fill(acc, 0, 128);
   let wb = w, p = tile;
   for (let b = 0; b < nb; b++, wb += blockBytes(type), p += KTILE_BYTES) {
-    const bs = p + KTILE_BSUMS;
-    superBlock(type, 4, true, wb, p, p + 16, p + 32, p + 48, KTILE_GROUP, v128.load(p + KTILE_D), bs, bs + 32, bs + 64, bs + 96, acc, n == 4);
+    tileSuper(type, wb, p, acc, n == 4);
   }
   storeLanes(out, finish(type, acc), rows, r, t, n);
 }
@@ -293,6 +297,7 @@ export const LOWBIT_SCRATCH_BYTES: i32 = 160;
   const narrow = narrowActivations(type) != 0; // the layout the quantizer wrote for this type
   const xRow = <usize>q8kRowBytes(cols, narrow);
   const rowBytes = <usize>(cols >> 8) * blockBytes(type);
+  if (type == IQ4_XS) storeTables(acc);
   if (nTokens == 1) {
     decodeRows(type, narrow, out, w, x, cols, rowStart, rowEnd, acc);
     return;

@@ -77,8 +77,8 @@ export function serialActivations(ex: WasmExports): ActivationSplit {
 
 /** Types whose kernel (wasm/matmul-lowbit.ts) keeps its f32 accumulators in per-thread scratch. */
 const LOWBIT_TYPES: readonly DType[] = ["Q2_K", "Q3_K", "IQ4_XS"];
-/** Bytes of those accumulators (LOWBIT_SCRATCH_BYTES in wasm/matmul-lowbit.ts). */
-const LOWBIT_SCRATCH_BYTES = 160;
+/** Bytes of their scratch: accumulators, decode and tile fields (LOWBIT_SCRATCH_BYTES in wasm/matmul-lowbit.ts). */
+const LOWBIT_SCRATCH_BYTES = 352;
 /** ggml's 32-element block types (wasm/matmul-legacy.ts). */
 const LEGACY_TYPES: readonly DType[] = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL"];
 
