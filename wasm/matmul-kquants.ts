@@ -222,6 +222,36 @@ const ROW_CHUNK: i32 = 16;
 }
 
 /**
+ * Narrow decode (one token): q45SuperNarrow with T = 1, its four steps of 64 elements written out so that shifts
+ * and masks are constants (as a loop, V8 kept its counter, a stack check and spills). The scales go to the
+ * thread's scratch (sp) once, each step splats its two with one load, and the running sum is stored to sp + 16
+ * after each step so that V8 loads a step's operands when it uses them instead of all first.
+ */
+@inline function q45DecodeNarrow(type: i32, wb: usize, sm: v128, x0: usize, sp: usize): v128 {
+  v128.store(sp, i16x8.extend_low_i8x16_u(sm)); // sub-block j's scale at sp + 2j
+  let i0 = q45DecodeStep(type, i32x4.splat(0), wb, 0, x0, sp);
+  i0 = q45DecodeStep(type, i0, wb, 1, x0, sp);
+  i0 = q45DecodeStep(type, i0, wb, 2, x0, sp);
+  return hsumLane0(q45DecodeStep(type, i0, wb, 3, x0, sp));
+}
+
+/** Step c (constant) of q45DecodeNarrow: sub-blocks 2c (low nibbles) and 2c + 1 (high) against the i8 quants at x0. */
+@inline function q45DecodeStep(type: i32, i0: v128, wb: usize, c: i32, x0: usize, sp: usize): v128 {
+  const qs = wb + (type == Q4_K ? 16 : 48) + (<usize>c << 5), m4 = i8x16.splat(15);
+  const qa = v128.load(qs), qb = v128.load(qs, 16);
+  let la = v128.and(qa, m4), lb = v128.and(qb, m4), ha = v128.and(i16x8.shr_u(qa, 4), m4), hb = v128.and(i16x8.shr_u(qb, 4), m4);
+  if (type == Q5_K) {
+    const qha = v128.load(wb + 16), qhb = v128.load(wb + 32);
+    la = v128.or(la, fifthBit(qha, 2 * c)); lb = v128.or(lb, fifthBit(qhb, 2 * c));
+    ha = v128.or(ha, fifthBit(qha, 2 * c + 1)); hb = v128.or(hb, fifthBit(qhb, 2 * c + 1));
+  }
+  const xc = x0 + (<usize>c << 6);
+  const r = scaledSub(scaledSub(i0, la, lb, xc, 16, v128.load16_splat(sp + (<usize>c << 2))), ha, hb, xc + 32, 16, v128.load16_splat(sp + (<usize>c << 2) + 2));
+  v128.store(sp, r, 16);
+  return r;
+}
+
+/**
  * Narrow path: Σ sc·q·x − 32·Σ sc·bsum of a Q6_K super-block (q unsigned 0..63) per token lane, group g of
  * the activation quants at x0..x3 + g·gs (as q45SuperNarrow), the sixteen per-group sums at b0..b3.
  * The sixteen i8 scales widen to i16 once; each step of sixteen elements splats its four from lanes 0, 2, 4, 6
@@ -296,7 +326,7 @@ const ROW_CHUNK: i32 = 16;
  * xRow bytes apart, one per lane: each super-block adds S·d_w·d_x (and subtracts M·dmin_w·d_x).
  * Stores out[(t + j)·rows + r] for the first n lanes.
  */
-@inline function kRow(type: i32, T: i32, out: usize, w: usize, x: usize, xRow: usize, cols: i32, rows: i32, r: i32, t: i32, n: i32, narrow: bool): void {
+@inline function kRow(type: i32, T: i32, out: usize, w: usize, x: usize, xRow: usize, cols: i32, rows: i32, r: i32, t: i32, n: i32, narrow: bool, sp: usize): void {
   const nb = cols >> 8;
   const x0 = x, x1 = x + (n > 1 ? xRow : 0), x2 = x + <usize>min(2, n - 1) * xRow, x3 = x + <usize>min(3, n - 1) * xRow;
   const dOff = narrow ? <usize>cols : <usize>cols << 1, bsOff = dOff + (<usize>nb << 2);
@@ -311,7 +341,8 @@ const ROW_CHUNK: i32 = 16;
       else S = q6Super(T, wb, x0, x1, x2, x3, xo);
     } else {
       const sm = scalesAndMins(wb + 4);
-      if (ASC_FEATURE_RELAXED_SIMD) S = narrow ? q45SuperNarrow(type, T, wb, sm, x0 + xo, x1 + xo, x2 + xo, x3 + xo, 16) : q45Super(type, T, wb, sm, x0, x1, x2, x3, xo);
+      if (ASC_FEATURE_RELAXED_SIMD && narrow && T == 1) S = q45DecodeNarrow(type, wb, sm, x0 + xo, sp);
+      else if (ASC_FEATURE_RELAXED_SIMD) S = narrow ? q45SuperNarrow(type, T, wb, sm, x0 + xo, x1 + xo, x2 + xo, x3 + xo, 16) : q45Super(type, T, wb, sm, x0, x1, x2, x3, xo);
       else S = q45Super(type, T, wb, sm, x0, x1, x2, x3, xo);
       M = minSuper(T, sm, x0 + bo, x1 + bo, x2 + bo, x3 + bo);
     }
@@ -348,7 +379,7 @@ const ROW_CHUNK: i32 = 16;
   const xRow = <usize>q8kRowBytes(cols, narrow);
   const rowBytes = <usize>(cols >> 8) * blockBytes(type);
   if (nTokens == 1) {
-    for (let r = rowStart; r < rowEnd; r++) kRow(type, 1, out, w + <usize>r * rowBytes, x, xRow, cols, rows, r, 0, 1, narrow);
+    for (let r = rowStart; r < rowEnd; r++) kRow(type, 1, out, w + <usize>r * rowBytes, x, xRow, cols, rows, r, 0, 1, narrow, sp);
     return;
   }
   const tileStride = <usize>(cols >> 8) * KTILE_BYTES;
@@ -358,7 +389,7 @@ const ROW_CHUNK: i32 = 16;
       const n = min(4, nTokens - t);
       for (let r = r0; r < r1; r++) {
         if (ASC_FEATURE_RELAXED_SIMD && narrow) kRowTile(type, out, w + <usize>r * rowBytes, tiles + <usize>(t >> 2) * tileStride, cols, rows, r, t, n, sp);
-        else kRow(type, 4, out, w + <usize>r * rowBytes, x + <usize>t * xRow, xRow, cols, rows, r, t, n, narrow);
+        else kRow(type, 4, out, w + <usize>r * rowBytes, x + <usize>t * xRow, xRow, cols, rows, r, t, n, narrow, sp);
       }
     }
   }
@@ -366,8 +397,8 @@ const ROW_CHUNK: i32 = 16;
 
 /**
  * out (nTokens, rows) = x · wᵀ for weight rows rowStart..rowEnd of a Q4_K, Q5_K or Q6_K matrix; x is q8_k rows,
- * and with several tokens and narrow rows, tiles is their kquantTiles and scratch 48 bytes of this thread's own
- * (else both unused).
+ * and with several tokens and narrow rows, tiles is their kquantTiles (else unused); scratch is 48 bytes of this
+ * thread's own (prefill tiles' per-token sums; decode's scales and running sum in the relaxed build).
  */
 export function matmulKQuant(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize,
   scratch: usize): void {

@@ -20,7 +20,8 @@
  * high bit is clear (two dots, as llama.cpp), IQ4_XS's signed levels as |w| with their sign moved onto the
  * activations (llama.cpp's mul_add_epi8). Baseline build: i16 activation
  * rows, products in i16 (|w·x| ≤ 127²). Prefill: tiles of four tokens (activation-tiles.ts kquantTiles)
- * share each unpacked weight vector; rows are walked in chunks. Outputs do not depend on the token count or
+ * share each unpacked weight vector; rows are walked in chunks. The relaxed build's tiles and every build's one
+ * token (decode) run the same steps written out: matmul-lowbit-tile.ts and matmul-lowbit-decode.ts. Outputs do not depend on the token count or
  * the row split (threads). Block layouts: src/formats/gguf/dequant/k-quants.ts and iq4.ts.
  */
 
@@ -28,6 +29,8 @@ import { f16Lookup } from "./f16-table";
 import { storeLanes } from "./simd";
 import { narrowActivations, q8kRowBytes } from "./activation-rounding";
 import { KTILE_BSUMS, KTILE_BYTES, KTILE_D, KTILE_GROUP } from "./activation-tiles";
+import { decodeRows, storeTables } from "./matmul-lowbit-decode";
+import { TILE_SCRATCH_END, tileSuper } from "./matmul-lowbit-tile";
 
 // ggml type ids (the JS side passes DTYPES[dtype].ggmlId)
 const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
@@ -43,7 +46,7 @@ const ROW_CHUNK: i32 = 16;
  * clear (two 8-bit dots, as llama.cpp does); IQ4_XS's are |w| in u with the signs (0 / −1 bytes) in v moved onto
  * the activations (llama.cpp's mul_add_epi8). Wide (i16 activations): the signed weights widened in wLo/wHi.
  */
-@inline function pairs(type: i32, narrow: bool, u: v128, v: v128, wLo: v128, wHi: v128, xp: usize): v128 {
+@inline export function pairs(type: i32, narrow: bool, u: v128, v: v128, wLo: v128, wHi: v128, xp: usize): v128 {
   if (ASC_FEATURE_RELAXED_SIMD && narrow) {
     const x = v128.load(xp);
     if (type == Q2_K) return i16x8.relaxed_dot_i8x16_i7x16_s(x, u);
@@ -68,7 +71,7 @@ const ROW_CHUNK: i32 = 16;
  * Scale s: low 4 bits from byte s (s < 8) or the high nibble of byte s − 8, top 2 bits from byte 8 + (s & 3)
  * at bit 2·(s >> 2).
  */
-@inline function q3Scales(p: usize, hi: bool): v128 {
+@inline export function q3Scales(p: usize, hi: bool): v128 {
   const lo8 = v128.load64_zero(p);
   const low4 = i8x16.shuffle(v128.and(lo8, i8x16.splat(15)), v128.and(i16x8.shr_u(lo8, 4), i8x16.splat(15)),
     0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
@@ -82,10 +85,10 @@ const ROW_CHUNK: i32 = 16;
 }
 
 /** IQ4_XS: the eight sub-block scales (ls − 32) as i16 lanes: low 4 bits from scales_l nibbles, top 2 from scales_h. */
-@inline function iq4Scales(wb: usize): v128 {
+@inline export function iq4Scales(wb: usize): v128 {
   const l = v128.load32_zero(wb + 4);
   const low4 = i8x16.shuffle(v128.and(l, i8x16.splat(15)), v128.and(i16x8.shr_u(l, 4), i8x16.splat(15)),
-    0, 16, 1, 17, 2, 18, 3, 19, 0, 0, 0, 0, 0, 0, 0, 0);
+    0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23); // punpcklbw; lanes 8..15 unused
   // field s of scales_h (bits 2s..2s+1) to the top of lane s by a multiply, then down to bits 0..1
   const top = i16x8.shr_u(i16x8.mul(i16x8.splat(load<u16>(wb, 2)), i16x8(1 << 14, 1 << 12, 1 << 10, 1 << 8, 1 << 6, 1 << 4, 1 << 2, 1)), 14);
   return i16x8.sub(v128.or(i16x8.extend_low_i8x16_u(low4), i16x8.shl(top, 4)), i16x8.splat(32));
@@ -109,13 +112,13 @@ const ROW_CHUNK: i32 = 16;
 }
 
 /** The sum of v's four lanes in every lane (exact integers). */
-@inline function hsumAll(v: v128): v128 {
+@inline export function hsumAll(v: v128): v128 {
   const h = i32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
   return i32x4.add(h, i32x4.shuffle(h, h, 1, 0, 3, 2));
 }
 
 /** a·b + c rounded once (fused), lane by lane. */
-@inline function fma4(a: v128, b: v128, c: v128): v128 {
+@inline export function fma4(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   const lo = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(a), f64x2.promote_low_f32x4(b)), f64x2.promote_low_f32x4(c));
   const ah = i32x4.shuffle(a, a, 2, 3, 0, 1), bh = i32x4.shuffle(b, b, 2, 3, 0, 1), ch = i32x4.shuffle(c, c, 2, 3, 0, 1);
@@ -127,7 +130,7 @@ const ROW_CHUNK: i32 = 16;
  * Q2_K: acc = fma(S, d_w·d_x, acc) and accm = fma(M, dmin_w·d_x, accm) per token lane, S from the sums a0..a3
  * and M = Σ m·bsum over the groups `part` names: 0 the first 128 elements, 2 the last 128, 1 all 256.
  */
-@inline function q2Accumulate(T: i32, wb: usize, a0: v128, a1: v128, a2: v128, a3: v128, bs0: usize, bs1: usize, bs2: usize, bs3: usize,
+@inline export function q2Accumulate(T: i32, wb: usize, a0: v128, a1: v128, a2: v128, a3: v128, bs0: usize, bs1: usize, bs2: usize, bs3: usize,
   part: i32, dxv: v128, acc: usize): void {
   const mins = i16x8.shr_u(v128.and(v128.load(wb), i8x16.splat(-16)), 4); // the high nibbles (mins), still bytes
   const mLo = part == 2 ? i16x8.splat(0) : i16x8.extend_low_i8x16_u(mins), mHi = part == 0 ? i16x8.splat(0) : i16x8.extend_high_i8x16_u(mins);
@@ -150,7 +153,8 @@ const FENCE: usize = 128;
 /**
  * IQ4_XS: one token's sums stored to acc + FENCE between the tokens of superBlock, so V8 loads each token's
  * activations after the previous token's sums instead of all first and spilling them (as matmul-kquants.ts);
- * measured: IQ4_XS prefill 34–40 → 37–44 GFLOP/s; Q2_K ran slower with it (52–54 → 43–48), Q3_K the same.
+ * measured on the relaxed build's tiles (now matmul-lowbit-tile.ts): IQ4_XS prefill 34–40 → 37–44 GFLOP/s;
+ * Q2_K ran slower with it (52–54 → 43–48), Q3_K the same. superBlock now runs the baseline build's prefill.
  */
 @inline function orderTokens(type: i32, acc: usize, a: v128, b: v128): void {
   if (type != IQ4_XS) return;
@@ -231,7 +235,7 @@ const FENCE: usize = 128;
 }
 
 /** One token's eight lane accumulators at p: A = fma(a, d, A), B = fma(b, d, B). */
-@inline function laneFma(p: usize, a: v128, b: v128, d: v128): void {
+@inline export function laneFma(p: usize, a: v128, b: v128, d: v128): void {
   v128.store(p, fma4(f32x4.convert_i32x4_s(a), d, v128.load(p)));
   v128.store(p, fma4(f32x4.convert_i32x4_s(b), d, v128.load(p, 16)), 16);
 }
@@ -249,8 +253,11 @@ const FENCE: usize = 128;
   return f32x4.add(i32x4.shuffle(u01, u23, 0, 2, 4, 6), i32x4.shuffle(u01, u23, 1, 3, 5, 7));
 }
 
-/** Bytes of accumulators a thread needs (the rowScratch of a call): the lane accumulators, then 32 for superBlock's stores. */
-export const LOWBIT_SCRATCH_BYTES: i32 = 160;
+/**
+ * Bytes of scratch a thread needs (the rowScratch of a call): the lane accumulators, 32 for superBlock's stores,
+ * the decode's and tiles' fields (matmul-lowbit-decode.ts, matmul-lowbit-tile.ts).
+ */
+export const LOWBIT_SCRATCH_BYTES: i32 = TILE_SCRATCH_END;
 
 /**
  * Outputs for weight row w and T tokens (T = 1 or 4) from q8_k rows at x, xRow bytes apart (narrow: i8
@@ -281,8 +288,7 @@ export const LOWBIT_SCRATCH_BYTES: i32 = 160;
   memory.fill(acc, 0, 128);
   let wb = w, p = tile;
   for (let b = 0; b < nb; b++, wb += blockBytes(type), p += KTILE_BYTES) {
-    const bs = p + KTILE_BSUMS;
-    superBlock(type, 4, true, wb, p, p + 16, p + 32, p + 48, KTILE_GROUP, v128.load(p + KTILE_D), bs, bs + 32, bs + 64, bs + 96, acc, n == 4);
+    tileSuper(type, wb, p, acc, n == 4);
   }
   storeLanes(out, finish(type, acc), rows, r, t, n);
 }
@@ -291,8 +297,9 @@ export const LOWBIT_SCRATCH_BYTES: i32 = 160;
   const narrow = narrowActivations(type) != 0; // the layout the quantizer wrote for this type
   const xRow = <usize>q8kRowBytes(cols, narrow);
   const rowBytes = <usize>(cols >> 8) * blockBytes(type);
+  if (type == IQ4_XS) storeTables(acc);
   if (nTokens == 1) {
-    for (let r = rowStart; r < rowEnd; r++) rowOut(type, 1, narrow, out, w + <usize>r * rowBytes, x, xRow, cols, rows, r, 0, 1, acc);
+    decodeRows(type, narrow, out, w, x, cols, rowStart, rowEnd, acc);
     return;
   }
   const tileStride = <usize>(cols >> 8) * KTILE_BYTES;

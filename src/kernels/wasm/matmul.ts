@@ -77,8 +77,8 @@ export function serialActivations(ex: WasmExports): ActivationSplit {
 
 /** Types whose kernel (wasm/matmul-lowbit.ts) keeps its f32 accumulators in per-thread scratch. */
 const LOWBIT_TYPES: readonly DType[] = ["Q2_K", "Q3_K", "IQ4_XS"];
-/** Bytes of those accumulators (LOWBIT_SCRATCH_BYTES in wasm/matmul-lowbit.ts). */
-const LOWBIT_SCRATCH_BYTES = 160;
+/** Bytes of their scratch: accumulators, decode and tile fields (LOWBIT_SCRATCH_BYTES in wasm/matmul-lowbit.ts). */
+const LOWBIT_SCRATCH_BYTES = 352;
 /** ggml's 32-element block types (wasm/matmul-legacy.ts). */
 const LEGACY_TYPES: readonly DType[] = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL"];
 
@@ -128,15 +128,11 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       if (nTokens > 1 && narrow !== 0) { // prefill tiles: each super-block's fields of four tokens side by side
         meta = scratch.get("x-meta", ex.kquantTileBytes(cols, nTokens));
         split(ACTIVATION_JOB.kquantTiles, Math.ceil(nTokens / 4), [x, meta, cols, nTokens, rowBytes, ex.kquantTileBytes(cols, 4)]);
-        if (!LOWBIT_TYPES.includes(dtype)) { // Q4_K/Q5_K/Q6_K's 48 bytes of per-token sums (matmul-kquants.ts)
-          rowScratchBytes = 48;
-          rowScratch = scratch.get("w-row", rowScratchBytes);
-        }
       }
-      if (LOWBIT_TYPES.includes(dtype)) {
-        rowScratchBytes = LOWBIT_SCRATCH_BYTES;
-        rowScratch = scratch.get("w-row", rowScratchBytes);
-      }
+      // Q2_K/Q3_K/IQ4_XS: their accumulators and decode scales; Q4_K/Q5_K/Q6_K: 48 bytes of per-token sums
+      // (prefill) or scales and a running sum (decode; matmul-kquants.ts)
+      rowScratchBytes = LOWBIT_TYPES.includes(dtype) ? LOWBIT_SCRATCH_BYTES : 48;
+      rowScratch = scratch.get("w-row", rowScratchBytes);
       break;
     }
   }
