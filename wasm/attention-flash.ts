@@ -11,18 +11,6 @@ import { accAt, kvHi, kvLo, lAt, mAt, ORDER_VEC64, qrAt, ROWS, scAt, scores, tou
 import { fma4, fmaF32 } from "./ggml-math";
 import { expF64x2 } from "./exp-f64";
 
-/**
- * f32(a + b · p) per lane as the reference computes it: b · p exact in f64 (an f16 or f32 value times an f32),
- * the sum rounded to f64 and then to f32. That is ggml's fused multiply-add but at the rare f64 midpoint, and
- * unlike relaxed SIMD's madd it gives the same bits on every machine.
- */
-@inline function maddF64(a: v128, b: v128, p: v128): v128 {
-  const lo = f64x2.add(f64x2.promote_low_f32x4(a), f64x2.mul(f64x2.promote_low_f32x4(b), p));
-  const hi = f64x2.add(f64x2.promote_low_f32x4(v128.shuffle<f32>(a, a, 2, 3, 0, 1)),
-    f64x2.mul(f64x2.promote_low_f32x4(v128.shuffle<f32>(b, b, 2, 3, 0, 1)), p));
-  return v128.shuffle<f32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
-}
-
 const SIGN = 0x80000000, TWO112: f32 = reinterpret<f32>(0x77800000); // 2^112
 const F16_MIN_NORMAL = 0x38800000; // f32 bits of 2^-14
 
@@ -69,30 +57,23 @@ const F16_MIN_NORMAL = 0x38800000; // f32 bits of 2^-14
 }
 
 /**
- * acc (n) ← f32(acc + p · v) for f32 values (ggml_vec_mad_f32): a fused multiply-add (fma4) in the relaxed build,
- * maddF64 in the baseline build.
+ * acc (n) ← f32(acc + p · v) for f32 values (ggml_vec_mad_f32) through fma4: a fused multiply-add in the relaxed
+ * build; in the baseline build v · p exact in f64, the sum rounded to f64 and then to f32, which is the fused
+ * multiply-add but at the rare f64 midpoint.
  */
 @inline function madAccF32(acc: usize, p: f32, v: usize, n: i32): void {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    const ps = f32x4.splat(p);
-    for (let i = 0; i < n; i += 4) {
-      const a = acc + (<usize>i << 2);
-      v128.store(a, fma4(v128.load(v + (<usize>i << 2)), ps, v128.load(a)));
-    }
-    return;
-  }
-  const pv = f64x2.splat(<f64>p);
+  const ps = f32x4.splat(p);
   for (let i = 0; i < n; i += 4) {
     const a = acc + (<usize>i << 2);
-    v128.store(a, maddF64(v128.load(a), v128.load(v + (<usize>i << 2)), pv));
+    v128.store(a, fma4(v128.load(v + (<usize>i << 2)), ps, v128.load(a)));
   }
 }
 
 /*
- * dst (n) ← f16(src + p · v) for f16 values (ggml_vec_mad_f16: a fused multiply-add, stored as f16; maddF64 gives
+ * dst (n) ← f16(src + p · v) for f16 values (ggml_vec_mad_f16: a fused multiply-add, stored as f16; fma4 gives
  * the sum). Most lanes take a cheaper route to the same bits: p = ph + pl, each half of at most 12 significant
  * bits, so b·ph and b·pl are exact f32 products (b has 11), and r = (a + b·ph) + b·pl in two f32 additions is
- * within 3 f32 ulps of maddF64's sum (the first sum's rounding error is at most 2 ulps of r; when a and b·ph
+ * within 3 f32 ulps of fma4's sum (the first sum's rounding error is at most 2 ulps of r; when a and b·ph
  * cancel it is exact). f16 rounding drops 13 bits, so r rounds to the same f16 as that sum unless it lies within
  * 8 ulps of a halfway point (probability ~1/500 per lane) or outside f16's normal range (|r| < 2^-14, or above
  * 65472, taken wide for simplicity). madFast takes the cheap route for the whole row and says whether any lane
@@ -101,9 +82,9 @@ const F16_MIN_NORMAL = 0x38800000; // f32 bits of 2^-14
  * than the rare second pass. p below 2^-40 (products near f32's underflow) goes the exact way throughout.
  */
 
-/** Four lanes of f16(f32(a + b · p)) the exact way: maddF64 (b the true f16 values), then roundF16Inf. */
+/** Four lanes of f16(f32(a + b · p)) the exact way: fma4 (b the true f16 values), then roundF16Inf. */
 function madExact4(a: v128, bScaled: v128, p: v128): v128 {
-  return roundF16Inf(maddF64(a, f32x4.mul(bScaled, f32x4.splat(TWO112)), p));
+  return roundF16Inf(fma4(f32x4.mul(bScaled, f32x4.splat(TWO112)), p, a));
 }
 
 /**
@@ -153,7 +134,7 @@ function madExact4(a: v128, bScaled: v128, p: v128): v128 {
 function madChecked(src: usize, dst: usize, p: f32, v: usize, n: i32): void {
   const halves = splitP(p), exact = tinyP(p);
   const phv = f32x4.splat(f32x4.extract_lane(halves, 0)), plv = f32x4.splat(f32x4.extract_lane(halves, 1));
-  const pv = f64x2.splat(<f64>p);
+  const pv = f32x4.splat(p);
   for (let i = 0; i < n; i += 4) {
     const o = <usize>i << 2;
     const b = v128.and(i32x4.shl(v128.load16x4_s(v + (<usize>i << 1)), 13), i32x4.splat(0x8fffe000));
@@ -178,7 +159,10 @@ const NORMAL_LO_LESS1: u32 = F16_MIN_NORMAL - 1;
 /** Magnitude bits of 65504, f16's largest finite value. */
 const F16_MAX_BITS: u32 = 0x477fe000;
 
-/** The fused cheap route for the whole row; false when some lane left the range where roundF16Normal is exact. */
+/**
+ * The fused cheap route for the whole row; false when some lane left the range where roundF16Normal is exact
+ * (then madChecked redoes the row).
+ */
 @inline function madFused(src: usize, dst: usize, p: f32, v: usize, n: i32): bool {
   const ps = f32x4.splat(p * TWO112), mag = i32x4.splat(0x7fffffff), one = i32x4.splat(1);
   let lo = i32x4.splat(-1), hi = i32x4.splat(0);
@@ -197,22 +181,10 @@ const F16_MAX_BITS: u32 = 0x477fe000;
   return i32x4.all_true(v128.and(i32x4.le_u(hi, i32x4.splat(F16_MAX_BITS)), i32x4.ge_u(lo, i32x4.splat(NORMAL_LO_LESS1))));
 }
 
-/** The row again from src after madFused, four lanes at a time: the integer rounding where it holds, roundF16Inf elsewhere. */
-function madFusedChecked(src: usize, dst: usize, p: f32, v: usize, n: i32): void {
-  const ps = f32x4.splat(p * TWO112);
-  for (let i = 0; i < n; i += 4) {
-    const o = <usize>i << 2;
-    const b = v128.and(i32x4.shl(v128.load16x4_s(v + (<usize>i << 1)), 13), i32x4.splat(0x8fffe000));
-    const r = fma4(b, ps, v128.load(src + o));
-    const plain = v128.or(normalLanes(r, 65504), f32x4.eq(r, f32x4.splat(0)));
-    v128.store(dst + o, i32x4.all_true(plain) ? roundF16Normal(r) : roundF16Inf(r));
-  }
-}
-
 /** dst ← f16(src + p · v) for f16 values (see above). */
 @inline function madAccF16(src: usize, dst: usize, p: f32, v: usize, n: i32): void {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    if (!madFused(src, dst, p, v, n)) madFusedChecked(src, dst, p, v, n);
+    if (!madFused(src, dst, p, v, n)) madChecked(src, dst, p, v, n); // its exact lanes are fma4's: fused here
     return;
   }
   if (tinyP(p) || !madFast(src, dst, p, v, n)) madChecked(src, dst, p, v, n);
