@@ -96,26 +96,25 @@ async function attentionCases(k: Kernels, what: string): Promise<void> {
   }
 }
 
+/** A gated activation of n random values (gate spread by gateStd) on the backend, bit for bit the reference's; returns the gate. */
+function gatedCase(k: Kernels, what: string, op: "swiglu" | "geglu", n: number, gateStd: number): Float32Array {
+  const gate = randomF32(rng, n, gateStd), up = randomF32(rng, n);
+  const want = new Float32Array(n);
+  ref[op](want, gate, up, n);
+  const out = k.allocF32(n);
+  k[op](out, onBackend(k, gate), onBackend(k, up), n);
+  assertBits(out, want, `${what}: ${op} n=${n}`);
+  return gate;
+}
+
 async function swigluCases(k: Kernels, what: string): Promise<void> {
-  for (const n of [7, 64, 3000 + 9, 40000]) { // scalar only, whole groups, groups and a tail, split across threads
-    const gate = randomF32(rng, n, 3), up = randomF32(rng, n);
-    const want = new Float32Array(n);
-    ref.swiglu(want, gate, up, n);
-    const out = k.allocF32(n);
-    k.swiglu(out, onBackend(k, gate), onBackend(k, up), n);
-    assertBits(out, want, `${what}: swiglu n=${n}`);
-  }
+  for (const n of [7, 64, 3000 + 9, 40000]) gatedCase(k, what, "swiglu", n, 3); // scalar only, whole groups, groups and a tail, split across threads
 }
 
 /** GeGLU (Gemma) through the shared f16 GELU table, and soft caps: small and split across threads (40000 ≥ the pool's threshold). */
 async function gegluCases(k: Kernels, what: string): Promise<void> {
   for (const n of [7, 40000]) {
-    const gate = randomF32(rng, n, 12), up = randomF32(rng, n);
-    const want = new Float32Array(n);
-    ref.geglu(want, gate, up, n);
-    const out = k.allocF32(n);
-    k.geglu(out, onBackend(k, gate), onBackend(k, up), n);
-    assertBits(out, want, `${what}: geglu n=${n}`);
+    const gate = gatedCase(k, what, "geglu", n, 12);
     // Gemma 2's final-logit soft cap on the same sizes (a vocabulary's worth is split across threads)
     const capWant = gate.slice(), capGot = onBackend(k, gate);
     ref.softcap(capWant, 30, n);

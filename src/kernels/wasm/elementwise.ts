@@ -7,7 +7,7 @@
 
 import type { Kernels } from "../kernels.js";
 import { geluF16Table } from "../ts/elementwise.js";
-import { OP } from "./pool-protocol.js";
+import { OP, type OpCode } from "./pool-protocol.js";
 import { MIN_PARALLEL_NORM, type Staging } from "./staging.js";
 
 export type ElementwiseKernels = Pick<Kernels, "relu" | "swiglu" | "geglu" | "scale" | "softcap" | "geluRounded" | "gelu" |
@@ -25,15 +25,17 @@ export function createElementwiseKernels(st: Staging): ElementwiseKernels {
     }
     return geluTable;
   }
+  /** Runs a job over n values on this thread, or split across the pool (on multiples of 16) when it is big. */
+  function split(n: number, serial: () => void, op: OpCode, setArgs: (args: Float64Array) => void): void {
+    const pool = st.pool();
+    if (pool === undefined || n < MIN_PARALLEL_NORM) serial();
+    else pool.run(op, n, 16, setArgs);
+  }
   return {
     swiglu(out, gate, up, n) {
       const gp = input(gate, n, "in-x");
       const upp = input(up, n, "in-w");
-      output(out, n, "out", false, (op) => {
-        const pool = st.pool();
-        if (pool === undefined || n < MIN_PARALLEL_NORM) ex.swiglu(op, gp, upp, n);
-        else pool.run(OP.swiglu, n, 16, (a) => { a[0] = op; a[1] = gp; a[2] = upp; });
-      });
+      output(out, n, "out", false, (op) => split(n, () => ex.swiglu(op, gp, upp, n), OP.swiglu, (a) => { a[0] = op; a[1] = gp; a[2] = upp; }));
     },
     relu(out, x, n) {
       // one compare per value: not worth a trip through the staging buffers
@@ -43,22 +45,15 @@ export function createElementwiseKernels(st: Staging): ElementwiseKernels {
       const gp = input(gate, n, "in-x");
       const upp = input(up, n, "in-w");
       const tp = geluTablePtr();
-      output(out, n, "out", false, (op) => {
-        const pool = st.pool();
-        if (pool === undefined || n < MIN_PARALLEL_NORM) ex.geglu(op, gp, upp, n, tp);
-        else pool.run(OP.geglu, n, 16, (a) => { a[0] = op; a[1] = gp; a[2] = upp; a[3] = tp; });
-      });
+      output(out, n, "out", false, (op) =>
+        split(n, () => ex.geglu(op, gp, upp, n, tp), OP.geglu, (a) => { a[0] = op; a[1] = gp; a[2] = upp; a[3] = tp; }));
     },
     scale(x, s, n) {
       output(x, n, "io-x", true, (xp) => ex.scaleInPlace(xp, s, n));
     },
     softcap(x, cap, n) {
       const inv = Math.fround(1 / cap);
-      output(x, n, "io-x", true, (xp) => {
-        const pool = st.pool();
-        if (pool === undefined || n < MIN_PARALLEL_NORM) ex.softcap(xp, cap, inv, n);
-        else pool.run(OP.softcap, n, 16, (a) => { a[0] = xp; a[1] = cap; a[2] = inv; });
-      });
+      output(x, n, "io-x", true, (xp) => split(n, () => ex.softcap(xp, cap, inv, n), OP.softcap, (a) => { a[0] = xp; a[1] = cap; a[2] = inv; }));
     },
     geluRounded(out, x, n) {
       const xp = input(x, n, "in-x");
