@@ -185,11 +185,12 @@ const ROW_CHUNK: i32 = 16;
 }
 
 /**
- * Narrow path: as q45Super (T = 1 or 4), the activation quants i8 of group g (elements 16g..16g+15 of the
- * super-block) at x0..x3 + g·gs: gs = 16 in a q8_k row, KTILE_GROUP in a prefill tile. The 6-bit scales widen
- * to i16 lanes once per super-block, and each 64-element step splats its two from the front of that vector.
+ * Narrow path: as q45Super for four tokens (a prefill tile; one token takes q45DecodeNarrow), the activation
+ * quants i8 of group g (elements 16g..16g+15 of the super-block) at x0..x3 + g·KTILE_GROUP. The 6-bit scales
+ * widen to i16 lanes once per super-block, and each 64-element step splats its two from the front of that vector.
  */
-@inline function q45SuperNarrow(type: i32, T: i32, wb: usize, sm: v128, x0: usize, x1: usize, x2: usize, x3: usize, gs: usize, sp: usize = 0): v128 {
+@inline function q45SuperNarrow(type: i32, wb: usize, sm: v128, x0: usize, x1: usize, x2: usize, x3: usize, sp: usize): v128 {
+  const gs: usize = KTILE_GROUP;
   const qs = wb + (type == Q4_K ? 16 : 48);
   const m4 = i8x16.splat(15);
   let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
@@ -207,25 +208,23 @@ const ROW_CHUNK: i32 = 16;
     }
     const xc = <usize>c * 4 * gs, xh = xc + 2 * gs; // groups 4c, 4c + 1 (sub-block 2c), 4c + 2, 4c + 3
     i0 = scaledSub(scaledSub(i0, la, lb, x0 + xc, gs, sLo), ha, hb, x0 + xh, gs, sHi);
-    if (T == 4) {
-      // stores to the thread's scratch between the tokens (sp; see kRowTile): V8 then loads each token's
-      // activations after the previous token's sums, instead of all sixteen first and spilling them
-      v128.store(sp, i0);
-      i1 = scaledSub(scaledSub(i1, la, lb, x1 + xc, gs, sLo), ha, hb, x1 + xh, gs, sHi);
-      v128.store(sp, i1, 16);
-      i2 = scaledSub(scaledSub(i2, la, lb, x2 + xc, gs, sLo), ha, hb, x2 + xh, gs, sHi);
-      v128.store(sp, i2, 32);
-      i3 = scaledSub(scaledSub(i3, la, lb, x3 + xc, gs, sLo), ha, hb, x3 + xh, gs, sHi);
-    }
+    // stores to the thread's scratch between the tokens (sp; see kRowTile): V8 then loads each token's
+    // activations after the previous token's sums, instead of all sixteen first and spilling them
+    v128.store(sp, i0);
+    i1 = scaledSub(scaledSub(i1, la, lb, x1 + xc, gs, sLo), ha, hb, x1 + xh, gs, sHi);
+    v128.store(sp, i1, 16);
+    i2 = scaledSub(scaledSub(i2, la, lb, x2 + xc, gs, sLo), ha, hb, x2 + xh, gs, sHi);
+    v128.store(sp, i2, 32);
+    i3 = scaledSub(scaledSub(i3, la, lb, x3 + xc, gs, sLo), ha, hb, x3 + xh, gs, sHi);
   }
-  return T == 4 ? reduce4(i0, i1, i2, i3) : hsumLane0(i0);
+  return reduce4(i0, i1, i2, i3);
 }
 
 /**
- * Narrow decode (one token): q45SuperNarrow with T = 1, its four steps of 64 elements written out so that shifts
- * and masks are constants (as a loop, V8 kept its counter, a stack check and spills). The scales go to the
- * thread's scratch (sp) once, each step splats its two with one load, and the running sum is stored to sp + 16
- * after each step so that V8 loads a step's operands when it uses them instead of all first.
+ * Narrow decode (one token): q45SuperNarrow's work for one token, its four steps of 64 elements written out so
+ * that shifts and masks are constants (as a loop, V8 kept its counter, a stack check and spills). The scales go
+ * to the thread's scratch (sp) once, each step splats its two with one load, and the running sum is stored to
+ * sp + 16 after each step so that V8 loads a step's operands when it uses them instead of all first.
  */
 @inline function q45DecodeNarrow(type: i32, wb: usize, sm: v128, x0: usize, sp: usize): v128 {
   v128.store(sp, i16x8.extend_low_i8x16_u(sm)); // sub-block j's scale at sp + 2j
@@ -341,8 +340,8 @@ const ROW_CHUNK: i32 = 16;
       else S = q6Super(T, wb, x0, x1, x2, x3, xo);
     } else {
       const sm = scalesAndMins(wb + 4);
-      if (ASC_FEATURE_RELAXED_SIMD && narrow && T == 1) S = q45DecodeNarrow(type, wb, sm, x0 + xo, sp);
-      else if (ASC_FEATURE_RELAXED_SIMD) S = narrow ? q45SuperNarrow(type, T, wb, sm, x0 + xo, x1 + xo, x2 + xo, x3 + xo, 16) : q45Super(type, T, wb, sm, x0, x1, x2, x3, xo);
+      // narrow rows reach kRow for one token only (rowsOf: several go through kRowTile)
+      if (ASC_FEATURE_RELAXED_SIMD && narrow) S = q45DecodeNarrow(type, wb, sm, x0 + xo, sp);
       else S = q45Super(type, T, wb, sm, x0, x1, x2, x3, xo);
       M = minSuper(T, sm, x0 + bo, x1 + bo, x2 + bo, x3 + bo);
     }
@@ -366,7 +365,7 @@ const ROW_CHUNK: i32 = 16;
       S = q6SuperNarrow(4, wb, p, p + 16, p + 32, p + 48, KTILE_GROUP, bs, bs + 32, bs + 64, bs + 96, sp);
     } else {
       const sm = scalesAndMins(wb + 4);
-      S = q45SuperNarrow(type, 4, wb, sm, p, p + 16, p + 32, p + 48, KTILE_GROUP, sp);
+      S = q45SuperNarrow(type, wb, sm, p, p + 16, p + 32, p + 48, sp);
       M = minSuper(4, sm, bs, bs + 32, bs + 64, bs + 96);
     }
     acc = addSuper(type, acc, S, M, wb, dxv);
