@@ -32,17 +32,19 @@ const F16_MIN_NORMAL = 0x38800000; // f32 bits of 2^-14
 }
 
 /**
- * f32 → f16 precision, round to nearest even, on integer bits: add half an f16 ulp (less one, plus the kept
- * bit's parity) and clear the thirteen bits f16 does not have. Exact for lanes in f16's normal range only.
+ * f32 → f16 precision, round to nearest even, for lanes in f16's normal range (or zero): Veltkamp's split at 13
+ * bits, c = x · (2^13 + 1), then c − (c − x), three f32 operations where the integer form (add half an f16 ulp
+ * less one plus the kept bit's parity, clear the thirteen low bits) took five. The two agree on every f32 of
+ * the binades 2^-14, 1, 2^13 and 2^15, ties included (checked exhaustively); the split scales with the binade.
  */
-@inline function roundF16Normal(x: v128): v128 {
-  const half = i32x4.add(i32x4.splat(0xfff), v128.and(i32x4.shr_u(x, 13), i32x4.splat(1)));
-  return v128.and(i32x4.add(x, half), i32x4.splat(0xffffe000));
+@inline function roundF16Split(x: v128): v128 {
+  const c = f32x4.mul(x, f32x4.splat(8193));
+  return f32x4.sub(c, f32x4.sub(c, x));
 }
 
 /**
  * acc (n) ← f16(acc · f), or f32 when the values are f32 (the vec kernel's sum on a new maximum). The product
- * is one f32 rounding, as ggml's; its f16 rounding is integer arithmetic where every lane of a vector is zero
+ * is one f32 rounding, as ggml's; its f16 rounding is roundF16Split where every lane of a vector is zero
  * or in f16's normal range, roundF16Inf otherwise.
  */
 @inline function rescaleAcc(acc: usize, f: f32, n: i32, vF16: bool): void {
@@ -52,7 +54,7 @@ const F16_MIN_NORMAL = 0x38800000; // f32 bits of 2^-14
     const x = f32x4.mul(v128.load(a), fv);
     if (!vF16) { v128.store(a, x); continue; }
     const plain = v128.or(normalLanes(x, 65504), f32x4.eq(x, f32x4.splat(0)));
-    v128.store(a, i32x4.all_true(plain) ? roundF16Normal(x) : roundF16Inf(x));
+    v128.store(a, i32x4.all_true(plain) ? roundF16Split(x) : roundF16Inf(x));
   }
 }
 
@@ -147,7 +149,7 @@ function madChecked(src: usize, dst: usize, p: f32, v: usize, n: i32): void {
 /*
  * The relaxed build has a fused multiply-add (fma4: relaxed SIMD's madd, which the kernels take to be fused, as
  * everywhere else), and with it the sum r = fma(v, p, src) is ggml's f32 exactly: its f16 rounding needs no check
- * for halfway points, only that every lane lies where the integer rounding (roundF16Normal) holds: zero, or f16's
+ * for halfway points, only that every lane lies where roundF16Split is exact: zero, or f16's
  * normal range up to 65504, tracked over the row as the extremes of the lanes' magnitude bits. v enters as its f16
  * bits widened to f32 bits (v · 2^-112) against p · 2^112, which leaves the exact product, and so the fused sum,
  * unchanged. (Rounding by adding and taking away ±2^(e+13) instead measured no faster, and sends zeros the slow
@@ -160,7 +162,7 @@ const NORMAL_LO_LESS1: u32 = F16_MIN_NORMAL - 1;
 const F16_MAX_BITS: u32 = 0x477fe000;
 
 /**
- * The fused cheap route for the whole row; false when some lane left the range where roundF16Normal is exact
+ * The fused cheap route for the whole row; false when some lane left the range where roundF16Split is exact
  * (then madChecked redoes the row).
  */
 @inline function madFused(src: usize, dst: usize, p: f32, v: usize, n: i32): bool {
@@ -175,8 +177,8 @@ const F16_MAX_BITS: u32 = 0x477fe000;
     const t0 = v128.and(r0, mag), t1 = v128.and(r1, mag);
     hi = i32x4.max_u(hi, i32x4.max_u(t0, t1));
     lo = i32x4.min_u(lo, i32x4.min_u(i32x4.sub(t0, one), i32x4.sub(t1, one)));
-    v128.store(dst + o, roundF16Normal(r0));
-    v128.store(dst + o, roundF16Normal(r1), 16);
+    v128.store(dst + o, roundF16Split(r0));
+    v128.store(dst + o, roundF16Split(r1), 16);
   }
   return i32x4.all_true(v128.and(i32x4.le_u(hi, i32x4.splat(F16_MAX_BITS)), i32x4.ge_u(lo, i32x4.splat(NORMAL_LO_LESS1))));
 }
@@ -197,6 +199,13 @@ function expBlock(sc: usize, jn: i32): void {
     const e = f32x4.demote_f64x2_zero(expF64x2(f64x2.promote_low_f32x4(v128.load64_zero(p))));
     v128.store64_lane(p, e, 0);
   }
+}
+
+/** One load per 64 bytes of [p, p + n): brings a cache row slice in (the caller stores the result, so they stay). */
+@inline function touchSlice(p: usize, n: usize): u32 {
+  let x: u32 = 0;
+  for (let b: usize = 0; b < n; b += 64) x |= load<u8>(p + b);
+  return x;
 }
 
 /**
@@ -229,10 +238,10 @@ export function headsVec(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, 
   const kElem: usize = kF16 ? 2 : 4, vElem: usize = vF16 ? 2 : 4, lo = kvLo(h0, group, headDim), hi = kvHi(h1, group, headDim);
   const sink = scAt(ml, nh, headDim, scRow, nh);
   const sc = scAt(ml, nh, headDim, scRow, 0); // one block of scores, reused by every head
+  touchRows(k, 0, ROWS, nCtx, kvDim, kElem, lo, hi, sink);
+  touchRows(v, 0, ROWS, nCtx, kvDim, vElem, lo, hi, sink);
   for (let j0 = 0; j0 < nCtx; j0 += ROWS) {
     const jn = min(ROWS, nCtx - j0);
-    touchRows(k, j0 + ROWS, j0 + 2 * ROWS, nCtx, kvDim, kElem, lo, hi, sink);
-    touchRows(v, j0 + ROWS, j0 + 2 * ROWS, nCtx, kvDim, vElem, lo, hi, sink);
     for (let h = h0; h < h1; h++) {
       const i = h - h0, kvOff = (h / group) * headDim, first = accAt(ml, nh, headDim, i), second = accAltAt(ml, nh, headDim, scRow, i);
       let acc = load<i32>(mAt(ml, i), 4) != 0 ? second : first;
@@ -255,7 +264,13 @@ export function headsVec(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, 
       // ggml: expf of the f32 difference; here e^x in f64, rounded once (libm's expf is correctly rounded but for
       // rare halfway cases)
       expBlock(sc, jn);
+      // the next block's rows of this head's slice, a row per key: loads spread over the work hide their misses,
+      // where one burst per block stalled (the weights streamed since the last token have evicted the cache)
+      const jAhead = j0 + ROWS, kAhead = k + (<usize>jAhead * <usize>kvDim + <usize>kvOff) * kElem, kRow = <usize>kvDim * kElem;
+      const vAhead = v + (<usize>jAhead * <usize>kvDim + <usize>kvOff) * vElem;
+      let touched: u32 = 0;
       for (let j = 0; j < jn; j++) {
+        if (jAhead + j < nCtx) touched |= touchSlice(kAhead + <usize>j * kRow, <usize>headDim * kElem) | touchSlice(vAhead + <usize>j * vRow, <usize>headDim * vElem);
         const e = load<f32>(sc + (<usize>j << 2));
         let ms: f32 = 1, vs: f32 = 1;
         if ((raised >> j) & 1) {
@@ -274,6 +289,7 @@ export function headsVec(out: usize, k: usize, v: usize, nCtx: i32, kvDim: i32, 
         // ggml's `S = S*ms + vs`, fused by its compiler
         l = ASC_FEATURE_RELAXED_SIMD ? f32x4.extract_lane(fma4(f32x4.splat(l), f32x4.splat(ms), f32x4.splat(vs)), 0) : fmaF32(l, ms, vs);
       }
+      store<u32>(sink, touched);
       store<f32>(mAt(ml, i), m);
       store<i32>(mAt(ml, i), acc == second ? 1 : 0, 4);
       store<f32>(lAt(ml, i), l);

@@ -27,11 +27,42 @@ export function swiglu(out: usize, gate: usize, up: usize, n: i32): void {
 
 /** out (n) = gelu(gate) · up, gelu through the f16 table as in geluRounded (ggml_vec_geglu_f32). */
 export function geglu(out: usize, gate: usize, up: usize, n: i32, table: usize): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    const g = load<f32>(gate + o), u = load<f32>(up + o);
-    store<f32>(out + o, g <= -10 ? 0 : g >= 10 ? g * u : load<f32>(table + (<usize>f32ToF16(g) << 2)) * u);
+    const g = v128.load(gate + o);
+    if (tableLanes(g)) {
+      v128.store(out + o, f32x4.mul(geluTable4(g, table), v128.load(up + o)));
+      continue;
+    }
+    for (let j = i; j < i + 4; j++) gegluScalar(out, gate, up, j, table);
   }
+  for (; i < n; i++) gegluScalar(out, gate, up, i, table);
+}
+
+@inline function gegluScalar(out: usize, gate: usize, up: usize, i: i32, table: usize): void {
+  const o = <usize>i << 2;
+  const g = load<f32>(gate + o), u = load<f32>(up + o);
+  store<f32>(out + o, g <= -10 ? 0 : g >= 10 ? g * u : load<f32>(table + (<usize>f32ToF16(g) << 2)) * u);
+}
+
+/** True when every lane has 2^-14 ≤ |x| < 10 (not NaN): where geluTable4 gives the scalar path's bits. */
+@inline function tableLanes(x: v128): bool {
+  const a = v128.and(x, i32x4.splat(0x7fffffff)); // 10 is 0x41200000; the bits less 2^-14's, unsigned, below the span
+  return i32x4.all_true(i32x4.lt_u(i32x4.sub(a, i32x4.splat(0x38800000)), i32x4.splat(0x41200000 - 0x38800000)));
+}
+
+/**
+ * gelu of four lanes through the f16 table (as geluRounded) for lanes where tableLanes holds: their f16 bits come
+ * from f16Normal (storeF16's vector rounding), then the four table entries are loaded one by one. Elsewhere (zero,
+ * tiny, |x| ≥ 10, NaN) the callers take the four lanes the scalar way.
+ */
+@inline function geluTable4(x: v128, table: usize): v128 {
+  const at = i32x4.add(i32x4.shl(f16Normal(x, v128.and(x, i32x4.splat(0x7fffffff))), 2), i32x4.splat(<i32>table));
+  let v = v128.load32_zero(<usize>i32x4.extract_lane(at, 0));
+  v = v128.load32_lane(<usize>i32x4.extract_lane(at, 1), v, 1);
+  v = v128.load32_lane(<usize>i32x4.extract_lane(at, 2), v, 2);
+  return v128.load32_lane(<usize>i32x4.extract_lane(at, 3), v, 3);
 }
 
 /** x (n) ← x · s (ggml_scale) */
@@ -141,9 +172,20 @@ export function addBias(x: usize, bias: usize, nTokens: i32, dim: i32): void {
  * filled by the JS side from the reference's table) at f16(x), except x ≤ −10 → 0 and x ≥ 10 → x.
  */
 export function geluRounded(out: usize, x: usize, n: i32, table: usize): void {
-  for (let i = 0; i < n; i++) {
-    const o = <usize>i << 2;
-    const v = load<f32>(x + o);
-    store<f32>(out + o, v <= -10 ? 0 : v >= 10 ? v : load<f32>(table + (<usize>f32ToF16(v) << 2)));
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    if (tableLanes(v)) {
+      v128.store(out + (<usize>i << 2), geluTable4(v, table));
+      continue;
+    }
+    for (let j = i; j < i + 4; j++) geluScalar(out, x, j, table);
   }
+  for (; i < n; i++) geluScalar(out, x, i, table);
+}
+
+@inline function geluScalar(out: usize, x: usize, i: i32, table: usize): void {
+  const o = <usize>i << 2;
+  const v = load<f32>(x + o);
+  store<f32>(out + o, v <= -10 ? 0 : v >= 10 ? v : load<f32>(table + (<usize>f32ToF16(v) << 2)));
 }

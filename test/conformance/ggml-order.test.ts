@@ -97,8 +97,9 @@ async function attentionCases(k: Kernels, what: string): Promise<void> {
 }
 
 /** A gated activation of n random values (gate spread by gateStd) on the backend, bit for bit the reference's; returns the gate. */
-function gatedCase(k: Kernels, what: string, op: "swiglu" | "geglu", n: number, gateStd: number): Float32Array {
+function gatedCase(k: Kernels, what: string, op: "swiglu" | "geglu", n: number, gateStd: number, edges: readonly number[] = []): Float32Array {
   const gate = randomF32(rng, n, gateStd), up = randomF32(rng, n);
+  edges.forEach((e, i) => { gate[(i * 7) % n] = e; }); // scattered, so most groups of four hold one
   const want = new Float32Array(n);
   ref[op](want, gate, up, n);
   const out = k.allocF32(n);
@@ -113,6 +114,11 @@ async function swigluCases(k: Kernels, what: string): Promise<void> {
 
 /** GeGLU (Gemma) through the shared f16 GELU table, and soft caps: small and split across threads (40000 ≥ the pool's threshold). */
 async function gegluCases(k: Kernels, what: string): Promise<void> {
+  // where the kernel's four-lane table path must hand lanes to the scalar one: the table's ends (±10), zeros,
+  // values below f16's normal range, f16 rounding ties (1 + 2^-11 and kin), NaN and infinities
+  const edges = [10, -10, 9.999999, -9.999999, 10.000001, 0, -0, 1e-7, -3e-5, 1.5 * 2 ** -15, 2 ** -14, -(2 ** -14) * 0.999, 1 + 2 ** -11, -(1 + 3 * 2 ** -11),
+    2 ** -13 * (1 + 2 ** -11), 65519, NaN, Infinity, -Infinity];
+  gatedCase(k, what, "geglu", 400, 2, edges);
   for (const n of [7, 40000]) {
     const gate = gatedCase(k, what, "geglu", n, 12);
     // Gemma 2's final-logit soft cap on the same sizes (a vocabulary's worth is split across threads)
