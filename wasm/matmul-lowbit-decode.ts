@@ -14,7 +14,9 @@
  */
 
 import { f16Lookup } from "./f16-table";
-import { fma4, hsumAll, iq4Scales, pairs, q3Scales } from "./matmul-lowbit";
+import { fma4 } from "./ggml-math";
+import { hsumAllI32 } from "./simd";
+import { iq4Scales, pairs, q3Scales } from "./matmul-lowbit";
 
 const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
 
@@ -87,8 +89,8 @@ export const ABS_TABLE: usize = 320, SIGN_TABLE: usize = 336;
     const M = i32x4.add(i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_u(mins), v128.load(bs)),
       i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_u(mins), v128.load(bs, 16)));
     const dx = f32x4.splat(load<f32>(x + dOff + (<usize>b << 2)));
-    acc = fma4(f32x4.convert_i32x4_s(hsumAll(S)), f32x4.mul(f32x4.splat(f16Lookup(load<u16>(wb, 80))), dx), acc);
-    accm = fma4(f32x4.convert_i32x4_s(hsumAll(M)), f32x4.mul(f32x4.splat(f16Lookup(load<u16>(wb, 82))), dx), accm);
+    acc = fma4(f32x4.convert_i32x4_s(hsumAllI32(S)), f32x4.mul(f32x4.splat(f16Lookup(load<u16>(wb, 80))), dx), acc);
+    accm = fma4(f32x4.convert_i32x4_s(hsumAllI32(M)), f32x4.mul(f32x4.splat(f16Lookup(load<u16>(wb, 82))), dx), accm);
   }
   return f32x4.extract_lane(f32x4.sub(acc, accm), 0);
 }

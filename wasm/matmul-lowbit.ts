@@ -26,7 +26,8 @@
  */
 
 import { f16Lookup } from "./f16-table";
-import { storeLanes } from "./simd";
+import { fma4 } from "./ggml-math";
+import { hsumAllI32, minSum, reduce4I32, storeLanes } from "./simd";
 import { narrowActivations, q8kRowBytes } from "./activation-rounding";
 import { KTILE_BSUMS, KTILE_BYTES, KTILE_D, KTILE_GROUP } from "./activation-tiles";
 import { decodeRows, storeTables } from "./matmul-lowbit-decode";
@@ -104,28 +105,6 @@ const ROW_CHUNK: i32 = 16;
   return i8x16.shuffle(v, v, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1);
 }
 
-/** [Σs0, Σs1, Σs2, Σs3]: four horizontal sums at once. */
-@inline function reduce4(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
-  const a = i32x4.add(i32x4.shuffle(s0, s1, 0, 1, 4, 5), i32x4.shuffle(s0, s1, 2, 3, 6, 7));
-  const b = i32x4.add(i32x4.shuffle(s2, s3, 0, 1, 4, 5), i32x4.shuffle(s2, s3, 2, 3, 6, 7));
-  return i32x4.add(i32x4.shuffle(a, b, 0, 2, 4, 6), i32x4.shuffle(a, b, 1, 3, 5, 7));
-}
-
-/** The sum of v's four lanes in every lane (exact integers). */
-@inline export function hsumAll(v: v128): v128 {
-  const h = i32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
-  return i32x4.add(h, i32x4.shuffle(h, h, 1, 0, 3, 2));
-}
-
-/** a·b + c rounded once (fused), lane by lane. */
-@inline export function fma4(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  const lo = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(a), f64x2.promote_low_f32x4(b)), f64x2.promote_low_f32x4(c));
-  const ah = i32x4.shuffle(a, a, 2, 3, 0, 1), bh = i32x4.shuffle(b, b, 2, 3, 0, 1), ch = i32x4.shuffle(c, c, 2, 3, 0, 1);
-  const hi = f64x2.add(f64x2.mul(f64x2.promote_low_f32x4(ah), f64x2.promote_low_f32x4(bh)), f64x2.promote_low_f32x4(ch));
-  return i32x4.shuffle(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5);
-}
-
 /**
  * Q2_K: acc = fma(S, d_w·d_x, acc) and accm = fma(M, dmin_w·d_x, accm) per token lane, S from the sums a0..a3
  * and M = Σ m·bsum over the groups `part` names: 0 the first 128 elements, 2 the last 128, 1 all 256.
@@ -135,16 +114,11 @@ const ROW_CHUNK: i32 = 16;
   const mins = i16x8.shr_u(v128.and(v128.load(wb), i8x16.splat(-16)), 4); // the high nibbles (mins), still bytes
   const mLo = part == 2 ? i16x8.splat(0) : i16x8.extend_low_i8x16_u(mins), mHi = part == 0 ? i16x8.splat(0) : i16x8.extend_high_i8x16_u(mins);
   const m0 = minSum(mLo, mHi, bs0);
-  const S = T == 4 ? reduce4(a0, a1, a2, a3) : hsumAll(a0);
-  const M = T == 4 ? reduce4(m0, minSum(mLo, mHi, bs1), minSum(mLo, mHi, bs2), minSum(mLo, mHi, bs3)) : hsumAll(m0);
+  const S = T == 4 ? reduce4I32(a0, a1, a2, a3) : hsumAllI32(a0);
+  const M = T == 4 ? reduce4I32(m0, minSum(mLo, mHi, bs1), minSum(mLo, mHi, bs2), minSum(mLo, mHi, bs3)) : hsumAllI32(m0);
   const dd = f32x4.mul(f32x4.splat(f16Lookup(load<u16>(wb, 80))), dxv), dm = f32x4.mul(f32x4.splat(f16Lookup(load<u16>(wb, 82))), dxv);
   v128.store(acc, fma4(f32x4.convert_i32x4_s(S), dd, v128.load(acc)));
   v128.store(acc, fma4(f32x4.convert_i32x4_s(M), dm, v128.load(acc, 16)), 16);
-}
-
-/** Σ m·bsum over sixteen groups as four i32 partial sums (mins as i16 lanes: mLo groups 0..7, mHi 8..15). */
-@inline function minSum(mLo: v128, mHi: v128, bs: usize): v128 {
-  return i32x4.add(i32x4.dot_i16x8_s(mLo, v128.load(bs)), i32x4.dot_i16x8_s(mHi, v128.load(bs, 16)));
 }
 
 /** Offset in acc of the 32 bytes orderTokens stores to (after the 128 of lane accumulators). */

@@ -138,3 +138,24 @@ export function f32ToF16(v: f32): u32 {
 @inline export function expF32(x: f32): f32 {
   return f32x4.extract_lane(exp4(f32x4.splat(x)), 0);
 }
+
+/** [Σs0, Σs1, Σs2, Σs3] of four i32x4 vectors: four horizontal sums at once (a 4×4 transpose-add; exact integers). */
+@inline export function reduce4I32(s0: v128, s1: v128, s2: v128, s3: v128): v128 {
+  const a = i32x4.add(i32x4.shuffle(s0, s1, 0, 1, 4, 5), i32x4.shuffle(s0, s1, 2, 3, 6, 7));
+  const b = i32x4.add(i32x4.shuffle(s2, s3, 0, 1, 4, 5), i32x4.shuffle(s2, s3, 2, 3, 6, 7));
+  return i32x4.add(i32x4.shuffle(a, b, 0, 2, 4, 6), i32x4.shuffle(a, b, 1, 3, 5, 7));
+}
+
+/** The sum of v's four i32 lanes in every lane (exact integers). */
+@inline export function hsumAllI32(v: v128): v128 {
+  const h = i32x4.add(v, i32x4.shuffle(v, v, 2, 3, 0, 1));
+  return i32x4.add(h, i32x4.shuffle(h, h, 1, 0, 3, 2));
+}
+
+/**
+ * K-quant minimums against activation sums: Σ a·(the eight i16 at p) + b·(the eight at p + 16), as four i32 lanes
+ * (a, b hold sub-blocks' minimums or scales as i16, p a super-block's per-16 activation sums).
+ */
+@inline export function minSum(a: v128, b: v128, p: usize): v128 {
+  return i32x4.add(i32x4.dot_i16x8_s(a, v128.load(p)), i32x4.dot_i16x8_s(b, v128.load(p, 16)));
+}
