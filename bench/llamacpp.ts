@@ -86,6 +86,10 @@ const peelPrefill = med(results.peel, "prefillTokS"), peelDecode = med(results.p
 const llamaPrefill = llamaThreads.map((_, i) => med(results.llama[i]!, "prefillTokS"));
 const llamaDecode = llamaThreads.map((_, i) => med(results.llama[i]!, "decodeTokS"));
 const bestPrefill = Math.max(...llamaPrefill), bestDecode = Math.max(...llamaDecode);
+// each run of Peel against the llama.cpp runs right after it (its better thread count in that run): a slow minute
+// of this shared machine then moves both sides of a ratio, where the ratio of medians can pair a quiet Peel run
+// with a disturbed llama.cpp one
+const paired = (k: keyof BenchRun) => summarize(results.peel.map((p, r) => p[k] / Math.max(...results.llama.map((l) => l[r]![k])))).median;
 const bytes = bytesPerToken(peelModel);
 const roof = (gbs: number) => (gbs * 1e9) / bytes;
 const report = {
@@ -94,6 +98,7 @@ const report = {
   peel: { prefill: peelPrefill, decode: peelDecode },
   llama: llamaThreads.map((t, i) => ({ threads: t, prefill: llamaPrefill[i], decode: llamaDecode[i] })),
   ratio: { prefill: peelPrefill / bestPrefill, decode: peelDecode / bestDecode },
+  paired_ratio: { prefill: paired("prefillTokS"), decode: paired("decodeTokS") },
   roofline: { at25: roof(REFERENCE_GBS), measured: roof(bandwidth) },
 };
 if (values.json) {
@@ -107,7 +112,8 @@ if (values.json) {
     console.log(`${name.padEnd(18)}${f(p)} ${f(d)}   ${(d / roof(REFERENCE_GBS)).toFixed(2).padStart(8)}             ${(d / roof(bandwidth)).toFixed(2)}`);
   line(`peel (${threads}t, ${kernels.simd})`, peelPrefill, peelDecode);
   llamaThreads.forEach((t, i) => line(`llama.cpp (${t}t)`, llamaPrefill[i]!, llamaDecode[i]!));
-  console.log(`ratio peel / best llama.cpp: prefill ${report.ratio.prefill.toFixed(2)}, decode ${report.ratio.decode.toFixed(2)}`);
+  console.log(`ratio peel / best llama.cpp: prefill ${report.ratio.prefill.toFixed(2)}, decode ${report.ratio.decode.toFixed(2)}` +
+    ` (median of per-run ratios: ${report.paired_ratio.prefill.toFixed(2)}, ${report.paired_ratio.decode.toFixed(2)})`);
   console.log(`peel resident memory after loading: ${(peelRss / 2 ** 30).toFixed(2)} GiB (${kernels.memories} WebAssembly ${kernels.memories === 1 ? "memory" : "memories"})`);
 }
 await Promise.all(contexts.map((c) => c.dispose()));
