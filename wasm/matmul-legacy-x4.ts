@@ -1,0 +1,98 @@
+/**
+ * Q4_0 weights repacked four rows at a time ("x4" layout), for the one-token (decode) product. The GGUF layout
+ * keeps a row's blocks together, so a one-row kernel reduces each block's sums across lanes and converts each
+ * row's f16 scales on its own; four separate row streams would share the activation loads but defeat the
+ * prefetcher (matmul-legacy.ts). Here the four rows of a quad are interleaved block by block in ONE stream:
+ * quad q, block b (72 bytes, the size of the four GGUF blocks, so the repacking runs in place):
+ *   bytes 0..7   the four rows' f16 scales d (row 0 first);
+ *   bytes 8..71  four groups k = 0..3 of sixteen bytes: row r's GGUF quant bytes 4k..4k+3 at 4r..4r+3.
+ * A GGUF Q4_0 byte i holds element i (low nibble) and element i + 16 (high nibble), so group k's low nibbles
+ * are elements 4k..4k+3 of the four rows and its high nibbles elements 16 + 4k..16 + 4k + 3: one splat of four
+ * activation quants meets all four rows, the 8-bit dots leave one row per pair of i16 lanes, and a block's
+ * four exact integer sums come out in the lanes of one vector (no horizontal reduction), its four scales from
+ * one 8-byte load and one vector conversion.
+ * The f32 arithmetic is rowDotNarrow's (matmul-legacy.ts), lane for lane: per row, the same exact S per block,
+ * the same d_w·d_x product, fused multiply-adds into four running sums by block residue mod 4, those sums
+ * added as ((r0 + r1) + (r2 + r3)), then the last nb mod 4 blocks unfused in order: bitwise the same outputs.
+ */
+
+import { f16Lo } from "./simd";
+
+/** Bytes of one block of a quad (four GGUF Q4_0 blocks of 18 bytes). */
+const QUAD_BLOCK: usize = 72;
+
+/**
+ * Rewrites rows 0..rows-1 of the Q4_0 matrix at w (GGUF layout, rows a multiple of 4) into the x4 layout in
+ * place, one quad at a time through tmp (4·rowBytes bytes of scratch).
+ */
+export function repackQ4x4(w: usize, rows: i32, cols: i32, tmp: usize): void {
+  const nb = cols >> 5, rowBytes = <usize>nb * 18;
+  for (let q = 0; q < rows >> 2; q++) {
+    const wq = w + <usize>q * 4 * rowBytes;
+    memory.copy(tmp, wq, 4 * rowBytes);
+    for (let b = 0; b < nb; b++) {
+      const b0 = tmp + <usize>b * 18, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+      const o = wq + <usize>b * QUAD_BLOCK;
+      store<u16>(o, load<u16>(b0)); store<u16>(o, load<u16>(b1), 2);
+      store<u16>(o, load<u16>(b2), 4); store<u16>(o, load<u16>(b3), 6);
+      const a = v128.load(b0 + 2), c = v128.load(b1 + 2), d = v128.load(b2 + 2), e = v128.load(b3 + 2);
+      const acLo = i32x4.shuffle(a, c, 0, 4, 1, 5), deLo = i32x4.shuffle(d, e, 0, 4, 1, 5);
+      const acHi = i32x4.shuffle(a, c, 2, 6, 3, 7), deHi = i32x4.shuffle(d, e, 2, 6, 3, 7);
+      v128.store(o, i32x4.shuffle(acLo, deLo, 0, 1, 4, 5), 8);
+      v128.store(o, i32x4.shuffle(acLo, deLo, 2, 3, 6, 7), 24);
+      v128.store(o, i32x4.shuffle(acHi, deHi, 0, 1, 4, 5), 40);
+      v128.store(o, i32x4.shuffle(acHi, deHi, 2, 3, 6, 7), 56);
+    }
+  }
+}
+
+/** The exact Σ (q − 8)·x of one quad block at o against the narrow activation block at xb (Σx at sq): rows in lanes. */
+@inline function quadBlockSums(o: usize, xb: usize, sq: usize): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const m = i8x16.splat(15);
+    const g0 = v128.load(o, 8), g1 = v128.load(o, 24), g2 = v128.load(o, 40), g3 = v128.load(o, 56);
+    // each i16 lane sums 16 products of a 4-bit quant and an i8 quant: |Σ| ≤ 16·15·128, within i16
+    let h = i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xb), v128.and(g0, m));
+    h = i16x8.add(h, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xb, 16), v128.and(i16x8.shr_u(g0, 4), m)));
+    h = i16x8.add(h, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xb, 4), v128.and(g1, m)));
+    h = i16x8.add(h, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xb, 20), v128.and(i16x8.shr_u(g1, 4), m)));
+    h = i16x8.add(h, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xb, 8), v128.and(g2, m)));
+    h = i16x8.add(h, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xb, 24), v128.and(i16x8.shr_u(g2, 4), m)));
+    h = i16x8.add(h, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xb, 12), v128.and(g3, m)));
+    h = i16x8.add(h, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load32_splat(xb, 28), v128.and(i16x8.shr_u(g3, 4), m)));
+    return i32x4.sub(i32x4.extadd_pairwise_i16x8_s(h), i32x4.shl(v128.load32_splat(sq), 3));
+  }
+  return i32x4.splat(0);
+}
+
+/** The four rows' d_w·d_x of the quad block at o (d_x at xd), as f32x4. */
+@inline function quadScales(o: usize, xd: usize): v128 {
+  return f32x4.mul(f16Lo(v128.load64_zero(o)), v128.load32_splat(xd));
+}
+
+/**
+ * Decode, x4 layout: rows rowStart..rowEnd (multiples of 4) of the Q4_0 matrix at w against one narrow
+ * activation row xq (relaxed build), outputs at out[r].
+ */
+export function matvecQ4x4(out: usize, w: usize, xq: usize, cols: i32, rowStart: i32, rowEnd: i32): void {
+  if (!ASC_FEATURE_RELAXED_SIMD) return;
+  const nb = cols >> 5, quadBytes = <usize>nb * QUAD_BLOCK;
+  const xd = xq + <usize>cols, sq = xd + (<usize>nb << 2);
+  for (let r = rowStart; r < rowEnd; r += 4) {
+    let o = w + <usize>(r >> 2) * quadBytes;
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+    let b = 0;
+    for (; b + 4 <= nb; b += 4, o += 4 * QUAD_BLOCK) {
+      const xb = xq + (<usize>b << 5), db = xd + (<usize>b << 2), sb = sq + (<usize>b << 2);
+      a0 = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o, xb, sb)), quadScales(o, db), a0);
+      a1 = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o + QUAD_BLOCK, xb + 32, sb + 4)), quadScales(o + QUAD_BLOCK, db + 4), a1);
+      a2 = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o + 2 * QUAD_BLOCK, xb + 64, sb + 8)), quadScales(o + 2 * QUAD_BLOCK, db + 8), a2);
+      a3 = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o + 3 * QUAD_BLOCK, xb + 96, sb + 12)), quadScales(o + 3 * QUAD_BLOCK, db + 12), a3);
+    }
+    let v = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+    for (; b < nb; b++, o += QUAD_BLOCK) {
+      v = f32x4.add(v, f32x4.mul(f32x4.convert_i32x4_s(quadBlockSums(o, xq + (<usize>b << 5), sq + (<usize>b << 2))), quadScales(o, xd + (<usize>b << 2))));
+    }
+    v128.store(out + (<usize>r << 2), v);
+  }
+}
