@@ -17,6 +17,8 @@
  */
 
 import { f16Lo } from "./simd";
+import { Q4_0 } from "./legacy-blocks";
+import { quadsOf } from "./matmul-legacy-quads";
 
 /** Bytes of one block of a quad (four GGUF Q4_0 blocks of 18 bytes). */
 const QUAD_BLOCK: usize = 72;
@@ -74,25 +76,49 @@ export function repackQ4x4(w: usize, rows: i32, cols: i32, tmp: usize): void {
  * Decode, x4 layout: rows rowStart..rowEnd (multiples of 4) of the Q4_0 matrix at w against one narrow
  * activation row xq (relaxed build), outputs at out[r].
  */
-export function matvecQ4x4(out: usize, w: usize, xq: usize, cols: i32, rowStart: i32, rowEnd: i32): void {
-  if (!ASC_FEATURE_RELAXED_SIMD) return;
-  const nb = cols >> 5, quadBytes = <usize>nb * QUAD_BLOCK;
-  const xd = xq + <usize>cols, sq = xd + (<usize>nb << 2);
-  for (let r = rowStart; r < rowEnd; r += 4) {
-    let o = w + <usize>(r >> 2) * quadBytes;
-    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
-    let b = 0;
-    for (; b + 4 <= nb; b += 4, o += 4 * QUAD_BLOCK) {
-      const xb = xq + (<usize>b << 5), db = xd + (<usize>b << 2), sb = sq + (<usize>b << 2);
-      a0 = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o, xb, sb)), quadScales(o, db), a0);
-      a1 = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o + QUAD_BLOCK, xb + 32, sb + 4)), quadScales(o + QUAD_BLOCK, db + 4), a1);
-      a2 = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o + 2 * QUAD_BLOCK, xb + 64, sb + 8)), quadScales(o + 2 * QUAD_BLOCK, db + 8), a2);
-      a3 = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o + 3 * QUAD_BLOCK, xb + 96, sb + 12)), quadScales(o + 3 * QUAD_BLOCK, db + 12), a3);
+@inline function matvecQ4x4(out: usize, w: usize, xq: usize, cols: i32, rowStart: i32, rowEnd: i32): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const nb = cols >> 5, quadBytes = <usize>nb * QUAD_BLOCK;
+    const xd = xq + <usize>cols, sq = xd + (<usize>nb << 2);
+    for (let r = rowStart; r < rowEnd; r += 4) {
+      let o = w + <usize>(r >> 2) * quadBytes;
+      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+      let b = 0;
+      for (; b + 4 <= nb; b += 4, o += 4 * QUAD_BLOCK) {
+        const xb = xq + (<usize>b << 5), db = xd + (<usize>b << 2), sb = sq + (<usize>b << 2);
+        a0 = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o, xb, sb)), quadScales(o, db), a0);
+        a1 = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o + QUAD_BLOCK, xb + 32, sb + 4)), quadScales(o + QUAD_BLOCK, db + 4), a1);
+        a2 = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o + 2 * QUAD_BLOCK, xb + 64, sb + 8)), quadScales(o + 2 * QUAD_BLOCK, db + 8), a2);
+        a3 = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o + 3 * QUAD_BLOCK, xb + 96, sb + 12)), quadScales(o + 3 * QUAD_BLOCK, db + 12), a3);
+      }
+      let v = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+      for (; b < nb; b++, o += QUAD_BLOCK) {
+        v = f32x4.add(v, f32x4.mul(f32x4.convert_i32x4_s(quadBlockSums(o, xq + (<usize>b << 5), sq + (<usize>b << 2))), quadScales(o, xd + (<usize>b << 2))));
+      }
+      v128.store(out + (<usize>r << 2), v);
     }
-    let v = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
-    for (; b < nb; b++, o += QUAD_BLOCK) {
-      v = f32x4.add(v, f32x4.mul(f32x4.convert_i32x4_s(quadBlockSums(o, xq + (<usize>b << 5), sq + (<usize>b << 2))), quadScales(o, xd + (<usize>b << 2))));
-    }
-    v128.store(out + (<usize>r << 2), v);
+  }
+}
+
+
+/** Weight rows per prefill chunk: matmul-legacy.ts's ROW_CHUNK, so legacyScratchBytes covers the scratch. */
+const ROW_CHUNK: i32 = 16;
+
+/**
+ * matmulLegacy (matmul-legacy.ts) for a Q4_0 matrix in the x4 layout, rows rowStart..rowEnd multiples of 4:
+ * one token streams the quads (matvecQ4x4), several go through the prefill quads (matmul-legacy-quads.ts),
+ * which read the x4 blocks directly. Same arguments, same outputs, bit for bit. Relaxed build only (the
+ * layout exists only where the narrow kernels run): the baseline build traps rather than compute garbage.
+ */
+export function matmulQ4x4(out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32,
+  meta: usize, scratch: usize): void {
+  if (!ASC_FEATURE_RELAXED_SIMD) unreachable();
+  if (nTokens == 1) {
+    matvecQ4x4(out, w, x, cols, rowStart, rowEnd);
+    return;
+  }
+  const rowBytes = <usize>(cols >> 5) * 18;
+  for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
+    quadsOf(Q4_0, out, w, rows, cols, nTokens, r0, (min(r0 + ROW_CHUNK, rowEnd) - r0) >> 2, rowBytes, meta, scratch, true);
   }
 }

@@ -239,7 +239,7 @@ const ROW_CHUNK: i32 = 16;
   }
   for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
     const r1 = min(r0 + ROW_CHUNK, rowEnd), quads = (r1 - r0) >> 2;
-    if (quads > 0) quadsOf(type, out, w, rows, cols, nTokens, r0, quads, rowBytes, meta, scratch);
+    if (quads > 0) quadsOf(type, out, w, rows, cols, nTokens, r0, quads, rowBytes, meta, scratch, false);
     const rt = r0 + 4 * quads; // the last rows of the matrix, fewer than four, take the one-row tiles
     if (rt == r1) continue;
     convertRowScales(type, w + <usize>rt * rowBytes, r1 - rt, rowBytes, nb, scratch);

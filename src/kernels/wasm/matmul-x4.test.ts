@@ -1,0 +1,157 @@
+// Q4_0 weights repacked at prepareWeight into the "q4_0x4" layout (four rows interleaved block by block;
+// wasm/matmul-legacy-x4.ts, layout-x4.ts) must change nothing a caller sees: the one-token kernel keeps the
+// one-row kernel's f32 order lane for lane, prefill reads the same quads, embedding rows come back in GGUF
+// order. So products and lookups must equal, bit for bit, those of the same backend with repackWeights: false
+// (GGUF order, the one-row kernel rowDotNarrow) — with a tail of nb mod 4 blocks, 1 and 2 threads, alone and
+// through matmulShared — and no reader may take the repacked bytes for GGUF rows.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRng, randomF32, randomWeights } from "../../../test/conformance/backends.js";
+import { PeelError } from "../../util/errors.js";
+import type { WeightMatrix } from "../kernels.js";
+import { createTsKernels } from "../ts/index.js";
+import { createWasmKernels as createNodeWasmKernels } from "./index.node.js";
+import { createWasmKernels, type WasmKernels } from "./index.js";
+import { enableRelaxedSimd } from "./host.node.js";
+import { ggufRowOfX4 } from "./layout-x4.js";
+
+const relaxed = enableRelaxedSimd();
+const skip = relaxed ? false : "the q4_0x4 layout exists only in the relaxed-SIMD build, which this runtime lacks";
+
+function product(k: WasmKernels, w: WeightMatrix, x: Float32Array, nTokens: number): Float32Array {
+  const xs = k.allocF32(nTokens * w.cols);
+  xs.set(x);
+  const out = k.allocF32(nTokens * w.rows);
+  k.matmul(out, w, xs, nTokens);
+  return Float32Array.from(out);
+}
+
+function assertBits(got: Float32Array, want: Float32Array, what: string): void {
+  const a = new Uint32Array(got.buffer, got.byteOffset, got.length), b = new Uint32Array(want.buffer, want.byteOffset, want.length);
+  assert.equal(a.length, b.length, what);
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) assert.fail(`${what}: index ${i}: ${got[i]} vs ${want[i]}`);
+}
+
+test("q4_0x4: products equal GGUF order's bit for bit (decode and prefill, block tails)", { skip }, async () => {
+  const kx = await createWasmKernels({ simd: "relaxed", threads: 1 });
+  const kg = await createWasmKernels({ simd: "relaxed", threads: 1, repackWeights: false });
+  try {
+    // nb = 3 (tail only), 5 (one group of four and a tail), 8 (no tail)
+    for (const [rows, cols] of [[12, 96], [8, 160], [20, 256]] as const) {
+      const rng = createRng(rows * 1000 + cols);
+      const bytes = randomWeights(rng, "Q4_0", rows, cols);
+      const wx = kx.prepareWeight("Q4_0", rows, cols, bytes), wg = kg.prepareWeight("Q4_0", rows, cols, bytes);
+      assert.equal(wx.layout, "q4_0x4");
+      assert.equal(wg.layout, undefined);
+      for (const nTokens of [1, 5]) {
+        const x = randomF32(rng, nTokens * cols);
+        assertBits(product(kx, wx, x, nTokens), product(kg, wg, x, nTokens), `${rows}x${cols}, ${nTokens} tokens`);
+      }
+    }
+    // rows not a multiple of 4 keep GGUF order
+    assert.equal(kx.prepareWeight("Q4_0", 6, 64, randomWeights(createRng(6), "Q4_0", 6, 64)).layout, undefined);
+  } finally {
+    await kx.dispose();
+    await kg.dispose();
+  }
+});
+
+test("q4_0x4: 2 threads and matmulShared give 1 thread's bits", { skip }, async () => {
+  const k1 = await createWasmKernels({ simd: "relaxed", threads: 1, repackWeights: false });
+  const k2 = await createNodeWasmKernels({ simd: "relaxed", threads: 2 });
+  try {
+    const rows = 512, cols = 256; // 131072 multiply-adds a token: the pool splits them in 16-row chunks
+    const rng = createRng(7);
+    const a = randomWeights(rng, "Q4_0", rows, cols), b = randomWeights(rng, "Q4_0", rows, cols);
+    const x = randomF32(rng, 3 * cols);
+    const [a1, b1] = [k1.prepareWeight("Q4_0", rows, cols, a), k1.prepareWeight("Q4_0", rows, cols, b)];
+    const [a2, b2] = [k2.prepareWeight("Q4_0", rows, cols, a), k2.prepareWeight("Q4_0", rows, cols, b)];
+    // the worker takes chunks only when it wakes in time: repeat, a bounded number of times, until it has
+    for (let pass = 0; pass < 20 && (pass === 0 || k2.workerChunks() === 0); pass++) {
+      for (const nTokens of [1, 3]) {
+        const xs = x.subarray(0, nTokens * cols);
+        assertBits(product(k2, a2, xs, nTokens), product(k1, a1, xs, nTokens), `2 threads, ${nTokens} tokens`);
+        const outs = [k2.allocF32(nTokens * rows), k2.allocF32(nTokens * rows)], xin = k2.allocF32(nTokens * cols);
+        xin.set(xs);
+        k2.matmulShared(outs, [a2, b2], xin, nTokens);
+        assertBits(outs[0] as Float32Array, product(k1, a1, xs, nTokens), `matmulShared first, ${nTokens} tokens`);
+        assertBits(outs[1] as Float32Array, product(k1, b1, xs, nTokens), `matmulShared second, ${nTokens} tokens`);
+      }
+    }
+    assert.ok(k2.workerChunks() > 0, "the 2-thread products ran on the pool");
+  } finally {
+    await k1.dispose();
+    await k2.dispose();
+  }
+});
+
+test("q4_0x4: embedding rows and ggufRowOfX4 give the GGUF rows back", { skip }, async () => {
+  const kx = await createWasmKernels({ simd: "relaxed", threads: 1 });
+  const kg = await createWasmKernels({ simd: "relaxed", threads: 1, repackWeights: false });
+  try {
+    const rows = 8, cols = 96, rowBytes = (cols / 32) * 18;
+    const bytes = randomWeights(createRng(3), "Q4_0", rows, cols);
+    const wx = kx.prepareWeight("Q4_0", rows, cols, bytes), wg = kg.prepareWeight("Q4_0", rows, cols, bytes);
+    assert.notDeepEqual(wx.data, bytes, "the bytes were reordered");
+    const row = new Uint8Array(rowBytes);
+    for (let r = 0; r < rows; r++) {
+      ggufRowOfX4(wx.data, r, cols, row);
+      assert.deepEqual(row, bytes.subarray(r * rowBytes, (r + 1) * rowBytes), `row ${r}`);
+    }
+    const ids = [7, 0, 5, 5, 2];
+    const ox = kx.allocF32(ids.length * cols), og = kg.allocF32(ids.length * cols);
+    kx.embedRows(ox, wx, ids, ids.length);
+    kg.embedRows(og, wg, ids, ids.length);
+    assertBits(ox, og, "embedRows");
+  } finally {
+    await kx.dispose();
+    await kg.dispose();
+  }
+});
+
+test("q4_0x4: bytes read into the backend are repacked in place once, never under another weight", { skip }, async () => {
+  const k = await createWasmKernels({ simd: "relaxed", threads: 1 });
+  const kg = await createWasmKernels({ simd: "relaxed", threads: 1, repackWeights: false });
+  try {
+    const rows = 8, cols = 64, rowBytes = 36;
+    const rng = createRng(11);
+    const bytes = randomWeights(rng, "Q4_0", rows, cols), x = randomF32(rng, cols);
+    const want = product(kg, kg.prepareWeight("Q4_0", rows, cols, bytes), x, 1);
+    const file = k.allocWeightBytes(bytes.length, "a test tensor");
+    file.set(bytes);
+    const w = k.prepareWeight("Q4_0", rows, cols, file);
+    assert.equal(w.data.byteOffset, file.byteOffset, "adopted where it is");
+    assert.equal(w.layout, "q4_0x4");
+    const again = k.prepareWeight("Q4_0", rows, cols, file); // the same tensor bound twice (shared embeddings)
+    assertBits(product(k, again, x, 1), want, "prepared twice: repacked once");
+    assertBits(product(k, w, x, 1), want, "first weight");
+    assert.throws(() => k.prepareWeight("Q4_0", 4, cols, file.subarray(0, 4 * rowBytes)),
+      (e: unknown) => e instanceof PeelError && e.code === "INVALID_ARGUMENT" && /repacked in place/.test(e.message));
+    // bytes that a GGUF-order weight reads (6 rows: not repacked) are repacked in a copy for a 4-row slice
+    const file2 = k.allocWeightBytes(6 * rowBytes, "a second test tensor");
+    file2.set(bytes.subarray(0, 6 * rowBytes));
+    const six = k.prepareWeight("Q4_0", 6, cols, file2);
+    const four = k.prepareWeight("Q4_0", 4, cols, file2.subarray(0, 4 * rowBytes));
+    assert.equal(four.layout, "q4_0x4");
+    assert.notEqual(four.data.byteOffset, file2.byteOffset, "repacked in a copy");
+    assertBits(product(k, six, x, 1), want.subarray(0, 6), "the GGUF-order weight still reads its rows");
+    assertBits(product(k, four, x, 1), want.subarray(0, 4), "the slice");
+  } finally {
+    await k.dispose();
+    await kg.dispose();
+  }
+});
+
+test("q4_0x4: GGUF-row readers refuse it; the baseline build keeps GGUF order", async () => {
+  const w: WeightMatrix = { dtype: "Q4_0", rows: 4, cols: 32, data: new Uint8Array(72), layout: "q4_0x4" };
+  const ts = createTsKernels();
+  assert.throws(() => ts.matmul(new Float32Array(4), w, new Float32Array(32), 1), (e: unknown) => e instanceof PeelError && /q4_0x4/.test(e.message));
+  assert.throws(() => ts.embedRows(new Float32Array(32), w, [0], 1), (e: unknown) => e instanceof PeelError && /GGUF row order/.test(e.message));
+  const kb = await createWasmKernels({ simd: "baseline", threads: 1 });
+  try {
+    assert.equal(kb.prepareWeight("Q4_0", 8, 64, randomWeights(createRng(2), "Q4_0", 8, 64)).layout, undefined);
+  } finally {
+    await kb.dispose();
+  }
+});
