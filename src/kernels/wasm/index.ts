@@ -8,7 +8,7 @@
  * by heads and batched norms (RMSNorm, LayerNorm) by tokens, each row computed by exactly one thread with the
  * same code, so results are bitwise the same for any thread count. Small jobs run on the calling thread alone (waking
  * workers costs more than they save). Embedding rows are dequantized by the shared TS dequantizers (one row
- * per token, exact like get_rows). Browser-safe: in Node, index.node.ts supplies the worker_threads host.
+ * per token, exact like get_rows). Q4_0 weights may be repacked at prepareWeight (layout-x4.ts). Browser-safe: in Node, index.node.ts supplies the worker_threads host.
  * The attention wrapper is attention.ts, the element-wise ones elementwise.ts, the staging they share staging.ts.
  */
 

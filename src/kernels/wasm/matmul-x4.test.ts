@@ -15,6 +15,11 @@ import { createWasmKernels as createNodeWasmKernels } from "./index.node.js";
 import { createWasmKernels, type WasmKernels } from "./index.js";
 import { enableRelaxedSimd } from "./host.node.js";
 import { ggufRowOfX4 } from "./layout-x4.js";
+import type { WasmKernelsOptions } from "./index.js";
+import { loadModelFromSource } from "../../model/load.js";
+import { bytesSource } from "../../formats/byte-source.js";
+import { createSession } from "../../generate/session.js";
+import { randomLlamaGguf } from "../../../test/fixtures/random-llama.js";
 
 const relaxed = enableRelaxedSimd();
 const skip = relaxed ? false : "the q4_0x4 layout exists only in the relaxed-SIMD build, which this runtime lacks";
@@ -153,5 +158,35 @@ test("q4_0x4: GGUF-row readers refuse it; the baseline build keeps GGUF order", 
     assert.equal(kb.prepareWeight("Q4_0", 8, 64, randomWeights(createRng(2), "Q4_0", 8, 64)).layout, undefined);
   } finally {
     await kb.dispose();
+  }
+});
+
+/**
+ * A Q4_0 model with a tied head (the embedding table is also the LM head: embedRows and the products read the
+ * same repacked bytes), read by the loader straight into the backend (repacked in place): logits of a prefill
+ * and three decode steps bitwise those of GGUF order, on one memory and spread over weight shards (shards.ts).
+ */
+test("q4_0x4: a tied Q4_0 model's logits equal GGUF order's, one memory and sharded", { skip }, async () => {
+  const gguf = randomLlamaGguf({ dim: 256, hiddenDim: 512, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 2048, contextLength: 64,
+    weightType: "Q4_0", embdType: "Q4_0", tied: true, seed: 5, layerScale: 0.5 });
+  async function logits(opts: WasmKernelsOptions): Promise<{ all: Float32Array[]; memories: number }> {
+    const kernels = await createNodeWasmKernels({ simd: "relaxed", threads: 1, ...opts });
+    try {
+      const model = await loadModelFromSource(bytesSource(gguf), { kernels });
+      assert.equal(model.transformer.weights.tokenEmbd.layout, opts.repackWeights === false ? undefined : "q4_0x4");
+      const session = createSession(model, { contextLength: 64, batchSize: 16 });
+      const all = [session.evaluate(Array.from({ length: 9 }, (_, i) => 3 + i * 211), { allLogits: true }).slice()];
+      for (const id of [5, 17, 99]) all.push(session.evaluate([id]).slice());
+      return { all, memories: kernels.memories };
+    } finally {
+      await kernels.dispose();
+    }
+  }
+  const want = await logits({ repackWeights: false });
+  // 1.5 MiB memories (as in shards.test.ts): the ~1 MiB of weights spread over more than one
+  for (const opts of [{}, { weightBytes: 1 << 21, shardBytes: 3 << 19 }]) {
+    const got = await logits(opts);
+    if ("shardBytes" in opts) assert.ok(got.memories > 1, `sharded: ${got.memories} memories`);
+    got.all.forEach((l, i) => assertBits(l, want.all[i] as Float32Array, `${JSON.stringify(opts)} step ${i}`));
   }
 });
