@@ -161,6 +161,13 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
     }, shard);
   }
 
+  let rowBuf = new Uint8Array(0);
+  /** A buffer for one repacked table row put back in GGUF order (embedRows), kept between calls. */
+  function embedRow(bytes: number): Uint8Array {
+    if (rowBuf.length < bytes) rowBuf = new Uint8Array(bytes);
+    return rowBuf;
+  }
+
   const st = createStaging(set, threads, () => pool);
   const inPlace = createInPlaceRegistry();
 
@@ -271,7 +278,7 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
     },
     embedRows(out, table, ids, nTokens) {
       const rowBytes = (table.cols / DTYPES[table.dtype].blockElems) * DTYPES[table.dtype].blockBytes;
-      const x4 = table.layout === "q4_0x4", row = x4 ? new Uint8Array(rowBytes) : table.data;
+      const x4 = table.layout === "q4_0x4", row = x4 ? embedRow(rowBytes) : table.data;
       for (let t = 0; t < nTokens; t++) {
         const id = ids[t] as number;
         if (!(id >= 0 && id < table.rows)) throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): embedding row ${id} outside 0..${table.rows - 1}`);
