@@ -84,12 +84,11 @@ export function repackQ4x4(w: usize, rows: i32, cols: i32, tmp: usize): void {
       let o = w + <usize>(r >> 2) * quadBytes;
       let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
       let b = 0;
-      for (; b + 4 <= nb; b += 4, o += 4 * QUAD_BLOCK) {
-        const xb = xq + (<usize>b << 5), db = xd + (<usize>b << 2), sb = sq + (<usize>b << 2);
-        a0 = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o, xb, sb)), quadScales(o, db), a0);
-        a1 = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o + QUAD_BLOCK, xb + 32, sb + 4)), quadScales(o + QUAD_BLOCK, db + 4), a1);
-        a2 = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o + 2 * QUAD_BLOCK, xb + 64, sb + 8)), quadScales(o + 2 * QUAD_BLOCK, db + 8), a2);
-        a3 = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o + 3 * QUAD_BLOCK, xb + 96, sb + 12)), quadScales(o + 3 * QUAD_BLOCK, db + 12), a3);
+      // one block an iteration, the four sums rotating (a0 always takes the next block): after a multiple of
+      // four blocks each a_k again holds the blocks ≡ k mod 4
+      for (const n4 = nb & ~3; b < n4; b++, o += QUAD_BLOCK) {
+        const t = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o, xq + (<usize>b << 5), sq + (<usize>b << 2))), quadScales(o, xd + (<usize>b << 2)), a0);
+        a0 = a1; a1 = a2; a2 = a3; a3 = t;
       }
       let v = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
       for (; b < nb; b++, o += QUAD_BLOCK) {
