@@ -1,27 +1,41 @@
 /**
- * Q4_0 weights repacked four rows at a time ("x4" layout), for the one-token (decode) product. The GGUF layout
- * keeps a row's blocks together, so a one-row kernel reduces each block's sums across lanes and converts each
- * row's f16 scales on its own; four separate row streams would share the activation loads but defeat the
- * prefetcher (matmul-legacy.ts). Here the four rows of a quad are interleaved block by block in ONE stream:
- * quad q, block b (72 bytes, the size of the four GGUF blocks, so the repacking runs in place):
- *   bytes 0..7   the four rows' f16 scales d (row 0 first);
- *   bytes 8..71  four groups k = 0..3 of sixteen bytes: row r's GGUF quant bytes 4k..4k+3 at 4r..4r+3.
+ * Q4_0 and Q8_0 weights repacked four rows at a time ("x4" layouts), for the one-token (decode) product. The
+ * GGUF layout keeps a row's blocks together, so a one-row kernel reduces each block's sums across lanes and
+ * converts each row's f16 scales on its own; four separate row streams would share the activation loads but
+ * defeat the prefetcher (matmul-legacy.ts). Here the four rows of a quad are interleaved block by block in ONE
+ * stream, each quad block the size of the four GGUF blocks (so the repacking runs in place):
+ *   Q4_0, 72 bytes:  the four rows' f16 scales d (row 0 first), then groups k = 0..3 of sixteen bytes,
+ *                    row r's GGUF quant bytes 4k..4k+3 at 4r;
+ *   Q8_0, 136 bytes: the four scales, then groups k = 0..7 of sixteen bytes, row r's quants 4k..4k+3 at 4r.
  * A GGUF Q4_0 byte i holds element i (low nibble) and element i + 16 (high nibble), so group k's low nibbles
  * are elements 4k..4k+3 of the four rows and its high nibbles elements 16 + 4k..16 + 4k + 3: one splat of four
  * activation quants meets all four rows, the 8-bit dots leave one row per pair of i16 lanes, and a block's
  * four exact integer sums come out in the lanes of one vector (no horizontal reduction), its four scales from
- * one 8-byte load and one vector conversion.
- * The f32 arithmetic is rowDotNarrow's (matmul-legacy.ts), lane for lane: per row, the same exact S per block,
- * the same d_w·d_x product, fused multiply-adds into four running sums by block residue mod 4, those sums
- * added as ((r0 + r1) + (r2 + r3)), then the last nb mod 4 blocks unfused in order: bitwise the same outputs.
+ * one 8-byte load and one vector conversion. Q8_0 widens each group to i16 (rows 0-1, rows 2-3) against a
+ * splat of four i16 activation quants.
+ * The f32 arithmetic is the one-row kernels' (matmul-legacy.ts: rowDotNarrow for Q4_0, fused; rowDot for
+ * Q8_0, unfused), lane for lane: per row, the same exact S per block, the same d_w·d_x product, four running
+ * sums by block residue mod 4, added as ((r0 + r1) + (r2 + r3)), then the last nb mod 4 blocks in order:
+ * bitwise the same outputs. One block per loop iteration with the four sums rotating ran faster (V8) than
+ * four blocks unrolled.
  */
 
 import { f16Lo } from "./simd";
-import { Q4_0 } from "./legacy-blocks";
+import { Q4_0, Q8_0 } from "./legacy-blocks";
 import { quadsOf } from "./matmul-legacy-quads";
 
-/** Bytes of one block of a quad (four GGUF Q4_0 blocks of 18 bytes). */
-const QUAD_BLOCK: usize = 72;
+/** Bytes of one block of a quad: four GGUF Q4_0 blocks of 18 bytes; four Q8_0 blocks of 34. */
+const QUAD_BLOCK: usize = 72, Q8_QUAD_BLOCK: usize = 136;
+
+/** Writes [a_k, c_k, d_k, e_k] (32-bit lane k of each: four bytes of four rows) at out + 16·k, k = 0..3. */
+@inline function transpose4(a: v128, c: v128, d: v128, e: v128, out: usize): void {
+  const acLo = i32x4.shuffle(a, c, 0, 4, 1, 5), deLo = i32x4.shuffle(d, e, 0, 4, 1, 5);
+  const acHi = i32x4.shuffle(a, c, 2, 6, 3, 7), deHi = i32x4.shuffle(d, e, 2, 6, 3, 7);
+  v128.store(out, i32x4.shuffle(acLo, deLo, 0, 1, 4, 5));
+  v128.store(out, i32x4.shuffle(acLo, deLo, 2, 3, 6, 7), 16);
+  v128.store(out, i32x4.shuffle(acHi, deHi, 0, 1, 4, 5), 32);
+  v128.store(out, i32x4.shuffle(acHi, deHi, 2, 3, 6, 7), 48);
+}
 
 /**
  * Rewrites rows 0..rows-1 of the Q4_0 matrix at w (GGUF layout, rows a multiple of 4) into the x4 layout in
@@ -37,13 +51,7 @@ export function repackQ4x4(w: usize, rows: i32, cols: i32, tmp: usize): void {
       const o = wq + <usize>b * QUAD_BLOCK;
       store<u16>(o, load<u16>(b0)); store<u16>(o, load<u16>(b1), 2);
       store<u16>(o, load<u16>(b2), 4); store<u16>(o, load<u16>(b3), 6);
-      const a = v128.load(b0 + 2), c = v128.load(b1 + 2), d = v128.load(b2 + 2), e = v128.load(b3 + 2);
-      const acLo = i32x4.shuffle(a, c, 0, 4, 1, 5), deLo = i32x4.shuffle(d, e, 0, 4, 1, 5);
-      const acHi = i32x4.shuffle(a, c, 2, 6, 3, 7), deHi = i32x4.shuffle(d, e, 2, 6, 3, 7);
-      v128.store(o, i32x4.shuffle(acLo, deLo, 0, 1, 4, 5), 8);
-      v128.store(o, i32x4.shuffle(acLo, deLo, 2, 3, 6, 7), 24);
-      v128.store(o, i32x4.shuffle(acHi, deHi, 0, 1, 4, 5), 40);
-      v128.store(o, i32x4.shuffle(acHi, deHi, 2, 3, 6, 7), 56);
+      transpose4(v128.load(b0 + 2), v128.load(b1 + 2), v128.load(b2 + 2), v128.load(b3 + 2), o + 8);
     }
   }
 }
@@ -119,5 +127,75 @@ export function matmulQ4x4(out: usize, w: usize, x: usize, rows: i32, cols: i32,
   const rowBytes = <usize>(cols >> 5) * 18;
   for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
     quadsOf(Q4_0, out, w, rows, cols, nTokens, r0, (min(r0 + ROW_CHUNK, rowEnd) - r0) >> 2, rowBytes, meta, scratch, true);
+  }
+}
+
+
+/**
+ * Rewrites the Q8_0 matrix at w (GGUF layout, rows a multiple of 4) into its x4 layout in place through tmp
+ * (4·rowBytes): quad block b (136 bytes) = the four rows' f16 scales, then groups k = 0..7 of sixteen bytes,
+ * row r's quants 4k..4k+3 at 4r.
+ */
+export function repackQ8x4(w: usize, rows: i32, cols: i32, tmp: usize): void {
+  const nb = cols >> 5, rowBytes = <usize>nb * 34;
+  for (let q = 0; q < rows >> 2; q++) {
+    const wq = w + <usize>q * 4 * rowBytes;
+    memory.copy(tmp, wq, 4 * rowBytes);
+    for (let b = 0; b < nb; b++) {
+      const b0 = tmp + <usize>b * 34, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+      const o = wq + <usize>b * Q8_QUAD_BLOCK;
+      store<u16>(o, load<u16>(b0)); store<u16>(o, load<u16>(b1), 2);
+      store<u16>(o, load<u16>(b2), 4); store<u16>(o, load<u16>(b3), 6);
+      for (let h: usize = 0; h < 2; h++) {
+        transpose4(v128.load(b0 + 2 + 16 * h), v128.load(b1 + 2 + 16 * h), v128.load(b2 + 2 + 16 * h), v128.load(b3 + 2 + 16 * h), o + 8 + 64 * h);
+      }
+    }
+  }
+}
+
+/** Σ q·x of one Q8_0 quad block at o against the wide (i16) activation block at xb: rows in lanes, exact. */
+@inline function q8QuadSums(o: usize, xb: usize): v128 {
+  let p = i32x4.splat(0), q = p; // p: rows 0, 1 (two partial sums each), q: rows 2, 3
+  for (let k: usize = 0; k < 8; k++) {
+    const g = v128.load(o + 8 + (k << 4)), xs = v128.load64_splat(xb + (k << 3));
+    p = i32x4.add(p, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(g), xs));
+    q = i32x4.add(q, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(g), xs));
+  }
+  return i32x4.add(i32x4.shuffle(p, q, 0, 2, 4, 6), i32x4.shuffle(p, q, 1, 3, 5, 7));
+}
+
+/**
+ * Decode, Q8_0 x4 layout (both builds): rowDot's arithmetic (matmul-legacy.ts), unfused like it, with the
+ * four running sums by block residue rotating as in matvecQ4x4; rows rowStart..rowEnd multiples of 4.
+ */
+@inline function matvecQ8x4(out: usize, w: usize, xq: usize, cols: i32, rowStart: i32, rowEnd: i32): void {
+  const nb = cols >> 5, quadBytes = <usize>nb * Q8_QUAD_BLOCK;
+  const xd = xq + (<usize>cols << 1);
+  for (let r = rowStart; r < rowEnd; r += 4) {
+    let o = w + <usize>(r >> 2) * quadBytes;
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+    let b = 0;
+    for (const n4 = nb & ~3; b < n4; b++, o += Q8_QUAD_BLOCK) {
+      const t = f32x4.add(a0, f32x4.mul(f32x4.convert_i32x4_s(q8QuadSums(o, xq + (<usize>b << 6))), quadScales(o, xd + (<usize>b << 2))));
+      a0 = a1; a1 = a2; a2 = a3; a3 = t;
+    }
+    let v = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+    for (; b < nb; b++, o += Q8_QUAD_BLOCK) {
+      v = f32x4.add(v, f32x4.mul(f32x4.convert_i32x4_s(q8QuadSums(o, xq + (<usize>b << 6))), quadScales(o, xd + (<usize>b << 2))));
+    }
+    v128.store(out + (<usize>r << 2), v);
+  }
+}
+
+/** matmulQ4x4 for Q8_0 in its x4 layout (both builds: Q8_0 takes wide activation rows in each). */
+export function matmulQ8x4(out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32,
+  meta: usize, scratch: usize): void {
+  if (nTokens == 1) {
+    matvecQ8x4(out, w, x, cols, rowStart, rowEnd);
+    return;
+  }
+  const rowBytes = <usize>(cols >> 5) * 34;
+  for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
+    quadsOf(Q8_0, out, w, rows, cols, nTokens, r0, (min(r0 + ROW_CHUNK, rowEnd) - r0) >> 2, rowBytes, meta, scratch, true);
   }
 }

@@ -8,11 +8,11 @@
  * by heads and batched norms (RMSNorm, LayerNorm) by tokens, each row computed by exactly one thread with the
  * same code, so results are bitwise the same for any thread count. Small jobs run on the calling thread alone (waking
  * workers costs more than they save). Embedding rows are dequantized by the shared TS dequantizers (one row
- * per token, exact like get_rows). Q4_0 weights may be repacked at prepareWeight (layout-x4.ts). Browser-safe: in Node, index.node.ts supplies the worker_threads host.
+ * per token, exact like get_rows). Q4_0 and Q8_0 weights may be repacked at prepareWeight (layout-x4.ts). Browser-safe: in Node, index.node.ts supplies the worker_threads host.
  * The attention wrapper is attention.ts, the element-wise ones elementwise.ts, the staging they share staging.ts.
  */
 
-import { checkShared, type Kernels, type KvBuffer, type KvDType, type WeightMatrix } from "../kernels.js";
+import { checkShared, type Kernels, type KvBuffer, type KvDType, type WeightLayout, type WeightMatrix } from "../kernels.js";
 import type { DType } from "../../tensor/dtype.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { PeelError } from "../../util/errors.js";
@@ -57,9 +57,9 @@ export interface WasmKernelsOptions {
   /** Put the weights in extra memories of at most this many bytes each, even when they would fit (tests). */
   readonly shardBytes?: number;
   /**
-   * Repack Q4_0 weights with rows a multiple of 4 into the "q4_0x4" layout at prepareWeight (relaxed build
-   * only; layout-x4.ts): ~15% faster one-token products, same outputs bit for bit. Default true; false keeps
-   * every weight's bytes in GGUF order (tests compare both).
+   * Repack Q4_0 (relaxed build) and Q8_0 weights with rows a multiple of 4 into the "q4_0x4" / "q8_0x4"
+   * layouts at prepareWeight (layout-x4.ts): faster one-token products, same outputs bit for bit. Default
+   * true; false keeps every weight's bytes in GGUF order (tests compare both).
    */
   readonly repackWeights?: boolean;
 }
@@ -171,10 +171,10 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
   const st = createStaging(set, threads, () => pool);
   const inPlace = createInPlaceRegistry();
 
-  /** Rewrites the Q4_0 matrix `view` (in a backend memory) into the q4_0x4 layout in place. */
-  function repackX4(view: Uint8Array, rows: number, cols: number): void {
+  /** Rewrites the Q4_0 / Q8_0 matrix `view` (in a backend memory) into its x4 layout in place. */
+  function repackX4(layout: WeightLayout, view: Uint8Array, rows: number, cols: number): void {
     const s = set.find(view) as Shard;
-    s.ex.repackQ4x4(s.heap.offsetOf(view), rows, cols, s.scratch.get("w-repack", (view.length / rows) * 4));
+    (layout === "q4_0x4" ? s.ex.repackQ4x4 : s.ex.repackQ8x4)(s.heap.offsetOf(view), rows, cols, s.scratch.get("w-repack", (view.length / rows) * 4));
   }
   const { input, output, outputs, weightAt, kvPtr } = st;
 
@@ -224,7 +224,7 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
         view = kernels.allocWeightBytes(bytes, `a ${dtype} ${rows}x${cols} weight matrix`);
         view.set(data.subarray(0, bytes));
       }
-      if (plan.repack) repackX4(view, rows, cols);
+      if (plan.repack) repackX4(plan.layout, view, rows, cols);
       return plan.layout === "gguf" ? { dtype, rows, cols, data: view } : { dtype, rows, cols, data: view, layout: plan.layout };
     },
     allocKv(dtype: KvDType, seqLen: number, kvDim: number): KvBuffer {
@@ -278,11 +278,11 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
     },
     embedRows(out, table, ids, nTokens) {
       const rowBytes = (table.cols / DTYPES[table.dtype].blockElems) * DTYPES[table.dtype].blockBytes;
-      const x4 = table.layout === "q4_0x4", row = x4 ? embedRow(rowBytes) : table.data;
+      const x4 = table.layout !== undefined && table.layout !== "gguf", row = x4 ? embedRow(rowBytes) : table.data;
       for (let t = 0; t < nTokens; t++) {
         const id = ids[t] as number;
         if (!(id >= 0 && id < table.rows)) throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): embedding row ${id} outside 0..${table.rows - 1}`);
-        if (x4) ggufRowOfX4(table.data, id, table.cols, row); // the row back in GGUF order, then the shared dequantizer
+        if (x4) ggufRowOfX4(table, id, row); // the row back in GGUF order, then the shared dequantizer
         dequantizeRow(table.dtype, row, x4 ? 0 : id * rowBytes, out, t * table.cols, table.cols);
       }
     },

@@ -1,35 +1,38 @@
 /**
- * The "q4_0x4" weight layout of the wasm backend (WeightMatrix.layout): Q4_0 rows repacked at prepareWeight,
- * in place, four rows at a time, so that the one-token product streams four rows as one (wasm/matmul-legacy-x4.ts
- * has the layout and the kernels). Only the relaxed build has its kernels, and only matrices with rows a
- * multiple of 4 take it (row ranges split across threads fall on multiples of 16 rows, so on whole quads).
- * The bytes are those of the GGUF rows, reordered: quad q = rows 4q..4q+3 fills the same 4·rowBytes as in the
- * file; its block b (72 bytes) holds the four rows' f16 scales (8 bytes), then groups k = 0..3 of 16 bytes,
- * row r's quant bytes 4k..4k+3 at 4r. ggufRowOfX4 reads one row back in GGUF order (embedding lookups).
+ * The x4 weight layouts of the wasm backend (WeightMatrix.layout): Q4_0 ("q4_0x4", relaxed build) and Q8_0
+ * ("q8_0x4", both builds) rows repacked at prepareWeight, in place, four rows at a time, so that the one-token
+ * product streams four rows as one (wasm/matmul-legacy-x4.ts has the layouts and the kernels). Only matrices
+ * with rows a multiple of 4 take them (row ranges split across threads fall on multiples of 16 rows, so on
+ * whole quads). The bytes are those of the GGUF rows, reordered: quad q = rows 4q..4q+3 fills the same
+ * 4·rowBytes as in the file; its block b (four GGUF blocks) holds the four rows' f16 scales (8 bytes), then
+ * groups of 16 bytes, group k holding row r's quant bytes 4k..4k+3 at 4r (Q4_0: 4 groups; Q8_0: 8).
+ * ggufRowOfX4 reads one row back in GGUF order (embedding lookups).
  */
 
 import type { DType } from "../../tensor/dtype.js";
-import type { WeightLayout } from "../kernels.js";
+import type { WeightLayout, WeightMatrix } from "../kernels.js";
 import type { SimdVariant } from "./module.js";
 import { PeelError } from "../../util/errors.js";
 
-/** Bytes of a Q4_0 block, and of one block of a quad (four rows). */
-const BLOCK = 18, QUAD_BLOCK = 72;
-
 /** The layout prepareWeight gives a (rows, ·) matrix of dtype on this build (repack: the backend's option). */
 export function layoutFor(dtype: DType, rows: number, simd: SimdVariant, repack: boolean): WeightLayout {
-  return repack && simd === "relaxed" && dtype === "Q4_0" && rows % 4 === 0 ? "q4_0x4" : "gguf";
+  if (!repack || rows % 4 !== 0) return "gguf";
+  if (dtype === "Q8_0") return "q8_0x4";
+  return dtype === "Q4_0" && simd === "relaxed" ? "q4_0x4" : "gguf";
 }
 
-/** Writes row `row` of the q4_0x4 matrix `data` (cols per row) in GGUF order: rowBytes bytes at out[at..]. */
-export function ggufRowOfX4(data: Uint8Array, row: number, cols: number, out: Uint8Array, at = 0): void {
-  const nb = cols / 32, r = row & 3;
-  const quad = (row >> 2) * nb * QUAD_BLOCK;
+/** Writes row `row` of the x4-layout matrix w in GGUF order: rowBytes bytes at out[at..]. */
+export function ggufRowOfX4(w: WeightMatrix, row: number, out: Uint8Array, at = 0): void {
+  const q8 = w.layout === "q8_0x4";
+  if (!q8 && w.layout !== "q4_0x4") throw new Error(`unreachable: ggufRowOfX4 of layout ${String(w.layout)}`);
+  const block = q8 ? 34 : 18, quadBlock = 4 * block, groups = q8 ? 8 : 4;
+  const nb = w.cols / 32, r = row & 3, data = w.data;
+  const quad = (row >> 2) * nb * quadBlock;
   for (let b = 0; b < nb; b++) {
-    const src = quad + b * QUAD_BLOCK, dst = at + b * BLOCK;
+    const src = quad + b * quadBlock, dst = at + b * block;
     out[dst] = data[src + 2 * r] as number;
     out[dst + 1] = data[src + 2 * r + 1] as number;
-    for (let k = 0; k < 4; k++) out.set(data.subarray(src + 8 + 16 * k + 4 * r, src + 12 + 16 * k + 4 * r), dst + 2 + 4 * k);
+    for (let k = 0; k < groups; k++) out.set(data.subarray(src + 8 + 16 * k + 4 * r, src + 12 + 16 * k + 4 * r), dst + 2 + 4 * k);
   }
 }
 

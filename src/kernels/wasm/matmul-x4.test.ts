@@ -1,15 +1,16 @@
-// Q4_0 weights repacked at prepareWeight into the "q4_0x4" layout (four rows interleaved block by block;
-// wasm/matmul-legacy-x4.ts, layout-x4.ts) must change nothing a caller sees: the one-token kernel keeps the
-// one-row kernel's f32 order lane for lane, prefill reads the same quads, embedding rows come back in GGUF
+// Q4_0 and Q8_0 weights repacked at prepareWeight into the x4 layouts (four rows interleaved block by block;
+// wasm/matmul-legacy-x4.ts, layout-x4.ts) must change nothing a caller sees: the one-token kernels keep the
+// one-row kernels' f32 order lane for lane, prefill reads the same quads, embedding rows come back in GGUF
 // order. So products and lookups must equal, bit for bit, those of the same backend with repackWeights: false
-// (GGUF order, the one-row kernel rowDotNarrow) — with a tail of nb mod 4 blocks, 1 and 2 threads, alone and
-// through matmulShared — and no reader may take the repacked bytes for GGUF rows.
+// (GGUF order, the one-row kernels rowDotNarrow / rowDot) — with a tail of nb mod 4 blocks, 1 and 2 threads,
+// alone and through matmulShared, on both builds for Q8_0 — and no reader may take the repacked bytes for GGUF rows.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRng, randomF32, randomWeights } from "../../../test/conformance/backends.js";
 import { PeelError } from "../../util/errors.js";
-import type { WeightMatrix } from "../kernels.js";
+import type { WeightLayout, WeightMatrix } from "../kernels.js";
+import type { DType } from "../../tensor/dtype.js";
 import { createTsKernels } from "../ts/index.js";
 import { createWasmKernels as createNodeWasmKernels } from "./index.node.js";
 import { createWasmKernels, type WasmKernels } from "./index.js";
@@ -38,27 +39,34 @@ function assertBits(got: Float32Array, want: Float32Array, what: string): void {
   for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) assert.fail(`${what}: index ${i}: ${got[i]} vs ${want[i]}`);
 }
 
-test("q4_0x4: products equal GGUF order's bit for bit (decode and prefill, block tails)", { skip }, async () => {
-  const kx = await createWasmKernels({ simd: "relaxed", threads: 1 });
-  const kg = await createWasmKernels({ simd: "relaxed", threads: 1, repackWeights: false });
-  try {
-    // nb = 3 (tail only), 5 (one group of four and a tail), 8 (no tail)
-    for (const [rows, cols] of [[12, 96], [8, 160], [20, 256]] as const) {
-      const rng = createRng(rows * 1000 + cols);
-      const bytes = randomWeights(rng, "Q4_0", rows, cols);
-      const wx = kx.prepareWeight("Q4_0", rows, cols, bytes), wg = kg.prepareWeight("Q4_0", rows, cols, bytes);
-      assert.equal(wx.layout, "q4_0x4");
-      assert.equal(wg.layout, undefined);
-      for (const nTokens of [1, 5]) {
-        const x = randomF32(rng, nTokens * cols);
-        assertBits(product(kx, wx, x, nTokens), product(kg, wg, x, nTokens), `${rows}x${cols}, ${nTokens} tokens`);
+const X4: ReadonlyArray<{ dtype: DType; layout: WeightLayout; simd: "baseline" | "relaxed" }> = [
+  ...(relaxed ? [{ dtype: "Q4_0", layout: "q4_0x4", simd: "relaxed" } as const, { dtype: "Q8_0", layout: "q8_0x4", simd: "relaxed" } as const] : []),
+  { dtype: "Q8_0", layout: "q8_0x4", simd: "baseline" },
+];
+
+test("x4 layouts: products equal GGUF order's bit for bit (decode and prefill, block tails, both builds)", async () => {
+  for (const { dtype, layout, simd } of X4) {
+    const kx = await createWasmKernels({ simd, threads: 1 });
+    const kg = await createWasmKernels({ simd, threads: 1, repackWeights: false });
+    try {
+      // nb = 3 (tail only), 5 (one group of four and a tail), 8 (no tail)
+      for (const [rows, cols] of [[12, 96], [8, 160], [20, 256]] as const) {
+        const rng = createRng(rows * 1000 + cols);
+        const bytes = randomWeights(rng, dtype, rows, cols);
+        const wx = kx.prepareWeight(dtype, rows, cols, bytes), wg = kg.prepareWeight(dtype, rows, cols, bytes);
+        assert.equal(wx.layout, layout);
+        assert.equal(wg.layout, undefined);
+        for (const nTokens of [1, 5]) {
+          const x = randomF32(rng, nTokens * cols);
+          assertBits(product(kx, wx, x, nTokens), product(kg, wg, x, nTokens), `${simd} ${dtype} ${rows}x${cols}, ${nTokens} tokens`);
+        }
       }
+      // rows not a multiple of 4 keep GGUF order
+      assert.equal(kx.prepareWeight(dtype, 6, 64, randomWeights(createRng(6), dtype, 6, 64)).layout, undefined);
+    } finally {
+      await kx.dispose();
+      await kg.dispose();
     }
-    // rows not a multiple of 4 keep GGUF order
-    assert.equal(kx.prepareWeight("Q4_0", 6, 64, randomWeights(createRng(6), "Q4_0", 6, 64)).layout, undefined);
-  } finally {
-    await kx.dispose();
-    await kg.dispose();
   }
 });
 
@@ -68,10 +76,12 @@ test("q4_0x4: 2 threads and matmulShared give 1 thread's bits", { skip }, async 
   try {
     const rows = 512, cols = 256; // 131072 multiply-adds a token: the pool splits them in 16-row chunks
     const rng = createRng(7);
-    const a = randomWeights(rng, "Q4_0", rows, cols), b = randomWeights(rng, "Q4_0", rows, cols);
     const x = randomF32(rng, 3 * cols);
-    const [a1, b1] = [k1.prepareWeight("Q4_0", rows, cols, a), k1.prepareWeight("Q4_0", rows, cols, b)];
-    const [a2, b2] = [k2.prepareWeight("Q4_0", rows, cols, a), k2.prepareWeight("Q4_0", rows, cols, b)];
+    for (const dtype of ["Q4_0", "Q8_0"] as const) {
+    const a = randomWeights(rng, dtype, rows, cols), b = randomWeights(rng, dtype, rows, cols);
+    const [a1, b1] = [k1.prepareWeight(dtype, rows, cols, a), k1.prepareWeight(dtype, rows, cols, b)];
+    const [a2, b2] = [k2.prepareWeight(dtype, rows, cols, a), k2.prepareWeight(dtype, rows, cols, b)];
+    assert.notEqual(a2.layout, undefined);
     // the worker takes chunks only when it wakes in time: repeat, a bounded number of times, until it has
     for (let pass = 0; pass < 20 && (pass === 0 || k2.workerChunks() === 0); pass++) {
       for (const nTokens of [1, 3]) {
@@ -84,6 +94,7 @@ test("q4_0x4: 2 threads and matmulShared give 1 thread's bits", { skip }, async 
         assertBits(outs[1] as Float32Array, product(k1, b1, xs, nTokens), `matmulShared second, ${nTokens} tokens`);
       }
     }
+    }
     assert.ok(k2.workerChunks() > 0, "the 2-thread products ran on the pool");
   } finally {
     await k1.dispose();
@@ -91,27 +102,29 @@ test("q4_0x4: 2 threads and matmulShared give 1 thread's bits", { skip }, async 
   }
 });
 
-test("q4_0x4: embedding rows and ggufRowOfX4 give the GGUF rows back", { skip }, async () => {
-  const kx = await createWasmKernels({ simd: "relaxed", threads: 1 });
-  const kg = await createWasmKernels({ simd: "relaxed", threads: 1, repackWeights: false });
+test("x4 layouts: embedding rows and ggufRowOfX4 give the GGUF rows back", async () => {
+  for (const { dtype, simd } of X4) {
+  const kx = await createWasmKernels({ simd, threads: 1 });
+  const kg = await createWasmKernels({ simd, threads: 1, repackWeights: false });
   try {
-    const rows = 8, cols = 96, rowBytes = (cols / 32) * 18;
-    const bytes = randomWeights(createRng(3), "Q4_0", rows, cols);
-    const wx = kx.prepareWeight("Q4_0", rows, cols, bytes), wg = kg.prepareWeight("Q4_0", rows, cols, bytes);
+    const rows = 8, cols = 96, rowBytes = (cols / 32) * (dtype === "Q8_0" ? 34 : 18);
+    const bytes = randomWeights(createRng(3), dtype, rows, cols);
+    const wx = kx.prepareWeight(dtype, rows, cols, bytes), wg = kg.prepareWeight(dtype, rows, cols, bytes);
     assert.notDeepEqual(wx.data, bytes, "the bytes were reordered");
     const row = new Uint8Array(rowBytes);
     for (let r = 0; r < rows; r++) {
-      ggufRowOfX4(wx.data, r, cols, row);
+      ggufRowOfX4(wx, r, row);
       assert.deepEqual(row, bytes.subarray(r * rowBytes, (r + 1) * rowBytes), `row ${r}`);
     }
     const ids = [7, 0, 5, 5, 2];
     const ox = kx.allocF32(ids.length * cols), og = kg.allocF32(ids.length * cols);
     kx.embedRows(ox, wx, ids, ids.length);
     kg.embedRows(og, wg, ids, ids.length);
-    assertBits(ox, og, "embedRows");
+    assertBits(ox, og, `${simd} ${dtype} embedRows`);
   } finally {
     await kx.dispose();
     await kg.dispose();
+  }
   }
 });
 
@@ -148,7 +161,7 @@ test("q4_0x4: bytes read into the backend are repacked in place once, never unde
   }
 });
 
-test("q4_0x4: GGUF-row readers refuse it; the baseline build keeps GGUF order", async () => {
+test("x4 layouts: GGUF-row readers refuse them; the baseline build keeps Q4_0 in GGUF order", async () => {
   const w: WeightMatrix = { dtype: "Q4_0", rows: 4, cols: 32, data: new Uint8Array(72), layout: "q4_0x4" };
   const ts = createTsKernels();
   assert.throws(() => ts.matmul(new Float32Array(4), w, new Float32Array(32), 1), (e: unknown) => e instanceof PeelError && /q4_0x4/.test(e.message));
@@ -156,6 +169,7 @@ test("q4_0x4: GGUF-row readers refuse it; the baseline build keeps GGUF order", 
   const kb = await createWasmKernels({ simd: "baseline", threads: 1 });
   try {
     assert.equal(kb.prepareWeight("Q4_0", 8, 64, randomWeights(createRng(2), "Q4_0", 8, 64)).layout, undefined);
+    assert.equal(kb.prepareWeight("Q8_0", 8, 64, randomWeights(createRng(2), "Q8_0", 8, 64)).layout, "q8_0x4");
   } finally {
     await kb.dispose();
   }
@@ -166,14 +180,15 @@ test("q4_0x4: GGUF-row readers refuse it; the baseline build keeps GGUF order", 
  * same repacked bytes), read by the loader straight into the backend (repacked in place): logits of a prefill
  * and three decode steps bitwise those of GGUF order, on one memory and spread over weight shards (shards.ts).
  */
-test("q4_0x4: a tied Q4_0 model's logits equal GGUF order's, one memory and sharded", { skip }, async () => {
+test("x4 layouts: a tied model's logits equal GGUF order's, one memory and sharded", async () => {
+  for (const { dtype, layout, simd } of X4.filter((c) => c.simd === (relaxed ? "relaxed" : "baseline"))) {
   const gguf = randomLlamaGguf({ dim: 256, hiddenDim: 512, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 2048, contextLength: 64,
-    weightType: "Q4_0", embdType: "Q4_0", tied: true, seed: 5, layerScale: 0.5 });
+    weightType: dtype, embdType: dtype, tied: true, seed: 5, layerScale: 0.5 });
   async function logits(opts: WasmKernelsOptions): Promise<{ all: Float32Array[]; memories: number }> {
-    const kernels = await createNodeWasmKernels({ simd: "relaxed", threads: 1, ...opts });
+    const kernels = await createNodeWasmKernels({ simd, threads: 1, ...opts });
     try {
       const model = await loadModelFromSource(bytesSource(gguf), { kernels });
-      assert.equal(model.transformer.weights.tokenEmbd.layout, opts.repackWeights === false ? undefined : "q4_0x4");
+      assert.equal(model.transformer.weights.tokenEmbd.layout, opts.repackWeights === false ? undefined : layout);
       const session = createSession(model, { contextLength: 64, batchSize: 16 });
       const all = [session.evaluate(Array.from({ length: 9 }, (_, i) => 3 + i * 211), { allLogits: true }).slice()];
       for (const id of [5, 17, 99]) all.push(session.evaluate([id]).slice());
@@ -183,10 +198,11 @@ test("q4_0x4: a tied Q4_0 model's logits equal GGUF order's, one memory and shar
     }
   }
   const want = await logits({ repackWeights: false });
-  // 1.5 MiB memories (as in shards.test.ts): the ~1 MiB of weights spread over more than one
-  for (const opts of [{}, { weightBytes: 1 << 21, shardBytes: 3 << 19 }]) {
+  // 1.5 MiB memories (as in shards.test.ts): the 1-2 MiB of weights spread over more than one
+  for (const opts of [{}, { weightBytes: 1 << 22, shardBytes: 3 << 19 }]) {
     const got = await logits(opts);
     if ("shardBytes" in opts) assert.ok(got.memories > 1, `sharded: ${got.memories} memories`);
-    got.all.forEach((l, i) => assertBits(l, want.all[i] as Float32Array, `${JSON.stringify(opts)} step ${i}`));
+    got.all.forEach((l, i) => assertBits(l, want.all[i] as Float32Array, `${dtype} ${JSON.stringify(opts)} step ${i}`));
+  }
   }
 });

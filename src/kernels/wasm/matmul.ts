@@ -21,7 +21,7 @@ export interface MatmulCall {
   readonly dtype: DType;
   readonly out: number;
   readonly w: number;
-  /** The weight's block order (WeightMatrix.layout): "q4_0x4" runs matmulQ4x4 (wasm/matmul-legacy-x4.ts). */
+  /** The weight's block order (WeightMatrix.layout): "q4_0x4" / "q8_0x4" run matmulQ4x4 / matmulQ8x4 (wasm/matmul-legacy-x4.ts). */
   readonly layout: WeightLayout;
   /** Activations as the kernel reads them (rounded or packed 8-bit rows). */
   readonly x: number;
@@ -155,7 +155,14 @@ export function runMatmulRows(ex: WasmExports, c: MatmulCall, rowStart: number, 
       }
       ex.matmulLegacy(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
       return;
-    case "Q4_1": case "Q5_0": case "Q5_1": case "Q8_0": case "IQ4_NL":
+    case "Q8_0":
+      if (c.layout === "q8_0x4") {
+        ex.matmulQ8x4(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
+        return;
+      }
+      ex.matmulLegacy(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
+      return;
+    case "Q4_1": case "Q5_0": case "Q5_1": case "IQ4_NL":
       ex.matmulLegacy(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
       return;
     case "Q2_K": case "Q3_K": case "IQ4_XS":
