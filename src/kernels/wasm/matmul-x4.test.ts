@@ -78,22 +78,22 @@ test("q4_0x4: 2 threads and matmulShared give 1 thread's bits", { skip }, async 
     const rng = createRng(7);
     const x = randomF32(rng, 3 * cols);
     for (const dtype of ["Q4_0", "Q8_0"] as const) {
-    const a = randomWeights(rng, dtype, rows, cols), b = randomWeights(rng, dtype, rows, cols);
-    const [a1, b1] = [k1.prepareWeight(dtype, rows, cols, a), k1.prepareWeight(dtype, rows, cols, b)];
-    const [a2, b2] = [k2.prepareWeight(dtype, rows, cols, a), k2.prepareWeight(dtype, rows, cols, b)];
-    assert.notEqual(a2.layout, undefined);
-    // the worker takes chunks only when it wakes in time: repeat, a bounded number of times, until it has
-    for (let pass = 0; pass < 20 && (pass === 0 || k2.workerChunks() === 0); pass++) {
-      for (const nTokens of [1, 3]) {
-        const xs = x.subarray(0, nTokens * cols);
-        assertBits(product(k2, a2, xs, nTokens), product(k1, a1, xs, nTokens), `2 threads, ${nTokens} tokens`);
-        const outs = [k2.allocF32(nTokens * rows), k2.allocF32(nTokens * rows)], xin = k2.allocF32(nTokens * cols);
-        xin.set(xs);
-        k2.matmulShared(outs, [a2, b2], xin, nTokens);
-        assertBits(outs[0] as Float32Array, product(k1, a1, xs, nTokens), `matmulShared first, ${nTokens} tokens`);
-        assertBits(outs[1] as Float32Array, product(k1, b1, xs, nTokens), `matmulShared second, ${nTokens} tokens`);
+      const a = randomWeights(rng, dtype, rows, cols), b = randomWeights(rng, dtype, rows, cols);
+      const [a1, b1] = [k1.prepareWeight(dtype, rows, cols, a), k1.prepareWeight(dtype, rows, cols, b)];
+      const [a2, b2] = [k2.prepareWeight(dtype, rows, cols, a), k2.prepareWeight(dtype, rows, cols, b)];
+      assert.notEqual(a2.layout, undefined);
+      // the worker takes chunks only when it wakes in time: repeat, a bounded number of times, until it has
+      for (let pass = 0; pass < 20 && (pass === 0 || k2.workerChunks() === 0); pass++) {
+        for (const nTokens of [1, 3]) {
+          const xs = x.subarray(0, nTokens * cols);
+          assertBits(product(k2, a2, xs, nTokens), product(k1, a1, xs, nTokens), `2 threads, ${nTokens} tokens`);
+          const outs = [k2.allocF32(nTokens * rows), k2.allocF32(nTokens * rows)], xin = k2.allocF32(nTokens * cols);
+          xin.set(xs);
+          k2.matmulShared(outs, [a2, b2], xin, nTokens);
+          assertBits(outs[0] as Float32Array, product(k1, a1, xs, nTokens), `matmulShared first, ${nTokens} tokens`);
+          assertBits(outs[1] as Float32Array, product(k1, b1, xs, nTokens), `matmulShared second, ${nTokens} tokens`);
+        }
       }
-    }
     }
     assert.ok(k2.workerChunks() > 0, "the 2-thread products ran on the pool");
   } finally {
@@ -104,27 +104,27 @@ test("q4_0x4: 2 threads and matmulShared give 1 thread's bits", { skip }, async 
 
 test("x4 layouts: embedding rows and ggufRowOfX4 give the GGUF rows back", async () => {
   for (const { dtype, simd } of X4) {
-  const kx = await createWasmKernels({ simd, threads: 1 });
-  const kg = await createWasmKernels({ simd, threads: 1, repackWeights: false });
-  try {
-    const rows = 8, cols = 96, rowBytes = (cols / 32) * (dtype === "Q8_0" ? 34 : 18);
-    const bytes = randomWeights(createRng(3), dtype, rows, cols);
-    const wx = kx.prepareWeight(dtype, rows, cols, bytes), wg = kg.prepareWeight(dtype, rows, cols, bytes);
-    assert.notDeepEqual(wx.data, bytes, "the bytes were reordered");
-    const row = new Uint8Array(rowBytes);
-    for (let r = 0; r < rows; r++) {
-      ggufRowOfX4(wx, r, row);
-      assert.deepEqual(row, bytes.subarray(r * rowBytes, (r + 1) * rowBytes), `row ${r}`);
+    const kx = await createWasmKernels({ simd, threads: 1 });
+    const kg = await createWasmKernels({ simd, threads: 1, repackWeights: false });
+    try {
+      const rows = 8, cols = 96, rowBytes = (cols / 32) * (dtype === "Q8_0" ? 34 : 18);
+      const bytes = randomWeights(createRng(3), dtype, rows, cols);
+      const wx = kx.prepareWeight(dtype, rows, cols, bytes), wg = kg.prepareWeight(dtype, rows, cols, bytes);
+      assert.notDeepEqual(wx.data, bytes, "the bytes were reordered");
+      const row = new Uint8Array(rowBytes);
+      for (let r = 0; r < rows; r++) {
+        ggufRowOfX4(wx, r, row);
+        assert.deepEqual(row, bytes.subarray(r * rowBytes, (r + 1) * rowBytes), `row ${r}`);
+      }
+      const ids = [7, 0, 5, 5, 2];
+      const ox = kx.allocF32(ids.length * cols), og = kg.allocF32(ids.length * cols);
+      kx.embedRows(ox, wx, ids, ids.length);
+      kg.embedRows(og, wg, ids, ids.length);
+      assertBits(ox, og, `${simd} ${dtype} embedRows`);
+    } finally {
+      await kx.dispose();
+      await kg.dispose();
     }
-    const ids = [7, 0, 5, 5, 2];
-    const ox = kx.allocF32(ids.length * cols), og = kg.allocF32(ids.length * cols);
-    kx.embedRows(ox, wx, ids, ids.length);
-    kg.embedRows(og, wg, ids, ids.length);
-    assertBits(ox, og, `${simd} ${dtype} embedRows`);
-  } finally {
-    await kx.dispose();
-    await kg.dispose();
-  }
   }
 });
 
@@ -182,27 +182,27 @@ test("x4 layouts: GGUF-row readers refuse them; the baseline build keeps Q4_0 in
  */
 test("x4 layouts: a tied model's logits equal GGUF order's, one memory and sharded", async () => {
   for (const { dtype, layout, simd } of X4.filter((c) => c.simd === (relaxed ? "relaxed" : "baseline"))) {
-  const gguf = randomLlamaGguf({ dim: 256, hiddenDim: 512, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 2048, contextLength: 64,
-    weightType: dtype, embdType: dtype, tied: true, seed: 5, layerScale: 0.5 });
-  async function logits(opts: WasmKernelsOptions): Promise<{ all: Float32Array[]; memories: number }> {
-    const kernels = await createNodeWasmKernels({ simd, threads: 1, ...opts });
-    try {
-      const model = await loadModelFromSource(bytesSource(gguf), { kernels });
-      assert.equal(model.transformer.weights.tokenEmbd.layout, opts.repackWeights === false ? undefined : layout);
-      const session = createSession(model, { contextLength: 64, batchSize: 16 });
-      const all = [session.evaluate(Array.from({ length: 9 }, (_, i) => 3 + i * 211), { allLogits: true }).slice()];
-      for (const id of [5, 17, 99]) all.push(session.evaluate([id]).slice());
-      return { all, memories: kernels.memories };
-    } finally {
-      await kernels.dispose();
+    const gguf = randomLlamaGguf({ dim: 256, hiddenDim: 512, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 2048, contextLength: 64,
+      weightType: dtype, embdType: dtype, tied: true, seed: 5, layerScale: 0.5 });
+    async function logits(opts: WasmKernelsOptions): Promise<{ all: Float32Array[]; memories: number }> {
+      const kernels = await createNodeWasmKernels({ simd, threads: 1, ...opts });
+      try {
+        const model = await loadModelFromSource(bytesSource(gguf), { kernels });
+        assert.equal(model.transformer.weights.tokenEmbd.layout, opts.repackWeights === false ? undefined : layout);
+        const session = createSession(model, { contextLength: 64, batchSize: 16 });
+        const all = [session.evaluate(Array.from({ length: 9 }, (_, i) => 3 + i * 211), { allLogits: true }).slice()];
+        for (const id of [5, 17, 99]) all.push(session.evaluate([id]).slice());
+        return { all, memories: kernels.memories };
+      } finally {
+        await kernels.dispose();
+      }
     }
-  }
-  const want = await logits({ repackWeights: false });
-  // 1.5 MiB memories (as in shards.test.ts): the 1-2 MiB of weights spread over more than one
-  for (const opts of [{}, { weightBytes: 1 << 22, shardBytes: 3 << 19 }]) {
-    const got = await logits(opts);
-    if ("shardBytes" in opts) assert.ok(got.memories > 1, `sharded: ${got.memories} memories`);
-    got.all.forEach((l, i) => assertBits(l, want.all[i] as Float32Array, `${dtype} ${JSON.stringify(opts)} step ${i}`));
-  }
+    const want = await logits({ repackWeights: false });
+    // 1.5 MiB memories (as in shards.test.ts): the 1-2 MiB of weights spread over more than one
+    for (const opts of [{}, { weightBytes: 1 << 22, shardBytes: 3 << 19 }]) {
+      const got = await logits(opts);
+      if ("shardBytes" in opts) assert.ok(got.memories > 1, `sharded: ${got.memories} memories`);
+      got.all.forEach((l, i) => assertBits(l, want.all[i] as Float32Array, `${dtype} ${JSON.stringify(opts)} step ${i}`));
+    }
   }
 });
