@@ -12,8 +12,9 @@
  * Both give the same bits.
  * Decode (one token) streams one weight row at a time: interleaving several rows was faster from cache but
  * about half as fast from memory (several concurrent streams 0.4-3 KB apart defeat the prefetcher here).
- * Q4_0 with rows a multiple of 4 (relaxed build) is repacked at load so that four rows ARE one stream
- * (matmul-legacy-x4.ts, ~15% faster decode from memory); the kernels here then see only the other weights.
+ * Q4_0 (relaxed build) and Q8_0 matrices with rows a multiple of 4 are repacked at load so that four rows ARE
+ * one stream (matmul-legacy-x4.ts: decode ~20-40% faster from memory, one thread); the kernels here then see
+ * only the other weights (and every weight when the backend's repackWeights is false).
  * Entry points cover weight rows rowStart..rowEnd so threads can split them. No dequantized copies.
  * Relaxed-SIMD build: Q4_0/Q4_1/Q5_0/Q5_1 keep their quants unsigned (0..15, 0..31) as sixteen bytes per half
  * block and take the 8-bit dot (i16x8.relaxed_dot_i8x16_i7x16_s, the second operand in 0..127) with narrow i8
