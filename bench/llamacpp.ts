@@ -9,6 +9,7 @@
  * read) divided into 25 GB/s (this machine's figure in issue 4) and into the bandwidth measured here.
  * --simd picks the build of Peel's wasm kernels (default auto: relaxed SIMD where the runtime has it).
  * --flash-attn on|off (default on, llama.cpp's default) sets both engines' attention path.
+ * --repack on|off (default on) lets the wasm backend repack Q4_0 / Q8_0 weights into its x4 layouts (repackWeights).
  */
 
 import { parseArgs } from "node:util";
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     model: { type: "string" }, threads: { type: "string", default: "2" }, "prompt-tokens": { type: "string", default: "128" },
     "gen-tokens": { type: "string", default: "64" }, runs: { type: "string", default: "3" }, "llama-threads": { type: "string", default: "1,2" },
     json: { type: "boolean", default: false }, simd: { type: "string", default: "auto" }, "flash-attn": { type: "string", default: "on" },
+    repack: { type: "string", default: "on" },
   },
 });
 if (values.model === undefined) throw new Error("usage: npm run bench:llamacpp -- --model FILE [--threads N] [--prompt-tokens N] [--gen-tokens N] [--runs N]");
@@ -60,7 +62,8 @@ const simd = values.simd;
 if (simd !== "auto" && simd !== "baseline" && simd !== "relaxed") throw new Error(`--simd must be auto, baseline or relaxed, got "${simd}"`);
 // the backend planned for the model's weights (over 4 GiB they take several WebAssembly memories)
 const weightBytes = (await describeModel(path)).info.tensors.reduce((s, t) => s + (t.shape.length >= 2 ? t.bytes : 0), 0);
-const kernels = await createWasmKernels({ threads, simd, weightBytes });
+if (values.repack !== "on" && values.repack !== "off") throw new Error(`--repack must be on or off, got "${values.repack}"`);
+const kernels = await createWasmKernels({ threads, simd, weightBytes, repackWeights: values.repack === "on" });
 const peelModel = await loadModel(path, { kernels });
 const peelRss = process.memoryUsage().rss; // before llama.cpp maps the same file into this process
 const peel = await createPeelBench(peelModel, { promptTokens, genTokens, runs, flashAttention: flash });

@@ -3,7 +3,9 @@
  * per weight type, for one token (decode: a matrix-vector product, bound by reading the weights) and for a
  * tile of tokens (prefill). Shapes are those of the "110M" model's feed-forward (2048×768 and 768×2048).
  * Best of several timed repeats after a warm-up, timed in process CPU time (the machine may be shared).
- * Both builds of the kernels side by side where the runtime has relaxed SIMD (baseline, then relaxed).
+ * Both builds of the kernels side by side where the runtime has relaxed SIMD (baseline, then relaxed, then
+ * relaxed with repackWeights: false, i.e. Q4_0 and Q8_0 in GGUF order instead of the x4 layouts; the other
+ * types are the same there; the baseline build repacks Q8_0 too). The one-matrix shapes sit in cache.
  * Not a test: prints a table.
  * Run: npx tsx bench/matmul.ts [TYPE ...]  (env PEEL_BENCH_TOKENS, default 128)
  */
@@ -20,14 +22,17 @@ const types = process.argv.slice(2).length > 0 ? (process.argv.slice(2) as DType
 const prefillTokens = Number(process.env.PEEL_BENCH_TOKENS ?? 128);
 const SHAPES: ReadonlyArray<readonly [number, number]> = [[2048, 768], [768, 2048]];
 
-const variants: WasmKernels[] = [await createWasmKernels({ simd: "baseline" })];
-if (enableRelaxedSimd()) variants.push(await createWasmKernels({ simd: "relaxed" }));
+const variants: Array<{ k: WasmKernels; label: string }> = [{ k: await createWasmKernels({ simd: "baseline" }), label: "baseline" }];
+if (enableRelaxedSimd()) {
+  variants.push({ k: await createWasmKernels({ simd: "relaxed" }), label: "relaxed" });
+  variants.push({ k: await createWasmKernels({ simd: "relaxed", repackWeights: false }), label: "relaxed, no repack" });
+}
 
 console.log(`wasm matmul, 1 thread, shapes ${SHAPES.map(([r, c]) => `${r}x${c}`).join(" + ")}; GFLOP/s (GB/s of weights at 1 token)`);
-console.log(["type", ...variants.flatMap((v) => [`${v.simd}: 1 token`, `${prefillTokens} tokens`])].join("\t"));
+console.log(["type", ...variants.flatMap((v) => [`${v.label}: 1 token`, `${prefillTokens} tokens`])].join("\t"));
 for (const dtype of types) {
   const cells: string[] = [];
-  for (const k of variants) for (const nTokens of [1, prefillTokens]) {
+  for (const { k } of variants) for (const nTokens of [1, prefillTokens]) {
     const rng = createRng(1);
     let ms = 0, flop = 0, bytes = 0;
     for (const [rows, cols] of SHAPES) {

@@ -8,6 +8,7 @@ export { quantizeQ8, quantizeQ8K, roundRowsF16, roundRowsBF16, q8RowBytes, q8kRo
 export { matmulF32, matmulF16, matmulBF16, matmulFloatScratchBytes } from "./matmul-float";
 export { legacyTileMeta, legacyTileBytes, kquantTiles, kquantTileBytes } from "./activation-tiles";
 export { matmulLegacy, legacyScratchBytes } from "./matmul-legacy";
+export { repackQ4x4, matmulQ4x4, repackQ8x4, matmulQ8x4 } from "./matmul-legacy-x4";
 export { matmulKQuant } from "./matmul-kquants";
 export { matmulLowBit } from "./matmul-lowbit";
 export { rmsNorm, layerNorm } from "./norm";

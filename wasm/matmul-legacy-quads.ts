@@ -2,8 +2,8 @@
  * Prefill of the legacy 32-element types on weight rows repacked four at a time ("quads"), so that a SIMD lane
  * is a weight row: one activation load (four bytes of one token, splat to every lane) feeds four rows, and a
  * block's integer sums come out with one lane per row, no horizontal reduction. The repacking runs per chunk
- * of rows into the thread's scratch (the GGUF-layout weights stay as they are: decode streams them, embedding
- * lookups and the inspector read them) and is paid once per chunk, then every token tile passes over it.
+ * of rows into the thread's scratch, from the GGUF layout or from Q4_0's and Q8_0's x4 layout (matmul-legacy-x4.ts), and
+ * is paid once per chunk, then every token tile passes over it.
  * Quads go in pairs (A, B; a last odd quad is paired with itself), one record per block: d_w of A's four rows
  * and of B's as f32 (decoded ahead), m_w likewise (Q4_1/Q5_1), then the quants in groups of 32 bytes, A's 16
  * then B's, so that one pointer with constant offsets reaches both:
@@ -19,7 +19,7 @@
 
 import { f16ToF32 } from "./simd";
 import { isNarrow, NARROW_QUANTS, NARROW_TILE_BYTES, TILE_DX, TILE_OFFSET, TILE_START, TILE_SX, WIDE_QUANTS, WIDE_TILE_BYTES } from "./activation-tiles";
-import { blockBytes, half, Q4_1, Q5_1, unpack, unsignedHalf } from "./legacy-blocks";
+import { blockBytes, half, Q4_1, Q5_1, Q8_0, unpack, unsignedHalf } from "./legacy-blocks";
 
 /** Bytes of a pair's record per block: scales (d_w of A and B, then m_w of A and B: 64), then the quants. */
 const SCALES: usize = 64;
@@ -44,9 +44,40 @@ export function legacyQuadBytes(type: i32, cols: i32, quads: i32): i32 {
   v128.store(out, i32x4.shuffle(abHi, cdHi, 2, 3, 6, 7), 96);
 }
 
+/**
+ * repackQuadBlock for a quad stored in the x4 layout (matmul-legacy-x4.ts): four f16 scales, then groups of
+ * four bytes of each row. Q4_0 (narrow build): group k's low nibbles are elements 4k..4k+3 of the four rows
+ * (the record's group k), its high nibbles elements 16 + 4k.. (group 4 + k). Q8_0 (wide): group k's quants
+ * 4k..4k+3 widened to i16 give the record's groups 2k (elements 4k, 4k+1) and 2k + 1. Scales as the GGUF path.
+ */
+@inline function repackX4Block(type: i32, src: usize, o: usize, side: usize): void {
+  const s = o + (side << 4), q = o + SCALES + (side << 4);
+  store<f32>(s, f16ToF32(load<u16>(src))); store<f32>(s, f16ToF32(load<u16>(src, 2)), 4);
+  store<f32>(s, f16ToF32(load<u16>(src, 4)), 8); store<f32>(s, f16ToF32(load<u16>(src, 6)), 12);
+  if (type == Q8_0) {
+    for (let k: usize = 0; k < 8; k++) {
+      const g = v128.load(src + 8 + (k << 4));
+      const lo = i16x8.extend_low_i8x16_s(g), hi = i16x8.extend_high_i8x16_s(g); // rows 0, 1 | rows 2, 3
+      v128.store(q + (k << 6), i32x4.shuffle(lo, hi, 0, 2, 4, 6));
+      v128.store(q + (k << 6), i32x4.shuffle(lo, hi, 1, 3, 5, 7), 32);
+    }
+    return;
+  }
+  const m = i8x16.splat(15);
+  for (let k: usize = 0; k < 4; k++) {
+    const g = v128.load(src + 8 + (k << 4));
+    v128.store(q + (k << 5), v128.and(g, m));
+    v128.store(q + ((k + 4) << 5), v128.and(i16x8.shr_u(g, 4), m));
+  }
+}
+
 /** Block b's part of one quad (rows at w0, w0 + rowBytes, ..; side 0: A, 1: B) in the pair record at o. */
-@inline function repackQuadBlock(type: i32, w0: usize, rowBytes: usize, off: usize, o: usize, side: usize): void {
+@inline function repackQuadBlock(type: i32, w0: usize, rowBytes: usize, off: usize, o: usize, side: usize, x4: bool): void {
   const narrow = isNarrow(type), withMin = type == Q4_1 || type == Q5_1;
+  if (x4) { // already four rows a block (Q4_0, Q8_0: matmul-legacy-x4.ts): the same record from the quad block at w0 + 4·off
+    repackX4Block(type, w0 + 4 * off, o, side);
+    return;
+  }
   const b0 = w0 + off, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
   const s = o + (side << 4);
   store<f32>(s, f16ToF32(load<u16>(b0))); store<f32>(s, f16ToF32(load<u16>(b1)), 4);
@@ -75,14 +106,14 @@ export function legacyQuadBytes(type: i32, cols: i32, quads: i32): i32 {
  * Repacks `quads` quads of weight rows from w (GGUF layout, rowBytes a row) into out: pair p's record for
  * block b at out + (p·nb + b)·pairRecord (a last odd quad fills both sides of its pair).
  */
-@inline function repackQuads(type: i32, w: usize, quads: i32, rowBytes: usize, nb: i32, out: usize): void {
+@inline function repackQuads(type: i32, w: usize, quads: i32, rowBytes: usize, nb: i32, out: usize, x4: bool): void {
   const bb = blockBytes(type), rec = pairRecord(isNarrow(type));
   for (let q = 0; q < quads; q += 2) {
     const wA = w + <usize>(4 * q) * rowBytes, wB = w + <usize>(4 * min(q + 1, quads - 1)) * rowBytes;
     for (let b = 0; b < nb; b++) {
       const o = out + (<usize>(q >> 1) * <usize>nb + <usize>b) * rec, off = <usize>b * bb;
-      repackQuadBlock(type, wA, rowBytes, off, o, 0);
-      repackQuadBlock(type, wB, rowBytes, off, o, 1);
+      repackQuadBlock(type, wA, rowBytes, off, o, 0, x4);
+      repackQuadBlock(type, wB, rowBytes, off, o, 1, x4);
     }
   }
 }
@@ -198,16 +229,16 @@ export function legacyQuadBytes(type: i32, cols: i32, quads: i32): i32 {
 }
 
 /**
- * Prefill rows r0..r0 + 4·quads of a legacy-quant matrix (w: GGUF layout, rowBytes a row) against every
- * token tile of meta (legacyTileMeta): repacks them into scratch (legacyQuadBytes), then runs each pair of
- * quads over each tile.
+ * Prefill rows r0..r0 + 4·quads of a legacy-quant matrix (w: GGUF layout, rowBytes a row; or, x4, Q4_0/Q8_0 in the
+ * x4 layout of matmul-legacy-x4.ts, where quad q also starts at w + 4q·rowBytes) against every token tile of
+ * meta (legacyTileMeta): repacks them into scratch (legacyQuadBytes), then runs each pair of quads over each tile.
  */
 @inline export function quadsOf(type: i32, out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, r0: i32, quads: i32,
-  rowBytes: usize, meta: usize, scratch: usize): void {
+  rowBytes: usize, meta: usize, scratch: usize, x4: bool): void {
   const nb = cols >> 5;
   const narrow = isNarrow(type);
   const recs = scratch + ACC_BYTES;
-  repackQuads(type, w + <usize>r0 * rowBytes, quads, rowBytes, nb, recs);
+  repackQuads(type, w + <usize>r0 * rowBytes, quads, rowBytes, nb, recs, x4);
   const pBytes = <usize>nb * pairRecord(narrow), tBytes = <usize>nb * (narrow ? NARROW_TILE_BYTES : WIDE_TILE_BYTES);
   for (let t = 0; t < nTokens; t += 4) {
     const n = min(4, nTokens - t), tile = meta + <usize>(t >> 2) * tBytes;

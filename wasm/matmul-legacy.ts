@@ -12,6 +12,9 @@
  * Both give the same bits.
  * Decode (one token) streams one weight row at a time: interleaving several rows was faster from cache but
  * about half as fast from memory (several concurrent streams 0.4-3 KB apart defeat the prefetcher here).
+ * Q4_0 (relaxed build) and Q8_0 matrices with rows a multiple of 4 are repacked at load so that four rows ARE
+ * one stream (matmul-legacy-x4.ts: decode ~20-40% faster from memory, one thread); the kernels here then see
+ * only the other weights (and every weight when the backend's repackWeights is false).
  * Entry points cover weight rows rowStart..rowEnd so threads can split them. No dequantized copies.
  * Relaxed-SIMD build: Q4_0/Q4_1/Q5_0/Q5_1 keep their quants unsigned (0..15, 0..31) as sixteen bytes per half
  * block and take the 8-bit dot (i16x8.relaxed_dot_i8x16_i7x16_s, the second operand in 0..127) with narrow i8
@@ -239,7 +242,7 @@ const ROW_CHUNK: i32 = 16;
   }
   for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
     const r1 = min(r0 + ROW_CHUNK, rowEnd), quads = (r1 - r0) >> 2;
-    if (quads > 0) quadsOf(type, out, w, rows, cols, nTokens, r0, quads, rowBytes, meta, scratch);
+    if (quads > 0) quadsOf(type, out, w, rows, cols, nTokens, r0, quads, rowBytes, meta, scratch, false);
     const rt = r0 + 4 * quads; // the last rows of the matrix, fewer than four, take the one-row tiles
     if (rt == r1) continue;
     convertRowScales(type, w + <usize>rt * rowBytes, r1 - rt, rowBytes, nb, scratch);

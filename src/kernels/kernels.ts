@@ -15,8 +15,28 @@ export interface WeightMatrix {
   readonly dtype: DType;
   readonly rows: number;
   readonly cols: number;
-  /** (rows, cols) in `dtype` blocks; rows are whole numbers of blocks. */
+  /** (rows, cols) in `dtype` blocks, laid out as `layout` says; rows are whole numbers of blocks. */
   readonly data: Uint8Array;
+  /**
+   * How the blocks are ordered in `data` (absent: "gguf"). "gguf": row after row, each row's blocks in order,
+   * as in the file. "q4_0x4" (the wasm backend's relaxed build, Q4_0 with rows a multiple of 4) and "q8_0x4"
+   * (the wasm backend, Q8_0, rows a multiple of 4): rows in groups of four, the group's blocks interleaved
+   * block by block (wasm/matmul-legacy-x4.ts), same bytes in all; only the backend that made it reads it, and
+   * readers of GGUF rows call requireGgufLayout first.
+   */
+  readonly layout?: WeightLayout;
+}
+
+/** Block orders of a WeightMatrix's bytes (WeightMatrix.layout). */
+export type WeightLayout = "gguf" | "q4_0x4" | "q8_0x4";
+
+/** Throws when w's bytes are not in GGUF row order (a backend's repacked weight handed to a GGUF-row reader). */
+export function requireGgufLayout(w: WeightMatrix, reader: string): void {
+  const layout = w.layout ?? "gguf";
+  if (layout !== "gguf") {
+    throw new PeelError("INVALID_ARGUMENT", `${reader}: expected a ${w.dtype} ${w.rows}x${w.cols} weight in GGUF row order, found the ` +
+      `"${layout}" layout (repacked by the wasm backend's prepareWeight); pass weights prepared by this backend, or read rows through the backend that prepared them`);
+  }
 }
 
 /** Storage of the KV cache: F16 halves memory and matches llama.cpp's default; F32 is exact. */

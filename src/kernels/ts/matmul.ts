@@ -5,7 +5,7 @@
  */
 
 import { PeelError } from "../../util/errors.js";
-import type { MatmulF32Layout, WeightMatrix } from "../kernels.js";
+import { requireGgufLayout, type MatmulF32Layout, type WeightMatrix } from "../kernels.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { f16ToF32 } from "../../tensor/f16.js";
 import { dequantizeRow } from "../../formats/gguf/dequant/index.js";
@@ -26,6 +26,7 @@ function ensure(buf: Float32Array, n: number): Float32Array {
 
 /** out (nTokens, rows) = x (nTokens, cols) · wᵀ */
 export function matmul(scratch: MatmulScratch, out: Float32Array, w: WeightMatrix, x: Float32Array, nTokens: number): void {
+  requireGgufLayout(w, "kernels(ts): matmul");
   const { rows, cols, dtype } = w;
   scratch.row = ensure(scratch.row, cols);
   scratch.x = ensure(scratch.x, nTokens * cols);
@@ -73,6 +74,7 @@ function minCorrection(data: Uint8Array, rowOffset: number, blockBytes: number, 
 
 /** out (nTokens, cols) = the rows of `table` named by ids, dequantized exactly (like ggml get_rows). */
 export function embedRows(out: Float32Array, table: WeightMatrix, ids: ArrayLike<number>, nTokens: number): void {
+  requireGgufLayout(table, "kernels(ts): embedRows");
   const { cols, dtype } = table;
   const rowBytes = (cols / DTYPES[dtype].blockElems) * DTYPES[dtype].blockBytes;
   for (let t = 0; t < nTokens; t++) {

@@ -8,11 +8,11 @@
  * by heads and batched norms (RMSNorm, LayerNorm) by tokens, each row computed by exactly one thread with the
  * same code, so results are bitwise the same for any thread count. Small jobs run on the calling thread alone (waking
  * workers costs more than they save). Embedding rows are dequantized by the shared TS dequantizers (one row
- * per token, exact like get_rows). Browser-safe: in Node, index.node.ts supplies the worker_threads host.
+ * per token, exact like get_rows). Q4_0 and Q8_0 weights may be repacked at prepareWeight (layout-x4.ts). Browser-safe: in Node, index.node.ts supplies the worker_threads host.
  * The attention wrapper is attention.ts, the element-wise ones elementwise.ts, the staging they share staging.ts.
  */
 
-import { checkShared, type Kernels, type KvBuffer, type KvDType, type WeightMatrix } from "../kernels.js";
+import { checkShared, type Kernels, type KvBuffer, type KvDType, type WeightLayout, type WeightMatrix } from "../kernels.js";
 import type { DType } from "../../tensor/dtype.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { PeelError } from "../../util/errors.js";
@@ -28,6 +28,7 @@ import { hasWebWorkers, webWorkerHost } from "./host.web.js";
 import { createAttentionKernel } from "./attention.js";
 import { createElementwiseKernels } from "./elementwise.js";
 import { createStaging, MIN_PARALLEL_MACS, MIN_PARALLEL_NORM } from "./staging.js";
+import { createInPlaceRegistry, ggufRowOfX4, layoutFor } from "./layout-x4.js";
 
 export { WASM_WEIGHT_TYPES } from "./matmul.js";
 export { relaxedSimdSupported, type SimdVariant } from "./module.js";
@@ -55,6 +56,12 @@ export interface WasmKernelsOptions {
   readonly weightBytes?: number;
   /** Put the weights in extra memories of at most this many bytes each, even when they would fit (tests). */
   readonly shardBytes?: number;
+  /**
+   * Repack Q4_0 (relaxed build) and Q8_0 weights with rows a multiple of 4 into the "q4_0x4" / "q8_0x4"
+   * layouts at prepareWeight (layout-x4.ts): faster one-token products, same outputs bit for bit. Default
+   * true; false keeps every weight's bytes in GGUF order (tests compare both).
+   */
+  readonly repackWeights?: boolean;
 }
 
 /** The backend's memory and allocator, for diagnostics and the thread pool. */
@@ -109,10 +116,10 @@ export async function createWasmKernels(opts: WasmKernelsOptions = {}): Promise<
   const set = await createShardSet({ memory, ex, heap }, module, extraShards(plan, heap.limitBytes, ex.heapBase()), plan.shardBytes);
   const pool = threads > 1 && host !== undefined
     ? await createThreadPool(host, module, set.shards.map((s) => s.memory), set.shards.map((s) => s.ex), threads) : undefined;
-  return bindKernels(set, pool, simd);
+  return bindKernels(set, pool, simd, opts.repackWeights ?? true);
 }
 
-function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: SimdVariant): WasmKernels {
+function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: SimdVariant, repack: boolean): WasmKernels {
   const primary = set.shards[0] as Shard;
   const { ex, heap, scratch } = primary;
 
@@ -154,7 +161,21 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
     }, shard);
   }
 
+  let rowBuf = new Uint8Array(0);
+  /** A buffer for one repacked table row put back in GGUF order (embedRows), kept between calls. */
+  function embedRow(bytes: number): Uint8Array {
+    if (rowBuf.length < bytes) rowBuf = new Uint8Array(bytes);
+    return rowBuf;
+  }
+
   const st = createStaging(set, threads, () => pool);
+  const inPlace = createInPlaceRegistry();
+
+  /** Rewrites the Q4_0 / Q8_0 matrix `view` (in a backend memory) into its x4 layout in place. */
+  function repackX4(layout: WeightLayout, view: Uint8Array, rows: number, cols: number): void {
+    const s = set.find(view) as Shard;
+    (layout === "q4_0x4" ? s.ex.repackQ4x4 : s.ex.repackQ8x4)(s.heap.offsetOf(view), rows, cols, s.scratch.get("w-repack", (view.length / rows) * 4));
+  }
   const { input, output, outputs, weightAt, kvPtr } = st;
 
   const kernels: WasmKernels = {
@@ -193,10 +214,18 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
     prepareWeight(dtype, rows, cols, data): WeightMatrix {
       checkWeight(dtype, rows, cols, data);
       const bytes = rows * (cols / DTYPES[dtype].blockElems) * DTYPES[dtype].blockBytes;
-      if (set.find(data) !== undefined) return { dtype, rows, cols, data: data.subarray(0, bytes) };
-      const view = kernels.allocWeightBytes(bytes, `a ${dtype} ${rows}x${cols} weight matrix`);
-      view.set(data.subarray(0, bytes));
-      return { dtype, rows, cols, data: view };
+      const want = layoutFor(dtype, rows, simd, repack);
+      const s = set.find(data);
+      // bytes the loader read into this backend are adopted (and repacked) where they are, unless they back another weight
+      const plan = s === undefined ? { layout: want, repack: want !== "gguf", copy: true }
+        : inPlace.plan(s.index, s.heap.offsetOf(data), s.heap.offsetOf(data) + bytes, rows, cols, want);
+      let view = data.subarray(0, bytes);
+      if (plan.copy) {
+        view = kernels.allocWeightBytes(bytes, `a ${dtype} ${rows}x${cols} weight matrix`);
+        view.set(data.subarray(0, bytes));
+      }
+      if (plan.repack) repackX4(plan.layout, view, rows, cols);
+      return plan.layout === "gguf" ? { dtype, rows, cols, data: view } : { dtype, rows, cols, data: view, layout: plan.layout };
     },
     allocKv(dtype: KvDType, seqLen: number, kvDim: number): KvBuffer {
       const n = seqLen * kvDim;
@@ -209,7 +238,7 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
       const { s, ptr: wp } = weightAt(w);
       const xp = input(x, nTokens * w.cols, "in-x", s);
       output(out, nTokens * w.rows, "out", false, (op) => {
-        runMatmul(prepareMatmul(s.ex, s.scratch, w.dtype, op, wp, xp, w.rows, w.cols, nTokens, activationSplit(nTokens, w.cols, s)), s);
+        runMatmul(prepareMatmul(s.ex, s.scratch, w.dtype, op, wp, xp, w.rows, w.cols, nTokens, activationSplit(nTokens, w.cols, s), w.layout), s);
       }, s);
     },
     matmulShared(outs, ws, x, nTokens) {
@@ -219,7 +248,7 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
       const p = pool;
       const at = ws.map(weightAt), s = (at[0] as { s: Shard }).s;
       if (p === undefined || ws.length < 2 || ws.length > MAX_SHARED || total * cols * nTokens < MIN_PARALLEL_MACS ||
-        ws.some((w, i) => w.dtype !== w0.dtype || w.rows % ROW_GRANULE !== 0 || at[i]?.s !== s)) {
+        ws.some((w, i) => w.dtype !== w0.dtype || w.layout !== w0.layout || w.rows % ROW_GRANULE !== 0 || at[i]?.s !== s)) {
         for (let i = 0; i < ws.length; i++) kernels.matmul(outs[i] as Float32Array, ws[i] as WeightMatrix, x, nTokens);
         return;
       }
@@ -229,7 +258,7 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
       const wps = at.map((a) => a.ptr);
       const xp = input(x, nTokens * cols, "in-x", s);
       outputs(outs, rows.map((r) => nTokens * r), (ops) => {
-        runPooled(p, prepareMatmul(s.ex, s.scratch, w0.dtype, ops[0] as number, wps[0] as number, xp, w0.rows, cols, nTokens, activationSplit(nTokens, cols, s)), ops, wps, rows, s);
+        runPooled(p, prepareMatmul(s.ex, s.scratch, w0.dtype, ops[0] as number, wps[0] as number, xp, w0.rows, cols, nTokens, activationSplit(nTokens, cols, s), w0.layout), ops, wps, rows, s);
       }, s);
     },
     matmulF32(out, w, x, rows, cols, nTokens, layout) {
@@ -245,14 +274,16 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
         ex.transposeF32(t, xp, cols, nTokens);
         xp = t;
       }
-      output(out, nTokens * rows, "out", false, (op) => runMatmul({ dtype: "F32", out: op, w: wp, x: xp, rows, cols, nTokens, rowScratch: 0, rowScratchBytes: 0, meta: 0 }));
+      output(out, nTokens * rows, "out", false, (op) => runMatmul({ dtype: "F32", out: op, w: wp, layout: "gguf", x: xp, rows, cols, nTokens, rowScratch: 0, rowScratchBytes: 0, meta: 0 }));
     },
     embedRows(out, table, ids, nTokens) {
       const rowBytes = (table.cols / DTYPES[table.dtype].blockElems) * DTYPES[table.dtype].blockBytes;
+      const x4 = table.layout !== undefined && table.layout !== "gguf", row = x4 ? embedRow(rowBytes) : table.data;
       for (let t = 0; t < nTokens; t++) {
         const id = ids[t] as number;
         if (!(id >= 0 && id < table.rows)) throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): embedding row ${id} outside 0..${table.rows - 1}`);
-        dequantizeRow(table.dtype, table.data, id * rowBytes, out, t * table.cols, table.cols);
+        if (x4) ggufRowOfX4(table, id, row); // the row back in GGUF order, then the shared dequantizer
+        dequantizeRow(table.dtype, row, x4 ? 0 : id * rowBytes, out, t * table.cols, table.cols);
       }
     },
     rmsNorm(out, x, weight, eps, nTokens, dim) {

@@ -6,6 +6,7 @@
  */
 
 import type { DType } from "../../tensor/dtype.js";
+import type { WeightLayout } from "../kernels.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { activationRoundingFor } from "../ts/activation-rounding.js";
 import type { ScratchSlots } from "./heap.js";
@@ -20,6 +21,8 @@ export interface MatmulCall {
   readonly dtype: DType;
   readonly out: number;
   readonly w: number;
+  /** The weight's block order (WeightMatrix.layout): "q4_0x4" / "q8_0x4" run matmulQ4x4 / matmulQ8x4 (wasm/matmul-legacy-x4.ts). */
+  readonly layout: WeightLayout;
   /** Activations as the kernel reads them (rounded or packed 8-bit rows). */
   readonly x: number;
   readonly rows: number;
@@ -87,7 +90,7 @@ const LEGACY_TYPES: readonly DType[] = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", 
  * lays out prefill tiles; `split` runs the per-token parts (default: on this thread).
  */
 export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DType, out: number, w: number, xPtr: number,
-  rows: number, cols: number, nTokens: number, split: ActivationSplit = serialActivations(ex)): MatmulCall {
+  rows: number, cols: number, nTokens: number, split: ActivationSplit = serialActivations(ex), layout: WeightLayout = "gguf"): MatmulCall {
   const mode = activationRoundingFor(dtype);
   let x = xPtr;
   let rowScratch = 0, rowScratchBytes = 0, meta = 0;
@@ -136,7 +139,7 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       break;
     }
   }
-  return { dtype, out, w, x, rows, cols, nTokens, rowScratch, rowScratchBytes, meta };
+  return { dtype, out, w, layout, x, rows, cols, nTokens, rowScratch, rowScratchBytes, meta };
 }
 
 /** Runs the product for weight rows rowStart..rowEnd (all tokens). */
@@ -145,7 +148,21 @@ export function runMatmulRows(ex: WasmExports, c: MatmulCall, rowStart: number, 
     case "F32": ex.matmulF32(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd); return;
     case "F16": ex.matmulF16(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.rowScratch); return;
     case "BF16": ex.matmulBF16(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.rowScratch); return;
-    case "Q4_0": case "Q4_1": case "Q5_0": case "Q5_1": case "Q8_0": case "IQ4_NL":
+    case "Q4_0":
+      if (c.layout === "q4_0x4") {
+        ex.matmulQ4x4(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
+        return;
+      }
+      ex.matmulLegacy(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
+      return;
+    case "Q8_0":
+      if (c.layout === "q8_0x4") {
+        ex.matmulQ8x4(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
+        return;
+      }
+      ex.matmulLegacy(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
+      return;
+    case "Q4_1": case "Q5_0": case "Q5_1": case "IQ4_NL":
       ex.matmulLegacy(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
       return;
     case "Q2_K": case "Q3_K": case "IQ4_XS":

@@ -36,6 +36,10 @@ export interface WasmExports {
   readonly matmulFloatScratchBytes: Fn;
   readonly matmulLegacy: Fn;
   readonly legacyScratchBytes: Fn;
+  readonly repackQ4x4: Fn;
+  readonly matmulQ4x4: Fn;
+  readonly repackQ8x4: Fn;
+  readonly matmulQ8x4: Fn;
   readonly legacyTileMeta: Fn;
   readonly legacyTileBytes: Fn;
   readonly matmulKQuant: Fn;
@@ -63,7 +67,7 @@ export interface WasmExports {
 }
 
 const EXPORT_NAMES: ReadonlyArray<keyof WasmExports> = ["heapBase", "initF16Table", "quantizeQ8", "quantizeQ8K", "roundRowsF16",
-  "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulFloatScratchBytes", "matmulLegacy", "legacyScratchBytes", "legacyTileMeta", "legacyTileBytes", "matmulKQuant", "kquantTiles", "kquantTileBytes", "matmulLowBit",
+  "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulFloatScratchBytes", "matmulLegacy", "legacyScratchBytes", "repackQ4x4", "matmulQ4x4", "repackQ8x4", "matmulQ8x4", "legacyTileMeta", "legacyTileBytes", "matmulKQuant", "kquantTiles", "kquantTileBytes", "matmulLowBit",
   "rmsNorm", "rope", "swiglu", "addInPlace", "softmax", "storeF16", "attention", "attentionScratchFloats", "transposeF32",
   "gelu", "geluBackward", "swigluBackward", "layerNorm", "addBias", "geluRounded", "geglu", "scaleInPlace", "softcap"];
 

@@ -10,6 +10,7 @@
  */
 
 import type { DType } from "../../tensor/dtype.js";
+import type { WeightLayout } from "../kernels.js";
 import { runActivationRange, runMatmulRows, WASM_WEIGHT_TYPES, type MatmulCall } from "./matmul.js";
 import type { WasmExports } from "./module.js";
 
@@ -86,9 +87,13 @@ export const MAX_SHARED = 4;
  * the matrices in order. `first` is the first matrix's prepared call (its x, meta and row scratch serve all),
  * its row scratch given per thread.
  */
+/** Block orders a matmul job's weights come in; its args[1] is the type's index + TYPE_CODES · the layout's index. */
+const LAYOUTS: readonly WeightLayout[] = ["gguf", "q4_0x4", "q8_0x4"];
+const TYPE_CODES = 64;
+
 export function matmulArgs(args: Float64Array, first: MatmulCall, outs: readonly number[], ws: readonly number[],
   rows: readonly number[], rowScratchBase: number, rowScratchStride: number): void {
-  args[0] = ws.length; args[1] = WASM_WEIGHT_TYPES.indexOf(first.dtype); args[2] = first.x; args[3] = first.cols;
+  args[0] = ws.length; args[1] = WASM_WEIGHT_TYPES.indexOf(first.dtype) + TYPE_CODES * LAYOUTS.indexOf(first.layout); args[2] = first.x; args[3] = first.cols;
   args[4] = first.nTokens; args[5] = rowScratchBase; args[6] = rowScratchStride; args[7] = first.meta;
   for (let i = 0; i < ws.length; i++) { args[8 + 3 * i] = outs[i] as number; args[9 + 3 * i] = ws[i] as number; args[10 + 3 * i] = rows[i] as number; }
 }
@@ -129,7 +134,8 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
       ex.layerNorm(n(0), n(1), n(2), n(3), n(4), n(5), start, end);
       return;
     case OP.matmul: { // rows start..end across the matrices: each matrix runs its own part of the range
-      call.dtype = WASM_WEIGHT_TYPES[n(1)] as DType;
+      call.dtype = WASM_WEIGHT_TYPES[n(1) % TYPE_CODES] as DType;
+      call.layout = LAYOUTS[Math.floor(n(1) / TYPE_CODES)] as WeightLayout;
       call.x = n(2); call.cols = n(3); call.nTokens = n(4);
       call.rowScratch = n(5) === 0 ? 0 : n(5) + index * n(6);
       call.meta = n(7);
@@ -161,7 +167,7 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
 }
 
 export function newCallRecord(): MutableCall {
-  return { dtype: "F32", out: 0, w: 0, x: 0, rows: 0, cols: 0, nTokens: 0, rowScratch: 0, rowScratchBytes: 0, meta: 0 };
+  return { dtype: "F32", out: 0, w: 0, layout: "gguf", x: 0, rows: 0, cols: 0, nTokens: 0, rowScratch: 0, rowScratchBytes: 0, meta: 0 };
 }
 
 /** The first message a worker gets: everything it needs to run jobs. */

@@ -16,7 +16,7 @@
  * (UNSUPPORTED), `shader-f16` (f16 is decoded from u32 words on every adapter; device.ts says why).
  */
 
-import { checkShared, type AttentionShape, type Kernels, type KvBuffer, type KvDType, type MatmulF32Layout, type RopeSpec, type WeightMatrix } from "../kernels.js";
+import { checkShared, requireGgufLayout, type AttentionShape, type Kernels, type KvBuffer, type KvDType, type MatmulF32Layout, type RopeSpec, type WeightMatrix } from "../kernels.js";
 import type { DType } from "../../tensor/dtype.js";
 import { DTYPES } from "../../tensor/dtype.js";
 import { PeelError } from "../../util/errors.js";
@@ -185,6 +185,7 @@ function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onU
       return { dtype, data, seqLen, kvDim };
     },
     matmul(out, w, x, nTokens) {
+      requireGgufLayout(w, NAME);
       matmulRounded(out, w, rounded(w.dtype, rt.input(x), nTokens * w.cols), nTokens);
     },
     matmulShared(outs, ws, x, nTokens) {
@@ -194,6 +195,7 @@ function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onU
       ws.forEach((w, i) => {
         const mode = activationRoundingFor(w.dtype);
         if (last?.mode !== mode) last = { mode, xr: rounded(w.dtype, xb, nTokens * w.cols) };
+        requireGgufLayout(w, NAME);
         matmulRounded(outs[i] as Float32Array, w, last.xr, nTokens);
       });
     },
@@ -203,6 +205,7 @@ function buildKernels(rt: Runtime, adapter: string, onUpload: WebGpuOptions["onU
         wb.offset, xb.offset, o.offset]), [read(wb), read(xb), written(o)], Math.ceil(rows * nTokens / 64));
     },
     embedRows(out, table, ids, nTokens) {
+      requireGgufLayout(table, NAME);
       const o = rt.output(out);
       const idArr = Int32Array.from({ length: nTokens }, (_, t) => ids[t] as number);
       const up = rt.upload(idArr);

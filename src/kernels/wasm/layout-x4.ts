@@ -1,0 +1,84 @@
+/**
+ * The x4 weight layouts of the wasm backend (WeightMatrix.layout): Q4_0 ("q4_0x4", relaxed build) and Q8_0
+ * ("q8_0x4", both builds) rows repacked at prepareWeight, in place, four rows at a time, so that the one-token
+ * product streams four rows as one (wasm/matmul-legacy-x4.ts has the layouts and the kernels). Only matrices
+ * with rows a multiple of 4 take them (row ranges split across threads fall on multiples of 16 rows, so on
+ * whole quads). The bytes are those of the GGUF rows, reordered: quad q = rows 4q..4q+3 fills the same
+ * 4·rowBytes as in the file; its block b (four GGUF blocks) holds the four rows' f16 scales (8 bytes), then
+ * groups of 16 bytes, group k holding row r's quant bytes 4k..4k+3 at 4r (Q4_0: 4 groups; Q8_0: 8).
+ * ggufRowOfX4 reads one row back in GGUF order (embedding lookups).
+ * Cost at load: the repacking runs at several GB/s but is the first code to touch the pages the loader read
+ * into, and pays their first-touch faults (~0.2 s for a 143 MB Q8_0 model on the dev VM), which without it the
+ * first token pays instead (measured: first token ~0.2-0.3 s without, ~25 ms with).
+ */
+
+import type { DType } from "../../tensor/dtype.js";
+import type { WeightLayout, WeightMatrix } from "../kernels.js";
+import type { SimdVariant } from "./module.js";
+import { PeelError } from "../../util/errors.js";
+
+/** The layout prepareWeight gives a (rows, ·) matrix of dtype on this build (repack: the backend's option). */
+export function layoutFor(dtype: DType, rows: number, simd: SimdVariant, repack: boolean): WeightLayout {
+  if (!repack || rows % 4 !== 0) return "gguf";
+  if (dtype === "Q8_0") return "q8_0x4";
+  return dtype === "Q4_0" && simd === "relaxed" ? "q4_0x4" : "gguf";
+}
+
+/** Writes row `row` of the x4-layout matrix w in GGUF order: rowBytes bytes at out[at..]. */
+export function ggufRowOfX4(w: WeightMatrix, row: number, out: Uint8Array, at = 0): void {
+  const q8 = w.layout === "q8_0x4";
+  if (!q8 && w.layout !== "q4_0x4") throw new Error(`unreachable: ggufRowOfX4 of layout ${String(w.layout)}`);
+  const block = q8 ? 34 : 18, quadBlock = 4 * block, groups = q8 ? 8 : 4;
+  const nb = w.cols / 32, r = row & 3, data = w.data;
+  const quad = (row >> 2) * nb * quadBlock;
+  for (let b = 0; b < nb; b++) {
+    const src = quad + b * quadBlock, dst = at + b * block;
+    out[dst] = data[src + 2 * r] as number;
+    out[dst + 1] = data[src + 2 * r + 1] as number;
+    for (let k = 0; k < groups; k++) out.set(data.subarray(src + 8 + 16 * k + 4 * r, src + 12 + 16 * k + 4 * r), dst + 2 + 4 * k);
+  }
+}
+
+/** A weight prepared over bytes already in a backend memory (allocWeightBytes): where, its shape and layout. */
+interface InPlace {
+  readonly shard: number;
+  readonly start: number;
+  readonly end: number;
+  readonly rows: number;
+  readonly cols: number;
+  readonly layout: WeightLayout;
+}
+
+/** What prepareWeight does with bytes already in a memory: the layout, and whether to repack (a copy, or in place). */
+export interface InPlacePlan {
+  readonly layout: WeightLayout;
+  readonly repack: boolean;
+  /** Repack a copy: the bytes also back another weight that reads them in GGUF order. */
+  readonly copy: boolean;
+}
+
+/**
+ * Remembers the weights prepared in place, so that repacking never reorders bytes another weight reads: the
+ * same bytes with the same shape again get the same layout (no second repack), bytes overlapping a GGUF-order
+ * weight are repacked in a copy, and bytes overlapping a repacked weight cannot be read in GGUF order any more
+ * (an error, rather than silently wrong rows).
+ */
+export function createInPlaceRegistry(): { plan(shard: number, start: number, end: number, rows: number, cols: number, want: WeightLayout): InPlacePlan } {
+  const placed: InPlace[] = [];
+  return {
+    plan(shard, start, end, rows, cols, want) {
+      const same = placed.find((p) => p.shard === shard && p.start === start && p.end === end && p.rows === rows && p.cols === cols);
+      if (same !== undefined) return { layout: same.layout, repack: false, copy: false };
+      const overlaps = placed.filter((p) => p.shard === shard && p.start < end && start < p.end);
+      const moved = overlaps.find((p) => p.layout !== "gguf");
+      if (moved !== undefined) {
+        throw new PeelError("INVALID_ARGUMENT", `kernels(wasm): a ${rows}x${cols} weight over bytes ${start}..${end} overlaps a ${moved.rows}x${moved.cols} ` +
+          `weight the backend repacked in place (layout "${moved.layout}"), so those bytes are no longer in GGUF order; prepare each tensor's bytes ` +
+          "once with one shape, or pass a copy, or create the backend with repackWeights: false");
+      }
+      if (want !== "gguf" && overlaps.length > 0) return { layout: want, repack: true, copy: true };
+      placed.push({ shard, start, end, rows, cols, layout: want });
+      return { layout: want, repack: want !== "gguf", copy: false };
+    },
+  };
+}
