@@ -2,8 +2,8 @@
  * The relaxed-SIMD ("narrow") inner loops of matmul-kquants.ts: Q4_K/Q5_K/Q6_K super-blocks whose quants stay
  * unsigned bytes and meet i8 activation quants in the 8-bit dot (i16x8.relaxed_dot_i8x16_i7x16_s), the pair
  * sums then scaled by the sub-block's integer scale in one i32x4.dot_i16x8_s: exact integers, the same as the
- * baseline path's. Four-token tiles for prefill (q45SuperNarrow, q6SuperNarrow with T = 4) and one token for
- * decode (q45DecodeNarrow, q6SuperNarrow with T = 1). matmul-kquants.ts scales and sums what these return.
+ * baseline path's. Four-token tiles for prefill (q45SuperNarrow, q6SuperNarrow) and one token for decode
+ * (q45DecodeNarrow, q6DecodeNarrow). matmul-kquants.ts scales and sums what these return.
  */
 
 import { hsumAllI32, minSum, reduce4I32 } from "./simd";
@@ -110,14 +110,15 @@ const Q4_K: i32 = 12, Q5_K: i32 = 13;
 }
 
 /**
- * Narrow path: Σ sc·q·x − 32·Σ sc·bsum of a Q6_K super-block (q unsigned 0..63) per token lane, group g of
- * the activation quants at x0..x3 + g·gs (as q45SuperNarrow), the sixteen per-group sums at b0..b3.
+ * Narrow path: Σ sc·q·x − 32·Σ sc·bsum of a Q6_K super-block (q unsigned 0..63) per token lane of a four-token
+ * tile, group g of the activation quants at x0..x3 + g·gs (as q45SuperNarrow), the sixteen per-group sums at
+ * b0..b3; sp: the thread's scratch (stores between the tokens).
  * The sixteen i8 scales widen to i16 once; each step of sixteen elements splats its four from lanes 0, 2, 4, 6
  * and then rotates the next step's into place. Fields are shifted within 16-bit lanes and masked (V8 lowers
  * an 8-bit shift to the same 16-bit shift plus a mask it rebuilds each time).
  */
-@inline export function q6SuperNarrow(T: i32, wb: usize, x0: usize, x1: usize, x2: usize, x3: usize, gs: usize,
-  b0: usize, b1: usize, b2: usize, b3: usize, sp: usize = 0): v128 {
+@inline export function q6SuperNarrow(wb: usize, x0: usize, x1: usize, x2: usize, x3: usize, gs: usize,
+  b0: usize, b1: usize, b2: usize, b3: usize, sp: usize): v128 {
   const m4 = i8x16.splat(15), m30 = i8x16.splat(0x30);
   let i0 = i32x4.splat(0), i1 = i32x4.splat(0), i2 = i32x4.splat(0), i3 = i32x4.splat(0);
   const scv = v128.load(wb + 192);
@@ -139,18 +140,54 @@ const Q4_K: i32 = 12, Q5_K: i32 = 13;
       scales = i8x16.shuffle(scales, scales, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1); // rotate one lane down
       const xp = <usize>(8 * h + g) * gs; // group 8h + g (element 128h + 16g), then +32 elements per k
       i0 = scaled4(i0, q0, q1, q2, q3, x0 + xp, 2 * gs, s0, s1, s2, s3);
-      if (T == 4) { // scratch stores between the tokens, as q45SuperNarrow
-        v128.store(sp, i0);
-        i1 = scaled4(i1, q0, q1, q2, q3, x1 + xp, 2 * gs, s0, s1, s2, s3);
-        v128.store(sp, i1, 16);
-        i2 = scaled4(i2, q0, q1, q2, q3, x2 + xp, 2 * gs, s0, s1, s2, s3);
-        v128.store(sp, i2, 32);
-        i3 = scaled4(i3, q0, q1, q2, q3, x3 + xp, 2 * gs, s0, s1, s2, s3);
-      }
+      v128.store(sp, i0); // scratch stores between the tokens, as q45SuperNarrow
+      i1 = scaled4(i1, q0, q1, q2, q3, x1 + xp, 2 * gs, s0, s1, s2, s3);
+      v128.store(sp, i1, 16);
+      i2 = scaled4(i2, q0, q1, q2, q3, x2 + xp, 2 * gs, s0, s1, s2, s3);
+      v128.store(sp, i2, 32);
+      i3 = scaled4(i3, q0, q1, q2, q3, x3 + xp, 2 * gs, s0, s1, s2, s3);
     }
   }
   // the offset: 32·Σ_g sc_g·bsum_g over the sixteen groups of sixteen (scales and bsums in the same order)
-  if (T == 1) return i32x4.sub(hsumAllI32(i0), i32x4.shl(hsumAllI32(minSum(scLo, scHi, b0)), 5));
   const o = reduce4I32(minSum(scLo, scHi, b0), minSum(scLo, scHi, b1), minSum(scLo, scHi, b2), minSum(scLo, scHi, b3));
   return i32x4.sub(reduce4I32(i0, i1, i2, i3), i32x4.shl(o, 5));
 }
+
+/**
+ * Narrow decode (one token) of a Q6_K super-block: q6SuperNarrow's integers for one token, its four steps of 64
+ * elements written out (as q45DecodeNarrow: as loops, V8 kept counters and rotated the scale vector with
+ * shuffles). The sixteen scales go to the thread's scratch once (sp: i16, sub-block j at sp + 2j) and each step
+ * splats its four with loads; the running sum is stored to sp + 32 after each step, so V8 loads a step's
+ * operands when it uses them. Exact integers: the same S as q6SuperNarrow, whatever the order of the sums.
+ */
+@inline export function q6DecodeNarrow(wb: usize, x0: usize, b0: usize, sp: usize): v128 {
+  const scv = v128.load(wb + 192);
+  const scLo = i16x8.extend_low_i8x16_s(scv), scHi = i16x8.extend_high_i8x16_s(scv);
+  v128.store(sp, scLo);
+  v128.store(sp, scHi, 16);
+  let i0 = q6DecodeStep(i32x4.splat(0), wb, 0, 0, x0, sp);
+  i0 = q6DecodeStep(i0, wb, 0, 1, x0, sp);
+  i0 = q6DecodeStep(i0, wb, 1, 0, x0, sp);
+  i0 = q6DecodeStep(i0, wb, 1, 1, x0, sp);
+  return i32x4.sub(hsumAllI32(i0), i32x4.shl(hsumAllI32(minSum(scLo, scHi, b0)), 5));
+}
+
+/**
+ * Step (h, g) (constants) of q6DecodeNarrow: elements 16g..16g+15 of each 32 of half h, their four sub-blocks
+ * 8h + g + 2k (k = 0..3) against the i8 quants at x0 (group 8h + g, then +32 elements per k).
+ */
+@inline function q6DecodeStep(i0: v128, wb: usize, h: i32, g: i32, x0: usize, sp: usize): v128 {
+  const m4 = i8x16.splat(15), m30 = i8x16.splat(0x30);
+  const ql = wb + (<usize>h << 6) + (<usize>g << 4), qh = wb + 128 + (<usize>h << 5) + (<usize>g << 4);
+  const a = v128.load(ql), b = v128.load(ql, 32), hv = v128.load(qh);
+  const q0 = v128.or(v128.and(a, m4), v128.and(i16x8.shl(hv, 4), m30));
+  const q1 = v128.or(v128.and(b, m4), v128.and(i16x8.shl(hv, 2), m30));
+  const q2 = v128.or(v128.and(i16x8.shr_u(a, 4), m4), v128.and(hv, m30));
+  const q3 = v128.or(v128.and(i16x8.shr_u(b, 4), m4), v128.and(i16x8.shr_u(hv, 2), m30));
+  const sc = sp + (<usize>(8 * h + g) << 1);
+  const r = scaled4(i0, q0, q1, q2, q3, x0 + (<usize>(8 * h + g) << 4), 32,
+    v128.load16_splat(sc), v128.load16_splat(sc + 4), v128.load16_splat(sc + 8), v128.load16_splat(sc + 12));
+  v128.store(sp, r, 32);
+  return r;
+}
+

@@ -21,7 +21,7 @@
 
 import { f16Lookup } from "./f16-table";
 import { hsumAllI32, minSum, reduce4I32, storeLanes } from "./simd";
-import { q45DecodeNarrow, q45SuperNarrow, q6SuperNarrow } from "./matmul-kquants-narrow";
+import { q45DecodeNarrow, q45SuperNarrow, q6DecodeNarrow, q6SuperNarrow } from "./matmul-kquants-narrow";
 import { narrowActivations, q8kRowBytes } from "./activation-rounding";
 import { KTILE_BSUMS, KTILE_BYTES, KTILE_D, KTILE_GROUP } from "./activation-tiles";
 
@@ -177,7 +177,8 @@ const ROW_CHUNK: i32 = 16;
     const dxv = T == 4 ? f32At4(x0 + dx, x1 + dx, x2 + dx, x3 + dx) : f32x4.splat(load<f32>(x0 + dx));
     let S = i32x4.splat(0), M = S;
     if (type == Q6_K) {
-      if (ASC_FEATURE_RELAXED_SIMD) S = narrow ? q6SuperNarrow(T, wb, x0 + xo, x1 + xo, x2 + xo, x3 + xo, 16, x0 + bo, x1 + bo, x2 + bo, x3 + bo) : q6Super(T, wb, x0, x1, x2, x3, xo);
+      // narrow rows reach kRow for one token only (rowsOf: several go through kRowTile)
+      if (ASC_FEATURE_RELAXED_SIMD) S = narrow ? q6DecodeNarrow(wb, x0 + xo, x0 + bo, sp) : q6Super(T, wb, x0, x1, x2, x3, xo);
       else S = q6Super(T, wb, x0, x1, x2, x3, xo);
     } else {
       const sm = scalesAndMins(wb + 4);
@@ -203,7 +204,7 @@ const ROW_CHUNK: i32 = 16;
     const dxv = v128.load(p + KTILE_D), bs = p + KTILE_BSUMS;
     let S = i32x4.splat(0), M = S;
     if (type == Q6_K) {
-      S = q6SuperNarrow(4, wb, p, p + 16, p + 32, p + 48, KTILE_GROUP, bs, bs + 32, bs + 64, bs + 96, sp);
+      S = q6SuperNarrow(wb, p, p + 16, p + 32, p + 48, KTILE_GROUP, bs, bs + 32, bs + 64, bs + 96, sp);
     } else {
       const sm = scalesAndMins(wb + 4);
       S = q45SuperNarrow(type, wb, sm, p, p + 16, p + 32, p + 48, sp);
