@@ -33,6 +33,16 @@ const Q4_K: i32 = 12, Q5_K: i32 = 13;
 }
 
 /**
+ * fifthBit for a constant j (decode's written-out steps): bit j of each byte moved to bit 4 by one 16-bit shift
+ * (bits crossing into the other byte of a lane never land on its bit 4), then one mask; the same 16 or 0.
+ */
+@inline function fifthBitAt(qh: v128, j: i32): v128 {
+  const m = i8x16.splat(16);
+  if (j < 4) return v128.and(i16x8.shl(qh, 4 - j), m);
+  return j == 4 ? v128.and(qh, m) : v128.and(i16x8.shr_u(qh, j - 4), m);
+}
+
+/**
  * Narrow path: acc + s·(Σ pairs of the 32-element sub-block a, b against the i8 activation quants at p and
  * p + gs, its two groups of sixteen). The
  * two 8-bit dots add in i16 before the scale (pair sums ≤ 2·31·128, so four products fit), one
@@ -100,8 +110,8 @@ const Q4_K: i32 = 12, Q5_K: i32 = 13;
   let la = v128.and(qa, m4), lb = v128.and(qb, m4), ha = v128.and(i16x8.shr_u(qa, 4), m4), hb = v128.and(i16x8.shr_u(qb, 4), m4);
   if (type == Q5_K) {
     const qha = v128.load(wb + 16), qhb = v128.load(wb + 32);
-    la = v128.or(la, fifthBit(qha, 2 * c)); lb = v128.or(lb, fifthBit(qhb, 2 * c));
-    ha = v128.or(ha, fifthBit(qha, 2 * c + 1)); hb = v128.or(hb, fifthBit(qhb, 2 * c + 1));
+    la = v128.or(la, fifthBitAt(qha, 2 * c)); lb = v128.or(lb, fifthBitAt(qhb, 2 * c));
+    ha = v128.or(ha, fifthBitAt(qha, 2 * c + 1)); hb = v128.or(hb, fifthBitAt(qhb, 2 * c + 1));
   }
   const xc = x0 + (<usize>c << 6);
   const r = scaledSub(scaledSub(i0, la, lb, xc, 16, v128.load16_splat(sp + (<usize>c << 2))), ha, hb, xc + 32, 16, v128.load16_splat(sp + (<usize>c << 2) + 2));
