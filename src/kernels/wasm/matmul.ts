@@ -148,21 +148,11 @@ export function runMatmulRows(ex: WasmExports, c: MatmulCall, rowStart: number, 
     case "F32": ex.matmulF32(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd); return;
     case "F16": ex.matmulF16(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.rowScratch); return;
     case "BF16": ex.matmulBF16(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.rowScratch); return;
-    case "Q4_0":
-      if (c.layout === "q4_0x4") {
-        ex.matmulQ4x4(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
+    case "Q4_0": case "Q8_0": case "Q4_1": case "Q5_0": case "Q5_1": case "IQ4_NL":
+      if (c.layout !== "gguf") { // Q4_0 / Q8_0 repacked at prepareWeight (layout-x4.ts)
+        (c.layout === "q4_0x4" ? ex.matmulQ4x4 : ex.matmulQ8x4)(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
         return;
       }
-      ex.matmulLegacy(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
-      return;
-    case "Q8_0":
-      if (c.layout === "q8_0x4") {
-        ex.matmulQ8x4(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
-        return;
-      }
-      ex.matmulLegacy(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
-      return;
-    case "Q4_1": case "Q5_0": case "Q5_1": case "IQ4_NL":
       ex.matmulLegacy(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
       return;
     case "Q2_K": case "Q3_K": case "IQ4_XS":
