@@ -17,7 +17,7 @@
  * block after block in the same order, so the outputs are bitwise those of tokens4.
  */
 
-import { f16ToF32 } from "./simd";
+import { f16ToF32, storeTransposedI32 } from "./simd";
 import { isNarrow, NARROW_QUANTS, NARROW_TILE_BYTES, TILE_DX, TILE_OFFSET, TILE_START, TILE_SX, WIDE_QUANTS, WIDE_TILE_BYTES } from "./activation-tiles";
 import { blockBytes, half, Q4_1, Q5_1, Q8_0, unpack, unsignedHalf } from "./legacy-blocks";
 
@@ -32,16 +32,6 @@ const ACC_BYTES: usize = 128;
 /** Bytes of scratch quadsOf needs for `quads` quads of `cols` columns of `type` (either layout). */
 export function legacyQuadBytes(type: i32, cols: i32, quads: i32): i32 {
   return <i32>ACC_BYTES + ((quads + 1) >> 1) * (cols >> 5) * <i32>pairRecord(isNarrow(type));
-}
-
-/** Writes [a_i, b_i, c_i, d_i] (i32 lane i of each) at out + 32·i, i = 0..3: a 4×4 transpose of 32-bit lanes. */
-@inline function storeTransposed(a: v128, b: v128, c: v128, d: v128, out: usize): void {
-  const abLo = i32x4.shuffle(a, b, 0, 4, 1, 5), cdLo = i32x4.shuffle(c, d, 0, 4, 1, 5);
-  const abHi = i32x4.shuffle(a, b, 2, 6, 3, 7), cdHi = i32x4.shuffle(c, d, 2, 6, 3, 7);
-  v128.store(out, i32x4.shuffle(abLo, cdLo, 0, 1, 4, 5));
-  v128.store(out, i32x4.shuffle(abLo, cdLo, 2, 3, 6, 7), 32);
-  v128.store(out, i32x4.shuffle(abHi, cdHi, 0, 1, 4, 5), 64);
-  v128.store(out, i32x4.shuffle(abHi, cdHi, 2, 3, 6, 7), 96);
 }
 
 /**
@@ -89,15 +79,15 @@ export function legacyQuadBytes(type: i32, cols: i32, quads: i32): i32 {
   const q = o + SCALES + (side << 4);
   if (narrow) {
     for (let u = 0; u < 2; u++) {
-      storeTransposed(unsignedHalf(type, b0, u == 1), unsignedHalf(type, b1, u == 1), unsignedHalf(type, b2, u == 1),
-        unsignedHalf(type, b3, u == 1), q + (<usize>u << 7));
+      storeTransposedI32(unsignedHalf(type, b0, u == 1), unsignedHalf(type, b1, u == 1), unsignedHalf(type, b2, u == 1),
+        unsignedHalf(type, b3, u == 1), q + (<usize>u << 7), 32);
     }
   } else {
     const h00 = half(type, b0, 0), h01 = half(type, b0, 1), h10 = half(type, b1, 0), h11 = half(type, b1, 1);
     const h20 = half(type, b2, 0), h21 = half(type, b2, 1), h30 = half(type, b3, 0), h31 = half(type, b3, 1);
     for (let m = 0; m < 4; m++) {
-      storeTransposed(unpack(type, b0, m, h00, h01), unpack(type, b1, m, h10, h11), unpack(type, b2, m, h20, h21),
-        unpack(type, b3, m, h30, h31), q + (<usize>m << 7));
+      storeTransposedI32(unpack(type, b0, m, h00, h01), unpack(type, b1, m, h10, h11), unpack(type, b2, m, h20, h21),
+        unpack(type, b3, m, h30, h31), q + (<usize>m << 7), 32);
     }
   }
 }

@@ -20,38 +20,47 @@
  * four blocks unrolled.
  */
 
-import { f16Lo } from "./simd";
+import { f16Lo, storeTransposedI32 } from "./simd";
 import { Q4_0, Q8_0 } from "./legacy-blocks";
 import { quadsOf } from "./matmul-legacy-quads";
 
 /** Bytes of one block of a quad: four GGUF Q4_0 blocks of 18 bytes; four Q8_0 blocks of 34. */
 const QUAD_BLOCK: usize = 72, Q8_QUAD_BLOCK: usize = 136;
 
-/** Writes [a_k, c_k, d_k, e_k] (32-bit lane k of each: four bytes of four rows) at out + 16·k, k = 0..3. */
-@inline function transpose4(a: v128, c: v128, d: v128, e: v128, out: usize): void {
-  const acLo = i32x4.shuffle(a, c, 0, 4, 1, 5), deLo = i32x4.shuffle(d, e, 0, 4, 1, 5);
-  const acHi = i32x4.shuffle(a, c, 2, 6, 3, 7), deHi = i32x4.shuffle(d, e, 2, 6, 3, 7);
-  v128.store(out, i32x4.shuffle(acLo, deLo, 0, 1, 4, 5));
-  v128.store(out, i32x4.shuffle(acLo, deLo, 2, 3, 6, 7), 16);
-  v128.store(out, i32x4.shuffle(acHi, deHi, 0, 1, 4, 5), 32);
-  v128.store(out, i32x4.shuffle(acHi, deHi, 2, 3, 6, 7), 48);
-}
-
 /**
  * Rewrites rows 0..rows-1 of the Q4_0 matrix at w (GGUF layout, rows a multiple of 4) into the x4 layout in
  * place, one quad at a time through tmp (4·rowBytes bytes of scratch).
  */
 export function repackQ4x4(w: usize, rows: i32, cols: i32, tmp: usize): void {
-  const nb = cols >> 5, rowBytes = <usize>nb * 18;
+  repackX4(18, w, rows, cols, tmp);
+}
+
+/**
+ * Rewrites the Q8_0 matrix at w (GGUF layout, rows a multiple of 4) into its x4 layout in place through tmp
+ * (4·rowBytes): quad block b (136 bytes) = the four rows' f16 scales, then groups k = 0..7 of sixteen bytes,
+ * row r's quants 4k..4k+3 at 4r.
+ */
+export function repackQ8x4(w: usize, rows: i32, cols: i32, tmp: usize): void {
+  repackX4(34, w, rows, cols, tmp);
+}
+
+/**
+ * Both repacks (block: 18 for Q4_0, 34 for Q8_0, a constant after inlining): per quad of rows, each block's four
+ * f16 scales, then its quant bytes in 16-byte runs, each run's four 32-bit groups transposed across the rows.
+ */
+@inline function repackX4(block: usize, w: usize, rows: i32, cols: i32, tmp: usize): void {
+  const nb = cols >> 5, rowBytes = <usize>nb * block, quadBlock = 4 * block;
   for (let q = 0; q < rows >> 2; q++) {
     const wq = w + <usize>q * 4 * rowBytes;
     memory.copy(tmp, wq, 4 * rowBytes);
     for (let b = 0; b < nb; b++) {
-      const b0 = tmp + <usize>b * 18, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
-      const o = wq + <usize>b * QUAD_BLOCK;
+      const b0 = tmp + <usize>b * block, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+      const o = wq + <usize>b * quadBlock;
       store<u16>(o, load<u16>(b0)); store<u16>(o, load<u16>(b1), 2);
       store<u16>(o, load<u16>(b2), 4); store<u16>(o, load<u16>(b3), 6);
-      transpose4(v128.load(b0 + 2), v128.load(b1 + 2), v128.load(b2 + 2), v128.load(b3 + 2), o + 8);
+      for (let h: usize = 0; h < (block - 2) >> 4; h++) {
+        storeTransposedI32(v128.load(b0 + 2 + 16 * h), v128.load(b1 + 2 + 16 * h), v128.load(b2 + 2 + 16 * h), v128.load(b3 + 2 + 16 * h), o + 8 + 64 * h, 16);
+      }
     }
   }
 }
@@ -130,28 +139,6 @@ export function matmulQ4x4(out: usize, w: usize, x: usize, rows: i32, cols: i32,
   }
 }
 
-
-/**
- * Rewrites the Q8_0 matrix at w (GGUF layout, rows a multiple of 4) into its x4 layout in place through tmp
- * (4·rowBytes): quad block b (136 bytes) = the four rows' f16 scales, then groups k = 0..7 of sixteen bytes,
- * row r's quants 4k..4k+3 at 4r.
- */
-export function repackQ8x4(w: usize, rows: i32, cols: i32, tmp: usize): void {
-  const nb = cols >> 5, rowBytes = <usize>nb * 34;
-  for (let q = 0; q < rows >> 2; q++) {
-    const wq = w + <usize>q * 4 * rowBytes;
-    memory.copy(tmp, wq, 4 * rowBytes);
-    for (let b = 0; b < nb; b++) {
-      const b0 = tmp + <usize>b * 34, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
-      const o = wq + <usize>b * Q8_QUAD_BLOCK;
-      store<u16>(o, load<u16>(b0)); store<u16>(o, load<u16>(b1), 2);
-      store<u16>(o, load<u16>(b2), 4); store<u16>(o, load<u16>(b3), 6);
-      for (let h: usize = 0; h < 2; h++) {
-        transpose4(v128.load(b0 + 2 + 16 * h), v128.load(b1 + 2 + 16 * h), v128.load(b2 + 2 + 16 * h), v128.load(b3 + 2 + 16 * h), o + 8 + 64 * h);
-      }
-    }
-  }
-}
 
 /** Σ q·x of one Q8_0 quad block at o against the wide (i16) activation block at xb: rows in lanes, exact. */
 @inline function q8QuadSums(o: usize, xb: usize): v128 {

@@ -159,3 +159,17 @@ export function f32ToF16(v: f32): u32 {
 @inline export function minSum(a: v128, b: v128, p: usize): v128 {
   return i32x4.add(i32x4.dot_i16x8_s(a, v128.load(p)), i32x4.dot_i16x8_s(b, v128.load(p, 16)));
 }
+
+/**
+ * A 4×4 transpose of 32-bit lanes: [a_i, b_i, c_i, d_i] (lane i of each) stored at out + i·stride, i = 0..3
+ * (stride a constant after inlining).
+ */
+@inline export function storeTransposedI32(a: v128, b: v128, c: v128, d: v128, out: usize, stride: usize): void {
+  const abLo = i32x4.shuffle(a, b, 0, 4, 1, 5), cdLo = i32x4.shuffle(c, d, 0, 4, 1, 5);
+  const abHi = i32x4.shuffle(a, b, 2, 6, 3, 7), cdHi = i32x4.shuffle(c, d, 2, 6, 3, 7);
+  v128.store(out, i32x4.shuffle(abLo, cdLo, 0, 1, 4, 5));
+  v128.store(out + stride, i32x4.shuffle(abLo, cdLo, 2, 3, 6, 7));
+  v128.store(out + 2 * stride, i32x4.shuffle(abHi, cdHi, 0, 1, 4, 5));
+  v128.store(out + 3 * stride, i32x4.shuffle(abHi, cdHi, 2, 3, 6, 7));
+}
+
