@@ -7,7 +7,7 @@
  */
 
 import { roundF16x4 } from "./simd";
-import { accAt, kvHi, kvLo, lAt, mAt, ORDER_VEC64, qrAt, ROWS, scAt, scores, touchRows } from "./attention-parts";
+import { accAt, kvHi, kvLo, lAt, mAt, ORDER_VEC64, qrAt, ROWS, scAt, scores, touchRows, touchSlice } from "./attention-parts";
 import { fma4, fmaF32 } from "./ggml-math";
 import { expF64x2 } from "./exp-f64";
 
@@ -199,13 +199,6 @@ function expBlock(sc: usize, jn: i32): void {
     const e = f32x4.demote_f64x2_zero(expF64x2(f64x2.promote_low_f32x4(v128.load64_zero(p))));
     v128.store64_lane(p, e, 0);
   }
-}
-
-/** One load per 64 bytes of [p, p + n): brings a cache row slice in (the caller stores the result, so they stay). */
-@inline function touchSlice(p: usize, n: usize): u32 {
-  let x: u32 = 0;
-  for (let b: usize = 0; b < n; b += 64) x |= load<u8>(p + b);
-  return x;
 }
 
 /**

@@ -221,10 +221,16 @@ export function touchRows(base: usize, j0: i32, j1: i32, nCtx: i32, kvDim: i32, 
   const rowBytes = <usize>kvDim * elem, off = <usize>lo * elem, len = <usize>(hi - lo) * elem;
   let x: u32 = 0;
   for (let j = j0; j < min(j1, nCtx); j++) {
-    const row = base + <usize>j * rowBytes + off;
-    for (let b: usize = 0; b < len; b += 64) x |= load<u8>(row + b);
+    x |= touchSlice(base + <usize>j * rowBytes + off, len);
   }
   store<u32>(sink, x);
+}
+
+/** One load per 64 bytes of [p, p + n), their bytes ORed (the caller stores the result, so the loads stay). */
+@inline export function touchSlice(p: usize, n: usize): u32 {
+  let x: u32 = 0;
+  for (let b: usize = 0; b < n; b += 64) x |= load<u8>(p + b);
+  return x;
 }
 
 /** First and one-past-last cache column read by query heads h0..h1 (their kv heads' slices). */
