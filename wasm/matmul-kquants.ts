@@ -14,13 +14,15 @@
  * Q4_K/Q5_K (the two halves of a sub-block add in i16 first). Q6_K's offset of 32 comes off as
  * 32·Σ sc·bsum. The same exact integers as the baseline path. Prefill reads the activations from tiles
  * (kquantTiles) in which the four tokens' quants of each group of sixteen sit side by side. Those loops live in
- * matmul-kquants-narrow.ts.
+ * matmul-kquants-narrow.ts. Q4_K's prefill instead runs on rows repacked four at a time, with one i16 dot per
+ * 32-element sub-block and four rows (matmul-kquant-quads.ts, its own activation tiles: kquadTiles).
  * Q2_K, Q3_K and IQ4_XS go through matmul-lowbit.ts. Block layouts: shared/docs/gguf-and-quants.md §5.4 and
  * src/formats/gguf/dequant/k-quants.ts. Entry points cover weight rows rowStart..rowEnd.
  */
 
 import { f16Lookup } from "./f16-table";
 import { hsumAllI32, minSum, reduce4I32, storeLanes } from "./simd";
+import { kquantQuadsOf } from "./matmul-kquant-quads";
 import { q45DecodeNarrow, q45SuperNarrow, q6DecodeNarrow, q6SuperNarrow } from "./matmul-kquants-narrow";
 import { narrowActivations, q8kRowBytes } from "./activation-rounding";
 import { KTILE_BSUMS, KTILE_BYTES, KTILE_D, KTILE_GROUP } from "./activation-tiles";
@@ -43,7 +45,7 @@ const ROW_CHUNK: i32 = 16;
  * 12 packed bytes at p: sub-blocks 0..3 keep 6 bits in bytes 0..3 (scales) and 4..7 (mins); sub-blocks 4..7
  * take their low 4 bits from the nibbles of bytes 8..11 and their top 2 bits from the top of bytes 0..7.
  */
-@inline function scalesAndMins(p: usize): v128 {
+@inline export function scalesAndMins(p: usize): v128 {
   const v = v128.load(p);
   // reads 16 bytes: the 12 and 4 quant bytes that no lane uses. a: the low fields (lanes 0-3 from bytes 0-3,
   // 4-7 and 12-15 from bytes 8-11, 8-11 from bytes 4-7); b: the top bits of lanes 4-7 (bytes 0-3) and 12-15 (4-7)
@@ -221,6 +223,10 @@ const ROW_CHUNK: i32 = 16;
   const rowBytes = <usize>(cols >> 8) * blockBytes(type);
   if (nTokens == 1) {
     for (let r = rowStart; r < rowEnd; r++) kRow(type, 1, out, w + <usize>r * rowBytes, x, xRow, cols, rows, r, 0, 1, narrow, sp);
+    return;
+  }
+  if (ASC_FEATURE_RELAXED_SIMD && narrow && type == Q4_K) { // repacked quads (quad tiles: prepareMatmul)
+    kquantQuadsOf(out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, sp);
     return;
   }
   const tileStride = <usize>(cols >> 8) * KTILE_BYTES;

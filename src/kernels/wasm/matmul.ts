@@ -41,7 +41,7 @@ export interface MatmulCall {
 }
 
 /** Per-token activation work before a product, splittable by tokens (quantizers) or tiles of four tokens. */
-export const ACTIVATION_JOB = { quantizeQ8: 0, quantizeQ8K: 1, legacyTiles: 2, kquantTiles: 3 } as const;
+export const ACTIVATION_JOB = { quantizeQ8: 0, quantizeQ8K: 1, legacyTiles: 2, kquantTiles: 3, kquadTiles: 4 } as const;
 
 /**
  * Runs activation job `job` (ACTIVATION_JOB) with arguments `args` over items 0..total-1 (tokens or tiles),
@@ -67,6 +67,9 @@ export function runActivationRange(ex: WasmExports, job: number, a: ArrayLike<nu
       return;
     case ACTIVATION_JOB.kquantTiles: // x, tiles, cols, nTokens, rowBytes, tileBytes (items: tiles)
       ex.kquantTiles(n(0) + 4 * start * n(4), n(1) + start * n(5), n(2), Math.min(n(3), 4 * end) - 4 * start);
+      return;
+    case ACTIVATION_JOB.kquadTiles: // as kquantTiles
+      ex.kquadTiles(n(0) + 4 * start * n(4), n(1) + start * n(5), n(2), Math.min(n(3), 4 * end) - 4 * start);
       return;
     default:
       throw new Error(`unreachable: activation job ${job}`);
@@ -128,13 +131,16 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       const rowBytes = ex.q8kRowBytes(cols, narrow);
       x = scratch.get("x-q8k", nTokens * rowBytes);
       split(ACTIVATION_JOB.quantizeQ8K, nTokens, [xPtr, x, cols, narrow, rowBytes]);
+      // Q4_K's prefill runs on repacked quads (wasm/matmul-kquant-quads.ts), with their own tiles and scratch
+      const quads = nTokens > 1 && narrow !== 0 && dtype === "Q4_K";
       if (nTokens > 1 && narrow !== 0) { // prefill tiles: each super-block's fields of four tokens side by side
-        meta = scratch.get("x-meta", ex.kquantTileBytes(cols, nTokens));
-        split(ACTIVATION_JOB.kquantTiles, Math.ceil(nTokens / 4), [x, meta, cols, nTokens, rowBytes, ex.kquantTileBytes(cols, 4)]);
+        const tileBytes = quads ? ex.kquadTileBytes : ex.kquantTileBytes;
+        meta = scratch.get("x-meta", tileBytes(cols, nTokens));
+        split(quads ? ACTIVATION_JOB.kquadTiles : ACTIVATION_JOB.kquantTiles, Math.ceil(nTokens / 4), [x, meta, cols, nTokens, rowBytes, tileBytes(cols, 4)]);
       }
       // Q2_K/Q3_K/IQ4_XS: their accumulators and decode scales; Q4_K/Q5_K/Q6_K: 48 bytes of per-token sums
-      // (prefill) or scales and a running sum (decode; matmul-kquants.ts)
-      rowScratchBytes = LOWBIT_TYPES.includes(dtype) ? LOWBIT_SCRATCH_BYTES : 48;
+      // (prefill) or scales and a running sum (decode; matmul-kquants.ts); Q4_K's quads: a chunk of rows repacked
+      rowScratchBytes = quads ? ex.kquadScratchBytes(cols) : LOWBIT_TYPES.includes(dtype) ? LOWBIT_SCRATCH_BYTES : 48;
       rowScratch = scratch.get("w-row", rowScratchBytes);
       break;
     }
