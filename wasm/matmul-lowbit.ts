@@ -21,8 +21,8 @@
  * activations (llama.cpp's mul_add_epi8). Baseline build: i16 activation
  * rows, products in i16 (|w·x| ≤ 127²). Prefill: tiles of four tokens (activation-tiles.ts kquantTiles)
  * share each unpacked weight vector; rows are walked in chunks. The relaxed build's tiles and every build's one
- * token (decode) run the same steps written out: matmul-lowbit-tile.ts and matmul-lowbit-decode.ts. Q3_K's and IQ4_XS's
- * prefill in the relaxed build runs on rows repacked four at a time with their scales multiplied in (matmul-lowbit-quads.ts). Outputs do not depend on the token count or
+ * token (decode) run the same steps written out: matmul-lowbit-tile.ts and matmul-lowbit-decode.ts. The relaxed build's
+ * prefill runs on rows repacked four at a time with their scales multiplied in (matmul-lowbit-quads.ts). Outputs do not depend on the token count or
  * the row split (threads). Block layouts: src/formats/gguf/dequant/k-quants.ts and iq4.ts.
  */
 
@@ -278,7 +278,7 @@ export const LOWBIT_SCRATCH_BYTES: i32 = TILE_SCRATCH_END;
     decodeRows(type, narrow, out, w, x, cols, rowStart, rowEnd, acc);
     return;
   }
-  if (ASC_FEATURE_RELAXED_SIMD && narrow && type != Q2_K) { // repacked quads (wide quad tiles: prepareMatmul)
+  if (ASC_FEATURE_RELAXED_SIMD && narrow) { // repacked quads (wide quad tiles: prepareMatmul)
     lowBitQuadsOf(type, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, acc);
     return;
   }

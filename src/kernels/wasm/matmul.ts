@@ -71,8 +71,8 @@ export function runActivationRange(ex: WasmExports, job: number, a: ArrayLike<nu
     case ACTIVATION_JOB.kquadTiles: // as kquantTiles
       ex.kquadTiles(n(0) + 4 * start * n(4), n(1) + start * n(5), n(2), Math.min(n(3), 4 * end) - 4 * start);
       return;
-    case ACTIVATION_JOB.wideQuadTiles: // as kquantTiles
-      ex.wideQuadTiles(n(0) + 4 * start * n(4), n(1) + start * n(5), n(2), Math.min(n(3), 4 * end) - 4 * start);
+    case ACTIVATION_JOB.wideQuadTiles: // as kquantTiles, then the weights' ggml type
+      ex.wideQuadTiles(n(6), n(0) + 4 * start * n(4), n(1) + start * n(5), n(2), Math.min(n(3), 4 * end) - 4 * start);
       return;
     default:
       throw new Error(`unreachable: activation job ${job}`);
@@ -90,12 +90,12 @@ const LOWBIT_TYPES: readonly DType[] = ["Q2_K", "Q3_K", "IQ4_XS"];
 const LOWBIT_SCRATCH_BYTES = 352;
 /**
  * The activation tiles and per-thread scratch of a K-quant prefill with narrow activation rows: the kernels on
- * rows repacked four at a time (Q4_K: wasm/matmul-kquant-quads.ts; Q3_K, IQ4_XS: wasm/matmul-lowbit-quads.ts),
+ * rows repacked four at a time (Q4_K: wasm/matmul-kquant-quads.ts; Q2_K, Q3_K, IQ4_XS: wasm/matmul-lowbit-quads.ts),
  * each with its own tile layout and a chunk of repacked rows in scratch, or the row kernels' kquantTiles.
  */
 function kquantPrefill(ex: WasmExports, dtype: DType): { job: number; tileBytes: (cols: number, n: number) => number; scratchBytes: (cols: number) => number } {
   if (dtype === "Q4_K") return { job: ACTIVATION_JOB.kquadTiles, tileBytes: ex.kquadTileBytes, scratchBytes: ex.kquadScratchBytes };
-  if (dtype === "Q3_K" || dtype === "IQ4_XS") return { job: ACTIVATION_JOB.wideQuadTiles, tileBytes: ex.wideQuadTileBytes, scratchBytes: ex.wideQuadScratchBytes };
+  if (dtype === "Q2_K" || dtype === "Q3_K" || dtype === "IQ4_XS") return { job: ACTIVATION_JOB.wideQuadTiles, tileBytes: ex.wideQuadTileBytes, scratchBytes: ex.wideQuadScratchBytes };
   return { job: ACTIVATION_JOB.kquantTiles, tileBytes: ex.kquantTileBytes, scratchBytes: () => 0 };
 }
 
@@ -151,7 +151,7 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       if (nTokens > 1 && narrow !== 0) { // prefill tiles: each super-block's fields of four tokens side by side
         const plan = kquantPrefill(ex, dtype);
         meta = scratch.get("x-meta", plan.tileBytes(cols, nTokens));
-        split(plan.job, Math.ceil(nTokens / 4), [x, meta, cols, nTokens, rowBytes, plan.tileBytes(cols, 4)]);
+        split(plan.job, Math.ceil(nTokens / 4), [x, meta, cols, nTokens, rowBytes, plan.tileBytes(cols, 4), DTYPES[dtype].ggmlId]);
         rowScratchBytes = Math.max(rowScratchBytes, plan.scratchBytes(cols));
       }
       rowScratch = scratch.get("w-row", rowScratchBytes);
