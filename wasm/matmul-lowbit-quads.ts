@@ -1,11 +1,11 @@
 /**
- * Prefill of Q3_K and IQ4_XS products (relaxed build) on weight rows repacked four at a time ("quads", as
+ * Prefill of Q2_K, Q3_K and IQ4_XS products (both builds) on weight rows repacked four at a time ("quads", as
  * matmul-legacy-quads.ts): a SIMD lane is a weight row. Each chunk of rows is repacked once into the thread's
  * scratch with every weight already multiplied by its integer sub-block scale, as i16 (Q3_K: (q − 4·[high bit
  * clear])·sc, |·| ≤ 128; IQ4_XS: level·(ls − 32), |·| ≤ 4064), so one i32x4.dot_i16x8_s of two elements of four
  * rows against one token's two i16 activation quants (broadcast) gives exact integer terms, and the scales
- * cost nothing per tile. The row kernels (matmul-lowbit-tile.ts) apply the sign or the high bit per token and
- * an i16 dot with the scale every sixteen elements.
+ * cost nothing per tile. (The row kernels this replaced applied the sign or the high bit per token and an i16
+ * dot with the scale every sixteen elements: 40–50 GFLOP/s a thread where these run 65–75.)
  * The float steps are theirs (llama.cpp's ggml_vec_dot_q3_K_q8_K / iq4_xs on x86): per super-block, eight i32
  * lane sums per row and token, lane m (m < 4) the elements 4m..4m+3 of the first sixteen of every 32 and lane
  * 4 + m of the second sixteen; acc_m = fma(lane_m, d_w·d_x, acc_m); at the end (acc_4..7 + acc_0..3), then
@@ -26,7 +26,7 @@
 
 import { f16ToF32 } from "./simd";
 import { fma4 } from "./ggml-math";
-import { q8kRowBytes } from "./activation-rounding";
+import { narrowActivations, q8kRowBytes } from "./activation-rounding";
 import { iq4Scales, q3Scales } from "./matmul-lowbit";
 
 const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
@@ -65,8 +65,9 @@ const ROW_CHUNK: i32 = 16;
 }
 
 /**
- * Wide quad tiles of narrow q8_k rows x (quantizeQ8K, narrow) for `type` at tiles: wideQuadTileBytes(cols,
- * nTokens) bytes; a last partial tile repeats its last token.
+ * Wide quad tiles of the q8_k rows x (quantizeQ8K: i8 quants in the relaxed build, i16 in the baseline, as
+ * narrowActivations says) for `type` at tiles: wideQuadTileBytes(cols, nTokens) bytes; a last partial tile
+ * repeats its last token.
  */
 export function wideQuadTiles(type: i32, x: usize, tiles: usize, cols: i32, nTokens: i32): void {
   if (type == Q2_K) tilesOf(Q2_K, x, tiles, cols, nTokens);
@@ -74,27 +75,21 @@ export function wideQuadTiles(type: i32, x: usize, tiles: usize, cols: i32, nTok
 }
 
 @inline function tilesOf(type: i32, x: usize, tiles: usize, cols: i32, nTokens: i32): void {
-  const nb = cols >> 8, xRow = <usize>q8kRowBytes(cols, true), dOff = <usize>cols, bsOff = dOff + (<usize>nb << 2);
+  const narrow = narrowActivations(type) != 0, nb = cols >> 8, xRow = <usize>q8kRowBytes(cols, narrow);
+  const dOff = narrow ? <usize>cols : <usize>cols << 1, bsOff = dOff + (<usize>nb << 2);
   for (let t = 0; t < (nTokens + 3) >> 2; t++) {
     const r0 = x + <usize>min(4 * t, nTokens - 1) * xRow, r1 = x + <usize>min(4 * t + 1, nTokens - 1) * xRow;
     const r2 = x + <usize>min(4 * t + 2, nTokens - 1) * xRow, r3 = x + <usize>min(4 * t + 3, nTokens - 1) * xRow;
     for (let b = 0; b < nb; b++) {
-      const p = tiles + (<usize>t * <usize>nb + <usize>b) * WT_BYTES, q = <usize>b << 8;
-      for (let j = 0; j < 8; j++) { // block j's 32 quants of each token, widened: pairs 4c..4c+3 in vector c
-        const e = q + (<usize>j << 5);
-        const a0 = v128.load(r0 + e), a1 = v128.load(r1 + e), a2 = v128.load(r2 + e), a3 = v128.load(r3 + e);
-        const b0 = v128.load(r0 + e, 16), b1 = v128.load(r1 + e, 16), b2 = v128.load(r2 + e, 16), b3 = v128.load(r3 + e, 16);
+      const p = tiles + (<usize>t * <usize>nb + <usize>b) * WT_BYTES, q = <usize>b << (narrow ? 8 : 9);
+      for (let j = 0; j < 8; j++) { // block j's 32 quants of each token as i16: pairs 4c..4c+3 in vector c
         // lane by lane: pairs 4c, 4c + 1 to groups 32c + 2j (+1), 4c + 2, 4c + 3 to 32c + 16 + 2j (+1); Q2_K: group 16j + 4c + i
         const o = p + (type == Q2_K ? <usize>j << 8 : <usize>(2 * j) << 4), step: usize = type == Q2_K ? 64 : 512;
         const o1: usize = 16, o2: usize = type == Q2_K ? 32 : 256, o3: usize = type == Q2_K ? 48 : 272;
-        storeTransposedAt(i16x8.extend_low_i8x16_s(a0), i16x8.extend_low_i8x16_s(a1), i16x8.extend_low_i8x16_s(a2),
-          i16x8.extend_low_i8x16_s(a3), o, o1, o2, o3);
-        storeTransposedAt(i16x8.extend_high_i8x16_s(a0), i16x8.extend_high_i8x16_s(a1), i16x8.extend_high_i8x16_s(a2),
-          i16x8.extend_high_i8x16_s(a3), o + step, o1, o2, o3);
-        storeTransposedAt(i16x8.extend_low_i8x16_s(b0), i16x8.extend_low_i8x16_s(b1), i16x8.extend_low_i8x16_s(b2),
-          i16x8.extend_low_i8x16_s(b3), o + 2 * step, o1, o2, o3);
-        storeTransposedAt(i16x8.extend_high_i8x16_s(b0), i16x8.extend_high_i8x16_s(b1), i16x8.extend_high_i8x16_s(b2),
-          i16x8.extend_high_i8x16_s(b3), o + 3 * step, o1, o2, o3);
+        for (let c: usize = 0; c < 4; c++) {
+          storeTransposedAt(pairs4(r0 + q, j, c, narrow), pairs4(r1 + q, j, c, narrow), pairs4(r2 + q, j, c, narrow),
+            pairs4(r3 + q, j, c, narrow), o + c * step, o1, o2, o3);
+        }
       }
       const d = dOff + (<usize>b << 2);
       store<f32>(p + WT_D, load<f32>(r0 + d)); store<f32>(p + WT_D, load<f32>(r1 + d), 4);
@@ -105,6 +100,13 @@ export function wideQuadTiles(type: i32, x: usize, tiles: usize, cols: i32, nTok
       }
     }
   }
+}
+
+/** Pairs 4c..4c+3 (elements 8c..8c+7) of 32-element block j of a super-block's quants at q, as i16. */
+@inline function pairs4(q: usize, j: i32, c: usize, narrow: bool): v128 {
+  if (!narrow) return v128.load(q + (<usize>j << 6) + (c << 4));
+  const v = v128.load64_zero(q + (<usize>j << 5) + (c << 3));
+  return i16x8.extend_low_i8x16_s(v);
 }
 
 @inline function copy32(src: usize, dst: usize): void {
