@@ -12,7 +12,7 @@ export { repackQ4x4, matmulQ4x4, repackQ8x4, matmulQ8x4 } from "./matmul-legacy-
 export { matmulKQuant } from "./matmul-kquants";
 export { kquadTiles, kquadTileBytes, kquadScratchBytes } from "./matmul-kquant-quads";
 export { matmulLowBit } from "./matmul-lowbit";
-export { wideQuadTiles, wideQuadTileBytes, wideQuadScratchBytes } from "./matmul-lowbit-quads";
+export { wideQuadTiles, wideQuadTileBytes, wideQuadScratchBytes, wideQuadMinTokens } from "./matmul-lowbit-quads";
 export { rmsNorm, layerNorm } from "./norm";
 export { rope } from "./rope";
 export { swiglu, geglu, scaleInPlace, softcap, addInPlace, addBias, geluRounded, softmax, storeF16 } from "./elementwise";

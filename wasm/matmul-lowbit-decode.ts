@@ -22,8 +22,8 @@ const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
 
 /** Scratch offset of the store that orders the work (the i16 group scales are at 0). */
 const FENCE: usize = 32;
-/** IQ4_XS's tables in scratch, stored by storeTables; then the end of the decode's scratch. */
-export const ABS_TABLE: usize = 64, SIGN_TABLE: usize = 80, DECODE_SCRATCH_END: i32 = 96;
+/** IQ4_XS's tables in scratch, stored by storeTables (past the prefill tiles' fields of matmul-lowbit-tile.ts). */
+export const ABS_TABLE: usize = 320, SIGN_TABLE: usize = 336;
 
 /**
  * Table t at the indices n (all in 0..15): the relaxed swizzle is one pshufb where the plain one adds a

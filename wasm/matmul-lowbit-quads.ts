@@ -114,6 +114,18 @@ export function wideQuadTiles(type: i32, x: usize, tiles: usize, cols: i32, nTok
   v128.store(dst, v128.load(src, 16), 16);
 }
 
+/**
+ * Tokens from which a product of `type` runs here rather than on matmul-lowbit-tile.ts's row tiles (relaxed
+ * build; the baseline build has no row tiles): each chunk's repack costs about what one tile pass does, so a
+ * short batch does not pay it back. Measured (bench/matmul.ts shapes, one thread, relaxed, GFLOP/s rows against
+ * quads, load 3-5): 16 tokens Q3_K 45-48 / 51-56, IQ4_XS 46-49 / 57-58, Q2_K 58-59 / 39-54; 32 tokens Q2_K 41-58 /
+ * 56-62; 48 tokens Q2_K 58-61 / 66.
+ */
+export function wideQuadMinTokens(type: i32): i32 {
+  if (!ASC_FEATURE_RELAXED_SIMD) return 2;
+  return type == Q2_K ? 32 : 16;
+}
+
 /** Bytes wideQuadTiles writes for nTokens rows of `cols`. */
 export function wideQuadTileBytes(cols: i32, nTokens: i32): i32 {
   return ((nTokens + 3) >> 2) * (cols >> 8) * <i32>WT_BYTES;

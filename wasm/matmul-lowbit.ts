@@ -19,14 +19,16 @@
  * bytes meet narrow i8 activations in the 8-bit dot (i16x8.relaxed_dot_i8x16_i7x16_s): Q2_K's fields as they
  * are, Q3_K's as its 2-bit field minus 4 where the high bit is clear (two dots, as llama.cpp), IQ4_XS's signed
  * levels as |w| with their sign moved onto the activations (llama.cpp's mul_add_epi8). Baseline build: i16
- * activation rows, products in i16 (|w·x| ≤ 127²). Several tokens (prefill, both builds): rows repacked four at
- * a time with their scales multiplied in (matmul-lowbit-quads.ts). Outputs do not depend on the token count or
+ * activation rows, products in i16 (|w·x| ≤ 127²). Several tokens (prefill): rows repacked four at a time with
+ * their scales multiplied in (matmul-lowbit-quads.ts), in the relaxed build from wideQuadMinTokens tokens on (fewer:
+ * the row tiles of matmul-lowbit-tile.ts). Outputs do not depend on the token count or
  * the row split (threads). Block layouts: src/formats/gguf/dequant/k-quants.ts and iq4.ts.
  */
 
 import { narrowActivations } from "./activation-rounding";
-import { decodeRows, DECODE_SCRATCH_END, storeTables } from "./matmul-lowbit-decode";
-import { lowBitQuadsOf } from "./matmul-lowbit-quads";
+import { decodeRows, storeTables } from "./matmul-lowbit-decode";
+import { TILE_SCRATCH_END, tileRows } from "./matmul-lowbit-tile";
+import { lowBitQuadsOf, wideQuadMinTokens } from "./matmul-lowbit-quads";
 
 // ggml type ids (the JS side passes DTYPES[dtype].ggmlId)
 const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
@@ -77,8 +79,11 @@ const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
   return i16x8.sub(v128.or(i16x8.extend_low_i8x16_u(low4), i16x8.shl(top, 4)), i16x8.splat(32));
 }
 
-/** Bytes of scratch a thread needs (the rowScratch of a call): the decode's fields (prefill's quads: wideQuadScratchBytes). */
-export const LOWBIT_SCRATCH_BYTES: i32 = DECODE_SCRATCH_END;
+/**
+ * Bytes of scratch a thread needs (the rowScratch of a call): the decode's and the row tiles' fields (from
+ * wideQuadMinTokens tokens on, the quads': wideQuadScratchBytes).
+ */
+export const LOWBIT_SCRATCH_BYTES: i32 = TILE_SCRATCH_END;
 
 @inline function rowsOf(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, acc: usize): void {
   if (nTokens == 1) {
@@ -86,13 +91,18 @@ export const LOWBIT_SCRATCH_BYTES: i32 = DECODE_SCRATCH_END;
     decodeRows(type, narrowActivations(type) != 0, out, w, x, cols, rowStart, rowEnd, acc); // the quantizer's layout
     return;
   }
+  if (ASC_FEATURE_RELAXED_SIMD && nTokens < wideQuadMinTokens(type)) { // a few tokens: kquantTiles, a row at a time
+    tileRows(type, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, acc);
+    return;
+  }
   lowBitQuadsOf(type, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, acc); // repacked quads (wide quad tiles)
 }
 
 /**
  * out (nTokens, rows) = x · wᵀ for weight rows rowStart..rowEnd of a Q2_K (ggml type 10), Q3_K (11) or IQ4_XS
- * (23) matrix; x is q8_k rows, and with several tokens tiles is their wideQuadTiles (else unused); acc is this
- * thread's scratch (16-byte aligned): LOWBIT_SCRATCH_BYTES for one token, wideQuadScratchBytes for several.
+ * (23) matrix; x is q8_k rows, and with several tokens tiles is their wideQuadTiles (kquantTiles below
+ * wideQuadMinTokens; else unused); acc is this thread's scratch (16-byte aligned): LOWBIT_SCRATCH_BYTES, or
+ * wideQuadScratchBytes on the quads.
  */
 export function matmulLowBit(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, acc: usize): void {
   if (type == Q2_K) rowsOf(Q2_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd, tiles, acc);

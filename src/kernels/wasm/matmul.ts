@@ -86,16 +86,18 @@ export function serialActivations(ex: WasmExports): ActivationSplit {
 
 /** Types whose kernel (wasm/matmul-lowbit.ts) keeps its f32 accumulators in per-thread scratch. */
 const LOWBIT_TYPES: readonly DType[] = ["Q2_K", "Q3_K", "IQ4_XS"];
-/** Bytes of their one-token scratch (LOWBIT_SCRATCH_BYTES in wasm/matmul-lowbit.ts; prefill: wideQuadScratchBytes). */
-const LOWBIT_SCRATCH_BYTES = 96;
+/** Bytes of their scratch below wideQuadMinTokens (LOWBIT_SCRATCH_BYTES in wasm/matmul-lowbit.ts; quads: wideQuadScratchBytes). */
+const LOWBIT_SCRATCH_BYTES = 352;
 /**
  * The activation tiles and per-thread scratch of a K-quant prefill: the kernels on rows repacked four at a time
- * (Q2_K, Q3_K, IQ4_XS in both builds: wasm/matmul-lowbit-quads.ts; Q4_K with narrow activation rows:
- * wasm/matmul-kquant-quads.ts), each with its own tile layout and a chunk of repacked rows in scratch; the row
- * kernels' kquantTiles for the other narrow rows; none for the baseline build's Q4_K/Q5_K/Q6_K.
+ * (Q2_K, Q3_K, IQ4_XS: wasm/matmul-lowbit-quads.ts, in the relaxed build from wideQuadMinTokens tokens on;
+ * Q4_K with narrow activation rows: wasm/matmul-kquant-quads.ts), each with its own tile layout and a chunk of
+ * repacked rows in scratch; the row kernels' kquantTiles for the other narrow rows; none for the baseline
+ * build's Q4_K/Q5_K/Q6_K.
  */
-function kquantPrefill(ex: WasmExports, dtype: DType, narrow: boolean): { job: number; tileBytes: (cols: number, n: number) => number; scratchBytes: (cols: number) => number } | undefined {
-  if (dtype === "Q2_K" || dtype === "Q3_K" || dtype === "IQ4_XS") return { job: ACTIVATION_JOB.wideQuadTiles, tileBytes: ex.wideQuadTileBytes, scratchBytes: ex.wideQuadScratchBytes };
+function kquantPrefill(ex: WasmExports, dtype: DType, narrow: boolean, nTokens: number): { job: number; tileBytes: (cols: number, n: number) => number; scratchBytes: (cols: number) => number } | undefined {
+  const lowBit = dtype === "Q2_K" || dtype === "Q3_K" || dtype === "IQ4_XS";
+  if (lowBit && nTokens >= ex.wideQuadMinTokens(DTYPES[dtype].ggmlId)) return { job: ACTIVATION_JOB.wideQuadTiles, tileBytes: ex.wideQuadTileBytes, scratchBytes: ex.wideQuadScratchBytes };
   if (!narrow) return undefined;
   if (dtype === "Q4_K") return { job: ACTIVATION_JOB.kquadTiles, tileBytes: ex.kquadTileBytes, scratchBytes: ex.kquadScratchBytes };
   return { job: ACTIVATION_JOB.kquantTiles, tileBytes: ex.kquantTileBytes, scratchBytes: () => 0 };
@@ -150,7 +152,7 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       // Q2_K/Q3_K/IQ4_XS: their accumulators and decode scales; Q4_K/Q5_K/Q6_K: 48 bytes of per-token sums
       // (prefill) or scales and a running sum (decode; matmul-kquants.ts)
       rowScratchBytes = LOWBIT_TYPES.includes(dtype) ? LOWBIT_SCRATCH_BYTES : 48;
-      const plan = nTokens > 1 ? kquantPrefill(ex, dtype, narrow !== 0) : undefined;
+      const plan = nTokens > 1 ? kquantPrefill(ex, dtype, narrow !== 0, nTokens) : undefined;
       if (plan !== undefined) { // prefill tiles: each super-block's fields of four tokens side by side
         meta = scratch.get("x-meta", plan.tileBytes(cols, nTokens));
         split(plan.job, Math.ceil(nTokens / 4), [x, meta, cols, nTokens, rowBytes, plan.tileBytes(cols, 4), DTYPES[dtype].ggmlId]);
