@@ -225,8 +225,8 @@ const ROW_CHUNK: i32 = 16;
     for (let r = rowStart; r < rowEnd; r++) kRow(type, 1, out, w + <usize>r * rowBytes, x, xRow, cols, rows, r, 0, 1, narrow, sp);
     return;
   }
-  if (ASC_FEATURE_RELAXED_SIMD && narrow && type == Q4_K) { // repacked quads (quad tiles: prepareMatmul)
-    kquantQuadsOf(out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, sp);
+  if (ASC_FEATURE_RELAXED_SIMD && narrow) { // repacked quads (quad tiles: prepareMatmul)
+    kquantQuadsOf(type, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, sp);
     return;
   }
   const tileStride = <usize>(cols >> 8) * KTILE_BYTES;
