@@ -207,9 +207,24 @@ export function kquadScratchBytes(cols: i32): i32 {
   if (n > 2) store<f32>(o, f32x4.extract_lane(v, 2), 8);
 }
 
+/** The 8-bit dot: four i8 activations u (splat) against sixteen unsigned weight bytes w, eight i16 pair sums. */
+@inline function dot8(u: v128, w: v128): v128 {
+  return i16x8.relaxed_dot_i8x16_i7x16_s(u, w);
+}
+
 /** sums at s + (i32 lanes) the scaled i16 sums h against scale vector sv. */
 @inline function addScaled(s: usize, h: v128, sv: v128): void {
   v128.store(s, i32x4.add(v128.load(s), i32x4.dot_i16x8_s(h, sv)));
+}
+
+/**
+ * One token's two groups (activations at x and x + 16) against both quads' weights (wA, wA2; wB, wB2) into its
+ * sums at s (A) and s + 16 (B), scales sA, sB: Q6_K's widening, two 8-bit dots to one i16 dot.
+ */
+@inline function pairToken2(s: usize, x: usize, wA: v128, wB: v128, wA2: v128, wB2: v128, sA: v128, sB: v128): void {
+  const u = v128.load32_splat(x), u2 = v128.load32_splat(x, 16);
+  addScaled(s, i16x8.add(dot8(u, wA), dot8(u2, wA2)), sA);
+  addScaled(s + 16, i16x8.add(dot8(u, wB), dot8(u2, wB2)), sB);
 }
 
 /**
@@ -225,16 +240,22 @@ export function kquadScratchBytes(cols: i32): i32 {
     for (let i: usize = 0; i < 128; i += 16) v128.store(sc + SUMS + i, z);
     let w = o + rQ(type), x = p;
     for (let g: usize = 0; g < 64; g += gw) {
+      const sv = o + rSc(type) + ((g / gs) << 5), s = sc + SUMS;
+      if (gw == 2) { // Q6_K: token by token, each token's loads after the previous token's stores (no spills)
+        const wA = v128.load(w), wB = v128.load(w, 16), wA2 = v128.load(w, 32), wB2 = v128.load(w, 48);
+        const sA = v128.load(sv), sB = v128.load(sv, 16);
+        pairToken2(s, x, wA, wB, wA2, wB2, sA, sB); pairToken2(s + 32, x + 4, wA, wB, wA2, wB2, sA, sB);
+        pairToken2(s + 64, x + 8, wA, wB, wA2, wB2, sA, sB); pairToken2(s + 96, x + 12, wA, wB, wA2, wB2, sA, sB);
+        x += 32; w += 64;
+        continue;
+      }
       let hA0 = z, hA1 = z, hA2 = z, hA3 = z, hB0 = z, hB1 = z, hB2 = z, hB3 = z;
       for (const end = x + (gw << 4); x < end; x += 16, w += 32) {
         const wA = v128.load(w), wB = v128.load(w, 16);
         const u0 = v128.load32_splat(x), u1 = v128.load32_splat(x, 4), u2 = v128.load32_splat(x, 8), u3 = v128.load32_splat(x, 12);
-        hA0 = i16x8.add(hA0, i16x8.relaxed_dot_i8x16_i7x16_s(u0, wA)); hB0 = i16x8.add(hB0, i16x8.relaxed_dot_i8x16_i7x16_s(u0, wB));
-        hA1 = i16x8.add(hA1, i16x8.relaxed_dot_i8x16_i7x16_s(u1, wA)); hB1 = i16x8.add(hB1, i16x8.relaxed_dot_i8x16_i7x16_s(u1, wB));
-        hA2 = i16x8.add(hA2, i16x8.relaxed_dot_i8x16_i7x16_s(u2, wA)); hB2 = i16x8.add(hB2, i16x8.relaxed_dot_i8x16_i7x16_s(u2, wB));
-        hA3 = i16x8.add(hA3, i16x8.relaxed_dot_i8x16_i7x16_s(u3, wA)); hB3 = i16x8.add(hB3, i16x8.relaxed_dot_i8x16_i7x16_s(u3, wB));
+        hA0 = i16x8.add(hA0, dot8(u0, wA)); hB0 = i16x8.add(hB0, dot8(u0, wB)); hA1 = i16x8.add(hA1, dot8(u1, wA)); hB1 = i16x8.add(hB1, dot8(u1, wB));
+        hA2 = i16x8.add(hA2, dot8(u2, wA)); hB2 = i16x8.add(hB2, dot8(u2, wB)); hA3 = i16x8.add(hA3, dot8(u3, wA)); hB3 = i16x8.add(hB3, dot8(u3, wB));
       }
-      const sv = o + rSc(type) + ((g / gs) << 5), s = sc + SUMS;
       const sA = v128.load(sv), sB = v128.load(sv, 16);
       addScaled(s, hA0, sA); addScaled(s + 16, hB0, sB);
       addScaled(s + 32, hA1, sA); addScaled(s + 48, hB1, sB);
