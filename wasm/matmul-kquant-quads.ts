@@ -218,13 +218,13 @@ export function kquadScratchBytes(cols: i32): i32 {
 }
 
 /**
- * One token's two groups (activations at x and x + 16) against both quads' weights (wA, wA2; wB, wB2) into its
- * sums at s (A) and s + 16 (B), scales sA, sB: Q6_K's widening, two 8-bit dots to one i16 dot.
+ * One token's sub-block of Q6_K (four groups, activations at x + 16k) against one quad's weights w..w4 into its
+ * sums at s, scale sv: two widenings (two 8-bit dots to one i16 dot each), one load and store of the sums.
  */
-@inline function pairToken2(s: usize, x: usize, wA: v128, wB: v128, wA2: v128, wB2: v128, sA: v128, sB: v128): void {
-  const u = v128.load32_splat(x), u2 = v128.load32_splat(x, 16);
-  addScaled(s, i16x8.add(dot8(u, wA), dot8(u2, wA2)), sA);
-  addScaled(s + 16, i16x8.add(dot8(u, wB), dot8(u2, wB2)), sB);
+@inline function pairToken4(s: usize, x: usize, w: v128, w2: v128, w3: v128, w4: v128, sv: v128): void {
+  const u = v128.load32_splat(x), u2 = v128.load32_splat(x, 16), u3 = v128.load32_splat(x, 32), u4 = v128.load32_splat(x, 48);
+  const lo = i32x4.dot_i16x8_s(i16x8.add(dot8(u, w), dot8(u2, w2)), sv), hi = i32x4.dot_i16x8_s(i16x8.add(dot8(u3, w3), dot8(u4, w4)), sv);
+  v128.store(s, i32x4.add(v128.load(s), i32x4.add(lo, hi)));
 }
 
 /**
@@ -241,12 +241,15 @@ export function kquadScratchBytes(cols: i32): i32 {
     let w = o + rQ(type), x = p;
     for (let g: usize = 0; g < 64; g += gw) {
       const sv = o + rSc(type) + ((g / gs) << 5), s = sc + SUMS;
-      if (gw == 2) { // Q6_K: token by token, each token's loads after the previous token's stores (no spills)
+      if (gw == 2) { // Q6_K, a whole sub-block (two widenings, one scale) token by token: each token's loads after the previous token's stores
         const wA = v128.load(w), wB = v128.load(w, 16), wA2 = v128.load(w, 32), wB2 = v128.load(w, 48);
+        const wA3 = v128.load(w, 64), wB3 = v128.load(w, 80), wA4 = v128.load(w, 96), wB4 = v128.load(w, 112);
         const sA = v128.load(sv), sB = v128.load(sv, 16);
-        pairToken2(s, x, wA, wB, wA2, wB2, sA, sB); pairToken2(s + 32, x + 4, wA, wB, wA2, wB2, sA, sB);
-        pairToken2(s + 64, x + 8, wA, wB, wA2, wB2, sA, sB); pairToken2(s + 96, x + 12, wA, wB, wA2, wB2, sA, sB);
-        x += 32; w += 64;
+        pairToken4(s, x, wA, wA2, wA3, wA4, sA); pairToken4(s + 16, x, wB, wB2, wB3, wB4, sB);
+        pairToken4(s + 32, x + 4, wA, wA2, wA3, wA4, sA); pairToken4(s + 48, x + 4, wB, wB2, wB3, wB4, sB);
+        pairToken4(s + 64, x + 8, wA, wA2, wA3, wA4, sA); pairToken4(s + 80, x + 8, wB, wB2, wB3, wB4, sB);
+        pairToken4(s + 96, x + 12, wA, wA2, wA3, wA4, sA); pairToken4(s + 112, x + 12, wB, wB2, wB3, wB4, sB);
+        x += 64; w += 128; g += 2;
         continue;
       }
       let hA0 = z, hA1 = z, hA2 = z, hA3 = z, hB0 = z, hB1 = z, hB2 = z, hB3 = z;
