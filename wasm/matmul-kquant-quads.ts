@@ -1,21 +1,27 @@
 /**
- * Prefill of Q4_K products (relaxed build) on weight rows repacked four at a time ("quads"), as
+ * Prefill of Q4_K, Q5_K and Q6_K products (relaxed build) on weight rows repacked four at a time ("quads"), as
  * matmul-legacy-quads.ts does for the 32-element types: a SIMD lane is a weight row, one activation broadcast
  * (four i8 quants of one token) meets sixteen unsigned weight bytes (four elements of four rows) in one
- * i16x8.relaxed_dot_i8x16_i7x16_s, and the pair sums add up in i16 over a whole 32-element sub-block
- * (8·2·15·127 < 2^15) before one i32x4.dot_i16x8_s applies the four rows' sub-block scales. The row kernel
- * (matmul-kquants-narrow.ts q45SuperNarrow) needs that i16 dot every two 8-bit dots; here it is one in eight.
- * Per row and token the integers are the row kernel's (S = Σ sc·q·x and M = Σ m·bsum per super-block, exact)
- * and the float steps are addSuper's in the same order (acc + S·(d_w·d_x), then − M·(dmin_w·d_x), unfused),
- * so the outputs are bitwise those of kRowTile.
- * Each chunk of rows is repacked once into the thread's scratch, then every tile of four tokens passes over it.
+ * i16x8.relaxed_dot_i8x16_i7x16_s, and the pair sums add up in i16 over as many 8-bit dots as the quants'
+ * size allows (groupsPerSum: Q4_K a whole 32-element sub-block, Q5_K half of one, Q6_K half of its 16-element
+ * sub-block) before one i32x4.dot_i16x8_s applies the four rows' sub-block scales. The row kernels
+ * (matmul-kquants-narrow.ts q45SuperNarrow, q6SuperNarrow) need that i16 dot every two 8-bit dots (Q6_K: every one).
+ * Per row and token the integers are the row kernels' (S = Σ sc·q·x and M = Σ m·bsum per super-block; Q6_K
+ * S − 32·Σ sc·bsum16; exact) and the float steps are addSuper's in the same order (acc + S·(d_w·d_x), then
+ * − M·(dmin_w·d_x), unfused), so the outputs are bitwise those of kRowTile. One kernel for the three types,
+ * `type` a constant after inlining (quadsQ4K, quadsQ5K, quadsQ6K).
+ * Each chunk of rows is repacked once into the thread's scratch, then every tile of four tokens passes over it;
+ * the repack unpacks every quant to a byte (Q5_K's fifth bit, Q6_K's top two bits merged in).
  * Quads go in pairs (A, B; a last odd quad is paired with itself, and a last partial quad repeats its last row),
- * one record per super-block, A's field then B's at a constant offset so that one pointer reaches both:
- * d_w (f32 ×4) A, B; dmin_w A, B; the eight sub-blocks' scale vectors (i16: each row's scale twice, matching
- * the pair sums) A, B in turn; four min vectors per quad (sub-blocks 2p and 2p + 1 of each row, against a
- * token's two 32-element sums); then 64 groups of quants, group k holding elements 4k..4k+3 of the four rows.
+ * one record per super-block, A's field then B's at a constant offset so that one pointer reaches both.
+ * Q4_K/Q5_K: d_w (f32 ×4) A, B; dmin_w A, B; the eight sub-blocks' scale vectors (i16: each row's scale twice,
+ * matching the pair sums) A, B in turn; four min vectors per quad (sub-blocks 2p and 2p + 1 of each row,
+ * against a token's two 32-element sums); then 64 groups of quants, group k holding elements 4k..4k+3 of the
+ * four rows. Q6_K: d_w A, B; sixteen scale vectors (signed); eight "min" vectors of the same scales, two
+ * sub-blocks each, against the 16-element sums (the offset of 32); the quants as Q4_K's.
  * The activations come as quad tiles (kquadTiles): per super-block the four tokens' quants group by group
- * (token t's elements 4k..4k+3 at 16k + 4t), their d_x, and each token's eight 32-element sums (i16).
+ * (token t's elements 4k..4k+3 at 16k + 4t), their d_x, each token's eight 32-element sums and its sixteen
+ * 16-element sums (i16).
  */
 
 import { f16ToF32, storeTransposedI32 } from "./simd";

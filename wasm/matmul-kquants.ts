@@ -14,8 +14,9 @@
  * Q4_K/Q5_K (the two halves of a sub-block add in i16 first). Q6_K's offset of 32 comes off as
  * 32·Σ sc·bsum. The same exact integers as the baseline path. Prefill reads the activations from tiles
  * (kquantTiles) in which the four tokens' quants of each group of sixteen sit side by side. Those loops live in
- * matmul-kquants-narrow.ts. Q4_K's prefill instead runs on rows repacked four at a time, with one i16 dot per
- * 32-element sub-block and four rows (matmul-kquant-quads.ts, its own activation tiles: kquadTiles).
+ * matmul-kquants-narrow.ts. Prefill (Q4_K, Q5_K, Q6_K) instead runs on rows repacked four at a time, with
+ * fewer i16 dots per element and four rows to a vector (matmul-kquant-quads.ts, its own activation tiles:
+ * kquadTiles); kRowTile and the narrow prefill loops are no longer reached.
  * Q2_K, Q3_K and IQ4_XS go through matmul-lowbit.ts. Block layouts: shared/docs/gguf-and-quants.md §5.4 and
  * src/formats/gguf/dequant/k-quants.ts. Entry points cover weight rows rowStart..rowEnd.
  */

@@ -36,7 +36,7 @@ export interface MatmulCall {
    */
   readonly rowScratch: number;
   readonly rowScratchBytes: number;
-  /** Several tokens: the activation rows' prefill tiles (legacyTileMeta; kquantTiles for narrow q8_k rows); else 0. */
+  /** Several tokens: the activation rows' prefill tiles (legacyTileMeta; kquadTiles for Q4_K/Q5_K/Q6_K, kquantTiles for the other narrow q8_k rows); else 0. */
   readonly meta: number;
 }
 
@@ -138,8 +138,8 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
         meta = scratch.get("x-meta", tileBytes(cols, nTokens));
         split(quads ? ACTIVATION_JOB.kquadTiles : ACTIVATION_JOB.kquantTiles, Math.ceil(nTokens / 4), [x, meta, cols, nTokens, rowBytes, tileBytes(cols, 4)]);
       }
-      // Q2_K/Q3_K/IQ4_XS: their accumulators and decode scales; Q4_K/Q5_K/Q6_K: 48 bytes of per-token sums
-      // (prefill) or scales and a running sum (decode; matmul-kquants.ts); Q4_K's quads: a chunk of rows repacked
+      // Q2_K/Q3_K/IQ4_XS: their accumulators and decode scales; Q4_K/Q5_K/Q6_K: decode's scales and running sum
+      // (48 bytes; matmul-kquants.ts), or for their quads a chunk of rows repacked
       rowScratchBytes = quads ? ex.kquadScratchBytes(cols) : LOWBIT_TYPES.includes(dtype) ? LOWBIT_SCRATCH_BYTES : 48;
       rowScratch = scratch.get("w-row", rowScratchBytes);
       break;
