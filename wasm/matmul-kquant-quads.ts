@@ -96,6 +96,17 @@ export function kquadTileBytes(cols: i32, nTokens: i32): i32 {
   return ((nTokens + 3) >> 2) * (cols >> 8) * <i32>QT_BYTES;
 }
 
+/**
+ * The fewest tokens for which a product of `type` (ggml id) runs on quads, 0 for a type without them: the
+ * repack costs about two tiles' worth of the quads' work per chunk of rows, so below these counts the row
+ * kernels (kRowTile) are as fast or faster (bench/matmul.ts, one thread, relaxed: Q6_K at 16 tokens even, at 24
+ * 1.25x; Q5_K at 8 even, at 12 1.2x). prepareMatmul (the quad tiles) and rowsOf (the kernel) both ask here.
+ */
+export function kquadMinTokens(type: i32): i32 {
+  if (!ASC_FEATURE_RELAXED_SIMD) return 0;
+  return type == Q4_K ? 8 : type == Q5_K ? 12 : type == Q6_K ? 20 : 0;
+}
+
 /** Bytes of per-thread scratch kquantQuadsOf needs for rows of `cols` (any type): one chunk's records and the sums. */
 export function kquadScratchBytes(cols: i32): i32 {
   return <i32>HEAD + (ROW_CHUNK >> 3) * (cols >> 8) * <i32>R_MAX;

@@ -132,7 +132,9 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       x = scratch.get("x-q8k", nTokens * rowBytes);
       split(ACTIVATION_JOB.quantizeQ8K, nTokens, [xPtr, x, cols, narrow, rowBytes]);
       // Q4_K/Q5_K/Q6_K prefill runs on repacked quads (wasm/matmul-kquant-quads.ts), with their own tiles and scratch
-      const quads = nTokens > 1 && narrow !== 0 && (dtype === "Q4_K" || dtype === "Q5_K" || dtype === "Q6_K");
+      // from kquadMinTokens tokens on (fewer: the row kernels' kquantTiles)
+      const minQuad = ex.kquadMinTokens(DTYPES[dtype].ggmlId);
+      const quads = nTokens > 1 && narrow !== 0 && minQuad > 0 && nTokens >= minQuad;
       if (nTokens > 1 && narrow !== 0) { // prefill tiles: each super-block's fields of four tokens side by side
         const tileBytes = quads ? ex.kquadTileBytes : ex.kquantTileBytes;
         meta = scratch.get("x-meta", tileBytes(cols, nTokens));
