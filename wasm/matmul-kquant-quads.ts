@@ -139,30 +139,67 @@ export function kquadScratchBytes(cols: i32): i32 {
  * the pair record at o; tmp: 64 bytes of scratch.
  */
 @inline function repackQuadSuper(type: i32, w0: usize, w1: usize, w2: usize, w3: usize, o: usize, side: usize, tmp: usize): void {
-  const s = side << 4;
+  const os = o + (side << 4);
   if (type == Q6_K) {
-    store<f32>(o + R_D + s, f16ToF32(load<u16>(w0, 208))); store<f32>(o + R_D + s, f16ToF32(load<u16>(w1, 208)), 4);
-    store<f32>(o + R_D + s, f16ToF32(load<u16>(w2, 208)), 8); store<f32>(o + R_D + s, f16ToF32(load<u16>(w3, 208)), 12);
-    repackQ6Scales(w0, o + s); repackQ6Scales(w1, o + s + 4); repackQ6Scales(w2, o + s + 8); repackQ6Scales(w3, o + s + 12);
-  } else {
-    repackScalesAndMins(w0, w1, w2, w3, o + s, tmp);
+    store<f32>(os + R_D, f16ToF32(load<u16>(w0, 208))); store<f32>(os + R_D, f16ToF32(load<u16>(w1, 208)), 4);
+    store<f32>(os + R_D, f16ToF32(load<u16>(w2, 208)), 8); store<f32>(os + R_D, f16ToF32(load<u16>(w3, 208)), 12);
+    // the sixteen i8 scales of each row widened to i16: min vector p holds sub-blocks 2p, 2p + 1 of the four rows
+    const v0 = v128.load(w0 + 192), v1 = v128.load(w1 + 192), v2 = v128.load(w2 + 192), v3 = v128.load(w3 + 192);
+    storeTransposedI32(i16x8.extend_low_i8x16_s(v0), i16x8.extend_low_i8x16_s(v1), i16x8.extend_low_i8x16_s(v2),
+      i16x8.extend_low_i8x16_s(v3), os + rMin(Q6_K), 32);
+    storeTransposedI32(i16x8.extend_high_i8x16_s(v0), i16x8.extend_high_i8x16_s(v1), i16x8.extend_high_i8x16_s(v2),
+      i16x8.extend_high_i8x16_s(v3), os + rMin(Q6_K) + 128, 32);
+    spreadScales(os + rMin(Q6_K), 32, os + rSc(Q6_K), 8);
+    repackQ6Quants(w0, w1, w2, w3, os + rQ(Q6_K));
+    return;
   }
+  repackScalesAndMins(w0, w1, w2, w3, os, tmp);
   for (let k: usize = 0; k < 16; k++) { // group 4k + j holds elements 16k + 4j..16k + 4j + 3 of the four rows
-    storeTransposedI32(quants16(type, w0, k), quants16(type, w1, k), quants16(type, w2, k), quants16(type, w3, k), o + rQ(type) + s + (k << 7), 32);
+    storeTransposedI32(quants16(type, w0, k), quants16(type, w1, k), quants16(type, w2, k), quants16(type, w3, k), os + rQ(type) + (k << 7), 32);
   }
 }
 
 /**
- * Q6_K: a row's sixteen i8 scales into lanes 2r, 2r + 1 (o: the record plus side and row, 4·r bytes) of the scale
- * vector of each sub-block, and sub-blocks 2p, 2p + 1 into min vector p (against a token's 16-element sums).
+ * Scale vectors from n pair vectors at src (`stride` bytes apart; i16 lanes 2r, 2r + 1: row r's scales of
+ * sub-blocks 2p, 2p + 1) to dst: vector 2p with each row's first scale twice, 2p + 1 with its second.
  */
-@inline function repackQ6Scales(w: usize, o: usize): void {
-  for (let j: usize = 0; j < 16; j += 2) {
-    const a = <u32>load<i8>(w + 192 + j) & 0xffff, b = <u32>load<i8>(w + 193 + j) & 0xffff;
-    store<u32>(o + rSc(Q6_K) + (j << 5), a | (a << 16));
-    store<u32>(o + rSc(Q6_K) + (j << 5), b | (b << 16), 32);
-    store<u32>(o + rMin(Q6_K) + (j << 4), a | (b << 16));
+@inline function spreadScales(src: usize, stride: usize, dst: usize, n: usize): void {
+  for (let p: usize = 0; p < n; p++) {
+    const m = v128.load(src + p * stride);
+    v128.store(dst + (p << 6), i8x16.shuffle(m, m, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13));
+    v128.store(dst + (p << 6), i8x16.shuffle(m, m, 2, 3, 2, 3, 6, 7, 6, 7, 10, 11, 10, 11, 14, 15, 14, 15), 32);
   }
+}
+
+/** Q6_K's quants of the four rows w0..w3 into the record's groups at q (side included), as quants16 with constant shifts. */
+@inline function repackQ6Quants(w0: usize, w1: usize, w2: usize, w3: usize, q: usize): void {
+  for (let h: usize = 0; h < 2; h++) {
+    for (let i0: usize = 0; i0 < 32; i0 += 16) { // elements i0..i0 + 15 of each 32 of half h: groups k = 8h + 2u + i0/16
+      const off = (h << 6) + i0, hOff = 128 + (h << 5) + i0, g = q + (((h << 3) + (i0 >> 4)) << 7);
+      q6Quarter(w0, w1, w2, w3, off, hOff, g);
+    }
+  }
+}
+
+/**
+ * The four quarters u (32 elements apart) of one Q6_K 16-element slice of rows w0..w3 (ql at off, off + 32; qh at
+ * hOff) into groups at g, g + 256·u; each 2-bit field of qh moved to bits 4-5 by a 16-bit shift and one mask.
+ */
+@inline function q6Quarter(w0: usize, w1: usize, w2: usize, w3: usize, off: usize, hOff: usize, g: usize): void {
+  const m4 = i8x16.splat(15), m30 = i8x16.splat(0x30);
+  const a0 = v128.load(w0 + off), a1 = v128.load(w1 + off), a2 = v128.load(w2 + off), a3 = v128.load(w3 + off);
+  const b0 = v128.load(w0 + off, 32), b1 = v128.load(w1 + off, 32), b2 = v128.load(w2 + off, 32), b3 = v128.load(w3 + off, 32);
+  const h0 = v128.load(w0 + hOff), h1 = v128.load(w1 + hOff), h2 = v128.load(w2 + hOff), h3 = v128.load(w3 + hOff);
+  storeTransposedI32(v128.or(v128.and(a0, m4), v128.and(i16x8.shl(h0, 4), m30)), v128.or(v128.and(a1, m4), v128.and(i16x8.shl(h1, 4), m30)),
+    v128.or(v128.and(a2, m4), v128.and(i16x8.shl(h2, 4), m30)), v128.or(v128.and(a3, m4), v128.and(i16x8.shl(h3, 4), m30)), g, 32);
+  storeTransposedI32(v128.or(v128.and(b0, m4), v128.and(i16x8.shl(h0, 2), m30)), v128.or(v128.and(b1, m4), v128.and(i16x8.shl(h1, 2), m30)),
+    v128.or(v128.and(b2, m4), v128.and(i16x8.shl(h2, 2), m30)), v128.or(v128.and(b3, m4), v128.and(i16x8.shl(h3, 2), m30)), g + 256, 32);
+  storeTransposedI32(v128.or(v128.and(i16x8.shr_u(a0, 4), m4), v128.and(h0, m30)), v128.or(v128.and(i16x8.shr_u(a1, 4), m4), v128.and(h1, m30)),
+    v128.or(v128.and(i16x8.shr_u(a2, 4), m4), v128.and(h2, m30)), v128.or(v128.and(i16x8.shr_u(a3, 4), m4), v128.and(h3, m30)), g + 512, 32);
+  storeTransposedI32(v128.or(v128.and(i16x8.shr_u(b0, 4), m4), v128.and(i16x8.shr_u(h0, 2), m30)),
+    v128.or(v128.and(i16x8.shr_u(b1, 4), m4), v128.and(i16x8.shr_u(h1, 2), m30)),
+    v128.or(v128.and(i16x8.shr_u(b2, 4), m4), v128.and(i16x8.shr_u(h2, 2), m30)),
+    v128.or(v128.and(i16x8.shr_u(b3, 4), m4), v128.and(i16x8.shr_u(h3, 2), m30)), g + 768, 32);
 }
 
 /** Q4_K/Q5_K: the four rows' d_w, dmin_w, scale and min vectors into one side of a pair record (o: plus the side). */
@@ -171,20 +208,14 @@ export function kquadScratchBytes(cols: i32): i32 {
   store<f32>(o + R_D, f16ToF32(load<u16>(w2)), 8); store<f32>(o + R_D, f16ToF32(load<u16>(w3)), 12);
   store<f32>(o + R_DMIN, f16ToF32(load<u16>(w0, 2))); store<f32>(o + R_DMIN, f16ToF32(load<u16>(w1, 2)), 4);
   store<f32>(o + R_DMIN, f16ToF32(load<u16>(w2, 2)), 8); store<f32>(o + R_DMIN, f16ToF32(load<u16>(w3, 2)), 12);
-  // each row's scales (bytes 0..7) and mins (8..15) to tmp, then spread: row r's scale of sub-block j at lanes 2r,
-  // 2r + 1 of vector j; its mins of sub-blocks 2p, 2p + 1 at lanes 2r, 2r + 1 of min vector p
-  v128.store(tmp, scalesAndMins(w0 + 4)); v128.store(tmp, scalesAndMins(w1 + 4), 16);
-  v128.store(tmp, scalesAndMins(w2 + 4), 32); v128.store(tmp, scalesAndMins(w3 + 4), 48);
-  for (let r: usize = 0; r < 4; r++) {
-    const sm = tmp + (r << 4);
-    for (let j: usize = 0; j < 8; j++) {
-      const sc = <u32>load<u8>(sm + j);
-      store<u32>(o + rSc(Q4_K) + (j << 5) + (r << 2), sc | (sc << 16));
-    }
-    for (let p: usize = 0; p < 4; p++) {
-      store<u32>(o + rMin(Q4_K) + (p << 5) + (r << 2), <u32>load<u8>(sm + 8 + 2 * p) | (<u32>load<u8>(sm + 9 + 2 * p) << 16));
-    }
-  }
+  // each row's 6-bit scales (bytes 0..7) and mins (8..15) widened to i16; min vector p: the four rows' mins of
+  // sub-blocks 2p, 2p + 1; the scales transposed the same way (to tmp), then spread one sub-block to a vector
+  const s0 = scalesAndMins(w0 + 4), s1 = scalesAndMins(w1 + 4), s2 = scalesAndMins(w2 + 4), s3 = scalesAndMins(w3 + 4);
+  storeTransposedI32(i16x8.extend_high_i8x16_u(s0), i16x8.extend_high_i8x16_u(s1), i16x8.extend_high_i8x16_u(s2),
+    i16x8.extend_high_i8x16_u(s3), o + rMin(Q4_K), 32);
+  storeTransposedI32(i16x8.extend_low_i8x16_u(s0), i16x8.extend_low_i8x16_u(s1), i16x8.extend_low_i8x16_u(s2),
+    i16x8.extend_low_i8x16_u(s3), tmp, 16);
+  spreadScales(tmp, 16, o + rSc(Q4_K), 4);
 }
 
 /**
