@@ -97,14 +97,15 @@ export function kquadTileBytes(cols: i32, nTokens: i32): i32 {
 }
 
 /**
- * The fewest tokens for which a product of `type` (ggml id) runs on quads, 0 for a type without them: the
- * repack costs about two tiles' worth of the quads' work per chunk of rows, so below these counts the row
- * kernels (kRowTile) are as fast or faster (bench/matmul.ts, one thread, relaxed: Q6_K at 16 tokens even, at 24
- * 1.25x; Q5_K at 8 even, at 12 1.2x). prepareMatmul (the quad tiles) and rowsOf (the kernel) both ask here.
+ * The fewest tokens for which a product of `type` (ggml id) runs on quads, 0 for a type without them: each chunk
+ * of rows is repacked once per product, about a tile's worth of the quads' work or more, so with fewer tokens
+ * the row kernels (kRowTile) are faster (bench: one thread, relaxed, quads against rows: 4 tokens Q4_K 69 vs
+ * 80, Q5_K 54 vs 66, Q6_K 55 vs 64 GFLOP/s; 8 tokens Q5_K 73 vs 66, Q6_K 67 vs 63, noisy; 20 tokens Q6_K 83 vs
+ * 64). prepareMatmul (the quad tiles) and rowsOf (the kernel) both ask here.
  */
 export function kquadMinTokens(type: i32): i32 {
   if (!ASC_FEATURE_RELAXED_SIMD) return 0;
-  return type == Q4_K ? 8 : type == Q5_K ? 12 : type == Q6_K ? 20 : 0;
+  return type == Q4_K || type == Q5_K ? 8 : type == Q6_K ? 12 : 0;
 }
 
 /** Bytes of per-thread scratch kquantQuadsOf needs for rows of `cols` (any type): one chunk's records and the sums. */
