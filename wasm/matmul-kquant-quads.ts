@@ -114,19 +114,12 @@ export function kquadScratchBytes(cols: i32): i32 {
 }
 
 /**
- * Elements 16k..16k+15 (unsigned) of the super-block at wb. Q4_K/Q5_K: 64-element chunk c = k >> 2 holds
+ * Elements 16k..16k+15 (unsigned) of the Q4_K/Q5_K super-block at wb: 64-element chunk c = k >> 2 holds
  * sub-block 2c in the low nibbles of its 32 bytes and 2c + 1 in the high ones, Q5_K's fifth bit being bit 2c
- * (2c + 1) of qh[i] for element i of the sub-block. Q6_K: half h = k >> 3 (ql at 64h, qh at 128 + 32h), its
- * quarter u = (k >> 1) & 3 from the low (u < 2) or high nibbles of ql[32(u & 1) + i], bits 2u, 2u + 1 of qh[i] on top.
+ * (2c + 1) of qh[i] for element i of the sub-block. (Q6_K: repackQ6Quants.)
  */
 @inline function quants16(type: i32, wb: usize, k: usize): v128 {
   const m4 = i8x16.splat(15), i0 = (k & 1) << 4;
-  if (type == Q6_K) {
-    const h = k >> 3, u = (k >> 1) & 3;
-    const l = v128.load(wb + (h << 6) + ((u & 1) << 5) + i0), hv = v128.load(wb + 128 + (h << 5) + i0);
-    const nib = u < 2 ? v128.and(l, m4) : v128.and(i16x8.shr_u(l, 4), m4);
-    return v128.or(nib, i16x8.shl(v128.and(i16x8.shr_u(hv, <i32>(2 * u)), i8x16.splat(3)), 4)); // fields ≤ 3 before the shift: no byte crossing
-  }
   const c = k >> 2, high = (k >> 1) & 1;
   const q = v128.load(wb + (type == Q4_K ? 16 : 48) + (c << 5) + i0);
   const nib = high != 0 ? v128.and(i16x8.shr_u(q, 4), m4) : v128.and(q, m4);
@@ -279,7 +272,9 @@ export function kquadScratchBytes(cols: i32): i32 {
 /**
  * A pair of quads (records from pr; rows rA.. (nA real), rB.. (nB real, 0: none)) against the four tokens of
  * one quad tile (tokens t.., n real): the i16 sums of both quads and four tokens in registers over as many groups
- * as groupsPerSum allows (the loop over them keeps six operands live, as quadTile), then the scales, into S in scratch.
+ * as groupsPerSum allows (the loop over them keeps six operands live, as quadTile), then the scales, into S in
+ * scratch. Q6_K, whose sums widen every two groups, goes token by token instead (pairToken4): with all eight
+ * i16 sums and sixteen splats in flight V8 spilled, and as a loop of two it kept counters and stack checks.
  */
 @inline function pairTile(type: i32, pr: usize, tile: usize, nb: i32, sc: usize, out: usize, rows: i32, rA: i32, rB: i32, t: i32, nA: i32, nB: i32, n: i32): void {
   const z = i32x4.splat(0), gw = groupsPerSum(type), gs = groupsPerScale(type);
@@ -290,7 +285,7 @@ export function kquadScratchBytes(cols: i32): i32 {
     let w = o + rQ(type), x = p;
     for (let g: usize = 0; g < 64; g += gw) {
       const sv = o + rSc(type) + ((g / gs) << 5), s = sc + SUMS;
-      if (gw == 2) { // Q6_K, a whole sub-block (two widenings, one scale) token by token: each token's loads after the previous token's stores
+      if (gw == 2) { // Q6_K: a whole sub-block (two widenings, one scale) per token; its loads come after the previous token's stores
         const wA = v128.load(w), wB = v128.load(w, 16), wA2 = v128.load(w, 32), wB2 = v128.load(w, 48);
         const wA3 = v128.load(w, 64), wB3 = v128.load(w, 80), wA4 = v128.load(w, 96), wB4 = v128.load(w, 112);
         const sA = v128.load(sv), sB = v128.load(sv, 16);
