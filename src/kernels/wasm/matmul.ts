@@ -36,7 +36,10 @@ export interface MatmulCall {
    */
   readonly rowScratch: number;
   readonly rowScratchBytes: number;
-  /** Several tokens: the activation rows' prefill tiles (legacyTileMeta; kquadTiles for Q4_K/Q5_K/Q6_K, kquantTiles for the other narrow q8_k rows); else 0. */
+  /**
+   * Several tokens: the activation rows' prefill tiles (legacyTileMeta; kquadTiles where Q4_K/Q5_K/Q6_K run on
+   * quads, kquantTiles for the other narrow q8_k rows); else 0.
+   */
   readonly meta: number;
 }
 
