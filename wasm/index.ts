@@ -10,7 +10,7 @@ export { legacyTileMeta, legacyTileBytes, kquantTiles, kquantTileBytes } from ".
 export { matmulLegacy, legacyScratchBytes } from "./matmul-legacy";
 export { repackQ4x4, matmulQ4x4, repackQ8x4, matmulQ8x4 } from "./matmul-legacy-x4";
 export { matmulKQuant } from "./matmul-kquants";
-export { kquadTiles, kquadTileBytes, kquadScratchBytes } from "./matmul-kquant-quads";
+export { kquadTiles, kquadTileBytes, kquadScratchBytes, kquadMinTokens } from "./matmul-kquant-quads";
 export { matmulLowBit } from "./matmul-lowbit";
 export { wideQuadTiles, wideQuadTileBytes, wideQuadScratchBytes, wideQuadMinTokens } from "./matmul-lowbit-quads";
 export { rmsNorm, layerNorm } from "./norm";

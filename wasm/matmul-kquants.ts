@@ -14,15 +14,16 @@
  * Q4_K/Q5_K (the two halves of a sub-block add in i16 first). Q6_K's offset of 32 comes off as
  * 32·Σ sc·bsum. The same exact integers as the baseline path. Prefill reads the activations from tiles
  * (kquantTiles) in which the four tokens' quants of each group of sixteen sit side by side. Those loops live in
- * matmul-kquants-narrow.ts. Q4_K's prefill instead runs on rows repacked four at a time, with one i16 dot per
- * 32-element sub-block and four rows (matmul-kquant-quads.ts, its own activation tiles: kquadTiles).
+ * matmul-kquants-narrow.ts. Prefill (Q4_K, Q5_K, Q6_K) instead runs on rows repacked four at a time, with
+ * fewer i16 dots per element and four rows to a vector (matmul-kquant-quads.ts, its own activation tiles:
+ * kquadTiles) from kquadMinTokens tokens on; fewer tokens keep kRowTile (the repack would cost more than it saves).
  * Q2_K, Q3_K and IQ4_XS go through matmul-lowbit.ts. Block layouts: shared/docs/gguf-and-quants.md §5.4 and
  * src/formats/gguf/dequant/k-quants.ts. Entry points cover weight rows rowStart..rowEnd.
  */
 
 import { f16Lookup } from "./f16-table";
 import { hsumAllI32, minSum, reduce4I32, storeLanes } from "./simd";
-import { kquantQuadsOf } from "./matmul-kquant-quads";
+import { kquadMinTokens, kquantQuadsOf } from "./matmul-kquant-quads";
 import { q45DecodeNarrow, q45SuperNarrow, q6DecodeNarrow, q6SuperNarrow } from "./matmul-kquants-narrow";
 import { narrowActivations, q8kRowBytes } from "./activation-rounding";
 import { KTILE_BSUMS, KTILE_BYTES, KTILE_D, KTILE_GROUP } from "./activation-tiles";
@@ -225,8 +226,8 @@ const ROW_CHUNK: i32 = 16;
     for (let r = rowStart; r < rowEnd; r++) kRow(type, 1, out, w + <usize>r * rowBytes, x, xRow, cols, rows, r, 0, 1, narrow, sp);
     return;
   }
-  if (ASC_FEATURE_RELAXED_SIMD && narrow && type == Q4_K) { // repacked quads (quad tiles: prepareMatmul)
-    kquantQuadsOf(out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, sp);
+  if (ASC_FEATURE_RELAXED_SIMD && narrow && nTokens >= kquadMinTokens(type)) { // repacked quads (quad tiles: prepareMatmul)
+    kquantQuadsOf(type, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, sp);
     return;
   }
   const tileStride = <usize>(cols >> 8) * KTILE_BYTES;

@@ -36,7 +36,10 @@ export interface MatmulCall {
    */
   readonly rowScratch: number;
   readonly rowScratchBytes: number;
-  /** Several tokens: the activation rows' prefill tiles (legacyTileMeta; kquantTiles for narrow q8_k rows); else 0. */
+  /**
+   * Several tokens: the activation rows' prefill tiles (legacyTileMeta; kquadTiles where Q4_K/Q5_K/Q6_K run on
+   * quads, kquantTiles for the other narrow q8_k rows); else 0.
+   */
   readonly meta: number;
 }
 
@@ -91,7 +94,7 @@ const LOWBIT_SCRATCH_BYTES = 352;
 /**
  * The activation tiles and per-thread scratch of a K-quant prefill: the kernels on rows repacked four at a time
  * (Q2_K, Q3_K, IQ4_XS: wasm/matmul-lowbit-quads.ts, in the relaxed build from wideQuadMinTokens tokens on;
- * Q4_K with narrow activation rows: wasm/matmul-kquant-quads.ts), each with its own tile layout and a chunk of
+ * Q4_K/Q5_K/Q6_K with narrow activation rows from kquadMinTokens tokens on: wasm/matmul-kquant-quads.ts), each with its own tile layout and a chunk of
  * repacked rows in scratch; the row kernels' kquantTiles for the other narrow rows; none for the baseline
  * build's Q4_K/Q5_K/Q6_K.
  */
@@ -99,7 +102,8 @@ function kquantPrefill(ex: WasmExports, dtype: DType, narrow: boolean, nTokens: 
   const lowBit = dtype === "Q2_K" || dtype === "Q3_K" || dtype === "IQ4_XS";
   if (lowBit && nTokens >= ex.wideQuadMinTokens(DTYPES[dtype].ggmlId)) return { job: ACTIVATION_JOB.wideQuadTiles, tileBytes: ex.wideQuadTileBytes, scratchBytes: ex.wideQuadScratchBytes };
   if (!narrow) return undefined;
-  if (dtype === "Q4_K") return { job: ACTIVATION_JOB.kquadTiles, tileBytes: ex.kquadTileBytes, scratchBytes: ex.kquadScratchBytes };
+  const minQuad = ex.kquadMinTokens(DTYPES[dtype].ggmlId); // 0: not on quads
+  if (minQuad > 0 && nTokens >= minQuad) return { job: ACTIVATION_JOB.kquadTiles, tileBytes: ex.kquadTileBytes, scratchBytes: ex.kquadScratchBytes };
   return { job: ACTIVATION_JOB.kquantTiles, tileBytes: ex.kquantTileBytes, scratchBytes: () => 0 };
 }
 
