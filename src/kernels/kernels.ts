@@ -28,7 +28,7 @@ export interface WeightMatrix {
 }
 
 /** Block orders of a WeightMatrix's bytes (WeightMatrix.layout). */
-export type WeightLayout = "gguf" | "q4_0x4" | "q8_0x4";
+export type WeightLayout = "gguf" | "q4_0x4" | "q8_0x4" | "q4_Kx4";
 
 /** Throws when w's bytes are not in GGUF row order (a backend's repacked weight handed to a GGUF-row reader). */
 export function requireGgufLayout(w: WeightMatrix, reader: string): void {

@@ -171,10 +171,11 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
   const st = createStaging(set, threads, () => pool);
   const inPlace = createInPlaceRegistry();
 
-  /** Rewrites the Q4_0 / Q8_0 matrix `view` (in a backend memory) into its x4 layout in place. */
+  /** Rewrites the Q4_0 / Q8_0 / Q4_K matrix `view` (in a backend memory) into its x4 layout in place. */
   function repackX4(layout: WeightLayout, view: Uint8Array, rows: number, cols: number): void {
     const s = set.find(view) as Shard;
-    (layout === "q4_0x4" ? s.ex.repackQ4x4 : s.ex.repackQ8x4)(s.heap.offsetOf(view), rows, cols, s.scratch.get("w-repack", (view.length / rows) * 4));
+    const repack = layout === "q4_0x4" ? s.ex.repackQ4x4 : layout === "q8_0x4" ? s.ex.repackQ8x4 : s.ex.repackQ4Kx4;
+    repack(s.heap.offsetOf(view), rows, cols, s.scratch.get("w-repack", (view.length / rows) * 4));
   }
   const { input, output, outputs, weightAt, kvPtr } = st;
 

@@ -21,7 +21,8 @@ import { PeelError } from "../../util/errors.js";
 export function layoutFor(dtype: DType, rows: number, simd: SimdVariant, repack: boolean): WeightLayout {
   if (!repack || rows % 4 !== 0) return "gguf";
   if (dtype === "Q8_0") return "q8_0x4";
-  return dtype === "Q4_0" && simd === "relaxed" ? "q4_0x4" : "gguf";
+  if (simd !== "relaxed") return "gguf";
+  return dtype === "Q4_0" ? "q4_0x4" : dtype === "Q4_K" ? "q4_Kx4" : "gguf";
 }
 
 /** Writes row `row` of the x4-layout matrix w in GGUF order: rowBytes bytes at out[at..]. */

@@ -165,6 +165,10 @@ export function runMatmulRows(ex: WasmExports, c: MatmulCall, rowStart: number, 
       ex.matmulLowBit(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
       return;
     case "Q4_K": case "Q5_K": case "Q6_K":
+      if (c.layout === "q4_Kx4") {
+        ex.matmulQ4Kx4(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
+        return;
+      }
       ex.matmulKQuant(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
       return;
     case "Q8_1": case "Q8_K":
