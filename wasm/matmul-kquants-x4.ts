@@ -23,7 +23,7 @@
  */
 
 import { f16Hi, f16Lo, reduce4I32, storeTransposedI32 } from "./simd";
-import { scalesAndMins } from "./matmul-kquants";
+import { prefillChunkQ4K, ROW_CHUNK, scalesAndMins } from "./matmul-kquants";
 
 /** Bytes of one quad super-block: four GGUF Q4_K super-blocks of 144. */
 const QUAD_SUPER: usize = 576;
@@ -180,5 +180,52 @@ export function matmulQ4Kx4(out: usize, w: usize, x: usize, rows: i32, cols: i32
     matvecQ4Kx4(out, w, x, cols, rowStart, rowEnd, scratch);
     return;
   }
-  unreachable(); // prefill: not yet
+  // prefill: each chunk of rows put back in GGUF order in the scratch after its first 48 bytes, then the same
+  // loops as GGUF rows (so the same bits); the copy is paid once per chunk, the tiles read it from cache
+  const nb = cols >> 8, rowBytes = <usize>nb * 144, quadBytes = <usize>nb * QUAD_SUPER, rowsAt = scratch + 48;
+  for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
+    const r1 = min(r0 + ROW_CHUNK, rowEnd);
+    for (let r = r0; r < r1; r += 4) {
+      const o = w + <usize>(r >> 2) * quadBytes, dst = rowsAt + <usize>(r - r0) * rowBytes;
+      for (let b = 0; b < nb; b++) ggufQuadSuper(o + <usize>b * QUAD_SUPER, dst + <usize>b * 144, rowBytes);
+    }
+    prefillChunkQ4K(out, rowsAt, rowBytes, x, 0, tiles, rows, cols, nTokens, r0, r1, true, scratch);
+  }
+}
+
+/** Bytes of matmulQ4Kx4's scratch: 48, and for several tokens a chunk of rows in GGUF order. */
+export function q4Kx4ScratchBytes(cols: i32, nTokens: i32): i32 {
+  return 48 + (nTokens > 1 ? ROW_CHUNK * (cols >> 8) * 144 : 0);
+}
+
+/**
+ * Writes the four rows of the quad super-block at o back as GGUF Q4_K super-blocks at dst, dst + rowBytes, ...
+ * (the inverse of repackQ4Kx4; the 12 packed bytes of 6-bit scales and minimums are a bijection, so they come
+ * back as they were).
+ */
+@inline function ggufQuadSuper(o: usize, dst: usize, rowBytes: usize): void {
+  const d1 = dst + rowBytes, d2 = d1 + rowBytes, d3 = d2 + rowBytes;
+  store<u16>(dst, load<u16>(o)); store<u16>(d1, load<u16>(o, 2)); store<u16>(d2, load<u16>(o, 4)); store<u16>(d3, load<u16>(o, 6));
+  store<u16>(dst, load<u16>(o, 8), 2); store<u16>(d1, load<u16>(o, 10), 2); store<u16>(d2, load<u16>(o, 12), 2); store<u16>(d3, load<u16>(o, 14), 2);
+  const sc0 = unpackScales(o + SCALES, 0), sc1 = unpackScales(o + SCALES, 1), mn0 = unpackScales(o + SCALES, 2), mn1 = unpackScales(o + SCALES, 3);
+  // minimums by (sub-block, row) as the scales: byte 4j + r
+  const mt0 = i8x16.shuffle(mn0, mn1, 0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
+  const mt1 = i8x16.shuffle(mn0, mn1, 4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31);
+  // GGUF bytes j, 4 + j, 8 + j of row r at byte 4j + r of p0, p1, p2 (j = 0..3)
+  const m4 = i8x16.splat(15);
+  const p0 = v128.or(sc0, i8x16.shl(i8x16.shr_u(sc1, 4), 6)), p1 = v128.or(mt0, i8x16.shl(i8x16.shr_u(mt1, 4), 6));
+  const p2 = v128.or(v128.and(sc1, m4), i8x16.shl(v128.and(mt1, m4), 4));
+  // 16 bytes at +4 (the last 4 are overwritten by the quants below)
+  v128.store(dst + 4, i8x16.shuffle(p0, p1, 0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 0, 0, 0, 0));
+  v128.store(d1 + 4, i8x16.shuffle(p0, p1, 1, 5, 9, 13, 17, 21, 25, 29, 1, 5, 9, 13, 0, 0, 0, 0));
+  v128.store(d2 + 4, i8x16.shuffle(p0, p1, 2, 6, 10, 14, 18, 22, 26, 30, 2, 6, 10, 14, 0, 0, 0, 0));
+  v128.store(d3 + 4, i8x16.shuffle(p0, p1, 3, 7, 11, 15, 19, 23, 27, 31, 3, 7, 11, 15, 0, 0, 0, 0));
+  v128.store(dst + 12, i8x16.shuffle(p2, p2, 0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+  v128.store(d1 + 12, i8x16.shuffle(p2, p2, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+  v128.store(d2 + 12, i8x16.shuffle(p2, p2, 2, 6, 10, 14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+  v128.store(d3 + 12, i8x16.shuffle(p2, p2, 3, 7, 11, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+  for (let h: usize = 0; h < 8; h++) {
+    const g = o + QUANTS + 64 * h;
+    storeTransposedI32(v128.load(g), v128.load(g, 16), v128.load(g, 32), v128.load(g, 48), dst + 16 + 16 * h, rowBytes);
+  }
 }

@@ -21,7 +21,10 @@ export interface MatmulCall {
   readonly dtype: DType;
   readonly out: number;
   readonly w: number;
-  /** The weight's block order (WeightMatrix.layout): "q4_0x4" / "q8_0x4" run matmulQ4x4 / matmulQ8x4 (wasm/matmul-legacy-x4.ts). */
+  /**
+   * The weight's block order (WeightMatrix.layout): "q4_0x4" / "q8_0x4" run matmulQ4x4 / matmulQ8x4
+   * (wasm/matmul-legacy-x4.ts), "q4_Kx4" matmulQ4Kx4 (wasm/matmul-kquants-x4.ts).
+   */
   readonly layout: WeightLayout;
   /** Activations as the kernel reads them (rounded or packed 8-bit rows). */
   readonly x: number;
