@@ -23,7 +23,9 @@
  */
 
 import { f16Hi, f16Lo, reduce4I32, storeTransposedI32 } from "./simd";
-import { prefillChunkQ4K, ROW_CHUNK, scalesAndMins } from "./matmul-kquants";
+import { scalesAndMins } from "./matmul-kquants";
+
+const ROW_CHUNK: i32 = 16;
 
 /** Bytes of one quad super-block: four GGUF Q4_K super-blocks of 144. */
 const QUAD_SUPER: usize = 576;
@@ -180,17 +182,7 @@ export function matmulQ4Kx4(out: usize, w: usize, x: usize, rows: i32, cols: i32
     matvecQ4Kx4(out, w, x, cols, rowStart, rowEnd, scratch);
     return;
   }
-  // prefill: each chunk of rows put back in GGUF order in the scratch after its first 48 bytes, then the same
-  // loops as GGUF rows (so the same bits); the copy is paid once per chunk, the tiles read it from cache
-  const nb = cols >> 8, rowBytes = <usize>nb * 144, quadBytes = <usize>nb * QUAD_SUPER, rowsAt = scratch + 48;
-  for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
-    const r1 = min(r0 + ROW_CHUNK, rowEnd);
-    for (let r = r0; r < r1; r += 4) {
-      const o = w + <usize>(r >> 2) * quadBytes, dst = rowsAt + <usize>(r - r0) * rowBytes;
-      for (let b = 0; b < nb; b++) ggufQuadSuper(o + <usize>b * QUAD_SUPER, dst + <usize>b * 144, rowBytes);
-    }
-    prefillChunkQ4K(out, rowsAt, rowBytes, x, 0, tiles, rows, cols, nTokens, r0, r1, true, scratch);
-  }
+  unreachable(); // prefill: rebased onto matmul-kquant-quads.ts next
 }
 
 /** Bytes of matmulQ4Kx4's scratch: 48, and for several tokens a chunk of rows in GGUF order. */

@@ -29,8 +29,7 @@ import { KTILE_BSUMS, KTILE_BYTES, KTILE_D, KTILE_GROUP } from "./activation-til
 
 // ggml type ids (the JS side passes DTYPES[dtype].ggmlId)
 const Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14;
-/** Weight rows per prefill chunk (the x4 layouts put back this many rows at a time). */
-export const ROW_CHUNK: i32 = 16;
+const ROW_CHUNK: i32 = 16;
 
 @inline function blockBytes(type: i32): usize {
   return type == Q4_K ? 144 : type == Q5_K ? 176 : 210;
@@ -232,36 +231,13 @@ export const ROW_CHUNK: i32 = 16;
   }
   const tileStride = <usize>(cols >> 8) * KTILE_BYTES;
   for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
-    const w0 = w + <usize>r0 * rowBytes, r1 = min(r0 + ROW_CHUNK, rowEnd);
-    if (type == Q4_K) prefillChunkQ4K(out, w0, rowBytes, x, xRow, tiles, rows, cols, nTokens, r0, r1, narrow, sp);
-    else prefillChunk(type, out, w0, rowBytes, x, xRow, tiles, rows, cols, nTokens, r0, r1, narrow, sp);
-  }
-}
-
-/**
- * prefillChunk for Q4_K, one function (not inlined) that both layouts call: the x4 layout's prefill
- * (matmul-kquants-x4.ts) runs the same machine code as GGUF order's (inlined there, V8 compiled the same
- * loops ~4% slower at 128 tokens).
- */
-export function prefillChunkQ4K(out: usize, w0: usize, rowBytes: usize, x: usize, xRow: usize, tiles: usize, rows: i32, cols: i32,
-  nTokens: i32, r0: i32, r1: i32, narrow: bool, sp: usize): void {
-  prefillChunk(Q4_K, out, w0, rowBytes, x, xRow, tiles, rows, cols, nTokens, r0, r1, narrow, sp);
-}
-
-/**
- * Prefill of weight rows r0..r1 (one chunk, so that its weights stay in cache across the tiles), row r's GGUF
- * bytes at w0 + (r − r0)·rowBytes: all tokens, four at a time. matmul-kquants-x4.ts calls it on rows it has put
- * back in GGUF order.
- */
-@inline function prefillChunk(type: i32, out: usize, w0: usize, rowBytes: usize, x: usize, xRow: usize, tiles: usize, rows: i32, cols: i32,
-  nTokens: i32, r0: i32, r1: i32, narrow: bool, sp: usize): void {
-  const tileStride = <usize>(cols >> 8) * KTILE_BYTES;
-  for (let t = 0; t < nTokens; t += 4) { // a last tile of fewer tokens repeats its last token in the spare lanes
-    const n = min(4, nTokens - t);
-    for (let r = r0; r < r1; r++) {
-      const wr = w0 + <usize>(r - r0) * rowBytes;
-      if (ASC_FEATURE_RELAXED_SIMD && narrow) kRowTile(type, out, wr, tiles + <usize>(t >> 2) * tileStride, cols, rows, r, t, n, sp);
-      else kRow(type, 4, out, wr, x + <usize>t * xRow, xRow, cols, rows, r, t, n, narrow, sp);
+    const r1 = min(r0 + ROW_CHUNK, rowEnd);
+    for (let t = 0; t < nTokens; t += 4) { // a last tile of fewer tokens repeats its last token in the spare lanes
+      const n = min(4, nTokens - t);
+      for (let r = r0; r < r1; r++) {
+        if (ASC_FEATURE_RELAXED_SIMD && narrow) kRowTile(type, out, w + <usize>r * rowBytes, tiles + <usize>(t >> 2) * tileStride, cols, rows, r, t, n, sp);
+        else kRow(type, 4, out, w + <usize>r * rowBytes, x + <usize>t * xRow, xRow, cols, rows, r, t, n, narrow, sp);
+      }
     }
   }
 }
