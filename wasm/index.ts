@@ -11,7 +11,7 @@ export { matmulLegacy, legacyScratchBytes } from "./matmul-legacy";
 export { repackQ4x4, matmulQ4x4, repackQ8x4, matmulQ8x4 } from "./matmul-legacy-x4";
 export { matmulKQuant } from "./matmul-kquants";
 export { kquadTiles, kquadTileBytes, kquadScratchBytes } from "./matmul-kquant-quads";
-export { repackQ4Kx4, matmulQ4Kx4, q4Kx4ScratchBytes } from "./matmul-kquants-x4";
+export { repackQ4Kx4, matmulQ4Kx4 } from "./matmul-kquants-x4";
 export { matmulLowBit } from "./matmul-lowbit";
 export { rmsNorm, layerNorm } from "./norm";
 export { rope } from "./rope";

@@ -21,11 +21,12 @@
 import { f16ToF32, storeTransposedI32 } from "./simd";
 import { q8kRowBytes } from "./activation-rounding";
 import { scalesAndMins } from "./matmul-kquants";
+import { x4QuadRecord } from "./matmul-kquants-x4";
 
 /** Quad tile: bytes of the quants, offsets of d_x and of the 32-element sums, bytes per super-block. */
 const QT_D: usize = 1024, QT_BS: usize = QT_D + 16, QT_BYTES: usize = QT_BS + 64;
 /** Pair record offsets: d_w, dmin_w, scale vectors, min vectors, quants; bytes per super-block. */
-const R_D: usize = 0, R_DMIN: usize = 32, R_SC: usize = 64, R_MIN: usize = 320, R_Q: usize = 448, R_BYTES: usize = R_Q + 2048;
+export const R_D: usize = 0, R_DMIN: usize = 32, R_SC: usize = 64, R_MIN: usize = 320, R_Q: usize = 448, R_BYTES: usize = R_Q + 2048;
 /** Scratch ahead of the records: the f32 running sums (two quads × four tokens), the i32 sums S, the repack's bytes. */
 const ACC: usize = 0, SUMS: usize = 128, TMP: usize = 256, HEAD: usize = 320;
 const ROW_CHUNK: i32 = 16;
@@ -190,11 +191,28 @@ export function kquadScratchBytes(cols: i32): i32 {
  * its quads over each tile.
  */
 export function kquantQuadsOf(out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, scratch: usize): void {
+  quadsOf(false, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
+}
+
+/** kquantQuadsOf for a matrix in the q4_Kx4 layout (matmul-kquants-x4.ts; rows in whole quads): records from its quads. */
+export function kquantQuadsOfX4(out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, scratch: usize): void {
+  quadsOf(true, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
+}
+
+@inline function quadsOf(x4: bool, out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, scratch: usize): void {
   const nb = cols >> 8, rowBytes = <usize>nb * 144, recs = scratch + HEAD, pairBytes = <usize>nb * R_BYTES;
   for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
     const r1 = min(r0 + ROW_CHUNK, rowEnd), quads = (r1 - r0 + 3) >> 2;
     for (let q = 0; q < quads; q++) { // quad q into side q & 1 of pair q >> 1; a partial quad repeats its last row
       const ra = r0 + 4 * q, last = r1 - 1;
+      if (x4) { // rowBytes·4 bytes a quad, 576 a quad super-block
+        const src = w + <usize>(ra >> 2) * 4 * rowBytes, o = recs + <usize>(q >> 1) * pairBytes;
+        for (let b: usize = 0; b < <usize>nb; b++) {
+          x4QuadRecord(src + b * 576, o + b * R_BYTES, <usize>(q & 1));
+          if (q == quads - 1 && (q & 1) == 0) x4QuadRecord(src + b * 576, o + b * R_BYTES, 1); // paired with itself
+        }
+        continue;
+      }
       const w0 = w + <usize>ra * rowBytes, w1 = w + <usize>min(ra + 1, last) * rowBytes;
       const w2 = w + <usize>min(ra + 2, last) * rowBytes, w3 = w + <usize>min(ra + 3, last) * rowBytes;
       const o = recs + <usize>(q >> 1) * pairBytes;

@@ -22,10 +22,9 @@
  * of d and dmin by f16Lo, exact for finite values).
  */
 
-import { f16Hi, f16Lo, reduce4I32, storeTransposedI32 } from "./simd";
+import { f16Hi, f16Lo, f16ToF32, reduce4I32, storeTransposedI32 } from "./simd";
 import { scalesAndMins } from "./matmul-kquants";
-
-const ROW_CHUNK: i32 = 16;
+import { kquantQuadsOfX4, R_D, R_DMIN, R_MIN, R_Q, R_SC } from "./matmul-kquant-quads";
 
 /** Bytes of one quad super-block: four GGUF Q4_K super-blocks of 144. */
 const QUAD_SUPER: usize = 576;
@@ -173,7 +172,9 @@ export function repackQ4Kx4(w: usize, rows: i32, cols: i32, tmp: usize): void {
 
 /**
  * matmulKQuant (matmul-kquants.ts) for a Q4_K matrix in the q4_Kx4 layout, rows rowStart..rowEnd multiples of
- * 4; relaxed build only (the baseline build traps rather than compute garbage).
+ * 4: one token streams the quads (matvecQ4Kx4), several go through the prefill quads (matmul-kquant-quads.ts),
+ * which build their records from the quads (x4QuadRecord). Same arguments (tiles: the quad tiles) and outputs.
+ * Relaxed build only (the baseline build traps rather than compute garbage).
  */
 export function matmulQ4Kx4(out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32,
   tiles: usize, scratch: usize): void {
@@ -182,42 +183,41 @@ export function matmulQ4Kx4(out: usize, w: usize, x: usize, rows: i32, cols: i32
     matvecQ4Kx4(out, w, x, cols, rowStart, rowEnd, scratch);
     return;
   }
-  unreachable(); // prefill: rebased onto matmul-kquant-quads.ts next
-}
-
-/** Bytes of matmulQ4Kx4's scratch: 48, and for several tokens a chunk of rows in GGUF order. */
-export function q4Kx4ScratchBytes(cols: i32, nTokens: i32): i32 {
-  return 48 + (nTokens > 1 ? ROW_CHUNK * (cols >> 8) * 144 : 0);
+  if (ASC_FEATURE_RELAXED_SIMD) kquantQuadsOfX4(out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
 }
 
 /**
- * Writes the four rows of the quad super-block at o back as GGUF Q4_K super-blocks at dst, dst + rowBytes, ...
- * (the inverse of repackQ4Kx4; the 12 packed bytes of 6-bit scales and minimums are a bijection, so they come
- * back as they were).
+ * Quad super-block o (q4_Kx4) into side `side` (0, 1) of a prefill pair record at rec (matmul-kquant-quads.ts):
+ * its d and dmin as f32 (f16ToF32, as the GGUF rows' repack), each row's sub-block scales twice per i32 lane,
+ * its minimums of sub-blocks 2p, 2p + 1 per i32 lane, and its quant groups split into low and high nibbles
+ * (group 8c + k: elements 64c + 4k.. and 64c + 32 + 4k.., the record's groups 16c + k and 16c + 8 + k). The same
+ * record as from the four GGUF rows, with no transposes.
  */
-@inline function ggufQuadSuper(o: usize, dst: usize, rowBytes: usize): void {
-  const d1 = dst + rowBytes, d2 = d1 + rowBytes, d3 = d2 + rowBytes;
-  store<u16>(dst, load<u16>(o)); store<u16>(d1, load<u16>(o, 2)); store<u16>(d2, load<u16>(o, 4)); store<u16>(d3, load<u16>(o, 6));
-  store<u16>(dst, load<u16>(o, 8), 2); store<u16>(d1, load<u16>(o, 10), 2); store<u16>(d2, load<u16>(o, 12), 2); store<u16>(d3, load<u16>(o, 14), 2);
-  const sc0 = unpackScales(o + SCALES, 0), sc1 = unpackScales(o + SCALES, 1), mn0 = unpackScales(o + SCALES, 2), mn1 = unpackScales(o + SCALES, 3);
-  // minimums by (sub-block, row) as the scales: byte 4j + r
-  const mt0 = i8x16.shuffle(mn0, mn1, 0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
-  const mt1 = i8x16.shuffle(mn0, mn1, 4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31);
-  // GGUF bytes j, 4 + j, 8 + j of row r at byte 4j + r of p0, p1, p2 (j = 0..3)
+@inline export function x4QuadRecord(o: usize, rec: usize, side: usize): void {
+  const s = side << 4;
+  for (let r: usize = 0; r < 4; r++) {
+    store<f32>(rec + R_D + s + (r << 2), f16ToF32(load<u16>(o + (r << 1))));
+    store<f32>(rec + R_DMIN + s + (r << 2), f16ToF32(load<u16>(o + 8 + (r << 1))));
+  }
+  const sc0 = unpackScales(o + SCALES, 0), sc1 = unpackScales(o + SCALES, 1);
+  let w = i16x8.extend_low_i8x16_u(sc0);
+  v128.store(rec + R_SC + s, scalePairsLo(w)); v128.store(rec + R_SC + s, scalePairsHi(w), 32);
+  w = i16x8.extend_high_i8x16_u(sc0);
+  v128.store(rec + R_SC + s, scalePairsLo(w), 64); v128.store(rec + R_SC + s, scalePairsHi(w), 96);
+  w = i16x8.extend_low_i8x16_u(sc1);
+  v128.store(rec + R_SC + s, scalePairsLo(w), 128); v128.store(rec + R_SC + s, scalePairsHi(w), 160);
+  w = i16x8.extend_high_i8x16_u(sc1);
+  v128.store(rec + R_SC + s, scalePairsLo(w), 192); v128.store(rec + R_SC + s, scalePairsHi(w), 224);
+  // row r's minimums as i16 lanes j: min vector p is i32 lane p of each row (a 4x4 transpose)
+  const mn0 = unpackScales(o + SCALES, 2), mn1 = unpackScales(o + SCALES, 3);
+  storeTransposedI32(i16x8.extend_low_i8x16_u(mn0), i16x8.extend_high_i8x16_u(mn0), i16x8.extend_low_i8x16_u(mn1),
+    i16x8.extend_high_i8x16_u(mn1), rec + R_MIN + s, 32);
   const m4 = i8x16.splat(15);
-  const p0 = v128.or(sc0, i8x16.shl(i8x16.shr_u(sc1, 4), 6)), p1 = v128.or(mt0, i8x16.shl(i8x16.shr_u(mt1, 4), 6));
-  const p2 = v128.or(v128.and(sc1, m4), i8x16.shl(v128.and(mt1, m4), 4));
-  // 16 bytes at +4 (the last 4 are overwritten by the quants below)
-  v128.store(dst + 4, i8x16.shuffle(p0, p1, 0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 0, 0, 0, 0));
-  v128.store(d1 + 4, i8x16.shuffle(p0, p1, 1, 5, 9, 13, 17, 21, 25, 29, 1, 5, 9, 13, 0, 0, 0, 0));
-  v128.store(d2 + 4, i8x16.shuffle(p0, p1, 2, 6, 10, 14, 18, 22, 26, 30, 2, 6, 10, 14, 0, 0, 0, 0));
-  v128.store(d3 + 4, i8x16.shuffle(p0, p1, 3, 7, 11, 15, 19, 23, 27, 31, 3, 7, 11, 15, 0, 0, 0, 0));
-  v128.store(dst + 12, i8x16.shuffle(p2, p2, 0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
-  v128.store(d1 + 12, i8x16.shuffle(p2, p2, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
-  v128.store(d2 + 12, i8x16.shuffle(p2, p2, 2, 6, 10, 14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
-  v128.store(d3 + 12, i8x16.shuffle(p2, p2, 3, 7, 11, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
-  for (let h: usize = 0; h < 8; h++) {
-    const g = o + QUANTS + 64 * h;
-    storeTransposedI32(v128.load(g), v128.load(g, 16), v128.load(g, 32), v128.load(g, 48), dst + 16 + 16 * h, rowBytes);
+  for (let c: usize = 0; c < 4; c++) {
+    for (let k: usize = 0; k < 8; k++) {
+      const g = v128.load(o + QUANTS + (c << 7) + (k << 4)), q = rec + R_Q + s + (((c << 4) + k) << 5);
+      v128.store(q, v128.and(g, m4));
+      v128.store(q, v128.and(i16x8.shr_u(g, 4), m4), 256);
+    }
   }
 }

@@ -74,7 +74,10 @@ function ggufRowOfQ4Kx4(w: WeightMatrix, row: number, out: Uint8Array, at: numbe
       out[dst + 8 + j] = mn(j) | ((mn(j + 4) >> 4) << 6);
       out[dst + 12 + j] = (sc(j + 4) & 15) | ((mn(j + 4) & 15) << 4);
     }
-    for (let g = 0; g < 32; g++) out.set(data.subarray(src + 64 + 16 * g + 4 * r, src + 68 + 16 * g + 4 * r), dst + 16 + 4 * g);
+    for (let g = 0; g < 32; g++) { // byte by byte, as above (a view per group is ~20x slower)
+      const q = src + 64 + 16 * g + 4 * r, o = dst + 16 + 4 * g;
+      out[o] = data[q] as number; out[o + 1] = data[q + 1] as number; out[o + 2] = data[q + 2] as number; out[o + 3] = data[q + 3] as number;
+    }
   }
 }
 
