@@ -19,10 +19,10 @@
  * rebuilds all 64 (unpackScales).
  * The f32 arithmetic is kRow's for one token, lane for lane: per super-block acc = (acc + f32(S)·(d_w·d_x)) −
  * f32(M)·(dmin_w·d_x), unfused, with the same exact integers S and M, so outputs are the same bits (f16 → f32
- * of d and dmin by f16Lo, exact for finite values).
+ * of d and dmin by f16x4Exact, exact for every pattern as the row kernel's f16Lookup).
  */
 
-import { f16Hi, f16Lo, f16ToF32, reduce4I32, storeTransposedI32 } from "./simd";
+import { f16ToF32, f16x4Exact, reduce4I32, storeTransposedI32 } from "./simd";
 import { scalesAndMins } from "./matmul-kquants";
 import { kquantQuadsOfX4, R_D, R_DMIN, R_MIN, R_Q, R_SC } from "./matmul-kquant-quads";
 
@@ -162,8 +162,9 @@ export function repackQ4Kx4(w: usize, rows: i32, cols: i32, tmp: usize): void {
       for (let b = 0; b < nb; b++, o += QUAD_SUPER) {
         const S = quadSums(o, xq + (<usize>b << 8), sp), M = quadMins(o, bs + (<usize>b << 5));
         const dx = v128.load32_splat(xd + (<usize>b << 2)), dd = v128.load(o);
-        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(f16Lo(dd), dx)));
-        acc = f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(M), f32x4.mul(f16Hi(dd), dx)));
+        const d = f16x4Exact(i32x4.extend_low_i16x8_s(dd)), dmin = f16x4Exact(i32x4.extend_high_i16x8_s(dd));
+        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(d, dx)));
+        acc = f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(M), f32x4.mul(dmin, dx)));
       }
       v128.store(out + (<usize>r << 2), acc);
     }

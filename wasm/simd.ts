@@ -82,6 +82,18 @@ export function f32ToF16(v: f32): u32 {
 }
 
 /**
+ * Four f16 bit patterns (sign-extended to i32 lanes, as i32x4.extend_*_i16x8_s gives them) → f32x4, exact for
+ * every pattern: f16Lo's re-bias, then an exponent of 31 (infinities, NaNs) lifted to 255 by one OR (f16Lo's
+ * lanes have exponent 31 + 112 there, so the OR leaves sign and mantissa as they are). The K-quant x4 kernels
+ * convert their d and dmin with it, so that a scale of ±inf or NaN gives what f16Lookup gives the row kernels.
+ */
+@inline export function f16x4Exact(e: v128): v128 {
+  const f = f32x4.mul(v128.and(i32x4.shl(e, 13), i32x4.splat(0x8fffe000)), f32x4.splat(reinterpret<f32>(0x77800000)));
+  const special = i32x4.eq(v128.and(e, i32x4.splat(0x7c00)), i32x4.splat(0x7c00));
+  return v128.or(f, v128.and(special, i32x4.splat(0x7f800000)));
+}
+
+/**
  * Stores the first n lanes of v (one per token) at out[(t + j)·rows + r]: a product's outputs for weight row r
  * and tokens t..t+n-1 of an (nTokens, rows) result.
  */
