@@ -25,13 +25,17 @@ export function layoutFor(dtype: DType, rows: number, simd: SimdVariant, repack:
   if (!repack || rows % 4 !== 0) return "gguf";
   if (dtype === "Q8_0") return "q8_0x4";
   if (simd !== "relaxed") return "gguf";
-  return dtype === "Q4_0" ? "q4_0x4" : dtype === "Q4_K" ? "q4_Kx4" : "gguf";
+  return dtype === "Q4_0" ? "q4_0x4" : dtype === "Q4_K" ? "q4_Kx4" : dtype === "Q6_K" ? "q6_Kx4" : "gguf";
 }
 
 /** Writes row `row` of the x4-layout matrix w in GGUF order: rowBytes bytes at out[at..]. */
 export function ggufRowOfX4(w: WeightMatrix, row: number, out: Uint8Array, at = 0): void {
   if (w.layout === "q4_Kx4") {
     ggufRowOfQ4Kx4(w, row, out, at);
+    return;
+  }
+  if (w.layout === "q6_Kx4") {
+    ggufRowOfQ6Kx4(w, row, out, at);
     return;
   }
   const q8 = w.layout === "q8_0x4";
@@ -78,6 +82,26 @@ function ggufRowOfQ4Kx4(w: WeightMatrix, row: number, out: Uint8Array, at: numbe
       const q = src + 64 + 16 * g + 4 * r, o = dst + 16 + 4 * g;
       out[o] = data[q] as number; out[o + 1] = data[q + 1] as number; out[o + 2] = data[q + 2] as number; out[o + 3] = data[q + 3] as number;
     }
+  }
+}
+
+/**
+ * ggufRowOfX4 for "q6_Kx4" (wasm/matmul-q6k-x4.ts): per 840-byte quad super-block, row r's d (at 2r; GGUF: 208),
+ * its scales (pair p at 8 + 8p + 2r; GGUF: 192 + 2p), its ql bytes from the 32 groups at 72 and its qh bytes
+ * from the 16 at 584 (row r's four at 4r of each).
+ */
+function ggufRowOfQ6Kx4(w: WeightMatrix, row: number, out: Uint8Array, at: number): void {
+  const nb = w.cols / 256, r = row & 3, data = w.data;
+  const quad = (row >> 2) * nb * 840;
+  const copy4 = (from: number, to: number) => {
+    out[to] = data[from] as number; out[to + 1] = data[from + 1] as number; out[to + 2] = data[from + 2] as number; out[to + 3] = data[from + 3] as number;
+  };
+  for (let b = 0; b < nb; b++) {
+    const src = quad + b * 840, dst = at + b * 210;
+    out[dst + 208] = data[src + 2 * r] as number; out[dst + 209] = data[src + 2 * r + 1] as number;
+    for (let p = 0; p < 8; p++) { out[dst + 192 + 2 * p] = data[src + 8 + 8 * p + 2 * r] as number; out[dst + 193 + 2 * p] = data[src + 9 + 8 * p + 2 * r] as number; }
+    for (let g = 0; g < 32; g++) copy4(src + 72 + 16 * g + 4 * r, dst + 4 * g);
+    for (let g = 0; g < 16; g++) copy4(src + 584 + 16 * g + 4 * r, dst + 128 + 4 * g);
   }
 }
 

@@ -23,7 +23,8 @@ export interface MatmulCall {
   readonly w: number;
   /**
    * The weight's block order (WeightMatrix.layout): "q4_0x4" / "q8_0x4" run matmulQ4x4 / matmulQ8x4
-   * (wasm/matmul-legacy-x4.ts), "q4_Kx4" matmulQ4Kx4 (wasm/matmul-kquants-x4.ts).
+   * (wasm/matmul-legacy-x4.ts), "q4_Kx4" / "q6_Kx4" matmulQ4Kx4 / matmulQ6Kx4 (wasm/matmul-kquants-x4.ts,
+   * matmul-q6k-x4.ts).
    */
   readonly layout: WeightLayout;
   /** Activations as the kernel reads them (rounded or packed 8-bit rows). */
@@ -143,7 +144,9 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       }
       // Q2_K/Q3_K/IQ4_XS: their accumulators and decode scales; Q4_K/Q5_K/Q6_K: 48 bytes of per-token sums
       // (prefill) or scales and a running sum (decode; matmul-kquants.ts); Q4_K's quads: a chunk of rows repacked
-      rowScratchBytes = quads ? ex.kquadScratchBytes(cols) : LOWBIT_TYPES.includes(dtype) ? LOWBIT_SCRATCH_BYTES : 48;
+      // q6_Kx4: those 48, then (prefill) a chunk of rows put back in GGUF order (wasm/matmul-q6k-x4.ts)
+      rowScratchBytes = quads ? ex.kquadScratchBytes(cols) : LOWBIT_TYPES.includes(dtype) ? LOWBIT_SCRATCH_BYTES
+        : layout === "q6_Kx4" ? ex.q6Kx4ScratchBytes(cols, nTokens) : 48;
       rowScratch = scratch.get("w-row", rowScratchBytes);
       break;
     }
@@ -168,8 +171,8 @@ export function runMatmulRows(ex: WasmExports, c: MatmulCall, rowStart: number, 
       ex.matmulLowBit(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
       return;
     case "Q4_K": case "Q5_K": case "Q6_K":
-      if (c.layout === "q4_Kx4") {
-        ex.matmulQ4Kx4(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
+      if (c.layout !== "gguf") { // Q4_K / Q6_K repacked at prepareWeight (layout-x4.ts)
+        (c.layout === "q4_Kx4" ? ex.matmulQ4Kx4 : ex.matmulQ6Kx4)(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
         return;
       }
       ex.matmulKQuant(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
