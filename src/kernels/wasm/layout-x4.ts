@@ -87,8 +87,8 @@ function ggufRowOfQ4Kx4(w: WeightMatrix, row: number, out: Uint8Array, at: numbe
 
 /**
  * ggufRowOfX4 for "q6_Kx4" (wasm/matmul-q6k-x4.ts): per 840-byte quad super-block, row r's d (at 2r; GGUF: 208),
- * its scales (pair p at 8 + 8p + 2r; GGUF: 192 + 2p), its ql bytes from the 32 groups at 72 and its qh bytes
- * from the 16 at 584 (row r's four at 4r of each).
+ * its scales (pair p at 8 + 8p + 2r; GGUF: 192 + 2p), its ql and qh bytes from the 4-byte groups of the 48-byte
+ * units at 72 (row r's four at 4r of each).
  */
 function ggufRowOfQ6Kx4(w: WeightMatrix, row: number, out: Uint8Array, at: number): void {
   const nb = w.cols / 256, r = row & 3, data = w.data;
@@ -100,8 +100,9 @@ function ggufRowOfQ6Kx4(w: WeightMatrix, row: number, out: Uint8Array, at: numbe
     const src = quad + b * 840, dst = at + b * 210;
     out[dst + 208] = data[src + 2 * r] as number; out[dst + 209] = data[src + 2 * r + 1] as number;
     for (let p = 0; p < 8; p++) { out[dst + 192 + 2 * p] = data[src + 8 + 8 * p + 2 * r] as number; out[dst + 193 + 2 * p] = data[src + 9 + 8 * p + 2 * r] as number; }
-    for (let g = 0; g < 32; g++) copy4(src + 72 + 16 * g + 4 * r, dst + 4 * g);
-    for (let g = 0; g < 16; g++) copy4(src + 584 + 16 * g + 4 * r, dst + 128 + 4 * g);
+    // unit 8h + j (48 bytes at 72): ql groups 16h + j, 16h + 8 + j, qh group 8h + j
+    for (let g = 0; g < 32; g++) copy4(src + 72 + 48 * (((g >> 4) << 3) + (g & 7)) + 16 * ((g >> 3) & 1) + 4 * r, dst + 4 * g);
+    for (let g = 0; g < 16; g++) copy4(src + 72 + 48 * g + 32 + 4 * r, dst + 128 + 4 * g);
   }
 }
 
