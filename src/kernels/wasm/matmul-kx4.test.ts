@@ -76,24 +76,24 @@ test("q4_Kx4, q6_Kx4: 2 threads and matmulShared give 1 thread's bits", { skip }
     const rng = createRng(7);
     const x = randomF32(rng, 3 * cols);
     for (const { dtype, layout } of KX4) {
-    const a = randomWeights(rng, dtype, rows, cols), b = randomWeights(rng, dtype, rows, cols);
-    const [a1, b1] = [k1.prepareWeight(dtype, rows, cols, a), k1.prepareWeight(dtype, rows, cols, b)];
-    const [a2, b2] = [k2.prepareWeight(dtype, rows, cols, a), k2.prepareWeight(dtype, rows, cols, b)];
-    assert.equal(a2.layout, layout);
-    const chunksBefore = k2.workerChunks();
-    // the worker takes chunks only when it wakes in time: repeat, a bounded number of times, until it has
-    for (let pass = 0; pass < 20 && (pass === 0 || k2.workerChunks() === chunksBefore); pass++) {
-      for (const nTokens of [1, 3]) {
-        const xs = x.subarray(0, nTokens * cols);
-        assertBits(product(k2, a2, xs, nTokens), product(k1, a1, xs, nTokens), `2 threads, ${nTokens} tokens`);
-        const outs = [k2.allocF32(nTokens * rows), k2.allocF32(nTokens * rows)], xin = k2.allocF32(nTokens * cols);
-        xin.set(xs);
-        k2.matmulShared(outs, [a2, b2], xin, nTokens);
-        assertBits(outs[0] as Float32Array, product(k1, a1, xs, nTokens), `matmulShared first, ${nTokens} tokens`);
-        assertBits(outs[1] as Float32Array, product(k1, b1, xs, nTokens), `${dtype} matmulShared second, ${nTokens} tokens`);
+      const a = randomWeights(rng, dtype, rows, cols), b = randomWeights(rng, dtype, rows, cols);
+      const [a1, b1] = [k1.prepareWeight(dtype, rows, cols, a), k1.prepareWeight(dtype, rows, cols, b)];
+      const [a2, b2] = [k2.prepareWeight(dtype, rows, cols, a), k2.prepareWeight(dtype, rows, cols, b)];
+      assert.equal(a2.layout, layout);
+      const chunksBefore = k2.workerChunks();
+      // the worker takes chunks only when it wakes in time: repeat, a bounded number of times, until it has
+      for (let pass = 0; pass < 20 && (pass === 0 || k2.workerChunks() === chunksBefore); pass++) {
+        for (const nTokens of [1, 3]) {
+          const xs = x.subarray(0, nTokens * cols);
+          assertBits(product(k2, a2, xs, nTokens), product(k1, a1, xs, nTokens), `${dtype} 2 threads, ${nTokens} tokens`);
+          const outs = [k2.allocF32(nTokens * rows), k2.allocF32(nTokens * rows)], xin = k2.allocF32(nTokens * cols);
+          xin.set(xs);
+          k2.matmulShared(outs, [a2, b2], xin, nTokens);
+          assertBits(outs[0] as Float32Array, product(k1, a1, xs, nTokens), `${dtype} matmulShared first, ${nTokens} tokens`);
+          assertBits(outs[1] as Float32Array, product(k1, b1, xs, nTokens), `${dtype} matmulShared second, ${nTokens} tokens`);
+        }
       }
-    }
-    assert.ok(k2.workerChunks() > chunksBefore, `${dtype}: the 2-thread products ran on the pool`);
+      assert.ok(k2.workerChunks() > chunksBefore, `${dtype}: the 2-thread products ran on the pool`);
     }
   } finally {
     await k1.dispose();
@@ -106,20 +106,20 @@ test("q4_Kx4, q6_Kx4: ggufRowOfX4 and embedding rows give the GGUF rows back", {
   const kg = await createWasmKernels({ simd: "relaxed", threads: 1, repackWeights: false });
   try {
     for (const { dtype, blockBytes } of KX4) {
-    const rows = 8, cols = 512, rowBytes = (cols / 256) * blockBytes;
-    const bytes = randomWeights(createRng(3), dtype, rows, cols);
-    const wx = kx.prepareWeight(dtype, rows, cols, bytes), wg = kg.prepareWeight(dtype, rows, cols, bytes);
-    assert.notDeepEqual(wx.data, bytes, "the bytes were reordered");
-    const row = new Uint8Array(rowBytes);
-    for (let r = 0; r < rows; r++) {
-      ggufRowOfX4(wx, r, row);
-      assert.deepEqual(row, bytes.subarray(r * rowBytes, (r + 1) * rowBytes), `${dtype} row ${r}`);
-    }
-    const ids = [7, 0, 5, 5, 2];
-    const ox = kx.allocF32(ids.length * cols), og = kg.allocF32(ids.length * cols);
-    kx.embedRows(ox, wx, ids, ids.length);
-    kg.embedRows(og, wg, ids, ids.length);
-    assertBits(ox, og, `${dtype} embedRows`);
+      const rows = 8, cols = 512, rowBytes = (cols / 256) * blockBytes;
+      const bytes = randomWeights(createRng(3), dtype, rows, cols);
+      const wx = kx.prepareWeight(dtype, rows, cols, bytes), wg = kg.prepareWeight(dtype, rows, cols, bytes);
+      assert.notDeepEqual(wx.data, bytes, "the bytes were reordered");
+      const row = new Uint8Array(rowBytes);
+      for (let r = 0; r < rows; r++) {
+        ggufRowOfX4(wx, r, row);
+        assert.deepEqual(row, bytes.subarray(r * rowBytes, (r + 1) * rowBytes), `${dtype} row ${r}`);
+      }
+      const ids = [7, 0, 5, 5, 2];
+      const ox = kx.allocF32(ids.length * cols), og = kg.allocF32(ids.length * cols);
+      kx.embedRows(ox, wx, ids, ids.length);
+      kg.embedRows(og, wg, ids, ids.length);
+      assertBits(ox, og, `${dtype} embedRows`);
     }
   } finally {
     await kx.dispose();
@@ -128,33 +128,33 @@ test("q4_Kx4, q6_Kx4: ggufRowOfX4 and embedding rows give the GGUF rows back", {
 });
 
 /**
- * A Q4_K model with a tied head (embedRows and the products read the same repacked bytes), read by the loader
+ * A Q4_K (then Q6_K) model with a tied head (embedRows and the products read the same repacked bytes), read by the loader
  * straight into the backend (repacked in place): logits of a prefill and three decode steps bitwise those of
  * GGUF order, on one memory and spread over weight shards (shards.ts).
  */
 test("q4_Kx4, q6_Kx4: a tied model's logits equal GGUF order's, one memory and sharded", { skip }, async () => {
   for (const { dtype, layout } of KX4) {
-  const gguf = randomLlamaGguf({ dim: 256, hiddenDim: 512, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 2048, contextLength: 64,
-    weightType: dtype, embdType: dtype, tied: true, seed: 5, layerScale: 0.5 });
-  async function logits(opts: WasmKernelsOptions): Promise<{ all: Float32Array[]; memories: number }> {
-    const kernels = await createNodeWasmKernels({ simd: "relaxed", threads: 1, ...opts });
-    try {
-      const model = await loadModelFromSource(bytesSource(gguf), { kernels });
-      assert.equal(model.transformer.weights.tokenEmbd.layout, opts.repackWeights === false ? undefined : layout);
-      const session = createSession(model, { contextLength: 64, batchSize: 16 });
-      const all = [session.evaluate(Array.from({ length: 9 }, (_, i) => 3 + i * 211), { allLogits: true }).slice()];
-      for (const id of [5, 17, 99]) all.push(session.evaluate([id]).slice());
-      return { all, memories: kernels.memories };
-    } finally {
-      await kernels.dispose();
+    const gguf = randomLlamaGguf({ dim: 256, hiddenDim: 512, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 2048, contextLength: 64,
+      weightType: dtype, embdType: dtype, tied: true, seed: 5, layerScale: 0.5 });
+    async function logits(opts: WasmKernelsOptions): Promise<{ all: Float32Array[]; memories: number }> {
+      const kernels = await createNodeWasmKernels({ simd: "relaxed", threads: 1, ...opts });
+      try {
+        const model = await loadModelFromSource(bytesSource(gguf), { kernels });
+        assert.equal(model.transformer.weights.tokenEmbd.layout, opts.repackWeights === false ? undefined : layout);
+        const session = createSession(model, { contextLength: 64, batchSize: 16 });
+        const all = [session.evaluate(Array.from({ length: 9 }, (_, i) => 3 + i * 211), { allLogits: true }).slice()];
+        for (const id of [5, 17, 99]) all.push(session.evaluate([id]).slice());
+        return { all, memories: kernels.memories };
+      } finally {
+        await kernels.dispose();
+      }
     }
-  }
-  const want = await logits({ repackWeights: false });
-  // 1.5 MiB memories (as in shards.test.ts): the ~1.2 MiB of weights spread over more than one
-  for (const opts of [{}, { weightBytes: 1 << 22, shardBytes: 3 << 19 }]) {
-    const got = await logits(opts);
-    if ("shardBytes" in opts) assert.ok(got.memories > 1, `sharded: ${got.memories} memories`);
-    got.all.forEach((l, i) => assertBits(l, want.all[i] as Float32Array, `${dtype} ${JSON.stringify(opts)} step ${i}`));
-  }
+    const want = await logits({ repackWeights: false });
+    // 1.5 MiB memories (as in shards.test.ts): the ~1.2 MiB of weights spread over more than one
+    for (const opts of [{}, { weightBytes: 1 << 22, shardBytes: 3 << 19 }]) {
+      const got = await logits(opts);
+      if ("shardBytes" in opts) assert.ok(got.memories > 1, `sharded: ${got.memories} memories`);
+      got.all.forEach((l, i) => assertBits(l, want.all[i] as Float32Array, `${dtype} ${JSON.stringify(opts)} step ${i}`));
+    }
   }
 });
