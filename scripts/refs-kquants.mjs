@@ -22,12 +22,17 @@ const bin = compileRunner(llama, { compiler: "gcc", flags: ["-O2"], src: "script
 const commit = llamaCppCommit(llama);
 const flags = run("sh", ["-c", "grep -o 'avx512[a-z_]*' /proc/cpuinfo | sort -u | tr '\\n' ' '"]).trim();
 
-// 768 columns: three super-blocks (the 110M shape's dim); 7 tokens: one gemm group and three gemv tokens
+// 768 columns: three super-blocks (the 110M shape's dim); 7 tokens: one gemm group and three gemv tokens; 12 rows:
+// three quads (Q3_K, IQ4_XS), so a pair and a quad paired with itself
 const CASES = [
   { type: "Q2_K", seed: 17, rows: 16, cols: 768, tokens: 7 },
   { type: "Q3_K", seed: 18, rows: 16, cols: 768, tokens: 7 },
   { type: "IQ4_XS", seed: 19, rows: 16, cols: 768, tokens: 7 },
   { type: "Q2_K", seed: 20, rows: 8, cols: 256, tokens: 4 },
+  // 37 tokens: past wideQuadMinTokens, so the relaxed build's prefill runs on the repacked quads (nine gemm groups, one gemv token)
+  { type: "Q2_K", seed: 21, rows: 16, cols: 512, tokens: 37 }, // llama.cpp repacks Q2_K rows eight at a time
+  { type: "Q3_K", seed: 22, rows: 12, cols: 512, tokens: 37 },
+  { type: "IQ4_XS", seed: 23, rows: 12, cols: 512, tokens: 37 },
 ];
 const cases = CASES.map((c) => JSON.parse(run(bin, [c.type, String(c.seed), String(c.rows), String(c.cols), String(c.tokens)])));
 const fixture = {

@@ -105,45 +105,44 @@ function madKeys(acc: usize, vt: usize, rowBytes: usize, sc: usize, ca: i32, cb:
 /**
  * One query row (q, f32) against tile slots c0..c1 (kt transposed), four keys per vector; scores into sc[c]
  * (−∞ elsewhere, as ggml pads and masks); returns their maximum. Each key's sum is one chain of fused
- * multiply-adds over d (ggml's order), so sixteen keys (four vectors) go through the d loop together: four
- * independent chains hide the multiply-add latency that a single chain waits on.
+ * multiply-adds over d (ggml's order), so 32 keys (eight vectors) go through the d loop together: eight
+ * independent chains keep both multiply-add units busy through each one's latency (four chains waited on it).
  */
 function tileScores(sc: usize, kt: usize, q: usize, headDim: i32, c0: i32, c1: i32, scale: f32, cap: f32): f32 {
-  let m: f32 = -Infinity;
-  for (let c = 0; c < TILE; c += 16) {
-    if (c + 16 <= c0 || c >= c1) {
+  let m = f32x4.splat(-Infinity);
+  for (let c = 0; c < TILE; c += 32) {
+    if (c + 32 <= c0 || c >= c1) {
       const ninf = f32x4.splat(-Infinity), p = sc + (<usize>c << 2);
-      v128.store(p, ninf); v128.store(p, ninf, 16); v128.store(p, ninf, 32); v128.store(p, ninf, 48);
+      for (let i: usize = 0; i < 128; i += 16) v128.store(p + i, ninf);
       continue;
     }
-    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
     for (let d = 0; d < headDim; d++) {
       const qd = v128.load32_splat(q + (<usize>d << 2)), row = kt + (<usize>(d * TILE + c) << 2);
-      a0 = fma4(qd, v128.load(row), a0);
-      a1 = fma4(qd, v128.load(row, 16), a1);
-      a2 = fma4(qd, v128.load(row, 32), a2);
-      a3 = fma4(qd, v128.load(row, 48), a3);
+      a0 = fma4(qd, v128.load(row), a0); a1 = fma4(qd, v128.load(row, 16), a1);
+      a2 = fma4(qd, v128.load(row, 32), a2); a3 = fma4(qd, v128.load(row, 48), a3);
+      a4 = fma4(qd, v128.load(row, 64), a4); a5 = fma4(qd, v128.load(row, 80), a5);
+      a6 = fma4(qd, v128.load(row, 96), a6); a7 = fma4(qd, v128.load(row, 112), a7);
     }
-    m = max(m, putScores4(sc, c, c0, c1, a0, scale, cap));
-    m = max(m, putScores4(sc, c + 4, c0, c1, a1, scale, cap));
-    m = max(m, putScores4(sc, c + 8, c0, c1, a2, scale, cap));
-    m = max(m, putScores4(sc, c + 12, c0, c1, a3, scale, cap));
+    m = f32x4.max(m, putScores4(sc, c, c0, c1, a0, scale, cap)); m = f32x4.max(m, putScores4(sc, c + 4, c0, c1, a1, scale, cap));
+    m = f32x4.max(m, putScores4(sc, c + 8, c0, c1, a2, scale, cap)); m = f32x4.max(m, putScores4(sc, c + 12, c0, c1, a3, scale, cap));
+    m = f32x4.max(m, putScores4(sc, c + 16, c0, c1, a4, scale, cap)); m = f32x4.max(m, putScores4(sc, c + 20, c0, c1, a5, scale, cap));
+    m = f32x4.max(m, putScores4(sc, c + 24, c0, c1, a6, scale, cap)); m = f32x4.max(m, putScores4(sc, c + 28, c0, c1, a7, scale, cap));
   }
-  return m;
+  return max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
 }
 
-/** Four keys' sums (slots c..c + 3) scaled (and capped) into sc through putScore; returns their maximum. */
-@inline function putScores4(sc: usize, c: i32, c0: i32, c1: i32, acc: v128, scale: f32, cap: f32): f32 {
+/**
+ * Four keys' sums (slots c..c + 3) scaled (and capped) into sc, −∞ outside c0..c1; returns what it stored.
+ * (Scores are finite or −∞, so the lane maximum is the scalar one's; a ±0 tie cannot change exp(s − max).)
+ */
+@inline function putScores4(sc: usize, c: i32, c0: i32, c1: i32, acc: v128, scale: f32, cap: f32): v128 {
   let sv = f32x4.mul(acc, f32x4.splat(scale));
   if (cap > 0) sv = f32x4.mul(f32x4.splat(cap), tanhF32x4(sv)); // tanh from f64, rounded once (exp-f64.ts)
-  const m = max(putScore(sc, c, c0, c1, f32x4.extract_lane(sv, 0)), putScore(sc, c + 1, c0, c1, f32x4.extract_lane(sv, 1)));
-  return max(m, max(putScore(sc, c + 2, c0, c1, f32x4.extract_lane(sv, 2)), putScore(sc, c + 3, c0, c1, f32x4.extract_lane(sv, 3))));
-}
-
-/** sc[c] ← s inside c0..c1, −∞ outside; returns what it stored. */
-@inline function putScore(sc: usize, c: i32, c0: i32, c1: i32, s: f32): f32 {
-  const x: f32 = c >= c0 && c < c1 ? s : -Infinity;
-  store<f32>(sc + (<usize>c << 2), x);
+  const idx = i32x4.add(i32x4.splat(c), i32x4(0, 1, 2, 3));
+  const inside = v128.and(i32x4.ge_s(idx, i32x4.splat(c0)), i32x4.lt_s(idx, i32x4.splat(c1)));
+  const x = v128.bitselect(sv, f32x4.splat(-Infinity), inside);
+  v128.store(sc + (<usize>c << 2), x);
   return x;
 }
 

@@ -22,7 +22,7 @@ const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
 
 /** Scratch offset of the store that orders the work (the i16 group scales are at 0). */
 const FENCE: usize = 32;
-/** IQ4_XS's tables in scratch, stored by storeTables (past the prefill fields of matmul-lowbit-tile.ts). */
+/** IQ4_XS's tables in scratch, stored by storeTables (past the prefill tiles' fields of matmul-lowbit-tile.ts). */
 export const ABS_TABLE: usize = 320, SIGN_TABLE: usize = 336;
 
 /**

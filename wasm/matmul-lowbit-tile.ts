@@ -1,22 +1,26 @@
 /**
- * Prefill super-blocks of the Q2_K, Q3_K and IQ4_XS products against a tile of four tokens (narrow i8 quants,
- * relaxed build; activation-tiles.ts kquantTiles): matmul-lowbit.ts's superBlock with T = 4, the same integers
- * and float steps (so the same bits), its eight 32-element steps written out so that shifts, masks and offsets
- * are constants (as a loop, V8 kept a counter, tests of it and a stack check per step). Each step's weights
- * are unpacked once for the four tokens. The eight running integer sums (four tokens, lanes A and B) live in
- * the thread's scratch (SUMS): with them, a step's weights and its scales V8 would need more than its sixteen
- * vector registers. Each token adds two steps' sums (Q2_K, which needs only the total: both lane sets too)
- * in registers, then loads, adds and stores its running sum once; those stores also keep V8 from loading a
- * super-block's activations ahead of their use (as in matmul-lowbit-decode.ts).
- * Measured (bench/matmul.ts shapes, 128 tokens, one thread, relaxed; alternated with the loop it replaces):
+ * Prefill of the Q2_K, Q3_K and IQ4_XS products for a few tokens (relaxed build, narrow rows: fewer than
+ * wideQuadMinTokens; more run on the repacked quads of matmul-lowbit-quads.ts, whose per-chunk repack a short
+ * batch would not pay back): super-blocks against a tile of four tokens (activation-tiles.ts kquantTiles), the
+ * same integers and float steps as the quads and the one-token decode (matmul-lowbit.ts gives the order), its
+ * eight 32-element steps written out so that shifts, masks and offsets are constants (as a loop, V8 kept a
+ * counter, tests of it and a stack check per step). Each step's weights are unpacked once for the four tokens.
+ * The eight running integer sums (four tokens, lanes A and B) live in the thread's scratch (SUMS): with them, a
+ * step's weights and its scales V8 would need more than its sixteen vector registers. Each token adds two
+ * steps' sums (Q2_K, which needs only the total: both lane sets too) in registers, then loads, adds and stores
+ * its running sum once; those stores also keep V8 from loading a super-block's activations ahead of their use
+ * (as in matmul-lowbit-decode.ts).
+ * Measured (bench/matmul.ts shapes, 128 tokens, one thread, relaxed; alternated with the loop it replaced):
  * Q2_K 53-54 -> 59, Q3_K 35-36 -> 48-50, IQ4_XS 42-43 -> 49 GFLOP/s. One store per step and token instead
  * was slower than the loop for Q2_K and IQ4_XS.
  */
 
 import { f16Lookup } from "./f16-table";
-import { iq4Scales, laneFma, pairs, q2Accumulate, q3Scales } from "./matmul-lowbit";
-import { field2, lookup, ABS_TABLE, SIGN_TABLE } from "./matmul-lowbit-decode";
-import { KTILE_BSUMS, KTILE_D, KTILE_GROUP } from "./activation-tiles";
+import { fma4 } from "./ggml-math";
+import { hsumAllI32, minSum, reduce4I32, storeLanes } from "./simd";
+import { iq4Scales, pairs, q3Scales } from "./matmul-lowbit";
+import { field2, lookup, storeTables, ABS_TABLE, SIGN_TABLE } from "./matmul-lowbit-decode";
+import { KTILE_BSUMS, KTILE_BYTES, KTILE_D, KTILE_GROUP } from "./activation-tiles";
 
 const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
 
@@ -117,14 +121,14 @@ export const TILE_SCRATCH_END: i32 = 352;
 /** Q2_K's accumulate of the sums so far (part as q2Accumulate's: 0 the first half, 2 the second, 1 all). */
 @inline function q2Sums(wb: usize, tile: usize, part: i32, acc: usize): void {
   const bs = tile + KTILE_BSUMS;
-  q2Accumulate(4, wb, total(acc, 0), total(acc, 1), total(acc, 2), total(acc, 3), bs, bs + 32, bs + 64, bs + 96, part, v128.load(tile + KTILE_D), acc);
+  q2Accumulate(wb, total(acc, 0), total(acc, 1), total(acc, 2), total(acc, 3), bs, bs + 32, bs + 64, bs + 96, part, v128.load(tile + KTILE_D), acc);
 }
 
 /**
  * One super-block (weights at wb) for the tile record at tile: adds into the f32 accumulators at acc as
  * superBlock(type, 4, true, ...) does; halves: a full tile (Q2_K adds per half, as llama.cpp's gemm).
  */
-@inline export function tileSuper(type: i32, wb: usize, tile: usize, acc: usize, halves: bool): void {
+@inline function tileSuper(type: i32, wb: usize, tile: usize, acc: usize, halves: bool): void {
   if (type == Q2_K) {
     const s4 = v128.and(v128.load(wb), i8x16.splat(15));
     v128.store(acc + SCALES, i16x8.extend_low_i8x16_u(s4));
@@ -153,4 +157,63 @@ export const TILE_SCRATCH_END: i32 = 352;
   laneFma(acc + 32, v128.load(s, 32), v128.load(s, 48), i32x4.shuffle(dv, dv, 1, 1, 1, 1));
   laneFma(acc + 64, v128.load(s, 64), v128.load(s, 80), i32x4.shuffle(dv, dv, 2, 2, 2, 2));
   laneFma(acc + 96, v128.load(s, 96), v128.load(s, 112), i32x4.shuffle(dv, dv, 3, 3, 3, 3));
+}
+
+/**
+ * Q2_K: acc = fma(S, d_w·d_x, acc) and accm = fma(M, dmin_w·d_x, accm) per token lane, S from the sums a0..a3
+ * and M = Σ m·bsum over the groups `part` names: 0 the first 128 elements, 2 the last 128, 1 all 256.
+ */
+@inline function q2Accumulate(wb: usize, a0: v128, a1: v128, a2: v128, a3: v128, bs0: usize, bs1: usize, bs2: usize, bs3: usize,
+  part: i32, dxv: v128, acc: usize): void {
+  const mins = i16x8.shr_u(v128.and(v128.load(wb), i8x16.splat(-16)), 4); // the high nibbles (mins), still bytes
+  const mLo = part == 2 ? i16x8.splat(0) : i16x8.extend_low_i8x16_u(mins), mHi = part == 0 ? i16x8.splat(0) : i16x8.extend_high_i8x16_u(mins);
+  const S = reduce4I32(a0, a1, a2, a3);
+  const M = reduce4I32(minSum(mLo, mHi, bs0), minSum(mLo, mHi, bs1), minSum(mLo, mHi, bs2), minSum(mLo, mHi, bs3));
+  const dd = f32x4.mul(f32x4.splat(f16Lookup(load<u16>(wb, 80))), dxv), dm = f32x4.mul(f32x4.splat(f16Lookup(load<u16>(wb, 82))), dxv);
+  v128.store(acc, fma4(f32x4.convert_i32x4_s(S), dd, v128.load(acc)));
+  v128.store(acc, fma4(f32x4.convert_i32x4_s(M), dm, v128.load(acc, 16)), 16);
+}
+
+/** One token's eight lane accumulators at p: A = fma(a, d, A), B = fma(b, d, B). */
+@inline function laneFma(p: usize, a: v128, b: v128, d: v128): void {
+  v128.store(p, fma4(f32x4.convert_i32x4_s(a), d, v128.load(p)));
+  v128.store(p, fma4(f32x4.convert_i32x4_s(b), d, v128.load(p, 16)), 16);
+}
+
+/**
+ * The outputs of four tokens from the accumulators at acc, as token lanes: Q2_K acc − accm; else llama.cpp's
+ * hsum_float_8 of each token's lanes: R = B + A, then (R0 + R2) + (R1 + R3).
+ */
+@inline function finish(type: i32, acc: usize): v128 {
+  if (type == Q2_K) return f32x4.sub(v128.load(acc), v128.load(acc, 16));
+  const r0 = f32x4.add(v128.load(acc, 16), v128.load(acc)), r1 = f32x4.add(v128.load(acc, 48), v128.load(acc, 32));
+  const r2 = f32x4.add(v128.load(acc, 80), v128.load(acc, 64)), r3 = f32x4.add(v128.load(acc, 112), v128.load(acc, 96));
+  const u01 = f32x4.add(i32x4.shuffle(r0, r1, 0, 1, 4, 5), i32x4.shuffle(r0, r1, 2, 3, 6, 7)); // [r0₀+r0₂, r0₁+r0₃, r1₀+r1₂, r1₁+r1₃]
+  const u23 = f32x4.add(i32x4.shuffle(r2, r3, 0, 1, 4, 5), i32x4.shuffle(r2, r3, 2, 3, 6, 7));
+  return f32x4.add(i32x4.shuffle(u01, u23, 0, 2, 4, 6), i32x4.shuffle(u01, u23, 1, 3, 5, 7));
+}
+
+@inline function blockBytes(type: i32): usize {
+  return type == Q2_K ? 84 : type == Q3_K ? 110 : 136;
+}
+
+/**
+ * Outputs rowStart..rowEnd of type's product for nTokens tokens (the tiles of kquantTiles), a row at a time for
+ * each tile, rows in chunks of sixteen so a chunk stays in cache across the tiles; acc: TILE_SCRATCH_END bytes.
+ */
+@inline export function tileRows(type: i32, out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, acc: usize): void {
+  const nb = cols >> 8, rowBytes = <usize>nb * blockBytes(type), tileStride = <usize>nb * KTILE_BYTES;
+  if (type == IQ4_XS) storeTables(acc);
+  for (let r0 = rowStart; r0 < rowEnd; r0 += 16) {
+    const r1 = min(r0 + 16, rowEnd);
+    for (let t = 0; t < nTokens; t += 4) { // a last tile of fewer tokens repeats its last token in the spare lanes
+      const n = min(4, nTokens - t), tile = tiles + <usize>(t >> 2) * tileStride;
+      for (let r = r0; r < r1; r++) {
+        memory.fill(acc, 0, 128);
+        let wb = w + <usize>r * rowBytes, p = tile;
+        for (let b = 0; b < nb; b++, wb += blockBytes(type), p += KTILE_BYTES) tileSuper(type, wb, p, acc, n == 4);
+        storeLanes(out, finish(type, acc), rows, r, t, n);
+      }
+    }
+  }
 }

@@ -19,28 +19,34 @@ test("a prefill product agrees with one-token products, partial tiles included, 
   for (const dtype of WASM_WEIGHT_TYPES as readonly DType[]) {
     const rng = createRng(40);
     // float types: 134 columns, so rows widened for prefill (F16/BF16) and every tile end in a scalar tail
-    const block = DTYPES[dtype].blockElems;
-    const cols = block === 256 ? 512 : block === 32 ? 160 : 134;
-    const rows = 37, nTokens = 7; // 37 rows: partial row chunks; 7 tokens: one full and one partial token tile
+    const cols = DTYPES[dtype].blockElems === 256 ? 512 : DTYPES[dtype].blockElems === 32 ? 160 : 134;
+    const rows = 37; // partial row chunks and quads
     const bytes = randomWeights(rng, dtype, rows, cols);
-    const wf = new Float32Array(rows * cols);
-    dequantize(dtype, bytes, wf, rows * cols);
-    const w = k.prepareWeight(dtype, rows, cols, bytes);
-    const x = k.allocF32(nTokens * cols);
-    x.set(randomF32(rng, nTokens * cols));
-    const all = k.allocF32(nTokens * rows);
-    k.matmul(all, w, x, nTokens);
-    const one = k.allocF32(rows);
-    for (let t = 0; t < nTokens; t++) {
-      const exact = block === 256 && !(dtype === "Q2_K" && t < nTokens - (nTokens % 4));
-      k.matmul(one, w, x.subarray(t * cols, (t + 1) * cols), 1);
-      for (let r = 0; r < rows; r++) {
-        const got = all[t * rows + r] as number, want = one[r] as number;
-        if (exact) { assert.equal(got, want, `${dtype} token ${t} row ${r}`); continue; }
-        let mass = 0;
-        for (let i = 0; i < cols; i++) mass += Math.abs((wf[r * cols + i] as number) * (x[t * cols + i] as number));
-        assert.ok(Math.abs(got - want) <= 1e-6 * mass, `${dtype} token ${t} row ${r}: ${got} vs ${want} (Σ|w·x| ${mass})`);
-      }
-    }
+    // 7 tokens: one full and one partial token tile; 50: the same past the repacked quads' token thresholds
+    for (const nTokens of [7, 50]) check(k, dtype, bytes, rows, cols, nTokens, rng);
   }
 });
+
+function check(k: Awaited<ReturnType<typeof createWasmKernels>>, dtype: DType, bytes: Uint8Array, rows: number, cols: number, nTokens: number,
+  rng: ReturnType<typeof createRng>): void {
+  const block = DTYPES[dtype].blockElems;
+  const wf = new Float32Array(rows * cols);
+  dequantize(dtype, bytes, wf, rows * cols);
+  const w = k.prepareWeight(dtype, rows, cols, bytes);
+  const x = k.allocF32(nTokens * cols);
+  x.set(randomF32(rng, nTokens * cols));
+  const all = k.allocF32(nTokens * rows);
+  k.matmul(all, w, x, nTokens);
+  const one = k.allocF32(rows);
+  for (let t = 0; t < nTokens; t++) {
+    const exact = block === 256 && !(dtype === "Q2_K" && t < nTokens - (nTokens % 4));
+    k.matmul(one, w, x.subarray(t * cols, (t + 1) * cols), 1);
+    for (let r = 0; r < rows; r++) {
+      const got = all[t * rows + r] as number, want = one[r] as number;
+      if (exact) { assert.equal(got, want, `${dtype} x${nTokens} token ${t} row ${r}`); continue; }
+      let mass = 0;
+      for (let i = 0; i < cols; i++) mass += Math.abs((wf[r * cols + i] as number) * (x[t * cols + i] as number));
+      assert.ok(Math.abs(got - want) <= 1e-6 * mass, `${dtype} x${nTokens} token ${t} row ${r}: ${got} vs ${want} (Σ|w·x| ${mass})`);
+    }
+  }
+}

@@ -45,7 +45,7 @@ export interface MatmulCall {
 }
 
 /** Per-token activation work before a product, splittable by tokens (quantizers) or tiles of four tokens. */
-export const ACTIVATION_JOB = { quantizeQ8: 0, quantizeQ8K: 1, legacyTiles: 2, kquantTiles: 3, kquadTiles: 4 } as const;
+export const ACTIVATION_JOB = { quantizeQ8: 0, quantizeQ8K: 1, legacyTiles: 2, kquantTiles: 3, kquadTiles: 4, wideQuadTiles: 5 } as const;
 
 /**
  * Runs activation job `job` (ACTIVATION_JOB) with arguments `args` over items 0..total-1 (tokens or tiles),
@@ -75,6 +75,9 @@ export function runActivationRange(ex: WasmExports, job: number, a: ArrayLike<nu
     case ACTIVATION_JOB.kquadTiles: // as kquantTiles
       ex.kquadTiles(n(0) + 4 * start * n(4), n(1) + start * n(5), n(2), Math.min(n(3), 4 * end) - 4 * start);
       return;
+    case ACTIVATION_JOB.wideQuadTiles: // as kquantTiles, then the weights' ggml type
+      ex.wideQuadTiles(n(6), n(0) + 4 * start * n(4), n(1) + start * n(5), n(2), Math.min(n(3), 4 * end) - 4 * start);
+      return;
     default:
       throw new Error(`unreachable: activation job ${job}`);
   }
@@ -87,8 +90,23 @@ export function serialActivations(ex: WasmExports): ActivationSplit {
 
 /** Types whose kernel (wasm/matmul-lowbit.ts) keeps its f32 accumulators in per-thread scratch. */
 const LOWBIT_TYPES: readonly DType[] = ["Q2_K", "Q3_K", "IQ4_XS"];
-/** Bytes of their scratch: accumulators, decode and tile fields (LOWBIT_SCRATCH_BYTES in wasm/matmul-lowbit.ts). */
+/** Bytes of their scratch below wideQuadMinTokens (LOWBIT_SCRATCH_BYTES in wasm/matmul-lowbit.ts; quads: wideQuadScratchBytes). */
 const LOWBIT_SCRATCH_BYTES = 352;
+/**
+ * The activation tiles and per-thread scratch of a K-quant prefill: the kernels on rows repacked four at a time
+ * (Q2_K, Q3_K, IQ4_XS: wasm/matmul-lowbit-quads.ts, in the relaxed build from wideQuadMinTokens tokens on;
+ * Q4_K with narrow activation rows: wasm/matmul-kquant-quads.ts), each with its own tile layout and a chunk of
+ * repacked rows in scratch; the row kernels' kquantTiles for the other narrow rows; none for the baseline
+ * build's Q4_K/Q5_K/Q6_K.
+ */
+function kquantPrefill(ex: WasmExports, dtype: DType, narrow: boolean, nTokens: number): { job: number; tileBytes: (cols: number, n: number) => number; scratchBytes: (cols: number) => number } | undefined {
+  const lowBit = dtype === "Q2_K" || dtype === "Q3_K" || dtype === "IQ4_XS";
+  if (lowBit && nTokens >= ex.wideQuadMinTokens(DTYPES[dtype].ggmlId)) return { job: ACTIVATION_JOB.wideQuadTiles, tileBytes: ex.wideQuadTileBytes, scratchBytes: ex.wideQuadScratchBytes };
+  if (!narrow) return undefined;
+  if (dtype === "Q4_K") return { job: ACTIVATION_JOB.kquadTiles, tileBytes: ex.kquadTileBytes, scratchBytes: ex.kquadScratchBytes };
+  return { job: ACTIVATION_JOB.kquantTiles, tileBytes: ex.kquantTileBytes, scratchBytes: () => 0 };
+}
+
 /** ggml's 32-element block types (wasm/matmul-legacy.ts). */
 const LEGACY_TYPES: readonly DType[] = ["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "IQ4_NL"];
 
@@ -135,18 +153,16 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       const rowBytes = ex.q8kRowBytes(cols, narrow);
       x = scratch.get("x-q8k", nTokens * rowBytes);
       split(ACTIVATION_JOB.quantizeQ8K, nTokens, [xPtr, x, cols, narrow, rowBytes]);
-      // Q4_K's prefill runs on repacked quads (wasm/matmul-kquant-quads.ts), with their own tiles and scratch
-      const quads = nTokens > 1 && narrow !== 0 && dtype === "Q4_K";
-      if (nTokens > 1 && narrow !== 0) { // prefill tiles: each super-block's fields of four tokens side by side
-        const tileBytes = quads ? ex.kquadTileBytes : ex.kquantTileBytes;
-        meta = scratch.get("x-meta", tileBytes(cols, nTokens));
-        split(quads ? ACTIVATION_JOB.kquadTiles : ACTIVATION_JOB.kquantTiles, Math.ceil(nTokens / 4), [x, meta, cols, nTokens, rowBytes, tileBytes(cols, 4)]);
-      }
       // Q2_K/Q3_K/IQ4_XS: their accumulators and decode scales; Q4_K/Q5_K/Q6_K: 48 bytes of per-token sums
-      // (prefill) or scales and a running sum (decode; matmul-kquants.ts); Q4_K's quads: a chunk of rows repacked
-      // q6_Kx4: those 48, then (prefill) a chunk of rows put back in GGUF order (wasm/matmul-q6k-x4.ts)
-      rowScratchBytes = quads ? ex.kquadScratchBytes(cols) : LOWBIT_TYPES.includes(dtype) ? LOWBIT_SCRATCH_BYTES
-        : layout === "q6_Kx4" ? ex.q6Kx4ScratchBytes(cols, nTokens) : 48;
+      // (prefill) or scales and a running sum (decode; matmul-kquants.ts); q6_Kx4: those 48, then (decode) 64 of
+      // step sums or (prefill) a chunk of rows put back in GGUF order (wasm/matmul-q6k-x4.ts)
+      rowScratchBytes = LOWBIT_TYPES.includes(dtype) ? LOWBIT_SCRATCH_BYTES : layout === "q6_Kx4" ? ex.q6Kx4ScratchBytes(cols, nTokens) : 48;
+      const plan = nTokens > 1 ? kquantPrefill(ex, dtype, narrow !== 0, nTokens) : undefined;
+      if (plan !== undefined) { // prefill tiles: each super-block's fields of four tokens side by side
+        meta = scratch.get("x-meta", plan.tileBytes(cols, nTokens));
+        split(plan.job, Math.ceil(nTokens / 4), [x, meta, cols, nTokens, rowBytes, plan.tileBytes(cols, 4), DTYPES[dtype].ggmlId]);
+        rowScratchBytes = Math.max(rowScratchBytes, plan.scratchBytes(cols));
+      }
       rowScratch = scratch.get("w-row", rowScratchBytes);
       break;
     }

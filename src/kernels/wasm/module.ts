@@ -53,6 +53,10 @@ export interface WasmExports {
   readonly kquadTiles: Fn;
   readonly kquadTileBytes: Fn;
   readonly kquadScratchBytes: Fn;
+  readonly wideQuadTiles: Fn;
+  readonly wideQuadTileBytes: Fn;
+  readonly wideQuadScratchBytes: Fn;
+  readonly wideQuadMinTokens: Fn;
   readonly matmulLowBit: Fn;
   readonly rmsNorm: Fn;
   readonly layerNorm: Fn;
@@ -75,7 +79,7 @@ export interface WasmExports {
 }
 
 const EXPORT_NAMES: ReadonlyArray<keyof WasmExports> = ["heapBase", "initF16Table", "quantizeQ8", "quantizeQ8K", "roundRowsF16",
-  "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulFloatScratchBytes", "matmulLegacy", "legacyScratchBytes", "repackQ4x4", "matmulQ4x4", "repackQ8x4", "matmulQ8x4", "legacyTileMeta", "legacyTileBytes", "matmulKQuant", "repackQ4Kx4", "matmulQ4Kx4", "repackQ6Kx4", "matmulQ6Kx4", "q6Kx4ScratchBytes", "kquantTiles", "kquantTileBytes", "kquadTiles", "kquadTileBytes", "kquadScratchBytes", "matmulLowBit",
+  "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulFloatScratchBytes", "matmulLegacy", "legacyScratchBytes", "repackQ4x4", "matmulQ4x4", "repackQ8x4", "matmulQ8x4", "legacyTileMeta", "legacyTileBytes", "matmulKQuant", "repackQ4Kx4", "matmulQ4Kx4", "repackQ6Kx4", "matmulQ6Kx4", "q6Kx4ScratchBytes", "kquantTiles", "kquantTileBytes", "kquadTiles", "kquadTileBytes", "kquadScratchBytes", "wideQuadTiles", "wideQuadTileBytes", "wideQuadScratchBytes", "wideQuadMinTokens", "matmulLowBit",
   "rmsNorm", "rope", "swiglu", "addInPlace", "softmax", "storeF16", "attention", "attentionScratchFloats", "transposeF32",
   "gelu", "geluBackward", "swigluBackward", "layerNorm", "addBias", "geluRounded", "geglu", "scaleInPlace", "softcap"];
 
