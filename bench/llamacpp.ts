@@ -9,7 +9,7 @@
  * read) divided into 25 GB/s (this machine's figure in issue 4) and into the bandwidth measured here.
  * --simd picks the build of Peel's wasm kernels (default auto: relaxed SIMD where the runtime has it).
  * --flash-attn on|off (default on, llama.cpp's default) sets both engines' attention path.
- * --repack on|off (default on) lets the wasm backend repack Q4_0 / Q8_0 weights into its x4 layouts (repackWeights).
+ * --repack on|off (default on) lets the wasm backend repack Q4_0 / Q8_0 / Q4_K / Q6_K weights into its x4 layouts (repackWeights).
  */
 
 import { parseArgs } from "node:util";

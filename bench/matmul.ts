@@ -4,8 +4,8 @@
  * tile of tokens (prefill). Shapes are those of the "110M" model's feed-forward (2048×768 and 768×2048).
  * Best of several timed repeats after a warm-up, timed in process CPU time (the machine may be shared).
  * Both builds of the kernels side by side where the runtime has relaxed SIMD (baseline, then relaxed, then
- * relaxed with repackWeights: false, i.e. Q4_0 and Q8_0 in GGUF order instead of the x4 layouts; the other
- * types are the same there; the baseline build repacks Q8_0 too). The one-matrix shapes sit in cache.
+ * relaxed with repackWeights: false, i.e. Q4_0, Q8_0, Q4_K and Q6_K in GGUF order instead of the x4 layouts;
+ * the other types are the same there; the baseline build repacks Q8_0 too). The one-matrix shapes sit in cache.
  * Not a test: prints a table.
  * Run: npx tsx bench/matmul.ts [TYPE ...]  (env PEEL_BENCH_TOKENS, default 128)
  */

@@ -11,6 +11,8 @@ export { matmulLegacy, legacyScratchBytes } from "./matmul-legacy";
 export { repackQ4x4, matmulQ4x4, repackQ8x4, matmulQ8x4 } from "./matmul-legacy-x4";
 export { matmulKQuant } from "./matmul-kquants";
 export { kquadTiles, kquadTileBytes, kquadScratchBytes, kquadMinTokens } from "./matmul-kquant-quads";
+export { repackQ4Kx4, matmulQ4Kx4 } from "./matmul-kquants-x4";
+export { repackQ6Kx4, matmulQ6Kx4, q6Kx4ScratchBytes } from "./matmul-q6k-x4";
 export { matmulLowBit } from "./matmul-lowbit";
 export { wideQuadTiles, wideQuadTileBytes, wideQuadScratchBytes, wideQuadMinTokens } from "./matmul-lowbit-quads";
 export { rmsNorm, layerNorm } from "./norm";

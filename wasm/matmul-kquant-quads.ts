@@ -27,6 +27,7 @@
 import { f16ToF32, storeTransposedI32 } from "./simd";
 import { q8kRowBytes } from "./activation-rounding";
 import { scalesAndMins } from "./matmul-kquants";
+import { x4QuadRecord } from "./matmul-kquants-x4";
 
 // ggml type ids, as matmul-kquants.ts
 const Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14;
@@ -34,19 +35,21 @@ const Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14;
 /** Quad tile: bytes of the quants, offsets of d_x, the 32-element sums and the 16-element sums, bytes per super-block. */
 const QT_D: usize = 1024, QT_BS: usize = QT_D + 16, QT_BS16: usize = QT_BS + 64, QT_BYTES: usize = QT_BS16 + 128;
 /** Pair record offsets (Q4_K/Q5_K; Q6_K: rSc..rBytes): d_w, dmin_w, scale vectors, min vectors, quants. */
-const R_D: usize = 0, R_DMIN: usize = 32;
+export const R_D: usize = 0, R_DMIN: usize = 32;
 /** Bytes of the largest pair record (Q6_K's), per super-block. */
 const R_MAX: usize = 800 + 2048;
+/** Q4_K's record offsets (matmul-kquants-x4.ts builds Q4_K records from its x4 quads): scale vectors, min vectors, quants. */
+export const R_SC: usize = 64, R_MIN: usize = 320, R_Q: usize = 448;
 /** Scratch ahead of the records: the f32 running sums (two quads × four tokens), the i32 sums S, the repack's bytes. */
 const ACC: usize = 0, SUMS: usize = 128, TMP: usize = 256, HEAD: usize = 320;
 const ROW_CHUNK: i32 = 16;
 
 /** Offset of the scale vectors: one per sub-block (32 elements; Q6_K: 16), each row's scale in two i16 lanes. */
-@inline function rSc(type: i32): usize { return type == Q6_K ? 32 : 64; }
+@inline function rSc(type: i32): usize { return type == Q6_K ? 32 : R_SC; }
 /** Offset of the min vectors (Q6_K: the same scales two sub-blocks to a vector, for its offset of 32). */
-@inline function rMin(type: i32): usize { return type == Q6_K ? 544 : 320; }
+@inline function rMin(type: i32): usize { return type == Q6_K ? 544 : R_MIN; }
 /** Offset of the quants, then bytes per super-block. */
-@inline function rQ(type: i32): usize { return type == Q6_K ? 800 : 448; }
+@inline function rQ(type: i32): usize { return type == Q6_K ? 800 : R_Q; }
 @inline function rBytes(type: i32): usize { return rQ(type) + 2048; }
 @inline function blockBytes(type: i32): usize { return type == Q4_K ? 144 : type == Q5_K ? 176 : 210; }
 /**
@@ -330,21 +333,34 @@ export function kquantQuadsOf(type: i32, out: usize, w: usize, rows: i32, cols: 
 
 // one function per type, each with its constants folded in (kept apart rather than inlined into one dispatcher)
 function quadsQ4K(out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, scratch: usize): void {
-  quadsOf(Q4_K, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
+  quadsOf(Q4_K, false, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
 }
 function quadsQ5K(out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, scratch: usize): void {
-  quadsOf(Q5_K, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
+  quadsOf(Q5_K, false, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
 }
 function quadsQ6K(out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, scratch: usize): void {
-  quadsOf(Q6_K, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
+  quadsOf(Q6_K, false, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
 }
 
-@inline function quadsOf(type: i32, out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, scratch: usize): void {
+/** kquantQuadsOf for a Q4_K matrix in the q4_Kx4 layout (matmul-kquants-x4.ts; rows in whole quads): records from its quads. */
+export function kquantQuadsOfX4(out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, scratch: usize): void {
+  quadsOf(Q4_K, true, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
+}
+
+@inline function quadsOf(type: i32, x4: bool, out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, scratch: usize): void {
   const nb = cols >> 8, rowBytes = <usize>nb * blockBytes(type), recs = scratch + HEAD, pairBytes = <usize>nb * rBytes(type);
   for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
     const r1 = min(r0 + ROW_CHUNK, rowEnd), quads = (r1 - r0 + 3) >> 2;
     for (let q = 0; q < quads; q++) { // quad q into side q & 1 of pair q >> 1; a partial quad repeats its last row
       const ra = r0 + 4 * q, last = r1 - 1;
+      if (x4) { // rowBytes·4 bytes a quad, 576 a quad super-block
+        const src = w + <usize>(ra >> 2) * 4 * rowBytes, o = recs + <usize>(q >> 1) * pairBytes;
+        for (let b: usize = 0; b < <usize>nb; b++) {
+          x4QuadRecord(src + b * 576, o + b * rBytes(Q4_K), <usize>(q & 1));
+          if (q == quads - 1 && (q & 1) == 0) x4QuadRecord(src + b * 576, o + b * rBytes(Q4_K), 1); // paired with itself
+        }
+        continue;
+      }
       const w0 = w + <usize>ra * rowBytes, w1 = w + <usize>min(ra + 1, last) * rowBytes;
       const w2 = w + <usize>min(ra + 2, last) * rowBytes, w3 = w + <usize>min(ra + 3, last) * rowBytes;
       const o = recs + <usize>(q >> 1) * pairBytes;

@@ -82,6 +82,22 @@ export function f32ToF16(v: f32): u32 {
 }
 
 /**
+ * Four f16 bit patterns (sign-extended to i32 lanes, as i32x4.extend_*_i16x8_s gives them) → f32x4, exact for
+ * every pattern, as f16ToF32 does it: normal values re-biased with an integer add, subnormals from a subtraction
+ * of two normal floats (no f32 subnormal ever meets an arithmetic operation: f16Lo's multiply does, and with
+ * f16-subnormal scales a microcode assist per product made a Q6_K model's decode slower than GGUF order), an
+ * exponent of 31 (infinities, NaNs) to 255. The K-quant x4 kernels convert their d and dmin with it, so that
+ * every scale gives what f16Lookup gives the row kernels.
+ */
+@inline export function f16x4Exact(e: v128): v128 {
+  const mag = i32x4.shl(v128.and(e, i32x4.splat(0x7fff)), 13), exp = v128.and(e, i32x4.splat(0x7c00));
+  const sub = f32x4.sub(i32x4.add(mag, i32x4.splat(0x38800000)), i32x4.splat(0x38800000)); // m·2^-24 = (2^-14 + m·2^-24) − 2^-14
+  let v = v128.bitselect(v128.or(mag, i32x4.splat(0x7f800000)), i32x4.add(mag, i32x4.splat(0x38000000)), i32x4.eq(exp, i32x4.splat(0x7c00)));
+  v = v128.bitselect(sub, v, i32x4.eq(exp, i32x4.splat(0)));
+  return v128.or(v, v128.and(e, i32x4.splat(0x80000000))); // the sign: bit 31 of the sign-extended pattern
+}
+
+/**
  * Stores the first n lanes of v (one per token) at out[(t + j)·rows + r]: a product's outputs for weight row r
  * and tokens t..t+n-1 of an (nTokens, rows) result.
  */

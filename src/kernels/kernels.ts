@@ -21,14 +21,17 @@ export interface WeightMatrix {
    * How the blocks are ordered in `data` (absent: "gguf"). "gguf": row after row, each row's blocks in order,
    * as in the file. "q4_0x4" (the wasm backend's relaxed build, Q4_0 with rows a multiple of 4) and "q8_0x4"
    * (the wasm backend, Q8_0, rows a multiple of 4): rows in groups of four, the group's blocks interleaved
-   * block by block (wasm/matmul-legacy-x4.ts), same bytes in all; only the backend that made it reads it, and
+   * block by block (wasm/matmul-legacy-x4.ts); "q4_Kx4" (relaxed build, Q4_K, rows a multiple of 4) the same
+   * per super-block, its 6-bit scales packed again (wasm/matmul-kquants-x4.ts), and "q6_Kx4" (Q6_K) the same
+   * (wasm/matmul-q6k-x4.ts). Same size in all, the same bytes but for q4_Kx4's scales; only the backend that
+   * made it reads it, and
    * readers of GGUF rows call requireGgufLayout first.
    */
   readonly layout?: WeightLayout;
 }
 
 /** Block orders of a WeightMatrix's bytes (WeightMatrix.layout). */
-export type WeightLayout = "gguf" | "q4_0x4" | "q8_0x4";
+export type WeightLayout = "gguf" | "q4_0x4" | "q8_0x4" | "q4_Kx4" | "q6_Kx4";
 
 /** Throws when w's bytes are not in GGUF row order (a backend's repacked weight handed to a GGUF-row reader). */
 export function requireGgufLayout(w: WeightMatrix, reader: string): void {

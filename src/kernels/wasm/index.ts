@@ -8,7 +8,7 @@
  * by heads and batched norms (RMSNorm, LayerNorm) by tokens, each row computed by exactly one thread with the
  * same code, so results are bitwise the same for any thread count. Small jobs run on the calling thread alone (waking
  * workers costs more than they save). Embedding rows are dequantized by the shared TS dequantizers (one row
- * per token, exact like get_rows). Q4_0 and Q8_0 weights may be repacked at prepareWeight (layout-x4.ts). Browser-safe: in Node, index.node.ts supplies the worker_threads host.
+ * per token, exact like get_rows). Q4_0, Q8_0, Q4_K and Q6_K weights may be repacked at prepareWeight (layout-x4.ts). Browser-safe: in Node, index.node.ts supplies the worker_threads host.
  * The attention wrapper is attention.ts, the element-wise ones elementwise.ts, the staging they share staging.ts.
  */
 
@@ -57,8 +57,9 @@ export interface WasmKernelsOptions {
   /** Put the weights in extra memories of at most this many bytes each, even when they would fit (tests). */
   readonly shardBytes?: number;
   /**
-   * Repack Q4_0 (relaxed build) and Q8_0 weights with rows a multiple of 4 into the "q4_0x4" / "q8_0x4"
-   * layouts at prepareWeight (layout-x4.ts): faster one-token products, same outputs bit for bit. Default
+   * Repack Q4_0, Q4_K and Q6_K (relaxed build) and Q8_0 weights with rows a multiple of 4 into the "q4_0x4" /
+   * "q4_Kx4" / "q6_Kx4" / "q8_0x4" layouts at prepareWeight (layout-x4.ts): faster one-token products, same outputs bit
+   * for bit. Default
    * true; false keeps every weight's bytes in GGUF order (tests compare both).
    */
   readonly repackWeights?: boolean;
@@ -171,10 +172,11 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
   const st = createStaging(set, threads, () => pool);
   const inPlace = createInPlaceRegistry();
 
-  /** Rewrites the Q4_0 / Q8_0 matrix `view` (in a backend memory) into its x4 layout in place. */
+  /** Rewrites the Q4_0 / Q8_0 / Q4_K / Q6_K matrix `view` (in a backend memory) into its x4 layout in place. */
   function repackX4(layout: WeightLayout, view: Uint8Array, rows: number, cols: number): void {
     const s = set.find(view) as Shard;
-    (layout === "q4_0x4" ? s.ex.repackQ4x4 : s.ex.repackQ8x4)(s.heap.offsetOf(view), rows, cols, s.scratch.get("w-repack", (view.length / rows) * 4));
+    const repack = layout === "q4_0x4" ? s.ex.repackQ4x4 : layout === "q8_0x4" ? s.ex.repackQ8x4 : layout === "q4_Kx4" ? s.ex.repackQ4Kx4 : s.ex.repackQ6Kx4;
+    repack(s.heap.offsetOf(view), rows, cols, s.scratch.get("w-repack", (view.length / rows) * 4));
   }
   const { input, output, outputs, weightAt, kvPtr } = st;
 

@@ -21,7 +21,11 @@ export interface MatmulCall {
   readonly dtype: DType;
   readonly out: number;
   readonly w: number;
-  /** The weight's block order (WeightMatrix.layout): "q4_0x4" / "q8_0x4" run matmulQ4x4 / matmulQ8x4 (wasm/matmul-legacy-x4.ts). */
+  /**
+   * The weight's block order (WeightMatrix.layout): "q4_0x4" / "q8_0x4" run matmulQ4x4 / matmulQ8x4
+   * (wasm/matmul-legacy-x4.ts), "q4_Kx4" / "q6_Kx4" matmulQ4Kx4 / matmulQ6Kx4 (wasm/matmul-kquants-x4.ts,
+   * matmul-q6k-x4.ts).
+   */
   readonly layout: WeightLayout;
   /** Activations as the kernel reads them (rounded or packed 8-bit rows). */
   readonly x: number;
@@ -98,12 +102,13 @@ const LOWBIT_SCRATCH_BYTES = 352;
  * repacked rows in scratch; the row kernels' kquantTiles for the other narrow rows; none for the baseline
  * build's Q4_K/Q5_K/Q6_K.
  */
-function kquantPrefill(ex: WasmExports, dtype: DType, narrow: boolean, nTokens: number): { job: number; tileBytes: (cols: number, n: number) => number; scratchBytes: (cols: number) => number } | undefined {
+function kquantPrefill(ex: WasmExports, dtype: DType, narrow: boolean, nTokens: number, layout: WeightLayout): { job: number; tileBytes: (cols: number, n: number) => number; scratchBytes: (cols: number) => number } | undefined {
   const lowBit = dtype === "Q2_K" || dtype === "Q3_K" || dtype === "IQ4_XS";
   if (lowBit && nTokens >= ex.wideQuadMinTokens(DTYPES[dtype].ggmlId)) return { job: ACTIVATION_JOB.wideQuadTiles, tileBytes: ex.wideQuadTileBytes, scratchBytes: ex.wideQuadScratchBytes };
   if (!narrow) return undefined;
   const minQuad = ex.kquadMinTokens(DTYPES[dtype].ggmlId); // 0: not on quads
-  if (minQuad > 0 && nTokens >= minQuad) return { job: ACTIVATION_JOB.kquadTiles, tileBytes: ex.kquadTileBytes, scratchBytes: ex.kquadScratchBytes };
+  // q4_Kx4 builds its quads' records at every batch (matmul-kquants-x4.ts: no row kernel reads that layout)
+  if (layout === "q4_Kx4" || (minQuad > 0 && nTokens >= minQuad)) return { job: ACTIVATION_JOB.kquadTiles, tileBytes: ex.kquadTileBytes, scratchBytes: ex.kquadScratchBytes };
   return { job: ACTIVATION_JOB.kquantTiles, tileBytes: ex.kquantTileBytes, scratchBytes: () => 0 };
 }
 
@@ -154,9 +159,10 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       x = scratch.get("x-q8k", nTokens * rowBytes);
       split(ACTIVATION_JOB.quantizeQ8K, nTokens, [xPtr, x, cols, narrow, rowBytes]);
       // Q2_K/Q3_K/IQ4_XS: their accumulators and decode scales; Q4_K/Q5_K/Q6_K: 48 bytes of per-token sums
-      // (prefill) or scales and a running sum (decode; matmul-kquants.ts)
-      rowScratchBytes = LOWBIT_TYPES.includes(dtype) ? LOWBIT_SCRATCH_BYTES : 48;
-      const plan = nTokens > 1 ? kquantPrefill(ex, dtype, narrow !== 0, nTokens) : undefined;
+      // (prefill) or scales and a running sum (decode; matmul-kquants.ts); q6_Kx4: those 48, then (decode) 64 of
+      // step sums or (prefill) a chunk of rows put back in GGUF order (wasm/matmul-q6k-x4.ts)
+      rowScratchBytes = LOWBIT_TYPES.includes(dtype) ? LOWBIT_SCRATCH_BYTES : layout === "q6_Kx4" ? ex.q6Kx4ScratchBytes(cols, nTokens) : 48;
+      const plan = nTokens > 1 ? kquantPrefill(ex, dtype, narrow !== 0, nTokens, layout) : undefined;
       if (plan !== undefined) { // prefill tiles: each super-block's fields of four tokens side by side
         meta = scratch.get("x-meta", plan.tileBytes(cols, nTokens));
         split(plan.job, Math.ceil(nTokens / 4), [x, meta, cols, nTokens, rowBytes, plan.tileBytes(cols, 4), DTYPES[dtype].ggmlId]);
@@ -186,6 +192,10 @@ export function runMatmulRows(ex: WasmExports, c: MatmulCall, rowStart: number, 
       ex.matmulLowBit(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
       return;
     case "Q4_K": case "Q5_K": case "Q6_K":
+      if (c.layout !== "gguf") { // Q4_K / Q6_K repacked at prepareWeight (layout-x4.ts)
+        (c.layout === "q4_Kx4" ? ex.matmulQ4Kx4 : ex.matmulQ6Kx4)(c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
+        return;
+      }
       ex.matmulKQuant(DTYPES[c.dtype].ggmlId, c.out, c.w, c.x, c.rows, c.cols, c.nTokens, rowStart, rowEnd, c.meta, c.rowScratch);
       return;
     case "Q8_1": case "Q8_K":

@@ -88,7 +88,7 @@ export const MAX_SHARED = 4;
  * its row scratch given per thread.
  */
 /** Block orders a matmul job's weights come in; its args[1] is the type's index + TYPE_CODES · the layout's index. */
-const LAYOUTS: readonly WeightLayout[] = ["gguf", "q4_0x4", "q8_0x4"];
+const LAYOUTS: readonly WeightLayout[] = ["gguf", "q4_0x4", "q8_0x4", "q4_Kx4", "q6_Kx4"];
 const TYPE_CODES = 64;
 
 export function matmulArgs(args: Float64Array, first: MatmulCall, outs: readonly number[], ws: readonly number[],
