@@ -24,7 +24,7 @@
  * 16-element sums (i16).
  */
 
-import { f16ToF32, storeTransposedI32 } from "./simd";
+import { f16ToF32, storeTransposedI32, storeRowLanes } from "./simd";
 import { q8kRowBytes } from "./activation-rounding";
 import { scalesAndMins } from "./matmul-kquants";
 import { x4QuadRecord } from "./matmul-kquants-x4";
@@ -243,15 +243,6 @@ export function kquadScratchBytes(cols: i32): i32 {
   v128.store(acc, b, 16);
 }
 
-/** Rows r..r + n − 1 (n ≤ 4) of token t's outputs from the four lanes v. */
-@inline function storeQuad(out: usize, v: v128, rows: i32, r: i32, t: i32, n: i32): void {
-  const o = out + ((<usize>t * <usize>rows + <usize>r) << 2);
-  if (n == 4) { v128.store(o, v); return; }
-  store<f32>(o, f32x4.extract_lane(v, 0));
-  if (n > 1) store<f32>(o, f32x4.extract_lane(v, 1), 4);
-  if (n > 2) store<f32>(o, f32x4.extract_lane(v, 2), 8);
-}
-
 /** The 8-bit dot: four i8 activations u (splat) against sixteen unsigned weight bytes w, eight i16 pair sums. */
 @inline function dot8(u: v128, w: v128): v128 {
   return i16x8.relaxed_dot_i8x16_i7x16_s(u, w);
@@ -315,8 +306,8 @@ export function kquadScratchBytes(cols: i32): i32 {
     superStep(type, o, p, sc, 0); superStep(type, o, p, sc, 1); superStep(type, o, p, sc, 2); superStep(type, o, p, sc, 3);
   }
   for (let j = 0; j < n; j++) {
-    storeQuad(out, v128.load(sc + ACC + (<usize>j << 5)), rows, rA, t + j, nA);
-    if (nB > 0) storeQuad(out, v128.load(sc + ACC + (<usize>j << 5) + 16), rows, rB, t + j, nB);
+    storeRowLanes(out, v128.load(sc + ACC + (<usize>j << 5)), rows, rA, t + j, nA);
+    if (nB > 0) storeRowLanes(out, v128.load(sc + ACC + (<usize>j << 5) + 16), rows, rB, t + j, nB);
   }
 }
 

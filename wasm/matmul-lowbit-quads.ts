@@ -24,7 +24,7 @@
  * 2p + 1) for one i16 dot against a token's two 16-element sums.
  */
 
-import { f16ToF32 } from "./simd";
+import { f16ToF32, storeRowLanes, storeTransposedAt } from "./simd";
 import { fma4 } from "./ggml-math";
 import { narrowActivations, q8kRowBytes } from "./activation-rounding";
 import { iq4Scales, q3Scales } from "./matmul-lowbit";
@@ -52,16 +52,6 @@ const ROW_CHUNK: i32 = 16;
 /** Group index (16L + 2j + k) of the pair at elements 2q, 2q + 1 of 32-element block j (q = 0..15). */
 @inline function groupOf(j: i32, q: i32): i32 {
   return ((q >> 1) << 4) + 2 * j + (q & 1);
-}
-
-/** The i32 lanes of a, b, c, d: lane q of the four to out + o_q (q = 0..3): four tokens' pairs side by side. */
-@inline function storeTransposedAt(a: v128, b: v128, c: v128, d: v128, out: usize, o1: usize, o2: usize, o3: usize): void {
-  const abLo = i32x4.shuffle(a, b, 0, 4, 1, 5), cdLo = i32x4.shuffle(c, d, 0, 4, 1, 5);
-  const abHi = i32x4.shuffle(a, b, 2, 6, 3, 7), cdHi = i32x4.shuffle(c, d, 2, 6, 3, 7);
-  v128.store(out, i32x4.shuffle(abLo, cdLo, 0, 1, 4, 5));
-  v128.store(out + o1, i32x4.shuffle(abLo, cdLo, 2, 3, 6, 7));
-  v128.store(out + o2, i32x4.shuffle(abHi, cdHi, 0, 1, 4, 5));
-  v128.store(out + o3, i32x4.shuffle(abHi, cdHi, 2, 3, 6, 7));
 }
 
 /**
@@ -222,15 +212,6 @@ export function wideQuadScratchBytes(cols: i32): i32 {
   }
 }
 
-/** Rows r..r + n − 1 (n ≤ 4) of token t's outputs from the four lanes v. */
-@inline function storeQuad(out: usize, v: v128, rows: i32, r: i32, t: i32, n: i32): void {
-  const o = out + ((<usize>t * <usize>rows + <usize>r) << 2);
-  if (n == 4) { v128.store(o, v); return; }
-  store<f32>(o, f32x4.extract_lane(v, 0));
-  if (n > 1) store<f32>(o, f32x4.extract_lane(v, 1), 4);
-  if (n > 2) store<f32>(o, f32x4.extract_lane(v, 2), 8);
-}
-
 /** Token t's side s output: hsum_float_8 of its eight lane sums, rows in lanes. */
 @inline function laneTotal(sc: usize, t: i32, s: i32): v128 {
   const a = sc + ACC + (<usize>(2 * t + s) << 7);
@@ -273,8 +254,8 @@ export function wideQuadScratchBytes(cols: i32): i32 {
 @inline function storeTile(type: i32, sc: usize, out: usize, rows: i32, rA: i32, rB: i32, t: i32, nA: i32, nB: i32, n: i32): void {
   for (let j = 0; j < n; j++) {
     const a = type == Q2_K ? q2Total(sc, j, 0) : laneTotal(sc, j, 0);
-    storeQuad(out, a, rows, rA, t + j, nA);
-    if (nB > 0) storeQuad(out, type == Q2_K ? q2Total(sc, j, 1) : laneTotal(sc, j, 1), rows, rB, t + j, nB);
+    storeRowLanes(out, a, rows, rA, t + j, nA);
+    if (nB > 0) storeRowLanes(out, type == Q2_K ? q2Total(sc, j, 1) : laneTotal(sc, j, 1), rows, rB, t + j, nB);
   }
 }
 

@@ -109,6 +109,15 @@ export function f32ToF16(v: f32): u32 {
   if (n > 3) store<f32>(o + 3 * step, f32x4.extract_lane(v, 3));
 }
 
+/** Rows r..r + n − 1 (n ≤ 4) of token t's outputs (out[t·rows + r..]) from the four lanes of v: rows in lanes. */
+@inline export function storeRowLanes(out: usize, v: v128, rows: i32, r: i32, t: i32, n: i32): void {
+  const o = out + ((<usize>t * <usize>rows + <usize>r) << 2);
+  if (n == 4) { v128.store(o, v); return; }
+  store<f32>(o, f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(o, f32x4.extract_lane(v, 1), 4);
+  if (n > 2) store<f32>(o, f32x4.extract_lane(v, 2), 8);
+}
+
 @inline export function hsumF32(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
@@ -181,11 +190,16 @@ export function f32ToF16(v: f32): u32 {
  * (stride a constant after inlining).
  */
 @inline export function storeTransposedI32(a: v128, b: v128, c: v128, d: v128, out: usize, stride: usize): void {
+  storeTransposedAt(a, b, c, d, out, stride, 2 * stride, 3 * stride);
+}
+
+/** storeTransposedI32 with the four output vectors at out, out + o1, out + o2, out + o3. */
+@inline export function storeTransposedAt(a: v128, b: v128, c: v128, d: v128, out: usize, o1: usize, o2: usize, o3: usize): void {
   const abLo = i32x4.shuffle(a, b, 0, 4, 1, 5), cdLo = i32x4.shuffle(c, d, 0, 4, 1, 5);
   const abHi = i32x4.shuffle(a, b, 2, 6, 3, 7), cdHi = i32x4.shuffle(c, d, 2, 6, 3, 7);
   v128.store(out, i32x4.shuffle(abLo, cdLo, 0, 1, 4, 5));
-  v128.store(out + stride, i32x4.shuffle(abLo, cdLo, 2, 3, 6, 7));
-  v128.store(out + 2 * stride, i32x4.shuffle(abHi, cdHi, 0, 1, 4, 5));
-  v128.store(out + 3 * stride, i32x4.shuffle(abHi, cdHi, 2, 3, 6, 7));
+  v128.store(out + o1, i32x4.shuffle(abLo, cdLo, 2, 3, 6, 7));
+  v128.store(out + o2, i32x4.shuffle(abHi, cdHi, 0, 1, 4, 5));
+  v128.store(out + o3, i32x4.shuffle(abHi, cdHi, 2, 3, 6, 7));
 }
 
