@@ -62,8 +62,8 @@ const ROOF_OF: ReadonlyArray<readonly [DType, keyof typeof ex, string]> = [
   ["F32", "f32Fma", "f32 FMA"], ["F16", "f32Fma", "f32 FMA"], ["BF16", "f32Fma", "f32 FMA"],
   ["Q4_0", "i8DotAddI16", "8-bit dot, i16 sums"], ["Q4_1", "i8DotAddI16", "8-bit dot, i16 sums"],
   ["Q5_0", "i8DotAddI16", "8-bit dot, i16 sums"], ["Q5_1", "i8DotAddI16", "8-bit dot, i16 sums"],
-  // Q4_K's quads sum eight 8-bit dots in i16 before the scale's i16 dot (matmul-kquant-quads.ts)
-  ["Q4_K", "i8DotAddI16", "8-bit dot, i16 sums"], ["Q5_K", "i8DotI16", "8-bit pair"], ["Q6_K", "i8DotI16", "8-bit pair"],
+  // K-quant quads sum 8-bit dots in i16 before the scale's i16 dot (eight for Q4_K, four Q5_K, two Q6_K: matmul-kquant-quads.ts)
+  ["Q4_K", "i8DotAddI16", "8-bit dot, i16 sums"], ["Q5_K", "i8DotAddI16", "8-bit dot, i16 sums"], ["Q6_K", "i8DotAddI16", "8-bit dot, i16 sums"],
   ["Q8_0", "i16Dot", "i16 dot"], ["IQ4_NL", "i16Dot", "i16 dot"],
   // their quads multiply the scales in at repack and run the i16 dot (matmul-lowbit-quads.ts)
   ["Q2_K", "i16Dot", "i16 dot"], ["Q3_K", "i16Dot", "i16 dot"], ["IQ4_XS", "i16Dot", "i16 dot"],
