@@ -13,31 +13,13 @@ import type { WeightLayout, WeightMatrix } from "../kernels.js";
 import type { DType } from "../../tensor/dtype.js";
 import { createTsKernels } from "../ts/index.js";
 import { createWasmKernels as createNodeWasmKernels } from "./index.node.js";
-import { createWasmKernels, type WasmKernels } from "./index.js";
+import { createWasmKernels } from "./index.js";
 import { enableRelaxedSimd } from "./host.node.js";
 import { ggufRowOfX4 } from "./layout-x4.js";
-import type { WasmKernelsOptions } from "./index.js";
-import { loadModelFromSource } from "../../model/load.js";
-import { bytesSource } from "../../formats/byte-source.js";
-import { createSession } from "../../generate/session.js";
-import { randomLlamaGguf } from "../../../test/fixtures/random-llama.js";
+import { assertBits, assertTiedModelUnchanged, product } from "../../../test/fixtures/x4-checks.js";
 
 const relaxed = enableRelaxedSimd();
 const skip = relaxed ? false : "the q4_0x4 layout exists only in the relaxed-SIMD build, which this runtime lacks";
-
-function product(k: WasmKernels, w: WeightMatrix, x: Float32Array, nTokens: number): Float32Array {
-  const xs = k.allocF32(nTokens * w.cols);
-  xs.set(x);
-  const out = k.allocF32(nTokens * w.rows);
-  k.matmul(out, w, xs, nTokens);
-  return Float32Array.from(out);
-}
-
-function assertBits(got: Float32Array, want: Float32Array, what: string): void {
-  const a = new Uint32Array(got.buffer, got.byteOffset, got.length), b = new Uint32Array(want.buffer, want.byteOffset, want.length);
-  assert.equal(a.length, b.length, what);
-  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) assert.fail(`${what}: index ${i}: ${got[i]} vs ${want[i]}`);
-}
 
 const X4: ReadonlyArray<{ dtype: DType; layout: WeightLayout; simd: "baseline" | "relaxed" }> = [
   ...(relaxed ? [{ dtype: "Q4_0", layout: "q4_0x4", simd: "relaxed" } as const, { dtype: "Q8_0", layout: "q8_0x4", simd: "relaxed" } as const] : []),
@@ -181,28 +163,5 @@ test("x4 layouts: GGUF-row readers refuse them; the baseline build keeps Q4_0 in
  * and three decode steps bitwise those of GGUF order, on one memory and spread over weight shards (shards.ts).
  */
 test("x4 layouts: a tied model's logits equal GGUF order's, one memory and sharded", async () => {
-  for (const { dtype, layout, simd } of X4.filter((c) => c.simd === (relaxed ? "relaxed" : "baseline"))) {
-    const gguf = randomLlamaGguf({ dim: 256, hiddenDim: 512, nLayers: 2, nHeads: 4, nKvHeads: 2, vocabSize: 2048, contextLength: 64,
-      weightType: dtype, embdType: dtype, tied: true, seed: 5, layerScale: 0.5 });
-    async function logits(opts: WasmKernelsOptions): Promise<{ all: Float32Array[]; memories: number }> {
-      const kernels = await createNodeWasmKernels({ simd, threads: 1, ...opts });
-      try {
-        const model = await loadModelFromSource(bytesSource(gguf), { kernels });
-        assert.equal(model.transformer.weights.tokenEmbd.layout, opts.repackWeights === false ? undefined : layout);
-        const session = createSession(model, { contextLength: 64, batchSize: 16 });
-        const all = [session.evaluate(Array.from({ length: 9 }, (_, i) => 3 + i * 211), { allLogits: true }).slice()];
-        for (const id of [5, 17, 99]) all.push(session.evaluate([id]).slice());
-        return { all, memories: kernels.memories };
-      } finally {
-        await kernels.dispose();
-      }
-    }
-    const want = await logits({ repackWeights: false });
-    // 1.5 MiB memories (as in shards.test.ts): the 1-2 MiB of weights spread over more than one
-    for (const opts of [{}, { weightBytes: 1 << 22, shardBytes: 3 << 19 }]) {
-      const got = await logits(opts);
-      if ("shardBytes" in opts) assert.ok(got.memories > 1, `sharded: ${got.memories} memories`);
-      got.all.forEach((l, i) => assertBits(l, want.all[i] as Float32Array, `${dtype} ${JSON.stringify(opts)} step ${i}`));
-    }
-  }
+  for (const { dtype, layout, simd } of X4.filter((c) => c.simd === (relaxed ? "relaxed" : "baseline"))) await assertTiedModelUnchanged(dtype, layout, simd);
 });
