@@ -307,8 +307,12 @@ function bindKernels(set: ShardSet, startedPool: ThreadPool | undefined, simd: S
     },
     rope(x, positions, nTokens, nHeads, headDim, spec) {
       const csPtr = ropeTable(positions, nTokens, spec);
-      output(x, nTokens * nHeads * headDim, "io-x", true, (xp) =>
-        ex.rope(xp, csPtr, nTokens, nHeads, headDim, spec.nRot, spec.style === "neox" ? 1 : 0));
+      const neox = spec.style === "neox" ? 1 : 0;
+      output(x, nTokens * nHeads * headDim, "io-x", true, (xp) => {
+        // prefill: tokens split across the pool (the kernel's token range); a decode step's few heads stay here
+        if (pool === undefined || nTokens < 2 || nTokens * nHeads * headDim < MIN_PARALLEL_NORM) ex.rope(xp, csPtr, 0, nTokens, nHeads, headDim, spec.nRot, neox);
+        else pool.run(OP.rope, nTokens, 1, (a) => { a[0] = xp; a[1] = csPtr; a[2] = nHeads; a[3] = headDim; a[4] = spec.nRot; a[5] = neox; });
+      });
     },
     storeKv(dst, src, row, nTokens) {
       const n = nTokens * dst.kvDim;

@@ -50,7 +50,7 @@ const CTRL_INTS = 16;
 export const MAX_ARGS = 24;
 export const CONTROL_BYTES = CTRL_INTS * 4 + MAX_ARGS * 8;
 
-export const OP = { quit: 0, matmul: 1, attention: 2, rmsNorm: 3, layerNorm: 4, activation: 5, swiglu: 6, geglu: 7, softcap: 8 } as const;
+export const OP = { quit: 0, matmul: 1, attention: 2, rmsNorm: 3, layerNorm: 4, activation: 5, swiglu: 6, geglu: 7, softcap: 8, rope: 9 } as const;
 export type OpCode = (typeof OP)[keyof typeof OP];
 
 export interface ControlBlock {
@@ -160,6 +160,9 @@ function runRange(ex: WasmExports, ctrl: ControlBlock, start: number, end: numbe
       return;
     case OP.softcap: // x, cap, f32(1 / cap) (elements start..end, in place; chunks are whole vectors but the last)
       ex.softcap(n(0) + start * 4, n(1), n(2), end - start);
+      return;
+    case OP.rope: // x, cos/sin table, nHeads, headDim, nRot, neox (tokens start..end, in place)
+      ex.rope(n(0), n(1), start, end, n(2), n(3), n(4), n(5));
       return;
     default:
       throw new Error(`thread pool: unknown job code ${ints[CTRL.op]}`);

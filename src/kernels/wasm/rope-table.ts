@@ -1,8 +1,9 @@
 /**
  * The cos/sin table the wasm RoPE kernel reads: one (cos, sin) pair per token and frequency, in scratch.
  * Every layer rotates q and k at the same positions, so the last table is kept and reused while the
- * positions and the spec are the same (one rope call over 128 tokens, 12 heads of 64: 167 → 98 µs; the 110M
- * model's prefill makes 24 of them on the main thread while the workers wait).
+ * positions and the spec are the same (one rope call over 128 tokens, 12 heads of 64: 167 → 98 µs with the
+ * scalar kernel; the 110M model's prefill makes 24 of them, and the table is built on the calling thread
+ * before the pool splits the rotation).
  */
 
 import type { RopeSpec } from "../kernels.js";
