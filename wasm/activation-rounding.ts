@@ -146,35 +146,69 @@ export function quantizeQ8K(x: usize, out: usize, n: i32, nTokens: i32, narrow: 
     const ds = qs + (narrow ? <usize>n : <usize>n << 1);
     const bs = ds + (<usize>nb << 2);
     for (let b = 0; b < nb; b++) {
-      const xb = xr + (<usize>b << 10);
-      const qb = qs + (<usize>b << (narrow ? 8 : 9));
-      let vmax: f32 = 0, amax: f32 = 0;
-      for (let i = 0; i < 256; i++) {
-        const v = load<f32>(xb + (<usize>i << 2));
-        if (abs(v) > amax) { amax = abs(v); vmax = v; }
-      }
-      if (amax == 0) {
-        memory.fill(qb, 0, narrow ? 256 : 512);
-        store<f32>(ds + (<usize>b << 2), 0);
-        memory.fill(bs + (<usize>b << 5), 0, 32);
-        continue;
-      }
-      const iscale: f32 = <f32>-127 / vmax;
-      const is = f32x4.splat(iscale);
-      const lim = i32x4.splat(127);
-      for (let g = 0; g < 16; g++) {
-        const p = xb + (<usize>g << 6);
-        const a = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p), is))), lim);
-        const c = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), is))), lim);
-        const e = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), is))), lim);
-        const f = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), is))), lim);
-        storeQuants(qb + (<usize>g << (narrow ? 4 : 5)), a, c, e, f, narrow);
-        const s = i32x4.add(i32x4.add(a, c), i32x4.add(e, f));
-        store<i16>(bs + (<usize>(b * 16 + g) << 1), <i16>(i32x4.extract_lane(s, 0) + i32x4.extract_lane(s, 1) + i32x4.extract_lane(s, 2) + i32x4.extract_lane(s, 3)));
-      }
-      store<f32>(ds + (<usize>b << 2), <f32>1 / iscale);
+      quantizeBlock256(xr + (<usize>b << 10), qs + (<usize>b << (narrow ? 8 : 9)), ds + (<usize>b << 2), bs + (<usize>b << 5), narrow);
     }
   }
+}
+
+/**
+ * One 256-block of q8_k as quantize_row_q8_K: vmax the first value of largest magnitude (NaN never counts),
+ * iscale = −127/vmax, q = min(nearest(x·iscale), 127), d = 1/iscale, bsums per 16. The magnitude's maximum
+ * comes four lanes at a time (pmax keeps the running value where the new one is NaN, as the scalar `>` does),
+ * then the first lane holding it gives vmax's sign. Finite blocks round with roundToInt (|x·iscale| ≤ 127 and a
+ * hair); a block with a NaN or an infinity, or so small that iscale overflows, takes nearest and the saturating
+ * conversion as before (NaN quants 0).
+ */
+@inline function quantizeBlock256(xb: usize, qb: usize, dOut: usize, bsOut: usize, narrow: bool): void {
+  let m0 = f32x4.splat(0), m1 = m0, odd = m0;
+  for (let i: usize = 0; i < 1024; i += 32) {
+    const u = v128.load(xb + i), w = v128.load(xb + i, 16);
+    m0 = f32x4.pmax(m0, f32x4.abs(u));
+    m1 = f32x4.pmax(m1, f32x4.abs(w));
+    odd = v128.or(odd, v128.or(f32x4.ne(u, u), f32x4.ne(w, w)));
+  }
+  const m = f32x4.pmax(m0, m1);
+  const amax = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  if (amax == 0) {
+    memory.fill(qb, 0, narrow ? 256 : 512);
+    store<f32>(dOut, 0);
+    memory.fill(bsOut, 0, 32);
+    return;
+  }
+  const am = f32x4.splat(amax);
+  let vmax: f32 = amax;
+  for (let i: usize = 0; i < 1024; i += 16) {
+    const v = v128.load(xb + i), hit = i32x4.bitmask(f32x4.eq(f32x4.abs(v), am));
+    if (hit != 0) {
+      vmax = load<f32>(xb + i + (<usize>ctz(hit) << 2));
+      break;
+    }
+  }
+  const iscale: f32 = <f32>-127 / vmax;
+  const is = f32x4.splat(iscale);
+  const lim = i32x4.splat(127);
+  const exact = amax != Infinity && isFinite(iscale) && !v128.any_true(odd); // iscale overflows when every value is tiny
+  for (let g = 0; g < 16; g++) {
+    const p = xb + (<usize>g << 6);
+    let a: v128, c: v128, e: v128, f: v128;
+    if (exact) {
+      a = i32x4.min_s(roundToInt(f32x4.mul(v128.load(p), is)), lim);
+      c = i32x4.min_s(roundToInt(f32x4.mul(v128.load(p, 16), is)), lim);
+      e = i32x4.min_s(roundToInt(f32x4.mul(v128.load(p, 32), is)), lim);
+      f = i32x4.min_s(roundToInt(f32x4.mul(v128.load(p, 48), is)), lim);
+    } else {
+      a = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p), is))), lim);
+      c = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), is))), lim);
+      e = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), is))), lim);
+      f = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), is))), lim);
+    }
+    storeQuants(qb + (<usize>g << (narrow ? 4 : 5)), a, c, e, f, narrow);
+    let s = i32x4.add(i32x4.add(a, c), i32x4.add(e, f));
+    s = i32x4.add(s, i32x4.shuffle(s, s, 2, 3, 0, 1));
+    s = i32x4.add(s, i32x4.shuffle(s, s, 1, 0, 3, 2));
+    store<i16>(bsOut + (<usize>g << 1), <i16>i32x4.extract_lane(s, 0));
+  }
+  store<f32>(dOut, <f32>1 / iscale);
 }
 
 /**
