@@ -13,8 +13,11 @@
  * Fused multiply-adds: relaxed SIMD's madd in the relaxed build (a true FMA on CPUs with FMA, i.e. every x86-64
  * since 2013 and every ARMv8); in the baseline build a · b exact in f64, + c, rounded to f32, which is the FMA
  * but when that f64 sum falls exactly halfway between two f32 values (the reference's fmaF32 resolves those too).
- * Loop order: head, then key tile (its keys transposed once into scratch, 4 keys per vector), then every query of
- * the call. Query heads h0..h1 only (thread split).
+ * Loop order: head, then key tile (its keys transposed once into scratch, 4 keys per vector), then the call's
+ * queries two at a time (tileScores2, madKeys2: one load of a key or value vector serves both, and eight chains
+ * of multiply-adds fit x64's registers, where one query's 32 lanes left V8 one accumulator on the stack and its
+ * chain ran through memory: 128 causal tokens, 12 heads of 64, one thread 2.04 -> 1.07 ms). Query heads h0..h1
+ * only (thread split).
  */
 
 import { tanhF32x4 } from "./exp-f64";
@@ -25,7 +28,7 @@ const TILE: i32 = 64;
 
 /** Floats of scratch headsTiled needs for up to nCtx positions and head size headDim. */
 export function tiledScratchFloats(headDim: i32, nCtx: i32): i32 {
-  return 2 * nCtx + TILE + 2 * TILE * headDim;
+  return 2 * nCtx + 2 * TILE + 2 * TILE * headDim + 4;
 }
 
 /**
@@ -76,6 +79,40 @@ function madKeys(acc: usize, vt: usize, rowBytes: usize, sc: usize, ca: i32, cb:
     v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
     v128.store(o, a4, 64); v128.store(o, a5, 80); v128.store(o, a6, 96); v128.store(o, a7, 112);
   }
+}
+
+
+/**
+ * madKeys for two queries over the same value rows: acc0 takes keys c0a..c0b (weights sc0), acc1 keys c1a..c1b
+ * (sc1), each in key order. Keys both take go through together, 16 lanes of each accumulator at a time (eight
+ * chains, no spills; madKeys's 32 lanes of one kept one accumulator on the stack); a key only one takes, before
+ * or after those, goes through madKeys. Each lane takes the same multiply-adds in the same order as madKeys.
+ */
+function madKeys2(acc0: usize, acc1: usize, vt: usize, rowBytes: usize, sc0: usize, sc1: usize, c0a: i32, c0b: i32, c1a: i32, c1b: i32, headDim: i32): void {
+  const ja = max(c0a, c1a), jb = min(c0b, c1b);
+  if (ja >= jb) { // no key in common
+    madKeys(acc0, vt, rowBytes, sc0, c0a, c0b, headDim);
+    madKeys(acc1, vt, rowBytes, sc1, c1a, c1b, headDim);
+    return;
+  }
+  if (c0a < ja) madKeys(acc0, vt, rowBytes, sc0, c0a, ja, headDim);
+  if (c1a < ja) madKeys(acc1, vt, rowBytes, sc1, c1a, ja, headDim);
+  for (let d = 0; d < headDim; d += 16) {
+    const o0 = acc0 + (<usize>d << 2), o1 = acc1 + (<usize>d << 2);
+    let a0 = v128.load(o0), a1 = v128.load(o0, 16), a2 = v128.load(o0, 32), a3 = v128.load(o0, 48);
+    let b0 = v128.load(o1), b1 = v128.load(o1, 16), b2 = v128.load(o1, 32), b3 = v128.load(o1, 48);
+    for (let c = ja; c < jb; c++) {
+      const p0 = v128.load32_splat(sc0 + (<usize>c << 2)), p1 = v128.load32_splat(sc1 + (<usize>c << 2));
+      const r = vt + <usize>c * rowBytes + (<usize>d << 2);
+      const v0 = v128.load(r), v1 = v128.load(r, 16), v2 = v128.load(r, 32), v3 = v128.load(r, 48);
+      a0 = fma4(v0, p0, a0); b0 = fma4(v0, p1, b0); a1 = fma4(v1, p0, a1); b1 = fma4(v1, p1, b1);
+      a2 = fma4(v2, p0, a2); b2 = fma4(v2, p1, b2); a3 = fma4(v3, p0, a3); b3 = fma4(v3, p1, b3);
+    }
+    v128.store(o0, a0); v128.store(o0, a1, 16); v128.store(o0, a2, 32); v128.store(o0, a3, 48);
+    v128.store(o1, b0); v128.store(o1, b1, 16); v128.store(o1, b2, 32); v128.store(o1, b3, 48);
+  }
+  if (jb < c0b) madKeys(acc0, vt, rowBytes, sc0, jb, c0b, headDim);
+  if (jb < c1b) madKeys(acc1, vt, rowBytes, sc1, jb, c1b, headDim);
 }
 
 /** acc (n) ← fma(v, p, acc) per element, v one f16 or f32 row. */
@@ -132,6 +169,36 @@ function tileScores(sc: usize, kt: usize, q: usize, headDim: i32, c0: i32, c1: i
   return max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
 }
 
+
+/**
+ * tileScores for two queries (q0 into sc0 over slots a0..b0, q1 into sc1 over a1..b1) sharing each key load:
+ * 16 keys a pass, four chains per query. Each key's sum is the same chain as tileScores's. Maxima to mx, mx + 4.
+ */
+function tileScores2(sc0: usize, sc1: usize, kt: usize, q0: usize, q1: usize, headDim: i32, a0: i32, b0: i32, a1: i32, b1: i32, scale: f32, cap: f32, mx: usize): void {
+  let m0 = f32x4.splat(-Infinity), m1 = m0;
+  const lo = min(a0, a1), hi = max(b0, b1);
+  for (let c = 0; c < TILE; c += 16) {
+    if (c + 16 <= lo || c >= hi) {
+      const ninf = f32x4.splat(-Infinity), p0 = sc0 + (<usize>c << 2), p1 = sc1 + (<usize>c << 2);
+      for (let i: usize = 0; i < 64; i += 16) { v128.store(p0 + i, ninf); v128.store(p1 + i, ninf); }
+      continue;
+    }
+    let x0 = f32x4.splat(0), x1 = x0, x2 = x0, x3 = x0, y0 = x0, y1 = x0, y2 = x0, y3 = x0;
+    for (let d = 0; d < headDim; d++) {
+      const qa = v128.load32_splat(q0 + (<usize>d << 2)), qb = v128.load32_splat(q1 + (<usize>d << 2)), row = kt + (<usize>(d * TILE + c) << 2);
+      const k0 = v128.load(row), k1 = v128.load(row, 16), k2 = v128.load(row, 32), k3 = v128.load(row, 48);
+      x0 = fma4(qa, k0, x0); y0 = fma4(qb, k0, y0); x1 = fma4(qa, k1, x1); y1 = fma4(qb, k1, y1);
+      x2 = fma4(qa, k2, x2); y2 = fma4(qb, k2, y2); x3 = fma4(qa, k3, x3); y3 = fma4(qb, k3, y3);
+    }
+    m0 = f32x4.max(m0, putScores4(sc0, c, a0, b0, x0, scale, cap)); m0 = f32x4.max(m0, putScores4(sc0, c + 4, a0, b0, x1, scale, cap));
+    m0 = f32x4.max(m0, putScores4(sc0, c + 8, a0, b0, x2, scale, cap)); m0 = f32x4.max(m0, putScores4(sc0, c + 12, a0, b0, x3, scale, cap));
+    m1 = f32x4.max(m1, putScores4(sc1, c, a1, b1, y0, scale, cap)); m1 = f32x4.max(m1, putScores4(sc1, c + 4, a1, b1, y1, scale, cap));
+    m1 = f32x4.max(m1, putScores4(sc1, c + 8, a1, b1, y2, scale, cap)); m1 = f32x4.max(m1, putScores4(sc1, c + 12, a1, b1, y3, scale, cap));
+  }
+  store<f32>(mx, max(max(f32x4.extract_lane(m0, 0), f32x4.extract_lane(m0, 1)), max(f32x4.extract_lane(m0, 2), f32x4.extract_lane(m0, 3))));
+  store<f32>(mx, max(max(f32x4.extract_lane(m1, 0), f32x4.extract_lane(m1, 1)), max(f32x4.extract_lane(m1, 2), f32x4.extract_lane(m1, 3))), 4);
+}
+
 /**
  * Four keys' sums (slots c..c + 3) scaled (and capped) into sc, −∞ outside c0..c1; returns what it stored.
  * (Scores are finite or −∞, so the lane maximum is the scalar one's; a ±0 tie cannot change exp(s − max).)
@@ -155,7 +222,8 @@ function tileScores(sc: usize, kt: usize, q: usize, headDim: i32, c0: i32, c1: i
 export function headsTiled(out: usize, q: usize, k: usize, v: usize, startPos: i32, nTokens: i32, nHeads: i32, kvDim: i32,
   group: i32, h0: i32, h1: i32, headDim: i32, scale: f32, kF16: bool, vF16: bool, cap: f32, window: i32, causal: bool, ml: usize): void {
   const nAll = startPos + nTokens;
-  const msAt = ml, sc = ml + (<usize>(2 * nAll) << 2), kt = sc + (<usize>TILE << 2), vt = kt + (<usize>(TILE * headDim) << 2);
+  const msAt = ml, sc = ml + (<usize>(2 * nAll) << 2), sc2 = sc + (<usize>TILE << 2), kt = sc2 + (<usize>TILE << 2), vt = kt + (<usize>(TILE * headDim) << 2);
+  const mx = vt + (<usize>(TILE * headDim) << 2); // tileScores2's two maxima
   // values as f32 rows in registers across a tile's keys (madKeys): f16 values widened once per tile into vt
   const blocked = (headDim & 31) == 0, widen = blocked && vF16;
   const vElem: usize = vF16 ? 2 : 4, qRow = <usize>(nHeads * headDim) << 2;
@@ -175,37 +243,29 @@ export function headsTiled(out: usize, q: usize, k: usize, v: usize, startPos: i
         const a = max(tile, j0), b = min(tile + TILE, nCtx);
         if (a >= b) continue;
         const qh = q + <usize>t * qRow + ((<usize>(h * headDim)) << 2), acc = out + <usize>t * qRow + ((<usize>(h * headDim)) << 2);
-        const tileMax = tileScores(sc, kt, qh, headDim, a - tile, b - tile, scale, cap);
-        let m = load<f32>(msAt + (<usize>(2 * t) << 2)), s = load<f32>(msAt + (<usize>(2 * t + 1) << 2));
-        if (tileMax > m) {
-          const ms = <f32>Math.exp(<f64>(m - tileMax));
-          const mv = f32x4.splat(ms);
-          for (let d = 0; d < headDim; d += 4) v128.store(acc + (<usize>d << 2), f32x4.mul(v128.load(acc + (<usize>d << 2)), mv));
-          s *= ms;
-          m = tileMax;
-        }
-        let tileSum: f64 = 0;
-        const mv = f32x4.splat(m);
-        for (let c = 0; c < TILE; c += 4) { // −∞ slots give 0 (ggml_v_expf's underflow branch)
-          const p = sc + (<usize>c << 2);
-          v128.store(p, expf4GgmlMasked(f32x4.sub(v128.load(p), mv)));
-        }
-        for (let g = 0; g < TILE; g += 16) {
-          const p = sc + (<usize>g << 2);
-          tileSum += <f64>reduce16(v128.load(p), v128.load(p, 16), v128.load(p, 32), v128.load(p, 48));
-        }
-        s = <f32>(<f64>s + tileSum);
-        if (widen) {
-          madKeys(acc, vt, <usize>headDim << 2, sc, a - tile, b - tile, headDim);
-        } else if (blocked) { // f32 values: their cache rows as they are
-          madKeys(acc, v + (<usize>tile * <usize>kvDim + <usize>kvOff) * 4, <usize>kvDim << 2, sc, a - tile, b - tile, headDim);
-        } else {
-          for (let j = a; j < b; j++) {
-            madRow(acc, v + (<usize>j * <usize>kvDim + <usize>kvOff) * vElem, load<f32>(sc + (<usize>(j - tile) << 2)), headDim, vF16);
+        if (t + 1 < nTokens) {
+          const j1 = firstKey(t + 1, startPos, nTokens, window, causal), nCtx1 = causal ? startPos + t + 2 : nAll;
+          const a1 = max(tile, j1), b1 = min(tile + TILE, nCtx1);
+          if (a1 < b1) {
+            const qh1 = qh + qRow, acc1 = acc + qRow;
+            tileScores2(sc, sc2, kt, qh, qh1, headDim, a - tile, b - tile, a1 - tile, b1 - tile, scale, cap, mx);
+            softmaxStep(acc, sc, msAt + (<usize>(2 * t) << 2), load<f32>(mx), headDim);
+            softmaxStep(acc1, sc2, msAt + (<usize>(2 * t + 2) << 2), load<f32>(mx, 4), headDim);
+            if (widen) {
+              madKeys2(acc, acc1, vt, <usize>headDim << 2, sc, sc2, a - tile, b - tile, a1 - tile, b1 - tile, headDim);
+            } else if (blocked) {
+              madKeys2(acc, acc1, v + (<usize>tile * <usize>kvDim + <usize>kvOff) * 4, <usize>kvDim << 2, sc, sc2, a - tile, b - tile, a1 - tile, b1 - tile, headDim);
+            } else {
+              valueSums(acc, sc, a, b, tile, false, false, vt, v, kvDim, kvOff, headDim, vF16, vElem);
+              valueSums(acc1, sc2, a1, b1, tile, false, false, vt, v, kvDim, kvOff, headDim, vF16, vElem);
+            }
+            t++;
+            continue;
           }
         }
-        store<f32>(msAt + (<usize>(2 * t) << 2), m);
-        store<f32>(msAt + (<usize>(2 * t + 1) << 2), s);
+        const tileMax = tileScores(sc, kt, qh, headDim, a - tile, b - tile, scale, cap);
+        softmaxStep(acc, sc, msAt + (<usize>(2 * t) << 2), tileMax, headDim);
+        valueSums(acc, sc, a, b, tile, widen, blocked, vt, v, kvDim, kvOff, headDim, vF16, vElem);
       }
     }
     for (let t = 0; t < nTokens; t++) {
@@ -213,6 +273,44 @@ export function headsTiled(out: usize, q: usize, k: usize, v: usize, startPos: i
       const inv: f32 = s == 0 ? 0 : <f32>1.0 / s;
       const acc = out + <usize>t * qRow + ((<usize>(h * headDim)) << 2);
       for (let d = 0; d < headDim; d++) store<f32>(acc + (<usize>d << 2), load<f32>(acc + (<usize>d << 2)) * inv);
+    }
+  }
+}
+
+
+/** A query's running maximum and sum (at ms: m, s) after a tile whose scores (sc) peak at tileMax; the scores become weights. */
+@inline function softmaxStep(acc: usize, sc: usize, ms: usize, tileMax: f32, headDim: i32): void {
+  let m = load<f32>(ms), s = load<f32>(ms, 4);
+  if (tileMax > m) {
+    const e = <f32>Math.exp(<f64>(m - tileMax));
+    const ev = f32x4.splat(e);
+    for (let d = 0; d < headDim; d += 4) v128.store(acc + (<usize>d << 2), f32x4.mul(v128.load(acc + (<usize>d << 2)), ev));
+    s *= e;
+    m = tileMax;
+  }
+  let tileSum: f64 = 0;
+  const mv = f32x4.splat(m);
+  for (let c = 0; c < TILE; c += 4) { // −∞ slots give 0 (ggml_v_expf's underflow branch)
+    const p = sc + (<usize>c << 2);
+    v128.store(p, expf4GgmlMasked(f32x4.sub(v128.load(p), mv)));
+  }
+  for (let g = 0; g < TILE; g += 16) {
+    const p = sc + (<usize>g << 2);
+    tileSum += <f64>reduce16(v128.load(p), v128.load(p, 16), v128.load(p, 32), v128.load(p, 48));
+  }
+  store<f32>(ms, m);
+  store<f32>(ms, <f32>(<f64>s + tileSum), 4);
+}
+
+/** One query's value sum (acc) over keys a..b of the tile, weights sc. */
+@inline function valueSums(acc: usize, sc: usize, a: i32, b: i32, tile: i32, widen: bool, blocked: bool, vt: usize, v: usize, kvDim: i32, kvOff: i32, headDim: i32, vF16: bool, vElem: usize): void {
+  if (widen) {
+    madKeys(acc, vt, <usize>headDim << 2, sc, a - tile, b - tile, headDim);
+  } else if (blocked) { // f32 values: their cache rows as they are
+    madKeys(acc, v + (<usize>tile * <usize>kvDim + <usize>kvOff) * 4, <usize>kvDim << 2, sc, a - tile, b - tile, headDim);
+  } else {
+    for (let j = a; j < b; j++) {
+      madRow(acc, v + (<usize>j * <usize>kvDim + <usize>kvOff) * vElem, load<f32>(sc + (<usize>(j - tile) << 2)), headDim, vF16);
     }
   }
 }
