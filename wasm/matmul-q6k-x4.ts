@@ -26,7 +26,8 @@ import { matmulKQuant } from "./matmul-kquants";
 import { kquadScratchBytes } from "./matmul-kquant-quads";
 
 /** Bytes of one quad super-block, and the offsets of its scales, ql groups and qh groups. */
-const QUAD_SUPER: usize = 840, SC: usize = 8, QU: usize = 72;
+export const Q6K_QUAD_SUPER: usize = 840;
+const SC: usize = 8, QU: usize = 72;
 const Q6_K: i32 = 14, ROW_CHUNK: i32 = 16;
 
 /** Offset in a quad super-block of ql group G (qh: false) or qh group G (qh: true). */
@@ -42,7 +43,7 @@ export function repackQ6Kx4(w: usize, rows: i32, cols: i32, tmp: usize): void {
     memory.copy(tmp, wq, 4 * rowBytes);
     for (let b = 0; b < nb; b++) {
       const s0 = tmp + <usize>b * 210, s1 = s0 + rowBytes, s2 = s1 + rowBytes, s3 = s2 + rowBytes;
-      const o = wq + <usize>b * QUAD_SUPER;
+      const o = wq + <usize>b * Q6K_QUAD_SUPER;
       store<u16>(o, load<u16>(s0, 208)); store<u16>(o, load<u16>(s1, 208), 2); store<u16>(o, load<u16>(s2, 208), 4); store<u16>(o, load<u16>(s3, 208), 6);
       for (let p: usize = 0; p < 8; p++) {
         store<u16>(o + SC + 8 * p, load<u16>(s0 + 192 + 2 * p)); store<u16>(o + SC + 8 * p, load<u16>(s1 + 192 + 2 * p), 2);
@@ -146,43 +147,31 @@ export function repackQ6Kx4(w: usize, rows: i32, cols: i32, tmp: usize): void {
   return i32x4.sub(S, i32x4.shl(offsetSums(o, bs), 5));
 }
 
-/** Decode, q6_Kx4: rows rowStart..rowEnd (multiples of 4) against one narrow q8_k activation row xq, outputs at out[r]. */
-@inline function matvecQ6Kx4(out: usize, w: usize, xq: usize, cols: i32, rowStart: i32, rowEnd: i32, sp: usize): void {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    const nb = cols >> 8, quadBytes = <usize>nb * QUAD_SUPER;
-    const xd = xq + <usize>cols, bs = xd + (<usize>nb << 2);
-    for (let r = rowStart; r < rowEnd; r += 4) {
-      let o = w + <usize>(r >> 2) * quadBytes;
-      let acc = f32x4.splat(0);
-      for (let b = 0; b < nb; b++, o += QUAD_SUPER) {
-        const S = quadSums(o, xq + (<usize>b << 8), bs + (<usize>b << 5), sp);
-        const d = f16x4Exact(i32x4.extend_low_i16x8_s(v128.load64_zero(o)));
-        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(d, v128.load32_splat(xd + (<usize>b << 2)))));
-      }
-      v128.store(out + (<usize>r << 2), acc);
-    }
-  }
+/**
+ * Decode body of the q6_Kx4 layout (matmul-kx4.ts runs the rows and super-blocks): acc + one quad super-block at
+ * o against the narrow q8_k activations of its 256 elements (quants at x, d_x at xd, per-16 sums at bs), rows
+ * in lanes, as kRow's float step.
+ */
+@inline export function superQ6Kx4(acc: v128, o: usize, x: usize, xd: usize, bs: usize, sp: usize): v128 {
+  const S = quadSums(o, x, bs, sp);
+  const d = f16x4Exact(i32x4.extend_low_i16x8_s(v128.load64_zero(o)));
+  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(d, v128.load32_splat(xd))));
 }
 
 /**
- * matmulKQuant for a Q6_K matrix in the q6_Kx4 layout, rows rowStart..rowEnd multiples of 4: one token streams
- * the quads; several put each chunk of rows back in GGUF order in scratch (after what matmulKQuant itself uses
- * there, its quads' records included: q6Kx4ScratchBytes) and run matmulKQuant on the chunk, the same code as for
- * GGUF rows. Relaxed build only.
+ * Prefill of a Q6_K matrix in the q6_Kx4 layout (matmul-kx4.ts matmulQ6Kx4, several tokens), rows rowStart..rowEnd
+ * multiples of 4: each chunk of rows put back in GGUF order in scratch (after what matmulKQuant itself uses
+ * there, its quads' records included: q6Kx4ScratchBytes), then matmulKQuant on the chunk, the same code as for
+ * GGUF rows.
  */
-export function matmulQ6Kx4(out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32,
+@inline export function prefillQ6Kx4(out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32,
   tiles: usize, scratch: usize): void {
-  if (!ASC_FEATURE_RELAXED_SIMD) unreachable();
-  if (nTokens == 1) {
-    matvecQ6Kx4(out, w, x, cols, rowStart, rowEnd, scratch);
-    return;
-  }
-  const nb = cols >> 8, rowBytes = <usize>nb * 210, quadBytes = <usize>nb * QUAD_SUPER, rowsAt = scratch + <usize>kquadScratchBytes(cols);
+  const nb = cols >> 8, rowBytes = <usize>nb * 210, quadBytes = <usize>nb * Q6K_QUAD_SUPER, rowsAt = scratch + <usize>kquadScratchBytes(cols);
   for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
     const r1 = min(r0 + ROW_CHUNK, rowEnd);
     for (let r = r0; r < r1; r += 4) {
       const o = w + <usize>(r >> 2) * quadBytes, dst = rowsAt + <usize>(r - r0) * rowBytes;
-      for (let b = 0; b < nb; b++) ggufQuadSuper(o + <usize>b * QUAD_SUPER, dst + <usize>b * 210, rowBytes);
+      for (let b = 0; b < nb; b++) ggufQuadSuper(o + <usize>b * Q6K_QUAD_SUPER, dst + <usize>b * 210, rowBytes);
     }
     // matmulKQuant reads row r at w + r·rowBytes: a base r0 rows before the chunk (32-bit addresses wrap, so
     // the sum lands in the chunk whatever r0)
@@ -191,7 +180,7 @@ export function matmulQ6Kx4(out: usize, w: usize, x: usize, rows: i32, cols: i32
 }
 
 /**
- * Bytes of matmulQ6Kx4's scratch: for one token 48 + 64 (steps); for several, matmulKQuant's (at most its quads',
+ * Bytes of matmulQ6Kx4's scratch (matmul-kx4.ts): for one token 48 + 64 (steps); for several, matmulKQuant's (at most its quads',
  * kquadScratchBytes), then a chunk of rows in GGUF order.
  */
 export function q6Kx4ScratchBytes(cols: i32, nTokens: i32): i32 {

@@ -23,7 +23,7 @@ export interface MatmulCall {
   readonly w: number;
   /**
    * The weight's block order (WeightMatrix.layout): "q4_0x4" / "q8_0x4" run matmulQ4x4 / matmulQ8x4
-   * (wasm/matmul-legacy-x4.ts), "q4_Kx4" / "q6_Kx4" matmulQ4Kx4 / matmulQ6Kx4 (wasm/matmul-kquants-x4.ts,
+   * (wasm/matmul-legacy-x4.ts), "q4_Kx4" / "q6_Kx4" matmulQ4Kx4 / matmulQ6Kx4 (wasm/matmul-kx4.ts, bodies in matmul-kquants-x4.ts,
    * matmul-q6k-x4.ts).
    */
   readonly layout: WeightLayout;
