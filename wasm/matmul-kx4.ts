@@ -3,12 +3,12 @@
  * matmulKQuant's arguments and outputs, bit for bit, for matrices whose rows were repacked four at a time. One
  * token streams the quads: one loop over quads of rows and their super-blocks for both layouts (matvecKx4), `type`
  * a constant after inlining that picks the per-super-block body (superQ4Kx4, superQ6Kx4) and the quad
- * super-block's size. Several tokens go to each layout's prefill. The bodies and repacks stay in their own files;
- * this file holds only what the two layouts share.
+ * super-block's size. Several tokens go to the prefill quads, which build their records from either layout. The
+ * bodies, repacks and record builders stay in their own files; this file holds only what the two layouts share.
  */
 
 import { Q4K_QUAD_SUPER, superQ4Kx4 } from "./matmul-kquants-x4";
-import { prefillQ6Kx4, Q6K_QUAD_SUPER, superQ6Kx4 } from "./matmul-q6k-x4";
+import { Q6K_QUAD_SUPER, superQ6Kx4 } from "./matmul-q6k-x4";
 import { kquantQuadsOfX4 } from "./matmul-kquant-quads";
 
 // ggml type ids, as matmul-kquants.ts
@@ -38,9 +38,9 @@ const Q4_K: i32 = 12, Q6_K: i32 = 14;
 
 /**
  * matmulKQuant (matmul-kquants.ts) for a `type` matrix in its x4 layout, rows rowStart..rowEnd multiples of 4:
- * one token streams the quads (matvecKx4); several go to the layout's prefill (tiles: q4_Kx4 the quad tiles,
- * whose records kquantQuadsOfX4 builds from the quads; q6_Kx4 matmulKQuant's own on rows put back in GGUF
- * order). The baseline build traps rather than compute garbage.
+ * one token streams the quads (matvecKx4); several, whatever their number, go through the prefill quads
+ * (matmul-kquant-quads.ts; tiles: the quad tiles), which build their records from the quads
+ * (kquantQuadsOfX4). The baseline build traps rather than compute garbage.
  */
 @inline function matmulKx4(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32,
   tiles: usize, scratch: usize): void {
@@ -49,9 +49,7 @@ const Q4_K: i32 = 12, Q6_K: i32 = 14;
     matvecKx4(type, out, w, x, cols, rowStart, rowEnd, scratch);
     return;
   }
-  if (type == Q4_K) {
-    if (ASC_FEATURE_RELAXED_SIMD) kquantQuadsOfX4(out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
-  } else prefillQ6Kx4(out, w, x, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
+  if (ASC_FEATURE_RELAXED_SIMD) kquantQuadsOfX4(type, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
 }
 
 /** matmulKx4 for Q4_K weights in the q4_Kx4 layout. */
