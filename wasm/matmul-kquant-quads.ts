@@ -28,6 +28,7 @@ import { f16ToF32, storeTransposedI32, storeRowLanes } from "./simd";
 import { q8kRowBytes } from "./activation-rounding";
 import { scalesAndMins } from "./matmul-kquants";
 import { x4QuadRecord } from "./matmul-kquants-x4";
+import { q6Kx4QuadRecord } from "./matmul-q6k-x4";
 
 // ggml type ids, as matmul-kquants.ts
 const Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14;
@@ -40,16 +41,18 @@ export const R_D: usize = 0, R_DMIN: usize = 32;
 const R_MAX: usize = 800 + 2048;
 /** Q4_K's record offsets (matmul-kquants-x4.ts builds Q4_K records from its x4 quads): scale vectors, min vectors, quants. */
 export const R_SC: usize = 64, R_MIN: usize = 320, R_Q: usize = 448;
+/** Q6_K's (matmul-q6k-x4.ts builds Q6_K records from its x4 quads). */
+export const R6_SC: usize = 32, R6_MIN: usize = 544, R6_Q: usize = 800;
 /** Scratch ahead of the records: the f32 running sums (two quads × four tokens), the i32 sums S, the repack's bytes. */
 const ACC: usize = 0, SUMS: usize = 128, TMP: usize = 256, HEAD: usize = 320;
 const ROW_CHUNK: i32 = 16;
 
 /** Offset of the scale vectors: one per sub-block (32 elements; Q6_K: 16), each row's scale in two i16 lanes. */
-@inline function rSc(type: i32): usize { return type == Q6_K ? 32 : R_SC; }
+@inline function rSc(type: i32): usize { return type == Q6_K ? R6_SC : R_SC; }
 /** Offset of the min vectors (Q6_K: the same scales two sub-blocks to a vector, for its offset of 32). */
-@inline function rMin(type: i32): usize { return type == Q6_K ? 544 : R_MIN; }
+@inline function rMin(type: i32): usize { return type == Q6_K ? R6_MIN : R_MIN; }
 /** Offset of the quants, then bytes per super-block. */
-@inline function rQ(type: i32): usize { return type == Q6_K ? 800 : R_Q; }
+@inline function rQ(type: i32): usize { return type == Q6_K ? R6_Q : R_Q; }
 @inline function rBytes(type: i32): usize { return rQ(type) + 2048; }
 @inline function blockBytes(type: i32): usize { return type == Q4_K ? 144 : type == Q5_K ? 176 : 210; }
 /**
@@ -333,9 +336,25 @@ function quadsQ6K(out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, rowS
   quadsOf(Q6_K, false, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
 }
 
-/** kquantQuadsOf for a Q4_K matrix in the q4_Kx4 layout (matmul-kquants-x4.ts; rows in whole quads): records from its quads. */
-export function kquantQuadsOfX4(out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, scratch: usize): void {
+/**
+ * kquantQuadsOf for a Q4_K or Q6_K matrix in its x4 layout (q4_Kx4: matmul-kquants-x4.ts, q6_Kx4: matmul-q6k-x4.ts;
+ * rows in whole quads): the records built from its quads (x4Record).
+ */
+export function kquantQuadsOfX4(type: i32, out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, scratch: usize): void {
+  if (type == Q4_K) quadsQ4Kx4(out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
+  else quadsQ6Kx4(out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
+}
+function quadsQ4Kx4(out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, scratch: usize): void {
   quadsOf(Q4_K, true, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
+}
+function quadsQ6Kx4(out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, scratch: usize): void {
+  quadsOf(Q6_K, true, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
+}
+
+/** Quad super-block o of an x4 layout (four GGUF super-blocks' bytes) into side `side` of the pair record at rec. */
+@inline function x4Record(type: i32, o: usize, rec: usize, side: usize): void {
+  if (type == Q4_K) x4QuadRecord(o, rec, side);
+  else q6Kx4QuadRecord(o, rec, side);
 }
 
 @inline function quadsOf(type: i32, x4: bool, out: usize, w: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, scratch: usize): void {
@@ -344,11 +363,11 @@ export function kquantQuadsOfX4(out: usize, w: usize, rows: i32, cols: i32, nTok
     const r1 = min(r0 + ROW_CHUNK, rowEnd), quads = (r1 - r0 + 3) >> 2;
     for (let q = 0; q < quads; q++) { // quad q into side q & 1 of pair q >> 1; a partial quad repeats its last row
       const ra = r0 + 4 * q, last = r1 - 1;
-      if (x4) { // rowBytes·4 bytes a quad, 576 a quad super-block
-        const src = w + <usize>(ra >> 2) * 4 * rowBytes, o = recs + <usize>(q >> 1) * pairBytes;
+      if (x4) { // rowBytes·4 bytes a quad, four GGUF super-blocks' bytes a quad super-block
+        const src = w + <usize>(ra >> 2) * 4 * rowBytes, o = recs + <usize>(q >> 1) * pairBytes, qs = 4 * blockBytes(type);
         for (let b: usize = 0; b < <usize>nb; b++) {
-          x4QuadRecord(src + b * 576, o + b * rBytes(Q4_K), <usize>(q & 1));
-          if (q == quads - 1 && (q & 1) == 0) x4QuadRecord(src + b * 576, o + b * rBytes(Q4_K), 1); // paired with itself
+          x4Record(type, src + b * qs, o + b * rBytes(type), <usize>(q & 1));
+          if (q == quads - 1 && (q & 1) == 0) x4Record(type, src + b * qs, o + b * rBytes(type), 1); // paired with itself
         }
         continue;
       }

@@ -24,10 +24,10 @@
 
 import { f16ToF32, f16x4Exact, reduce4I32, storeTransposedI32 } from "./simd";
 import { scalesAndMins } from "./matmul-kquants";
-import { kquantQuadsOfX4, R_D, R_DMIN, R_MIN, R_Q, R_SC } from "./matmul-kquant-quads";
+import { R_D, R_DMIN, R_MIN, R_Q, R_SC } from "./matmul-kquant-quads";
 
 /** Bytes of one quad super-block: four GGUF Q4_K super-blocks of 144. */
-const QUAD_SUPER: usize = 576;
+export const Q4K_QUAD_SUPER: usize = 576;
 /** Offsets in a quad super-block: packed scales, quant groups. */
 const SCALES: usize = 16, QUANTS: usize = 64;
 
@@ -42,7 +42,7 @@ export function repackQ4Kx4(w: usize, rows: i32, cols: i32, tmp: usize): void {
     memory.copy(tmp, wq, 4 * rowBytes);
     for (let b = 0; b < nb; b++) {
       const s0 = tmp + <usize>b * 144, s1 = s0 + rowBytes, s2 = s1 + rowBytes, s3 = s2 + rowBytes;
-      const o = wq + <usize>b * QUAD_SUPER;
+      const o = wq + <usize>b * Q4K_QUAD_SUPER;
       store<u16>(o, load<u16>(s0)); store<u16>(o, load<u16>(s1), 2); store<u16>(o, load<u16>(s2), 4); store<u16>(o, load<u16>(s3), 6);
       store<u16>(o, load<u16>(s0, 2), 8); store<u16>(o, load<u16>(s1, 2), 10); store<u16>(o, load<u16>(s2, 2), 12); store<u16>(o, load<u16>(s3, 2), 14);
       packScales(scalesAndMins(s0 + 4), scalesAndMins(s1 + 4), scalesAndMins(s2 + 4), scalesAndMins(s3 + 4), o + SCALES);
@@ -149,42 +149,16 @@ export function repackQ4Kx4(w: usize, rows: i32, cols: i32, tmp: usize): void {
 }
 
 /**
- * Decode, q4_Kx4 layout: rows rowStart..rowEnd (multiples of 4) of the Q4_K matrix at w against one narrow q8_k
- * activation row xq (relaxed build), outputs at out[r].
+ * Decode body of the q4_Kx4 layout (matmul-kx4.ts runs the rows and super-blocks): acc + one quad super-block at
+ * o against the narrow q8_k activations of its 256 elements (quants at x, d_x at xd, per-16 sums at bs), rows
+ * in lanes, as kRow's float steps.
  */
-@inline function matvecQ4Kx4(out: usize, w: usize, xq: usize, cols: i32, rowStart: i32, rowEnd: i32, sp: usize): void {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    const nb = cols >> 8, quadBytes = <usize>nb * QUAD_SUPER;
-    const xd = xq + <usize>cols, bs = xd + (<usize>nb << 2);
-    for (let r = rowStart; r < rowEnd; r += 4) {
-      let o = w + <usize>(r >> 2) * quadBytes;
-      let acc = f32x4.splat(0);
-      for (let b = 0; b < nb; b++, o += QUAD_SUPER) {
-        const S = quadSums(o, xq + (<usize>b << 8), sp), M = quadMins(o, bs + (<usize>b << 5));
-        const dx = v128.load32_splat(xd + (<usize>b << 2)), dd = v128.load(o);
-        const d = f16x4Exact(i32x4.extend_low_i16x8_s(dd)), dmin = f16x4Exact(i32x4.extend_high_i16x8_s(dd));
-        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(d, dx)));
-        acc = f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(M), f32x4.mul(dmin, dx)));
-      }
-      v128.store(out + (<usize>r << 2), acc);
-    }
-  }
-}
-
-/**
- * matmulKQuant (matmul-kquants.ts) for a Q4_K matrix in the q4_Kx4 layout, rows rowStart..rowEnd multiples of
- * 4: one token streams the quads (matvecQ4Kx4), several go through the prefill quads (matmul-kquant-quads.ts),
- * which build their records from the quads (x4QuadRecord). Same arguments (tiles: the quad tiles) and outputs.
- * Relaxed build only (the baseline build traps rather than compute garbage).
- */
-export function matmulQ4Kx4(out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32,
-  tiles: usize, scratch: usize): void {
-  if (!ASC_FEATURE_RELAXED_SIMD) unreachable();
-  if (nTokens == 1) {
-    matvecQ4Kx4(out, w, x, cols, rowStart, rowEnd, scratch);
-    return;
-  }
-  if (ASC_FEATURE_RELAXED_SIMD) kquantQuadsOfX4(out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, scratch);
+@inline export function superQ4Kx4(acc: v128, o: usize, x: usize, xd: usize, bs: usize, sp: usize): v128 {
+  const S = quadSums(o, x, sp), M = quadMins(o, bs);
+  const dx = v128.load32_splat(xd), dd = v128.load(o);
+  const d = f16x4Exact(i32x4.extend_low_i16x8_s(dd)), dmin = f16x4Exact(i32x4.extend_high_i16x8_s(dd));
+  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(d, dx)));
+  return f32x4.sub(acc, f32x4.mul(f32x4.convert_i32x4_s(M), f32x4.mul(dmin, dx)));
 }
 
 /**

@@ -11,7 +11,7 @@
  * are elements 4k..4k+3 of the four rows and its high nibbles elements 16 + 4k..16 + 4k + 3: one splat of four
  * activation quants meets all four rows, the 8-bit dots leave one row per pair of i16 lanes, and a block's
  * four exact integer sums come out in the lanes of one vector (no horizontal reduction), its four scales from
- * one 8-byte load and one vector conversion. Q8_0 widens each group to i16 (rows 0-1, rows 2-3) against a
+ * one 8-byte load and one vector conversion (quadScales). Q8_0 widens each group to i16 (rows 0-1, rows 2-3) against a
  * splat of four i16 activation quants.
  * The f32 arithmetic is the one-row kernels' (matmul-legacy.ts: rowDotNarrow for Q4_0, fused; rowDot for
  * Q8_0, unfused), lane for lane: per row, the same exact S per block, the same d_w·d_x product, four running
@@ -20,7 +20,7 @@
  * four blocks unrolled.
  */
 
-import { f16Lo, storeTransposedI32 } from "./simd";
+import { f16Lo, f16x4Exact, storeTransposedI32 } from "./simd";
 import { Q4_0, Q8_0 } from "./legacy-blocks";
 import { quadsOf } from "./matmul-legacy-quads";
 
@@ -84,9 +84,17 @@ export function repackQ8x4(w: usize, rows: i32, cols: i32, tmp: usize): void {
   return i32x4.splat(0);
 }
 
-/** The four rows' d_w·d_x of the quad block at o (d_x at xd), as f32x4. */
-@inline function quadScales(o: usize, xd: usize): v128 {
-  return f32x4.mul(f16Lo(v128.load64_zero(o)), v128.load32_splat(xd));
+/**
+ * The four rows' d_w·d_x of the quad block at o (d_x at xd), as f32x4, the scales converted as the one-row
+ * kernels convert them: in the loop over groups of four blocks by f16Lo (as their f16At4), in the last nb mod 4
+ * blocks (tail) exactly (simd.ts f16x4Exact, as their f16ToF32). The two differ on ±inf/NaN scales only (f16Lo
+ * makes them finite). f16x4Exact throughout would also spare f16-subnormal scales f16Lo's f32-subnormal
+ * multiply (a microcode assist per block), but it cost a third of Q4_0's decode speed (about a tenth of
+ * Q8_0's) on normal scales, and the one-row kernels pay the same assists in their f16At4.
+ */
+@inline function quadScales(tail: bool, o: usize, xd: usize): v128 {
+  const h = v128.load64_zero(o);
+  return f32x4.mul(tail ? f16x4Exact(i32x4.extend_low_i16x8_s(h)) : f16Lo(h), v128.load32_splat(xd));
 }
 
 /**
@@ -104,12 +112,12 @@ export function repackQ8x4(w: usize, rows: i32, cols: i32, tmp: usize): void {
       // one block an iteration, the four sums rotating (a0 always takes the next block): after a multiple of
       // four blocks each a_k again holds the blocks ≡ k mod 4
       for (const n4 = nb & ~3; b < n4; b++, o += QUAD_BLOCK) {
-        const t = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o, xq + (<usize>b << 5), sq + (<usize>b << 2))), quadScales(o, xd + (<usize>b << 2)), a0);
+        const t = f32x4.relaxed_madd(f32x4.convert_i32x4_s(quadBlockSums(o, xq + (<usize>b << 5), sq + (<usize>b << 2))), quadScales(false, o, xd + (<usize>b << 2)), a0);
         a0 = a1; a1 = a2; a2 = a3; a3 = t;
       }
       let v = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
       for (; b < nb; b++, o += QUAD_BLOCK) {
-        v = f32x4.add(v, f32x4.mul(f32x4.convert_i32x4_s(quadBlockSums(o, xq + (<usize>b << 5), sq + (<usize>b << 2))), quadScales(o, xd + (<usize>b << 2))));
+        v = f32x4.add(v, f32x4.mul(f32x4.convert_i32x4_s(quadBlockSums(o, xq + (<usize>b << 5), sq + (<usize>b << 2))), quadScales(true, o, xd + (<usize>b << 2))));
       }
       v128.store(out + (<usize>r << 2), v);
     }
@@ -163,12 +171,12 @@ export function matmulQ4x4(out: usize, w: usize, x: usize, rows: i32, cols: i32,
     let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
     let b = 0;
     for (const n4 = nb & ~3; b < n4; b++, o += Q8_QUAD_BLOCK) {
-      const t = f32x4.add(a0, f32x4.mul(f32x4.convert_i32x4_s(q8QuadSums(o, xq + (<usize>b << 6))), quadScales(o, xd + (<usize>b << 2))));
+      const t = f32x4.add(a0, f32x4.mul(f32x4.convert_i32x4_s(q8QuadSums(o, xq + (<usize>b << 6))), quadScales(false, o, xd + (<usize>b << 2))));
       a0 = a1; a1 = a2; a2 = a3; a3 = t;
     }
     let v = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
     for (; b < nb; b++, o += Q8_QUAD_BLOCK) {
-      v = f32x4.add(v, f32x4.mul(f32x4.convert_i32x4_s(q8QuadSums(o, xq + (<usize>b << 6))), quadScales(o, xd + (<usize>b << 2))));
+      v = f32x4.add(v, f32x4.mul(f32x4.convert_i32x4_s(q8QuadSums(o, xq + (<usize>b << 6))), quadScales(true, o, xd + (<usize>b << 2))));
     }
     v128.store(out + (<usize>r << 2), v);
   }

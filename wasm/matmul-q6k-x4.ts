@@ -17,17 +17,17 @@
  * four scales (each twice) adds Σ sc·q·x per row. The offset of 32 comes off as 32·Σ sc·bsum, with each i32
  * lane of a scale-pair vector against two per-16 activation sums.
  * The f32 arithmetic is kRow's for one token (acc + f32(S)·(d_w·d_x) per super-block) with the same exact S,
- * lane for lane: the same bits. Prefill puts each chunk of rows back in GGUF order in scratch and runs
- * matmulKQuant on it (the same code as GGUF rows).
+ * lane for lane: the same bits. Prefill (any batch) runs Q6_K's prefill quads (matmul-kquant-quads.ts), their
+ * records built straight from the quads (q6Kx4QuadRecord): the row kernels read GGUF rows only, and putting each
+ * chunk back in GGUF order for them made short batches slower than GGUF order (0.82x at 4 tokens).
  */
 
-import { f16x4Exact, storeTransposedI32 } from "./simd";
-import { matmulKQuant } from "./matmul-kquants";
-import { kquadScratchBytes } from "./matmul-kquant-quads";
+import { f16ToF32, f16x4Exact, storeTransposedI32 } from "./simd";
+import { kquadScratchBytes, R_D, R6_MIN, R6_Q, R6_SC } from "./matmul-kquant-quads";
 
 /** Bytes of one quad super-block, and the offsets of its scales, ql groups and qh groups. */
-const QUAD_SUPER: usize = 840, SC: usize = 8, QU: usize = 72;
-const Q6_K: i32 = 14, ROW_CHUNK: i32 = 16;
+export const Q6K_QUAD_SUPER: usize = 840;
+const SC: usize = 8, QU: usize = 72;
 
 /** Offset in a quad super-block of ql group G (qh: false) or qh group G (qh: true). */
 @inline function groupAt(G: usize, qh: bool): usize {
@@ -42,7 +42,7 @@ export function repackQ6Kx4(w: usize, rows: i32, cols: i32, tmp: usize): void {
     memory.copy(tmp, wq, 4 * rowBytes);
     for (let b = 0; b < nb; b++) {
       const s0 = tmp + <usize>b * 210, s1 = s0 + rowBytes, s2 = s1 + rowBytes, s3 = s2 + rowBytes;
-      const o = wq + <usize>b * QUAD_SUPER;
+      const o = wq + <usize>b * Q6K_QUAD_SUPER;
       store<u16>(o, load<u16>(s0, 208)); store<u16>(o, load<u16>(s1, 208), 2); store<u16>(o, load<u16>(s2, 208), 4); store<u16>(o, load<u16>(s3, 208), 6);
       for (let p: usize = 0; p < 8; p++) {
         store<u16>(o + SC + 8 * p, load<u16>(s0 + 192 + 2 * p)); store<u16>(o + SC + 8 * p, load<u16>(s1 + 192 + 2 * p), 2);
@@ -56,24 +56,6 @@ export function repackQ6Kx4(w: usize, rows: i32, cols: i32, tmp: usize): void {
         storeTransposedI32(v128.load(s0 + 128 + 16 * h), v128.load(s1 + 128 + 16 * h), v128.load(s2 + 128 + 16 * h), v128.load(s3 + 128 + 16 * h), o + groupAt(4 * h, true), 48);
       }
     }
-  }
-}
-
-/** The GGUF super-blocks of the quad super-block at o, at dst, dst + rowBytes, ... (the inverse of repackQ6Kx4). */
-@inline function ggufQuadSuper(o: usize, dst: usize, rowBytes: usize): void {
-  const d1 = dst + rowBytes, d2 = d1 + rowBytes, d3 = d2 + rowBytes;
-  store<u16>(dst, load<u16>(o), 208); store<u16>(d1, load<u16>(o, 2), 208); store<u16>(d2, load<u16>(o, 4), 208); store<u16>(d3, load<u16>(o, 6), 208);
-  for (let p: usize = 0; p < 8; p++) {
-    store<u16>(dst + 192 + 2 * p, load<u16>(o + SC + 8 * p)); store<u16>(d1 + 192 + 2 * p, load<u16>(o + SC + 8 * p, 2));
-    store<u16>(d2 + 192 + 2 * p, load<u16>(o + SC + 8 * p, 4)); store<u16>(d3 + 192 + 2 * p, load<u16>(o + SC + 8 * p, 6));
-  }
-  for (let h: usize = 0; h < 8; h++) {
-    const g = o + groupAt(4 * h, false);
-    storeTransposedI32(v128.load(g), v128.load(g, 48), v128.load(g, 96), v128.load(g, 144), dst + 16 * h, rowBytes);
-  }
-  for (let h: usize = 0; h < 4; h++) {
-    const g = o + groupAt(4 * h, true);
-    storeTransposedI32(v128.load(g), v128.load(g, 48), v128.load(g, 96), v128.load(g, 144), dst + 128 + 16 * h, rowBytes);
   }
 }
 
@@ -146,54 +128,45 @@ export function repackQ6Kx4(w: usize, rows: i32, cols: i32, tmp: usize): void {
   return i32x4.sub(S, i32x4.shl(offsetSums(o, bs), 5));
 }
 
-/** Decode, q6_Kx4: rows rowStart..rowEnd (multiples of 4) against one narrow q8_k activation row xq, outputs at out[r]. */
-@inline function matvecQ6Kx4(out: usize, w: usize, xq: usize, cols: i32, rowStart: i32, rowEnd: i32, sp: usize): void {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    const nb = cols >> 8, quadBytes = <usize>nb * QUAD_SUPER;
-    const xd = xq + <usize>cols, bs = xd + (<usize>nb << 2);
-    for (let r = rowStart; r < rowEnd; r += 4) {
-      let o = w + <usize>(r >> 2) * quadBytes;
-      let acc = f32x4.splat(0);
-      for (let b = 0; b < nb; b++, o += QUAD_SUPER) {
-        const S = quadSums(o, xq + (<usize>b << 8), bs + (<usize>b << 5), sp);
-        const d = f16x4Exact(i32x4.extend_low_i16x8_s(v128.load64_zero(o)));
-        acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(d, v128.load32_splat(xd + (<usize>b << 2)))));
-      }
-      v128.store(out + (<usize>r << 2), acc);
-    }
-  }
-}
-
 /**
- * matmulKQuant for a Q6_K matrix in the q6_Kx4 layout, rows rowStart..rowEnd multiples of 4: one token streams
- * the quads; several put each chunk of rows back in GGUF order in scratch (after what matmulKQuant itself uses
- * there, its quads' records included: q6Kx4ScratchBytes) and run matmulKQuant on the chunk, the same code as for
- * GGUF rows. Relaxed build only.
+ * Decode body of the q6_Kx4 layout (matmul-kx4.ts runs the rows and super-blocks): acc + one quad super-block at
+ * o against the narrow q8_k activations of its 256 elements (quants at x, d_x at xd, per-16 sums at bs), rows
+ * in lanes, as kRow's float step.
  */
-export function matmulQ6Kx4(out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32,
-  tiles: usize, scratch: usize): void {
-  if (!ASC_FEATURE_RELAXED_SIMD) unreachable();
-  if (nTokens == 1) {
-    matvecQ6Kx4(out, w, x, cols, rowStart, rowEnd, scratch);
-    return;
+@inline export function superQ6Kx4(acc: v128, o: usize, x: usize, xd: usize, bs: usize, sp: usize): v128 {
+  const S = quadSums(o, x, bs, sp);
+  const d = f16x4Exact(i32x4.extend_low_i16x8_s(v128.load64_zero(o)));
+  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(S), f32x4.mul(d, v128.load32_splat(xd))));
+}
+
+/**
+ * Quad super-block o (q6_Kx4) into side `side` (0, 1) of a Q6_K prefill pair record at rec (matmul-kquant-quads.ts):
+ * the four d as f32 (f16ToF32, as the GGUF rows' repack), each scale pair vector sign-extended (the record's min
+ * vector p is the layout's pair p as i16) and spread one sub-block to a vector, and the quants of each unit
+ * (quants, as the decode takes them): unit 8h + j's quadrant k holds elements 128h + 32k + 4j.. of the four rows,
+ * the record's group 32h + 8k + j. The same record as from the four GGUF rows, with no transposes.
+ */
+@inline export function q6Kx4QuadRecord(o: usize, rec: usize, side: usize): void {
+  const s = side << 4;
+  for (let r: usize = 0; r < 4; r++) store<f32>(rec + R_D + s + (r << 2), f16ToF32(load<u16>(o + (r << 1))));
+  for (let p: usize = 0; p < 8; p++) {
+    const m = v128.load8x8_s(o + SC + (p << 3)); // i16 lanes 2r, 2r + 1: row r's scales of sub-blocks 2p, 2p + 1
+    v128.store(rec + R6_MIN + s + (p << 5), m);
+    v128.store(rec + R6_SC + s + (p << 6), i8x16.shuffle(m, m, 0, 1, 0, 1, 4, 5, 4, 5, 8, 9, 8, 9, 12, 13, 12, 13));
+    v128.store(rec + R6_SC + s + (p << 6), i8x16.shuffle(m, m, 2, 3, 2, 3, 6, 7, 6, 7, 10, 11, 10, 11, 14, 15, 14, 15), 32);
   }
-  const nb = cols >> 8, rowBytes = <usize>nb * 210, quadBytes = <usize>nb * QUAD_SUPER, rowsAt = scratch + <usize>kquadScratchBytes(cols);
-  for (let r0 = rowStart; r0 < rowEnd; r0 += ROW_CHUNK) {
-    const r1 = min(r0 + ROW_CHUNK, rowEnd);
-    for (let r = r0; r < r1; r += 4) {
-      const o = w + <usize>(r >> 2) * quadBytes, dst = rowsAt + <usize>(r - r0) * rowBytes;
-      for (let b = 0; b < nb; b++) ggufQuadSuper(o + <usize>b * QUAD_SUPER, dst + <usize>b * 210, rowBytes);
-    }
-    // matmulKQuant reads row r at w + r·rowBytes: a base r0 rows before the chunk (32-bit addresses wrap, so
-    // the sum lands in the chunk whatever r0)
-    matmulKQuant(Q6_K, out, rowsAt - <usize>r0 * rowBytes, x, rows, cols, nTokens, r0, r1, tiles, scratch);
+  for (let u: usize = 0; u < 16; u++) {
+    const un = o + QU + 48 * u, q = rec + R6_Q + s + ((((u >> 3) << 5) + (u & 7)) << 5);
+    const a = v128.load(un), b = v128.load(un, 16), hv = v128.load(un, 32);
+    v128.store(q, quants(a, hv, 0)); v128.store(q, quants(b, hv, 1), 256);
+    v128.store(q, quants(a, hv, 2), 512); v128.store(q, quants(b, hv, 3), 768);
   }
 }
 
 /**
- * Bytes of matmulQ6Kx4's scratch: for one token 48 + 64 (steps); for several, matmulKQuant's (at most its quads',
- * kquadScratchBytes), then a chunk of rows in GGUF order.
+ * Bytes of matmulQ6Kx4's scratch (matmul-kx4.ts): for one token 48 + 64 (steps); for several, the prefill quads'
+ * (kquadScratchBytes).
  */
 export function q6Kx4ScratchBytes(cols: i32, nTokens: i32): i32 {
-  return nTokens > 1 ? kquadScratchBytes(cols) + ROW_CHUNK * (cols >> 8) * 210 : 48 + 64;
+  return nTokens > 1 ? kquadScratchBytes(cols) : 48 + 64;
 }

@@ -87,7 +87,8 @@ export function f32ToF16(v: f32): u32 {
  * of two normal floats (no f32 subnormal ever meets an arithmetic operation: f16Lo's multiply does, and with
  * f16-subnormal scales a microcode assist per product made a Q6_K model's decode slower than GGUF order), an
  * exponent of 31 (infinities, NaNs) to 255. The K-quant x4 kernels convert their d and dmin with it, so that
- * every scale gives what f16Lookup gives the row kernels.
+ * every scale gives what f16Lookup gives the row kernels (and the Q4_0/Q8_0 x4 kernels their last blocks' d, as
+ * f16ToF32; per 32-element block it costs too much: matmul-legacy-x4.ts quadScales).
  */
 @inline export function f16x4Exact(e: v128): v128 {
   const mag = i32x4.shl(v128.and(e, i32x4.splat(0x7fff)), 13), exp = v128.and(e, i32x4.splat(0x7c00));

@@ -47,16 +47,27 @@ const K_SCALES: Partial<Record<DType, { d: number; dmin?: number; size?: number 
   IQ4_NL: { d: 0, size: 4 }, IQ4_XS: { d: 0, size: 0.25 },
 };
 
+/** Legacy (32-element) block types (IQ4_NL has its own K_SCALES entry): d is each block's first two bytes. */
+const LEGACY_D: ReadonlySet<DType> = new Set<DType>(["Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"]);
+
 /**
  * Weight bytes of a (rows, cols) matrix: quantized Gaussians, or random K-quant and IQ4 blocks with small scales
- * (subnormalScales: scales that are f16 subnormals, below 2^-14, which conversions must get exact).
+ * (subnormalScales: scales that are f16 subnormals, below 2^-14, which conversions must get exact; for the
+ * legacy types, the quantized Gaussians with each block's d replaced by a random positive f16 subnormal).
  */
 export function randomWeights(rng: Rng, dtype: DType, rows: number, cols: number, subnormalScales = false): Uint8Array {
   const n = rows * cols;
   const k = K_SCALES[dtype];
   if (k === undefined) {
     const x = randomF32(rng, n, 1 / Math.sqrt(cols));
-    return dtype === "F32" ? new Uint8Array(x.buffer) : quantize(dtype, x);
+    const bytes = dtype === "F32" ? new Uint8Array(x.buffer) : quantize(dtype, x);
+    if (subnormalScales && LEGACY_D.has(dtype)) {
+      for (let o = 0; o < bytes.length; o += DTYPES[dtype].blockBytes) {
+        const d = 1 + Math.floor(rng.next() * 0x3ff); // f16 exponent 0, mantissa 1..1023
+        bytes[o] = d & 255; bytes[o + 1] = d >> 8;
+      }
+    }
+    return bytes;
   }
   const bb = DTYPES[dtype].blockBytes;
   const bytes = new Uint8Array((n / DTYPES[dtype].blockElems) * bb);

@@ -1,7 +1,8 @@
 // Q4_K and Q6_K weights repacked at prepareWeight into the q4_Kx4 / q6_Kx4 layouts (four rows interleaved per
 // super-block, Q4_K's scales packed again; wasm/matmul-kquants-x4.ts, matmul-q6k-x4.ts, layout-x4.ts) must
 // change nothing a caller sees: decode keeps the one-row kernel's f32 order lane for lane, prefill builds the
-// same records (Q4_K's quads) or puts rows back in GGUF order (Q6_K), embedding rows come back in GGUF order. So products and lookups must equal, bit for bit, those of the same
+// quads' records from the x4 quads at every batch size (the same records as from GGUF rows, whose outputs are
+// the row kernels' bits), embedding rows come back in GGUF order. So products and lookups must equal, bit for bit, those of the same
 // backend with repackWeights: false — one and several super-blocks per row, rows a multiple of 4 but not of 16,
 // 1 and 2 threads, alone and through matmulShared, and a tied model's logits. The layout exists in the relaxed
 // build only (the kernels use its 8-bit dot).

@@ -52,6 +52,48 @@ test("x4 layouts: products equal GGUF order's bit for bit (decode and prefill, b
   }
 });
 
+/**
+ * The decode kernels convert a block's four scales as the one-row kernels do (f16Lo over groups of four blocks,
+ * exactly in the last nb mod 4): with f16-subnormal scales, and with every f16 pattern as a scale (row h's five
+ * blocks all have scale h: zeros, subnormals, normals, ±inf, NaNs, in the loop and in the tail), outputs must be
+ * GGUF order's bits; NaN outputs only have to be NaN on both sides (which NaN payload an f32 operation passes
+ * on is not a property of the kernels).
+ */
+test("x4 layouts: f16-subnormal scales, and every f16 pattern as a scale, give GGUF order's bits (both builds)", async () => {
+  for (const { dtype, layout, simd } of X4) {
+    const kx = await createWasmKernels({ simd, threads: 1 });
+    const kg = await createWasmKernels({ simd, threads: 1, repackWeights: false });
+    try {
+      for (const [rows, cols] of [[12, 96], [20, 256]] as const) { // nb = 3 (tail only), 8 (no tail)
+        const rng = createRng(rows + cols);
+        const bytes = randomWeights(rng, dtype, rows, cols, true);
+        assert.equal((bytes[1] as number) & 0x7c, 0, "the first block's scale is an f16 subnormal");
+        const wx = kx.prepareWeight(dtype, rows, cols, bytes), wg = kg.prepareWeight(dtype, rows, cols, bytes);
+        assert.equal(wx.layout, layout);
+        for (const nTokens of [1, 5]) {
+          const x = randomF32(rng, nTokens * cols);
+          assertBits(product(kx, wx, x, nTokens), product(kg, wg, x, nTokens), `${simd} ${dtype} subnormal scales ${rows}x${cols}, ${nTokens} tokens`);
+        }
+      }
+      const rows = 65536, cols = 160, bb = dtype === "Q8_0" ? 34 : 18, rowBytes = 5 * bb, bytes = new Uint8Array(rows * rowBytes);
+      const row = Uint8Array.from({ length: rowBytes }, (_, i) => (i * 37 + 5) & 255); // the same nonzero quants in every row
+      for (let h = 0; h < rows; h++) {
+        bytes.set(row, h * rowBytes);
+        for (let o = h * rowBytes; o < (h + 1) * rowBytes; o += bb) { bytes[o] = h & 255; bytes[o + 1] = h >> 8; }
+      }
+      const x = randomF32(createRng(9), cols);
+      const got = product(kx, kx.prepareWeight(dtype, rows, cols, bytes), x, 1), want = product(kg, kg.prepareWeight(dtype, rows, cols, bytes), x, 1);
+      const gb = new Uint32Array(got.buffer), wb = new Uint32Array(want.buffer);
+      for (let h = 0; h < rows; h++) {
+        if (gb[h] !== wb[h] && !(Number.isNaN(got[h]) && Number.isNaN(want[h]))) assert.fail(`${simd} ${dtype} scale 0x${h.toString(16)}: ${got[h]} vs ${want[h]}`);
+      }
+    } finally {
+      await kx.dispose();
+      await kg.dispose();
+    }
+  }
+});
+
 test("q4_0x4: 2 threads and matmulShared give 1 thread's bits", { skip }, async () => {
   const k1 = await createWasmKernels({ simd: "relaxed", threads: 1, repackWeights: false });
   const k2 = await createNodeWasmKernels({ simd: "relaxed", threads: 2 });

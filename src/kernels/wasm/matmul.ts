@@ -23,7 +23,7 @@ export interface MatmulCall {
   readonly w: number;
   /**
    * The weight's block order (WeightMatrix.layout): "q4_0x4" / "q8_0x4" run matmulQ4x4 / matmulQ8x4
-   * (wasm/matmul-legacy-x4.ts), "q4_Kx4" / "q6_Kx4" matmulQ4Kx4 / matmulQ6Kx4 (wasm/matmul-kquants-x4.ts,
+   * (wasm/matmul-legacy-x4.ts), "q4_Kx4" / "q6_Kx4" matmulQ4Kx4 / matmulQ6Kx4 (wasm/matmul-kx4.ts, bodies in matmul-kquants-x4.ts,
    * matmul-q6k-x4.ts).
    */
   readonly layout: WeightLayout;
@@ -107,8 +107,8 @@ function kquantPrefill(ex: WasmExports, dtype: DType, narrow: boolean, nTokens: 
   if (lowBit && nTokens >= ex.wideQuadMinTokens(DTYPES[dtype].ggmlId)) return { job: ACTIVATION_JOB.wideQuadTiles, tileBytes: ex.wideQuadTileBytes, scratchBytes: ex.wideQuadScratchBytes };
   if (!narrow) return undefined;
   const minQuad = ex.kquadMinTokens(DTYPES[dtype].ggmlId); // 0: not on quads
-  // q4_Kx4 builds its quads' records at every batch (matmul-kquants-x4.ts: no row kernel reads that layout)
-  if (layout === "q4_Kx4" || (minQuad > 0 && nTokens >= minQuad)) return { job: ACTIVATION_JOB.kquadTiles, tileBytes: ex.kquadTileBytes, scratchBytes: ex.kquadScratchBytes };
+  // q4_Kx4 and q6_Kx4 build their quads' records at every batch (wasm/matmul-kx4.ts: no row kernel reads those layouts)
+  if (layout === "q4_Kx4" || layout === "q6_Kx4" || (minQuad > 0 && nTokens >= minQuad)) return { job: ACTIVATION_JOB.kquadTiles, tileBytes: ex.kquadTileBytes, scratchBytes: ex.kquadScratchBytes };
   return { job: ACTIVATION_JOB.kquantTiles, tileBytes: ex.kquantTileBytes, scratchBytes: () => 0 };
 }
 
@@ -160,7 +160,7 @@ export function prepareMatmul(ex: WasmExports, scratch: ScratchSlots, dtype: DTy
       split(ACTIVATION_JOB.quantizeQ8K, nTokens, [xPtr, x, cols, narrow, rowBytes]);
       // Q2_K/Q3_K/IQ4_XS: their accumulators and decode scales; Q4_K/Q5_K/Q6_K: 48 bytes of per-token sums
       // (prefill) or scales and a running sum (decode; matmul-kquants.ts); q6_Kx4: those 48, then (decode) 64 of
-      // step sums or (prefill) a chunk of rows put back in GGUF order (wasm/matmul-q6k-x4.ts)
+      // step sums (wasm/matmul-q6k-x4.ts), or (prefill) the quads' scratch
       rowScratchBytes = LOWBIT_TYPES.includes(dtype) ? LOWBIT_SCRATCH_BYTES : layout === "q6_Kx4" ? ex.q6Kx4ScratchBytes(cols, nTokens) : 48;
       const plan = nTokens > 1 ? kquantPrefill(ex, dtype, narrow !== 0, nTokens, layout) : undefined;
       if (plan !== undefined) { // prefill tiles: each super-block's fields of four tokens side by side
