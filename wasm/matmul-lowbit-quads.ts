@@ -33,8 +33,8 @@ const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
 
 /** Tile: bytes of the pairs, offsets of d_x and of the 16-element sums (i16, Q2_K), bytes per super-block. */
 const WT_D: usize = 2048, WT_BS: usize = WT_D + 16, WT_BYTES: usize = WT_BS + 128;
-/** Record: d_w; Q2_K's dmin_w and min vectors. */
-const R_DMIN: usize = 32, R_MIN: usize = 64;
+/** Record: d_w; Q2_K's dmin_w and min vectors (matmul-q2k-quads.ts's records share these three fields). */
+export const R_DMIN: usize = 32, R_MIN: usize = 64;
 /** Record: offset of the pairs (after Q2_K's mins) and bytes per super-block. */
 @inline function wrQ(type: i32): usize {
   return type == Q2_K ? 320 : 32;
@@ -206,7 +206,7 @@ export function wideQuadScratchBytes(cols: i32): i32 {
 }
 
 /** Q2_K: row r's mins (high nibbles of its sixteen scale bytes at w) of groups 2p, 2p + 1 to lanes 2r, 2r + 1 of min vector p. */
-@inline function storeMins(w: usize, o: usize, r: usize): void {
+@inline export function storeMins(w: usize, o: usize, r: usize): void {
   for (let p: usize = 0; p < 8; p++) {
     store<u32>(o + R_MIN + (p << 5) + (r << 2), (<u32>load<u8>(w + 2 * p) >> 4) | ((<u32>load<u8>(w + 2 * p + 1) >> 4) << 16));
   }
@@ -253,9 +253,9 @@ export function wideQuadScratchBytes(cols: i32): i32 {
 /** Stores the tile's outputs (rows rA.. (nA real), rB.. (nB real, 0: none), tokens t.. (n real)), rows in lanes. */
 @inline function storeTile(type: i32, sc: usize, out: usize, rows: i32, rA: i32, rB: i32, t: i32, nA: i32, nB: i32, n: i32): void {
   for (let j = 0; j < n; j++) {
-    const a = type == Q2_K ? q2Total(sc, j, 0) : laneTotal(sc, j, 0);
+    const a = type == Q2_K ? q2Total(sc + ACC, j, 0) : laneTotal(sc, j, 0);
     storeRowLanes(out, a, rows, rA, t + j, nA);
-    if (nB > 0) storeRowLanes(out, type == Q2_K ? q2Total(sc, j, 1) : laneTotal(sc, j, 1), rows, rB, t + j, nB);
+    if (nB > 0) storeRowLanes(out, type == Q2_K ? q2Total(sc + ACC, j, 1) : laneTotal(sc, j, 1), rows, rB, t + j, nB);
   }
 }
 
@@ -280,23 +280,26 @@ export function wideQuadScratchBytes(cols: i32): i32 {
   }
 }
 
-/** Q2_K's output of token t, side s: acc − accm. */
-@inline function q2Total(sc: usize, t: i32, s: i32): v128 {
-  const a = sc + ACC + (<usize>(2 * t + s) << 5);
+/** Q2_K's output of token t, side s: acc − accm (acc: q2Step's). */
+@inline export function q2Total(acc: usize, t: i32, s: i32): v128 {
+  const a = acc + (<usize>(2 * t + s) << 5);
   return f32x4.sub(v128.load(a), v128.load(a, 16));
 }
 
 /**
- * Q2_K: for both quads and four tokens, acc = fma(S, d_w·d_x, acc) and accm = fma(M, dmin_w·d_x, accm), S at SUMS
- * and M over min pairs p0..p1 − 1 (the groups of the elements S covers) from the record o and tile p.
+ * Q2_K: for both quads and four tokens, acc = fma(S, d_w·d_x, acc) and accm = fma(M, dmin_w·d_x, accm) (at acc:
+ * token t's side s at acc + 64t + 32s), S at sums (+ 32t + 16s) and M over min pairs p0..p1 − 1 (the groups of
+ * the elements S covers) from the record o (d_w, dmin_w and the mins as repackWideSuper's) and the tile p, whose
+ * d_x are at p + tD and token t's 16-element sums at p + tBs + 32t (this file's tiles, or kquadTiles' for
+ * matmul-q2k-quads.ts).
  */
-@inline function q2Step(o: usize, p: usize, sc: usize, p0: usize, p1: usize): void {
+@inline export function q2Step(o: usize, p: usize, acc: usize, sums: usize, tD: usize, tBs: usize, p0: usize, p1: usize): void {
   for (let k: usize = 0; k < 8; k++) { // side k & 1 of token k >> 1
-    const side = (k & 1) << 4, bs = p + WT_BS + ((k >> 1) << 5);
+    const side = (k & 1) << 4, bs = p + tBs + ((k >> 1) << 5);
     let m = i32x4.splat(0);
     for (let q = p0; q < p1; q++) m = i32x4.add(m, i32x4.dot_i16x8_s(v128.load(o + R_MIN + (q << 5) + side), v128.load32_splat(bs + (q << 2))));
-    const dx = v128.load32_splat(p + WT_D + ((k >> 1) << 2)), a = sc + ACC + (k << 5);
-    v128.store(a, fma4(f32x4.convert_i32x4_s(v128.load(sc + SUMS + (k << 4))), f32x4.mul(v128.load(o + side), dx), v128.load(a)));
+    const dx = v128.load32_splat(p + tD + ((k >> 1) << 2)), a = acc + (k << 5);
+    v128.store(a, fma4(f32x4.convert_i32x4_s(v128.load(sums + (k << 4))), f32x4.mul(v128.load(o + side), dx), v128.load(a)));
     v128.store(a, fma4(f32x4.convert_i32x4_s(m), f32x4.mul(v128.load(o + R_DMIN + side), dx), v128.load(a, 16)), 16);
   }
 }
@@ -313,13 +316,13 @@ export function wideQuadScratchBytes(cols: i32): i32 {
     const w = o + wrQ(Q2_K);
     dotPass(w, p, p + 1024, sc + SUMS);
     if (n == 4) {
-      q2Step(o, p, sc, 0, 4);
+      q2Step(o, p, sc + ACC, sc + SUMS, WT_D, WT_BS, 0, 4);
       dotPass(w + 2048, p + 1024, p + 2048, sc + SUMS);
-      q2Step(o, p, sc, 4, 8);
+      q2Step(o, p, sc + ACC, sc + SUMS, WT_D, WT_BS, 4, 8);
     } else {
       dotPass(w + 2048, p + 1024, p + 2048, sc + SUMS + 128);
       for (let i: usize = 0; i < 128; i += 16) v128.store(sc + SUMS + i, i32x4.add(v128.load(sc + SUMS + i), v128.load(sc + SUMS + 128 + i)));
-      q2Step(o, p, sc, 0, 8);
+      q2Step(o, p, sc + ACC, sc + SUMS, WT_D, WT_BS, 0, 8);
     }
   }
 }
