@@ -288,20 +288,33 @@ export function wideQuadScratchBytes(cols: i32): i32 {
 
 /**
  * Q2_K: for both quads and four tokens, acc = fma(S, d_w·d_x, acc) and accm = fma(M, dmin_w·d_x, accm) (at acc:
- * token t's side s at acc + 64t + 32s), S at sums (+ 32t + 16s) and M over min pairs p0..p1 − 1 (the groups of
- * the elements S covers) from the record o (d_w, dmin_w and the mins as repackWideSuper's) and the tile p, whose
- * d_x are at p + tD and token t's 16-element sums at p + tBs + 32t (this file's tiles, or kquadTiles' for
- * matmul-q2k-quads.ts).
+ * token t's side s at acc + 64t + 32s), S at sums (+ 32t + 16s) and M over min pairs p0..p1 − 1 (four or eight:
+ * the groups of the elements S covers) from the record o (d_w, dmin_w and the mins as repackWideSuper's) and the
+ * tile p, whose d_x are at p + tD and token t's 16-element sums at p + tBs + 32t (this file's tiles, or
+ * kquadTiles' for matmul-q2k-quads.ts). Unrolled: as loops over tokens and pairs V8 kept their counters on the
+ * stack and checked it every pass, which cost the 8-bit kernel about a third of its time.
  */
 @inline export function q2Step(o: usize, p: usize, acc: usize, sums: usize, tD: usize, tBs: usize, p0: usize, p1: usize): void {
-  for (let k: usize = 0; k < 8; k++) { // side k & 1 of token k >> 1
-    const side = (k & 1) << 4, bs = p + tBs + ((k >> 1) << 5);
-    let m = i32x4.splat(0);
-    for (let q = p0; q < p1; q++) m = i32x4.add(m, i32x4.dot_i16x8_s(v128.load(o + R_MIN + (q << 5) + side), v128.load32_splat(bs + (q << 2))));
-    const dx = v128.load32_splat(p + tD + ((k >> 1) << 2)), a = acc + (k << 5);
-    v128.store(a, fma4(f32x4.convert_i32x4_s(v128.load(sums + (k << 4))), f32x4.mul(v128.load(o + side), dx), v128.load(a)));
-    v128.store(a, fma4(f32x4.convert_i32x4_s(m), f32x4.mul(v128.load(o + R_DMIN + side), dx), v128.load(a, 16)), 16);
-  }
+  q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 0, 0); q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 0, 16);
+  q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 1, 0); q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 1, 16);
+  q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 2, 0); q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 2, 16);
+  q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 3, 0); q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 3, 16);
+}
+
+/** q2Step for token t, side `side` (0: A, 16: B). */
+@inline function q2StepToken(o: usize, p: usize, acc: usize, sums: usize, tD: usize, tBs: usize, p0: usize, p1: usize, t: usize, side: usize): void {
+  const dx = v128.load32_splat(p + tD + (t << 2)), bs = p + tBs + (t << 5) + (p0 << 2);
+  const mn = o + R_MIN + (p0 << 5) + side, a = acc + (t << 6) + (side << 1);
+  const m = p1 - p0 == 8 ? i32x4.add(minSum4(mn, bs), minSum4(mn + 128, bs + 16)) : minSum4(mn, bs);
+  v128.store(a, fma4(f32x4.convert_i32x4_s(v128.load(sums + (t << 5) + side)), f32x4.mul(v128.load(o + side), dx), v128.load(a)));
+  v128.store(a, fma4(f32x4.convert_i32x4_s(m), f32x4.mul(v128.load(o + R_DMIN + side), dx), v128.load(a, 16)), 16);
+}
+
+/** Σ of four min vectors (32 bytes apart from mn) against a token's four pairs of 16-element sums at bs (exact). */
+@inline function minSum4(mn: usize, bs: usize): v128 {
+  const a = i32x4.add(i32x4.dot_i16x8_s(v128.load(mn), v128.load32_splat(bs)), i32x4.dot_i16x8_s(v128.load(mn, 32), v128.load32_splat(bs, 4)));
+  const b = i32x4.add(i32x4.dot_i16x8_s(v128.load(mn, 64), v128.load32_splat(bs, 8)), i32x4.dot_i16x8_s(v128.load(mn, 96), v128.load32_splat(bs, 12)));
+  return i32x4.add(a, b);
 }
 
 /**

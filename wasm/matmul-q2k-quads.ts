@@ -21,8 +21,8 @@ import { f16ToF32, storeRowLanes, storeTransposedI32 } from "./simd";
 import { QT_BS16, QT_BYTES, QT_D } from "./matmul-kquant-quads";
 import { q2Step, q2Total, R_DMIN, storeMins } from "./matmul-lowbit-quads";
 
-/** Record: offset of the quants (after the mins), bytes per super-block. */
-const R_Q: usize = 320, R_BYTES: usize = R_Q + 2048;
+/** Record: offsets of the scale vectors (after the mins) and of the quants, bytes per super-block. */
+const R_SC: usize = 320, R_Q: usize = R_SC + 512, R_BYTES: usize = R_Q + 2048;
 /** Scratch: f32 sums (four tokens × two quads: acc, accm), i32 sums S (two sets), then the records. */
 const ACC: usize = 0, SUMS: usize = 256, HEAD: usize = 512;
 const ROW_CHUNK: i32 = 16;
@@ -32,15 +32,18 @@ export function q2kQuadScratchBytes(cols: i32): i32 {
   return <i32>HEAD + (ROW_CHUNK >> 3) * (cols >> 8) * <i32>R_BYTES;
 }
 
-/**
- * Elements 16k..16k+15 of the Q2_K super-block at wb times their scale (sub-block k: low nibble of byte k), as
- * u8: element 128h + 32j + l is bits 2j..2j+1 of qs[32h + l]. One i16 multiply scales all sixteen bytes: each
- * lane is lo + 256·hi with lo·sc ≤ 45, so no carry crosses into the high byte, whose product also stays < 256.
- */
-@inline function scaled16(wb: usize, k: usize): v128 {
+/** Elements 16k..16k+15 (sub-block k, unsigned 2-bit) of the Q2_K super-block at wb: element 128h + 32j + l is bits 2j..2j+1 of qs[32h + l]. */
+@inline function quants16(wb: usize, k: usize): v128 {
   const q = v128.load(wb + 16 + ((k >> 3) << 5) + ((k & 1) << 4));
-  const v = v128.and(i16x8.shr_u(q, <i32>(2 * ((k >> 1) & 3))), i8x16.splat(3));
-  return i16x8.mul(v, i16x8.splat(<i16>(load<u8>(wb + k) & 15)));
+  return v128.and(i16x8.shr_u(q, <i32>(2 * ((k >> 1) & 3))), i8x16.splat(3));
+}
+
+/** Row wb's sixteen 4-bit scales, each twice (i16 lanes 2i, 2i + 1 of i32 lane i), sub-blocks 4c..4c+3 in vector c. */
+@inline function scalePairs(wb: usize, c: i32): v128 {
+  const v = v128.and(v128.load(wb), i8x16.splat(15));
+  const h = c < 2 ? i16x8.extend_low_i8x16_u(v) : i16x8.extend_high_i8x16_u(v);
+  return (c & 1) == 0 ? i8x16.shuffle(h, h, 0, 1, 0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7)
+    : i8x16.shuffle(h, h, 8, 9, 8, 9, 10, 11, 10, 11, 12, 13, 12, 13, 14, 15, 14, 15);
 }
 
 /** Super-block of the quad whose rows are at w0..w3 into side `side` of the pair record at o. */
@@ -51,8 +54,11 @@ export function q2kQuadScratchBytes(cols: i32): i32 {
   store<f32>(o + R_DMIN + s, f16ToF32(load<u16>(w0 + 82))); store<f32>(o + R_DMIN + s, f16ToF32(load<u16>(w1 + 82)), 4);
   store<f32>(o + R_DMIN + s, f16ToF32(load<u16>(w2 + 82)), 8); store<f32>(o + R_DMIN + s, f16ToF32(load<u16>(w3 + 82)), 12);
   storeMins(w0, o + s, 0); storeMins(w1, o + s, 1); storeMins(w2, o + s, 2); storeMins(w3, o + s, 3);
+  for (let c = 0; c < 4; c++) { // scale vectors of sub-blocks 4c..4c+3: the four rows' scales, each in two lanes
+    storeTransposedI32(scalePairs(w0, c), scalePairs(w1, c), scalePairs(w2, c), scalePairs(w3, c), o + R_SC + s + (<usize>c << 7), 32);
+  }
   for (let k: usize = 0; k < 16; k++) { // groups 4k..4k+3: four elements of each row side by side
-    storeTransposedI32(scaled16(w0, k), scaled16(w1, k), scaled16(w2, k), scaled16(w3, k), o + R_Q + s + (k << 7), 32);
+    storeTransposedI32(quants16(w0, k), quants16(w1, k), quants16(w2, k), quants16(w3, k), o + R_Q + s + (k << 7), 32);
   }
 }
 
@@ -61,31 +67,36 @@ export function q2kQuadScratchBytes(cols: i32): i32 {
   return i16x8.relaxed_dot_i8x16_i7x16_s(u, w);
 }
 
-/** Row sums (i32) of two groups' pair sums, added in i16 first (|·| ≤ 2·11430). */
-@inline function wide2(u: v128, w: v128, u2: v128, w2: v128): v128 {
-  return i32x4.extadd_pairwise_i16x8_s(i16x8.add(dot8(u, w), dot8(u2, w2)));
+/**
+ * A token's sub-block (activations at x, x + 16, x + 32, x + 48) against the four groups w1..w4 of one quad:
+ * the four 8-bit dots' pair sums added in i16 (|·| ≤ 4·2·3·127), then one i16 dot with the scale vector sv
+ * gives the rows' i32 sums sc·Σ q·x.
+ */
+@inline function subBlock(x: usize, w1: v128, w2: v128, w3: v128, w4: v128, sv: v128): v128 {
+  const a = i16x8.add(dot8(v128.load32_splat(x), w1), dot8(v128.load32_splat(x, 16), w2));
+  const b = i16x8.add(dot8(v128.load32_splat(x, 32), w3), dot8(v128.load32_splat(x, 48), w4));
+  return i32x4.dot_i16x8_s(i16x8.add(a, b), sv);
 }
 
-/**
- * The groups from w (records, 32 bytes a group) and x (tiles, 16 bytes) up to x = end against both quads and
- * four tokens, two groups a step: eight i32 sums (side s of token t at dst + 32t + 16s) in registers.
- */
-@inline function dotPass(w: usize, x: usize, end: usize, dst: usize): void {
-  const z = i32x4.splat(0);
-  let sA0 = z, sA1 = z, sA2 = z, sA3 = z, sB0 = z, sB1 = z, sB2 = z, sB3 = z;
-  for (; x < end; x += 32, w += 64) {
-    const wA = v128.load(w), wB = v128.load(w, 16), wA2 = v128.load(w, 32), wB2 = v128.load(w, 48);
-    let u = v128.load32_splat(x), u2 = v128.load32_splat(x, 16);
-    sA0 = i32x4.add(sA0, wide2(u, wA, u2, wA2)); sB0 = i32x4.add(sB0, wide2(u, wB, u2, wB2));
-    u = v128.load32_splat(x, 4); u2 = v128.load32_splat(x, 20);
-    sA1 = i32x4.add(sA1, wide2(u, wA, u2, wA2)); sB1 = i32x4.add(sB1, wide2(u, wB, u2, wB2));
-    u = v128.load32_splat(x, 8); u2 = v128.load32_splat(x, 24);
-    sA2 = i32x4.add(sA2, wide2(u, wA, u2, wA2)); sB2 = i32x4.add(sB2, wide2(u, wB, u2, wB2));
-    u = v128.load32_splat(x, 12); u2 = v128.load32_splat(x, 28);
-    sA3 = i32x4.add(sA3, wide2(u, wA, u2, wA2)); sB3 = i32x4.add(sB3, wide2(u, wB, u2, wB2));
+/** Token's sums at d (A) and d + 16 (B) plus both quads' sub-block (subBlock) against its activations at x. */
+@inline function pairToken(d: usize, x: usize, a1: v128, a2: v128, a3: v128, a4: v128, b1: v128, b2: v128, b3: v128, b4: v128, sv: usize): void {
+  const u1 = v128.load32_splat(x), u2 = v128.load32_splat(x, 16), u3 = v128.load32_splat(x, 32), u4 = v128.load32_splat(x, 48);
+  const hA = i16x8.add(i16x8.add(dot8(u1, a1), dot8(u2, a2)), i16x8.add(dot8(u3, a3), dot8(u4, a4)));
+  const hB = i16x8.add(i16x8.add(dot8(u1, b1), dot8(u2, b2)), i16x8.add(dot8(u3, b3), dot8(u4, b4)));
+  v128.store(d, i32x4.add(v128.load(d), i32x4.dot_i16x8_s(hA, v128.load(sv))));
+  v128.store(d, i32x4.add(v128.load(d, 16), i32x4.dot_i16x8_s(hB, v128.load(sv, 16))), 16);
+}
+
+/** Both quads' sums over half h of the super-block record o and tile p, added to dst (side s of token t at dst + 32t + 16s). */
+@inline function pairPass(o: usize, p: usize, h: usize, dst: usize): void {
+  let w = o + R_Q + (h << 10), sv = o + R_SC + (h << 8), x = p + (h << 9), z = i32x4.splat(0);
+  for (let i: usize = 0; i < 128; i += 16) v128.store(dst + i, z);
+  for (const end = x + 512; x < end; x += 64, w += 128, sv += 32) {
+    const a1 = v128.load(w), a2 = v128.load(w, 32), a3 = v128.load(w, 64), a4 = v128.load(w, 96);
+    const b1 = v128.load(w, 16), b2 = v128.load(w, 48), b3 = v128.load(w, 80), b4 = v128.load(w, 112);
+    pairToken(dst, x, a1, a2, a3, a4, b1, b2, b3, b4, sv); pairToken(dst + 32, x + 4, a1, a2, a3, a4, b1, b2, b3, b4, sv);
+    pairToken(dst + 64, x + 8, a1, a2, a3, a4, b1, b2, b3, b4, sv); pairToken(dst + 96, x + 12, a1, a2, a3, a4, b1, b2, b3, b4, sv);
   }
-  v128.store(dst, sA0); v128.store(dst, sB0, 16); v128.store(dst, sA1, 32); v128.store(dst, sB1, 48);
-  v128.store(dst, sA2, 64); v128.store(dst, sB2, 80); v128.store(dst, sA3, 96); v128.store(dst, sB3, 112);
 }
 
 /**
@@ -97,14 +108,13 @@ export function q2kQuadScratchBytes(cols: i32): i32 {
   for (let i: usize = 0; i < 256; i += 16) v128.store(acc + i, z);
   let o = pr, p = tile;
   for (let b = 0; b < nb; b++, o += R_BYTES, p += QT_BYTES) {
-    const w = o + R_Q;
-    dotPass(w, p, p + 512, sums);
+    pairPass(o, p, 0, sums);
     if (n == 4) {
       q2Step(o, p, acc, sums, QT_D, QT_BS16, 0, 4);
-      dotPass(w + 1024, p + 512, p + 1024, sums);
+      pairPass(o, p, 1, sums);
       q2Step(o, p, acc, sums, QT_D, QT_BS16, 4, 8);
     } else {
-      dotPass(w + 1024, p + 512, p + 1024, sums + 128);
+      pairPass(o, p, 1, sums + 128);
       for (let i: usize = 0; i < 128; i += 16) v128.store(sums + i, i32x4.add(v128.load(sums + i), v128.load(sums + 128 + i)));
       q2Step(o, p, acc, sums, QT_D, QT_BS16, 0, 8);
     }
