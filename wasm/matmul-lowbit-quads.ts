@@ -108,12 +108,13 @@ export function wideQuadTiles(type: i32, x: usize, tiles: usize, cols: i32, nTok
  * Tokens from which a product of `type` runs here rather than on matmul-lowbit-tile.ts's row tiles (relaxed
  * build; the baseline build has no row tiles): each chunk's repack costs about what one tile pass does, so a
  * short batch does not pay it back. Measured (bench/matmul.ts shapes, one thread, relaxed, GFLOP/s rows against
- * quads, load 3-5): 16 tokens Q3_K 45-48 / 51-56, IQ4_XS 46-49 / 57-58, Q2_K 58-59 / 39-54; 32 tokens Q2_K 41-58 /
- * 56-62; 48 tokens Q2_K 58-61 / 66.
+ * quads, load 3-5): 16 tokens Q3_K 45-48 / 51-56, IQ4_XS 46-49 / 57-58. Q2_K's quads (on 8-bit dots,
+ * matmul-q2k-quads.ts) against its rows, kernel alone, medians, load 3.4: 4 tokens 62 / 49, 8 tokens 60 / 61,
+ * 12 tokens 61-62 / 70-72, 16 tokens 61 / 77-78.
  */
 export function wideQuadMinTokens(type: i32): i32 {
   if (!ASC_FEATURE_RELAXED_SIMD) return 2;
-  return type == Q2_K ? 32 : 16;
+  return type == Q2_K ? 12 : 16;
 }
 
 /** Bytes wideQuadTiles writes for nTokens rows of `cols`. */
