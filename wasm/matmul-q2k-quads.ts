@@ -1,20 +1,24 @@
 /**
  * Prefill of Q2_K products on 8-bit dots (relaxed build; the baseline build keeps matmul-lowbit-quads.ts's i16
- * dots). Rows are repacked four at a time ("quads", in pairs A, B as there) with every weight already times its
- * 4-bit sub-block scale, q·sc in 0..45: that fits the unsigned 7-bit operand of i16x8.relaxed_dot_i8x16_i7x16_s,
- * which takes four elements of four rows (sixteen bytes) against one token's four i8 activation quants
- * (broadcast) in one op, sixteen multiply-adds where the i16 dot did eight. Its i16 pair sums are at most
- * 2·127·45 = 11430 in magnitude, so two of them add in i16 without overflow (22860 < 2^15) before one
- * i32x4.extadd_pairwise_i16x8_s widens them to the rows' i32 sums: five ops per 32 multiply-adds against the
- * i16 dot's eight. (The x86 lowering, pmaddubsw, saturates pair sums to i16; none comes near.)
+ * dots over weights pre-multiplied by their scales). Rows are repacked four at a time ("quads", in pairs A, B as
+ * there) with each 2-bit weight as a byte, so that one i16x8.relaxed_dot_i8x16_i7x16_s takes four elements of
+ * four rows (sixteen bytes) against one token's four i8 activation quants (broadcast): sixteen multiply-adds
+ * where the i16 dot did eight. A 16-element sub-block is four such dots per row and token, whose i16 pair sums
+ * add up in i16 (|·| ≤ 4·2·3·127 = 3048), then one i32x4.dot_i16x8_s with the sub-block's scale vector (each
+ * row's 4-bit scale in the two lanes of its pair sums) gives the rows' sc·Σ q·x in i32: per 64 multiply-adds
+ * four 8-bit dots, three i16 adds, one i16 dot and one i32 add, where the i16 dot over q·sc needed eight dots and
+ * eight adds. (Multiplying the scale in at repack, q·sc ≤ 45, also fits the 7-bit operand, but its pair sums
+ * allow only two dots per widening, which left the kernel no faster. The x86 lowering, pmaddubsw, saturates pair
+ * sums to i16; none comes near.)
  * The integers are matmul-lowbit-quads.ts's, S = Σ sc·q·x per row and token over each half super-block (a whole
- * tile of four tokens) or super-block (a partial tile), exact in any order, and the f32 steps are its q2Step's
+ * tile of four tokens) or super-block (a partial tile), exact in any order, and the f32 steps are its q2Step
  * (acc = fma(S, d_w·d_x, acc), accm = fma(M, dmin_w·d_x, accm), output acc − accm), so the outputs are
  * bitwise those of the i16 kernel and of llama.cpp's repacked Q2_K gemm/gemv (matmul-lowbit.ts).
  * Records (per pair of quads and super-block): d_w, dmin_w and the mins as matmul-lowbit-quads.ts's (R_DMIN,
- * R_MIN; storeMins), then 64 groups of 32 bytes: group k holds elements 4k..4k+3 of A's four rows (u8 q·sc,
- * row r at 4r), then B's. Tiles: kquadTiles' (matmul-kquant-quads.ts), whose groups match: token t's elements
- * 4k..4k+3 at 16k + 4t, then d_x and each token's sixteen 16-element sums, which M needs.
+ * R_MIN; storeMins, for q2Step), then sixteen scale vectors (sub-block k: A's at R_SC + 32k, B's 16 bytes on),
+ * then 64 groups of 32 bytes: group g holds elements 4g..4g+3 of A's four rows (row r at 4r), then B's. Tiles:
+ * kquadTiles' (matmul-kquant-quads.ts), whose groups match: token t's elements 4g..4g+3 at 16g + 4t, then d_x
+ * and each token's sixteen 16-element sums, which M needs.
  */
 
 import { f16ToF32, storeRowLanes, storeTransposedI32 } from "./simd";
@@ -68,17 +72,9 @@ export function q2kQuadScratchBytes(cols: i32): i32 {
 }
 
 /**
- * A token's sub-block (activations at x, x + 16, x + 32, x + 48) against the four groups w1..w4 of one quad:
- * the four 8-bit dots' pair sums added in i16 (|·| ≤ 4·2·3·127), then one i16 dot with the scale vector sv
- * gives the rows' i32 sums sc·Σ q·x.
+ * A token's sums at d (A) and d + 16 (B) plus both quads' sub-block (weights a1..a4, b1..b4; scale vectors at sv)
+ * against its activations at x.
  */
-@inline function subBlock(x: usize, w1: v128, w2: v128, w3: v128, w4: v128, sv: v128): v128 {
-  const a = i16x8.add(dot8(v128.load32_splat(x), w1), dot8(v128.load32_splat(x, 16), w2));
-  const b = i16x8.add(dot8(v128.load32_splat(x, 32), w3), dot8(v128.load32_splat(x, 48), w4));
-  return i32x4.dot_i16x8_s(i16x8.add(a, b), sv);
-}
-
-/** Token's sums at d (A) and d + 16 (B) plus both quads' sub-block (subBlock) against its activations at x. */
 @inline function pairToken(d: usize, x: usize, a1: v128, a2: v128, a3: v128, a4: v128, b1: v128, b2: v128, b3: v128, b4: v128, sv: usize): void {
   const u1 = v128.load32_splat(x), u2 = v128.load32_splat(x, 16), u3 = v128.load32_splat(x, 32), u4 = v128.load32_splat(x, 48);
   const hA = i16x8.add(i16x8.add(dot8(u1, a1), dot8(u2, a2)), i16x8.add(dot8(u3, a3), dot8(u4, a4)));
@@ -87,7 +83,13 @@ export function q2kQuadScratchBytes(cols: i32): i32 {
   v128.store(d, i32x4.add(v128.load(d, 16), i32x4.dot_i16x8_s(hB, v128.load(sv, 16))), 16);
 }
 
-/** Both quads' sums over half h of the super-block record o and tile p, added to dst (side s of token t at dst + 32t + 16s). */
+/**
+ * Both quads' sums over half h of the super-block record o and tile p into dst (side s of token t at dst + 32t +
+ * 16s), a sub-block a step. The sums go through memory token by token: the stores keep V8 from hoisting all
+ * sixteen splat loads of a step ahead of the first dot, which with the sums in registers spilled them to the
+ * stack (kernel alone, 128 tokens, q2Step still looped: both quads this way 86 GFLOP/s; in registers, one quad
+ * a pass, 62; through memory, one quad a pass, 81).
+ */
 @inline function pairPass(o: usize, p: usize, h: usize, dst: usize): void {
   let w = o + R_Q + (h << 10), sv = o + R_SC + (h << 8), x = p + (h << 9), z = i32x4.splat(0);
   for (let i: usize = 0; i < 128; i += 16) v128.store(dst + i, z);
