@@ -17,7 +17,8 @@
  * 32 bytes (A's four rows × two i16, then B's), group 16L + 2j + k the pair at elements 32j + 4L + 2k.
  * Tiles (wideQuadTiles, per four tokens and super-block): the same 128 groups of the four tokens' i16 pairs
  * (16 bytes each), then d_x of the four, then their 16-element sums.
- * Q2_K (no lanes: llama.cpp's repacked gemm/gemv keep S = Σ sc·q·x and M = Σ m·bsum per row and
+ * Q2_K here in the baseline build only (the relaxed build's Q2_K runs on 8-bit dots, matmul-q2k-quads.ts, with the
+ * same integers and q2Step; no lanes: llama.cpp's repacked gemm/gemv keep S = Σ sc·q·x and M = Σ m·bsum per row and
  * acc = fma(S, d_w·d_x, acc), accm = fma(M, dmin_w·d_x, accm), per 128 elements for whole tiles of four tokens
  * and per super-block otherwise, as matmul-lowbit.ts q2Accumulate): weights q·sc (0..45) as i16, pairs in element
  * order (group k = elements 2k, 2k + 1), and per record dmin_w and each row's mins as i16 pairs (groups 2p,
