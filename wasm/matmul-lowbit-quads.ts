@@ -297,25 +297,30 @@ export function wideQuadScratchBytes(cols: i32): i32 {
  * stack and checked it every pass, which cost the 8-bit kernel about a third of its time.
  */
 @inline export function q2Step(o: usize, p: usize, acc: usize, sums: usize, tD: usize, tBs: usize, p0: usize, p1: usize): void {
-  q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 0, 0); q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 0, 16);
-  q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 1, 0); q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 1, 16);
-  q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 2, 0); q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 2, 16);
-  q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 3, 0); q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 3, 16);
+  q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 0); q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 1);
+  q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 2); q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 3);
 }
 
-/** q2Step for token t, side `side` (0: A, 16: B). */
-@inline function q2StepToken(o: usize, p: usize, acc: usize, sums: usize, tD: usize, tBs: usize, p0: usize, p1: usize, t: usize, side: usize): void {
-  const dx = v128.load32_splat(p + tD + (t << 2)), bs = p + tBs + (t << 5) + (p0 << 2);
-  const mn = o + R_MIN + (p0 << 5) + side, a = acc + (t << 6) + (side << 1);
-  const m = p1 - p0 == 8 ? i32x4.add(minSum4(mn, bs), minSum4(mn + 128, bs + 16)) : minSum4(mn, bs);
-  v128.store(a, fma4(f32x4.convert_i32x4_s(v128.load(sums + (t << 5) + side)), f32x4.mul(v128.load(o + side), dx), v128.load(a)));
-  v128.store(a, fma4(f32x4.convert_i32x4_s(m), f32x4.mul(v128.load(o + R_DMIN + side), dx), v128.load(a, 16)), 16);
+/** q2Step for token t, both quads (the token's sums splat once for both). */
+@inline function q2StepToken(o: usize, p: usize, acc: usize, sums: usize, tD: usize, tBs: usize, p0: usize, p1: usize, t: usize): void {
+  const bs = p + tBs + (t << 5) + (p0 << 2), mn = o + R_MIN + (p0 << 5);
+  const b0 = v128.load32_splat(bs), b1 = v128.load32_splat(bs, 4), b2 = v128.load32_splat(bs, 8), b3 = v128.load32_splat(bs, 12);
+  let mA = minSum4(mn, b0, b1, b2, b3), mB = minSum4(mn + 16, b0, b1, b2, b3);
+  if (p1 - p0 == 8) {
+    const c0 = v128.load32_splat(bs, 16), c1 = v128.load32_splat(bs, 20), c2 = v128.load32_splat(bs, 24), c3 = v128.load32_splat(bs, 28);
+    mA = i32x4.add(mA, minSum4(mn + 128, c0, c1, c2, c3)); mB = i32x4.add(mB, minSum4(mn + 144, c0, c1, c2, c3));
+  }
+  const dx = v128.load32_splat(p + tD + (t << 2)), a = acc + (t << 6), s = sums + (t << 5);
+  v128.store(a, fma4(f32x4.convert_i32x4_s(v128.load(s)), f32x4.mul(v128.load(o), dx), v128.load(a)));
+  v128.store(a, fma4(f32x4.convert_i32x4_s(mA), f32x4.mul(v128.load(o + R_DMIN), dx), v128.load(a, 16)), 16);
+  v128.store(a, fma4(f32x4.convert_i32x4_s(v128.load(s, 16)), f32x4.mul(v128.load(o, 16), dx), v128.load(a, 32)), 32);
+  v128.store(a, fma4(f32x4.convert_i32x4_s(mB), f32x4.mul(v128.load(o + R_DMIN + 16), dx), v128.load(a, 48)), 48);
 }
 
-/** Σ of four min vectors (32 bytes apart from mn) against a token's four pairs of 16-element sums at bs (exact). */
-@inline function minSum4(mn: usize, bs: usize): v128 {
-  const a = i32x4.add(i32x4.dot_i16x8_s(v128.load(mn), v128.load32_splat(bs)), i32x4.dot_i16x8_s(v128.load(mn, 32), v128.load32_splat(bs, 4)));
-  const b = i32x4.add(i32x4.dot_i16x8_s(v128.load(mn, 64), v128.load32_splat(bs, 8)), i32x4.dot_i16x8_s(v128.load(mn, 96), v128.load32_splat(bs, 12)));
+/** Σ of four min vectors (32 bytes apart from mn) against a token's four pairs of 16-element sums b0..b3 (splat; exact). */
+@inline function minSum4(mn: usize, b0: v128, b1: v128, b2: v128, b3: v128): v128 {
+  const a = i32x4.add(i32x4.dot_i16x8_s(v128.load(mn), b0), i32x4.dot_i16x8_s(v128.load(mn, 32), b1));
+  const b = i32x4.add(i32x4.dot_i16x8_s(v128.load(mn, 64), b2), i32x4.dot_i16x8_s(v128.load(mn, 96), b3));
   return i32x4.add(a, b);
 }
 
