@@ -75,29 +75,36 @@ export function q2kQuadScratchBytes(cols: i32): i32 {
  * A token's sums at d (A) and d + 16 (B) plus both quads' sub-block (weights a1..a4, b1..b4; scale vectors at sv)
  * against its activations at x.
  */
-@inline function pairToken(d: usize, x: usize, a1: v128, a2: v128, a3: v128, a4: v128, b1: v128, b2: v128, b3: v128, b4: v128, sv: usize): void {
+@inline function pairToken(d: usize, x: usize, a1: v128, a2: v128, a3: v128, a4: v128, b1: v128, b2: v128, b3: v128, b4: v128, sv: usize, first: bool): void {
   const u1 = v128.load32_splat(x), u2 = v128.load32_splat(x, 16), u3 = v128.load32_splat(x, 32), u4 = v128.load32_splat(x, 48);
   const hA = i16x8.add(i16x8.add(dot8(u1, a1), dot8(u2, a2)), i16x8.add(dot8(u3, a3), dot8(u4, a4)));
   const hB = i16x8.add(i16x8.add(dot8(u1, b1), dot8(u2, b2)), i16x8.add(dot8(u3, b3), dot8(u4, b4)));
-  v128.store(d, i32x4.add(v128.load(d), i32x4.dot_i16x8_s(hA, v128.load(sv))));
-  v128.store(d, i32x4.add(v128.load(d, 16), i32x4.dot_i16x8_s(hB, v128.load(sv, 16))), 16);
+  const sA = i32x4.dot_i16x8_s(hA, v128.load(sv)), sB = i32x4.dot_i16x8_s(hB, v128.load(sv, 16));
+  v128.store(d, first ? sA : i32x4.add(v128.load(d), sA));
+  v128.store(d, first ? sB : i32x4.add(v128.load(d, 16), sB), 16);
+}
+
+/** One sub-block of both quads (groups from w, scale vectors at sv) against the four tokens at x: sums at dst, set (first) or added to. */
+@inline function pairStep(w: usize, sv: usize, x: usize, dst: usize, first: bool): void {
+  const a1 = v128.load(w), a2 = v128.load(w, 32), a3 = v128.load(w, 64), a4 = v128.load(w, 96);
+  const b1 = v128.load(w, 16), b2 = v128.load(w, 48), b3 = v128.load(w, 80), b4 = v128.load(w, 112);
+  pairToken(dst, x, a1, a2, a3, a4, b1, b2, b3, b4, sv, first); pairToken(dst + 32, x + 4, a1, a2, a3, a4, b1, b2, b3, b4, sv, first);
+  pairToken(dst + 64, x + 8, a1, a2, a3, a4, b1, b2, b3, b4, sv, first); pairToken(dst + 96, x + 12, a1, a2, a3, a4, b1, b2, b3, b4, sv, first);
 }
 
 /**
  * Both quads' sums over half h of the super-block record o and tile p into dst (side s of token t at dst + 32t +
- * 16s), a sub-block a step. The sums go through memory token by token: the stores keep V8 from hoisting all
+ * 16s), a sub-block a step (pairStep). The sums go through memory token by token: the stores keep V8 from hoisting all
  * sixteen splat loads of a step ahead of the first dot, which with the sums in registers spilled them to the
  * stack (kernel alone, 128 tokens, q2Step still looped: both quads this way 86 GFLOP/s; in registers, one quad
  * a pass, 62; through memory, one quad a pass, 81).
  */
 @inline function pairPass(o: usize, p: usize, h: usize, dst: usize): void {
-  let w = o + R_Q + (h << 10), sv = o + R_SC + (h << 8), x = p + (h << 9), z = i32x4.splat(0);
-  for (let i: usize = 0; i < 128; i += 16) v128.store(dst + i, z);
-  for (const end = x + 512; x < end; x += 64, w += 128, sv += 32) {
-    const a1 = v128.load(w), a2 = v128.load(w, 32), a3 = v128.load(w, 64), a4 = v128.load(w, 96);
-    const b1 = v128.load(w, 16), b2 = v128.load(w, 48), b3 = v128.load(w, 80), b4 = v128.load(w, 112);
-    pairToken(dst, x, a1, a2, a3, a4, b1, b2, b3, b4, sv); pairToken(dst + 32, x + 4, a1, a2, a3, a4, b1, b2, b3, b4, sv);
-    pairToken(dst + 64, x + 8, a1, a2, a3, a4, b1, b2, b3, b4, sv); pairToken(dst + 96, x + 12, a1, a2, a3, a4, b1, b2, b3, b4, sv);
+  let w = o + R_Q + (h << 10), sv = o + R_SC + (h << 8), x = p + (h << 9);
+  pairStep(w, sv, x, dst, true); // the first sets the sums (no zeroing pass)
+  for (const end = x + 512; x + 64 < end;) {
+    w += 128; sv += 32; x += 64;
+    pairStep(w, sv, x, dst, false);
   }
 }
 
