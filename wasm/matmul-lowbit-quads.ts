@@ -25,7 +25,7 @@
  * 2p + 1) for one i16 dot against a token's two 16-element sums.
  */
 
-import { f16ToF32, storeRowLanes, storeTransposedAt } from "./simd";
+import { f16ToF32, storeRowLanes, storeTransposedAt, storeTransposedI32 } from "./simd";
 import { fma4 } from "./ggml-math";
 import { narrowActivations, q8kRowBytes } from "./activation-rounding";
 import { iq4Scales, q3Scales } from "./matmul-lowbit";
@@ -191,7 +191,7 @@ export function wideQuadScratchBytes(cols: i32): i32 {
   if (type == Q2_K) {
     store<f32>(o + R_DMIN + s, f16ToF32(load<u16>(w0 + 82))); store<f32>(o + R_DMIN + s, f16ToF32(load<u16>(w1 + 82)), 4);
     store<f32>(o + R_DMIN + s, f16ToF32(load<u16>(w2 + 82)), 8); store<f32>(o + R_DMIN + s, f16ToF32(load<u16>(w3 + 82)), 12);
-    storeMins(w0, o + s, 0); storeMins(w1, o + s, 1); storeMins(w2, o + s, 2); storeMins(w3, o + s, 3);
+    storeMins(w0, w1, w2, w3, o + s);
   }
   const sc = tmp + 2048;
   scaledInts(type, w0, tmp, sc); scaledInts(type, w1, tmp + 512, sc);
@@ -207,11 +207,21 @@ export function wideQuadScratchBytes(cols: i32): i32 {
   }
 }
 
-/** Q2_K: row r's mins (high nibbles of its sixteen scale bytes at w) of groups 2p, 2p + 1 to lanes 2r, 2r + 1 of min vector p. */
-@inline export function storeMins(w: usize, o: usize, r: usize): void {
-  for (let p: usize = 0; p < 8; p++) {
-    store<u32>(o + R_MIN + (p << 5) + (r << 2), (<u32>load<u8>(w + 2 * p) >> 4) | ((<u32>load<u8>(w + 2 * p + 1) >> 4) << 16));
-  }
+/**
+ * Q2_K: the mins of the quad whose rows' super-blocks are at w0..w3 (high nibbles of their sixteen scale bytes) into
+ * the min vectors at o (side included): vector p holds row r's mins of groups 2p, 2p + 1 in i16 lanes 2r, 2r + 1,
+ * i.e. i32 lane p of the row's mins widened to i16, transposed.
+ */
+@inline export function storeMins(w0: usize, w1: usize, w2: usize, w3: usize, o: usize): void {
+  const m0 = mins16(w0), m1 = mins16(w1), m2 = mins16(w2), m3 = mins16(w3);
+  storeTransposedI32(i16x8.extend_low_i8x16_u(m0), i16x8.extend_low_i8x16_u(m1), i16x8.extend_low_i8x16_u(m2),
+    i16x8.extend_low_i8x16_u(m3), o + R_MIN, 32);
+  storeTransposedI32(i16x8.extend_high_i8x16_u(m0), i16x8.extend_high_i8x16_u(m1), i16x8.extend_high_i8x16_u(m2),
+    i16x8.extend_high_i8x16_u(m3), o + R_MIN + 128, 32);
+}
+
+@inline function mins16(w: usize): v128 {
+  return v128.and(i16x8.shr_u(v128.load(w), 4), i8x16.splat(15));
 }
 
 /** Token t's side s output: hsum_float_8 of its eight lane sums, rows in lanes. */

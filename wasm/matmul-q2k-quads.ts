@@ -57,7 +57,7 @@ export function q2kQuadScratchBytes(cols: i32): i32 {
   store<f32>(o + s, f16ToF32(load<u16>(w2 + 80)), 8); store<f32>(o + s, f16ToF32(load<u16>(w3 + 80)), 12);
   store<f32>(o + R_DMIN + s, f16ToF32(load<u16>(w0 + 82))); store<f32>(o + R_DMIN + s, f16ToF32(load<u16>(w1 + 82)), 4);
   store<f32>(o + R_DMIN + s, f16ToF32(load<u16>(w2 + 82)), 8); store<f32>(o + R_DMIN + s, f16ToF32(load<u16>(w3 + 82)), 12);
-  storeMins(w0, o + s, 0); storeMins(w1, o + s, 1); storeMins(w2, o + s, 2); storeMins(w3, o + s, 3);
+  storeMins(w0, w1, w2, w3, o + s);
   for (let c = 0; c < 4; c++) { // scale vectors of sub-blocks 4c..4c+3: the four rows' scales, each in two lanes
     storeTransposedI32(scalePairs(w0, c), scalePairs(w1, c), scalePairs(w2, c), scalePairs(w3, c), o + R_SC + s + (<usize>c << 7), 32);
   }
