@@ -110,12 +110,13 @@ export function wideQuadTiles(type: i32, x: usize, tiles: usize, cols: i32, nTok
  * build; the baseline build has no row tiles): each chunk's repack costs about what one tile pass does, so a
  * short batch does not pay it back. Measured (bench/matmul.ts shapes, one thread, relaxed, GFLOP/s rows against
  * quads, load 3-5): 16 tokens Q3_K 45-48 / 51-56, IQ4_XS 46-49 / 57-58. Q2_K's quads (on 8-bit dots,
- * matmul-q2k-quads.ts) against its rows, kernel alone, medians, load 3.4: 4 tokens 62 / 49, 8 tokens 60 / 61,
- * 12 tokens 61-62 / 70-72, 16 tokens 61 / 77-78.
+ * matmul-q2k-quads.ts) against its rows, kernel alone, medians of twelve, load 2.3: 4 tokens 64 / 58, 5: 43 /
+ * 47, 6: 52 / 56, 7: 61 / 65, 8: 61 / 69, 12: 61 / 78. From 8, as Q4_K (the gain at 5-7 is small, and the
+ * tests' 7-token products keep the row tiles covered).
  */
 export function wideQuadMinTokens(type: i32): i32 {
   if (!ASC_FEATURE_RELAXED_SIMD) return 2;
-  return type == Q2_K ? 12 : 16;
+  return type == Q2_K ? 8 : 16;
 }
 
 /** Bytes wideQuadTiles writes for nTokens rows of `cols`. */
