@@ -36,7 +36,10 @@ export function q2kQuadScratchBytes(cols: i32): i32 {
   return <i32>HEAD + (ROW_CHUNK >> 3) * (cols >> 8) * <i32>R_BYTES;
 }
 
-/** Elements 16k..16k+15 (sub-block k, unsigned 2-bit) of the Q2_K super-block at wb: element 128h + 32j + l is bits 2j..2j+1 of qs[32h + l]. */
+/**
+ * Elements 16k..16k+15 (sub-block k, unsigned 2-bit) of the Q2_K super-block at wb: element 128h + 32j + l is
+ * bits 2j..2j+1 of qs[32h + l].
+ */
 @inline function quants16(wb: usize, k: usize): v128 {
   const q = v128.load(wb + 16 + ((k >> 3) << 5) + ((k & 1) << 4));
   return v128.and(i16x8.shr_u(q, <i32>(2 * ((k >> 1) & 3))), i8x16.splat(3));
@@ -93,11 +96,11 @@ export function q2kQuadScratchBytes(cols: i32): i32 {
 }
 
 /**
- * Both quads' sums over half h of the super-block record o and tile p into dst (side s of token t at dst + 32t +
- * 16s), a sub-block a step (pairStep). The sums go through memory token by token: the stores keep V8 from hoisting all
- * sixteen splat loads of a step ahead of the first dot, which with the sums in registers spilled them to the
- * stack (kernel alone, 128 tokens, q2Step still looped: both quads this way 86 GFLOP/s; in registers, one quad
- * a pass, 62; through memory, one quad a pass, 81).
+ * Both quads' sums over half h of the super-block record o and tile p into dst (side s of token t at dst + 32t
+ * + 16s), a sub-block a step (pairStep). The sums go through memory token by token: the stores keep V8 from
+ * hoisting all sixteen splat loads of a step ahead of the first dot, which with the sums in registers spilled
+ * them to the stack (kernel alone, 128 tokens, q2Step still looped: both quads this way 86 GFLOP/s; in
+ * registers, one quad a pass, 62; through memory, one quad a pass, 81).
  */
 @inline function pairPass(o: usize, p: usize, h: usize, dst: usize): void {
   let w = o + R_Q + (h << 10), sv = o + R_SC + (h << 8), x = p + (h << 9);
