@@ -64,9 +64,11 @@ const ROOF_OF: ReadonlyArray<readonly [DType, keyof typeof ex, string]> = [
   ["Q5_0", "i8DotAddI16", "8-bit dot, i16 sums"], ["Q5_1", "i8DotAddI16", "8-bit dot, i16 sums"],
   // K-quant quads sum 8-bit dots in i16 before the scale's i16 dot (eight for Q4_K, four Q5_K, two Q6_K: matmul-kquant-quads.ts)
   ["Q4_K", "i8DotAddI16", "8-bit dot, i16 sums"], ["Q5_K", "i8DotAddI16", "8-bit dot, i16 sums"], ["Q6_K", "i8DotAddI16", "8-bit dot, i16 sums"],
+  // Q2_K's too, four per 16-element sub-block (matmul-q2k-quads.ts)
+  ["Q2_K", "i8DotAddI16", "8-bit dot, i16 sums"],
   ["Q8_0", "i16Dot", "i16 dot"], ["IQ4_NL", "i16Dot", "i16 dot"],
   // their quads multiply the scales in at repack and run the i16 dot (matmul-lowbit-quads.ts)
-  ["Q2_K", "i16Dot", "i16 dot"], ["Q3_K", "i16Dot", "i16 dot"], ["IQ4_XS", "i16Dot", "i16 dot"],
+  ["Q3_K", "i16Dot", "i16 dot"], ["IQ4_XS", "i16Dot", "i16 dot"],
 ];
 const only = process.argv.slice(2) as DType[];
 const k = await createWasmKernels({ simd: "relaxed", threads: 1 });

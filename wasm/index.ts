@@ -16,6 +16,7 @@ export { repackQ6Kx4, q6Kx4ScratchBytes } from "./matmul-q6k-x4";
 export { matmulQ4Kx4, matmulQ6Kx4 } from "./matmul-kx4";
 export { matmulLowBit } from "./matmul-lowbit";
 export { wideQuadTiles, wideQuadTileBytes, wideQuadScratchBytes, wideQuadMinTokens } from "./matmul-lowbit-quads";
+export { q2kQuadScratchBytes } from "./matmul-q2k-quads";
 export { rmsNorm, layerNorm } from "./norm";
 export { rope } from "./rope";
 export { swiglu, geglu, scaleInPlace, softcap, addInPlace, addBias, geluRounded, softmax, storeF16 } from "./elementwise";

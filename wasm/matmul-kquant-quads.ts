@@ -33,8 +33,8 @@ import { q6Kx4QuadRecord } from "./matmul-q6k-x4";
 // ggml type ids, as matmul-kquants.ts
 const Q4_K: i32 = 12, Q5_K: i32 = 13, Q6_K: i32 = 14;
 
-/** Quad tile: bytes of the quants, offsets of d_x, the 32-element sums and the 16-element sums, bytes per super-block. */
-const QT_D: usize = 1024, QT_BS: usize = QT_D + 16, QT_BS16: usize = QT_BS + 64, QT_BYTES: usize = QT_BS16 + 128;
+/** Quad tile: bytes of the quants, offsets of d_x, the 32-element sums and the 16-element sums, bytes per super-block (also read by matmul-q2k-quads.ts). */
+export const QT_D: usize = 1024, QT_BS: usize = QT_D + 16, QT_BS16: usize = QT_BS + 64, QT_BYTES: usize = QT_BS16 + 128;
 /** Pair record offsets (Q4_K/Q5_K; Q6_K: rSc..rBytes): d_w, dmin_w, scale vectors, min vectors, quants. */
 export const R_D: usize = 0, R_DMIN: usize = 32;
 /** Bytes of the largest pair record (Q6_K's), per super-block. */

@@ -17,14 +17,15 @@
  * 32 bytes (A's four rows × two i16, then B's), group 16L + 2j + k the pair at elements 32j + 4L + 2k.
  * Tiles (wideQuadTiles, per four tokens and super-block): the same 128 groups of the four tokens' i16 pairs
  * (16 bytes each), then d_x of the four, then their 16-element sums.
- * Q2_K (no lanes: llama.cpp's repacked gemm/gemv keep S = Σ sc·q·x and M = Σ m·bsum per row and
+ * Q2_K here in the baseline build only (the relaxed build's Q2_K runs on 8-bit dots, matmul-q2k-quads.ts, with the
+ * same integers and q2Step; no lanes: llama.cpp's repacked gemm/gemv keep S = Σ sc·q·x and M = Σ m·bsum per row and
  * acc = fma(S, d_w·d_x, acc), accm = fma(M, dmin_w·d_x, accm), per 128 elements for whole tiles of four tokens
  * and per super-block otherwise, as matmul-lowbit.ts q2Accumulate): weights q·sc (0..45) as i16, pairs in element
  * order (group k = elements 2k, 2k + 1), and per record dmin_w and each row's mins as i16 pairs (groups 2p,
  * 2p + 1) for one i16 dot against a token's two 16-element sums.
  */
 
-import { f16ToF32, storeRowLanes, storeTransposedAt } from "./simd";
+import { f16ToF32, storeRowLanes, storeTransposedAt, storeTransposedI32 } from "./simd";
 import { fma4 } from "./ggml-math";
 import { narrowActivations, q8kRowBytes } from "./activation-rounding";
 import { iq4Scales, q3Scales } from "./matmul-lowbit";
@@ -33,8 +34,8 @@ const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
 
 /** Tile: bytes of the pairs, offsets of d_x and of the 16-element sums (i16, Q2_K), bytes per super-block. */
 const WT_D: usize = 2048, WT_BS: usize = WT_D + 16, WT_BYTES: usize = WT_BS + 128;
-/** Record: d_w; Q2_K's dmin_w and min vectors. */
-const R_DMIN: usize = 32, R_MIN: usize = 64;
+/** Record: d_w; Q2_K's dmin_w and min vectors (matmul-q2k-quads.ts's records share these three fields). */
+export const R_DMIN: usize = 32, R_MIN: usize = 64;
 /** Record: offset of the pairs (after Q2_K's mins) and bytes per super-block. */
 @inline function wrQ(type: i32): usize {
   return type == Q2_K ? 320 : 32;
@@ -108,12 +109,14 @@ export function wideQuadTiles(type: i32, x: usize, tiles: usize, cols: i32, nTok
  * Tokens from which a product of `type` runs here rather than on matmul-lowbit-tile.ts's row tiles (relaxed
  * build; the baseline build has no row tiles): each chunk's repack costs about what one tile pass does, so a
  * short batch does not pay it back. Measured (bench/matmul.ts shapes, one thread, relaxed, GFLOP/s rows against
- * quads, load 3-5): 16 tokens Q3_K 45-48 / 51-56, IQ4_XS 46-49 / 57-58, Q2_K 58-59 / 39-54; 32 tokens Q2_K 41-58 /
- * 56-62; 48 tokens Q2_K 58-61 / 66.
+ * quads, load 3-5): 16 tokens Q3_K 45-48 / 51-56, IQ4_XS 46-49 / 57-58. Q2_K's quads (on 8-bit dots,
+ * matmul-q2k-quads.ts) against its rows, kernel alone, medians of twelve, load 2.3: 4 tokens 64 / 58, 5: 43 /
+ * 47, 6: 52 / 56, 7: 61 / 65, 8: 61 / 69, 12: 61 / 78. From 8, as Q4_K (the gain at 5-7 is small, and the
+ * tests' 7-token products keep the row tiles covered).
  */
 export function wideQuadMinTokens(type: i32): i32 {
   if (!ASC_FEATURE_RELAXED_SIMD) return 2;
-  return type == Q2_K ? 32 : 16;
+  return type == Q2_K ? 8 : 16;
 }
 
 /** Bytes wideQuadTiles writes for nTokens rows of `cols`. */
@@ -189,7 +192,7 @@ export function wideQuadScratchBytes(cols: i32): i32 {
   if (type == Q2_K) {
     store<f32>(o + R_DMIN + s, f16ToF32(load<u16>(w0 + 82))); store<f32>(o + R_DMIN + s, f16ToF32(load<u16>(w1 + 82)), 4);
     store<f32>(o + R_DMIN + s, f16ToF32(load<u16>(w2 + 82)), 8); store<f32>(o + R_DMIN + s, f16ToF32(load<u16>(w3 + 82)), 12);
-    storeMins(w0, o + s, 0); storeMins(w1, o + s, 1); storeMins(w2, o + s, 2); storeMins(w3, o + s, 3);
+    storeMins(w0, w1, w2, w3, o + s);
   }
   const sc = tmp + 2048;
   scaledInts(type, w0, tmp, sc); scaledInts(type, w1, tmp + 512, sc);
@@ -205,11 +208,21 @@ export function wideQuadScratchBytes(cols: i32): i32 {
   }
 }
 
-/** Q2_K: row r's mins (high nibbles of its sixteen scale bytes at w) of groups 2p, 2p + 1 to lanes 2r, 2r + 1 of min vector p. */
-@inline function storeMins(w: usize, o: usize, r: usize): void {
-  for (let p: usize = 0; p < 8; p++) {
-    store<u32>(o + R_MIN + (p << 5) + (r << 2), (<u32>load<u8>(w + 2 * p) >> 4) | ((<u32>load<u8>(w + 2 * p + 1) >> 4) << 16));
-  }
+/**
+ * Q2_K: the mins of the quad whose rows' super-blocks are at w0..w3 (high nibbles of their sixteen scale bytes) into
+ * the min vectors at o (side included): vector p holds row r's mins of groups 2p, 2p + 1 in i16 lanes 2r, 2r + 1,
+ * i.e. i32 lane p of the row's mins widened to i16, transposed.
+ */
+@inline export function storeMins(w0: usize, w1: usize, w2: usize, w3: usize, o: usize): void {
+  const m0 = mins16(w0), m1 = mins16(w1), m2 = mins16(w2), m3 = mins16(w3);
+  storeTransposedI32(i16x8.extend_low_i8x16_u(m0), i16x8.extend_low_i8x16_u(m1), i16x8.extend_low_i8x16_u(m2),
+    i16x8.extend_low_i8x16_u(m3), o + R_MIN, 32);
+  storeTransposedI32(i16x8.extend_high_i8x16_u(m0), i16x8.extend_high_i8x16_u(m1), i16x8.extend_high_i8x16_u(m2),
+    i16x8.extend_high_i8x16_u(m3), o + R_MIN + 128, 32);
+}
+
+@inline function mins16(w: usize): v128 {
+  return v128.and(i16x8.shr_u(v128.load(w), 4), i8x16.splat(15));
 }
 
 /** Token t's side s output: hsum_float_8 of its eight lane sums, rows in lanes. */
@@ -253,9 +266,9 @@ export function wideQuadScratchBytes(cols: i32): i32 {
 /** Stores the tile's outputs (rows rA.. (nA real), rB.. (nB real, 0: none), tokens t.. (n real)), rows in lanes. */
 @inline function storeTile(type: i32, sc: usize, out: usize, rows: i32, rA: i32, rB: i32, t: i32, nA: i32, nB: i32, n: i32): void {
   for (let j = 0; j < n; j++) {
-    const a = type == Q2_K ? q2Total(sc, j, 0) : laneTotal(sc, j, 0);
+    const a = type == Q2_K ? q2Total(sc + ACC, j, 0) : laneTotal(sc, j, 0);
     storeRowLanes(out, a, rows, rA, t + j, nA);
-    if (nB > 0) storeRowLanes(out, type == Q2_K ? q2Total(sc, j, 1) : laneTotal(sc, j, 1), rows, rB, t + j, nB);
+    if (nB > 0) storeRowLanes(out, type == Q2_K ? q2Total(sc + ACC, j, 1) : laneTotal(sc, j, 1), rows, rB, t + j, nB);
   }
 }
 
@@ -280,25 +293,46 @@ export function wideQuadScratchBytes(cols: i32): i32 {
   }
 }
 
-/** Q2_K's output of token t, side s: acc − accm. */
-@inline function q2Total(sc: usize, t: i32, s: i32): v128 {
-  const a = sc + ACC + (<usize>(2 * t + s) << 5);
+/** Q2_K's output of token t, side s: acc − accm (acc: q2Step's). */
+@inline export function q2Total(acc: usize, t: i32, s: i32): v128 {
+  const a = acc + (<usize>(2 * t + s) << 5);
   return f32x4.sub(v128.load(a), v128.load(a, 16));
 }
 
 /**
- * Q2_K: for both quads and four tokens, acc = fma(S, d_w·d_x, acc) and accm = fma(M, dmin_w·d_x, accm), S at SUMS
- * and M over min pairs p0..p1 − 1 (the groups of the elements S covers) from the record o and tile p.
+ * Q2_K: for both quads and four tokens, acc = fma(S, d_w·d_x, acc) and accm = fma(M, dmin_w·d_x, accm) (at acc:
+ * token t's side s at acc + 64t + 32s), S at sums (+ 32t + 16s) and M over min pairs p0..p1 − 1 (four or eight:
+ * the groups of the elements S covers) from the record o (d_w, dmin_w and the mins as repackWideSuper's) and the
+ * tile p, whose d_x are at p + tD and token t's 16-element sums at p + tBs + 32t (this file's tiles, or
+ * kquadTiles' for matmul-q2k-quads.ts). Unrolled: as loops over tokens and pairs V8 kept their counters on the
+ * stack and checked it every pass, which cost the 8-bit kernel about a third of its time.
  */
-@inline function q2Step(o: usize, p: usize, sc: usize, p0: usize, p1: usize): void {
-  for (let k: usize = 0; k < 8; k++) { // side k & 1 of token k >> 1
-    const side = (k & 1) << 4, bs = p + WT_BS + ((k >> 1) << 5);
-    let m = i32x4.splat(0);
-    for (let q = p0; q < p1; q++) m = i32x4.add(m, i32x4.dot_i16x8_s(v128.load(o + R_MIN + (q << 5) + side), v128.load32_splat(bs + (q << 2))));
-    const dx = v128.load32_splat(p + WT_D + ((k >> 1) << 2)), a = sc + ACC + (k << 5);
-    v128.store(a, fma4(f32x4.convert_i32x4_s(v128.load(sc + SUMS + (k << 4))), f32x4.mul(v128.load(o + side), dx), v128.load(a)));
-    v128.store(a, fma4(f32x4.convert_i32x4_s(m), f32x4.mul(v128.load(o + R_DMIN + side), dx), v128.load(a, 16)), 16);
+@inline export function q2Step(o: usize, p: usize, acc: usize, sums: usize, tD: usize, tBs: usize, p0: usize, p1: usize): void {
+  q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 0); q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 1);
+  q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 2); q2StepToken(o, p, acc, sums, tD, tBs, p0, p1, 3);
+}
+
+/** q2Step for token t, both quads (the token's sums splat once for both). */
+@inline function q2StepToken(o: usize, p: usize, acc: usize, sums: usize, tD: usize, tBs: usize, p0: usize, p1: usize, t: usize): void {
+  const bs = p + tBs + (t << 5) + (p0 << 2), mn = o + R_MIN + (p0 << 5);
+  const b0 = v128.load32_splat(bs), b1 = v128.load32_splat(bs, 4), b2 = v128.load32_splat(bs, 8), b3 = v128.load32_splat(bs, 12);
+  let mA = minSum4(mn, b0, b1, b2, b3), mB = minSum4(mn + 16, b0, b1, b2, b3);
+  if (p1 - p0 == 8) {
+    const c0 = v128.load32_splat(bs, 16), c1 = v128.load32_splat(bs, 20), c2 = v128.load32_splat(bs, 24), c3 = v128.load32_splat(bs, 28);
+    mA = i32x4.add(mA, minSum4(mn + 128, c0, c1, c2, c3)); mB = i32x4.add(mB, minSum4(mn + 144, c0, c1, c2, c3));
   }
+  const dx = v128.load32_splat(p + tD + (t << 2)), a = acc + (t << 6), s = sums + (t << 5);
+  v128.store(a, fma4(f32x4.convert_i32x4_s(v128.load(s)), f32x4.mul(v128.load(o), dx), v128.load(a)));
+  v128.store(a, fma4(f32x4.convert_i32x4_s(mA), f32x4.mul(v128.load(o + R_DMIN), dx), v128.load(a, 16)), 16);
+  v128.store(a, fma4(f32x4.convert_i32x4_s(v128.load(s, 16)), f32x4.mul(v128.load(o, 16), dx), v128.load(a, 32)), 32);
+  v128.store(a, fma4(f32x4.convert_i32x4_s(mB), f32x4.mul(v128.load(o + R_DMIN + 16), dx), v128.load(a, 48)), 48);
+}
+
+/** Σ of four min vectors (32 bytes apart from mn) against a token's four pairs of 16-element sums b0..b3 (splat; exact). */
+@inline function minSum4(mn: usize, b0: v128, b1: v128, b2: v128, b3: v128): v128 {
+  const a = i32x4.add(i32x4.dot_i16x8_s(v128.load(mn), b0), i32x4.dot_i16x8_s(v128.load(mn, 32), b1));
+  const b = i32x4.add(i32x4.dot_i16x8_s(v128.load(mn, 64), b2), i32x4.dot_i16x8_s(v128.load(mn, 96), b3));
+  return i32x4.add(a, b);
 }
 
 /**
@@ -313,13 +347,13 @@ export function wideQuadScratchBytes(cols: i32): i32 {
     const w = o + wrQ(Q2_K);
     dotPass(w, p, p + 1024, sc + SUMS);
     if (n == 4) {
-      q2Step(o, p, sc, 0, 4);
+      q2Step(o, p, sc + ACC, sc + SUMS, WT_D, WT_BS, 0, 4);
       dotPass(w + 2048, p + 1024, p + 2048, sc + SUMS);
-      q2Step(o, p, sc, 4, 8);
+      q2Step(o, p, sc + ACC, sc + SUMS, WT_D, WT_BS, 4, 8);
     } else {
       dotPass(w + 2048, p + 1024, p + 2048, sc + SUMS + 128);
       for (let i: usize = 0; i < 128; i += 16) v128.store(sc + SUMS + i, i32x4.add(v128.load(sc + SUMS + i), v128.load(sc + SUMS + 128 + i)));
-      q2Step(o, p, sc, 0, 8);
+      q2Step(o, p, sc + ACC, sc + SUMS, WT_D, WT_BS, 0, 8);
     }
   }
 }

@@ -20,8 +20,8 @@
  * are, Q3_K's as its 2-bit field minus 4 where the high bit is clear (two dots, as llama.cpp), IQ4_XS's signed
  * levels as |w| with their sign moved onto the activations (llama.cpp's mul_add_epi8). Baseline build: i16
  * activation rows, products in i16 (|w·x| ≤ 127²). Several tokens (prefill): rows repacked four at a time with
- * their scales multiplied in (matmul-lowbit-quads.ts), in the relaxed build from wideQuadMinTokens tokens on (fewer:
- * the row tiles of matmul-lowbit-tile.ts). Outputs do not depend on the token count or
+ * their scales multiplied in (matmul-lowbit-quads.ts; the relaxed build's Q2_K on 8-bit dots, matmul-q2k-quads.ts),
+ * in the relaxed build from wideQuadMinTokens tokens on (fewer: the row tiles of matmul-lowbit-tile.ts). Outputs do not depend on the token count or
  * the row split (threads). Block layouts: src/formats/gguf/dequant/k-quants.ts and iq4.ts.
  */
 
@@ -29,6 +29,7 @@ import { narrowActivations } from "./activation-rounding";
 import { decodeRows, storeTables } from "./matmul-lowbit-decode";
 import { TILE_SCRATCH_END, tileRows } from "./matmul-lowbit-tile";
 import { lowBitQuadsOf, wideQuadMinTokens } from "./matmul-lowbit-quads";
+import { q2kQuadsOf } from "./matmul-q2k-quads";
 
 // ggml type ids (the JS side passes DTYPES[dtype].ggmlId)
 const Q2_K: i32 = 10, Q3_K: i32 = 11, IQ4_XS: i32 = 23;
@@ -95,14 +96,18 @@ export const LOWBIT_SCRATCH_BYTES: i32 = TILE_SCRATCH_END;
     tileRows(type, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, acc);
     return;
   }
+  if (ASC_FEATURE_RELAXED_SIMD && type == Q2_K) { // on 8-bit dots (quad tiles)
+    q2kQuadsOf(out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, acc);
+    return;
+  }
   lowBitQuadsOf(type, out, w, rows, cols, nTokens, rowStart, rowEnd, tiles, acc); // repacked quads (wide quad tiles)
 }
 
 /**
  * out (nTokens, rows) = x · wᵀ for weight rows rowStart..rowEnd of a Q2_K (ggml type 10), Q3_K (11) or IQ4_XS
- * (23) matrix; x is q8_k rows, and with several tokens tiles is their wideQuadTiles (kquantTiles below
- * wideQuadMinTokens; else unused); acc is this thread's scratch (16-byte aligned): LOWBIT_SCRATCH_BYTES, or
- * wideQuadScratchBytes on the quads.
+ * (23) matrix; x is q8_k rows, and with several tokens tiles is their wideQuadTiles (relaxed Q2_K: kquadTiles;
+ * kquantTiles below wideQuadMinTokens; else unused); acc is this thread's scratch (16-byte aligned):
+ * LOWBIT_SCRATCH_BYTES, or wideQuadScratchBytes on the quads (relaxed Q2_K: q2kQuadScratchBytes).
  */
 export function matmulLowBit(type: i32, out: usize, w: usize, x: usize, rows: i32, cols: i32, nTokens: i32, rowStart: i32, rowEnd: i32, tiles: usize, acc: usize): void {
   if (type == Q2_K) rowsOf(Q2_K, out, w, x, rows, cols, nTokens, rowStart, rowEnd, tiles, acc);

@@ -97,14 +97,19 @@ const LOWBIT_TYPES: readonly DType[] = ["Q2_K", "Q3_K", "IQ4_XS"];
 const LOWBIT_SCRATCH_BYTES = 352;
 /**
  * The activation tiles and per-thread scratch of a K-quant prefill: the kernels on rows repacked four at a time
- * (Q2_K, Q3_K, IQ4_XS: wasm/matmul-lowbit-quads.ts, in the relaxed build from wideQuadMinTokens tokens on;
+ * (Q2_K, Q3_K, IQ4_XS: wasm/matmul-lowbit-quads.ts, in the relaxed build from wideQuadMinTokens tokens on and
+ * for Q2_K there on 8-bit dots over kquadTiles, wasm/matmul-q2k-quads.ts;
  * Q4_K/Q5_K/Q6_K with narrow activation rows from kquadMinTokens tokens on: wasm/matmul-kquant-quads.ts), each with its own tile layout and a chunk of
  * repacked rows in scratch; the row kernels' kquantTiles for the other narrow rows; none for the baseline
  * build's Q4_K/Q5_K/Q6_K.
  */
 function kquantPrefill(ex: WasmExports, dtype: DType, narrow: boolean, nTokens: number, layout: WeightLayout): { job: number; tileBytes: (cols: number, n: number) => number; scratchBytes: (cols: number) => number } | undefined {
   const lowBit = dtype === "Q2_K" || dtype === "Q3_K" || dtype === "IQ4_XS";
-  if (lowBit && nTokens >= ex.wideQuadMinTokens(DTYPES[dtype].ggmlId)) return { job: ACTIVATION_JOB.wideQuadTiles, tileBytes: ex.wideQuadTileBytes, scratchBytes: ex.wideQuadScratchBytes };
+  if (lowBit && nTokens >= ex.wideQuadMinTokens(DTYPES[dtype].ggmlId)) {
+    // the relaxed build's Q2_K quads run on 8-bit dots over the narrow rows' quad tiles (wasm/matmul-q2k-quads.ts)
+    if (dtype === "Q2_K" && narrow) return { job: ACTIVATION_JOB.kquadTiles, tileBytes: ex.kquadTileBytes, scratchBytes: ex.q2kQuadScratchBytes };
+    return { job: ACTIVATION_JOB.wideQuadTiles, tileBytes: ex.wideQuadTileBytes, scratchBytes: ex.wideQuadScratchBytes };
+  }
   if (!narrow) return undefined;
   const minQuad = ex.kquadMinTokens(DTYPES[dtype].ggmlId); // 0: not on quads
   // q4_Kx4 and q6_Kx4 build their quads' records at every batch (wasm/matmul-kx4.ts: no row kernel reads those layouts)

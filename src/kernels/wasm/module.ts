@@ -57,6 +57,7 @@ export interface WasmExports {
   readonly wideQuadTileBytes: Fn;
   readonly wideQuadScratchBytes: Fn;
   readonly wideQuadMinTokens: Fn;
+  readonly q2kQuadScratchBytes: Fn;
   readonly kquadMinTokens: Fn;
   readonly matmulLowBit: Fn;
   readonly rmsNorm: Fn;
@@ -80,7 +81,7 @@ export interface WasmExports {
 }
 
 const EXPORT_NAMES: ReadonlyArray<keyof WasmExports> = ["heapBase", "initF16Table", "quantizeQ8", "quantizeQ8K", "roundRowsF16",
-  "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulFloatScratchBytes", "matmulLegacy", "legacyScratchBytes", "repackQ4x4", "matmulQ4x4", "repackQ8x4", "matmulQ8x4", "legacyTileMeta", "legacyTileBytes", "matmulKQuant", "repackQ4Kx4", "matmulQ4Kx4", "repackQ6Kx4", "matmulQ6Kx4", "q6Kx4ScratchBytes", "kquantTiles", "kquantTileBytes", "kquadTiles", "kquadTileBytes", "kquadScratchBytes", "kquadMinTokens", "wideQuadTiles", "wideQuadTileBytes", "wideQuadScratchBytes", "wideQuadMinTokens", "matmulLowBit",
+  "roundRowsBF16", "q8RowBytes", "q8kRowBytes", "narrowActivations", "matmulF32", "matmulF16", "matmulBF16", "matmulFloatScratchBytes", "matmulLegacy", "legacyScratchBytes", "repackQ4x4", "matmulQ4x4", "repackQ8x4", "matmulQ8x4", "legacyTileMeta", "legacyTileBytes", "matmulKQuant", "repackQ4Kx4", "matmulQ4Kx4", "repackQ6Kx4", "matmulQ6Kx4", "q6Kx4ScratchBytes", "kquantTiles", "kquantTileBytes", "kquadTiles", "kquadTileBytes", "kquadScratchBytes", "kquadMinTokens", "wideQuadTiles", "wideQuadTileBytes", "wideQuadScratchBytes", "wideQuadMinTokens", "q2kQuadScratchBytes", "matmulLowBit",
   "rmsNorm", "rope", "swiglu", "addInPlace", "softmax", "storeF16", "attention", "attentionScratchFloats", "transposeF32",
   "gelu", "geluBackward", "swigluBackward", "layerNorm", "addBias", "geluRounded", "geglu", "scaleInPlace", "softcap"];
 
