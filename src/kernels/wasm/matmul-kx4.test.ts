@@ -14,8 +14,7 @@ import type { WeightLayout } from "../kernels.js";
 import { createWasmKernels as createNodeWasmKernels } from "./index.node.js";
 import { createWasmKernels } from "./index.js";
 import { enableRelaxedSimd } from "./host.node.js";
-import { ggufRowOfX4 } from "./layout-x4.js";
-import { assertBits, assertTiedModelUnchanged, product } from "../../../test/fixtures/x4-checks.js";
+import { assertBits, assertRowsBack, assertTiedModelUnchanged, product } from "../../../test/fixtures/x4-checks.js";
 
 const KX4: ReadonlyArray<{ dtype: "Q4_K" | "Q6_K"; layout: WeightLayout; blockBytes: number }> = [
   { dtype: "Q4_K", layout: "q4_Kx4", blockBytes: 144 }, { dtype: "Q6_K", layout: "q6_Kx4", blockBytes: 210 }];
@@ -90,19 +89,7 @@ test("q4_Kx4, q6_Kx4: ggufRowOfX4 and embedding rows give the GGUF rows back", {
   try {
     for (const { dtype, blockBytes } of KX4) {
       const rows = 8, cols = 512, rowBytes = (cols / 256) * blockBytes;
-      const bytes = randomWeights(createRng(3), dtype, rows, cols);
-      const wx = kx.prepareWeight(dtype, rows, cols, bytes), wg = kg.prepareWeight(dtype, rows, cols, bytes);
-      assert.notDeepEqual(wx.data, bytes, "the bytes were reordered");
-      const row = new Uint8Array(rowBytes);
-      for (let r = 0; r < rows; r++) {
-        ggufRowOfX4(wx, r, row);
-        assert.deepEqual(row, bytes.subarray(r * rowBytes, (r + 1) * rowBytes), `${dtype} row ${r}`);
-      }
-      const ids = [7, 0, 5, 5, 2];
-      const ox = kx.allocF32(ids.length * cols), og = kg.allocF32(ids.length * cols);
-      kx.embedRows(ox, wx, ids, ids.length);
-      kg.embedRows(og, wg, ids, ids.length);
-      assertBits(ox, og, `${dtype} embedRows`);
+      assertRowsBack(kx, kg, dtype, rows, cols, rowBytes, randomWeights(createRng(3), dtype, rows, cols), dtype);
     }
   } finally {
     await kx.dispose();

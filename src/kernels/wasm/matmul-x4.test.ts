@@ -15,8 +15,7 @@ import { createTsKernels } from "../ts/index.js";
 import { createWasmKernels as createNodeWasmKernels } from "./index.node.js";
 import { createWasmKernels } from "./index.js";
 import { enableRelaxedSimd } from "./host.node.js";
-import { ggufRowOfX4 } from "./layout-x4.js";
-import { assertBits, assertTiedModelUnchanged, product } from "../../../test/fixtures/x4-checks.js";
+import { assertBits, assertRowsBack, assertTiedModelUnchanged, product } from "../../../test/fixtures/x4-checks.js";
 
 const relaxed = enableRelaxedSimd();
 const skip = relaxed ? false : "the q4_0x4 layout exists only in the relaxed-SIMD build, which this runtime lacks";
@@ -132,19 +131,7 @@ test("x4 layouts: embedding rows and ggufRowOfX4 give the GGUF rows back", async
     const kg = await createWasmKernels({ simd, threads: 1, repackWeights: false });
     try {
       const rows = 8, cols = 96, rowBytes = (cols / 32) * (dtype === "Q8_0" ? 34 : 18);
-      const bytes = randomWeights(createRng(3), dtype, rows, cols);
-      const wx = kx.prepareWeight(dtype, rows, cols, bytes), wg = kg.prepareWeight(dtype, rows, cols, bytes);
-      assert.notDeepEqual(wx.data, bytes, "the bytes were reordered");
-      const row = new Uint8Array(rowBytes);
-      for (let r = 0; r < rows; r++) {
-        ggufRowOfX4(wx, r, row);
-        assert.deepEqual(row, bytes.subarray(r * rowBytes, (r + 1) * rowBytes), `row ${r}`);
-      }
-      const ids = [7, 0, 5, 5, 2];
-      const ox = kx.allocF32(ids.length * cols), og = kg.allocF32(ids.length * cols);
-      kx.embedRows(ox, wx, ids, ids.length);
-      kg.embedRows(og, wg, ids, ids.length);
-      assertBits(ox, og, `${simd} ${dtype} embedRows`);
+      assertRowsBack(kx, kg, dtype, rows, cols, rowBytes, randomWeights(createRng(3), dtype, rows, cols), `${simd} ${dtype}`);
     } finally {
       await kx.dispose();
       await kg.dispose();
