@@ -186,29 +186,30 @@ export function quantizeQ8K(x: usize, out: usize, n: i32, nTokens: i32, narrow: 
   }
   const iscale: f32 = <f32>-127 / vmax;
   const is = f32x4.splat(iscale);
-  const lim = i32x4.splat(127);
-  const exact = amax != Infinity && isFinite(iscale) && !v128.any_true(odd); // iscale overflows when every value is tiny
+  // the rounding chosen once per block, so each loop is built with its own (exact a constant after inlining)
+  if (amax != Infinity && isFinite(iscale) && !v128.any_true(odd)) q8kGroups(xb, qb, bsOut, is, narrow, true); // iscale overflows when every value is tiny
+  else q8kGroups(xb, qb, bsOut, is, narrow, false);
+  store<f32>(dOut, <f32>1 / iscale);
+}
+
+/** The sixteen 16-element groups of a 256-block at xb: quants (q8kQuants) to qb, their sums to bsOut. */
+@inline function q8kGroups(xb: usize, qb: usize, bsOut: usize, is: v128, narrow: bool, exact: bool): void {
   for (let g = 0; g < 16; g++) {
     const p = xb + (<usize>g << 6);
-    let a: v128, c: v128, e: v128, f: v128;
-    if (exact) {
-      a = i32x4.min_s(roundToInt(f32x4.mul(v128.load(p), is)), lim);
-      c = i32x4.min_s(roundToInt(f32x4.mul(v128.load(p, 16), is)), lim);
-      e = i32x4.min_s(roundToInt(f32x4.mul(v128.load(p, 32), is)), lim);
-      f = i32x4.min_s(roundToInt(f32x4.mul(v128.load(p, 48), is)), lim);
-    } else {
-      a = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p), is))), lim);
-      c = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), is))), lim);
-      e = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), is))), lim);
-      f = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), is))), lim);
-    }
+    const a = q8kQuants(v128.load(p), is, exact), c = q8kQuants(v128.load(p, 16), is, exact);
+    const e = q8kQuants(v128.load(p, 32), is, exact), f = q8kQuants(v128.load(p, 48), is, exact);
     storeQuants(qb + (<usize>g << (narrow ? 4 : 5)), a, c, e, f, narrow);
     let s = i32x4.add(i32x4.add(a, c), i32x4.add(e, f));
     s = i32x4.add(s, i32x4.shuffle(s, s, 2, 3, 0, 1));
     s = i32x4.add(s, i32x4.shuffle(s, s, 1, 0, 3, 2));
     store<i16>(bsOut + (<usize>g << 1), <i16>i32x4.extract_lane(s, 0));
   }
-  store<f32>(dOut, <f32>1 / iscale);
+}
+
+/** min(nearest(x·is), 127) lane by lane: roundToInt where the products are finite and small (exact), else nearest and the saturating conversion. */
+@inline function q8kQuants(x: v128, is: v128, exact: bool): v128 {
+  const v = f32x4.mul(x, is);
+  return i32x4.min_s(exact ? roundToInt(v) : i32x4.trunc_sat_f32x4_s(f32x4.nearest(v)), i32x4.splat(127));
 }
 
 /**
